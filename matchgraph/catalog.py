@@ -1,0 +1,442 @@
+"""The catalog: an RDF dataset in a store, with a version that changes with every write.
+
+Backends are chosen by location:
+
+- a directory path (the default ``./.matchgraph``): embedded on-disk Oxigraph through oxrdflib;
+- ``memory:``: an in-memory Oxigraph store (tests, one-off runs);
+- ``http://...`` or ``https://...``: a remote SPARQL 1.1 endpoint (query URL; the update URL is
+  given separately or defaults to the same URL).
+
+Each ingested source document is one named graph, so re-ingesting a file replaces exactly what
+that file said. Queries see the union of all graphs. Bookkeeping (the version, the sources) lives
+in :data:`matchgraph.vocab.META_GRAPH` and is not counted as catalog data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import rdflib
+from rdflib import Graph, Literal, URIRef
+from rdflib.query import Result
+from rdflib.term import Node
+
+from .errors import CatalogError, QueryError, RemoteError
+from .vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
+
+DEFAULT_LOCATION = ".matchgraph"
+ENV_VAR = "MATCHGRAPH_CATALOG"
+#: Writes up to this many triples go in one SPARQL update (fully atomic); larger ones are loaded in bulk.
+ATOMIC_UPDATE_LIMIT = 200_000
+
+__all__ = ["Catalog", "resolve_location"]
+
+
+def resolve_location(location: str | os.PathLike[str] | None = None) -> str:
+    """Return the catalog location: the argument, else ``$MATCHGRAPH_CATALOG``, else ``./.matchgraph``.
+
+    Parameters
+    ----------
+    location : str or path, optional
+        What the user gave with ``--catalog``.
+
+    Returns
+    -------
+    str
+        A directory path, ``memory:`` or an ``http(s)://`` endpoint URL.
+    """
+    if location:
+        return str(location)
+    return os.environ.get(ENV_VAR) or DEFAULT_LOCATION
+
+
+def _nt(term: Node) -> str:
+    return term.n3()
+
+
+def _graph_block(graph_iri: URIRef, triples: Iterable[tuple[Node, Node, Node]]) -> str:
+    body = "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} ." for s, p, o in triples)
+    return f"GRAPH {graph_iri.n3()} {{\n{body}\n}}"
+
+
+class _Backend:
+    """What a store must do for the catalog; subclasses are the concrete stores."""
+
+    dataset: rdflib.Dataset
+    description: str
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
+        return self.dataset.query(sparql, initBindings=dict(bindings or {}))
+
+    def update(self, sparql: str) -> None:
+        self.dataset.update(sparql)
+
+    def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
+              updates_after: list[str]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+class _OxigraphBackend(_Backend):
+    def __init__(self, path: Path | None) -> None:
+        import pyoxigraph as ox
+        from oxrdflib import OxigraphStore
+
+        self._ox = ox
+        try:
+            inner = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as exc:
+            raise CatalogError(
+                f"cannot open the catalog at {path}: {exc}",
+                hint="another matchgraph process (e.g. 'matchgraph serve') may hold it; stop it or use --catalog",
+            ) from exc
+        self.inner = inner
+        self.store = OxigraphStore(store=inner)
+        self.dataset = rdflib.Dataset(store=self.store, default_union=True)
+        for prefix, ns in PREFIXES.items():
+            self.dataset.bind(prefix, ns, override=True)
+        self.description = f"oxigraph:{path}" if path else "memory:"
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
+        try:
+            return super().query(sparql, bindings)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise QueryError(f"the query failed: {exc}") from exc
+
+    def update(self, sparql: str) -> None:
+        try:
+            self.inner.update(sparql, prefixes={p: str(n) for p, n in PREFIXES.items()})
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise CatalogError(f"the update failed: {exc}") from exc
+
+    def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
+              updates_after: list[str]) -> None:
+        if len(quads) <= ATOMIC_UPDATE_LIMIT:
+            self.update(" ;\n".join([*updates_before, _insert_data(quads), *updates_after]))
+            return
+        from oxrdflib._converter import to_ox
+
+        ox_quads = [self._ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g)) for s, p, o, g in quads]
+        if updates_before:
+            self.update(" ;\n".join(updates_before))
+        self.inner.extend(ox_quads)
+        if updates_after:
+            self.update(" ;\n".join(updates_after))
+
+    def close(self) -> None:
+        try:
+            self.inner.flush()
+        except (OSError, AttributeError):
+            pass
+
+
+class _RemoteBackend(_Backend):
+    """A SPARQL 1.1 endpoint; data goes in with batched INSERT DATA (IRIs only, no blank nodes)."""
+
+    BATCH = 20_000
+
+    def __init__(self, query_url: str, update_url: str | None) -> None:
+        from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
+
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self.store = SPARQLUpdateStore(query_endpoint=query_url, update_endpoint=self.update_url,
+                                       autocommit=False, returnFormat="json")
+        self.dataset = rdflib.Dataset(store=self.store, default_union=True)
+        self.description = f"remote:{query_url}"
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
+        if bindings:
+            sparql = _substitute(sparql, bindings)
+        try:
+            return self.store.query(sparql, {}, {}, "__UNION__")
+        except Exception as exc:  # noqa: BLE001 - any transport error becomes a RemoteError
+            raise RemoteError(f"the endpoint {self.query_url} failed: {exc}") from exc
+
+    def update(self, sparql: str) -> None:
+        try:
+            self.store.update(sparql, {}, {}, "__UNION__")
+            self.store.commit()
+        except Exception as exc:  # noqa: BLE001
+            raise RemoteError(f"the endpoint {self.update_url} refused the update: {exc}",
+                              hint="check the update URL and that the endpoint allows writes") from exc
+
+    def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
+              updates_after: list[str]) -> None:
+        if any(isinstance(t, rdflib.BNode) for q in quads for t in q):
+            raise CatalogError("blank nodes cannot be sent to a remote endpoint", hint="skolemise the input")
+        batches = [quads[i:i + self.BATCH] for i in range(0, len(quads), self.BATCH)] or [[]]
+        first = " ;\n".join([*updates_before, _insert_data(batches[0])])
+        self.update(first)
+        for batch in batches[1:]:
+            self.update(_insert_data(batch))
+        if updates_after:
+            self.update(" ;\n".join(updates_after))
+
+
+def _substitute(sparql: str, bindings: Mapping[str, Node]) -> str:
+    values = " ".join(f"?{k}" for k in bindings)
+    row = " ".join(v.n3() for v in bindings.values())
+    head, sep, tail = sparql.partition("{")
+    if not sep:
+        raise QueryError("cannot bind values into a query without a WHERE block")
+    return f"{head}{{ VALUES ({values}) {{ ({row}) }} {tail}"
+
+
+def _insert_data(quads: list[tuple[Node, Node, Node, URIRef]]) -> str:
+    by_graph: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
+    for s, p, o, g in quads:
+        by_graph.setdefault(g, []).append((s, p, o))
+    blocks = "\n".join(_graph_block(g, ts) for g, ts in by_graph.items())
+    return f"INSERT DATA {{\n{blocks}\n}}"
+
+
+class Catalog:
+    """An RDF catalog of AI artifacts in a store.
+
+    Parameters
+    ----------
+    location : str or path, optional
+        A directory (embedded Oxigraph, created if missing), ``memory:`` or a SPARQL endpoint URL.
+        Defaults to ``$MATCHGRAPH_CATALOG`` or ``./.matchgraph``.
+    update_url : str, optional
+        For a remote endpoint, the SPARQL Update URL when it differs from the query URL.
+
+    Examples
+    --------
+    >>> cat = Catalog("memory:")
+    >>> cat.triple_count()
+    0
+    """
+
+    def __init__(self, location: str | os.PathLike[str] | None = None, *, update_url: str | None = None) -> None:
+        self.location = resolve_location(location)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if self.location == "memory:":
+            self.backend: _Backend = _OxigraphBackend(None)
+            self.path: Path | None = None
+        elif self.location.startswith(("http://", "https://")):
+            self.backend = _RemoteBackend(self.location, update_url)
+            self.path = None
+        else:
+            self.path = Path(self.location)
+            if self.path.exists() and not self.path.is_dir():
+                raise CatalogError(f"the catalog location {self.path} is a file, not a directory",
+                                   hint="give --catalog a directory path")
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.backend = _OxigraphBackend(self.path / "store")
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def dataset(self) -> rdflib.Dataset:
+        """The rdflib Dataset over the store (queries see the union of all graphs)."""
+        return self.backend.dataset
+
+    def __repr__(self) -> str:
+        return f"<Catalog {self.backend.description}>"
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush and release the store."""
+        self.backend.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    @property
+    def cache_dir(self) -> Path:
+        """A directory for derived data (projection, text index) cached against the version."""
+        if self.path is not None:
+            cache = self.path / "cache"
+        else:
+            if self._tmp is None:
+                if self.location == "memory:":
+                    self._tmp = tempfile.TemporaryDirectory(prefix="matchgraph-")
+                    return Path(self._tmp.name)
+                digest = hashlib.sha1(self.location.encode()).hexdigest()[:12]
+                base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                cache = base / "matchgraph" / digest
+                cache.mkdir(parents=True, exist_ok=True)
+                return cache
+            return Path(self._tmp.name)
+        cache.mkdir(parents=True, exist_ok=True)
+        return cache
+
+    # ------------------------------------------------------------------ reading
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None, *, prefixes: bool = True) -> Result:
+        """Run a SPARQL query on the store's engine.
+
+        Parameters
+        ----------
+        sparql : str
+            SELECT, ASK, CONSTRUCT or DESCRIBE. The project prefixes are predeclared.
+        bindings : mapping, optional
+            Values bound to variables (never paste user text into a query).
+
+        Returns
+        -------
+        rdflib.query.Result
+        """
+        text = sparql_prefixes() + sparql if prefixes else sparql
+        return self.backend.query(text, bindings)
+
+    def rows(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[tuple[Any, ...]]:
+        """Run a SELECT and return its rows as tuples of rdflib terms (None for unbound)."""
+        result = self.query(sparql, bindings)
+        return [tuple(row) for row in result]
+
+    def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool:
+        """Run an ASK query."""
+        return bool(self.query(sparql, bindings).askAnswer)
+
+    def scalar(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Any:
+        """Run a SELECT of one value and return it as a Python value (None when empty)."""
+        rows = self.rows(sparql, bindings)
+        if not rows or rows[0][0] is None:
+            return None
+        value = rows[0][0]
+        return value.toPython() if isinstance(value, Literal) else value
+
+    @property
+    def version(self) -> str:
+        """A token that changes with every write ("empty" for a catalog never written)."""
+        value = self.scalar(f"SELECT ?v WHERE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> mg:version ?v }} }}")
+        return str(value) if value is not None else "empty"
+
+    def triple_count(self) -> int:
+        """Count the distinct catalog triples (all graphs but the bookkeeping graph)."""
+        value = self.scalar(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ "
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{META_GRAPH}>) }} }}")
+        return int(value or 0)
+
+    def data_graph(self, *, include_derived: bool = True) -> Graph:
+        """Return every catalog triple (the union of the data graphs) as an in-memory rdflib Graph."""
+        excluded = [META_GRAPH] if include_derived else [META_GRAPH, SCORE_GRAPH, MATCH_GRAPH]
+        flt = " && ".join(f"?g != <{g}>" for g in excluded)
+        result = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER({flt}) }}")
+        graph = Graph()
+        for prefix, ns in PREFIXES.items():
+            graph.bind(prefix, ns)
+        graph += result.graph
+        return graph
+
+    def sources(self) -> list[dict[str, Any]]:
+        """List the ingested source documents (graph, path, format, time)."""
+        rows = self.rows(f"""SELECT ?g ?path ?fmt ?t WHERE {{ GRAPH <{META_GRAPH}> {{
+            ?g a mg:SourceDocument ; mg:sourcePath ?path .
+            OPTIONAL {{ ?g dcterms:format ?fmt }} OPTIONAL {{ ?g prov:generatedAtTime ?t }} }} }} ORDER BY ?path""")
+        return [{"graph": str(g), "path": str(p), "format": str(f) if f else None,
+                 "ingested": str(t) if t else None} for g, p, f, t in rows]
+
+    # ------------------------------------------------------------------ writing
+    def write(self, graphs: Mapping[URIRef, Graph], *, replace: Iterable[URIRef] = (),
+              clear_stubs: Iterable[URIRef] = (), sources: Iterable[tuple[URIRef, str, str]] = (),
+              extra_updates: Iterable[str] = ()) -> str:
+        """Write named graphs in one transaction and bump the version.
+
+        Parameters
+        ----------
+        graphs : mapping of graph IRI to Graph
+            The triples to add to each named graph.
+        replace : iterable of URIRef
+            Graphs to empty first (the previous content of re-ingested sources).
+        clear_stubs : iterable of URIRef
+            Entities now described by a source: their stub triples are removed.
+        sources : iterable of (graph IRI, path, format)
+            Source documents to record in the bookkeeping graph.
+        extra_updates : iterable of str
+            Further SPARQL updates to run in the same transaction, after the drops.
+
+        Returns
+        -------
+        str
+            The new catalog version.
+        """
+        before = [f"DROP SILENT GRAPH {URIRef(g).n3()}" for g in replace]
+        stubs = list(clear_stubs)
+        for i in range(0, len(stubs), 2000):
+            values = " ".join(URIRef(e).n3() for e in stubs[i:i + 2000])
+            before.append(f"DELETE {{ GRAPH <{STUB_GRAPH}> {{ ?e ?p ?o }} }} WHERE {{ "
+                          f"VALUES ?e {{ {values} }} GRAPH <{STUB_GRAPH}> {{ ?e ?p ?o }} }}")
+        now = Literal(datetime.now(timezone.utc).replace(microsecond=0))
+        source_rows = list(sources)
+        for g, _, _ in source_rows:
+            before.append(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ {URIRef(g).n3()} ?p ?o }} }}")
+        before.extend(extra_updates)
+        quads: list[tuple[Node, Node, Node, URIRef]] = []
+        for g, graph in graphs.items():
+            quads.extend((s, p, o, URIRef(g)) for s, p, o in graph)
+        from rdflib import DCTERMS, PROV, RDF
+        for g, path, fmt in source_rows:
+            quads.extend([
+                (URIRef(g), RDF.type, MG.SourceDocument, META_GRAPH),
+                (URIRef(g), MG.sourcePath, Literal(path), META_GRAPH),
+                (URIRef(g), DCTERMS.format, Literal(fmt), META_GRAPH),
+                (URIRef(g), PROV.generatedAtTime, now, META_GRAPH),
+            ])
+        token = uuid.uuid4().hex
+        after = [self._bump_version_update(token)]
+        self.backend.write(before, quads, after)
+        return token
+
+    def update(self, sparql: str) -> str:
+        """Run a SPARQL update (prefixes predeclared) and bump the version.
+
+        Returns
+        -------
+        str
+            The new catalog version.
+        """
+        token = uuid.uuid4().hex
+        self.backend.update(sparql_prefixes() + sparql + " ;\n" + self._bump_version_update(token))
+        return token
+
+    @staticmethod
+    def _bump_version_update(token: str) -> str:
+        return (f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.version}> ?v }} }} "
+                f"INSERT {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.version}> {Literal(token).n3()} }} }} "
+                f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.version}> ?v }} }} }}")
+
+    def clear(self) -> str:
+        """Remove everything from the catalog."""
+        return self.update("DROP SILENT ALL")
+
+    # ------------------------------------------------------------------ export
+    def serialize(self, fmt: str = "turtle") -> str:
+        """Serialise every catalog triple (scores and match events included) in an RDF syntax.
+
+        Parameters
+        ----------
+        fmt : str
+            ``turtle``, ``nt`` or ``json-ld`` (any rdflib serialiser name).
+        """
+        graph = self.data_graph()
+        if fmt == "json-ld":
+            from .ontology import jsonld_context
+            return graph.serialize(format="json-ld", context=jsonld_context(), auto_compact=True)
+        return graph.serialize(format=fmt)
+
+    @contextmanager
+    def cached(self, name: str) -> Iterator[Path]:
+        """Yield the path of a cache file for ``name`` at the current version."""
+        yield self.cache_dir / f"{name}-{self.version}"
