@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -296,8 +297,15 @@ class Catalog:
         -------
         rdflib.query.Result
         """
-        text = sparql_prefixes() + sparql if prefixes else sparql
-        return self.backend.query(text, bindings)
+        header = sparql_prefixes() if prefixes else ""
+        try:
+            return self.backend.query(header + sparql, bindings)
+        except QueryError as exc:
+            shift = header.count("\n")
+            exc.message = re.sub(r"error at (\d+):(\d+)",
+                                 lambda m: f"error at line {int(m.group(1)) - shift}, column {m.group(2)}",
+                                 exc.message)
+            raise
 
     def rows(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[tuple[Any, ...]]:
         """Run a SELECT and return its rows as tuples of rdflib terms (None for unbound)."""

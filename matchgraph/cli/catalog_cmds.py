@@ -1,0 +1,221 @@
+"""Commands over the catalog itself: ingest, sparql, validate, stats, export, classify."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+
+
+def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr when it is a terminal, else a silent callback."""
+    if not enabled or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return progress, update
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL check (faster for very large trusted inputs).")
+@click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
+@catalog_option
+@format_option("text", "json")
+@handle_errors
+def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalog_location: str | None,
+           fmt: str) -> None:
+    """Ingest entity cards, comparison pages and RDF files (folders are read recursively).
+
+    All or nothing: on any bad input the catalog is left exactly as it was.
+
+    \b
+    Example:
+        matchgraph ingest examples/catalog
+        matchgraph ingest page.txt cards/ extra.ttl --format json
+    """
+    from ..ingest import ingest as run
+
+    progress, update = _progress_bar(not no_progress)
+    with open_catalog(catalog_location) as catalog:
+        if progress is not None:
+            with progress:
+                report = run(catalog, paths, validate=not no_validate, progress=update)
+        else:
+            report = run(catalog, paths, validate=not no_validate)
+    if fmt == "json":
+        echo_json(report.to_dict())
+        return
+    added = report.triples_after - report.triples_before
+    click.echo(f"Ingested {report.files} file{'s' if report.files != 1 else ''}: {report.entities} entities, "
+               f"{report.capabilities} capabilities, {report.claims} claims, {report.stubs} new stubs.")
+    click.echo(f"Catalog: {report.triples_after} triples ({added:+d}), version {report.version[:12]}.")
+    for path, reason in report.skipped:
+        click.echo(f"Skipped {path}: {reason}", err=True)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"),
+              help="Read the query from a file ('-' for stdin).")
+@click.option("--update", "allow_update", is_flag=True, help="Allow SPARQL updates (the catalog is read-only otherwise).")
+@catalog_option
+@format_option("table", "json", "csv", "tsv", "turtle", "nt", "json-ld")
+@handle_errors
+def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_update: bool,
+           catalog_location: str | None, fmt: str) -> None:
+    """Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) on the catalog.
+
+    The prefixes mg:, mgid:, mgc:, schema:, dcterms:, dcat:, prov:, skos:, rdf:, rdfs:, owl: and
+    xsd: are predeclared. QUERY may be '-' to read standard input.
+
+    \b
+    Example:
+        matchgraph sparql "SELECT ?name WHERE { ?e a mg:Dataset ; schema:name ?name }"
+        matchgraph sparql -f examples/queries/alternatives-to-c4.rq --format json
+    """
+    from ..sparql import format_result, run_sparql
+
+    if query_file is not None:
+        text = query_file.read()
+    elif query == "-":
+        text = sys.stdin.read()
+    elif query:
+        text = query
+    else:
+        raise click.UsageError("give a query, -f FILE, or '-' to read standard input")
+    with open_catalog(catalog_location) as catalog:
+        result = run_sparql(catalog, text, allow_update=allow_update)
+        if result is None:
+            click.echo(f"Update applied; catalog version {catalog.version[:12]}.")
+            return
+        click.echo(format_result(result, fmt, catalog), nl=False)
+
+
+@cli.command()
+@catalog_option
+@format_option("text", "json")
+@handle_errors
+def validate(catalog_location: str | None, fmt: str) -> None:
+    """Check the whole catalog against the SHACL shapes; exit 0 only when it conforms.
+
+    \b
+    Example:
+        matchgraph validate --format json
+    """
+    from ..validate import validate_graph
+
+    with open_catalog(catalog_location) as catalog:
+        report = validate_graph(catalog.data_graph())
+    if fmt == "json":
+        echo_json(report.to_dict())
+    elif report.conforms:
+        click.echo("The catalog conforms to the shapes.")
+    else:
+        click.echo(f"{len(report.problems)} violation{'s' if len(report.problems) != 1 else ''}:")
+        for problem in report.problems:
+            click.echo(f"  - {problem}")
+    if not report.conforms:
+        sys.exit(1)
+
+
+@cli.command()
+@catalog_option
+@format_option("table", "json")
+@handle_errors
+def stats(catalog_location: str | None, fmt: str) -> None:
+    """Count entities by kind, stubs, capabilities, claims and triples.
+
+    \b
+    Example:
+        matchgraph stats --format json
+    """
+    from ..stats import catalog_stats
+
+    with open_catalog(catalog_location) as catalog:
+        data = catalog_stats(catalog)
+    if fmt == "json":
+        echo_json(data)
+        return
+    click.echo(f"Entities      {data['entities']} ({data['stubs']} stubs)")
+    for kind, n in data["by_kind"].items():
+        click.echo(f"  {kind:<12}{n}")
+    click.echo(f"Capabilities  {data['capabilities']}")
+    click.echo(f"Claims        {data['claims']} ({data['unique_claims']} unique, {data['alternative_claims']} vs alternatives)")
+    click.echo(f"Observations  {data['observations']}")
+    click.echo(f"Sources       {data['sources']}")
+    click.echo(f"Triples       {data['triples']}")
+    click.echo(f"Version       {data['version'][:12]}")
+
+
+@cli.command()
+@click.argument("fmt", metavar="FORMAT")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@click.option("--center", help="Graph views: the entity at the centre.")
+@click.option("--depth", type=click.IntRange(0, 10), default=2, show_default=True, help="Graph views: hops from --center.")
+@click.option("--query", "construct", help="Graph views: a CONSTRUCT query selecting what to draw.")
+@click.option("--relation", "relations", multiple=True, help="Graph views: keep only these relation kinds.")
+@catalog_option
+@handle_errors
+def export(fmt: str, output: Path | None, center: str | None, depth: int, construct: str | None,
+           relations: tuple[str, ...], catalog_location: str | None) -> None:
+    """Export the catalog: ttl, nt, jsonld, trig (RDF) and graph formats (graphml, gexf, json, html).
+
+    \b
+    Example:
+        matchgraph export ttl -o catalog.ttl
+        matchgraph export html --center the-pile --depth 2 -o pile.html
+    """
+    from ..export import export as run
+
+    with open_catalog(catalog_location) as catalog:
+        data = run(catalog, fmt.lower(), center=center, depth=depth, query=construct, relations=list(relations))
+    if output is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            click.echo(data, nl=not data.endswith("\n"))
+        return
+    if isinstance(data, bytes):
+        output.write_bytes(data)
+    else:
+        output.write_text(data, encoding="utf-8")
+    click.echo(f"Wrote {output} ({output.stat().st_size} bytes).", err=True)
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1, 20), default=3, show_default=True)
+@format_option("text", "json")
+@handle_errors
+def classify(text: str, limit: int, fmt: str) -> None:
+    """Show which capability concepts a text is classified into, and why.
+
+    \b
+    Example:
+        matchgraph classify "int8 quantization for CPU inference"
+    """
+    from .. import classify as clf
+
+    matches = clf.classify(text, limit=limit)
+    if fmt == "json":
+        echo_json([{"concept": str(m.concept), "slug": m.slug, "label": m.label, "score": round(m.score, 4),
+                    "evidence": list(m.evidence)} for m in matches])
+        return
+    if not matches:
+        click.echo("No concept matched.")
+        return
+    click.echo(clf.explain(matches))

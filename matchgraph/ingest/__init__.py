@@ -1,0 +1,283 @@
+"""Ingest files into the catalog: parse, link, validate, then write everything in one transaction.
+
+>>> from matchgraph import Catalog, ingest
+>>> report = ingest(Catalog("memory:"), ["examples/catalog"])   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rdflib import RDF, Graph, URIRef
+
+from ..build import build_batch
+from ..catalog import Catalog
+from ..errors import InputError, Location, ParseError, Problems, ValidationError
+from ..linking import load_index
+from ..records import SourceRecords
+from ..validate import validate_graph
+from ..vocab import ID, MG, SCHEMA, source_iri
+from .cards import is_card, parse_card
+from .page import is_page, parse_page
+from .rdf import RDF_SUFFIXES, entities_in, parse_rdf
+
+__all__ = ["ingest", "IngestReport", "collect_files", "read_source", "write_sources"]
+
+TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+SUPPORTED = TEXT_SUFFIXES | set(RDF_SUFFIXES) | {".json"}
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    files: int = 0
+    entities: int = 0
+    capabilities: int = 0
+    claims: int = 0
+    stubs: int = 0
+    links: int = 0
+    triples_before: int = 0
+    triples_after: int = 0
+    version: str = ""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form."""
+        return {"files": self.files, "entities": self.entities, "capabilities": self.capabilities,
+                "claims": self.claims, "stubs": self.stubs, "links": self.links,
+                "triples_before": self.triples_before, "triples_after": self.triples_after,
+                "triples_added": self.triples_after - self.triples_before, "version": self.version,
+                "formats": self.formats, "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
+
+
+def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand files and folders (recursively) into the files to read, and those skipped with why.
+
+    Hidden files and folders are skipped; so are files of a kind ingest does not read.
+    """
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputError("no such file or folder", location=Location(str(raw)),
+                             hint="check the path; folders are read recursively")
+        if path.is_dir():
+            for sub in sorted(path.rglob("*")):
+                rel = sub.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts) or not sub.is_file():
+                    continue
+                if sub.suffix.lower() in SUPPORTED:
+                    files.append(sub)
+                else:
+                    skipped.append((str(sub), f"not a format ingest reads ({sub.suffix or 'no suffix'})"))
+        else:
+            files.append(path)
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, skipped
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
+                         hint="check that the file exists and that you may read it") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ParseError("the file is not UTF-8 text", location=Location(str(path), line),
+                         hint="save the file as UTF-8") from exc
+
+
+def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph | None:
+    """Read one file into records (cards, pages, importers) or a graph (RDF).
+
+    Returns None for a Markdown file without front matter found while walking a folder (a README).
+    """
+    suffix = path.suffix.lower()
+    text = _read_text(path)
+    name = str(path)
+    if suffix in RDF_SUFFIXES:
+        return parse_rdf(text, name, RDF_SUFFIXES[suffix])
+    if suffix == ".json":
+        return _read_json(text, name)
+    if suffix not in TEXT_SUFFIXES:
+        raise InputError(f"ingest does not read {suffix or 'files without a suffix'} files",
+                         location=Location(name),
+                         hint="give Markdown cards (.md), comparison pages (.txt/.md), RDF (.ttl, .nt, .jsonld) "
+                              "or JSON-LD/Croissant (.json)")
+    if is_card(text):
+        return parse_card(text, name)
+    if is_page(text):
+        return parse_page(text, name)
+    if not explicit:
+        return None
+    raise ParseError("neither an entity card (YAML front matter) nor a comparison page ('A vs B' and a table)",
+                     location=Location(name, 1), hint="see docs/formats.md for both formats")
+
+
+def _read_json(text: str, name: str) -> SourceRecords | Graph:
+    import json
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {exc.msg}", location=Location(name, exc.lineno),
+                         hint="fix the JSON syntax at that line") from exc
+    try:
+        from ..importers import sniff_json  # added by the importers
+    except ImportError:
+        sniff_json = None
+    if sniff_json is not None:
+        records = sniff_json(data, name)
+        if records is not None:
+            return records
+    if isinstance(data, (dict, list)) and ("@context" in (data if isinstance(data, dict) else (data[0] if data else {}))):
+        return parse_rdf(text, name, "json-ld")
+    raise ParseError("this JSON is neither JSON-LD nor a metadata format matchgraph imports",
+                     location=Location(name, 1), hint="use 'matchgraph import' for Hugging Face or MTEB files")
+
+
+def _file_date(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(microsecond=0)
+
+
+def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validate: bool = True,
+           progress: Progress | None = None) -> IngestReport:
+    """Ingest files and folders into a catalog, all or nothing.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        Where to write.
+    paths : iterable of path
+        Files and folders (read recursively).
+    validate : bool
+        Check the staged triples against the SHACL shapes before writing.
+    progress : callable, optional
+        Called as ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    IngestReport
+
+    Raises
+    ------
+    InputError
+        For any bad input; nothing is written.
+    """
+    files, skipped = collect_files(paths)
+    explicit = {Path(p).resolve() for p in paths if Path(p).is_file()}
+    problems = Problems()
+    parsed: list[tuple[Path, SourceRecords | Graph]] = []
+    for i, path in enumerate(files):
+        try:
+            result = read_source(path, explicit=path.resolve() in explicit)
+        except InputError as exc:
+            problems.add(exc)
+            continue
+        if result is None:
+            skipped.append((str(path), "Markdown without front matter (not a card)"))
+        else:
+            parsed.append((path, result))
+        if progress:
+            progress("reading", i + 1, len(files))
+    problems.raise_if_any()
+    report = write_sources(catalog, parsed, validate=validate, progress=progress)
+    report.skipped = skipped + report.skipped
+    return report
+
+
+def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Graph]], *, validate: bool = True,
+                  progress: Progress | None = None) -> IngestReport:
+    """Link, validate and write parsed sources in one transaction (the second half of :func:`ingest`).
+
+    Importers call this with the records they made, so every format gets the same linking,
+    validation, provenance and atomicity.
+    """
+    report = IngestReport(files=len(parsed))
+    report.triples_before = catalog.triple_count()
+    keys = {str(p): str(p.resolve()) for p, _ in parsed}
+    record_sources = [r for _, r in parsed if isinstance(r, SourceRecords)]
+    graphs_in = [(p, g) for p, g in parsed if isinstance(g, Graph)]
+    replaced = [source_iri(keys[str(p)]) for p, _ in parsed]
+    for r in record_sources:
+        report.formats[r.format] = report.formats.get(r.format, 0) + 1
+    for p, _ in graphs_in:
+        report.formats["rdf"] = report.formats.get("rdf", 0) + 1
+    index = load_index(catalog)
+    dates = {str(p): _file_date(p) for p, r in parsed if isinstance(r, SourceRecords) and p.exists()}
+    batch = build_batch(catalog, record_sources, index=index, source_keys=keys, source_dates=dates,
+                        replaced=replaced)
+    rdf_entities: set[URIRef] = set()
+    for path, graph in graphs_in:
+        src = source_iri(keys[str(path)])
+        batch.graphs[src] = graph
+        batch.sources.append((src, str(path), "rdf"))
+        rdf_entities |= entities_in(graph)
+    if progress:
+        progress("linking", 1, 1)
+    if validate:
+        _validate(catalog, batch.graphs, progress)
+    defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
+    report.version = catalog.write(batch.graphs, replace=replaced, clear_stubs=sorted(defined),
+                                   sources=[(g, p, f) for g, p, f in batch.sources])
+    if progress:
+        progress("writing", 1, 1)
+    report.entities = len(defined)
+    report.capabilities = batch.capabilities + sum(
+        len(set(g.subjects(RDF.type, MG.Capability))) for _, g in graphs_in)
+    report.claims = batch.claims + sum(len(set(g.subjects(RDF.type, MG.Claim))) for _, g in graphs_in)
+    report.stubs = len([s for s in batch.stubs if s not in batch.defined])
+    report.links = batch.links
+    report.triples_after = catalog.triple_count()
+    return report
+
+
+def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress | None) -> None:
+    """Validate the staged graphs, with the types of the entities they point to from the store."""
+    staged = Graph()
+    for graph in graphs.values():
+        staged += graph
+    referenced = {o for o in staged.objects() if isinstance(o, URIRef) and str(o).startswith(str(ID))}
+    described = set(staged.subjects(RDF.type, None))
+    missing = sorted(referenced - described)
+    for i in range(0, len(missing), 1000):
+        values = " ".join(m.n3() for m in missing[i:i + 1000])
+        for e, t, name in catalog.rows(
+                f"SELECT ?e ?t ?n WHERE {{ VALUES ?e {{ {values} }} ?e a ?t OPTIONAL {{ ?e schema:name ?n }} }}"):
+            staged.add((e, RDF.type, t))
+            if name is not None:
+                staged.add((e, SCHEMA.name, name))
+    report = validate_graph(staged)
+    if progress:
+        progress("validating", 1, 1)
+    if not report.conforms:
+        where = None
+        for focus in report.focus:
+            for g_iri, graph in graphs.items():
+                if (focus, None, None) in graph:
+                    path = graph.value(g_iri, MG.sourcePath)
+                    if path is not None:
+                        where = Location(str(path))
+                    break
+            if where:
+                break
+        raise ValidationError(report.problems, location=where)

@@ -1,0 +1,369 @@
+"""Entity cards: Markdown with YAML front matter, one ``##`` section per capability.
+
+Hugging Face model and dataset card READMEs are cards too: their keys (``license``, ``datasets``,
+``base_model``, ``library_name``, ``pipeline_tag``, ``tags``, ``language``, ``model-index``) are
+understood, and their id comes from the heading or the folder name. See ``docs/formats.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Location, ParseError, SchemaError
+from ..records import CapabilityRecord, EntityRecord, ObservationRecord, ResultRecord, SourceRecords
+from ..vocab import RELATIONS, is_slug, normalise_kind, slugify
+
+__all__ = ["parse_card", "is_card", "split_front_matter", "parse_number"]
+
+_HF_KEYS = {"license", "datasets", "base_model", "library_name", "pipeline_tag", "tags", "language",
+            "model-index", "model_name", "task_categories", "size_categories", "license_name", "metrics_hf",
+            "inference", "widget", "co2_eq_emissions", "thumbnail", "pretty_name", "task_ids"}
+_KNOWN = {"id", "name", "kind", "type", "aliases", "alias", "description", "pricing", "license", "url", "homepage",
+          "metrics", "relations", "capabilities_declared", "declared_capabilities", "hub_id", "hf_id", "version",
+          "released", "release_date", "citation", "creators", "publisher", "keywords", "concepts",
+          *_HF_KEYS}
+_RELATION_KEYS = {re.sub(r"[^a-z]", "", k.lower()): k for k in RELATIONS}
+_UNIQUE = re.compile(r"^\s*(?:\*\*|__)?unique(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
+_ALTERNATIVES = re.compile(r"^\s*(?:\*\*|__)?(?:vs\.?|versus)\s+alternatives?(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
+
+
+def is_card(text: str) -> bool:
+    """Say whether a text starts with YAML front matter."""
+    return text.lstrip("\ufeff").startswith("---")
+
+
+def split_front_matter(text: str, path: str) -> tuple[str, str, int]:
+    """Split a card into (front matter, body, line number where the body starts)."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise ParseError("no YAML front matter", location=Location(path, 1),
+                         hint="start the file with a line '---', the YAML keys, then another '---'")
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise ParseError("the YAML front matter is never closed", location=Location(path, 1),
+                     hint="end the front matter with a line '---'")
+
+
+def parse_number(value: Any) -> float:
+    """Read a count as people write it: 1200, "1,200", "1.2k", "3M", "2.5B"."""
+    if isinstance(value, bool):
+        raise ValueError("a count cannot be true/false")
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip().replace(",", "").replace("_", "")
+    m = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*([kKmMbB]?)\+?", text)
+    if not m:
+        raise ValueError(f"{value!r} is not a number")
+    scale = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}[m.group(2).lower()]
+    return float(m.group(1)) * scale
+
+
+def _key_lines(front: str, first_line: int) -> dict[str, int]:
+    """Line of each top-level key and each nested key (``relations.trainedOn``)."""
+    lines: dict[str, int] = {}
+    try:
+        node = yaml.compose(front, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        lines[key] = key_node.start_mark.line + first_line
+        if isinstance(value_node, yaml.MappingNode):
+            for sub_key, _ in value_node.value:
+                lines[f"{key}.{sub_key.value}"] = sub_key.start_mark.line + first_line
+    return lines
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v).strip()]
+    return [str(value)] if str(value).strip() else []
+
+
+def _load_yaml(front: str, path: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(front) if front.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ParseError(f"invalid YAML front matter: {problem}", location=Location(path, line),
+                         hint="check the indentation and quote values that contain ':' or '#'") from exc
+    if not isinstance(data, dict):
+        raise ParseError("the front matter is not a mapping of keys to values", location=Location(path, 2),
+                         hint="write one 'key: value' per line")
+    return data
+
+
+def parse_card(text: str, path: str) -> SourceRecords:
+    """Parse one entity card.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    path : str
+        Its path, for error locations.
+
+    Returns
+    -------
+    SourceRecords
+        One entity with its capabilities.
+    """
+    front, body, body_line = split_front_matter(text, path)
+    data = _load_yaml(front, path)
+    lines = _key_lines(front, 2)
+    loc = lambda key: Location(path, lines.get(key, 2))  # noqa: E731
+    is_hf = "kind" not in data and "type" not in data and bool(_HF_KEYS & set(data))
+    rec = EntityRecord(id="", name="", location=Location(path, 1))
+    rec.field_locations = {k: Location(path, v) for k, v in lines.items()}
+    heading = _first_heading(body)
+    if is_hf:
+        _read_hf(data, rec, path, heading, loc)
+    else:
+        _read_identity(data, rec, path, loc)
+    _read_common(data, rec, path, loc)
+    rec.capabilities.extend(_sections(body, body_line, path, keep_prose=not is_hf))
+    if is_hf and not rec.description:
+        rec.description = _first_paragraph(body)
+    return SourceRecords(path=path, format="hf-card" if is_hf else "card", entities=[rec])
+
+
+def _read_identity(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any) -> None:
+    raw_id = data.get("id")
+    if raw_id is None or not str(raw_id).strip():
+        suggestion = slugify(str(data.get("name") or Path(path).stem))
+        raise SchemaError("missing id", location=Location(path, 2),
+                          hint=f"add a line 'id: {suggestion}' (a lowercase kebab-case slug)")
+    rec.id = str(raw_id).strip()
+    if not is_slug(rec.id):
+        raise SchemaError(f"id {rec.id!r} is not a slug", location=loc("id"),
+                          hint=f"use lowercase letters, digits and dashes, e.g. 'id: {slugify(rec.id)}'")
+    rec.name = str(data.get("name") or rec.id).strip()
+    kind = data.get("kind", data.get("type"))
+    if kind is None:
+        raise SchemaError(f"entity {rec.id!r} has no kind", location=Location(path, 2),
+                          hint="add 'kind: model' (or dataset, tool, library, framework, benchmark, format, method)")
+    if normalise_kind(str(kind)) is None:
+        raise SchemaError(f"unknown kind {kind!r}", location=loc("kind" if "kind" in data else "type"),
+                          hint="use one of: model, dataset, tool, library, framework, benchmark, format, method, "
+                               "metric, service, paper")
+    rec.kind = normalise_kind(str(kind))
+
+
+def _read_hf(data: dict[str, Any], rec: EntityRecord, path: str, heading: str | None, loc: Any) -> None:
+    """Identity of a Hugging Face card: its model name, heading or folder."""
+    name = data.get("model_name") or data.get("pretty_name")
+    index = data.get("model-index")
+    if not name and isinstance(index, list) and index and isinstance(index[0], dict):
+        name = index[0].get("name")
+    p = Path(path)
+    folder = p.parent.name if p.stem.lower() == "readme" else p.stem
+    name = str(name or heading or folder)
+    rec.name = name
+    rec.id = str(data.get("id") or slugify(name))
+    is_dataset = bool({"task_categories", "size_categories", "task_ids", "pretty_name"} & set(data))
+    rec.kind = "dataset" if is_dataset else "model"
+    pipeline = data.get("pipeline_tag")
+    if pipeline:
+        rec.extra.append(("pipeline_tag", str(pipeline)))
+        words = str(pipeline).replace("-", " ")
+        rec.capabilities.append(CapabilityRecord(
+            title=words.capitalize(), description=f"Serves the Hugging Face '{pipeline}' task ({words}).",
+            location=loc("pipeline_tag")))
+    for cat in _as_list(data.get("task_categories")):
+        words = cat.replace("-", " ")
+        rec.capabilities.append(CapabilityRecord(title=words.capitalize(),
+                                                 description=f"Data for the '{cat}' task ({words}).",
+                                                 location=loc("task_categories")))
+    if data.get("datasets"):
+        rec.relations.setdefault("trainedOn", []).extend(_as_list(data["datasets"]))
+    if data.get("base_model"):
+        rec.relations.setdefault("derivedFrom", []).extend(_as_list(data["base_model"]))
+    if data.get("library_name"):
+        rec.relations.setdefault("integratesWith", []).extend(_as_list(data["library_name"]))
+    for tag in _as_list(data.get("tags")):
+        rec.extra.append(("tag", tag))
+    for lang in _as_list(data.get("language")):
+        rec.extra.append(("language", lang))
+    if isinstance(index, list):
+        rec.results.extend(_model_index(index, path, loc("model-index")))
+
+
+def _model_index(index: list[Any], path: str, where: Location) -> list[ResultRecord]:
+    out: list[ResultRecord] = []
+    for entry in index:
+        for result in (entry or {}).get("results", []) or []:
+            if not isinstance(result, dict):
+                continue
+            ds = result.get("dataset") or {}
+            task = result.get("task") or {}
+            bench = ds.get("name") or ds.get("type") or task.get("name") or task.get("type")
+            for metric in result.get("metrics", []) or []:
+                if not isinstance(metric, dict) or bench is None:
+                    continue
+                try:
+                    value = float(metric.get("value"))
+                except (TypeError, ValueError):
+                    continue
+                out.append(ResultRecord(benchmark=str(bench), metric=str(metric.get("type") or metric.get("name")),
+                                        value=value, dataset=ds.get("type"), location=where))
+    return out
+
+
+def _read_common(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any) -> None:
+    rec.aliases = _as_list(data.get("aliases", data.get("alias")))
+    if data.get("description") is not None:
+        rec.description = str(data["description"]).strip()
+    if data.get("pricing") is not None:
+        rec.pricing = str(data["pricing"]).strip()
+    lic = data.get("license")
+    if lic is not None:
+        licences = _as_list(lic)
+        rec.license = licences[0] if licences else None
+        if data.get("license_name") and rec.license == "other":
+            rec.license = str(data["license_name"])
+    url = data.get("url", data.get("homepage"))
+    if url is not None:
+        url = str(url).strip()
+        if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", url):
+            raise SchemaError(f"url {url!r} is not an http(s) URL", location=loc("url" if "url" in data else "homepage"),
+                              hint="write the full address, e.g. https://example.org/")
+        rec.url = url
+    metrics = data.get("metrics")
+    if isinstance(metrics, dict):
+        for name, value in metrics.items():
+            try:
+                number = parse_number(value)
+            except ValueError as exc:
+                raise SchemaError(f"metric {name!r}: {exc}", location=loc(f"metrics.{name}"),
+                                  hint="write a count such as 12000 or 1.2M") from exc
+            if number < 0:
+                raise SchemaError(f"metric {name!r} is negative", location=loc(f"metrics.{name}"),
+                                  hint="usage counts are zero or more")
+            rec.metrics[str(name)] = number
+    elif metrics is not None and not isinstance(metrics, list):  # HF 'metrics' is a list of metric names
+        raise SchemaError("metrics must be a mapping such as {downloads: 1200, stars: 40}", location=loc("metrics"))
+    relations = data.get("relations")
+    if relations is not None:
+        if not isinstance(relations, dict):
+            raise SchemaError("relations must be a mapping such as {derivedFrom: [roberta-base]}",
+                              location=loc("relations"))
+        for key, targets in relations.items():
+            canonical = _RELATION_KEYS.get(re.sub(r"[^a-z]", "", str(key).lower()))
+            if canonical is None:
+                raise SchemaError(f"unknown relation {key!r}", location=loc(f"relations.{key}"),
+                                  hint="use one of: " + ", ".join(RELATIONS))
+            rec.relations.setdefault(canonical, []).extend(_as_list(targets))
+    declared = data.get("capabilities_declared", data.get("declared_capabilities"))
+    if declared is not None:
+        try:
+            rec.declared_capabilities = int(declared)
+        except (TypeError, ValueError) as exc:
+            key = "capabilities_declared" if "capabilities_declared" in data else "declared_capabilities"
+            raise SchemaError(f"{key} must be a whole number", location=loc(key)) from exc
+    for key in ("hub_id", "hf_id"):
+        if data.get(key):
+            rec.extra.append(("hub_id", str(data[key])))
+    if data.get("version") is not None:
+        rec.extra.append(("version", str(data["version"])))
+    released = data.get("released", data.get("release_date"))
+    if released is not None:
+        rec.extra.append(("issued", released))
+    if data.get("citation"):
+        rec.extra.append(("citation", str(data["citation"])))
+    for creator in _as_list(data.get("creators")):
+        rec.extra.append(("creator", creator))
+    if data.get("publisher"):
+        rec.extra.append(("publisher", str(data["publisher"])))
+    for kw in _as_list(data.get("keywords")):
+        rec.extra.append(("keyword", kw))
+    if "kind" in data or "type" in data:
+        for tag in _as_list(data.get("tags")):
+            rec.extra.append(("tag", tag))
+    for key in data:
+        if key not in _KNOWN:
+            rec.observations.append(ObservationRecord(field=str(key), value=str(data[key]), location=loc(key)))
+
+
+def _first_heading(body: str) -> str | None:
+    m = re.search(r"^#\s+(.+?)\s*#*\s*$", body, re.M)
+    return m.group(1).strip() if m else None
+
+
+def _first_paragraph(body: str) -> str | None:
+    for block in re.split(r"\n\s*\n", body):
+        text = block.strip()
+        if text and not text.startswith(("#", "|", "```", "<", "!", "-", "*")):
+            return re.sub(r"\s+", " ", text)[:1000]
+    return None
+
+
+def _sections(body: str, first_line: int, path: str, *, keep_prose: bool) -> list[CapabilityRecord]:
+    """Split the body into ``##`` sections and read each as a capability."""
+    caps: list[CapabilityRecord] = []
+    current: tuple[str, int, list[tuple[int, str]]] | None = None
+    sections: list[tuple[str, int, list[tuple[int, str]]]] = []
+    in_code = False
+    for offset, line in enumerate(body.splitlines()):
+        number = first_line + offset
+        if line.strip().startswith("```"):
+            in_code = not in_code
+        m = None if in_code else re.match(r"^##\s+(.+?)\s*#*\s*$", line)
+        if m and not line.startswith("###"):
+            current = (m.group(1).strip(), number, [])
+            sections.append(current)
+        elif current is not None:
+            current[2].append((number, line))
+    for title, line, content in sections:
+        cap = _capability(title, line, content, path)
+        if cap is not None and (keep_prose or cap.unique or cap.alternatives):
+            caps.append(cap)
+    return caps
+
+
+def _capability(title: str, line: int, content: list[tuple[int, str]], path: str) -> CapabilityRecord | None:
+    paragraphs: list[tuple[int, str]] = []
+    buf: list[str] = []
+    start = line
+    for number, text in content + [(line + len(content) + 1, "")]:
+        if text.strip():
+            if not buf:
+                start = number
+            buf.append(text.strip())
+        elif buf:
+            paragraphs.append((start, " ".join(buf)))
+            buf = []
+    cap = CapabilityRecord(description="", title=title, location=Location(path, line))
+    described: list[str] = []
+    target = "description"
+    for number, para in paragraphs:
+        if _UNIQUE.match(para):
+            cap.unique = _UNIQUE.sub("", para).strip()
+            cap.unique_location = Location(path, number)
+            target = "unique"
+        elif _ALTERNATIVES.match(para):
+            cap.alternatives = _ALTERNATIVES.sub("", para).strip()
+            cap.alternatives_location = Location(path, number)
+            target = "alternatives"
+        elif target == "description":
+            described.append(para)
+        elif target == "unique":
+            cap.unique = f"{cap.unique} {para}"
+        else:
+            cap.alternatives = f"{cap.alternatives} {para}"
+    cap.description = " ".join(described).strip()
+    if not cap.description and not cap.unique and not cap.alternatives:
+        return None
+    if not cap.description:
+        cap.description = cap.unique or cap.alternatives or title
+    return cap
