@@ -1,0 +1,108 @@
+"""Find the entity a user means: by slug, IRI, name or alias (any case), with close candidates.
+
+Lookups are SPARQL queries against the store's indexes, so their cost does not grow with the
+catalog; only the error path (suggesting candidates) scans labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import Literal, URIRef
+
+from .catalog import Catalog
+from .errors import AmbiguousEntity, EntityNotFound
+from .linking import EntityIndex, normalise_name
+from .vocab import ID, KIND_OF_CLASS, entity_iri, slug_of, slugify
+
+__all__ = ["EntityRef", "resolve_entity", "describe_entity"]
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """An entity found in the catalog."""
+
+    slug: str
+    iri: URIRef
+    name: str
+    kind: str | None
+    stub: bool
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-friendly form."""
+        return {"id": self.slug, "iri": str(self.iri), "name": self.name, "kind": self.kind, "stub": self.stub}
+
+
+def describe_entity(catalog: Catalog, iri: URIRef) -> EntityRef | None:
+    """Return the entity at ``iri`` (None when the catalog has no such entity)."""
+    rows = catalog.rows("""SELECT ?name ?cls ?stub WHERE { ?e a mg:Entity .
+        OPTIONAL { ?e schema:name ?name } OPTIONAL { ?e a ?cls FILTER(?cls != mg:Entity) }
+        OPTIONAL { ?e mg:isStub ?stub } }""", {"e": iri})
+    if not rows:
+        return None
+    name = next((str(r[0]) for r in rows if r[0] is not None), slug_of(str(iri)))
+    kind = next((KIND_OF_CLASS[r[1]] for r in rows if r[1] in KIND_OF_CLASS), None)
+    stub = any(r[2] is not None and r[2].toPython() is True for r in rows) and kind is None
+    return EntityRef(slug_of(str(iri)), iri, name, kind, stub)
+
+
+def _by_label(catalog: Catalog, text: str) -> list[URIRef]:
+    """Entities whose name, alias or hub id equals ``text`` ignoring case."""
+    rows = catalog.rows("""SELECT DISTINCT ?e WHERE {
+        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e mg:hubId ?l }
+        ?e a mg:Entity . FILTER(LCASE(STR(?l)) = ?q) }""", {"q": Literal(text.lower())})
+    return sorted(URIRef(r[0]) for r in rows)
+
+
+def resolve_entity(catalog: Catalog, text: str) -> EntityRef:
+    """Resolve what a user typed to one entity.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    text : str
+        A slug (``the-pile``), a name or alias in any case (``The Pile``), or a full IRI.
+
+    Returns
+    -------
+    EntityRef
+
+    Raises
+    ------
+    EntityNotFound
+        Nothing matches; carries the closest candidates.
+    AmbiguousEntity
+        Several entities share the name; carries them.
+    """
+    query = text.strip()
+    candidates: list[URIRef] = []
+    if query.startswith(("http://", "https://")):
+        candidates = [URIRef(query)]
+    else:
+        for slug in dict.fromkeys([query, query.lower(), slugify(query)]):
+            if slug and catalog.ask("ASK { ?e a mg:Entity }", {"e": entity_iri(slug)}):
+                candidates = [entity_iri(slug)]
+                break
+        if not candidates:
+            candidates = _by_label(catalog, query)
+    if len(candidates) > 1:
+        raise AmbiguousEntity(query, [slug_of(str(c)) for c in candidates])
+    if candidates:
+        ref = describe_entity(catalog, candidates[0])
+        if ref is not None:
+            return ref
+    raise EntityNotFound(query, _closest(catalog, query))
+
+
+def _closest(catalog: Catalog, text: str, n: int = 5) -> list[str]:
+    """The slugs closest to ``text`` (normalised label similarity)."""
+    key = normalise_name(text)
+    index = EntityIndex()
+    rows = catalog.rows("""SELECT ?e ?l WHERE { ?e a mg:Entity .
+        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e dcterms:identifier ?l } }""")
+    for e, label in rows:
+        if str(e).startswith(str(ID)):
+            index.add(slug_of(str(e)), None, [str(label)])
+    if not key:
+        return []
+    return index.closest(text, n)
