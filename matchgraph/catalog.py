@@ -330,6 +330,13 @@ class Catalog:
         value = self.scalar(f"SELECT ?v WHERE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> mg:version ?v }} }}")
         return str(value) if value is not None else "empty"
 
+    @property
+    def data_version(self) -> str:
+        """A token that changes with every write of evidence (sources, stubs, match events), but not
+        with writes of derived results (scores). Caches of derived data are keyed on it."""
+        value = self.scalar(f"SELECT ?v WHERE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> mg:dataVersion ?v }} }}")
+        return str(value) if value is not None else "empty"
+
     def triple_count(self) -> int:
         """Count the distinct catalog triples (all graphs but the bookkeeping graph)."""
         value = self.scalar(
@@ -359,7 +366,7 @@ class Catalog:
     # ------------------------------------------------------------------ writing
     def write(self, graphs: Mapping[URIRef, Graph], *, replace: Iterable[URIRef] = (),
               clear_stubs: Iterable[URIRef] = (), sources: Iterable[tuple[URIRef, str, str]] = (),
-              extra_updates: Iterable[str] = ()) -> str:
+              extra_updates: Iterable[str] = (), derived: bool = False) -> str:
         """Write named graphs in one transaction and bump the version.
 
         Parameters
@@ -374,6 +381,8 @@ class Catalog:
             Source documents to record in the bookkeeping graph.
         extra_updates : iterable of str
             Further SPARQL updates to run in the same transaction, after the drops.
+        derived : bool
+            True for derived results (scores): the version changes but :attr:`data_version` does not.
 
         Returns
         -------
@@ -403,12 +412,19 @@ class Catalog:
                 (URIRef(g), PROV.generatedAtTime, now, META_GRAPH),
             ])
         token = uuid.uuid4().hex
-        after = [self._bump_version_update(token)]
+        after = [self._bump_version_update(token, data=not derived)]
         self.backend.write(before, quads, after)
         return token
 
-    def update(self, sparql: str) -> str:
+    def update(self, sparql: str, *, derived: bool = False) -> str:
         """Run a SPARQL update (prefixes predeclared) and bump the version.
+
+        Parameters
+        ----------
+        sparql : str
+            The update.
+        derived : bool
+            True when it only writes derived results (scores), so :attr:`data_version` stays.
 
         Returns
         -------
@@ -416,14 +432,16 @@ class Catalog:
             The new catalog version.
         """
         token = uuid.uuid4().hex
-        self.backend.update(sparql_prefixes() + sparql + " ;\n" + self._bump_version_update(token))
+        self.backend.update(sparql_prefixes() + sparql + " ;\n" + self._bump_version_update(token, data=not derived))
         return token
 
     @staticmethod
-    def _bump_version_update(token: str) -> str:
-        return (f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.version}> ?v }} }} "
-                f"INSERT {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.version}> {Literal(token).n3()} }} }} "
-                f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.version}> ?v }} }} }}")
+    def _bump_version_update(token: str, *, data: bool = True) -> str:
+        props = [MG.version, MG.dataVersion] if data else [MG.version]
+        return " ;\n".join(
+            f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> ?v }} }} "
+            f"INSERT {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> {Literal(token).n3()} }} }} "
+            f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> ?v }} }} }}" for p in props)
 
     def clear(self) -> str:
         """Remove everything from the catalog."""

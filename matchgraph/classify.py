@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -337,26 +338,30 @@ class ConceptScheme:
             scores[c] += weight
             evidence[c].append((weight, phrase.label))
 
-        for word in sorted(set(words)):
-            positions = {i for i, w in enumerate(words) if w == word}
-            surface = raw[min(positions)]
+        positions: dict[str, set[int]] = defaultdict(set)
+        for i, word in enumerate(words):
+            positions[word].add(i)
+        for word, where in sorted(positions.items()):
+            surface = raw[min(where)]
             for c, weight in self._words.get(word, ()):
-                if positions <= covered[c]:
+                if where <= covered[c]:
                     continue
                 scores[c] += weight
                 evidence[c].append((weight, surface))
 
+        # concepts are indexed in slug order, so (-score, index) breaks ties by slug
+        floor = 0.999 * SCORE_HALF * min_score / (1 - min_score) if min_score < 1 else math.inf
+        ranked = heapq.nsmallest(limit, ((-round(t / (t + SCORE_HALF), 4), c)
+                                         for c, t in scores.items() if t >= floor))
         matches = []
-        for c, total in scores.items():
-            score = round(total / (total + SCORE_HALF), 4)
-            if score < min_score:
-                continue
+        for negative, c in ranked:
+            if -negative < min_score:
+                break
             concept = self._targets[c]
             terms = [t for _, t in sorted(evidence[c], key=lambda e: (-e[0], e[1]))]
-            matches.append(ConceptMatch(concept.iri, concept.slug, concept.pref_label, score,
+            matches.append(ConceptMatch(concept.iri, concept.slug, concept.pref_label, -negative,
                                         tuple(dict.fromkeys(terms))[:MAX_EVIDENCE]))
-        matches.sort(key=lambda m: (-m.score, m.slug))
-        return matches[:limit]
+        return matches
 
 
 def _literal(graph: Graph, subject: Node, predicate: URIRef) -> list[str]:
@@ -365,6 +370,7 @@ def _literal(graph: Graph, subject: Node, predicate: URIRef) -> list[str]:
                   if isinstance(o, Literal) and (o.language or "en").lower().startswith("en"))
 
 
+@lru_cache(maxsize=1)
 def _default_scheme_path() -> Path:
     """Find ``capabilities.ttl``: the source tree's ``ontology/`` folder, else the installed package data."""
     try:
@@ -373,8 +379,8 @@ def _default_scheme_path() -> Path:
         local = Path(__file__).resolve().parent.parent / "ontology" / "capabilities.ttl"
         if local.is_file():
             return local
-        return Path(str(resources.files("matchgraph.ontology_files").joinpath("capabilities.ttl")))
-    return Path(ontology_path("capabilities.ttl"))
+        return Path(str(resources.files("matchgraph.ontology_files").joinpath("capabilities.ttl"))).resolve()
+    return Path(ontology_path("capabilities.ttl")).resolve()
 
 
 def load_scheme(path: Path | None = None) -> ConceptScheme:
@@ -397,7 +403,7 @@ def load_scheme(path: Path | None = None) -> ConceptScheme:
     ParseError
         The file is not valid Turtle.
     """
-    return _load_scheme(Path(path).resolve() if path is not None else _default_scheme_path().resolve())
+    return _load_scheme(Path(path).resolve() if path is not None else _default_scheme_path())
 
 
 @lru_cache(maxsize=8)

@@ -218,7 +218,7 @@ def find_mentions(text: str, index: EntityIndex, *, exclude: Iterable[str] = ())
     excluded = set(exclude)
     hits: list[tuple[int, str, str | None]] = []
     taken: list[tuple[int, int]] = []
-    forms = index.surface_forms()
+    forms = index.keys
     words = list(re.finditer(r"[A-Za-z0-9]+(?:['’]s)?", text))
     # known entities: longest normalised n-gram of up to 6 words matching a label
     i = 0
