@@ -5,16 +5,19 @@ match carries the terms that produced it. Text and labels go through the same no
 (ASCII folding, lowercase, punctuation and hyphens as spaces, stop words dropped, a light stemmer
 for plurals, -ing, -ed and -ise/-ize), then
 
-- a **label phrase** (prefLabel or altLabel) found contiguously in the text scores the sum of the
-  IDF of its words, scaled up for longer phrases; prefLabels weigh a little more than altLabels.
-  Hyphen and space variants match each other ("fill-mask", "fill mask", "fillmask");
+- a **label phrase** (prefLabel or altLabel) found contiguously within one sentence scores the sum
+  of the IDF of its words, scaled up for longer phrases; prefLabels weigh a little more than
+  altLabels. Hyphen and space variants match each other ("fill-mask", "fill mask", "fillmask");
 - a phrase lying inside a longer phrase matched for *another* concept counts half (the longest
   match wins: "product quantization" is vector search before it is quantization);
-- a remaining **word** shared with a concept's labels or definition adds a smaller IDF share.
+- a remaining **word** shared with a concept's labels or definition adds a smaller IDF share
+  (half as much if a label phrase of another concept already explains it).
 
-IDF is computed over the concepts, so words many concepts mention ("model", "data") count little.
-The raw sum ``r`` becomes a score in [0, 1) as ``r / (r + SCORE_HALF)``. Top concepts of the
-scheme (model tasks, dataset aspects, ...) organise it and are never returned.
+IDF is computed over the concepts, so words many concepts mention count little, and the commonest
+("model", "data", "text") only count inside phrases. In a text of several sentences the first one,
+usually a title or the gist, counts double. The raw sum ``r`` becomes a score in [0, 1) as
+``r / (r + SCORE_HALF)``. Top concepts of the scheme (model tasks, dataset aspects, ...) organise
+it and are never returned.
 
 Examples
 --------
@@ -32,13 +35,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from rdflib import RDF, SKOS, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from .errors import ConfigError, Location, ParseError
+from .ontology import ontology_path
 from .vocab import CONCEPT, concept_iri
 
 __all__ = ["Concept", "ConceptMatch", "ConceptScheme", "SCHEME_IRI", "classify", "concept_labels",
@@ -57,32 +60,41 @@ LENGTH_BONUS = 0.25
 #: Factor for a phrase inside a longer phrase matched for another concept.
 SHADOW_FACTOR = 0.5
 #: Share of a word's IDF added when it occurs in a concept's labels, or only in its definition.
-LABEL_WORD_WEIGHT = 0.35
+LABEL_WORD_WEIGHT = 0.5
 DEFINITION_WORD_WEIGHT = 0.15
+#: Words in more than this share of the concepts ("model", "data", "text") only count inside phrases.
+MAX_WORD_SHARE = 0.25
+#: Factor for terms in the first sentence of a text of several sentences (usually its title or gist).
+LEAD_WEIGHT = 2.0
 #: At most this many terms are kept as evidence of a match.
 MAX_EVIDENCE = 6
 
+#: Words dropped before matching ("no" and "without" are kept: they change what a label means).
 STOPWORDS = frozenset("""
-a an the of for with to in on at by from into onto over under and or nor but not no as is
+a an the of for with to in on at by from into onto over under and or nor but not as is
 are was were be been being it its this that these those there their they them we our you your i
 me my he she his her s t can could will would should may might must do does did done has have had
 via per than then so such up out about across within any all each every some more most other own
-which who whom what when where why how also just only very too using use used uses based during
+which who whom what when where why how also just very too using based during
 need needs want wants looking like
-""".split()) - {"no", "without"}
+""".split())
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SEPARATORS = re.compile(r"[\-_/.+]")
+_SENTENCE_END = re.compile(r"[.!?;:]\s|\n")
+_BOUNDARY = "|"
+#: Words that matter inside a label phrase but say nothing alone.
+_PHRASE_ONLY = frozenset({"no", "without"})
 _SUFFIXES = (
     ("isation", "ize"), ("ization", "ize"), ("ising", "ize"), ("izing", "ize"), ("ised", "ize"),
     ("ized", "ize"), ("iser", "ize"), ("izer", "ize"), ("ise", "ize"),
-    ("ication", "ify"), ("ifier", "ify"), ("ified", "ify"), ("ied", "y"),
+    ("ication", "y"), ("ifier", "ify"), ("ified", "ify"), ("ied", "y"),
     ("ational", "ate"), ("ation", "ate"), ("ative", "ate"), ("ability", ""), ("able", ""),
     ("ness", ""), ("ing", ""), ("ed", ""),
 )
 #: Words the suffix rules would damage.
 _KEEP = frozenset({"embed", "speed", "need", "seed", "feed", "bed", "shed", "red", "bring", "string",
-                   "thing", "king", "ring", "sing", "wing", "bias", "less", "loss", "table", "label"})
+                   "thing", "king", "ring", "sing", "wing", "bias", "less", "loss", "table", "news"})
 
 
 @lru_cache(maxsize=1 << 16)
@@ -211,12 +223,19 @@ class ConceptMatch:
     evidence: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Phrase:
+    """A label phrase of one concept; ``labels`` maps each label's joined words to the label."""
+
     words: tuple[str, ...]
     concept: int
     label: str
     weight: float
+    labels: dict[str, str]
+
+    def label_for(self, surface: list[str]) -> str:
+        """Return the label written like ``surface`` (the matched words), else the strongest one."""
+        return self.labels.get("".join(surface), self.label)
 
 
 class ConceptScheme:
@@ -224,7 +243,7 @@ class ConceptScheme:
 
     Parameters
     ----------
-    concepts : iterable of Concept
+    concepts : list of Concept
         The concepts of the scheme, top concepts included.
     iri : rdflib.URIRef, optional
         The scheme IRI.
@@ -289,65 +308,86 @@ class ConceptScheme:
                 if 1 < len(raw) <= 3:
                     keys.append((stem("".join(raw)),))
                 for key in keys:
-                    known = best.get((index, key))
-                    if known is None or known.weight < weight:
-                        best[(index, key)] = _Phrase(key, index, label, weight)
-        self._phrases: dict[str, list[_Phrase]] = defaultdict(list)
+                    known = best.setdefault((index, key), _Phrase(key, index, label, weight, {}))
+                    if known.weight < weight:
+                        known.label, known.weight = label, weight
+                    known.labels.setdefault("".join(raw), label)
+        # one-word phrases by their word, longer ones by their first two words
+        self._single: dict[str, list[_Phrase]] = defaultdict(list)
+        self._multi: dict[tuple[str, str], list[_Phrase]] = defaultdict(list)
         for phrase in best.values():
-            self._phrases[phrase.words[0]].append(phrase)
+            if len(phrase.words) == 1:
+                self._single[phrase.words[0]].append(phrase)
+            else:
+                self._multi[phrase.words[:2]].append(phrase)
 
         self._words: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, (labels, definition) in enumerate(zip(label_words, definition_words)):
             for word in labels | definition:
+                if (len(word) < 2 or word.isdigit() or word in _PHRASE_ONLY
+                        or frequency[word] > MAX_WORD_SHARE * count):
+                    continue
                 share = LABEL_WORD_WEIGHT if word in labels else DEFINITION_WORD_WEIGHT
                 self._words[word].append((index, share * self._idf[word]))
 
     def classify(self, text: str, *, limit: int = 3,
                  min_score: float = DEFAULT_MIN_SCORE) -> list[ConceptMatch]:
         """Return the concepts ``text`` is about, best first; see :func:`classify`."""
-        raw = normalise(text or "")
-        if not raw or limit <= 0:
+        # sentences are joined with a boundary token no phrase contains, so phrases stay inside one
+        sentences = [s for s in (normalise(part) for part in _SENTENCE_END.split(text or "")) if s]
+        if not sentences or limit <= 0:
             return []
+        raw = [w for sentence in sentences for w in (*sentence, _BOUNDARY)][:-1]
         words = [stem(w) for w in raw]
+        lead = len(sentences[0]) if len(sentences) > 1 else 0  # one sentence: no emphasis
         # (start, end, phrase) for every label phrase found in the text
         hits: list[tuple[int, int, _Phrase]] = []
         for i, word in enumerate(words):
-            for phrase in self._phrases.get(word, ()):
-                end = i + len(phrase.words)
-                if tuple(words[i:end]) == phrase.words:
-                    hits.append((i, end, phrase))
+            hits.extend((i, i + 1, phrase) for phrase in self._single.get(word, ()))
             if i + 1 < len(words):
-                for phrase in self._phrases.get(stem(raw[i] + raw[i + 1]), ()):
-                    if len(phrase.words) == 1:
-                        hits.append((i, i + 2, phrase))
+                for phrase in self._multi.get((word, words[i + 1]), ()):
+                    end = i + len(phrase.words)
+                    if tuple(words[i:end]) == phrase.words:
+                        hits.append((i, end, phrase))
+                # "fill mask" in the text matches the label "fillmask", and the other way round
+                joined = stem(raw[i] + raw[i + 1])
+                hits.extend((i, i + 2, phrase) for phrase in self._single.get(joined, ()))
 
         scores: dict[int, float] = defaultdict(float)
         evidence: dict[int, list[tuple[float, str]]] = defaultdict(list)
         covered: dict[int, set[int]] = defaultdict(set)
+        counted: set[int] = set()
+        # longest phrases first; a phrase counts once, and not inside a longer one of its concept
         hits.sort(key=lambda h: (h[0] - h[1], -h[2].weight, h[0], h[2].label))
         for start, end, phrase in hits:
             c = phrase.concept
             span = set(range(start, end))
-            if span <= covered[c] or any(e[1] == phrase.label for e in evidence[c]):
+            if id(phrase) in counted or span <= covered[c]:
                 continue
-            weight = phrase.weight
+            weight = phrase.weight * (LEAD_WEIGHT if start < lead else 1.0)
             if any(s <= start and end <= e and e - s > end - start and p.concept != c
                    for s, e, p in hits):
                 weight *= SHADOW_FACTOR
+            counted.add(id(phrase))
             covered[c] |= span
             scores[c] += weight
-            evidence[c].append((weight, phrase.label))
+            evidence[c].append((weight, phrase.label_for(raw[start:end])))
 
         positions: dict[str, set[int]] = defaultdict(set)
         for i, word in enumerate(words):
             positions[word].add(i)
+        # a word already explained by a label phrase counts less for the other concepts
+        explained = set().union(*covered.values())
         for word, where in sorted(positions.items()):
-            surface = raw[min(where)]
+            first = min(where)
+            factor = LEAD_WEIGHT if first < lead else 1.0
+            if where <= explained:
+                factor *= SHADOW_FACTOR
             for c, weight in self._words.get(word, ()):
-                if where <= covered[c]:
+                if c in covered and where <= covered[c]:
                     continue
-                scores[c] += weight
-                evidence[c].append((weight, surface))
+                scores[c] += weight * factor
+                evidence[c].append((weight * factor, raw[first]))
 
         # concepts are indexed in slug order, so (-score, index) breaks ties by slug
         floor = 0.999 * SCORE_HALF * min_score / (1 - min_score) if min_score < 1 else math.inf
@@ -372,15 +412,8 @@ def _literal(graph: Graph, subject: Node, predicate: URIRef) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _default_scheme_path() -> Path:
-    """Find ``capabilities.ttl``: the source tree's ``ontology/`` folder, else the installed package data."""
-    try:
-        from .ontology import ontology_path  # type: ignore[import-not-found]
-    except ImportError:
-        local = Path(__file__).resolve().parent.parent / "ontology" / "capabilities.ttl"
-        if local.is_file():
-            return local
-        return Path(str(resources.files("matchgraph.ontology_files").joinpath("capabilities.ttl"))).resolve()
-    return Path(ontology_path("capabilities.ttl")).resolve()
+    """Return the path of ``capabilities.ttl`` (source checkout or installed package)."""
+    return ontology_path("capabilities.ttl").resolve()
 
 
 def load_scheme(path: Path | None = None) -> ConceptScheme:
@@ -415,16 +448,18 @@ def _load_scheme(path: Path) -> ConceptScheme:
     try:
         graph.parse(path, format="turtle")
     except Exception as exc:  # rdflib raises several unrelated types for bad syntax
-        raise ParseError(f"cannot parse the concept scheme: {exc}", location=Location(str(path))) from exc
+        raise ParseError(f"cannot parse the concept scheme: {exc}",
+                         location=Location(str(path))) from exc
     concepts = []
-    members = set(graph.subjects(SKOS.inScheme, SCHEME_IRI)) | set(graph.subjects(SKOS.topConceptOf, SCHEME_IRI))
+    members = set(graph.subjects(SKOS.inScheme, SCHEME_IRI))
+    members |= set(graph.subjects(SKOS.topConceptOf, SCHEME_IRI))
     for subject in members:
         if not isinstance(subject, URIRef) or (subject, RDF.type, SKOS.Concept) not in graph:
             continue
-        slug = str(subject)[len(str(CONCEPT)):] if str(subject).startswith(str(CONCEPT)) else str(subject)
+        slug = str(subject).removeprefix(str(CONCEPT))
         pref = _literal(graph, subject, SKOS.prefLabel)
         definition = _literal(graph, subject, SKOS.definition)
-        broader = sorted(str(o)[len(str(CONCEPT)):] for o in graph.objects(subject, SKOS.broader)
+        broader = sorted(str(o).removeprefix(str(CONCEPT)) for o in graph.objects(subject, SKOS.broader)
                          if str(o).startswith(str(CONCEPT)))
         concepts.append(Concept(
             slug=slug, iri=subject, pref_label=pref[0] if pref else slug.replace("-", " "),

@@ -98,7 +98,7 @@ def cli(catalog_location: str | None) -> None:
 def _register() -> None:
     from . import catalog_cmds  # noqa: F401
 
-    for name in ("graph_cmds", "match_cmds", "serve_cmds", "import_cmds"):
+    for name in ("graph_cmds", "match_cmds", "serve_cmds", "import_cmds", "synth_cmds"):
         try:
             __import__(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:
