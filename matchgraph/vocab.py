@@ -33,6 +33,8 @@ STUB_GRAPH = URIRef(BASE + "graph/stubs")
 SCORE_GRAPH = URIRef(BASE + "graph/scores")
 #: Named graph holding recorded match events.
 MATCH_GRAPH = URIRef(BASE + "graph/matches")
+#: Named graph holding the vocabulary and the capability scheme, so SPARQL can read their labels.
+ONTOLOGY_GRAPH = URIRef(BASE + "graph/ontology")
 #: The catalog itself, subject of the version triple.
 CATALOG = URIRef(BASE + "catalog")
 

@@ -21,7 +21,8 @@ from ..errors import InputError, Location, ParseError, Problems, ValidationError
 from ..linking import load_index
 from ..records import SourceRecords
 from ..validate import validate_graph
-from ..vocab import ID, MG, SCHEMA, source_iri
+from ..ontology import ontology_graph
+from ..vocab import ID, MG, ONTOLOGY_GRAPH, SCHEMA, source_iri
 from .cards import is_card, parse_card
 from .page import is_page, parse_page
 from .rdf import RDF_SUFFIXES, entities_in, parse_rdf
@@ -236,6 +237,8 @@ def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gra
         progress("linking", 1, 1)
     if validate:
         _validate(catalog, batch.graphs, progress)
+    batch.graphs[ONTOLOGY_GRAPH] = ontology_graph()
+    replaced.append(ONTOLOGY_GRAPH)
     defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
     report.version = catalog.write(batch.graphs, replace=replaced, clear_stubs=sorted(defined),
                                    sources=[(g, p, f) for g, p, f in batch.sources])
