@@ -19,8 +19,8 @@ from .errors import ConflictError, Location, SchemaError
 from .linking import EntityIndex, find_mentions, stub_slug
 from .records import CapabilityRecord, EntityRecord, SourceRecords
 from .vocab import (
-    KINDS, MG, RELATIONS, SCHEMA, STUB_GRAPH, aspect_iri, capability_iri, claim_iri, entity_iri, metric_iri,
-    normalise_kind, observation_iri, slugify, source_iri,
+    KIND_OF_CLASS, KINDS, META_GRAPH, MG, RELATIONS, SCHEMA, STUB_GRAPH, aspect_iri, capability_iri, claim_iri,
+    entity_iri, metric_iri, normalise_kind, observation_iri, slug_of, slugify, source_iri,
 )
 
 __all__ = ["Batch", "build_batch", "EXTRA_PROPERTIES", "detect_aspects"]
@@ -44,6 +44,7 @@ EXTRA_PROPERTIES: dict[str, URIRef] = {
     "encoding_format": SCHEMA.encodingFormat,
     "modality": MG.modality,
     "note": SCHEMA.comment,
+    "conforms_to": DCTERMS.conformsTo,
 }
 
 _ASPECT_WORDS: dict[str, tuple[str, ...]] = {
@@ -129,27 +130,51 @@ def _check_conflicts(sources: list[SourceRecords]) -> dict[str, EntityRecord]:
     return first
 
 
-def _kind_conflicts(catalog: Any, records: dict[str, EntityRecord], replaced: set[URIRef]) -> None:
-    """Raise when the store already gives an entity another kind, from a source not being replaced."""
-    slugs = [s for s, r in records.items() if r.kind]
+#: Single-valued facts a source may give an entity, with the property each is stored under.
+_FACT_PROPERTIES: dict[str, URIRef] = {"name": SCHEMA.name, "description": DCTERMS.description,
+                                       "license": DCTERMS.license, "url": SCHEMA.url, "pricing": MG.pricing}
+
+
+def _catalog_conflicts(catalog: Any, records: dict[str, EntityRecord], replaced: set[URIRef]) -> None:
+    """Raise when the store already gives an entity another kind or another single-valued fact.
+
+    Facts from the sources this write replaces, and from stubs, do not count. The check is the
+    one :func:`_check_conflicts` makes within a call, so the outcome does not depend on whether
+    two files are ingested together or one after the other.
+    """
+    slugs = sorted(records)
+    kinds = " ".join(k.n3() for k in KINDS.values())
+    props = " ".join(p.n3() for p in _FACT_PROPERTIES.values())
     for i in range(0, len(slugs), 500):
-        chunk = slugs[i:i + 500]
-        values = " ".join(entity_iri(s).n3() for s in chunk)
-        rows = catalog.rows(f"""SELECT ?e ?cls ?g WHERE {{ VALUES ?e {{ {values} }}
-            GRAPH ?g {{ ?e a ?cls }} FILTER(?cls != mg:Entity) }}""")
-        for e, cls, g in rows:
-            if URIRef(g) in replaced or URIRef(g) == STUB_GRAPH:
+        values = " ".join(entity_iri(s).n3() for s in slugs[i:i + 500])
+        rows = catalog.rows(f"""SELECT ?e ?p ?v ?g WHERE {{ VALUES ?e {{ {values} }}
+            {{ VALUES ?v {{ {kinds} }} BIND(rdf:type AS ?p) GRAPH ?g {{ ?e a ?v }} }}
+            UNION {{ VALUES ?p {{ {props} }} GRAPH ?g {{ ?e ?p ?v }} }}
+            FILTER(?g != {STUB_GRAPH.n3()}) }}""")
+        for e, p, v, g in sorted(rows, key=lambda r: (str(r[0]), r[1] != RDF.type, str(r[1]), str(r[3]), str(r[2]))):
+            if URIRef(g) in replaced:
                 continue
-            slug = str(e).rsplit("/id/", 1)[-1]
-            rec = records[slug]
-            want = KINDS[normalise_kind(rec.kind) or ""] if normalise_kind(rec.kind or "") else None
-            if want is not None and want != URIRef(cls):
-                have = str(cls).rsplit("#", 1)[-1].lower()
-                path = catalog.scalar("SELECT ?p WHERE { GRAPH ?m { ?g mg:sourcePath ?p } }", {"g": URIRef(g)})
-                raise ConflictError(
-                    f"entity {slug!r} is a {rec.kind.lower()} here but the catalog already has it as a {have}"
-                    + (f" (from {path})" if path else ""),
-                    location=rec.where("kind"), hint="make the kinds agree, or re-ingest the other file too")
+            rec = records[slug_of(str(e))]
+            key, mine, theirs = _compare_fact(rec, URIRef(p), v)
+            if mine is None or theirs is None or mine == theirs:
+                continue
+            paths = catalog.rows(f"SELECT ?path WHERE {{ GRAPH {META_GRAPH.n3()} {{ {URIRef(g).n3()} mg:sourcePath ?path }} }}")
+            origin = f" (from {paths[0][0]})" if paths else ""
+            message = (f"entity {rec.id!r} is a {mine} here but the catalog already has it as a {theirs}{origin}"
+                       if key == "kind" else
+                       f"entity {rec.id!r} has {key} {mine!r} here but {theirs!r} in the catalog{origin}")
+            raise ConflictError(message, location=rec.where(key),
+                                hint="make both sources agree, or re-ingest the other file together with this one")
+
+
+def _compare_fact(rec: EntityRecord, prop: URIRef, value: Any) -> tuple[str, str | None, str | None]:
+    """(key, value in the record, value in the store) of one stored fact, both normalised."""
+    if prop == RDF.type:
+        mine = normalise_kind(rec.kind) if rec.kind else None
+        return "kind", mine, KIND_OF_CLASS.get(URIRef(value))
+    key = next(k for k, v in _FACT_PROPERTIES.items() if v == prop)
+    mine = getattr(rec, key)
+    return key, (str(mine).strip() if mine else None), str(value).strip()
 
 
 class _Builder:
@@ -166,7 +191,7 @@ class _Builder:
             return entity_iri(hits[0])
         slug = stub_slug(name)
         if not self.index.resolve(slug):
-            self.index.add(slug, name)
+            self.index.add(slug, name, stub=True)
             self.batch.stubs[slug] = name
         return entity_iri(self.index.resolve(slug)[0])
 
@@ -347,7 +372,7 @@ def build_batch(catalog: Any, sources: list[SourceRecords], *, index: EntityInde
     except ImportError:  # pragma: no cover - the scheme ships with the package
         classify = None  # type: ignore[assignment]
     records = _check_conflicts(sources)
-    _kind_conflicts(catalog, records, set(replaced))
+    _catalog_conflicts(catalog, records, set(replaced))
     for source in sources:
         for rec in source.entities:
             index.add(rec.id, rec.name, [*rec.aliases, *(str(v) for k, v in rec.extra if k == "hub_id")])

@@ -150,13 +150,18 @@ class _RemoteBackend(_Backend):
 
     BATCH = 20_000
 
-    def __init__(self, query_url: str, update_url: str | None) -> None:
+    #: Environment variable holding the bearer token sent with every request (``matchgraph serve --token``).
+    TOKEN_VAR = "MATCHGRAPH_TOKEN"
+
+    def __init__(self, query_url: str, update_url: str | None, token: str | None = None) -> None:
         from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 
         self.query_url = query_url
         self.update_url = update_url or query_url
+        token = token or os.environ.get(self.TOKEN_VAR)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.store = SPARQLUpdateStore(query_endpoint=query_url, update_endpoint=self.update_url,
-                                       autocommit=False, returnFormat="json")
+                                       autocommit=False, returnFormat="json", headers=headers)
         self.dataset = rdflib.Dataset(store=self.store, default_union=True)
         self.description = f"remote:{query_url}"
 
@@ -173,6 +178,7 @@ class _RemoteBackend(_Backend):
             self.store.update(sparql, {}, {}, "__UNION__")
             self.store.commit()
         except Exception as exc:  # noqa: BLE001
+            self.store.rollback()  # else the refused update is sent again before every later query
             raise RemoteError(f"the endpoint {self.update_url} refused the update: {exc}",
                               hint="check the update URL and that the endpoint allows writes") from exc
 
@@ -190,8 +196,16 @@ class _RemoteBackend(_Backend):
 
 
 def _substitute(sparql: str, bindings: Mapping[str, Node]) -> str:
+    def n3(term: Node) -> str:
+        try:
+            return term.n3()
+        except Exception:  # noqa: BLE001 - rdflib raises a bare Exception for an IRI SPARQL cannot write
+            from urllib.parse import quote  # (a space in it): percent-encoded, it matches nothing
+
+            return "<" + quote(str(term), safe=":/?#[]@!$&'()*+,;=%~") + ">"
+
     values = " ".join(f"?{k}" for k in bindings)
-    row = " ".join(v.n3() for v in bindings.values())
+    row = " ".join(n3(v) for v in bindings.values())
     head, sep, tail = sparql.partition("{")
     if not sep:
         raise QueryError("cannot bind values into a query without a WHERE block")

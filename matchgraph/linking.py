@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rdflib import URIRef
 
@@ -25,6 +26,7 @@ _SUFFIXES = ("only", "based", "style", "like", "derived", "trained", "scale", "s
              "curated", "compressed", "filtered", "level", "native", "powered", "friendly", "free")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_name(text: str) -> str:
     """Return the key a name is matched on: lowercase ASCII letters and digits only.
 
@@ -42,15 +44,21 @@ def normalise_name(text: str) -> str:
 class EntityIndex:
     """Lookup of entities by id, name, alias and hub id, all normalised.
 
-    ``labels`` keeps every label as written, for scanning free text.
+    ``labels`` keeps every label as written, for scanning free text. ``stubs`` holds the slugs of
+    stub entities: when a name matches a stub and a described entity, the described one wins.
     """
 
     keys: dict[str, set[str]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     labels: dict[str, set[str]] = field(default_factory=dict)
+    stubs: set[str] = field(default_factory=set)
 
-    def add(self, slug: str, name: str | None, labels: Iterable[str] = ()) -> None:
-        """Register an entity under its slug, name and other labels."""
+    def add(self, slug: str, name: str | None, labels: Iterable[str] = (), *, stub: bool = False) -> None:
+        """Register an entity under its slug, name and other labels (``stub=True`` for a stub)."""
+        if not stub:
+            self.stubs.discard(slug)
+        elif slug not in self.labels:
+            self.stubs.add(slug)
         if name:
             self.names.setdefault(slug, name)
         for label in [slug, name or "", *labels]:
@@ -62,16 +70,25 @@ class EntityIndex:
                     self.keys.setdefault(key, set()).add(slug)
             self.labels.setdefault(slug, set()).add(label)
 
-    def resolve(self, name: str) -> list[str]:
-        """Return the slugs a name resolves to (empty when unknown, several when ambiguous)."""
+    def resolve(self, name: str, *, stubs: bool = True) -> list[str]:
+        """Return the slugs a name resolves to (empty when unknown, several when ambiguous).
+
+        Described entities come before stubs; ``stubs=False`` leaves stubs out altogether.
+        """
         text = str(name).strip()
         if text.startswith(str(entity_iri(""))):
             return [slug_of(text)]
         for variant in [text, *_variants(text)]:
-            hits = self.keys.get(normalise_name(variant))
+            hits = self.keys.get(normalise_name(variant), set())
+            if not stubs:
+                hits = hits - self.stubs
             if hits:
-                return sorted(hits)
+                return self.rank(hits)
         return []
+
+    def rank(self, slugs: Iterable[str]) -> list[str]:
+        """Order candidate slugs: described entities before stubs, then alphabetically."""
+        return sorted(slugs, key=lambda s: (s in self.stubs, s))
 
     def closest(self, name: str, n: int = 5) -> list[str]:
         """Return the slugs whose labels are closest to ``name``, best first."""
@@ -122,6 +139,8 @@ _STOP_WORDS = {
     "attention", "zero", "shot", "few", "one", "two", "three", "many", "all", "some", "any", "no", "not",
     "english", "python", "rust", "java", "c", "c++", "reddit", "wikipedia", "github", "arxiv", "pubmed",
 }
+_STOP_KEYS = frozenset(normalise_name(w) for w in _STOP_WORDS)
+_PUNCTUATION = re.compile(r"[.;:!?,()]")
 _TOKEN = r"[A-Za-z0-9][A-Za-z0-9.+/_]*(?:-[A-Za-z0-9][A-Za-z0-9.+_]*)*"
 _NAME_TOKEN = re.compile(_TOKEN)
 
@@ -158,9 +177,12 @@ def _capitalised(token: str) -> bool:
     return token[:1].isupper() and not _stopped(token)
 
 
-def _candidate_phrases(text: str) -> list[tuple[int, str]]:
-    """Find spans that look like artifact names, with their offsets."""
-    found: list[tuple[int, str]] = []
+def _candidate_phrases(text: str) -> list[tuple[int, int, str]]:
+    """Find spans that look like artifact names: (start, end, name) with offsets into ``text``.
+
+    A name never runs across the end of a sentence ("... on the Hub. RoBERTa-base ...").
+    """
+    found: list[tuple[int, int, str]] = []
     tokens = [(m.start(), m.group(0)) for m in _NAME_TOKEN.finditer(text)]
     sentence_starts = {0} | {m.end() for m in re.finditer(r"[.;:!?(]\s+|\(\s*", text)}
     in_list = _parenthetical_list_spans(text)
@@ -178,16 +200,19 @@ def _candidate_phrases(text: str) -> list[tuple[int, str]]:
                 nstart, ntok = tokens[j]
                 gap = text[tokens[j - 1][0] + len(tokens[j - 1][1]):nstart]
                 ntok_clean = re.sub(r"'s$", "", ntok).rstrip(".")
-                if gap.strip() or not (_capitalised(ntok_clean) or _looks_like_artifact_token(ntok_clean)):
+                if gap.strip() or tokens[j - 1][1].endswith(".") \
+                        or not (_capitalised(ntok_clean) or _looks_like_artifact_token(ntok_clean)):
                     break
                 words.append(ntok_clean)
                 j += 1
-            phrase = _trim_suffix(" ".join(words))
+            joined = " ".join(words)
+            phrase = _trim_suffix(joined)
             if _stopped(phrase):
                 i = j
                 continue
+            end = tokens[j - 1][0] + len(words[-1]) - (len(joined) - len(phrase))
             if artifactish or listed or titled or len(words) > 1:
-                found.append((start, phrase))
+                found.append((start, end, phrase))
             i = j
             continue
         i += 1
@@ -214,6 +239,19 @@ def find_mentions(text: str, index: EntityIndex, *, exclude: Iterable[str] = ())
     -------
     list of (name as written, slug or None)
         In order of appearance, each entity once; slug None means unknown (a stub is needed).
+
+    Notes
+    -----
+    Only described entities are matched by their labels; stubs are not, so what a text is found
+    to name does not depend on which stubs earlier ingests happened to mint (ingest stays
+    idempotent). A name that is unknown here is resolved to its stub by the caller.
+
+    Examples
+    --------
+    >>> index = EntityIndex()
+    >>> index.add("roberta-base", "RoBERTa-base")
+    >>> find_mentions("Faster than RoBERTa base and better than GloVe", index)
+    [('RoBERTa base', 'roberta-base'), ('GloVe', None)]
     """
     excluded = set(exclude)
     hits: list[tuple[int, str, str | None]] = []
@@ -227,15 +265,19 @@ def find_mentions(text: str, index: EntityIndex, *, exclude: Iterable[str] = ())
         for n in range(min(6, len(words) - i), 0, -1):
             span = words[i:i + n]
             start, end = span[0].start(), span[-1].end()
-            if re.search(r"[.;:!?,()]", text[start:end]):
+            if _PUNCTUATION.search(text, start, end):
                 continue
             key = normalise_name(text[start:end])
             slugs = forms.get(key)
+            if slugs and index.stubs:
+                slugs = slugs - index.stubs
+            if re.search(r"['’]s$", span[-1].group(0)):
+                end -= 2
             if not slugs or (n == 1 and (len(key) < 3 and not any(c.isdigit() for c in key))):
                 continue
-            if n == 1 and key in {normalise_name(w) for w in _STOP_WORDS} and not _looks_like_artifact_token(span[0].group(0)):
+            if n == 1 and key in _STOP_KEYS and not _looks_like_artifact_token(span[0].group(0)):
                 continue
-            slug = sorted(slugs)[0]
+            slug = index.rank(slugs)[0]
             if slug not in excluded:
                 hits.append((start, text[start:end], slug))
             taken.append((start, end))
@@ -245,17 +287,16 @@ def find_mentions(text: str, index: EntityIndex, *, exclude: Iterable[str] = ())
         if not matched:
             i += 1
     # unknown names; a longer written name beats a known label inside it ("PyTorch Hub" over "PyTorch")
-    for start, phrase in _candidate_phrases(text):
-        end = start + len(phrase)
+    for start, end, phrase in _candidate_phrases(text):
         inside = [(a, b) for a, b in taken if a < end and start < b]
         if inside and all(start <= a and b <= end and (b - a) < (end - start) for a, b in inside) \
-                and not index.resolve(phrase) and " " in phrase:
+                and not index.resolve(phrase, stubs=False) and " " in phrase:
             hits = [h for h in hits if not any(a <= h[0] < b for a, b in inside)]
             taken = [t for t in taken if t not in inside]
             inside = []
         if inside:
             continue
-        resolved = index.resolve(phrase)
+        resolved = index.resolve(phrase, stubs=False)
         slug = resolved[0] if resolved else None
         if slug in excluded:
             continue
@@ -281,14 +322,16 @@ def stub_slug(name: str) -> str:
 def load_index(catalog: object) -> EntityIndex:
     """Build an :class:`EntityIndex` of every entity in a catalog (ids, names, aliases, hub ids)."""
     index = EntityIndex()
-    rows = catalog.rows("""SELECT ?e ?name (GROUP_CONCAT(DISTINCT ?label; separator="\\u001f") AS ?labels) WHERE {
+    rows = catalog.rows("""SELECT ?e ?name (GROUP_CONCAT(DISTINCT STR(?label); separator="\\u001f") AS ?labels) WHERE {
         ?e a mg:Entity . OPTIONAL { ?e schema:name ?name }
         OPTIONAL { { ?e schema:alternateName ?label } UNION { ?e mg:hubId ?label } UNION { ?e schema:url ?label } }
     } GROUP BY ?e ?name""")  # type: ignore[attr-defined]
+    stubs = {slug_of(str(e)) for (e,) in catalog.rows("SELECT DISTINCT ?e WHERE { ?e mg:isStub true }")}  # type: ignore[attr-defined]
     for e, name, labels in rows:
         slug = slug_of(str(e))
         extra = [x for x in str(labels or "").split("\u001f") if x] if labels is not None else []
-        index.add(slug, str(name) if name is not None else None, [x for x in extra if not x.startswith("http")])
+        index.add(slug, str(name) if name is not None else None, [x for x in extra if not x.startswith("http")],
+                  stub=slug in stubs)
         for url in (x for x in extra if x.startswith("http")):
             index.keys.setdefault("url:" + url.rstrip("/").lower(), set()).add(slug)
     return index

@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from rdflib import BNode, Literal, URIRef
+from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.query import Result
 
 from .catalog import Catalog
@@ -97,6 +97,29 @@ def _plain(term: Any) -> str:
     return "" if term is None else str(term)
 
 
+_TSV_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _tsv_term(term: Any) -> str:
+    """A term as SPARQL 1.1 TSV writes it: one line of N-Triples syntax, plain strings without a datatype.
+
+    Examples
+    --------
+    >>> _tsv_term(Literal("two\\tcells"))
+    '"two\\\\tcells"'
+    """
+    if term is None:
+        return ""
+    if not isinstance(term, Literal):
+        return term.n3()
+    body = '"' + "".join(_TSV_ESCAPES.get(c, c) for c in str(term)) + '"'
+    if term.language:
+        return f"{body}@{term.language}"
+    if term.datatype is not None and term.datatype != XSD.string:
+        return f"{body}^^<{term.datatype}>"
+    return body
+
+
 def _short(term: Any, catalog: Catalog | None) -> str:
     if term is None:
         return ""
@@ -133,7 +156,7 @@ def format_result(result: Result, fmt: str, catalog: Catalog | None = None) -> s
         else:
             buf.write("\t".join(f"?{n}" for n in names) + "\n")
             for row in rows:
-                buf.write("\t".join("" if v is None else v.n3() for v in row) + "\n")
+                buf.write("\t".join(_tsv_term(v) for v in row) + "\n")
         return buf.getvalue()
     return _table(names, [[_short(v, catalog) for v in row] for row in rows])
 

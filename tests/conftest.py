@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,8 @@ def example_catalog_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("examples") / "catalog"
     with Catalog(path) as cat:
         ingest(cat, [EXAMPLES])
+    del cat
+    release()  # really closed, so no background compaction runs while a test copies it
     return path
 
 
@@ -50,3 +54,102 @@ def example_catalog(example_catalog_dir: Path, tmp_path: Path) -> Iterator[Catal
 def runner() -> CliRunner:
     """A click test runner."""
     return CliRunner()
+
+
+PAGE = DATA / "comparison_page.txt"
+
+
+@pytest.fixture(scope="session")
+def page_catalog_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding a catalog with only the comparison page ingested, once per session.
+
+    Tests must not write to it: copy it with the ``page_catalog`` fixture to change it.
+    """
+    path = tmp_path_factory.mktemp("page") / "catalog"
+    with Catalog(path) as cat:
+        ingest(cat, [PAGE])
+    del cat
+    release()  # really closed, so no background compaction runs while a test copies it
+    return path
+
+
+@pytest.fixture
+def page_catalog(page_catalog_dir: Path, tmp_path: Path) -> Iterator[Catalog]:
+    """A private, writable copy of the catalog holding only the comparison page."""
+    path = tmp_path / "page-catalog"
+    shutil.copytree(page_catalog_dir, path)
+    cat = Catalog(path)
+    yield cat
+    cat.close()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command run by the ``invoke`` fixture did."""
+
+    exit_code: int
+    output: str
+    stderr: str
+
+
+def release() -> None:
+    """Let go of closed catalogs: ``Catalog.close`` leaves the store locked until garbage collection."""
+    gc.collect()
+
+
+@pytest.fixture
+def invoke(runner: CliRunner, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run ``matchgraph ARGS...`` in-process and return its :class:`Outcome`.
+
+    ``$MATCHGRAPH_CATALOG`` is restored afterwards, since the group's ``--catalog`` sets it.
+    """
+    from matchgraph.cli import cli
+
+    monkeypatch.delenv("MATCHGRAPH_CATALOG", raising=False)
+
+    def run(*args: object, input: str | None = None) -> Outcome:
+        release()
+        result = runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False,
+                               prog_name="matchgraph")
+        outcome = Outcome(result.exit_code, result.output, result.stderr)
+        del result  # its traceback would keep the command's catalog open
+        release()
+        return outcome
+
+    return run
+
+
+@pytest.fixture
+def make_catalog():  # type: ignore[no-untyped-def]
+    """``make_catalog(path, *sources)``: ingest sources into a catalog at ``path`` and close it."""
+
+    def make(path: Path, *sources: Path) -> Path:
+        release()
+        cat = Catalog(path)
+        try:
+            if sources:
+                ingest(cat, list(sources))
+        finally:
+            cat.close()
+            del cat
+            release()
+        return path
+
+    return make
+
+
+@pytest.fixture
+def peek():  # type: ignore[no-untyped-def]
+    """``peek(path)``: (triple count, version) of a closed on-disk catalog, leaving it closed."""
+
+    def look(path: Path) -> tuple[int, str]:
+        release()
+        cat = Catalog(path)
+        try:
+            return cat.triple_count(), cat.version
+        finally:
+            cat.close()
+            del cat
+            release()
+
+    return look

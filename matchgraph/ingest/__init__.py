@@ -20,7 +20,7 @@ from ..catalog import Catalog
 from ..errors import InputError, Location, ParseError, Problems, ValidationError
 from ..linking import load_index
 from ..records import SourceRecords
-from ..validate import validate_graph
+from ..validate import ValidationReport, validate_graph
 from ..ontology import ontology_graph
 from ..vocab import ID, MG, ONTOLOGY_GRAPH, SCHEMA, source_iri
 from .cards import is_card, parse_card
@@ -33,6 +33,8 @@ TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 SUPPORTED = TEXT_SUFFIXES | set(RDF_SUFFIXES) | {".json"}
 
 Progress = Callable[[str, int, int], None]
+#: Staged triples are validated in parts of about this many triples (see :func:`_validation_parts`).
+VALIDATION_PART = 50_000
 
 
 @dataclass
@@ -69,13 +71,18 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
     skipped: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw)
+        _check_link(path)
         if not path.exists():
             raise InputError("no such file or folder", location=Location(str(raw)),
                              hint="check the path; folders are read recursively")
         if path.is_dir():
             for sub in sorted(path.rglob("*")):
                 rel = sub.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts) or not sub.is_file():
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if sub.suffix.lower() in SUPPORTED:
+                    _check_link(sub)
+                if not sub.is_file():
                     continue
                 if sub.suffix.lower() in SUPPORTED:
                     files.append(sub)
@@ -91,6 +98,13 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
             seen.add(key)
             unique.append(f)
     return unique, skipped
+
+
+def _check_link(path: Path) -> None:
+    """Raise for a symbolic link whose target is missing: the file it stands for cannot be read."""
+    if path.is_symlink() and not path.exists():
+        raise InputError(f"cannot read the file: it is a broken symbolic link to {os.readlink(path)}",
+                         location=Location(str(path)), hint="fix or remove the link")
 
 
 def _read_text(path: Path) -> str:
@@ -120,7 +134,7 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
     if suffix == ".json":
         return _read_json(text, name)
     if suffix not in TEXT_SUFFIXES:
-        raise InputError(f"ingest does not read {suffix or 'files without a suffix'} files",
+        raise InputError(f"ingest does not read {suffix + ' files' if suffix else 'files without a suffix'}",
                          location=Location(name),
                          hint="give Markdown cards (.md), comparison pages (.txt/.md), RDF (.ttl, .nt, .jsonld) "
                               "or JSON-LD/Croissant (.json)")
@@ -236,7 +250,7 @@ def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gra
     if progress:
         progress("linking", 1, 1)
     if validate:
-        _validate(catalog, batch.graphs, progress)
+        _validate(catalog, batch.graphs, progress, {g: p for g, p, _ in batch.sources})
     batch.graphs[ONTOLOGY_GRAPH] = ontology_graph()
     replaced.append(ONTOLOGY_GRAPH)
     defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
@@ -254,33 +268,115 @@ def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gra
     return report
 
 
-def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress | None) -> None:
-    """Validate the staged graphs, with the types of the entities they point to from the store."""
-    staged = Graph()
+def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress | None,
+              paths: dict[URIRef, str]) -> None:
+    """Validate the staged graphs, with the types of the entities they point to from the store.
+
+    ``paths`` maps each source graph to its file, so a violation names the file (and the line).
+    """
+    context: dict[URIRef, set[tuple[URIRef, Any]]] = {}
     for graph in graphs.values():
-        staged += graph
-    referenced = {o for o in staged.objects() if isinstance(o, URIRef) and str(o).startswith(str(ID))}
-    described = set(staged.subjects(RDF.type, None))
-    missing = sorted(referenced - described)
+        for s, t in graph.subject_objects(RDF.type):
+            context.setdefault(s, set()).add((RDF.type, t))
+        for s, name in graph.subject_objects(SCHEMA.name):
+            if s in context:
+                context[s].add((SCHEMA.name, name))
+    referenced = {o for graph in graphs.values() for o in graph.objects()
+                  if isinstance(o, URIRef) and str(o).startswith(str(ID))}
+    missing = sorted(referenced - context.keys())
     for i in range(0, len(missing), 1000):
         values = " ".join(m.n3() for m in missing[i:i + 1000])
         for e, t, name in catalog.rows(
                 f"SELECT ?e ?t ?n WHERE {{ VALUES ?e {{ {values} }} ?e a ?t OPTIONAL {{ ?e schema:name ?n }} }}"):
-            staged.add((e, RDF.type, t))
+            context.setdefault(e, set()).add((RDF.type, t))
             if name is not None:
-                staged.add((e, SCHEMA.name, name))
-    report = validate_graph(staged)
-    if progress:
-        progress("validating", 1, 1)
+                context[e].add((SCHEMA.name, name))
+    parts = _validation_parts(graphs)
+    report = ValidationReport(True)
+    for done, part in enumerate(parts, start=1):
+        staged = Graph()
+        for graph in part:
+            staged += graph
+        for o in {o for o in staged.objects() if isinstance(o, URIRef) and o in context}:
+            for p, v in context[o]:
+                staged.add((o, p, v))
+        result = validate_graph(staged)
+        report.problems += result.problems
+        report.focus += result.focus
+        if progress:
+            progress("validating", done, len(parts))
+    report.problems = sorted(set(report.problems))
+    report.conforms = not report.problems
     if not report.conforms:
-        where = None
-        for focus in report.focus:
-            for g_iri, graph in graphs.items():
-                if (focus, None, None) in graph:
-                    path = graph.value(g_iri, MG.sourcePath)
-                    if path is not None:
-                        where = Location(str(path))
-                    break
-            if where:
-                break
-        raise ValidationError(report.problems, location=where)
+        places = [loc for loc in (_locate(focus, graphs, paths) for focus in report.focus) if loc is not None]
+        problems = list(report.problems)
+        others = sorted({loc.path for loc in places[1:]} - {places[0].path}) if places else []
+        if others:
+            problems.append("other files with violations: " + ", ".join(others))
+        raise ValidationError(problems, location=places[0] if places else None)
+
+
+def _validation_parts(graphs: dict[URIRef, Graph], limit: int = VALIDATION_PART) -> list[list[Graph]]:
+    """Group the staged graphs into parts of about ``limit`` triples for validation.
+
+    Graphs that share a subject stay in one part, so every node is checked with all its triples;
+    nodes a part only points to get their types (and names) from the rest of the batch or the store.
+    Parts keep the cost linear: pyshacl's cost per node grows with the size of the graph it checks.
+    """
+    items = list(graphs.values())
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[Any, int] = {}
+    for i, graph in enumerate(items):
+        for s in set(graph.subjects()):
+            ri, rj = root(i), root(owner.setdefault(s, i))
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    components: dict[int, list[Graph]] = {}
+    for i, graph in enumerate(items):
+        components.setdefault(root(i), []).append(graph)
+    parts: list[list[Graph]] = []
+    size = limit
+    for component in components.values():
+        n = sum(len(g) for g in component)
+        if size + n > limit:
+            parts.append([])
+            size = 0
+        parts[-1].extend(component)
+        size += n
+    return parts
+
+
+def _locate(focus: URIRef, graphs: dict[URIRef, Graph], paths: dict[URIRef, str]) -> Location | None:
+    """The file (and line, when known) a node that failed validation was read from."""
+    for g_iri, graph in graphs.items():
+        if (focus, None, None) not in graph or g_iri not in paths:
+            continue
+        line = graph.value(focus, MG.sourceLine)
+        if line is not None:
+            return Location(paths[g_iri], int(line))
+        return Location(paths[g_iri], _line_of(Path(paths[g_iri]), focus))
+    return None
+
+
+def _line_of(path: Path, node: URIRef) -> int | None:
+    """The first line of an RDF file that names ``node`` (by its full IRI or as ``mgid:slug``)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    needles = [str(node)]
+    if str(node).startswith(str(ID)):
+        needles.append("mgid:" + str(node)[len(str(ID)):])
+    as_subject = [f"<{needles[0]}>", *needles[1:]]
+    for match in (lambda s: s.lstrip().startswith(tuple(as_subject)), lambda s: any(n in s for n in needles)):
+        line = next((i for i, text in enumerate(lines, start=1) if match(text)), None)
+        if line is not None:
+            return line
+    return None

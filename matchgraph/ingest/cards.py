@@ -31,6 +31,18 @@ _UNIQUE = re.compile(r"^\s*(?:\*\*|__)?unique(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*"
 _ALTERNATIVES = re.compile(r"^\s*(?:\*\*|__)?(?:vs\.?|versus)\s+alternatives?(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
 
 
+#: libyaml's loader when PyYAML has it (ten times faster); it builds the same values as SafeLoader.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _fast_load(front: str) -> Any:
+    """Load YAML with the fast loader; on an error, load again with SafeLoader for its clearer messages."""
+    try:
+        return yaml.load(front, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return yaml.safe_load(front)
+
+
 def is_card(text: str) -> bool:
     """Say whether a text starts with YAML front matter."""
     return text.lstrip("\ufeff").startswith("---")
@@ -67,7 +79,7 @@ def _key_lines(front: str, first_line: int) -> dict[str, int]:
     """Line of each top-level key and each nested key (``relations.trainedOn``)."""
     lines: dict[str, int] = {}
     try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
+        node = yaml.compose(front, Loader=_FAST_LOADER)
     except yaml.YAMLError:
         return lines
     if not isinstance(node, yaml.MappingNode):
@@ -91,7 +103,7 @@ def _as_list(value: Any) -> list[str]:
 
 def _load_yaml(front: str, path: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(front) if front.strip() else {}
+        data = _fast_load(front) if front.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -335,7 +347,16 @@ def _capability(title: str, line: int, content: list[tuple[int, str]], path: str
     paragraphs: list[tuple[int, str]] = []
     buf: list[str] = []
     start = line
+    in_code = False
     for number, text in content + [(line + len(content) + 1, "")]:
+        if text.strip().startswith(("```", "~~~")):
+            in_code = not in_code
+            text = ""
+        elif in_code:
+            continue
+        heading = re.match(r"^#{3,}\s+(.+?)\s*#*\s*$", text)
+        if heading:
+            text = heading.group(1).rstrip(":.") + ":"
         if text.strip():
             if not buf:
                 start = number

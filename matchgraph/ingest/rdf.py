@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rdflib import BNode, Graph, URIRef
 
@@ -19,16 +20,22 @@ _OX_FORMATS = {"turtle": "TURTLE", "nt": "N_TRIPLES", "xml": "RDF_XML", "trig": 
                "n3": "N3"}
 
 
-def _syntax_check(text: str, fmt: str, path: str) -> None:
-    """Parse with Oxigraph first: its errors carry line and column."""
+def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) -> None:
+    """Parse with Oxigraph: its errors carry line and column, and it is fast.
+
+    The triples go into ``graph`` (graph names of TriG and N-Quads are dropped: the file is one
+    source); with ``graph`` None the text is only checked.
+    """
     import pyoxigraph as ox
+    from oxrdflib._converter import from_ox
 
     name = _OX_FORMATS.get(fmt)
     if name is None:
         return
     try:
-        for _ in ox.parse(text, format=getattr(ox.RdfFormat, name), base_iri=Path(path).resolve().as_uri()):
-            pass
+        for quad in ox.parse(text, format=getattr(ox.RdfFormat, name), base_iri=Path(path).resolve().as_uri()):
+            if graph is not None:
+                graph.add((from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)))
     except SyntaxError as exc:
         msg = str(exc)
         m = re.search(r"at (?:line )?(\d+):(\d+)", msg) or re.search(r"line (\d+)", msg)
@@ -57,8 +64,11 @@ def parse_rdf(text: str, path: str, fmt: str) -> Graph:
     fmt : str
         rdflib format name: ``turtle``, ``nt``, ``json-ld``, ...
     """
-    _syntax_check(text, fmt, path)
     graph = Graph()
+    if fmt in _OX_FORMATS and fmt != "n3":
+        _parse_with_oxigraph(text, fmt, path, graph)
+        return _skolemize(graph)
+    _parse_with_oxigraph(text, fmt, path, None)
     if fmt == "json-ld":
         try:
             data = json.loads(text)
@@ -67,20 +77,19 @@ def parse_rdf(text: str, path: str, fmt: str) -> Graph:
                              hint="fix the JSON syntax at that line") from exc
         data = _local_context(data)
         text = json.dumps(data)
-    try:
-        if fmt in ("trig", "nquads"):
-            from rdflib import Dataset
-            ds = Dataset()
-            ds.parse(data=text, format=fmt, publicID=Path(path).resolve().as_uri())
-            for s, p, o, _ in ds.quads():
-                graph.add((s, p, o))
-        else:
-            graph.parse(data=text, format=fmt, publicID=Path(path).resolve().as_uri())
+    try:  # JSON-LD (with the bundled context) and N3 are read by rdflib
+        graph.parse(data=text, format=fmt, publicID=Path(path).resolve().as_uri())
     except Exception as exc:  # noqa: BLE001 - rdflib raises many types for bad input
         raise ParseError(f"cannot read {_label(fmt)}: {exc}", location=Location(path)) from exc
-    if any(isinstance(t, BNode) for triple in graph for t in triple):
-        graph = graph.skolemize(authority=BASE.rstrip("/"), basepath="/.well-known/genid/")
-    return graph
+    return _skolemize(graph)
+
+
+def _skolemize(graph: Graph) -> Graph:
+    """Replace blank nodes by IRIs under the catalog base (``.../matchgraph/.well-known/genid/...``)."""
+    if not any(isinstance(t, BNode) for triple in graph for t in triple):
+        return graph
+    base = urlsplit(BASE)
+    return graph.skolemize(authority=f"{base.scheme}://{base.netloc}", basepath=f"{base.path}.well-known/genid/")
 
 
 def _local_context(data: object) -> object:

@@ -1,0 +1,169 @@
+"""Commands over the match graph: scores, explain, neighbours, compare.
+
+Library modules are imported inside the commands, so a cold ``matchgraph neighbours`` loads
+neither networkx nor the scores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+
+_RELATIONS = ("alternative", "shared-concept", "derivedFrom", "trainedOn", "subsetOf", "integratesWith",
+              "supportsFormat", "evaluatedOn", "supersededBy", "co-matched")
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int] | frozenset[int] = frozenset()) -> str:
+    """Plain aligned columns; columns in ``right`` are right-aligned (numbers)."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+@cli.command()
+@click.argument("entities", nargs=-1)
+@click.option("--recompute", is_flag=True, help="Compute the scores again even when the stored ones are current.")
+@click.option("--weights", "weights_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML or JSON file overriding the default weights (see docs/scoring.md).")
+@click.option("--limit", type=click.IntRange(0), default=25, show_default=True,
+              help="Without ENTITY: show the N highest ranked (0 for all).")
+@catalog_option
+@format_option("table", "json")
+@handle_errors
+def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None, limit: int,
+           catalog_location: str | None, fmt: str) -> None:
+    """Show the Rank, Adoption, Quality, Ecosystem and Match Graph scores (0-100) of entities.
+
+    Without ENTITY, lists the highest ranked entities. Scores are computed when the catalog's
+    data or the weights changed, and stored in the catalog with their provenance.
+
+    \b
+    Example:
+        matchgraph scores --limit 10
+        matchgraph scores the-pile distilroberta-base --format json
+        matchgraph scores --recompute --weights my-weights.yaml
+    """
+    from ..resolve import resolve_entity
+    from ..scores import load_scores, scores_for
+
+    with open_catalog(catalog_location) as catalog:
+        if entities:
+            slugs = [resolve_entity(catalog, e).slug for e in entities]
+            found = scores_for(catalog, slugs, weights=weights_file, recompute=recompute)
+            chosen = [found[s] for s in dict.fromkeys(slugs)]
+        else:
+            every = load_scores(catalog, weights=weights_file, recompute=recompute)
+            chosen = sorted(every.values(), key=lambda s: (-s.rank, s.slug))
+            chosen = chosen[:limit] if limit else chosen
+    data = [s.to_dict() for s in chosen]
+    if fmt == "json":
+        echo_json(data)
+        return
+    headers = ["ID", "NAME", "KIND", "RANK", "ADOPTION", "QUALITY", "ECOSYSTEM", "MATCH GRAPH", "TIMES MATCHED"]
+    rows = [[d["id"], d["name"], d["kind"] or ("stub" if d["stub"] else "-"), str(d["rank"]), str(d["adoption"]),
+             str(d["quality"]), str(d["ecosystem"]), str(d["match_graph"]), str(d["times_matched"])] for d in data]
+    click.echo(_table(headers, rows, right=set(range(3, 9))))
+
+
+@cli.command()
+@click.argument("entity")
+@click.option("--weights", "weights_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML or JSON file overriding the default weights.")
+@catalog_option
+@format_option("text", "json")
+@handle_errors
+def explain(entity: str, weights_file: Path | None, catalog_location: str | None, fmt: str) -> None:
+    """Explain an entity's scores: each sub-score with its factors and the evidence behind them.
+
+    \b
+    Example:
+        matchgraph explain the-pile
+        matchgraph explain "The Pile" --format json
+    """
+    from ..explain import explain as run
+
+    with open_catalog(catalog_location) as catalog:
+        result = run(catalog, entity, weights=weights_file)
+    if fmt == "json":
+        echo_json(result.to_dict())
+    else:
+        click.echo(result.to_text())
+
+
+@cli.command()
+@click.argument("entity")
+@click.option("--relation", "relations", multiple=True, type=click.Choice(_RELATIONS, case_sensitive=False),
+              help="Follow only this relation (repeat for several).")
+@click.option("--depth", type=click.IntRange(1, 5), default=1, show_default=True, help="Hops to follow.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="At most this many neighbours.")
+@catalog_option
+@format_option("table", "json")
+@handle_errors
+def neighbours(entity: str, relations: tuple[str, ...], depth: int, limit: int, catalog_location: str | None,
+               fmt: str) -> None:
+    """List the entities next to ENTITY in the match graph, strongest first.
+
+    Each shows the relations linking it (alternative, shared-concept, derivedFrom, ...), their
+    direction (out: ENTITY points to it, in: it points to ENTITY, both), the summed edge weight
+    and its rank.
+
+    \b
+    Example:
+        matchgraph neighbours the-pile
+        matchgraph neighbours "The Pile" --relation alternative --relation derivedFrom --format json
+        matchgraph neighbours distilroberta-base --depth 2 --limit 30
+    """
+    from ..neighbours import neighbours as run
+    from ..resolve import resolve_entity
+
+    with open_catalog(catalog_location) as catalog:
+        ref = resolve_entity(catalog, entity)
+        found = run(catalog, ref, relations=relations or None, depth=depth, limit=limit)
+    if fmt == "json":
+        echo_json({"entity": ref.to_dict(), "neighbours": [n.to_dict() for n in found]})
+        return
+    if not found:
+        click.echo(f"{ref.name} ({ref.slug}) has no neighbours" + (" by these relations." if relations else "."))
+        return
+    headers = ["ID", "NAME", "KIND", "RELATIONS", "DIRECTION", "WEIGHT", "RANK"] + (["DEPTH"] if depth > 1 else [])
+    rows = [[n.slug, n.name, n.kind or "-", ", ".join(n.relations), n.direction, f"{n.weight:.2f}",
+             "-" if n.rank is None else str(n.to_dict()["rank"])] + ([str(n.depth)] if depth > 1 else [])
+            for n in found]
+    click.echo(f"Neighbours of {ref.name} ({ref.slug}):")
+    click.echo(_table(headers, rows, right={5, 6, 7}))
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--weights", "weights_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML or JSON file overriding the default weights.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@catalog_option
+@format_option("text", "md", "html", "json")
+@handle_errors
+def compare(a: str, b: str, weights_file: Path | None, output: Path | None, catalog_location: str | None,
+            fmt: str) -> None:
+    """Compare two entities: scores with the leader of each row, capabilities, concepts, verdict.
+
+    \b
+    Example:
+        matchgraph compare distilroberta-base the-pile
+        matchgraph compare distilroberta-base "The Pile" --format html -o compare.html
+    """
+    from ..compare import compare as run
+    from ..compare import render
+
+    with open_catalog(catalog_location) as catalog:
+        text = render(run(catalog, a, b, weights=weights_file), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {output} ({output.stat().st_size} bytes).", err=True)

@@ -1,0 +1,79 @@
+"""Commands that publish the catalog: serve (SPARQL endpoint and pages) and site (static pages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--allow-update", is_flag=True, help="Accept SPARQL updates from clients that send the --token.")
+@click.option("--token", envvar="MATCHGRAPH_TOKEN", metavar="TOKEN",
+              help="Bearer token updates must carry (needed with --allow-update). Default: $MATCHGRAPH_TOKEN")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=30.0, show_default=True, metavar="S",
+              help="Seconds a query may run before the client gets 503.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True, metavar="N",
+              help="Result rows (or triples) returned at most; the rest are cut.")
+@click.option("--examples", "examples_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Folder of *.rq example queries for the query page. Default: examples/queries")
+@catalog_option
+@handle_errors
+def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: float, max_rows: int,
+          examples_dir: Path | None, catalog_location: str | None) -> None:
+    """Serve the catalog: a SPARQL 1.1 endpoint at /sparql and HTML pages.
+
+    Read-only unless started with --allow-update and a --token; clients then send
+    'Authorization: Bearer TOKEN' with their updates. The catalog stays open (and locked) while
+    the server runs.
+
+    \b
+    Example:
+        matchgraph serve --port 8000
+        curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=SELECT+*+WHERE+{?s+?p+?o}+LIMIT+3'
+        matchgraph serve --allow-update --token "$(openssl rand -hex 16)"
+    """
+    from ..server import ServerConfig, serve as run
+
+    if token and not allow_update:
+        raise click.UsageError("--token only matters with --allow-update")
+    config = ServerConfig(allow_update=allow_update, token=token, timeout=timeout, max_rows=max_rows,
+                          examples_dir=examples_dir)
+    click.echo(f"Serving the catalog on http://{host}:{port}/ (SPARQL at /sparql, "
+               f"{'updates with the token' if allow_update else 'read-only'}); Ctrl-C stops.", err=True)
+    run(catalog_location, host=host, port=port, config=config)
+
+
+@cli.command()
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--compare", "compare_neighbours", type=click.IntRange(0, 20), default=3, show_default=True,
+              help="Compare pages per entity (with its closest neighbours).")
+@catalog_option
+@format_option("text", "json")
+@handle_errors
+def site(outdir: Path, compare_neighbours: int, catalog_location: str | None, fmt: str) -> None:
+    """Write a static site: a page per entity, compare pages, an index with search.
+
+    The pages link to each other with relative links and load nothing from the network, so
+    OUTDIR works opened from disk (file://) or copied to any static host.
+
+    \b
+    Example:
+        matchgraph site public/
+        python -m http.server -d public/ 8080
+    """
+    from ..site import build_site
+
+    with open_catalog(catalog_location) as catalog:
+        report = build_site(catalog, outdir, compare_neighbours=compare_neighbours)
+    if fmt == "json":
+        echo_json(report.to_dict())
+        return
+    click.echo(f"Wrote {report.files} files to {outdir}: {report.entities} entity pages, "
+               f"{report.compares} compare pages. Open {outdir / 'index.html'}.")
+    for what, reason in report.skipped:
+        click.echo(f"Skipped {what}: {reason}", err=True)

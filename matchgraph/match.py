@@ -1,0 +1,548 @@
+"""Match a need written in plain words to the catalog's entities, and say why.
+
+The ranker combines four kinds of evidence (the formula, with its constants, is in
+``docs/matching.md``):
+
+1. **lexical**: BM25 over each entity's name, aliases, description, capabilities and the labels of
+   its capability concepts (:mod:`matchgraph.textindex`), divided by the best score of the query;
+2. **concepts**: the need is classified into capability concepts (:func:`matchgraph.classify.classify`)
+   and an entity gains by how confidently its capabilities carry those concepts;
+3. **graph evidence**: the entity's Rank (as last computed by :mod:`matchgraph.scores`, read from
+   the score graph) as a small prior, and a pull towards the alternatives of the strongest hits;
+4. **kind**: a kind the need names ("... corpus with code", "a library to ...") favours entities of
+   that kind; ``kind=`` filters. Stubs (entities known only by name) rank below described ones.
+
+With ``semantic=True`` the cosine similarity of sentence embeddings (:mod:`matchgraph.semantic`) is
+fused with the lexical and concept evidence.
+
+Unless ``record=False`` (or ``MATCHGRAPH_RECORD_MATCHES=0``), every match is stored as a match
+event (:mod:`matchgraph.events`): evidence for Times Matched and for the co-match edges of the
+projection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from .catalog import Catalog
+from .classify import ConceptMatch, classify, normalise, stem
+from .errors import ConfigError
+from .textindex import TextIndex, _select, carry_forward, load_index
+from .vocab import SCORE_GRAPH, normalise_kind, slug_of
+
+__all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint", "recording_enabled",
+           "DEFAULT_WEIGHTS", "RECORD_ENV"]
+
+#: Environment variable that switches recording off when set to 0, false, no or off.
+RECORD_ENV = "MATCHGRAPH_RECORD_MATCHES"
+#: Kinds that answer similar needs: a hinted kind gives half its boost to the rest of its family.
+KIND_FAMILIES: dict[str, str] = {
+    "dataset": "data", "benchmark": "data",
+    "tool": "software", "library": "software", "framework": "software", "service": "software",
+    "method": "method", "metric": "method",
+}
+#: Words that end the noun phrase naming what the need asks for ("a corpus *with* code").
+_PHRASE_END = frozenset("""to for that which who so with without from of on in by using via into than where
+when while whose like trained built made""".split())
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class MatchWeights:
+    """The constants of the ranking formula (see ``docs/matching.md``).
+
+    Parameters
+    ----------
+    lexical, concept : float
+        Weights of the normalised BM25 score and of the concept score in the relevance.
+    semantic : float
+        Share of the semantic similarity in the relevance when semantic matching is on.
+    kind : float
+        Boost factor for an entity of the kind the need names (half of it for the kind's family).
+    prior : float
+        Strength of the Rank prior: the score is multiplied by ``1 + prior * (rank / 100 - 0.5)``.
+    alternative : float
+        How far alternatives of the strongest hits are pulled up, as a share of the hit's score.
+    stub : float
+        Factor applied to stubs.
+    strong_hits : int
+        How many of the best hits pull up their alternatives.
+    need_concepts : int
+        How many concepts the need is classified into.
+    """
+
+    lexical: float = 0.7
+    concept: float = 0.3
+    semantic: float = 0.4
+    kind: float = 0.3
+    prior: float = 0.1
+    alternative: float = 0.15
+    stub: float = 0.5
+    strong_hits: int = 3
+    need_concepts: int = 3
+
+    def to_dict(self) -> dict[str, float]:
+        """The weights as a plain dict."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+DEFAULT_WEIGHTS = MatchWeights()
+#: Pure BM25: the lexical evidence alone (the baseline of the evaluation).
+BM25_ONLY = MatchWeights(lexical=1.0, concept=0.0, kind=0.0, prior=0.0, alternative=0.0, stub=1.0)
+
+
+@dataclass
+class MatchResult:
+    """One ranked entity, with what matched and why."""
+
+    id: str
+    name: str
+    kind: str | None
+    score: float
+    position: int
+    matched: list[str]
+    why: dict[str, Any]
+    stub: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form."""
+        return {"id": self.id, "name": self.name, "kind": self.kind, "score": round(self.score, 4),
+                "position": self.position, "stub": self.stub, "matched": list(self.matched), "why": self.why}
+
+
+@dataclass
+class MatchResults:
+    """The answer to one need."""
+
+    query: str
+    results: list[MatchResult]
+    concepts: list[ConceptMatch] = field(default_factory=list)
+    kind: str | None = None
+    kind_hint: str | None = None
+    semantic: bool = False
+    event: str | None = None
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def ids(self) -> list[str]:
+        """The slugs of the results, best first."""
+        return [r.id for r in self.results]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form: ``{"query", "results": [...], ...}``."""
+        return {
+            "query": self.query, "kind": self.kind, "kind_hint": self.kind_hint, "semantic": self.semantic,
+            "concepts": [{"concept": m.slug, "label": m.label, "score": round(m.score, 4),
+                          "evidence": list(m.evidence)} for m in self.concepts],
+            "event": self.event, "results": [r.to_dict() for r in self.results]}
+
+
+# ---------------------------------------------------------------------------- reading the need
+
+
+def kind_hint(text: str) -> str | None:
+    """The kind a need asks for, if it names one: the head (last word) of its first noun phrase.
+
+    The phrase ends at the first preposition or relative word ("for", "with", "to", "that", ...),
+    so in "small masked language model for CPU inference" the answer is ``model``; in "image and
+    caption pairs to train a CLIP model" and "arrow-compatible dataset storage" there is none.
+
+    Parameters
+    ----------
+    text : str
+        The need.
+
+    Returns
+    -------
+    str or None
+        A canonical kind (``model``, ``dataset``, ``library``, ...).
+
+    Examples
+    --------
+    >>> kind_hint("multi-domain English pretraining corpus with code and papers")
+    'dataset'
+    >>> kind_hint("data loading library for streaming shards")
+    'library'
+    >>> kind_hint("image and caption pairs to train a CLIP-style model") is None
+    True
+    >>> kind_hint("arrow-compatible dataset storage") is None
+    True
+    """
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    words = _WORD.findall(folded)
+    phrase: list[str] = []
+    for i, word in enumerate(words):
+        if word in _PHRASE_END and i > 0:
+            break
+        phrase.append(word)
+    if not phrase:
+        return None
+    if len(phrase) > 1:
+        pair = normalise_kind(" ".join(phrase[-2:]))
+        if pair is not None:
+            return pair
+    return _kind_word(phrase[-1])
+
+
+def _kind_word(word: str) -> str | None:
+    kind = normalise_kind(word)
+    if kind is None and word.endswith("s") and len(word) > 3:
+        kind = normalise_kind(word[:-1])
+    if kind is None and word.endswith("ora"):  # corpora
+        kind = normalise_kind(word[:-3] + "us")
+    return kind
+
+
+def _query_terms(text: str) -> tuple[list[str], dict[str, str]]:
+    """The need's index terms, and for each term the word as the user wrote it."""
+    terms: list[str] = []
+    surface: dict[str, str] = {}
+    for word in normalise(text):
+        term = stem(word)
+        terms.append(term)
+        surface.setdefault(term, word)
+    return terms, surface
+
+
+# ---------------------------------------------------------------------------- ranking
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    top = float(values.max()) if values.size else 0.0
+    return values / top if top > 0 else np.zeros_like(values)
+
+
+def _concept_scores(index: TextIndex, concepts: Sequence[ConceptMatch]) -> np.ndarray:
+    """Per entity: the need's concept scores times the entity's BM25-weighted concept evidence, max-normalised."""
+    out = np.zeros(len(index), dtype=np.float32)
+    cols = {s: j for j, s in enumerate(index.concepts)}
+    matrix = index.concept_weights
+    for m in concepts:
+        j = cols.get(m.slug)
+        if j is None:
+            continue
+        lo, hi = matrix.indptr[j], matrix.indptr[j + 1]
+        out[matrix.indices[lo:hi]] += m.score * matrix.data[lo:hi]
+    return _normalised(out)
+
+
+def _kind_factor(index: TextIndex, hint: str | None, boost: float) -> np.ndarray:
+    factor = np.ones(len(index), dtype=np.float32)
+    if hint is None or boost <= 0:
+        return factor
+    family = KIND_FAMILIES.get(hint)
+    if family is not None:
+        relatives = [k for k, f in KIND_FAMILIES.items() if f == family and k != hint]
+        factor[np.isin(index.kind_array, relatives)] += boost / 2
+    factor[index.kind_array == hint] += boost
+    return factor
+
+
+def _prior_array(index: TextIndex, prior: Mapping[str, float] | np.ndarray | None) -> np.ndarray | None:
+    """Rank (0-100) per index row, NaN where unknown; None without a prior."""
+    if prior is None or isinstance(prior, np.ndarray):
+        return prior
+    if not prior:
+        return None
+    ranks = np.full(len(index), np.nan, dtype=np.float32)
+    for slug, value in prior.items():
+        i = index.row_of.get(slug)
+        if i is not None and value is not None:
+            ranks[i] = min(max(float(value), 0.0), 100.0)
+    return ranks
+
+
+def _prior_factor(ranks: np.ndarray | None, strength: float) -> np.ndarray | float:
+    if ranks is None or strength <= 0:
+        return 1.0
+    return np.where(np.isnan(ranks), 1.0, 1.0 + strength * (ranks / 100.0 - 0.5)).astype(np.float32)
+
+
+def _alternative_pull(index: TextIndex, base: np.ndarray, weights: MatchWeights) -> tuple[np.ndarray, dict[int, list[int]]]:
+    """Extra score for the alternatives of the strongest hits, and which hits pulled each entity."""
+    pull = np.zeros_like(base)
+    sources: dict[int, list[int]] = {}
+    top = float(base.max()) if base.size else 0.0
+    if top <= 0 or weights.alternative <= 0 or weights.strong_hits <= 0:
+        return pull, sources
+    k = min(weights.strong_hits, base.size)
+    hits = np.argpartition(-base, k - 1)[:k]
+    alt = index.alternatives
+    for h in sorted(hits.tolist(), key=lambda i: (-base[i], i)):
+        if base[h] < 0.5 * top:
+            continue
+        lo, hi = alt.indptr[h], alt.indptr[h + 1]
+        if lo == hi:
+            continue
+        others, counts = alt.indices[lo:hi], alt.data[lo:hi]
+        gain = weights.alternative * base[h] * counts / counts.max()
+        for j, g in zip(others.tolist(), gain.tolist()):
+            if j != h and g > pull[j]:
+                pull[j] = g
+                sources.setdefault(j, []).append(h)
+    return pull, sources
+
+
+def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 10,
+         weights: MatchWeights = DEFAULT_WEIGHTS, prior: Mapping[str, float] | np.ndarray | None = None,
+         semantic: np.ndarray | None = None) -> MatchResults:
+    """Rank the entities of a text index for a need (pure: reads and writes nothing else).
+
+    Parameters
+    ----------
+    index : TextIndex
+        From :func:`matchgraph.textindex.load_index`.
+    text : str
+        The need, in plain words.
+    kind : str, optional
+        Keep only entities of this kind (any spelling :func:`matchgraph.vocab.normalise_kind` knows).
+    limit : int, default 10
+        Return at most this many results.
+    weights : MatchWeights
+        The constants of the formula.
+    prior : mapping of slug to float, or array, optional
+        Rank (0-100) of entities (an array is in index row order, NaN for unknown); a small
+        multiplicative prior.
+    semantic : numpy.ndarray, optional
+        Semantic similarity of every entity to the need in [0, 1] (row order of the index).
+
+    Returns
+    -------
+    MatchResults
+        Entities with a positive score, best first (ties by id).
+
+    Raises
+    ------
+    ConfigError
+        ``kind`` is not a known kind.
+    """
+    wanted = _wanted_kind(kind)
+    terms, surface = _query_terms(text)
+    term_ids = index.term_ids(terms)
+    id_term = {index.vocabulary[t]: t for t in terms if t in index.vocabulary}
+    concepts = classify(text, limit=weights.need_concepts, scheme=index.scheme) if weights.concept > 0 else []
+    hint = kind_hint(text) if weights.kind > 0 else None
+    lexical = _normalised(index.bm25(term_ids))
+    concept = _concept_scores(index, concepts)
+    relevance = weights.lexical * lexical + weights.concept * concept
+    if semantic is not None:
+        relevance = (1 - weights.semantic) * relevance + weights.semantic * semantic.astype(np.float32)
+    ranks = _prior_array(index, prior)
+    base = relevance * _kind_factor(index, hint, weights.kind) * _prior_factor(ranks, weights.prior)
+    base = np.where(index.stub, base * weights.stub, base).astype(np.float32)
+    allowed = index.kind_array == wanted if wanted is not None else None
+    if allowed is not None:
+        base = np.where(allowed, base, 0.0).astype(np.float32)
+    pull, pulled_by = _alternative_pull(index, base, weights)
+    score = base + pull if allowed is None else np.where(allowed, base + pull, 0.0)
+    order = _top(score, limit)
+    parts = {"lexical": lexical, "concept": concept, "semantic": semantic, "alternative": pull}
+    explain = _Explainer(index, term_ids, id_term, surface, concepts, hint, ranks)
+    results = [explain.result(i, pos, float(score[i]), parts, pulled_by.get(i, []))
+               for pos, i in enumerate(order, start=1)]
+    return MatchResults(query=text, results=results, concepts=list(concepts), kind=wanted, kind_hint=hint,
+                        semantic=semantic is not None)
+
+
+def _wanted_kind(kind: str | None) -> str | None:
+    if kind is None:
+        return None
+    wanted = normalise_kind(kind)
+    if wanted is None:
+        from .vocab import KINDS
+        raise ConfigError(f"unknown kind {kind!r}", hint="use one of: " + ", ".join(KINDS))
+    return wanted
+
+
+def _top(score: np.ndarray, limit: int) -> list[int]:
+    positive = np.flatnonzero(score > 0)
+    if positive.size == 0 or limit <= 0:
+        return []
+    if positive.size > limit * 4:
+        keep = np.argpartition(-score[positive], limit * 4 - 1)[:limit * 4]
+        positive = positive[keep]
+    return sorted(positive.tolist(), key=lambda i: (-float(score[i]), i))[:limit]
+
+
+class _Explainer:
+    """Builds each result's ``matched`` and ``why`` from the evidence of one ranking."""
+
+    def __init__(self, index: TextIndex, term_ids: list[int], id_term: dict[int, str], surface: dict[str, str],
+                 concepts: Sequence[ConceptMatch], hint: str | None, ranks: np.ndarray | None) -> None:
+        self.index = index
+        self.term_ids = term_ids
+        self.id_term = id_term
+        self.surface = surface
+        self.concepts = concepts
+        self.hint = hint
+        self.ranks = ranks
+        self.cols = {s: j for j, s in enumerate(index.concepts)}
+
+    def result(self, i: int, position: int, score: float, parts: dict[str, Any], pulled_by: list[int]) -> MatchResult:
+        index = self.index
+        contributions = index.term_contributions(i, self.term_ids)
+        terms = [self.surface.get(self.id_term[t], self.id_term[t])
+                 for t, _ in sorted(contributions.items(), key=lambda kv: (-kv[1], kv[0]))]
+        offered = []
+        for m in self.concepts:
+            j = self.cols.get(m.slug)
+            strength = index.entity_concepts.get(j, i) if j is not None else 0.0
+            if strength > 0:
+                offered.append({"concept": m.slug, "label": m.label, "need": round(m.score, 4),
+                                "entity": round(strength, 4)})
+        graph: dict[str, Any] = {}
+        if self.ranks is not None and not np.isnan(self.ranks[i]):
+            graph["rank"] = round(float(self.ranks[i]), 2)
+        if pulled_by:
+            graph["alternative_of"] = [index.slugs[h] for h in pulled_by]
+        if self.hint is not None:
+            graph["kind_hint"] = self.hint
+        components = {k: round(float(v[i]), 4) for k, v in parts.items() if v is not None}
+        why = {"terms": terms, "concepts": offered, "graph": graph, "components": components}
+        return MatchResult(id=index.slugs[i], name=index.names[i], kind=index.kinds[i], score=score,
+                           position=position, matched=_matched_segments(index, i, contributions, self.concepts,
+                                                                        self.cols),
+                           why=why, stub=bool(index.stub[i]))
+
+
+def _matched_segments(index: TextIndex, i: int, contributions: dict[int, float],
+                      concepts: Sequence[ConceptMatch], cols: dict[str, int]) -> list[str]:
+    """The capabilities (then fields) of entity ``i`` that share terms or concepts with the need, best first."""
+    total = sum(contributions.values()) or 1.0
+    need = {cols[m.slug]: m.score for m in concepts if m.slug in cols}
+    need_total = sum(need.values()) or 1.0
+    scored: list[tuple[float, int, str]] = []
+    for s in index.segments_of(i):
+        row = index.segment_terms.indices[index.segment_terms.indptr[s]:index.segment_terms.indptr[s + 1]]
+        lexical = sum(contributions.get(int(t), 0.0) for t in row) / total
+        lo, hi = index.segment_concepts.indptr[s], index.segment_concepts.indptr[s + 1]
+        conceptual = sum(need.get(int(c), 0.0) * float(w) for c, w in
+                         zip(index.segment_concepts.indices[lo:hi], index.segment_concepts.data[lo:hi])) / need_total
+        value = lexical + conceptual
+        if value > 0:
+            capability_first = 0 if index.segment_is_capability[s] else 1
+            scored.append((-value, capability_first, index.segment_labels[s]))
+    scored.sort(key=lambda x: (x[1], x[0], x[2]))
+    return list(dict.fromkeys(label for _, _, label in scored))
+
+
+# ---------------------------------------------------------------------------- the entry point
+
+
+def recording_enabled() -> bool:
+    """Whether matches are recorded by default (``MATCHGRAPH_RECORD_MATCHES`` is not 0/false/no/off)."""
+    return os.environ.get(RECORD_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+_PRIOR_CACHE: dict[tuple[str, str, int], np.ndarray | None] = {}
+_LOCK = threading.Lock()
+
+
+def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
+    """Rank of every entity (index row order) as last computed, or None when scores were never computed.
+
+    The stored scores are read as they are, never recomputed here: a prior may be a little stale
+    (recording a match changes the data the scores were computed from), and recomputing every
+    entity's scores on each search would cost far more than the prior is worth.
+    """
+    runs = catalog.rows(f"""SELECT ?run ?t WHERE {{ GRAPH <{SCORE_GRAPH}> {{ ?run a mg:ScoreRun .
+        OPTIONAL {{ ?run prov:endedAtTime ?t }} }} }}""")
+    if not runs:
+        return None
+    key = (str(catalog.location), ";".join(sorted(f"{r} {t}" for r, t in runs)), id(index))
+    if key in _PRIOR_CACHE:
+        return _PRIOR_CACHE[key]
+    ranks: dict[str, float] = {}
+    for e, value in _select(catalog, f"""SELECT ?e ?v WHERE {{ GRAPH <{SCORE_GRAPH}> {{
+            ?e mg:hasScore ?s . ?s mg:scoreKind "rank" ; schema:value ?v }} }}"""):
+        try:
+            ranks[slug_of(e or "")] = float(value or "")
+        except ValueError:
+            continue
+    prior = _prior_array(index, ranks)
+    _PRIOR_CACHE.clear()
+    _PRIOR_CACHE[key] = prior
+    return prior
+
+
+def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 10, record: bool = True,
+          semantic: bool = False, weights: MatchWeights | None = None) -> MatchResults:
+    """Rank the catalog's entities for a need written in plain words, and record the match.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    text : str
+        The need, e.g. ``"small fast masked language model for CPU inference"``.
+    kind : str, optional
+        Keep only entities of this kind.
+    limit : int, default 10
+        Return at most this many results.
+    record : bool, default True
+        Store the match as a match event (also off when ``MATCHGRAPH_RECORD_MATCHES=0``).
+    semantic : bool, default False
+        Fuse sentence-embedding similarity in (needs ``pip install "matchgraph[semantic]"``).
+    weights : MatchWeights, optional
+        The constants of the formula; :data:`DEFAULT_WEIGHTS` by default.
+
+    Returns
+    -------
+    MatchResults
+        ``.to_dict()`` gives ``{"query": ..., "results": [{"id", "name", "kind", "score", "matched", "why"}, ...]}``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown ``kind``, an empty need, or semantic matching asked for but not installed.
+
+    Examples
+    --------
+    >>> cat = Catalog("memory:")
+    >>> match(cat, "small fast masked language model", record=False).results
+    []
+    """
+    if not text or not text.strip():
+        raise ConfigError("the need is empty", hint='describe what you need, e.g. matchgraph match "fast CPU encoder"')
+    weights = weights or DEFAULT_WEIGHTS
+    with _LOCK:
+        index = load_index(catalog)
+        prior = _rank_prior(catalog, index)
+    similarity = None
+    if semantic:
+        from .semantic import semantic_scores
+        similarity = semantic_scores(catalog, index, text)
+    results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity)
+    if record and recording_enabled():
+        _record(catalog, index, results)
+    return results
+
+
+def _record(catalog: Catalog, index: TextIndex, results: MatchResults) -> None:
+    from .events import record_match
+
+    before = index.data_version
+    recorded = record_match(catalog, results)
+    results.event = str(recorded.event)
+    if recorded.read_version == before:
+        with _LOCK:
+            carry_forward(catalog, before, recorded.version)
+
+
+def with_weights(weights: MatchWeights, **changes: Any) -> MatchWeights:
+    """A copy of ``weights`` with some constants changed."""
+    return replace(weights, **changes)

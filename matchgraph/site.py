@@ -1,0 +1,637 @@
+"""The catalog's HTML pages, served live (:mod:`matchgraph.server`) or written as a static site.
+
+One set of jinja2 templates (``matchgraph/templates``, autoescaped) renders every page; a
+:class:`PageContext` says where links point and how scripts are loaded:
+
+- the server links ``/entity/{id}`` and loads ``/static/*.js``;
+- the static site (:func:`build_site`) writes ``entity/{id}.html``, ``compare/{a}--{b}.html``,
+  ``index.html`` and ``graph.html`` with relative links, the scripts once under ``static/``, and the
+  search index as ``search-index.js`` loaded with a ``<script>`` tag, so the site works from
+  ``file://`` as well as from any static host.
+
+Examples
+--------
+>>> report = build_site(Catalog("cat"), "site")          # doctest: +SKIP
+>>> report.entities, report.compares                     # doctest: +SKIP
+(58, 61)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import networkx as nx
+from markupsafe import Markup
+from rdflib import Literal, URIRef
+
+from .catalog import Catalog
+from .errors import EntityNotFound, MatchgraphError
+from .resolve import EntityRef
+from .export.html import Assets, Links, environment, graph_view
+from .vocab import ID, KIND_OF_CLASS, RELATIONS, entity_iri, is_slug, slug_of
+
+__all__ = ["PageContext", "SiteLinks", "SiteReport", "build_site", "entity_details", "search_index",
+           "search_index_script", "render_entity", "render_compare", "render_match", "render_index",
+           "render_graph", "render_query_page", "render_not_found", "render_error", "server_assets"]
+
+#: Compare pages written for each entity: with this many closest neighbours.
+COMPARE_NEIGHBOURS = 3
+#: Neighbours listed on an entity page.
+PAGE_NEIGHBOURS = 10
+#: Entities whose graph views are drawn with the whole neighbourhood at depth 1.
+GRAPH_DEPTH = 1
+SCORE_LABELS = (("rank", "Rank"), ("adoption", "Adoption"), ("quality", "Quality"),
+                ("ecosystem", "Ecosystem"), ("match_graph", "Match graph"))
+RELATION_LABELS = {"derivedFrom": ("derived from", "source of"), "trainedOn": ("trained on", "training data of"),
+                   "subsetOf": ("subset of", "has subset"), "integratesWith": ("integrates with", "integrated by"),
+                   "supportsFormat": ("supports format", "format supported by"),
+                   "evaluatedOn": ("evaluated on", "evaluates"), "supersededBy": ("superseded by", "supersedes"),
+                   "implements": ("implements", "implemented by"), "usesMethod": ("uses method", "method used by"),
+                   "alternativeTo": ("alternative to", "alternative to")}
+
+
+def server_assets() -> Assets:
+    """Scripts and style linked from the server's ``/static/``."""
+    return Assets("/static/")
+
+
+class SiteLinks(Links):
+    """Relative links between static pages; ``prefix`` climbs from the page's folder to the site root."""
+
+    def __init__(self, prefix: str = "", pairs: set[tuple[str, str]] | None = None) -> None:
+        self.prefix = prefix
+        self.pairs = pairs
+
+    def entity(self, slug: str) -> str:
+        """``entity/{slug}.html``"""
+        return f"{self.prefix}entity/{quote(slug, safe='')}.html"
+
+    def compare(self, a: str, b: str) -> str | None:
+        """``compare/{a}--{b}.html`` (the pair in sorted order: one page per pair); None when not written."""
+        first, second = sorted((a, b))
+        if self.pairs is not None and (first, second) not in self.pairs:
+            return None
+        return f"{self.prefix}compare/{quote(first, safe='')}--{quote(second, safe='')}.html"
+
+    def compare_partners(self, slug: str) -> list[str]:
+        """The entities written compare pages pair with ``slug``."""
+        return sorted({b if a == slug else a for a, b in self.pairs or () if slug in (a, b)})
+
+    def index(self) -> str:
+        """``index.html``"""
+        return f"{self.prefix}index.html"
+
+    def search_index(self) -> str:
+        """``search-index.js``"""
+        return f"{self.prefix}search-index.js"
+
+    def graph(self) -> str:
+        """``graph.html``"""
+        return f"{self.prefix}graph.html"
+
+
+@dataclass
+class PageContext:
+    """What every page render needs: the catalog, where links point, how assets load.
+
+    Derived data (projection, scores) is loaded once per context and reused by every page.
+    """
+
+    catalog: Catalog
+    links: Links
+    assets: Assets
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def _get(self, key: str, load: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = load()
+        return self._cache[key]
+
+    @property
+    def projection(self) -> nx.MultiDiGraph:
+        """The catalog's projection (entities and typed, weighted edges)."""
+        from .projection import load_projection
+
+        return self._get("projection", lambda: load_projection(self.catalog))
+
+    @property
+    def scores(self) -> dict[str, Any]:
+        """Every entity's scores."""
+        from .scores import load_scores
+
+        return self._get("scores", lambda: load_scores(self.catalog))
+
+    def entity(self, text: str) -> EntityRef:
+        """The entity ``text`` names: a node of the projection directly, else resolved (names, aliases).
+
+        Raises
+        ------
+        EntityNotFound
+            Nothing answers to ``text`` (with the closest candidates).
+        """
+        if text in self.projection:
+            data = self.projection.nodes[text]
+            return EntityRef(text, entity_iri(text), str(data.get("name") or text), data.get("kind"),
+                             bool(data.get("stub")))
+        from .resolve import resolve_entity
+
+        return resolve_entity(self.catalog, text)
+
+    @property
+    def version(self) -> str:
+        """The catalog version shown in the footer."""
+        return self._get("version", lambda: self.catalog.version)
+
+    def render(self, template: str, **values: Any) -> str:
+        """Render a template with the shared values (links, assets, version)."""
+        values.setdefault("need", "")
+        return environment().get_template(template).render(
+            links=self.links, assets=self.assets, version=self.version, standalone=False, **values)
+
+
+# ---------------------------------------------------------------------- reading the catalog
+def _py(value: Any) -> Any:
+    if isinstance(value, Literal):
+        return value.toPython()
+    return None if value is None else str(value)
+
+
+def _slug(term: Any) -> str | None:
+    if not isinstance(term, URIRef) or not str(term).startswith(str(ID)):
+        return None
+    slug = slug_of(str(term))
+    return slug if is_slug(slug) else None
+
+
+def _safe_url(value: Any) -> str | None:
+    """Only http(s) URLs become links (a card's ``url: javascript:...`` stays text)."""
+    text = str(value) if value is not None else ""
+    return text if urlsplit(text).scheme in ("http", "https") else None
+
+
+def _about(catalog: Catalog, sparql: str, iri: URIRef) -> list[tuple[Any, ...]]:
+    """Rows of a ``SELECT ?e ...`` query about the entity ``iri`` (bound to ``?e``), without ``?e``.
+
+    The bound variable is projected because Oxigraph substitutes only projected variables.
+    """
+    return [row[1:] for row in catalog.rows(sparql, {"e": iri})]
+
+
+def _entity_facts(catalog: Catalog, iri: URIRef) -> dict[str, Any] | None:
+    rows = _about(catalog, """SELECT ?e ?p ?o WHERE { ?e a mg:Entity . ?e ?p ?o .
+        VALUES ?p { rdf:type schema:name schema:alternateName dcterms:description dcterms:license schema:url
+                    mg:pricing mg:isStub mg:declaredCapabilityCount } }""", iri)
+    if not rows:
+        return None
+    by: dict[str, list[Any]] = {}
+    for p, o in rows:
+        by.setdefault(str(p).rsplit("#", 1)[-1].rsplit("/", 1)[-1], []).append(o)
+    kinds = sorted(KIND_OF_CLASS[c] for c in by.get("type", []) if c in KIND_OF_CLASS)
+    slug = slug_of(str(iri))
+    url = next(iter(by.get("url", [])), None)
+    return {"id": slug, "iri": str(iri), "name": str(next(iter(by.get("name", [])), slug)),
+            "kind": kinds[0] if kinds else None,
+            "stub": any(bool(_py(v)) for v in by.get("isStub", [])) and not kinds,
+            "aliases": sorted({str(a) for a in by.get("alternateName", [])}),
+            "description": str(next(iter(by.get("description", [])), "")),
+            "license": ", ".join(sorted(str(v) for v in by.get("license", []))) or None,
+            "url": str(url) if url is not None else None, "url_link": _safe_url(url),
+            "pricing": ", ".join(sorted(str(v) for v in by.get("pricing", []))) or None,
+            "declared_capabilities": _py(next(iter(by.get("declaredCapabilityCount", [])), None))}
+
+
+def _names(catalog: Catalog, iris: Iterable[URIRef]) -> dict[str, str]:
+    iris = sorted(set(iris))
+    out: dict[str, str] = {}
+    for i in range(0, len(iris), 400):
+        values = " ".join(i_.n3() for i_ in iris[i:i + 400])
+        for e, name in catalog.rows(f"SELECT ?e ?n WHERE {{ VALUES ?e {{ {values} }} ?e schema:name ?n }}"):
+            out.setdefault(str(e), str(name))
+    return out
+
+
+def _ref(iri: Any, names: dict[str, str]) -> dict[str, Any]:
+    slug = _slug(iri)
+    return {"id": slug, "name": names.get(str(iri), slug or str(iri))}
+
+
+def _capabilities(catalog: Catalog, iri: URIRef) -> list[dict[str, Any]]:
+    from .classify import concept_labels
+
+    rows = _about(catalog, """SELECT ?e ?c ?pos ?title ?desc ?concept WHERE { ?e mg:hasCapability ?c .
+        OPTIONAL { ?c mg:position ?pos } OPTIONAL { ?c schema:name ?title }
+        OPTIONAL { ?c dcterms:description ?desc } OPTIONAL { ?c mg:concept ?concept } }""", iri)
+    caps: dict[str, dict[str, Any]] = {}
+    for c, pos, title, desc, concept in rows:
+        cap = caps.setdefault(str(c), {"iri": str(c), "position": _py(pos), "title": str(title or ""),
+                                        "description": str(desc or ""), "concepts": [], "claims": []})
+        if concept is not None:
+            slug = str(concept).rsplit("/", 1)[-1]
+            label = (concept_labels(slug) or [slug.replace("-", " ")])[0]
+            if label not in cap["concepts"]:
+                cap["concepts"].append(label)
+    claims = _claims(catalog, iri)
+    for cap_iri, claim in claims:
+        if cap_iri in caps:
+            caps[cap_iri]["claims"].append(claim)
+    for cap in caps.values():
+        cap["concepts"].sort()
+        cap["claims"].sort(key=lambda c: (c["type"] != "unique", c["text"]))
+    return sorted(caps.values(), key=lambda c: (c["position"] if c["position"] is not None else 10**9, c["title"]))
+
+
+def _claims(catalog: Catalog, iri: URIRef) -> list[tuple[str, dict[str, Any]]]:
+    rows = _about(catalog, """SELECT ?e ?c ?cl ?type ?text WHERE { ?e mg:hasCapability ?c . ?c mg:hasClaim ?cl .
+        ?cl a ?type . FILTER(?type IN (mg:UniqueClaim, mg:AlternativeClaim)) OPTIONAL { ?cl schema:text ?text } }""",
+                        iri)
+    links = _about(catalog, """SELECT ?e ?cl ?p ?x WHERE { ?e mg:hasCapability/mg:hasClaim ?cl .
+        VALUES ?p { schema:mentions mg:namesAlternative mg:aspect } ?cl ?p ?x }""", iri)
+    names = _names(catalog, [x for _, p, x in links if _slug(x)])
+    named: dict[str, list[dict[str, Any]]] = {}
+    aspects: dict[str, list[str]] = {}
+    for cl, p, x in links:
+        if str(p).endswith("aspect"):
+            aspects.setdefault(str(cl), []).append(str(x).rsplit("/", 1)[-1])
+        elif _slug(x):
+            named.setdefault(str(cl), []).append(_ref(x, names))
+    out = []
+    for c, cl, kind, text in rows:
+        out.append((str(c), {"type": "unique" if str(kind).endswith("UniqueClaim") else "alternative",
+                             "text": str(text or ""),
+                             "entities": sorted(named.get(str(cl), []), key=lambda r: r["name"].lower()),
+                             "aspects": sorted(set(aspects.get(str(cl), [])))}))
+    return out
+
+
+def _relations(catalog: Catalog, iri: URIRef) -> list[dict[str, Any]]:
+    values = " ".join(p.n3() for p in RELATIONS.values())
+    out_rows = _about(catalog, f"SELECT ?e ?p ?x WHERE {{ VALUES ?p {{ {values} }} ?e ?p ?x . ?x a mg:Entity }}", iri)
+    in_rows = _about(catalog, f"SELECT ?e ?p ?x WHERE {{ VALUES ?p {{ {values} }} ?x ?p ?e . ?x a mg:Entity }}", iri)
+    names = _names(catalog, [x for _, x in out_rows + in_rows])
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rows, direction in ((out_rows, 0), (in_rows, 1)):
+        for p, x in rows:
+            key = str(p).rsplit("#", 1)[-1]
+            label = RELATION_LABELS.get(key, (key, key + " (inverse)"))[direction]
+            ref = _ref(x, names)
+            if ref not in groups.setdefault((label, key), []):
+                groups[(label, key)].append(ref)
+    return [{"label": label, "relation": key, "entities": sorted(refs, key=lambda r: r["name"].lower())}
+            for (label, key), refs in sorted(groups.items())]
+
+
+def _named_by(catalog: Catalog, iri: URIRef) -> list[dict[str, Any]]:
+    rows = _about(catalog, """SELECT DISTINCT ?e ?x WHERE { ?x mg:hasCapability/mg:hasClaim ?cl .
+        { ?cl schema:mentions ?e } UNION { ?cl mg:namesAlternative ?e } FILTER(?x != ?e) }""", iri)
+    names = _names(catalog, [x for (x,) in rows])
+    return sorted((_ref(x, names) for (x,) in rows), key=lambda r: r["name"].lower())
+
+
+def _figures(catalog: Catalog, iri: URIRef) -> dict[str, list[dict[str, Any]]]:
+    metrics = _about(catalog, """SELECT ?e ?n ?v WHERE { ?e mg:hasMetric ?m . ?m mg:metricName ?n ; schema:value ?v }
+        ORDER BY ?n""", iri)
+    observed = _about(catalog, """SELECT ?e ?f ?v WHERE { ?o mg:observedEntity ?e ; mg:observedField ?f ; schema:value ?v }
+        ORDER BY ?f ?v""", iri)
+    results = _about(catalog, """SELECT ?e ?b ?metric ?v WHERE { ?e mg:hasResult ?r . ?r mg:onBenchmark ?b .
+        OPTIONAL { ?r mg:metric ?metric } OPTIONAL { ?r schema:value ?v } }""", iri)
+    names = _names(catalog, [b for b, _, _ in results])
+    return {"metrics": [{"name": str(n).replace("_", " "), "value": _py(v)} for n, v in metrics],
+            "observations": [{"field": str(f), "value": str(v)} for f, v in observed],
+            "results": sorted(({"benchmark": _ref(b, names), "metric": str(m or ""), "value": _py(v)}
+                               for b, m, v in results), key=lambda r: (r["benchmark"]["name"], r["metric"]))}
+
+
+def entity_details(catalog: Catalog, slug: str) -> dict[str, Any]:
+    """Everything an entity page shows that the catalog states directly.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    slug : str
+        The entity's id.
+
+    Returns
+    -------
+    dict
+        ``id``, ``name``, ``kind``, ``stub``, ``aliases``, ``description``, ``license``, ``url``,
+        ``pricing``, ``capabilities`` (with their claims), ``relations`` (both directions),
+        ``named_by``, ``metrics``, ``observations`` and ``results``.
+
+    Raises
+    ------
+    EntityNotFound
+        No entity has this id.
+
+    Examples
+    --------
+    >>> entity_details(cat, "the-pile")["capabilities"][0]["title"]          # doctest: +SKIP
+    'Multi-domain corpus built from 22 sources'
+    """
+    iri = entity_iri(slug)
+    facts = _entity_facts(catalog, iri)
+    if facts is None:
+        from .resolve import resolve_entity
+
+        resolve_entity(catalog, slug)  # raises EntityNotFound with the closest candidates
+        raise EntityNotFound(slug)
+    facts["capabilities"] = _capabilities(catalog, iri)
+    facts["relations"] = _relations(catalog, iri)
+    facts["named_by"] = _named_by(catalog, iri)
+    facts.update(_figures(catalog, iri))
+    return facts
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-like view of a result object (dataclass, ``to_dict()``, mapping or plain value)."""
+    if hasattr(value, "to_dict"):
+        return _plain(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _entity_scores(ctx: PageContext, slug: str) -> dict[str, Any] | None:
+    """Rank and sub-scores with the factors that explain each (:func:`matchgraph.scores.load_scores`)."""
+    scores = ctx.scores.get(slug)
+    if scores is None:
+        return None
+    factors = _plain(scores.factors)
+    return {"values": [{"key": key, "label": label, "value": getattr(scores, key)} for key, label in SCORE_LABELS],
+            "times_matched": scores.times_matched,
+            "factors": [(label, factors[key]) for key, label in SCORE_LABELS if factors.get(key)]
+            + [(key.replace("_", " ").capitalize(), items) for key, items in sorted(factors.items())
+               if key not in dict(SCORE_LABELS) and items]}
+
+
+def _neighbour_list(ctx: PageContext, slug: str, limit: int) -> list[dict[str, Any]]:
+    """The closest entities (:func:`matchgraph.neighbours.neighbours`) as dicts, strongest first."""
+    from .neighbours import neighbours
+
+    return [n.to_dict() for n in neighbours(ctx.catalog, ctx.entity(slug), depth=1, limit=limit) if n.slug != slug]
+
+
+def entity_graph(ctx: PageContext, slug: str, *, depth: int = GRAPH_DEPTH) -> dict[str, Any]:
+    """The graph view around one entity (``depth`` hops), ready for the ``_graph.j2`` fragment."""
+    from .export.graphfiles import annotate, ego_view
+
+    G = ego_view(ctx.projection, slug, depth=depth)
+    if slug in ctx.projection:
+        G.nodes[slug].update(ctx.projection.nodes[slug])
+    return graph_view(annotate(G, ctx.scores), catalog=ctx.catalog, links=ctx.links, center=slug)
+
+
+# ---------------------------------------------------------------------- pages
+def render_entity(ctx: PageContext, slug: str) -> str:
+    """The page of one entity: facts, capabilities with claims, scores with why, neighbours, graph.
+
+    Examples
+    --------
+    >>> html = render_entity(PageContext(cat, SiteLinks("../"), Assets("../static/")), "the-pile")  # doctest: +SKIP
+    """
+    entity = entity_details(ctx.catalog, slug)
+    neighbours = _neighbour_list(ctx, slug, PAGE_NEIGHBOURS)
+    compares = [ctx.entity(other).to_dict() for other in ctx.links.compare_partners(slug)]
+    return ctx.render("entity.j2", title=entity["name"], entity=entity, scores=_entity_scores(ctx, slug),
+                      neighbours=neighbours, compares=compares, view=entity_graph(ctx, slug))
+
+
+def render_compare(ctx: PageContext, a: str, b: str) -> str:
+    """The page comparing two entities (the compare module's HTML inside the shared layout)."""
+    from . import compare as cmp
+
+    first, second = ctx.entity(a), ctx.entity(b)
+    comparison = cmp.compare(ctx.catalog, first, second)
+    body = cmp.render(comparison, "html")
+    return ctx.render("compare.j2", title=f"{first.name} vs {second.name}", a=first.to_dict(), b=second.to_dict(),
+                      body=Markup(_body_of(body)))
+
+
+def _body_of(html: str) -> str:
+    """The content of a document's ``<body>`` (the whole text when it is a fragment)."""
+    low = html.lower()
+    start, end = low.find("<body"), low.rfind("</body>")
+    if start < 0 or end < 0:
+        return html
+    return html[low.find(">", start) + 1:end]
+
+
+def render_match(ctx: PageContext, need: str) -> str:
+    """Entities matching a need, with why (:func:`matchgraph.match.match`; nothing is recorded)."""
+    results = None
+    if need.strip():
+        from .match import match
+
+        results = match(ctx.catalog, need, limit=10, record=False).to_dict()
+        for row in results["results"]:
+            row["why_text"] = _why_text(row.get("why") or {})
+    return ctx.render("match.j2", title=f"Match: {need}" if need else "Match", need=need, results=results)
+
+
+def _why_text(why: dict[str, Any]) -> list[str]:
+    """One sentence per kind of evidence in a match result's ``why``."""
+    lines = []
+    if why.get("terms"):
+        lines.append("Words of the need it contains: " + ", ".join(why["terms"]) + ".")
+    if why.get("concepts"):
+        lines.append("Capabilities the need asks for: " + ", ".join(
+            f"{c.get('label', c.get('concept'))} ({c.get('entity', 0):.2f})" for c in why["concepts"]) + ".")
+    graph = why.get("graph") or {}
+    if graph.get("rank") is not None:
+        lines.append(f"Rank {graph['rank']:.0f}.")
+    if graph.get("alternative_of"):
+        lines.append("Named as an alternative by: " + ", ".join(graph["alternative_of"]) + ".")
+    return lines
+
+
+def _all_entities(catalog: Catalog) -> list[dict[str, Any]]:
+    rows = catalog.rows("""SELECT ?e (SAMPLE(?n) AS ?name) (SAMPLE(?c) AS ?cls) (SAMPLE(?s) AS ?stub) WHERE {
+        ?e a mg:Entity . OPTIONAL { ?e schema:name ?n } OPTIONAL { ?e a ?c FILTER(?c != mg:Entity) }
+        OPTIONAL { ?e mg:isStub ?s } } GROUP BY ?e""")
+    out = []
+    for e, name, cls, stub in rows:
+        slug = _slug(e)
+        if slug is None:
+            continue
+        kind = KIND_OF_CLASS.get(cls) if cls is not None else None
+        out.append({"id": slug, "name": str(name or slug), "kind": kind,
+                    "stub": kind is None and stub is not None and bool(_py(stub))})
+    return sorted(out, key=lambda r: (r["name"].lower(), r["id"]))
+
+
+def render_index(ctx: PageContext) -> str:
+    """Every entity grouped by kind, with a client-side search box."""
+    entities = _all_entities(ctx.catalog)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for e in entities:
+        groups.setdefault(e["kind"] or ("stub" if e["stub"] else "other"), []).append(e)
+    order = sorted(groups, key=lambda k: (k in ("stub", "other"), k))
+    return ctx.render("index.j2", title="Entities", groups=[(k, groups[k]) for k in order], total=len(entities))
+
+
+def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2) -> str:
+    """The whole match graph, or the part within ``depth`` hops of ``center``."""
+    from .export.graphfiles import annotate, ego_view
+
+    G = ctx.projection
+    slug = None
+    if center:
+        slug = ctx.entity(center).slug
+        G = ego_view(G, slug, depth=depth)
+    view = graph_view(annotate(G, ctx.scores), catalog=ctx.catalog, links=ctx.links, center=slug)
+    title = f"Match graph around {ctx.projection.nodes[slug].get('name', slug)}" if slug else "The match graph"
+    return ctx.render("graph.j2", title=title, subtitle=f"{G.number_of_nodes()} entities, "
+                      f"{G.number_of_edges()} relations", view=view)
+
+
+def render_query_page(ctx: PageContext, examples: list[dict[str, str]], endpoint: str) -> str:
+    """The SPARQL editor (a textarea and fetch; no external script) with the example queries."""
+    return ctx.render("query.j2", title="SPARQL", examples=examples, endpoint=endpoint)
+
+
+def render_not_found(ctx: PageContext, exc: EntityNotFound) -> str:
+    """A 404 page listing the closest entities."""
+    return ctx.render("error.j2", title="Not found", message=exc.message, candidates=exc.candidates)
+
+
+def render_error(ctx: PageContext, message: str) -> str:
+    """A page telling what went wrong."""
+    return ctx.render("error.j2", title="Error", message=message, candidates=[])
+
+
+# ---------------------------------------------------------------------- search index
+def search_index(catalog: Catalog, links: Links) -> list[dict[str, Any]]:
+    """One record per entity for the client-side search: id, name, kind, aliases, words, link.
+
+    Examples
+    --------
+    >>> search_index(cat, SiteLinks())[0]["href"]                       # doctest: +SKIP
+    'entity/albert-base-v2.html'
+    """
+    entities = _all_entities(catalog)
+    extra: dict[str, dict[str, set[str]]] = {}
+    rows = catalog.rows("""SELECT ?e ?p ?v WHERE { ?e a mg:Entity .
+        { ?e schema:alternateName ?v BIND("alias" AS ?p) } UNION { ?e dcterms:description ?v BIND("text" AS ?p) }
+        UNION { ?e mg:hasCapability/schema:name ?v BIND("text" AS ?p) } }""")
+    for e, p, v in rows:
+        slug = _slug(e)
+        if slug is not None:
+            extra.setdefault(slug, {}).setdefault(str(p), set()).add(str(v))
+    return [{"id": e["id"], "name": e["name"], "kind": e["kind"] or ("stub" if e["stub"] else ""),
+             "aliases": sorted(extra.get(e["id"], {}).get("alias", set())),
+             "text": " ".join(sorted(extra.get(e["id"], {}).get("text", set()))),
+             "href": links.entity(e["id"])} for e in entities]
+
+
+def search_index_script(catalog: Catalog, links: Links) -> str:
+    """The search index as a script setting ``window.MATCHGRAPH_INDEX`` (loads from ``file://`` too)."""
+    from jinja2.utils import htmlsafe_json_dumps
+
+    return f"window.MATCHGRAPH_INDEX = {htmlsafe_json_dumps(search_index(catalog, links))};\n"
+
+
+# ---------------------------------------------------------------------- the static site
+@dataclass
+class SiteReport:
+    """What :func:`build_site` wrote."""
+
+    outdir: Path
+    entities: int = 0
+    compares: int = 0
+    files: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form."""
+        return {"outdir": str(self.outdir), "entities": self.entities, "compares": self.compares,
+                "files": self.files, "skipped": [list(s) for s in self.skipped]}
+
+
+def _write(path: Path, text: str, report: SiteReport) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    report.files += 1
+
+
+def _compare_pairs(ctx: PageContext, slugs: list[str], per_entity: int) -> list[tuple[str, str]]:
+    pairs: set[tuple[str, str]] = set()
+    for slug in slugs:
+        for item in _neighbour_list(ctx, slug, per_entity):
+            if item["id"] in ctx.projection or is_slug(item["id"]):
+                a, b = sorted((slug, item["id"]))
+                pairs.add((a, b))
+    return sorted(pairs)
+
+
+def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int = COMPARE_NEIGHBOURS,
+               progress: Callable[[str, int, int], None] | None = None) -> SiteReport:
+    """Write the catalog as a static site: an index with search, a page per entity, compare pages.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    outdir : path
+        The folder to write (created; files already there are overwritten).
+    compare_neighbours : int
+        For each entity, write compare pages with this many closest neighbours.
+    progress : callable, optional
+        Called as ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    SiteReport
+
+    Examples
+    --------
+    >>> build_site(cat, "public").entities                  # doctest: +SKIP
+    58
+    """
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = SiteReport(out)
+    pairs: set[tuple[str, str]] = set()
+    root = PageContext(catalog, SiteLinks("", pairs), Assets("static/"))
+    sub = PageContext(catalog, SiteLinks("../", pairs), Assets("../static/"), root._cache)
+    slugs = [e["id"] for e in _all_entities(catalog)]
+    candidates = _compare_pairs(sub, slugs, compare_neighbours) if compare_neighbours > 0 else []
+    for i, (a, b) in enumerate(candidates, 1):
+        try:
+            html = render_compare(sub, a, b)
+        except MatchgraphError as exc:
+            report.skipped.append((f"{a} vs {b}", exc.message))
+            continue
+        pairs.add((a, b))
+        _write(out / "compare" / f"{a}--{b}.html", html, report)
+        report.compares += 1
+        if progress:
+            progress("compare pages", i, len(candidates))
+    _write_assets(out / "static", report)
+    _write(out / "search-index.js", search_index_script(catalog, SiteLinks("")), report)
+    _write(out / "index.html", render_index(root), report)
+    _write(out / "graph.html", render_graph(root), report)
+    for i, slug in enumerate(slugs, 1):
+        _write(out / "entity" / f"{slug}.html", render_entity(sub, slug), report)
+        report.entities += 1
+        if progress:
+            progress("entity pages", i, len(slugs))
+    return report
+
+
+def _write_assets(folder: Path, report: SiteReport) -> None:
+    from .export.html import ASSET_FILES, asset_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("vis-network.js", *ASSET_FILES):
+        _write(folder / name, asset_text(name), report)

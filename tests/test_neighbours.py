@@ -1,0 +1,110 @@
+"""Neighbours from the on-disk index: order, relations, direction, depth, and a light cold path."""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from matchgraph import Catalog, EntityNotFound, QueryError, ingest
+from matchgraph import projection
+from matchgraph.neighbours import index_path, neighbours
+
+DATA = Path(__file__).resolve().parent / "data"
+HAND = DATA / "scoring_graph.ttl"
+
+
+@pytest.fixture
+def hand(catalog: Catalog) -> Catalog:
+    ingest(catalog, [HAND])
+    return catalog
+
+
+def _rows(found):  # type: ignore[no-untyped-def]
+    return [(n.slug, n.relations, n.direction, round(n.weight, 4), None if n.rank is None else round(n.rank),
+             n.depth) for n in found]
+
+
+def test_neighbours_strongest_first_with_relations_direction_and_rank(hand: Catalog) -> None:
+    b_weight = round(1 + 1 + 1 + math.log(3 / 2), 4)  # a->b alternative, b->a alternative, derivedFrom, shared
+    assert _rows(neighbours(hand, "a")) == [
+        ("b", ["alternative", "derivedFrom", "shared-concept"], "both", b_weight, 79, 1),
+        # equal weights: higher rank first
+        ("c", ["evaluatedOn"], "out", 1.0, 45, 1),
+        ("t", ["integratesWith"], "out", 1.0, 38, 1),
+        ("s", ["trainedOn"], "out", 1.0, 20, 1),
+    ]
+    assert _rows(neighbours(hand, "Gamma")) == [
+        ("a", ["evaluatedOn"], "in", 1.0, 100, 1), ("b", ["alternative"], "in", 1.0, 79, 1)]
+
+
+def test_relation_filter_depth_and_limit(hand: Catalog) -> None:
+    assert [n.slug for n in neighbours(hand, "a", relations=["derivedfrom", "trainedOn"])] == ["b", "s"]
+    assert [n.slug for n in neighbours(hand, "b", relations=["alternative"])] == ["a", "c"]
+    assert _rows(neighbours(hand, "a", depth=2))[-1] == ("f", ["supportsFormat"], "out", 1.0, 33, 2)
+    assert [n.slug for n in neighbours(hand, "a", depth=2, limit=2)] == ["b", "c"]
+    assert neighbours(hand, "f", relations=["co-matched"]) == []
+    with pytest.raises(QueryError, match="unknown relation 'friendOf'"):
+        neighbours(hand, "a", relations=["friendOf"])
+    with pytest.raises(EntityNotFound):
+        neighbours(hand, "no-such-entity")
+
+
+def test_to_dict_has_the_json_keys(hand: Catalog) -> None:
+    data = neighbours(hand, "b", relations=["supportsFormat"])[0].to_dict()
+    assert data == {"id": "f", "name": "Phi", "kind": "format", "relations": ["supportsFormat"], "direction": "out",
+                    "weight": 1.0, "rank": 33, "depth": 1}
+
+
+def test_lookups_use_the_index_not_the_projection(hand: Catalog) -> None:
+    neighbours(hand, "a")
+    assert index_path(hand).is_file()
+    before = dict(projection.counters)
+    for _ in range(3):
+        neighbours(hand, "b", depth=2)
+    assert projection.counters == before
+
+
+def test_ranks_follow_the_latest_scores(hand: Catalog) -> None:
+    from matchgraph.scores import load_scores
+
+    neighbours(hand, "a")
+    load_scores(hand, weights={"rank": {"adoption": 1, "quality": 0, "ecosystem": 0, "match_graph": 0}})
+    # adoption only: b 60, s 40 x 0.5, c 20, t 0
+    assert [(n.slug, round(n.rank or 0)) for n in neighbours(hand, "a")] == [("b", 60), ("c", 20), ("s", 20), ("t", 0)]
+
+
+COLD = """
+import json, sys
+from matchgraph import Catalog
+from matchgraph.neighbours import neighbours
+cat = Catalog(sys.argv[1])
+found = [n.slug for n in neighbours(cat, "a")]
+heavy = sorted(m for m in ("networkx", "scipy", "matchgraph.projection", "matchgraph.scores") if m in sys.modules)
+print(json.dumps({"found": found, "heavy": heavy}))
+"""
+
+
+def test_a_cold_process_with_a_warm_cache_loads_nothing_heavy(tmp_path: Path, make_catalog) -> None:  # type: ignore[no-untyped-def]
+    path = make_catalog(tmp_path / "cat", HAND)
+    cat = Catalog(path)
+    try:
+        neighbours(cat, "a")  # builds the projection, the index and the scores once
+    finally:
+        cat.close()
+        del cat
+        gc.collect()
+    out = subprocess.run([sys.executable, "-c", COLD, str(path)], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == {"found": ["b", "c", "t", "s"], "heavy": []}
+
+
+def test_the_pile_neighbours_in_the_example_catalog(example_catalog: Catalog) -> None:
+    found = {n.slug: n for n in neighbours(example_catalog, "the-pile")}
+    assert {"c4", "redpajama", "falcon-refinedweb", "common-crawl"} <= set(found)
+    assert "derivedFrom" in found["common-crawl"].relations and "alternative" in found["c4"].relations
+    assert [n.slug for n in neighbours(example_catalog, "The Pile", relations=["derivedFrom"])][:1] == ["common-crawl"]

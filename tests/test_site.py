@@ -1,0 +1,139 @@
+"""``matchgraph site OUTDIR``: a static site that works from file:// and any static host."""
+
+from __future__ import annotations
+
+import gc
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from browser import browser, canvas_drawn, open_page
+from matchgraph import Catalog, ingest
+from matchgraph.vocab import ID
+
+PROBES = Path(__file__).parent / "data" / "probes"
+
+
+class Links(HTMLParser):
+    """Every href and src of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.targets.append(value)
+
+
+def links_of(page: Path) -> list[str]:
+    parser = Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.targets
+
+
+@pytest.fixture(scope="module")
+def site(example_catalog_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """The site of the example catalog plus the probe entity, built with the CLI; and every entity id."""
+    from click.testing import CliRunner
+
+    from matchgraph.cli import cli
+
+    gc.collect()
+    path = tmp_path_factory.mktemp("site-catalog") / "catalog"
+    shutil.copytree(example_catalog_dir, path)
+    catalog = Catalog(path)
+    ingest(catalog, [PROBES])
+    slugs = sorted(str(e)[len(str(ID)):] for (e,) in catalog.rows("SELECT DISTINCT ?e WHERE { ?e a mg:Entity }")
+                   if str(e).startswith(str(ID)))
+    catalog.close()
+    del catalog
+    gc.collect()  # a closed store stays locked until it is collected
+    out = tmp_path_factory.mktemp("site") / "public"
+    result = CliRunner().invoke(cli, ["site", str(out), "--catalog", str(path), "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["entities"] == len(slugs) and report["compares"] > 0
+    gc.collect()
+    return out, slugs
+
+
+def test_a_page_for_every_entity(site: tuple[Path, list[str]]) -> None:
+    out, slugs = site
+    pages = sorted(p.stem for p in (out / "entity").glob("*.html"))
+    assert pages == slugs
+    assert {"the-pile", "c4", "probe-entity"} <= set(pages)
+    pile = (out / "entity" / "the-pile.html").read_text(encoding="utf-8")
+    assert "Multi-domain corpus built from 22 sources" in pile  # capabilities with their claims
+    assert "Unique:" in pile and "vs alternatives:" in pile
+
+
+def test_every_link_resolves(site: tuple[Path, list[str]]) -> None:
+    out, _ = site
+    pages = sorted(out.rglob("*.html"))
+    checked = 0
+    for page in pages:
+        for target in links_of(page):
+            parts = urlsplit(target)
+            if parts.scheme in ("http", "https"):
+                assert page.parent.name == "entity", f"{page} links out to {target}"  # only entity websites
+                continue
+            assert not parts.scheme and not target.startswith("/"), f"{page}: {target} is not relative"
+            if not parts.path:
+                continue
+            assert (page.parent / unquote(parts.path)).resolve().is_file(), f"{page}: broken link {target}"
+            checked += 1
+    assert checked > len(pages) * 3
+
+
+def test_compare_pages_link_both_ways(site: tuple[Path, list[str]]) -> None:
+    out, _ = site
+    compares = sorted((out / "compare").glob("*.html"))
+    assert compares
+    for page in compares[:10]:
+        a, b = page.stem.split("--")
+        for slug in (a, b):
+            entity_page = out / "entity" / f"{slug}.html"
+            assert f"../compare/{page.name}" in links_of(entity_page)
+        assert f"../entity/{a}.html" in links_of(page) and f"../entity/{b}.html" in links_of(page)
+
+
+def test_search_index_covers_every_entity(site: tuple[Path, list[str]]) -> None:
+    out, slugs = site
+    text = (out / "search-index.js").read_text(encoding="utf-8")
+    prefix = "window.MATCHGRAPH_INDEX = "
+    assert text.startswith(prefix)
+    index = json.loads(text[len(prefix):].rstrip().rstrip(";"))
+    assert sorted(e["id"] for e in index) == slugs
+    assert all(e["href"] == f"entity/{e['id']}.html" for e in index)
+    assert "<img" not in text and "</script" not in text
+
+
+@pytest.mark.browser
+def test_site_works_from_file_urls(site: tuple[Path, list[str]]) -> None:
+    out, _ = site
+    with browser() as b:
+        with open_page(b, (out / "index.html").as_uri()) as (page, report):
+            page.fill("#search", "eleutherai pile")
+            page.locator("#search-results a", has_text="The Pile").first.click()
+            page.wait_for_url("**/entity/the-pile.html")
+            page.wait_for_selector(".graph-canvas[data-stabilised=true]", timeout=30_000)
+            page.wait_for_timeout(300)
+            assert canvas_drawn(page, ".graph-canvas canvas") > 1000
+            page.locator("a", has_text="compare").first.click()
+            page.wait_for_url("**/compare/*.html")
+            assert "The Pile" in page.inner_text("main")
+            report.assert_clean()
+            assert all(r.startswith("file://") for r in report.requests)
+        with open_page(b, (out / "entity" / "probe-entity.html").as_uri()) as (page, report):
+            page.wait_for_selector(".graph-canvas[data-stabilised=true]", timeout=30_000)
+            assert page.inner_text("h1") == "<img src=x onerror=alert(1)>"
+            assert "</script><script>alert(2)</script>" in page.inner_text(".description")
+            page.wait_for_timeout(300)
+            report.assert_clean()

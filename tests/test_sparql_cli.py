@@ -1,0 +1,207 @@
+"""``matchgraph sparql``: SELECT, ASK, CONSTRUCT, DESCRIBE in every format; files, stdin; read-only by default."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+
+from matchgraph.errors import QueryError
+from matchgraph.sparql import format_result, query_kind, result_to_json
+
+NAMES = 'SELECT ?name WHERE { ?e a mg:Entity ; schema:name ?name FILTER NOT EXISTS { ?e mg:isStub true } } ORDER BY ?name'
+
+
+@pytest.fixture
+def cat_dir(page_catalog_dir: Path, tmp_path: Path) -> Path:
+    """A closed catalog directory holding the comparison page."""
+    path = tmp_path / "cat"
+    shutil.copytree(page_catalog_dir, path)
+    return path
+
+
+@pytest.fixture
+def sparql(invoke, cat_dir: Path):  # type: ignore[no-untyped-def]
+    """``sparql(*args, input=None)``: run ``matchgraph sparql`` on the page catalog; (exit code, output)."""
+
+    def run(*args: object, input: str | None = None) -> tuple[int, str]:
+        result = invoke("sparql", *args, "--catalog", cat_dir, input=input)
+        return result.exit_code, result.output
+
+    return run
+
+
+# ------------------------------------------------------------------ query kinds
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("SELECT * WHERE { ?s ?p ?o }", "SELECT"),
+    ("prefix ex: <http://ex/>\n# a comment saying DELETE\nselect ?s where { ?s ex:p 'INSERT' }", "SELECT"),
+    ("ASK { ?s ?p ?o }", "ASK"),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT"),
+    ("DESCRIBE <http://ex/a>", "DESCRIBE"),
+    ("INSERT DATA { <http://ex/a> <http://ex/b> 1 }", "UPDATE"),
+    ("PREFIX ex: <http://ex/drop> DELETE WHERE { ?s ex:p ?o }", "UPDATE"),
+    ("DROP SILENT ALL", "UPDATE"),
+    ("WITH <http://ex/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "UPDATE"),
+])
+def test_query_kind(text: str, kind: str) -> None:
+    assert query_kind(text) == kind
+
+
+def test_text_that_is_no_query_is_refused() -> None:
+    with pytest.raises(QueryError):
+        query_kind("hello there")
+
+
+# ------------------------------------------------------------------ SELECT in every format
+
+
+def test_select_table(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql(NAMES)
+    assert code == 0
+    assert "The Pile" in out and "distilroberta-base" in out and "2 rows" in out
+
+
+def test_select_json_is_sparql_results_json(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql(NAMES, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["head"] == {"vars": ["name"]}
+    assert data["results"]["bindings"] == [{"name": {"type": "literal", "value": "The Pile"}},
+                                           {"name": {"type": "literal", "value": "distilroberta-base"}}]
+
+
+def test_select_json_types_iris_numbers_and_unbound(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("""SELECT ?e ?n ?missing WHERE { ?e dcterms:identifier "the-pile" ;
+        mg:declaredCapabilityCount ?n OPTIONAL { ?e mg:noSuchProperty ?missing } }""", "--format", "json")
+    binding = json.loads(out)["results"]["bindings"][0]
+    assert binding["e"] == {"type": "uri", "value": "https://w3id.org/matchgraph/id/the-pile"}
+    assert binding["n"] == {"type": "literal", "value": "12",
+                            "datatype": "http://www.w3.org/2001/XMLSchema#integer"}
+    assert "missing" not in binding
+
+
+def test_select_csv(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql(NAMES, "--format", "csv")
+    assert code == 0
+    assert list(csv.reader(io.StringIO(out))) == [["name"], ["The Pile"], ["distilroberta-base"]]
+
+
+def test_csv_lines_end_with_crlf(page_catalog) -> None:  # type: ignore[no-untyped-def]
+    """SPARQL 1.1 CSV ends lines with CRLF (click's test runner hides it, so check the library)."""
+    out = format_result(page_catalog.query(NAMES), "csv")
+    assert out == "name\r\nThe Pile\r\ndistilroberta-base\r\n"
+
+
+def test_select_tsv(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql('SELECT ?name ?e ?x WHERE { ?e dcterms:identifier "the-pile" ; schema:name ?name . '
+                       'BIND("tab\there" AS ?x) }', "--format", "tsv")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header == "?name\t?e\t?x"
+    assert row.split("\t") == ['"The Pile"', "<https://w3id.org/matchgraph/id/the-pile>", '"tab\\there"']
+
+
+# ------------------------------------------------------------------ ASK, CONSTRUCT, DESCRIBE
+
+
+def test_ask(sparql) -> None:  # type: ignore[no-untyped-def]
+    assert sparql("ASK { mgid:the-pile a mg:Dataset }") == (0, "true")
+    assert sparql("ASK { mgid:the-pile a mg:Model }") == (0, "false")
+    code, out = sparql("ASK { mgid:the-pile a mg:Dataset }", "--format", "json")
+    assert json.loads(out) == {"head": {}, "boolean": True}
+
+
+def test_construct_gives_turtle_by_default(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("CONSTRUCT { ?e schema:name ?n } WHERE { ?e a mg:Entity ; schema:name ?n }")
+    assert code == 0
+    graph = Graph().parse(data=out, format="turtle")
+    assert str(graph.value(URIRef("https://w3id.org/matchgraph/id/the-pile"), URIRef("https://schema.org/name"))) \
+        == "The Pile"
+    assert len(graph) > 20  # the two entities and every stub
+
+
+@pytest.mark.parametrize("fmt, parser", [("nt", "nt"), ("json-ld", "json-ld"), ("turtle", "turtle")])
+def test_construct_in_other_rdf_formats(sparql, fmt: str, parser: str) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("CONSTRUCT WHERE { mgid:the-pile schema:name ?n }", "--format", fmt)
+    assert code == 0
+    assert len(Graph().parse(data=out, format=parser)) == 1
+
+
+def test_describe(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("DESCRIBE mgid:the-pile")
+    assert code == 0
+    graph = Graph().parse(data=out, format="turtle")
+    pile = URIRef("https://w3id.org/matchgraph/id/the-pile")
+    assert str(graph.value(pile, URIRef("https://schema.org/name"))) == "The Pile"
+    assert len(list(graph.objects(pile, URIRef("https://w3id.org/matchgraph/ns#hasCapability")))) == 8
+
+
+# ------------------------------------------------------------------ where the query comes from
+
+
+def test_query_from_a_file(sparql, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    query = tmp_path / "names.rq"
+    query.write_text("# the described entities\n" + NAMES + "\n", encoding="utf-8")
+    code, out = sparql("-f", query, "--format", "csv")
+    assert (code, out.split()) == (0, ["name", "The", "Pile", "distilroberta-base"])
+
+
+def test_query_from_stdin(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("-", "--format", "csv", input=NAMES)
+    assert (code, out.splitlines()[1]) == (0, "The Pile")
+    code, out = sparql("-f", "-", "--format", "csv", input=NAMES)
+    assert (code, out.splitlines()[1]) == (0, "The Pile")
+
+
+def test_no_query_is_a_usage_error(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql()
+    assert code == 2 and "give a query" in out
+
+
+def test_syntax_error_names_the_line_of_the_query(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("SELECT ?x\nWHERE {\n  ?x a mg:Entity .\n  FILTER(\n}")
+    assert code == 2
+    assert "SPARQL syntax error" in out and "line 5" in out
+    assert "Traceback" not in out
+
+
+def test_group_level_catalog_option(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--catalog", cat_dir, "sparql", "ASK { mgid:the-pile a mg:Dataset }")
+    assert (result.exit_code, result.output) == (0, "true")
+
+
+# ------------------------------------------------------------------ updates
+
+
+def test_update_is_refused_without_update_flag(sparql, peek, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    before = peek(cat_dir)
+    code, out = sparql('INSERT DATA { mgid:the-pile schema:alternateName "Pile" }')
+    assert code == 2
+    assert "SPARQL update" in out and "read-only" in out and "--update" in out
+    assert peek(cat_dir) == before
+
+
+def test_update_is_applied_with_update_flag(sparql, peek, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    triples, version = peek(cat_dir)
+    code, out = sparql('INSERT DATA { GRAPH <urn:x-test:g> { mgid:the-pile schema:alternateName "Pile" } }',
+                       "--update")
+    assert code == 0 and "Update applied" in out
+    after, new_version = peek(cat_dir)
+    assert after == triples + 1 and new_version != version
+    assert sparql('ASK { mgid:the-pile schema:alternateName "Pile" }') == (0, "true")
+
+
+# ------------------------------------------------------------------ the library
+
+
+def test_result_to_json_for_select_and_ask(page_catalog) -> None:  # type: ignore[no-untyped-def]
+    data = result_to_json(page_catalog.query('SELECT ?n WHERE { mgid:the-pile schema:name ?n }'))
+    assert data == {"head": {"vars": ["n"]}, "results": {"bindings": [{"n": {"type": "literal", "value": "The Pile"}}]}}
+    assert result_to_json(page_catalog.query("ASK { ?s ?p ?o }")) == {"head": {}, "boolean": True}
