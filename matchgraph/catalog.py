@@ -109,8 +109,10 @@ class _OxigraphBackend(_Backend):
         self.description = f"oxigraph:{path}" if path else "memory:"
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
+        if bindings:  # Oxigraph's own substitution only takes projected variables: bind with VALUES
+            sparql = _substitute(sparql, bindings)
         try:
-            return super().query(sparql, bindings)
+            return super().query(sparql, None)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError) as exc:
@@ -139,10 +141,17 @@ class _OxigraphBackend(_Backend):
             self.update(" ;\n".join(updates_after))
 
     def close(self) -> None:
+        """Flush and drop every reference to the store, so its files are released now."""
+        import gc
+
         try:
             self.inner.flush()
         except (OSError, AttributeError):
             pass
+        for name in ("dataset", "store", "inner"):
+            if hasattr(self, name):
+                delattr(self, name)
+        gc.collect()
 
 
 class _RemoteBackend(_Backend):
@@ -206,10 +215,11 @@ def _substitute(sparql: str, bindings: Mapping[str, Node]) -> str:
 
     values = " ".join(f"?{k}" for k in bindings)
     row = " ".join(n3(v) for v in bindings.values())
-    head, sep, tail = sparql.partition("{")
-    if not sep:
+    where = re.search(r"\bWHERE\s*\{", sparql, re.I)
+    brace = where.end() - 1 if where else sparql.find("{")
+    if brace < 0:
         raise QueryError("cannot bind values into a query without a WHERE block")
-    return f"{head}{{ VALUES ({values}) {{ ({row}) }} {tail}"
+    return f"{sparql[:brace]}{{ VALUES ({values}) {{ ({row}) }} {sparql[brace + 1:]}"
 
 
 def _insert_data(quads: list[tuple[Node, Node, Node, URIRef]]) -> str:

@@ -27,7 +27,8 @@ import re
 import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,11 +37,11 @@ import numpy as np
 from .catalog import Catalog
 from .classify import ConceptMatch, classify, normalise, stem
 from .errors import ConfigError
-from .textindex import TextIndex, _select, carry_forward, load_index
+from .textindex import TextIndex, carry_forward, load_index, select_rows
 from .vocab import SCORE_GRAPH, normalise_kind, slug_of
 
 __all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint", "recording_enabled",
-           "DEFAULT_WEIGHTS", "RECORD_ENV"]
+           "DEFAULT_WEIGHTS", "BM25_ONLY", "RECORD_ENV", "KIND_FAMILIES"]
 
 #: Environment variable that switches recording off when set to 0, false, no or off.
 RECORD_ENV = "MATCHGRAPH_RECORD_MATCHES"
@@ -64,6 +65,10 @@ class MatchWeights:
     ----------
     lexical, concept : float
         Weights of the normalised BM25 score and of the concept score in the relevance.
+    coverage : float
+        Exponent of the share of the need an entity covers, applied before normalising: to its
+        BM25 score, the IDF-weighted share of the need's terms it contains; to its concept score,
+        the share of the need's concept scores it offers. 0 turns coverage off (plain BM25).
     semantic : float
         Share of the semantic similarity in the relevance when semantic matching is on.
     kind : float
@@ -82,6 +87,7 @@ class MatchWeights:
 
     lexical: float = 0.7
     concept: float = 0.3
+    coverage: float = 1.0
     semantic: float = 0.4
     kind: float = 0.3
     prior: float = 0.1
@@ -97,7 +103,7 @@ class MatchWeights:
 
 DEFAULT_WEIGHTS = MatchWeights()
 #: Pure BM25: the lexical evidence alone (the baseline of the evaluation).
-BM25_ONLY = MatchWeights(lexical=1.0, concept=0.0, kind=0.0, prior=0.0, alternative=0.0, stub=1.0)
+BM25_ONLY = MatchWeights(lexical=1.0, concept=0.0, coverage=0.0, kind=0.0, prior=0.0, alternative=0.0, stub=1.0)
 
 
 @dataclass
@@ -132,7 +138,7 @@ class MatchResults:
     event: str | None = None
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[MatchResult]:
         return iter(self.results)
 
     def __len__(self) -> int:
@@ -227,17 +233,24 @@ def _normalised(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
-def _concept_scores(index: TextIndex, concepts: Sequence[ConceptMatch]) -> np.ndarray:
-    """Per entity: the need's concept scores times the entity's BM25-weighted concept evidence, max-normalised."""
+def _concept_scores(index: TextIndex, concepts: Sequence[ConceptMatch], coverage: float) -> np.ndarray:
+    """Per entity: the need's concept scores times the entity's BM25-weighted concept evidence,
+    times the share of the need's concept scores the entity offers to the power ``coverage``,
+    max-normalised."""
     out = np.zeros(len(index), dtype=np.float32)
+    offered = np.zeros(len(index), dtype=np.float32)
     cols = {s: j for j, s in enumerate(index.concepts)}
-    matrix = index.concept_weights
+    total = 0.0
     for m in concepts:
         j = cols.get(m.slug)
         if j is None:
             continue
-        lo, hi = matrix.indptr[j], matrix.indptr[j + 1]
-        out[matrix.indices[lo:hi]] += m.score * matrix.data[lo:hi]
+        entities, weights = index.concept_weights.line(j)
+        out[entities] += m.score * weights
+        offered[entities] += m.score
+        total += m.score
+    if total > 0 and coverage > 0:
+        out *= (offered / total) ** coverage
     return _normalised(out)
 
 
@@ -286,10 +299,9 @@ def _alternative_pull(index: TextIndex, base: np.ndarray, weights: MatchWeights)
     for h in sorted(hits.tolist(), key=lambda i: (-base[i], i)):
         if base[h] < 0.5 * top:
             continue
-        lo, hi = alt.indptr[h], alt.indptr[h + 1]
-        if lo == hi:
+        others, counts = alt.line(h)
+        if not others.size:
             continue
-        others, counts = alt.indices[lo:hi], alt.data[lo:hi]
         gain = weights.alternative * base[h] * counts / counts.max()
         for j, g in zip(others.tolist(), gain.tolist()):
             if j != h and g > pull[j]:
@@ -331,14 +343,18 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     ConfigError
         ``kind`` is not a known kind.
     """
+    started = datetime.now(timezone.utc)
     wanted = _wanted_kind(kind)
     terms, surface = _query_terms(text)
     term_ids = index.term_ids(terms)
     id_term = {index.vocabulary[t]: t for t in terms if t in index.vocabulary}
     concepts = classify(text, limit=weights.need_concepts, scheme=index.scheme) if weights.concept > 0 else []
     hint = kind_hint(text) if weights.kind > 0 else None
-    lexical = _normalised(index.bm25(term_ids))
-    concept = _concept_scores(index, concepts)
+    bm25 = index.bm25(term_ids)
+    if weights.coverage > 0:
+        bm25 = bm25 * index.coverage(term_ids) ** weights.coverage
+    lexical = _normalised(bm25)
+    concept = _concept_scores(index, concepts, weights.coverage)
     relevance = weights.lexical * lexical + weights.concept * concept
     if semantic is not None:
         relevance = (1 - weights.semantic) * relevance + weights.semantic * semantic.astype(np.float32)
@@ -356,7 +372,7 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     results = [explain.result(i, pos, float(score[i]), parts, pulled_by.get(i, []))
                for pos, i in enumerate(order, start=1)]
     return MatchResults(query=text, results=results, concepts=list(concepts), kind=wanted, kind_hint=hint,
-                        semantic=semantic is not None)
+                        semantic=semantic is not None, started=started)
 
 
 def _wanted_kind(kind: str | None) -> str | None:
@@ -428,11 +444,10 @@ def _matched_segments(index: TextIndex, i: int, contributions: dict[int, float],
     need_total = sum(need.values()) or 1.0
     scored: list[tuple[float, int, str]] = []
     for s in index.segments_of(i):
-        row = index.segment_terms.indices[index.segment_terms.indptr[s]:index.segment_terms.indptr[s + 1]]
-        lexical = sum(contributions.get(int(t), 0.0) for t in row) / total
-        lo, hi = index.segment_concepts.indptr[s], index.segment_concepts.indptr[s + 1]
-        conceptual = sum(need.get(int(c), 0.0) * float(w) for c, w in
-                         zip(index.segment_concepts.indices[lo:hi], index.segment_concepts.data[lo:hi])) / need_total
+        terms, _ = index.segment_terms.line(s)
+        lexical = sum(contributions.get(int(t), 0.0) for t in terms) / total
+        concepts_of, confidence = index.segment_concepts.line(s)
+        conceptual = sum(need.get(int(c), 0.0) * float(w) for c, w in zip(concepts_of, confidence)) / need_total
         value = lexical + conceptual
         if value > 0:
             capability_first = 0 if index.segment_is_capability[s] else 1
@@ -468,7 +483,7 @@ def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
     if key in _PRIOR_CACHE:
         return _PRIOR_CACHE[key]
     ranks: dict[str, float] = {}
-    for e, value in _select(catalog, f"""SELECT ?e ?v WHERE {{ GRAPH <{SCORE_GRAPH}> {{
+    for e, value in select_rows(catalog, f"""SELECT ?e ?v WHERE {{ GRAPH <{SCORE_GRAPH}> {{
             ?e mg:hasScore ?s . ?s mg:scoreKind "rank" ; schema:value ?v }} }}"""):
         try:
             ranks[slug_of(e or "")] = float(value or "")
@@ -541,8 +556,3 @@ def _record(catalog: Catalog, index: TextIndex, results: MatchResults) -> None:
     if recorded.read_version == before:
         with _LOCK:
             carry_forward(catalog, before, recorded.version)
-
-
-def with_weights(weights: MatchWeights, **changes: Any) -> MatchWeights:
-    """A copy of ``weights`` with some constants changed."""
-    return replace(weights, **changes)

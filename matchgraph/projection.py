@@ -105,33 +105,27 @@ def select_values(catalog: Catalog, sparql: str) -> Iterator[tuple[str | None, .
 _KIND_VALUES = " ".join(f"<{iri}>" for iri in KINDS.values())
 _KIND_OF = {str(iri): kind for kind, iri in KINDS.items()}
 
-# Each triple pattern of a join sits in its own sub-select, so Oxigraph joins them by hashing
-# instead of one index lookup per row (several times faster on large on-disk stores). String
-# work (names, kinds, aspects) is left to Python for the same reason.
-_NODES = f"""SELECT ?e ?n ?c ?s WHERE {{
-    ?e a mg:Entity .
-    OPTIONAL {{ ?e schema:name ?n }}
-    OPTIONAL {{ ?e a ?c VALUES ?c {{ {_KIND_VALUES} }} }}
-    OPTIONAL {{ ?e mg:isStub ?s }}
-}}"""
-
+# Bulk queries. Each triple pattern of a join sits in its own sub-select, so Oxigraph joins them
+# by hashing instead of one index lookup per row, and nothing is grouped by pairs of entities in
+# the engine: on large on-disk stores both are many times slower than streaming the rows and
+# counting in Python. Names, kinds and aspects are plain strings handled here.
+_ENTITIES = "SELECT ?e WHERE { ?e a mg:Entity }"
+_KINDS = f"SELECT ?e ?c WHERE {{ VALUES ?c {{ {_KIND_VALUES} }} ?e a ?c }}"
+_NAMES = "SELECT ?e ?n WHERE { { SELECT ?e WHERE { ?e a mg:Entity } } { SELECT ?e ?n WHERE { ?e schema:name ?n } } }"
+_STUBS = "SELECT ?e WHERE { ?e mg:isStub true }"
 _STATED = "SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?o }}"
 
 #: Sub-select joining a capability ?c to its entity ?e.
 CAPABILITY_OF = "{ SELECT ?c ?e WHERE { ?c mg:capabilityOf ?e } }"
+#: Sub-selects joining an entity ?e to the entities ?b its alternative claims ?cl name.
+CLAIMS_NAMING = (CAPABILITY_OF + " { SELECT ?cl ?c WHERE { ?cl mg:claimOf ?c } }"
+                 " { SELECT ?cl ?b WHERE { ?cl mg:namesAlternative ?b } }")
 
-_ALTERNATIVES = f"""SELECT ?e ?b (COUNT(DISTINCT ?cl) AS ?n) (GROUP_CONCAT(STR(?asp)) AS ?aspects) WHERE {{
-    {CAPABILITY_OF}
-    {{ SELECT ?cl ?c WHERE {{ ?cl mg:claimOf ?c }} }}
-    {{ SELECT ?cl ?b WHERE {{ ?cl mg:namesAlternative ?b }} }}
-    OPTIONAL {{ ?cl mg:aspect ?asp }}
-}} GROUP BY ?e ?b"""
-
+_NAMED = f"SELECT ?e ?b WHERE {{ {CLAIMS_NAMING} }}"
+_ASPECTS = f"SELECT ?e ?b ?asp WHERE {{ {CLAIMS_NAMING} {{ SELECT ?cl ?asp WHERE {{ ?cl mg:aspect ?asp }} }} }}"
 _CONCEPTS = f"""SELECT ?e (GROUP_CONCAT(STR(?k)) AS ?ks) WHERE {{
-    {CAPABILITY_OF}
-    {{ SELECT ?c ?k WHERE {{ ?c mg:concept ?k }} }}
+    {CAPABILITY_OF} {{ SELECT ?c ?k WHERE {{ ?c mg:concept ?k }} }}
 }} GROUP BY ?e"""
-
 _MATCHES = f"""SELECT ?ev ?e ?n WHERE {{
     GRAPH <{MATCH_GRAPH}> {{ ?ev mg:hasResultItem ?r . ?r mg:matchedEntity ?e ; mg:position ?n }}
 }}"""
@@ -255,42 +249,66 @@ def _add_symmetric(graph: nx.MultiDiGraph, a: str, b: str, relation: str, weight
     graph.add_edge(b, a, key=relation, relation=relation, weight=weight, aspect="")
 
 
-def _add_nodes(catalog: Catalog, graph: nx.MultiDiGraph) -> None:
-    names: dict[str, set[str]] = defaultdict(set)
-    kinds: dict[str, set[str]] = defaultdict(set)
-    stubs: set[str] = set()
-    for iri, name, cls, stub in select_values(catalog, _NODES):
-        slug = slug_of(iri or "")
-        names[slug].update([name] if name else [])
-        kinds[slug].update([_KIND_OF[cls]] if cls in _KIND_OF else [])
-        if stub == "true":
-            stubs.add(slug)
+def _add_nodes(catalog: Catalog, graph: nx.MultiDiGraph) -> dict[str, str]:
+    """Add every entity; return entity IRI -> slug (the node's own string, shared by its edges)."""
+    ids = {iri: slug_of(iri) for (iri,) in select_values(catalog, _ENTITIES) if iri}
+    names: dict[str, str] = {}
+    for iri, name in select_values(catalog, _NAMES):
+        if iri in ids and name and (iri not in names or name < names[iri]):
+            names[iri] = name
     order = list(KINDS)
-    for slug in sorted(names):
-        kind = min(kinds[slug], key=order.index) if kinds[slug] else None
-        graph.add_node(slug, kind=kind, name=min(names[slug]) if names[slug] else slug,
-                       stub=slug in stubs and kind is None, times_matched=0)
+    kinds: dict[str, str] = {}
+    for iri, cls in select_values(catalog, _KINDS):
+        kind = _KIND_OF.get(cls or "")
+        if iri in ids and kind and (iri not in kinds or order.index(kind) < order.index(kinds[iri])):
+            kinds[iri] = kind
+    stubs = {iri for (iri,) in select_values(catalog, _STUBS)}
+    for iri, slug in sorted(ids.items(), key=lambda item: item[1]):
+        kind = kinds.get(iri)
+        graph.add_node(slug, kind=kind, name=names.get(iri, slug), stub=iri in stubs and kind is None,
+                       times_matched=0)
+    return ids
 
 
-def _add_stated(catalog: Catalog, graph: nx.MultiDiGraph) -> None:
-    """Stated relations and alternative claims (explicit mg:alternativeTo counts as one claim)."""
+def _add_stated(catalog: Catalog, graph: nx.MultiDiGraph, ids: Mapping[str, str]) -> None:
+    """Stated relations, one edge of weight 1 each (an explicit mg:alternativeTo is an alternative)."""
     from .vocab import MG
 
     props = " ".join(f"<{MG[r]}>" for r in (*STATED_RELATIONS, "alternativeTo"))
-    weight: dict[tuple[str, str, str], float] = defaultdict(float)
-    aspects: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    stated = {(s, p, o) for s, p, o in select_values(catalog, _STATED.format(props=props))}
-    for s, p, o in stated:
-        relation = str(p).rsplit("#", 1)[-1]
-        weight[(slug_of(s or ""), slug_of(o or ""), "alternative" if relation == "alternativeTo" else relation)] += 1
-    for a, b, n, found in select_values(catalog, _ALTERNATIVES):
-        key = (slug_of(a or ""), slug_of(b or ""), "alternative")
-        weight[key] += float(n or 0)
-        aspects[key].update(x.rsplit("/", 1)[-1] for x in (found or "").split() if x)
-    for (a, b, relation), w in sorted(weight.items()):
-        if a != b and a in graph and b in graph and w > 0:
-            graph.add_edge(a, b, key=relation, relation=relation, weight=w,
-                           aspect=",".join(sorted(aspects.get((a, b, relation), ()))))
+    stated = set()
+    for s, p, o in select_values(catalog, _STATED.format(props=props)):
+        a, b = ids.get(s or ""), ids.get(o or "")
+        if a is not None and b is not None and a != b:
+            relation = (p or "").rsplit("#", 1)[-1]
+            stated.add((a, b, "alternative" if relation == "alternativeTo" else relation))
+    for a, b, relation in sorted(stated):
+        graph.add_edge(a, b, key=relation, relation=relation, weight=1.0, aspect="")
+
+
+def _add_alternatives(catalog: Catalog, graph: nx.MultiDiGraph, ids: Mapping[str, str]) -> None:
+    """One edge per (claimant, named entity): weight = claims naming it, aspect = their aspects."""
+    for e, b in select_values(catalog, _NAMED):
+        a, b = ids.get(e or ""), ids.get(b or "")
+        if a is None or b is None or a == b:
+            continue
+        data = graph.get_edge_data(a, b, key="alternative")
+        if data is None:
+            graph.add_edge(a, b, key="alternative", relation="alternative", weight=1.0, aspect="")
+        else:
+            data["weight"] += 1.0
+    bits: dict[str, int] = {}  # aspects gather as bit masks on the edges, then become text
+    for e, b, aspect in select_values(catalog, _ASPECTS):
+        data = graph.get_edge_data(ids.get(e or ""), ids.get(b or ""), key="alternative")
+        if data is not None and aspect:
+            bit = bits.setdefault(aspect.rsplit("/", 1)[-1], 1 << len(bits))
+            data["aspect"] = (data["aspect"] or 0) | bit
+    text: dict[int, str] = {}
+    for _, _, key, data in graph.edges(keys=True, data=True):
+        mask = data["aspect"]
+        if key == "alternative" and isinstance(mask, int):
+            if mask not in text:
+                text[mask] = ",".join(sorted(name for name, bit in bits.items() if mask & bit))
+            data["aspect"] = text[mask]
 
 
 def _number(text: str | None) -> float:
@@ -300,18 +318,18 @@ def _number(text: str | None) -> float:
         return math.nan
 
 
-def _add_shared_concepts(catalog: Catalog, graph: nx.MultiDiGraph) -> None:
-    concepts_of = {slug_of(e or ""): frozenset((ks or "").split()) for e, ks in select_values(catalog, _CONCEPTS)}
-    concepts_of = {s: cs for s, cs in concepts_of.items() if s in graph}
+def _add_shared_concepts(catalog: Catalog, graph: nx.MultiDiGraph, ids: Mapping[str, str]) -> None:
+    concepts_of = {ids[e]: frozenset((ks or "").split()) for e, ks in select_values(catalog, _CONCEPTS)
+                   if e in ids}
     for (a, b), weight in shared_concept_pairs(concepts_of).items():
         _add_symmetric(graph, a, b, "shared-concept", weight)
 
 
-def _add_matches(catalog: Catalog, graph: nx.MultiDiGraph) -> None:
+def _add_matches(catalog: Catalog, graph: nx.MultiDiGraph, ids: Mapping[str, str]) -> None:
     events: dict[str, set[str]] = defaultdict(set)
     for event, entity, position in select_values(catalog, _MATCHES):
-        slug = slug_of(entity or "")
-        if slug in graph and _number(position) <= MATCH_TOP:
+        slug = ids.get(entity or "")
+        if slug is not None and _number(position) <= MATCH_TOP:
             graph.nodes[slug]["times_matched"] += 1
             events[event or ""].add(slug)
     together: dict[tuple[str, str], int] = defaultdict(int)
@@ -327,8 +345,9 @@ def _add_matches(catalog: Catalog, graph: nx.MultiDiGraph) -> None:
 def build_projection(catalog: Catalog) -> nx.MultiDiGraph:
     """Project the catalog into a weighted, typed multigraph of entities.
 
-    Five bulk SPARQL queries (entities, stated relations, alternative claims, capability concepts,
-    match results) whatever the catalog size; no query per entity.
+    Nine bulk SPARQL queries (entities, names, kinds, stubs, stated relations, alternative claims
+    and their aspects, capability concepts, match results) whatever the catalog size; no query per
+    entity.
 
     Parameters
     ----------
@@ -349,10 +368,11 @@ def build_projection(catalog: Catalog) -> nx.MultiDiGraph:
     """
     counters["builds"] += 1
     graph = nx.MultiDiGraph(data_version=catalog.data_version, format=FORMAT)
-    _add_nodes(catalog, graph)
-    _add_stated(catalog, graph)
-    _add_shared_concepts(catalog, graph)
-    _add_matches(catalog, graph)
+    ids = _add_nodes(catalog, graph)
+    _add_stated(catalog, graph, ids)
+    _add_alternatives(catalog, graph, ids)
+    _add_shared_concepts(catalog, graph, ids)
+    _add_matches(catalog, graph, ids)
     return graph
 
 

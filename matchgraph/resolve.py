@@ -13,7 +13,7 @@ from rdflib import Literal, URIRef
 from .catalog import Catalog
 from .errors import AmbiguousEntity, EntityNotFound
 from .linking import EntityIndex, normalise_name
-from .vocab import ID, KIND_OF_CLASS, entity_iri, slug_of, slugify
+from .vocab import ID, KIND_OF_CLASS, entity_iri, is_slug, slug_of, slugify
 
 __all__ = ["EntityRef", "resolve_entity", "describe_entity"]
 
@@ -80,7 +80,7 @@ def resolve_entity(catalog: Catalog, text: str) -> EntityRef:
         candidates = [URIRef(query)]
     else:
         for slug in dict.fromkeys([query, query.lower(), slugify(query)]):
-            if slug and catalog.ask("ASK { ?e a mg:Entity }", {"e": entity_iri(slug)}):
+            if slug and is_slug(slug) and catalog.ask("ASK { ?e a mg:Entity }", {"e": entity_iri(slug)}):
                 candidates = [entity_iri(slug)]
                 break
         if not candidates:

@@ -205,18 +205,19 @@ def weights_json(weights: Mapping[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------- evidence
-# Joins are written as sub-selects (hash joins in Oxigraph), as in matchgraph.projection.
+# Joins are written as sub-selects (hash joins in Oxigraph), as in matchgraph.projection; only
+# per-entity groups are formed in the engine.
 _METRICS = """SELECT ?e ?name ?v WHERE {
     { SELECT ?e ?m WHERE { ?e mg:hasMetric ?m } }
     { SELECT ?m ?name WHERE { ?m mg:metricName ?name } }
-    ?m schema:value ?v
+    { SELECT ?m ?v WHERE { ?m schema:value ?v } }
 }"""
 _CAPABILITIES = "SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c mg:capabilityOf ?e } GROUP BY ?e"
 _WITH_CLAIMS = f"""SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE {{
-    {CAPABILITY_OF} {{ SELECT DISTINCT ?c WHERE {{ ?cl mg:claimOf ?c }} }}
+    {CAPABILITY_OF} {{ SELECT ?cl ?c WHERE {{ ?cl mg:claimOf ?c }} }}
 }} GROUP BY ?e"""
 _WITH_CONCEPTS = f"""SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE {{
-    {CAPABILITY_OF} {{ SELECT DISTINCT ?c WHERE {{ ?c mg:concept ?k }} }}
+    {CAPABILITY_OF} {{ SELECT ?c ?k WHERE {{ ?c mg:concept ?k }} }}
 }} GROUP BY ?e"""
 _DANGLING = f"""SELECT ?e (COUNT(DISTINCT ?cl) AS ?n) WHERE {{
     {CAPABILITY_OF}
@@ -225,14 +226,11 @@ _DANGLING = f"""SELECT ?e (COUNT(DISTINCT ?cl) AS ?n) WHERE {{
     MINUS {{ {{ SELECT ?cl WHERE {{ ?cl mg:namesAlternative ?x }} }} }}
 }} GROUP BY ?e"""
 _RESULTS = "SELECT ?e (COUNT(DISTINCT ?r) AS ?n) WHERE { ?e mg:hasResult ?r } GROUP BY ?e"
-_FACTS = """SELECT ?e (COUNT(?d) AS ?description) (MIN(STR(?l)) AS ?licence) (COUNT(?u) AS ?homepage)
-    (COUNT(?s) AS ?source) WHERE {
-    ?e a mg:Entity .
-    OPTIONAL { ?e dcterms:description ?d }
-    OPTIONAL { ?e dcterms:license ?l }
-    OPTIONAL { ?e schema:url ?u }
-    OPTIONAL { ?e prov:wasDerivedFrom ?s }
-} GROUP BY ?e"""
+_ENTITY = "{ SELECT ?e WHERE { ?e a mg:Entity } }"
+_DESCRIBED = f"SELECT ?e WHERE {{ {_ENTITY} {{ SELECT ?e WHERE {{ ?e dcterms:description ?d }} }} }}"
+_LICENCES = "SELECT ?e ?l WHERE { ?e dcterms:license ?l }"
+_HOMEPAGES = "SELECT ?e WHERE { ?e schema:url ?u }"
+_SOURCED = f"SELECT ?e WHERE {{ {_ENTITY} {{ SELECT ?e WHERE {{ ?e prov:wasDerivedFrom ?s }} }} }}"
 
 
 @dataclass
@@ -249,7 +247,7 @@ class _Documentation:
 
 
 def _gather(catalog: Catalog, nodes: Iterable[str]) -> tuple[dict[str, dict[str, float]], dict[str, _Documentation]]:
-    """Usage metrics and documentation facts of every entity (seven bulk queries)."""
+    """Usage metrics and documentation facts of every entity (ten bulk queries)."""
 
     metrics: dict[str, dict[str, float]] = defaultdict(dict)
     for e, name, value in select_values(catalog, _METRICS):
@@ -275,11 +273,14 @@ def _gather(catalog: Catalog, nodes: Iterable[str]) -> tuple[dict[str, dict[str,
         doc.dangling = int(n or 0)
     for doc, (n,) in each(_RESULTS):
         doc.results = int(n or 0)
-    for doc, (description, licence, homepage, source) in each(_FACTS):
-        doc.description = int(description or 0) > 0
-        doc.licence = licence or None
-        doc.homepage = int(homepage or 0) > 0
-        doc.source = int(source or 0) > 0
+    for doc, _ in each(_DESCRIBED):
+        doc.description = True
+    for doc, (licence,) in each(_LICENCES):
+        doc.licence = min(doc.licence, licence or "") if doc.licence else (licence or None)
+    for doc, _ in each(_HOMEPAGES):
+        doc.homepage = True
+    for doc, _ in each(_SOURCED):
+        doc.source = True
     return metrics, docs
 
 

@@ -70,13 +70,13 @@ def available() -> bool:
     >>> isinstance(available(), bool)
     True
     """
+    import importlib.util
+
     try:
         _model_dir()
-        import safetensors  # noqa: F401
-        import tokenizers  # noqa: F401
-    except (SemanticUnavailable, ImportError):
+    except SemanticUnavailable:
         return False
-    return True
+    return all(importlib.util.find_spec(name) is not None for name in ("safetensors", "tokenizers"))
 
 
 class MiniLMEncoder:

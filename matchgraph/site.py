@@ -31,8 +31,8 @@ from rdflib import Literal, URIRef
 
 from .catalog import Catalog
 from .errors import EntityNotFound, MatchgraphError
-from .resolve import EntityRef
 from .export.html import Assets, Links, environment, graph_view
+from .resolve import EntityRef, resolve_entity
 from .vocab import ID, KIND_OF_CLASS, RELATIONS, entity_iri, is_slug, slug_of
 
 __all__ = ["PageContext", "SiteLinks", "SiteReport", "build_site", "entity_details", "search_index",
@@ -138,8 +138,6 @@ class PageContext:
             data = self.projection.nodes[text]
             return EntityRef(text, entity_iri(text), str(data.get("name") or text), data.get("kind"),
                              bool(data.get("stub")))
-        from .resolve import resolve_entity
-
         return resolve_entity(self.catalog, text)
 
     @property
@@ -335,8 +333,6 @@ def entity_details(catalog: Catalog, slug: str) -> dict[str, Any]:
     iri = entity_iri(slug)
     facts = _entity_facts(catalog, iri)
     if facts is None:
-        from .resolve import resolve_entity
-
         resolve_entity(catalog, slug)  # raises EntityNotFound with the closest candidates
         raise EntityNotFound(slug)
     facts["capabilities"] = _capabilities(catalog, iri)

@@ -37,9 +37,9 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from .catalog import Catalog
 from .classify import Concept, ConceptScheme, load_scheme, normalise, stem
 from .vocab import ID, KIND_OF_CLASS, sparql_prefixes
 
-__all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities", "evidence_weights",
+__all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities", "select_rows", "evidence_weights",
            "concept_bm25", "tokenize", "build_index", "index_texts", "load_index", "carry_forward", "index_dir", "FIELD_WEIGHTS", "CONCEPT_LABEL_MIN"]
 
 #: Index layout version; bump to invalidate persisted indexes.
@@ -94,17 +94,28 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("Small, fast masked-language models for phones")
     ['smal', 'fast', 'mask', 'languag', 'model', 'phon']
     """
-    return [stem(w) for w in normalise(text or "")]
+    return list(_terms(text or ""))
+
+
+@lru_cache(maxsize=1 << 16)
+def _terms(text: str) -> tuple[str, ...]:
+    """Cached: large catalogs repeat many texts (shared descriptions, claim templates)."""
+    return tuple(stem(w) for w in normalise(text))
 
 
 # ---------------------------------------------------------------------------- reading the catalog
 
 
-def _select(catalog: Catalog, sparql: str) -> Iterator[tuple[str | None, ...]]:
+def select_rows(catalog: Catalog, sparql: str) -> Iterator[tuple[str | None, ...]]:
     """Run a SELECT and yield rows of plain strings (None for unbound), fast on embedded Oxigraph.
 
     The same as :func:`matchgraph.projection.select_values`, kept here so that matching does not
     import networkx.
+
+    Examples
+    --------
+    >>> list(select_rows(Catalog("memory:"), "SELECT ?x WHERE { VALUES ?x { 1 } }"))
+    [('1',)]
     """
     inner = getattr(catalog.backend, "inner", None)
     if inner is not None and hasattr(inner, "query"):
@@ -165,7 +176,7 @@ def read_entities(catalog: Catalog) -> dict[str, EntityText]:
     """
     base = str(ID)
     entities: dict[str, EntityText] = {}
-    for e, ident, name, desc, stub in _select(catalog, """SELECT ?e ?id ?name ?desc ?stub WHERE { ?e a mg:Entity .
+    for e, ident, name, desc, stub in select_rows(catalog, """SELECT ?e ?id ?name ?desc ?stub WHERE { ?e a mg:Entity .
             OPTIONAL { ?e dcterms:identifier ?id } OPTIONAL { ?e schema:name ?name }
             OPTIONAL { ?e dcterms:description ?desc } OPTIONAL { ?e mg:isStub ?stub } }"""):
         if not e or not e.startswith(base):
@@ -175,15 +186,15 @@ def read_entities(catalog: Catalog) -> dict[str, EntityText]:
         if desc and desc not in ent.description:
             ent.description = f"{ent.description} {desc}".strip()
         ent.stub = ent.stub or stub in ("true", "1")
-    for e, cls in _select(catalog, "SELECT ?e ?cls WHERE { ?e a mg:Entity ; a ?cls FILTER(?cls != mg:Entity) }"):
+    for e, cls in select_rows(catalog, "SELECT ?e ?cls WHERE { ?e a mg:Entity ; a ?cls FILTER(?cls != mg:Entity) }"):
         kind = _KIND_OF_IRI.get(cls or "")
         if e in entities and kind and entities[e].kind is None:
             entities[e].kind = kind
-    for e, label in _select(catalog, "SELECT ?e ?l WHERE { ?e a mg:Entity ; schema:alternateName ?l }"):
+    for e, label in select_rows(catalog, "SELECT ?e ?l WHERE { ?e a mg:Entity ; schema:alternateName ?l }"):
         if e in entities and label:
             entities[e].aliases.append(label)
     props = " ".join(f"{{ ?e {p} ?k }}" if i == 0 else f"UNION {{ ?e {p} ?k }}" for i, p in enumerate(_KEYWORD_PROPS))
-    for e, word in _select(catalog, f"SELECT ?e ?k WHERE {{ ?e a mg:Entity . {props} }}"):
+    for e, word in select_rows(catalog, f"SELECT ?e ?k WHERE {{ ?e a mg:Entity . {props} }}"):
         if e in entities and word:
             entities[e].keywords.append(word)
     for ent in entities.values():
@@ -197,7 +208,7 @@ def read_entities(catalog: Catalog) -> dict[str, EntityText]:
 
 def _read_capabilities(catalog: Catalog, entities: dict[str, EntityText]) -> None:
     caps: dict[str, CapabilityText] = {}
-    for e, c, title, pos, desc in _select(catalog, """SELECT ?e ?c ?title ?pos ?desc WHERE { ?e mg:hasCapability ?c .
+    for e, c, title, pos, desc in select_rows(catalog, """SELECT ?e ?c ?title ?pos ?desc WHERE { ?e mg:hasCapability ?c .
             OPTIONAL { ?c schema:name ?title } OPTIONAL { ?c mg:position ?pos } OPTIONAL { ?c dcterms:description ?desc } }"""):
         if e not in entities or c is None:
             continue
@@ -208,14 +219,14 @@ def _read_capabilities(catalog: Catalog, entities: dict[str, EntityText]) -> Non
         if desc and desc not in cap.text:
             cap.text.append(desc)
         cap.title = cap.title or title or ""
-    for c, kind, text in _select(catalog, """SELECT ?c ?kind ?text WHERE { ?c mg:hasClaim ?cl . ?cl a ?kind ;
+    for c, kind, text in select_rows(catalog, """SELECT ?c ?kind ?text WHERE { ?c mg:hasClaim ?cl . ?cl a ?kind ;
             schema:text ?text FILTER(?kind IN (mg:UniqueClaim, mg:AlternativeClaim)) }"""):
         if c in caps and text:
             (caps[c].unique if kind and kind.endswith("UniqueClaim") else caps[c].alternatives).append(text)
-    for c, concept in _select(catalog, "SELECT ?c ?k WHERE { ?c a mg:Capability ; mg:concept ?k }"):
+    for c, concept in select_rows(catalog, "SELECT ?c ?k WHERE { ?c a mg:Capability ; mg:concept ?k }"):
         if c in caps and concept:
             caps[c].concepts.setdefault(_concept_slug(concept), GIVEN_CONCEPT_WEIGHT)
-    for c, evidence in _select(catalog, "SELECT ?c ?ev WHERE { ?c a mg:Capability ; mg:conceptEvidence ?ev }"):
+    for c, evidence in select_rows(catalog, "SELECT ?c ?ev WHERE { ?c a mg:Capability ; mg:conceptEvidence ?ev }"):
         if c in caps and evidence:
             for slug, weight in evidence_weights(evidence).items():
                 if slug in caps[c].concepts:
@@ -245,7 +256,7 @@ def _concept_slug(iri: str) -> str:
 
 def _read_alternatives(catalog: Catalog, entities: dict[str, EntityText]) -> None:
     """Alternative pairs, both directions, counting the claims or relations that name them."""
-    for e, x, n in _select(catalog, """SELECT ?e ?x (COUNT(*) AS ?n) WHERE {
+    for e, x, n in select_rows(catalog, """SELECT ?e ?x (COUNT(*) AS ?n) WHERE {
             { ?e mg:hasCapability ?c . ?c mg:hasClaim ?cl . ?cl mg:namesAlternative ?x }
             UNION { ?e mg:alternativeTo ?x } } GROUP BY ?e ?x"""):
         if e is None or x is None or e == x or e not in entities or x not in entities:
@@ -402,6 +413,20 @@ class TextIndex:
             scores[docs] += values
         return scores
 
+    def coverage(self, term_ids: Sequence[int]) -> np.ndarray:
+        """Per entity, the IDF-weighted share of these terms its document contains (0 to 1).
+
+        IDF is BM25's (Lucene): ``ln(1 + (N - df + 0.5) / (df + 0.5))``.
+        """
+        covered = np.zeros(len(self), dtype=np.float32)
+        total = 0.0
+        for t in term_ids:
+            docs, _ = self.bm25_matrix.line(t)
+            idf = float(np.log(1 + (len(self) - docs.size + 0.5) / (docs.size + 0.5)))
+            covered[docs] += idf
+            total += idf
+        return covered / total if total > 0 else covered
+
     def term_contributions(self, row: int, term_ids: Sequence[int]) -> dict[int, float]:
         """BM25 contribution of each term id to one entity's score (only non-zero ones)."""
         out = {t: self.bm25_matrix.get(t, row) for t in term_ids}
@@ -437,19 +462,19 @@ def scheme_digest() -> str:
 
 
 def _document(ent: EntityText, concept_labels: dict[str, list[str]], w: dict[str, int]
-              ) -> tuple[list[str], list[tuple[str, bool, list[str], dict[str, float]]]]:
-    """An entity's weighted BM25 terms and its segments (label, is capability, terms, concepts)."""
+              ) -> tuple[list[str], list[tuple[str, bool, set[str], dict[str, float]]]]:
+    """An entity's weighted BM25 terms and its segments (label, is capability, distinct terms, concepts)."""
     name_terms = tokenize(ent.name)
     name_terms += [t for t in tokenize(ent.slug) if t not in name_terms]
     alias_terms = [t for a in ent.aliases for t in tokenize(a)]
     desc_terms = tokenize(ent.description)
     key_terms = [t for k in ent.keywords for t in tokenize(k)]
     doc = name_terms * w["name"] + alias_terms * w["aliases"] + desc_terms * w["description"] + key_terms * w["keywords"]
-    segments = [("name", False, name_terms + alias_terms, {})]
+    segments = [("name", False, set(name_terms + alias_terms), {})]
     if desc_terms:
-        segments.append(("description", False, desc_terms, {}))
+        segments.append(("description", False, set(desc_terms), {}))
     if key_terms:
-        segments.append(("keywords", False, key_terms, {}))
+        segments.append(("keywords", False, set(key_terms), {}))
     strongest: dict[str, float] = {}
     for cap in sorted(ent.capabilities.values(), key=lambda c: (c.position, c.title)):
         title = tokenize(cap.title)
@@ -457,7 +482,7 @@ def _document(ent: EntityText, concept_labels: dict[str, list[str]], w: dict[str
         unique = [t for s in cap.unique for t in tokenize(s)]
         alts = [t for s in cap.alternatives for t in tokenize(s)]
         doc += title * w["capability"] + text * w["capability_text"] + unique * w["unique"] + alts * w["alternatives"]
-        segments.append((cap.title, True, title + text + unique + alts, dict(cap.concepts)))
+        segments.append((cap.title, True, set(title + text + unique + alts), dict(cap.concepts)))
         for slug, conf in cap.concepts.items():
             strongest[slug] = max(strongest.get(slug, 0.0), conf)
     for slug in sorted(strongest):
@@ -537,7 +562,7 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
     ents = [ent for _, ent in items]
     row = {iri: i for i, (iri, _) in enumerate(items)}
     docs: list[list[str]] = []
-    segments: list[tuple[int, str, bool, list[str], dict[str, float]]] = []
+    segments: list[tuple[int, str, bool, set[str], dict[str, float]]] = []
     offsets = [0]
     for i, ent in enumerate(ents):
         doc, parts = _document(ent, concept_labels, weights)
@@ -550,9 +575,10 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
     col = {s: j for j, s in enumerate(concepts)}
     seg_entity = np.array([seg[0] for seg in segments], dtype=np.int32)
 
-    term_lines = [(s, t) for s, seg in enumerate(segments) for t in sorted({vocab[x] for x in seg[3] if x in vocab})]
-    segment_terms = Sparse.from_triplets([s for s, _ in term_lines], [t for _, t in term_lines],
-                                         np.ones(len(term_lines)), lines=len(segments))
+    ids = [np.fromiter((vocab[x] for x in seg[3] if x in vocab), dtype=np.int64) for seg in segments]
+    positions = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+    segment_terms = Sparse.from_triplets(np.repeat(np.arange(len(segments)), [a.size for a in ids]), positions,
+                                         np.ones(positions.size), lines=len(segments))
     triplets = [(s, col[c], w) for s, seg in enumerate(segments) for c, w in sorted(seg[4].items())]
     segment_concepts = Sparse.from_triplets([t[0] for t in triplets], [t[1] for t in triplets],
                                             [t[2] for t in triplets], lines=len(segments))

@@ -5,7 +5,8 @@ aborted and recorded, so a page that reaches for a CDN fails its test. Console e
 and dialogs (``alert``: the script-injection probes) are recorded too.
 
 Playwright never downloads a browser here: it drives the system Chromium via ``executable_path``
-(install it with ``apt-get install -y chromium``).
+(install it with ``apt-get install -y chromium``). :func:`running_server` serves an ASGI app on a free
+localhost port for the duration of a block.
 """
 
 from __future__ import annotations

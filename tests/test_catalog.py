@@ -176,18 +176,14 @@ def test_serialize_writes_every_data_triple(page_catalog: Catalog) -> None:
     assert len(graph) == page_catalog.triple_count()
 
 
-# ------------------------------------------------------------------ known problems (see the report to the lead)
+# ------------------------------------------------------------------ bindings and closing
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="catalog.py: Oxigraph refuses bindings of variables that are not projected")
 def test_bindings_of_variables_that_are_not_selected(page_catalog: Catalog) -> None:
     rows = page_catalog.rows("SELECT ?n WHERE { ?e schema:name ?n }", {"e": entity_iri("the-pile")})
     assert [str(r[0]) for r in rows] == ["The Pile"]
 
 
-@pytest.mark.xfail(strict=True, raises=CatalogError,
-                   reason="catalog.py: close() leaves the store locked until garbage collection")
 def test_close_releases_the_store(tmp_path: Path) -> None:
     gc.disable()
     try:

@@ -17,8 +17,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 CLI_MD = (DOCS / "cli.md").read_text(encoding="utf-8")
 FORMATS_MD = (DOCS / "formats.md").read_text(encoding="utf-8")
 
-#: Commands the top-level help already shows in its examples but that a later issue adds.
-PENDING = {"neighbours"}
+#: Commands a help text may show in its examples before a later issue adds them (none at present).
+PENDING: set[str] = set()
 
 
 def command_paths(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

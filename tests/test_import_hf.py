@@ -137,3 +137,18 @@ def test_cli_file_and_usage(invoke, tmp_path: Path) -> None:  # type: ignore[no-
     assert usage.exit_code == 2 and "--search/--author" in usage.output
     both = invoke("--catalog", location, "import", "hf", DATA / "models.json", "--search", "bert")
     assert both.exit_code == 2
+
+
+def test_live_mode_answers_convert_to_the_file_shape() -> None:
+    """What ``huggingface_hub`` returns (built here from the fixtures, no network) reads like the API JSON."""
+    hub = pytest.importorskip("huggingface_hub.hf_api")
+    from matchgraph.importers.hf import _info_dict
+
+    models = json.loads((DATA / "models.json").read_text(encoding="utf-8"))
+    datasets = json.loads((DATA / "datasets.json").read_text(encoding="utf-8"))
+    live = {"models": [_info_dict(hub.ModelInfo(**e), "model") for e in models],
+            "datasets": [_info_dict(hub.DatasetInfo(**e), "dataset") for e in datasets]}
+    from_live = parse_hub_json(json.loads(json.dumps(live, default=str)), "live.json").entities
+    from_files = parse_hub_json(models + datasets, "files.json").entities
+    assert [(e.id, e.kind, e.metrics, e.license, e.relations) for e in from_live] == \
+        [(e.id, e.kind, e.metrics, e.license, e.relations) for e in from_files]

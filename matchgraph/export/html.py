@@ -32,7 +32,7 @@ import networkx as nx
 from markupsafe import Markup
 
 from ..catalog import Catalog
-from ..vocab import RELATIONS, entity_iri
+from ..vocab import entity_iri
 from . import register
 
 __all__ = ["KIND_COLOURS", "RELATION_STYLES", "Assets", "Links", "environment", "graph_view",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Location, ParseError, SchemaError
+from ..ingest import _read_text as read_text
 from ..records import CapabilityRecord, EntityRecord, SourceRecords
 from ..vocab import slugify
 from .merge import hub_id_of_url
@@ -177,14 +178,7 @@ def read_croissant(path: Path) -> SourceRecords:
     SchemaError
         The JSON is not valid Croissant; the message names the JSON path.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
-                         hint="check that the file exists and that you may read it") from exc
-    except UnicodeDecodeError as exc:
-        raise ParseError("the file is not UTF-8 text", location=Location(str(path), 1),
-                         hint="save the file as UTF-8") from exc
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -396,6 +390,7 @@ def _record_sets(data: dict[str, Any], rec: EntityRecord, at: Any,
         if not isinstance(rs, dict):
             raise SchemaError("a record set must be an object", location=at(where))
         rs_name = _text(_get(rs, "name")) or _text(rs.get("@id")) or f"record set {i + 1}"
+        enumeration = "enumeration" in {_local(str(_text(t))).lower() for t in _as_list(_get(rs, "dataType"))}
         fields = _get(rs, "field")
         if fields is not None and not isinstance(fields, (list, dict)):
             raise SchemaError("field must be a list of Field objects", location=at(f"{where}.field"))
@@ -404,15 +399,17 @@ def _record_sets(data: dict[str, Any], rec: EntityRecord, at: Any,
             if not isinstance(fld, dict):
                 raise SchemaError("a field must be an object", location=at(f"{where}.field[{j}]"))
             fname = (_text(_get(fld, "name")) or _text(fld.get("@id")) or f"field {j + 1}").rsplit("/", 1)[-1]
-            types = [_local(str(_text(t))).lower() for t in _as_list(_get(fld, "dataType")) if _text(t)]
-            names.append(f"{fname} ({', '.join(_local(str(_text(t))) for t in _as_list(_get(fld, 'dataType')) if _text(t)) or 'untyped'})")
+            written = [_local(str(_text(t))) for t in _as_list(_get(fld, "dataType")) if _text(t)]
+            names.append(f"{fname} ({', '.join(written) or 'untyped'})")
+            types = [t.lower() for t in written]
             for t in types:
                 modality = _MODALITY_OF_TYPE.get(t)
                 if modality:
                     by_modality.setdefault(modality, []).append(f"{rs_name}/{fname}")
                 if t in {"label", "classlabel", "boundingbox", "segmentationmask"}:
                     labelled.append(f"{rs_name}/{fname}")
-            if re.search(r"(^|_)(label|labels|class|target|category|answer|chosen|rejected)s?$", fname.lower()):
+            if not enumeration and re.search(r"(^|_)(label|class|target|category|answer|chosen|rejected)s?$",
+                                             fname.lower()):
                 labelled.append(f"{rs_name}/{fname}")
         sets.append(f"{rs_name}: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}" if names else rs_name)
     for fmt in formats.values():
@@ -452,7 +449,7 @@ def _record_sets(data: dict[str, Any], rec: EntityRecord, at: Any,
 _TASK_WORDS = re.compile(
     r"classification|detection|segmentation|caption|question|answer|translation|summari[sz]|retrieval|"
     r"recommend|rating|regression|forecast|preference|dialogue|conversation|instruction|synthetic|distillation|"
-    r"rlhf|harmless|helpful|language model|pretrain|credit|survival|happiness|vision-language|multimodal|ocr",
+    r"rlhf|harmless|helpful|language model|pretrain|vision-language|multimodal|ocr",
     re.I)
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InputError, Location, ParseError, SchemaError
+from ..ingest import _read_text as read_text
+from ..ingest.cards import _as_list
 from ..records import CapabilityRecord, EntityRecord, SourceRecords
 from ..vocab import slugify
 
@@ -84,14 +86,6 @@ _STRUCTURED = ("dataset:", "license:", "arxiv:", "region:", "base_model:", "doi:
 _MODEL_HINTS = {"modelId", "pipeline_tag", "library_name", "safetensors", "siblings", "model-index", "config",
                 "transformersInfo", "spaces", "gguf"}
 _DATASET_TAG = re.compile(r"^(task_categories|size_categories|format|modality|task_ids|library):")
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value if v is not None and str(v).strip()]
-    return [str(value)] if str(value).strip() else []
 
 
 _HUB_KEYS = {"id", "modelId", "downloads", "likes", "cardData", "tags", "pipeline_tag", "library_name", "author"}
@@ -160,12 +154,7 @@ def read_hub_file(path: Path) -> SourceRecords:
     SchemaError
         JSON that is not a Hub answer, or a malformed entry (the message names its JSON path).
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path))) from exc
-    except UnicodeDecodeError as exc:
-        raise ParseError("the file is not UTF-8 text", location=Location(str(path), 1)) from exc
+    text = read_text(path)
     if path.suffix.lower() in {".md", ".markdown"}:
         return parse_model_card(text, str(path))
     try:

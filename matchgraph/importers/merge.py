@@ -187,13 +187,16 @@ class CrossLinker:
         self.replaced = {URIRef(g) for g in replaced}
         self.index = EntityIndex()
         self.known: dict[str, _Known] = {}
-        self.previous: dict[str, str] = {}
+        self.previous: dict[str, set[str]] = {}
+        self.previous_kind: dict[str, str] = {}
+        self.previous_aliases: dict[str, list[str]] = {}
         self.reduced: dict[str, set[str]] = {}
         self.full: dict[str, set[str]] = {}
         self.report = MergeReport()
         self._merged_records: dict[str, list[EntityRecord]] = {}
         self._source_label: dict[int, str] = {}
         self._listed: set[tuple[str, str]] = set()
+        self._kept_fields: set[tuple[str, str, str]] = set()
         self._fuzzy_ok = True
         self._load()
 
@@ -208,21 +211,29 @@ class CrossLinker:
                 known.stub = True
             elif URIRef(g) not in self.replaced:
                 known.others = True
-            if URIRef(cls) in KIND_OF_CLASS and URIRef(g) not in self.replaced:
-                known.kind = KIND_OF_CLASS[URIRef(cls)]
+            if URIRef(cls) in KIND_OF_CLASS:
+                if URIRef(g) in self.replaced:
+                    self.previous_kind[slug] = KIND_OF_CLASS[URIRef(cls)]
+                else:
+                    known.kind = KIND_OF_CLASS[URIRef(cls)]
         labels = self.catalog.rows("""SELECT ?e ?p ?l ?g WHERE { GRAPH ?g {
             ?e ?p ?l VALUES ?p { schema:name schema:alternateName mg:hubId schema:url } } }""")
+        named: set[str] = set()
         for e, p, label, g in sorted(labels, key=lambda row: (str(row[3]), str(row[0]), str(row[1]), str(row[2]))):
             slug = slug_of(str(e))
             known = self.known.get(slug)
             if known is None:
                 continue
             text, mine = str(label), URIRef(g) in self.replaced
-            if p == SCHEMA.name and (known.name is None or not mine):
-                known.name = text if not mine or known.name is None else known.name
+            if p == SCHEMA.name and slug not in named:
+                known.name = text
+                if not mine:
+                    named.add(slug)  # a name another source gives wins over the one being replaced
             if mine:
                 if not text.startswith("http"):
-                    self.previous.setdefault(normalise_name(text), slug)
+                    self.previous.setdefault(normalise_name(text), set()).add(slug)
+                if p == SCHEMA.alternateName:
+                    self.previous_aliases.setdefault(slug, []).append(text)
                 continue
             if text.startswith("http"):
                 self.index.keys.setdefault(url_key(text), set()).add(slug)
@@ -322,11 +333,13 @@ class CrossLinker:
         return True
 
     def _previous(self, rec: EntityRecord) -> str | None:
+        """The slug the earlier import of this file gave the record (same label, same kind)."""
         kind = _kind(rec)
         for label in [*_hub_ids(rec), rec.name]:
-            slug = self.previous.get(normalise_name(label))
-            if slug and self._compatible(slug, kind):
-                return slug
+            slugs = [s for s in sorted(self.previous.get(normalise_name(label), ()))
+                     if self.previous_kind.get(s) == kind and self._compatible(s, kind)]
+            if len(slugs) == 1:
+                return slugs[0]
         return None
 
     def place(self, rec: EntityRecord, *, source: str | None = None) -> str:
@@ -384,6 +397,8 @@ class CrossLinker:
         listed = (slug, normalise_name(rec.name))
         if slug != rec.id:
             self.report.renamed[rec.id] = slug
+        if via == "previous import":  # keep the names adopted then (a filled stub's name)
+            rec.aliases.extend(a for a in self.previous_aliases.get(slug, []) if a not in rec.aliases)
         again = known.batch is not None
         if not again:
             if via == "previous import":
@@ -426,7 +441,7 @@ class CrossLinker:
             for key in ("description", "license", "url", "pricing"):
                 mine, theirs = getattr(rec, key), getattr(first, key)
                 if mine and theirs and str(mine).strip() != str(theirs).strip():
-                    self._keep(rec, key, str(mine))
+                    self._keep(rec, known.slug, key, str(mine))
                     setattr(rec, key, None)
             rec.kind = rec.kind or first.kind
             taken = {slugify(c.title or "")[:60].strip("-") for c in first.capabilities}
@@ -442,9 +457,17 @@ class CrossLinker:
             if slugify(title)[:60].strip("-") in taken:
                 cap.title = f"{title} ({source or 'import'})"
 
-    def _keep(self, rec: EntityRecord, key: str, value: str) -> None:
-        rec.observations.append(ObservationRecord(field=key, value=value, location=rec.where(key)))
-        self.report.kept.append(f"{rec.id or rec.name}: {key} {value[:80]!r}")
+    def _keep(self, rec: EntityRecord, slug: str, key: str, value: str) -> None:
+        """Keep a fact the entity already has otherwise as an observation of this record's source
+        (one observation per source, entity and field: a second one is numbered)."""
+        where = rec.location.path if rec.location else ""
+        field_name, n = key, 1
+        while (where, slug, field_name) in self._kept_fields:
+            n += 1
+            field_name = f"{key} ({n})"
+        self._kept_fields.add((where, slug, field_name))
+        rec.observations.append(ObservationRecord(field=field_name, value=value, location=rec.where(key)))
+        self.report.kept.append(f"{slug}: {field_name} {value[:80]!r}")
 
     def finish(self, sources: Iterable[SourceRecords]) -> MergeReport:
         """After every record is placed: point relations at the final slugs and settle the facts
@@ -501,12 +524,12 @@ class CrossLinker:
                     if key == "url":
                         rec.extra.append(("see_also", str(mine)))
                     else:
-                        self._keep(rec, key, str(mine))
+                        self._keep(rec, rec.id, key, str(mine))
                 setattr(rec, key, None)
         for name in sorted(rec.metrics):
             iri = str(entity_iri(rec.id)) + f"/metric/{slugify(name)}"
             if iri in have.get("hasMetric", set()):
-                self._keep(rec, name, _number_text(rec.metrics.pop(name)))
+                self._keep(rec, rec.id, name, _number_text(rec.metrics.pop(name)))
         used = {v.rsplit("/", 1)[-1] for v in have.get("hasCapability", set())}
         self._retitle(rec, used, self._source_label.get(id(rec)))
         results = have.get("hasResult", set())
@@ -514,7 +537,7 @@ class CrossLinker:
         for i, res in enumerate(rec.results, start=1):
             iri = str(entity_iri(rec.id)) + f"/result/{slugify(res.benchmark)}-{slugify(res.metric)}-{i}"
             if iri in results:
-                self._keep(rec, f"result {res.benchmark} {res.metric}", _number_text(res.value))
+                self._keep(rec, rec.id, f"result {res.benchmark} {res.metric}", _number_text(res.value))
             else:
                 kept.append(res)
         rec.results = kept

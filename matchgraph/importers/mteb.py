@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Location, ParseError, SchemaError
+from ..ingest import _read_text as read_text
 from ..records import CapabilityRecord, EntityRecord, SourceRecords
 from ..vocab import entity_iri, slugify
 from .merge import CrossLinker
@@ -97,12 +98,7 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     ParseError
         A line is not JSON or not an object; the message names the line.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path))) from exc
-    except UnicodeDecodeError as exc:
-        raise ParseError("the file is not UTF-8 text", location=Location(str(path), 1)) from exc
+    text = read_text(path)
     out = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
