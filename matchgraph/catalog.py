@@ -35,8 +35,8 @@ from .vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, 
 
 DEFAULT_LOCATION = ".matchgraph"
 ENV_VAR = "MATCHGRAPH_CATALOG"
-#: Writes up to this many triples go in one SPARQL update (fully atomic); larger ones are loaded in bulk.
-ATOMIC_UPDATE_LIMIT = 200_000
+#: Writes up to this many quads go in one SPARQL update (atomic even on a crash); larger ones are bulk loaded.
+ATOMIC_UPDATE_LIMIT = 50_000
 
 __all__ = ["Catalog", "resolve_location"]
 
@@ -131,12 +131,16 @@ class _OxigraphBackend(_Backend):
         if len(quads) <= ATOMIC_UPDATE_LIMIT:
             self.update(" ;\n".join([*updates_before, _insert_data(quads), *updates_after]))
             return
-        from oxrdflib._converter import to_ox
-
-        ox_quads = [self._ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g)) for s, p, o, g in quads]
+        # Large writes go through Oxigraph's bulk loader (about 4x faster than INSERT DATA). It is
+        # not crash-atomic, but every input error is found before this point, so a bad input
+        # still writes nothing.
+        nquads = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} {g.n3()} ." for s, p, o, g in quads)
         if updates_before:
             self.update(" ;\n".join(updates_before))
-        self.inner.extend(ox_quads)
+        try:
+            self.inner.bulk_load(nquads.encode("utf-8"), format=self._ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise CatalogError(f"the bulk load failed: {exc}") from exc
         if updates_after:
             self.update(" ;\n".join(updates_after))
 

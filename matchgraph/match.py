@@ -250,7 +250,8 @@ def _concept_scores(index: TextIndex, concepts: Sequence[ConceptMatch], coverage
         offered[entities] += m.score
         total += m.score
     if total > 0 and coverage > 0:
-        out *= (offered / total) ** coverage
+        offered /= total
+        out *= offered if coverage == 1 else offered ** coverage
     return _normalised(out)
 
 
@@ -261,8 +262,8 @@ def _kind_factor(index: TextIndex, hint: str | None, boost: float) -> np.ndarray
     family = KIND_FAMILIES.get(hint)
     if family is not None:
         relatives = [k for k, f in KIND_FAMILIES.items() if f == family and k != hint]
-        factor[np.isin(index.kind_array, relatives)] += boost / 2
-    factor[index.kind_array == hint] += boost
+        factor[index.kind_mask(relatives)] += boost / 2
+    factor[index.kind_mask([hint])] += boost
     return factor
 
 
@@ -350,9 +351,9 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     id_term = {index.vocabulary[t]: t for t in terms if t in index.vocabulary}
     concepts = classify(text, limit=weights.need_concepts, scheme=index.scheme) if weights.concept > 0 else []
     hint = kind_hint(text) if weights.kind > 0 else None
-    bm25 = index.bm25(term_ids)
+    bm25, covered = index.bm25_coverage(term_ids)
     if weights.coverage > 0:
-        bm25 = bm25 * index.coverage(term_ids) ** weights.coverage
+        bm25 *= covered if weights.coverage == 1 else covered ** weights.coverage
     lexical = _normalised(bm25)
     concept = _concept_scores(index, concepts, weights.coverage)
     relevance = weights.lexical * lexical + weights.concept * concept
@@ -361,7 +362,7 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     ranks = _prior_array(index, prior)
     base = relevance * _kind_factor(index, hint, weights.kind) * _prior_factor(ranks, weights.prior)
     base = np.where(index.stub, base * weights.stub, base).astype(np.float32)
-    allowed = index.kind_array == wanted if wanted is not None else None
+    allowed = index.kind_mask([wanted]) if wanted is not None else None
     if allowed is not None:
         base = np.where(allowed, base, 0.0).astype(np.float32)
     pull, pulled_by = _alternative_pull(index, base, weights)

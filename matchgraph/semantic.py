@@ -298,7 +298,7 @@ def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE) -> n
 
     Examples
     --------
-    >>> rescale(np.array([0.1, 0.2, 0.3, 0.6], dtype=np.float32)).round(2).tolist()
+    >>> [round(float(x), 2) for x in rescale(np.array([0.1, 0.2, 0.3, 0.6], dtype=np.float32))]
     [0.0, 0.0, 0.14, 1.0]
     """
     known = cosines[cosines > -1]

@@ -242,7 +242,7 @@ def evidence_weights(evidence: str) -> dict[str, float]:
 
     Examples
     --------
-    >>> evidence_weights('quantization (0.80): matched "int8"\ncpu-edge-inference (0.60): matched "CPU"')
+    >>> evidence_weights('quantization (0.80): matched "int8"\\ncpu-edge-inference (0.60): matched "CPU"')
     {'quantization': 0.8, 'cpu-edge-inference': 0.3}
     """
     found = _EVIDENCE.findall(evidence)
@@ -382,13 +382,16 @@ class TextIndex:
     build_seconds: float = 0.0
     row_of: dict[str, int] = field(init=False, repr=False)
     vocabulary: dict[str, int] = field(init=False, repr=False)
-    kind_array: np.ndarray = field(init=False, repr=False)
+    kind_codes: np.ndarray = field(init=False, repr=False)
+    kind_names: list[str] = field(init=False, repr=False)
     _scheme: ConceptScheme | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self.row_of = {s: i for i, s in enumerate(self.slugs)}
         self.vocabulary = {t: i for i, t in enumerate(self.terms)}
-        self.kind_array = np.array([k or "" for k in self.kinds], dtype=str)
+        self.kind_names = sorted({k or "" for k in self.kinds})
+        code = {k: i for i, k in enumerate(self.kind_names)}
+        self.kind_codes = np.array([code[k or ""] for k in self.kinds], dtype=np.int16)
 
     def __len__(self) -> int:
         return len(self.slugs)
@@ -407,25 +410,36 @@ class TextIndex:
 
     def bm25(self, term_ids: Sequence[int]) -> np.ndarray:
         """BM25 score of every entity for these term ids (zeros when there is none)."""
-        scores = np.zeros(len(self), dtype=np.float32)
-        for t in term_ids:
-            docs, values = self.bm25_matrix.line(t)
-            scores[docs] += values
-        return scores
+        return self.bm25_coverage(term_ids)[0]
 
     def coverage(self, term_ids: Sequence[int]) -> np.ndarray:
-        """Per entity, the IDF-weighted share of these terms its document contains (0 to 1).
+        """Per entity, the IDF-weighted share of these terms its document contains (0 to 1)."""
+        return self.bm25_coverage(term_ids)[1]
 
-        IDF is BM25's (Lucene): ``ln(1 + (N - df + 0.5) / (df + 0.5))``.
+    def bm25_coverage(self, term_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores and coverage of every entity for these term ids, in one pass over the postings.
+
+        Coverage is the IDF-weighted share of the terms an entity's document contains, with BM25's
+        (Lucene) IDF ``ln(1 + (N - df + 0.5) / (df + 0.5))``.
         """
-        covered = np.zeros(len(self), dtype=np.float32)
+        n = len(self)
+        scores = np.zeros(n, dtype=np.float32)
+        covered = np.zeros(n, dtype=np.float32)
         total = 0.0
         for t in term_ids:
-            docs, _ = self.bm25_matrix.line(t)
-            idf = float(np.log(1 + (len(self) - docs.size + 0.5) / (docs.size + 0.5)))
+            docs, values = self.bm25_matrix.line(t)
+            idf = float(np.log(1 + (n - docs.size + 0.5) / (docs.size + 0.5)))
+            scores[docs] += values
             covered[docs] += idf
             total += idf
-        return covered / total if total > 0 else covered
+        if total > 0:
+            covered /= total
+        return scores, covered
+
+    def kind_mask(self, kinds: Iterable[str]) -> np.ndarray:
+        """Which entities are of one of these kinds."""
+        codes = [i for i, k in enumerate(self.kind_names) if k in set(kinds)]
+        return np.isin(self.kind_codes, codes)
 
     def term_contributions(self, row: int, term_ids: Sequence[int]) -> dict[int, float]:
         """BM25 contribution of each term id to one entity's score (only non-zero ones)."""

@@ -100,7 +100,6 @@ def test_every_mg_term_the_catalog_uses_is_declared(page_catalog: Catalog, vocab
     assert missing <= KNOWN_UNDECLARED, sorted(missing - KNOWN_UNDECLARED)
 
 
-@pytest.mark.xfail(strict=True, reason="ontology/matchgraph.ttl does not declare mg:verdict, which pages write")
 def test_the_verdict_property_is_declared(vocab: Graph) -> None:
     assert (MG.verdict, RDF.type, OWL.DatatypeProperty) in vocab
 

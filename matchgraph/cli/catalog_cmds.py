@@ -119,7 +119,7 @@ def validate(catalog_location: str | None, fmt: str) -> None:
     from ..validate import validate_graph
 
     with open_catalog(catalog_location) as catalog:
-        report = validate_graph(catalog.data_graph())
+        report = validate_graph(catalog.data_graph(), inplace=True)
     if fmt == "json":
         echo_json(report.to_dict())
     elif report.conforms:

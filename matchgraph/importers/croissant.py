@@ -27,7 +27,7 @@ from ..records import CapabilityRecord, EntityRecord, SourceRecords
 from ..vocab import slugify
 from .merge import hub_id_of_url
 
-__all__ = ["is_croissant", "parse_croissant", "read_croissant", "collect_croissant", "FORMATS"]
+__all__ = ["is_croissant", "parse_croissant", "read_croissant", "collect_croissant", "load_json", "FORMATS"]
 
 #: encodingFormat (MIME type, any case) -> (format name, aliases). ``None``: not a file format.
 FORMATS: dict[str, tuple[str, list[str]] | None] = {
@@ -156,7 +156,8 @@ def is_croissant(data: Any) -> bool:
 
     Examples
     --------
-    >>> is_croissant({"@context": {}, "@type": "sc:Dataset", "name": "x"})
+    >>> is_croissant({"@context": {}, "@type": "sc:Dataset", "name": "x",
+    ...               "conformsTo": "http://mlcommons.org/croissant/1.0"})
     True
     >>> is_croissant({"id": "bert-base-uncased"})
     False
@@ -178,13 +179,22 @@ def read_croissant(path: Path) -> SourceRecords:
     SchemaError
         The JSON is not valid Croissant; the message names the JSON path.
     """
-    text = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not JSON: {exc.msg}", location=Location(str(path), exc.lineno),
-                         hint="a Croissant file is JSON-LD; fix the JSON syntax at that line") from exc
+    data = load_json(read_text(path), str(path), hint="a Croissant file is JSON-LD; fix the JSON syntax at that line")
     return parse_croissant(data, str(path))
+
+
+def load_json(text: str, path: str, *, hint: str) -> Any:
+    """Parse JSON text; a syntax error becomes a ParseError naming the file and line.
+
+    Examples
+    --------
+    >>> load_json('{"a": 1}', "x.json", hint="")
+    {'a': 1}
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"not JSON: {exc.msg}", location=Location(path, exc.lineno), hint=hint) from exc
 
 
 def collect_croissant(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:

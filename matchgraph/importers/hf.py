@@ -22,7 +22,6 @@ The live mode (:func:`fetch_hub`) asks the Hub through ``huggingface_hub`` (the 
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from ..ingest import _read_text as read_text
 from ..ingest.cards import _as_list
 from ..records import CapabilityRecord, EntityRecord, SourceRecords
 from ..vocab import slugify
+from .croissant import load_json
 
 __all__ = ["is_hub_json", "parse_hub_json", "read_hub_file", "parse_model_card", "fetch_hub",
            "PIPELINE_CONCEPTS", "LIBRARIES"]
@@ -157,11 +157,7 @@ def read_hub_file(path: Path) -> SourceRecords:
     text = read_text(path)
     if path.suffix.lower() in {".md", ".markdown"}:
         return parse_model_card(text, str(path))
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not JSON: {exc.msg}", location=Location(str(path), exc.lineno),
-                         hint="give the JSON the Hub API returned, or a model-card README.md") from exc
+    data = load_json(text, str(path), hint="give the JSON the Hub API returned, or a model-card README.md")
     return parse_hub_json(data, str(path))
 
 

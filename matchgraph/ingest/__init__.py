@@ -300,7 +300,7 @@ def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress 
         for o in {o for o in staged.objects() if isinstance(o, URIRef) and o in context}:
             for p, v in context[o]:
                 staged.add((o, p, v))
-        result = validate_graph(staged)
+        result = validate_graph(staged, inplace=True)
         report.problems += result.problems
         report.focus += result.focus
         if progress:
