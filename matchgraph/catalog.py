@@ -59,7 +59,18 @@ def resolve_location(location: str | os.PathLike[str] | None = None) -> str:
     return os.environ.get(ENV_VAR) or DEFAULT_LOCATION
 
 
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
 def _nt(term: Node) -> str:
+    """A term in N-Triples syntax (also valid in SPARQL): literals on one line, escaped."""
+    if isinstance(term, Literal):
+        text = '"' + str(term).translate(_NT_ESCAPES) + '"'
+        if term.language:
+            return f"{text}@{term.language}"
+        if term.datatype is not None and str(term.datatype) != "http://www.w3.org/2001/XMLSchema#string":
+            return f"{text}^^<{term.datatype}>"
+        return text
     return term.n3()
 
 
@@ -134,7 +145,7 @@ class _OxigraphBackend(_Backend):
         # Large writes go through Oxigraph's bulk loader (about 4x faster than INSERT DATA). It is
         # not crash-atomic, but every input error is found before this point, so a bad input
         # still writes nothing.
-        nquads = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} {g.n3()} ." for s, p, o, g in quads)
+        nquads = "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} {_nt(g)} ." for s, p, o, g in quads)
         if updates_before:
             self.update(" ;\n".join(updates_before))
         try:

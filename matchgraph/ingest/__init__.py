@@ -22,7 +22,7 @@ from ..linking import load_index
 from ..records import SourceRecords
 from ..validate import ValidationReport, validate_graph
 from ..ontology import ontology_graph
-from ..vocab import ID, MG, ONTOLOGY_GRAPH, SCHEMA, source_iri
+from ..vocab import ID, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
 from .cards import is_card, parse_card
 from .page import is_page, parse_page
 from .rdf import RDF_SUFFIXES, entities_in, parse_rdf
@@ -254,7 +254,8 @@ def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gra
     batch.graphs[ONTOLOGY_GRAPH] = ontology_graph()
     replaced.append(ONTOLOGY_GRAPH)
     defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
-    report.version = catalog.write(batch.graphs, replace=replaced, clear_stubs=sorted(defined),
+    orphans = _orphaned_stubs(catalog, replaced, batch.graphs)
+    report.version = catalog.write(batch.graphs, replace=replaced, clear_stubs=sorted(defined | orphans),
                                    sources=[(g, p, f) for g, p, f in batch.sources])
     if progress:
         progress("writing", 1, 1)
@@ -266,6 +267,24 @@ def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gra
     report.links = batch.links
     report.triples_after = catalog.triple_count()
     return report
+
+
+def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRef, Graph]) -> set[URIRef]:
+    """Stubs that only the replaced sources named and the new ones no longer do: they go too."""
+    if not replaced:
+        return set()
+    olds = " ".join(g.n3() for g in replaced)
+    rows = catalog.rows(f"""SELECT DISTINCT ?e WHERE {{
+        VALUES ?old {{ {olds} }}
+        GRAPH ?old {{ ?x ?p ?e }}
+        GRAPH {STUB_GRAPH.n3()} {{ ?e mg:isStub true }}
+        FILTER NOT EXISTS {{ GRAPH ?g {{ ?y ?q ?e }}
+            FILTER(?g != {STUB_GRAPH.n3()} && ?g NOT IN ({", ".join(g.n3() for g in replaced)})) }} }}""")
+    candidates = {URIRef(r[0]) for r in rows}
+    if not candidates:
+        return set()
+    still_named = {o for g in graphs.values() for o in g.objects() if o in candidates}
+    return candidates - still_named
 
 
 def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress | None,
