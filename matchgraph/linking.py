@@ -223,6 +223,24 @@ def _parenthetical_list_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", text)]
 
 
+def _written_as_name(surface: str, slugs: set[str], index: EntityIndex) -> bool:
+    """Plain lowercase words name an entity only when they are written as one of its labels.
+
+    "web text" is not WebText and "bidirectional transformers" is not the Transformers library,
+    but "jsonlines" (a lowercase label) and "knowledge distillation" (several words, any case) are.
+    """
+    if any(c.isupper() or c.isdigit() for c in surface):
+        return True
+    words = surface.split()
+    for slug in slugs:
+        for label in index.labels.get(slug, ()):
+            if label == slug and index.names.get(slug) != slug:
+                continue  # a slug is an id, not how the source writes the name
+            if label == surface or (len(words) > 1 and label.lower() == surface):
+                return True
+    return False
+
+
 def find_mentions(text: str, index: EntityIndex, *, exclude: Iterable[str] = ()) -> list[tuple[str, str | None]]:
     """Find the artifacts a piece of text names.
 
@@ -276,6 +294,8 @@ def find_mentions(text: str, index: EntityIndex, *, exclude: Iterable[str] = ())
             if not slugs or (n == 1 and (len(key) < 3 and not any(c.isdigit() for c in key))):
                 continue
             if n == 1 and key in _STOP_KEYS and not _looks_like_artifact_token(span[0].group(0)):
+                continue
+            if not _written_as_name(text[start:end], slugs, index):
                 continue
             slug = index.rank(slugs)[0]
             if slug not in excluded:

@@ -180,3 +180,14 @@ def test_load_index_knows_stubs(catalog: Catalog, tmp_path) -> None:  # type: ig
     assert idx.stubs == {"mystery-corpus"}
     assert idx.resolve("mystery corpus") == ["mystery-corpus"]
     assert catalog.ask(f"ASK {{ <{entity_iri('a-model')}> mg:trainedOn <{entity_iri('mystery-corpus')}> }}")
+
+
+def test_plain_lowercase_words_are_not_taken_for_capitalised_names() -> None:
+    from matchgraph.linking import EntityIndex, find_mentions
+
+    index = EntityIndex()
+    index.add("openwebtext", "OpenWebText", ["WebText"])
+    index.add("transformers", "Transformers", ["Hugging Face Transformers"])
+    index.add("json-lines", "JSON Lines", ["jsonl", "jsonlines"])
+    text = "Cleaner than raw web text, built on bidirectional transformers, shipped as jsonlines for Transformers."
+    assert find_mentions(text, index) == [("jsonlines", "json-lines"), ("Transformers", "transformers")]
