@@ -8,10 +8,12 @@ as its own process the way a user runs it:
   parsing, classification, linking, validation) up to ``--cards-max`` entities;
 - score recomputation (``matchgraph scores --recompute``): wall time and peak RSS, once on a fresh
   catalog (projection built too) and once more (projection cached);
-- ``matchgraph neighbours X`` latency as a cold CLI process (median of ``--runs``) and as a warm
+- ``matchgraph neighbours X`` latency as a cold CLI process (median of ``--runs``, interleaved over
+  the sizes so that changes in the machine's load hit them alike) and as a warm
   library call (:func:`matchgraph.neighbours.neighbours`, median of ``--calls``), for a typical
   entity (the model of median popularity) and for the most popular model (a hub).
 
+Scores are measured after every catalog is ingested, the sizes back to back, for the same reason.
 Peak RSS comes from ``os.wait4`` on each child. The figures, the exact command and the machine go
 into the ``## Scale`` section of ``BENCHMARKS.md`` (the rest of the file is left alone); the raw
 figures are printed as JSON. Everything is written in a temporary folder that is removed at the end.
@@ -131,14 +133,23 @@ def scores(catalog: Path) -> dict[str, Any]:
     return {"seconds": round(r.wall, 2), "cpu_seconds": round(r.cpu, 1), "peak_rss_mib": round(r.rss_mib)}
 
 
-def cold_neighbours(catalog: Path, slug: str, runs: int) -> dict[str, Any]:
-    """Median wall time of ``matchgraph neighbours SLUG`` in fresh processes (after one unmeasured run)."""
-    args = matchgraph("--catalog", catalog, "neighbours", slug, "--format", "json")
-    first = run(args)
-    times = [run(args).wall for _ in range(runs)]
-    found = len(json.loads(first.out)["neighbours"])
-    return {"median_ms": round(statistics.median(times) * 1000, 1), "min_ms": round(min(times) * 1000, 1),
-            "runs": runs, "neighbours": found}
+def cold_neighbours(targets: list[tuple[Path, str]], runs: int) -> list[dict[str, Any]]:
+    """Median wall time of ``matchgraph neighbours SLUG`` in fresh processes, for several catalogs.
+
+    The runs are interleaved (one per target in turn, after one unmeasured round), so a change in
+    the machine's load hits every catalog alike and the ratios between them stay fair.
+    """
+    times: list[list[float]] = [[] for _ in targets]
+    found: list[int] = [0] * len(targets)
+    for round_ in range(runs + 1):
+        for i, (catalog, slug) in enumerate(targets):
+            r = run(matchgraph("--catalog", catalog, "neighbours", slug, "--format", "json"))
+            if round_ == 0:
+                found[i] = len(json.loads(r.out)["neighbours"])
+            else:
+                times[i].append(r.wall)
+    return [{"median_ms": round(statistics.median(t) * 1000, 1), "min_ms": round(min(t) * 1000, 1), "runs": runs,
+             "neighbours": f} for t, f in zip(times, found)]
 
 
 def warm_neighbours(catalog: Path, slug: str, calls: int) -> dict[str, Any]:
@@ -168,17 +179,17 @@ def probes(n: int, seed: int) -> dict[str, str]:
     return {"typical": p.slugs[models[len(models) // 2][1]], "hub": p.slugs[models[0][1]]}
 
 
-def bench_size(n: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
-    """Every measurement at one catalog size."""
-    out: dict[str, Any] = {"entities": n}
+def prepare(n: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
+    """Generate a catalog of ``n`` entities and measure its ingest; the catalog is kept for the next phases."""
+    out: dict[str, Any] = {"entities": n, "catalog": str(work / f"catalog-{n}")}
     say = lambda msg: print(f"[{n}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
     ttl = work / f"synth-{n}-ttl"
     r = run(matchgraph("synth", "-n", n, "-o", ttl, "--format", "ttl", "--seed", opts.seed, "--no-progress", "--json"))
     out["synth_ttl_seconds"] = round(r.wall, 1)
     out["synth"] = {k: v for k, v in json.loads(r.out).items() if k not in ("out_dir", "format", "seed")}
     say(f"generated in {r.wall:.1f} s; ingesting Turtle without validation")
-    catalog = work / f"catalog-{n}"
-    out["ingest_ttl"] = ingest(catalog, ttl, validate=False, batch=opts.batch_files if n > opts.batch_above else 0)
+    batch = opts.batch_files if n > opts.batch_above else 0
+    out["ingest_ttl"] = ingest(Path(out["catalog"]), ttl, validate=False, batch=batch)
     say(f"ingest: {out['ingest_ttl']}")
     if n <= opts.validate_max:
         checked = work / f"catalog-{n}-validated"
@@ -194,19 +205,38 @@ def bench_size(n: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(cards)
         say(f"ingest of cards with validation: {out['ingest_cards_validated']}")
     shutil.rmtree(ttl)
-    out["scores_first"] = scores(catalog)
-    say(f"scores --recompute (fresh catalog): {out['scores_first']}")
-    out["scores_again"] = scores(catalog)
-    say(f"scores --recompute (again): {out['scores_again']}")
-    for role, slug in probes(n, opts.seed).items():
-        try:
-            out[f"neighbours_{role}"] = {"entity": slug, "cold": cold_neighbours(catalog, slug, opts.runs),
-                                        "warm": warm_neighbours(catalog, slug, opts.calls)}
-        except RuntimeError as exc:  # reported as missing instead of losing the other figures
-            out[f"neighbours_{role}"] = {"entity": slug, "error": str(exc).splitlines()[-1]}
-        say(f"neighbours {role}: {out[f'neighbours_{role}']}")
-    shutil.rmtree(catalog)
     return out
+
+
+def measure_scores(results: list[dict[str, Any]]) -> None:
+    """``scores --recompute`` twice per catalog, the sizes back to back."""
+    for out in results:
+        for key in ("scores_first", "scores_again"):
+            try:
+                out[key] = scores(Path(out["catalog"]))
+            except RuntimeError as exc:  # reported as missing instead of losing the other figures
+                out[key] = {"error": str(exc).splitlines()[-1]}
+            print(f"[{out['entities']}] {key}: {out[key]}", file=sys.stderr, flush=True)
+
+
+def measure_neighbours(results: list[dict[str, Any]], opts: argparse.Namespace) -> None:
+    """Cold (interleaved over the sizes) and warm ``neighbours`` latency of a typical entity and a hub."""
+    targets = [(out, role, slug) for out in results for role, slug in probes(out["entities"], opts.seed).items()]
+    try:
+        cold = cold_neighbours([(Path(out["catalog"]), slug) for out, _, slug in targets], opts.runs)
+    except RuntimeError as exc:  # reported as missing instead of losing the other figures
+        cold = [{"error": str(exc).splitlines()[-1]}] * len(targets)
+    for (out, role, slug), c in zip(targets, cold):
+        block: dict[str, Any] = {"entity": slug, "cold": c}
+        if "error" in c:
+            block = {"entity": slug, "error": c["error"]}
+        else:
+            try:
+                block["warm"] = warm_neighbours(Path(out["catalog"]), slug, opts.calls)
+            except RuntimeError as exc:
+                block = {"entity": slug, "error": str(exc).splitlines()[-1]}
+        out[f"neighbours_{role}"] = block
+        print(f"[{out['entities']}] neighbours {role}: {block}", file=sys.stderr, flush=True)
 
 
 def verdicts(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -216,9 +246,13 @@ def verdicts(results: list[dict[str, Any]]) -> dict[str, Any]:
     cold = (large["neighbours_typical"]["cold"]["median_ms"] / small["neighbours_typical"]["cold"]["median_ms"]
             if small and large and "cold" in small["neighbours_typical"] and "cold" in large["neighbours_typical"]
             else None)
-    score = (large["scores_first"]["seconds"] / mid["scores_first"]["seconds"] if mid and large else None)
-    score_again = (large["scores_again"]["seconds"] / mid["scores_again"]["seconds"] if mid and large else None)
-    peak = max(r["scores_first"]["peak_rss_mib"] for r in results) / 1024 if large else None
+    def ratio(key: str) -> float | None:
+        if not (mid and large and "seconds" in mid[key] and "seconds" in large[key]):
+            return None
+        return large[key]["seconds"] / mid[key]["seconds"]
+
+    score, score_again = ratio("scores_first"), ratio("scores_again")
+    peak = large["scores_first"]["peak_rss_mib"] / 1024 if large and "peak_rss_mib" in large["scores_first"] else None
     return {"cold_neighbours_ratio": cold, "score_time_ratio": score, "score_time_ratio_cached_projection": score_again,
             "score_peak_gb": peak}
 
@@ -265,6 +299,9 @@ def section(results: list[dict[str, Any]], verdict: dict[str, Any], info: dict[s
               "| peak RSS (MiB) |", "|---:|---:|---:|---:|---:|"]
     for r in results:
         a, b = r["scores_first"], r["scores_again"]
+        if "error" in a or "error" in b:
+            lines.append(f"| {r['entities']:,} | failed: {a.get('error') or b.get('error')} | - | - | - |")
+            continue
         lines.append(f"| {r['entities']:,} | {a['seconds']:.1f} | {a['peak_rss_mib']:,} | {b['seconds']:.1f} "
                      f"| {b['peak_rss_mib']:,} |")
     lines += ["", "| Entities | Entity | Neighbours | Cold CLI median (ms) | Warm library median (ms) |",
@@ -279,7 +316,8 @@ def section(results: list[dict[str, Any]], verdict: dict[str, Any], info: dict[s
                          f"| {block['cold']['median_ms']:.0f} | {block['warm']['median_ms']:.2f} |")
     lines += ["", "The typical entity is the model of median popularity (its degree stays about the same at every "
               "size); the hub is the most popular model (its degree grows with the catalog). Cold times are the "
-              "median of fresh `matchgraph neighbours X --format json` processes after one unmeasured run; warm "
+              "median of fresh `matchgraph neighbours X --format json` processes, interleaved over the sizes after "
+              "one unmeasured round; warm "
               "times the median of library calls in one process.", ""]
     return "\n".join(lines)
 
@@ -335,9 +373,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="Work folder (default: a new temporary folder, removed).")
     parser.add_argument("--no-write", action="store_true", help="Do not update BENCHMARKS.md.")
     parser.add_argument("--profile", type=int, metavar="N", help="Only profile the ingest of N cards.")
+    parser.add_argument("--from-json", type=Path, metavar="FILE",
+                        help="Only write the section from the JSON a previous run printed.")
     opts = parser.parse_args(argv)
     if opts.profile:
         profile_ingest(opts.profile, opts.seed)
+        return 0
+    if opts.from_json:
+        data = json.loads(opts.from_json.read_text(encoding="utf-8"))
+        write_section(section(data["results"], verdicts(data["results"]), data["machine"], data["command"]))
         return 0
     sizes = [int(x) for x in opts.sizes.split(",") if x.strip()]
     info = machine()
@@ -346,7 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     work = opts.work or Path(tempfile.mkdtemp(prefix="mg-bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        results = [bench_size(n, work, opts) for n in sizes]
+        results = [prepare(n, work, opts) for n in sizes]
+        measure_scores(results)
+        measure_neighbours(results, opts)
+        for out in results:
+            shutil.rmtree(out.pop("catalog"), ignore_errors=True)
     finally:
         if opts.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -124,10 +124,12 @@ def paired(a: dict[str, Any], b: dict[str, Any], metric: str = "ndcg@10") -> tup
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--catalog", help="An ingested example catalog (default: ingest examples/catalog into a temp dir).")
+    parser.add_argument("--catalog",
+                        help="An ingested example catalog (default: ingest examples/catalog into a temp dir).")
     parser.add_argument("--needs", default=str(ROOT / "bench" / "eval_needs.yaml"))
     parser.add_argument("--no-semantic", action="store_true", help="Skip the semantic configurations.")
-    parser.add_argument("--per-need", action="store_true", help="Print each need's top results for the combined ranker.")
+    parser.add_argument("--per-need", action="store_true",
+                        help="Print each need's top results for the combined ranker.")
     parser.add_argument("--json", help="Write all results to this JSON file.")
     args = parser.parse_args(argv)
 

@@ -22,14 +22,17 @@ projection.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +40,7 @@ import numpy as np
 from .catalog import Catalog
 from .classify import ConceptMatch, classify, normalise, stem
 from .errors import ConfigError
-from .textindex import TextIndex, carry_forward, load_index, select_rows
+from .textindex import TextIndex, carry_forward, index_dir, load_index, select_rows
 from .vocab import SCORE_GRAPH, normalise_kind, slug_of
 
 __all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint", "recording_enabled",
@@ -287,7 +290,8 @@ def _prior_factor(ranks: np.ndarray | None, strength: float) -> np.ndarray | flo
     return np.where(np.isnan(ranks), 1.0, 1.0 + strength * (ranks / 100.0 - 0.5)).astype(np.float32)
 
 
-def _alternative_pull(index: TextIndex, base: np.ndarray, weights: MatchWeights) -> tuple[np.ndarray, dict[int, list[int]]]:
+def _alternative_pull(index: TextIndex, base: np.ndarray,
+                      weights: MatchWeights) -> tuple[np.ndarray, dict[int, list[int]]]:
     """Extra score for the alternatives of the strongest hits, and which hits pulled each entity."""
     pull = np.zeros_like(base)
     sources: dict[int, list[int]] = {}
@@ -446,9 +450,9 @@ def _matched_segments(index: TextIndex, i: int, contributions: dict[int, float],
     scored: list[tuple[float, int, str]] = []
     for s in index.segments_of(i):
         terms, _ = index.segment_terms.line(s)
-        lexical = sum(contributions.get(int(t), 0.0) for t in terms) / total
+        lexical = sum(contributions.get(t, 0.0) for t in terms.tolist()) / total
         concepts_of, confidence = index.segment_concepts.line(s)
-        conceptual = sum(need.get(int(c), 0.0) * float(w) for c, w in zip(concepts_of, confidence)) / need_total
+        conceptual = sum(need.get(c, 0.0) * w for c, w in zip(concepts_of.tolist(), confidence.tolist())) / need_total
         value = lexical + conceptual
         if value > 0:
             capability_first = 0 if index.segment_is_capability[s] else 1
@@ -474,26 +478,53 @@ def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
 
     The stored scores are read as they are, never recomputed here: a prior may be a little stale
     (recording a match changes the data the scores were computed from), and recomputing every
-    entity's scores on each search would cost far more than the prior is worth.
+    entity's scores on each search would cost far more than the prior is worth. The array is
+    cached in memory and next to the index, keyed on the score run and the index build.
     """
     runs = catalog.rows(f"""SELECT ?run ?t WHERE {{ GRAPH <{SCORE_GRAPH}> {{ ?run a mg:ScoreRun .
         OPTIONAL {{ ?run prov:endedAtTime ?t }} }} }}""")
     if not runs:
         return None
-    key = (str(catalog.location), ";".join(sorted(f"{r} {t}" for r, t in runs)), id(index))
+    run_key = ";".join(sorted(f"{r} {t}" for r, t in runs))
+    key = (str(catalog.location), run_key, id(index))
     if key in _PRIOR_CACHE:
         return _PRIOR_CACHE[key]
-    ranks: dict[str, float] = {}
-    for e, value in select_rows(catalog, f"""SELECT ?e ?v WHERE {{ GRAPH <{SCORE_GRAPH}> {{
-            ?e mg:hasScore ?s . ?s mg:scoreKind "rank" ; schema:value ?v }} }}"""):
-        try:
-            ranks[slug_of(e or "")] = float(value or "")
-        except ValueError:
-            continue
-    prior = _prior_array(index, ranks)
+    digest = hashlib.sha1(f"{run_key}|{index.build}".encode()).hexdigest()[:16]
+    path = index_dir(catalog) / f"prior-{digest}.npy" if index.build else None
+    prior = _read_prior(path, len(index)) if path is not None else None
+    if prior is None:
+        ranks: dict[str, float] = {}
+        for e, value in select_rows(catalog, f"""SELECT ?e ?v WHERE {{ GRAPH <{SCORE_GRAPH}> {{
+                ?e mg:hasScore ?s . ?s mg:scoreKind "rank" ; schema:value ?v }} }}"""):
+            try:
+                ranks[slug_of(e or "")] = float(value or "")
+            except ValueError:
+                continue
+        prior = _prior_array(index, ranks)
+        if path is not None and prior is not None:
+            _write_prior(path, prior)
     _PRIOR_CACHE.clear()
     _PRIOR_CACHE[key] = prior
     return prior
+
+
+def _read_prior(path: Path, n: int) -> np.ndarray | None:
+    try:
+        prior = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return prior if prior.shape == (n,) else None
+
+
+def _write_prior(path: Path, prior: np.ndarray) -> None:
+    """Save atomically, and drop the priors of older score runs or builds."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".prior-", suffix=".npy")
+    with os.fdopen(fd, "wb") as fh:
+        np.save(fh, prior)
+    os.replace(tmp, path)
+    for old in path.parent.glob("prior-*.npy"):
+        if old != path:
+            old.unlink(missing_ok=True)
 
 
 def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 10, record: bool = True,

@@ -22,7 +22,7 @@ from .errors import QueryError
 from .resolve import EntityRef, resolve_entity
 
 if TYPE_CHECKING:  # pragma: no cover
-    import networkx as nx
+    from .projection import CompactProjection
 
 __all__ = ["Neighbour", "neighbours", "index_path", "write_index", "sync_ranks", "node_info", "RELATIONS"]
 
@@ -87,23 +87,22 @@ def index_path(catalog: Catalog, data_version: str | None = None) -> Path:
     return catalog.cache_dir / f"neighbours-v{_FORMAT}-{data_version or catalog.data_version}.sqlite"
 
 
-def _adjacency_rows(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, str, str, float, str]]:
-    for a, b, data in graph.edges(data=True):
-        relation = data["relation"]
+def _adjacency_rows(compact: CompactProjection) -> Iterator[tuple[str, str, str, str, float, str]]:
+    for a, b, relation, weight, aspect in compact.edges():
         if relation in _SYMMETRIC:
-            yield a, b, relation, "both", data["weight"], ""
+            yield a, b, relation, "both", weight, ""
         else:
-            yield a, b, relation, "out", data["weight"], data.get("aspect", "")
-            yield b, a, relation, "in", data["weight"], data.get("aspect", "")
+            yield a, b, relation, "out", weight, aspect
+            yield b, a, relation, "in", weight, aspect
 
 
-def write_index(graph: nx.MultiDiGraph, path: Path) -> None:
+def write_index(compact: CompactProjection, path: Path) -> None:
     """Write the adjacency and node attributes of a projection to a SQLite index at ``path``.
 
     Parameters
     ----------
-    graph : networkx.MultiDiGraph
-        A projection (:func:`matchgraph.projection.build_projection`).
+    compact : CompactProjection
+        A projection (:func:`matchgraph.projection.build_compact`).
     path : pathlib.Path
         The index file; replaced atomically.
     """
@@ -112,11 +111,11 @@ def write_index(graph: nx.MultiDiGraph, path: Path) -> None:
     with closing(sqlite3.connect(tmp)) as conn:
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         conn.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, NULL)",
-                         ((n, d.get("name"), d.get("kind"), int(bool(d.get("stub"))), int(d.get("times_matched", 0)))
-                          for n, d in graph.nodes(data=True)))
-        conn.executemany("INSERT OR REPLACE INTO adj VALUES (?, ?, ?, ?, ?, ?)", _adjacency_rows(graph))
+                         zip(compact.slugs, compact.names, compact.kinds, compact.stub.astype(int).tolist(),
+                             compact.times_matched.tolist()))
+        conn.executemany("INSERT OR REPLACE INTO adj VALUES (?, ?, ?, ?, ?, ?)", _adjacency_rows(compact))
         conn.executemany("INSERT INTO meta VALUES (?, ?)",
-                         [("data_version", str(graph.graph.get("data_version", ""))), ("ranks_version", "")])
+                         [("data_version", compact.data_version), ("ranks_version", "")])
         conn.commit()
     os.replace(tmp, path)
 
@@ -150,15 +149,19 @@ def _open_index(catalog: Catalog) -> Iterator[sqlite3.Connection]:
     """Open the current index, building the projection (once) and syncing ranks when needed."""
     path = index_path(catalog)
     if not path.exists():
-        from .projection import load_projection
+        from .projection import load_compact
 
-        load_projection(catalog)
+        load_compact(catalog)
     with closing(sqlite3.connect(path)) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'ranks_version'").fetchone()
         if not row or row[0] != catalog.version:
-            from .scores import load_scores
+            from .scores import current_ranks, load_scores
 
-            load_scores(catalog)
+            ranks = current_ranks(catalog)
+            if ranks is None:
+                load_scores(catalog)  # computes, stores and copies the ranks here
+            else:
+                sync_ranks(catalog, ranks)
         yield conn
 
 

@@ -27,17 +27,20 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .catalog import Catalog
 from .errors import ConfigError
-from .projection import CAPABILITY_OF, select_values
-from .vocab import ID, RUN, SCORE_GRAPH, slug_of
+from .projection import CAPABILITY_OF, RELATION_KINDS, select_values
+from .vocab import ID, KINDS, RUN, SCORE_GRAPH, slug_of
 
 if TYPE_CHECKING:  # pragma: no cover
-    import networkx as nx
+    from .projection import CompactProjection
 
 __all__ = [
     "Factor", "EntityScores", "SUB_SCORES", "SCORE_KINDS", "LABELS", "default_weights", "load_weights",
-    "weights_json", "compute_scores", "load_scores", "scores_for", "display", "log_points",
+    "weights_json", "compute_scores", "load_scores", "scores_for", "current_ranks", "display", "log_points",
+    "weighted_pagerank",
 ]
 
 #: The four sub-scores, in display order.
@@ -248,7 +251,6 @@ class _Documentation:
 
 def _gather(catalog: Catalog, nodes: Iterable[str]) -> tuple[dict[str, dict[str, float]], dict[str, _Documentation]]:
     """Usage metrics and documentation facts of every entity (ten bulk queries)."""
-
     metrics: dict[str, dict[str, float]] = defaultdict(dict)
     for e, name, value in select_values(catalog, _METRICS):
         try:
@@ -284,24 +286,71 @@ def _gather(catalog: Catalog, nodes: Iterable[str]) -> tuple[dict[str, dict[str,
     return metrics, docs
 
 
-# ---------------------------------------------------------------------------------- wording
+# ---------------------------------------------------------------------------------- links
+_SHOWN = 3
+
+
+@dataclass
+class _Links:
+    """Distinct partners of every node by one kind of link: how many, the first few by name, and
+    the kind they all share (None when mixed or unknown)."""
+
+    count: np.ndarray
+    first: dict[int, list[int]]
+    kind: dict[int, str | None]
+
+
+class _Context:
+    """The compact projection with what factors need to say who is linked to whom."""
+
+    def __init__(self, p: CompactProjection) -> None:
+        self.p = p
+        order = sorted(range(p.n), key=lambda i: (p.names[i], p.slugs[i]))
+        self.name_rank = np.empty(p.n, dtype=np.int64)
+        self.name_rank[order] = np.arange(p.n)
+        kinds = list(KINDS)
+        self.kind_code = np.array([kinds.index(k) if k else len(kinds) for k in p.kinds], dtype=np.int64)
+
+    def links(self, relations: tuple[str, ...], *, incoming: bool = True, outgoing: bool = False) -> _Links:
+        """Partners through edges of ``relations`` pointing to the node (and/or from it)."""
+        p, n = self.p, max(self.p.n, 1)
+        mask = p.mask(*relations)
+        nodes, others = [], []
+        if incoming:
+            nodes.append(p.dst[mask]), others.append(p.src[mask])
+        if outgoing:
+            nodes.append(p.src[mask]), others.append(p.dst[mask])
+        codes = np.unique(np.concatenate(nodes).astype(np.int64) * n + np.concatenate(others))
+        node, other = codes // n, codes % n
+        order = np.lexsort((self.name_rank[other], node))
+        node_s, other_s = node[order], other[order]
+        shown = (np.arange(len(node_s)) - np.searchsorted(node_s, node_s, side="left")) < _SHOWN
+        first: dict[int, list[int]] = defaultdict(list)
+        for i, j in zip(node_s[shown].tolist(), other_s[shown].tolist()):
+            first[i].append(j)
+        low = np.full(p.n, len(KINDS) + 1, dtype=np.int64)
+        high = np.full(p.n, -1, dtype=np.int64)
+        np.minimum.at(low, node, self.kind_code[other])
+        np.maximum.at(high, node, self.kind_code[other])
+        kinds = list(KINDS)
+        kind = {i: (kinds[lo] if lo < len(kinds) else None) for i, lo, hi in
+                zip(first, low[list(first)].tolist(), high[list(first)].tolist()) if lo == hi}
+        return _Links(np.bincount(node, minlength=p.n), first, kind)
+
+    def names(self, links: _Links, i: int) -> str:
+        """``"(A, B, C and 4 more)"``."""
+        text = ", ".join(self.p.names[j] for j in links.first.get(i, []))
+        extra = int(links.count[i]) - len(links.first.get(i, []))
+        return f"({text}{f' and {extra} more' if extra > 0 else ''})"
+
+
 def _count(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def _names(graph: nx.MultiDiGraph, slugs: Iterable[str], shown: int = 3) -> str:
-    names = sorted((graph.nodes[s].get("name") or s, s) for s in slugs)
-    text = ", ".join(n for n, _ in names[:shown])
-    if len(names) > shown:
-        text += f" and {len(names) - shown} more"
-    return f"({text})"
-
-
-def _noun(graph: nx.MultiDiGraph, slugs: list[str]) -> str:
-    kinds = {graph.nodes[s].get("kind") for s in slugs}
-    kind = next(iter(kinds)) if len(kinds) == 1 else None
-    word = kind or "entity"
-    if len(slugs) == 1:
+def _noun(links: _Links, i: int) -> str:
+    word = links.kind.get(i) or "entity"
+    if links.count[i] == 1:
         return word
     return _PLURAL.get(word, "entities" if word == "entity" else word + "s")
 
@@ -311,63 +360,59 @@ def _times(n: int) -> str:
 
 
 # ---------------------------------------------------------------------------------- factors
-def _neighbourhood(graph: nx.MultiDiGraph, node: str) -> dict[str, Any]:
-    """What the projection says about one node: lineage, mentions, integrations, links."""
-    lineage: dict[str, set[str]] = defaultdict(set)
-    mentions, claimants = 0.0, set()
-    integrations, formats, links = set(), set(), set()
-    for other, keyed in graph.pred[node].items():
-        for relation, data in keyed.items():
-            if relation in _LINEAGE:
-                lineage[relation].add(other)
-            elif relation == "alternative":
-                mentions += data["weight"]
-                claimants.add(other)
-            if relation not in _NOT_LINKS:
-                links.add(other)
-            if relation == "integratesWith":
-                integrations.add(other)
-            elif relation == "supportsFormat":
-                formats.add(other)
-    for other, keyed in graph.succ[node].items():
-        for relation in keyed:
-            if relation not in _NOT_LINKS:
-                links.add(other)
-            if relation == "integratesWith":
-                integrations.add(other)
-            elif relation == "supportsFormat":
-                formats.add(other)
-    derived = set().union(*lineage.values()) if lineage else set()
-    return {"lineage": lineage, "derived": derived, "mentions": mentions, "claimants": claimants,
-            "integrations": integrations, "formats": formats, "links": links}
+@dataclass
+class _Evidence:
+    """Everything the factors of every entity are computed from."""
+
+    ctx: _Context
+    metrics: dict[str, dict[str, float]]
+    docs: dict[str, _Documentation]
+    lineage: dict[str, _Links]
+    derived: _Links
+    claimants: _Links
+    mentions: np.ndarray
+    integrations: _Links
+    formats: _Links
+    neighbours: _Links
+    pagerank: np.ndarray
 
 
-def _derived_evidence(graph: nx.MultiDiGraph, lineage: Mapping[str, set[str]]) -> str:
+def _evidence(catalog: Catalog, p: CompactProjection, damping: float) -> _Evidence:
+    ctx = _Context(p)
+    metrics, docs = _gather(catalog, p.slugs)
+    alternative = p.mask("alternative")
+    stated = tuple(r for r in RELATION_KINDS if r not in _NOT_LINKS)
+    return _Evidence(
+        ctx, metrics, docs, {r: ctx.links((r,)) for r in _LINEAGE}, ctx.links(_LINEAGE), ctx.links(("alternative",)),
+        np.bincount(p.dst[alternative], weights=p.weight[alternative], minlength=p.n),
+        ctx.links(("integratesWith",), outgoing=True), ctx.links(("supportsFormat",), outgoing=True),
+        ctx.links(stated, outgoing=True), weighted_pagerank(p, alpha=damping))
+
+
+def _derived_evidence(ev: _Evidence, i: int) -> str:
     parts = []
     for relation in _LINEAGE:
-        members = sorted(lineage.get(relation, ()))
-        if members:
-            phrase = _LINEAGE_PHRASE[relation][0 if len(members) == 1 else 1]
-            parts.append(f"{len(members)} {_noun(graph, members)} {phrase} {_names(graph, members)}")
+        links = ev.lineage[relation]
+        if links.count[i]:
+            phrase = _LINEAGE_PHRASE[relation][0 if links.count[i] == 1 else 1]
+            parts.append(f"{links.count[i]} {_noun(links, i)} {phrase} {ev.ctx.names(links, i)}")
     return "; ".join(parts) or "nothing derived from it"
 
 
-def _adoption(graph: nx.MultiDiGraph, node: str, near: Mapping[str, Any], metrics: Mapping[str, float],
-              w: Mapping[str, Any]) -> list[Factor]:
+def _adoption(ev: _Evidence, i: int, w: Mapping[str, Any]) -> list[Factor]:
     factors = []
-    for name, value in sorted(metrics.items()):
+    for name, value in sorted(ev.metrics.get(ev.ctx.p.slugs[i], {}).items()):
         weight = w["metrics"].get(name, w["metrics"]["other"])
         label = name.replace("_", " ")
         factors.append(Factor(label, value, log_points(weight, value, 10.0), f"{_count(value)} {label}"))
-    derived = near["derived"]
-    factors.append(Factor("derived works", len(derived), log_points(w["derived_works"], len(derived)),
-                          _derived_evidence(graph, near["lineage"])))
-    n = near["mentions"]
+    derived = int(ev.derived.count[i])
+    factors.append(Factor("derived works", derived, log_points(w["derived_works"], derived), _derived_evidence(ev, i)))
+    n = float(ev.mentions[i])
     factors.append(Factor(
         "alternative mentions", n, log_points(w["alternative_mentions"], n),
-        f"named as an alternative in {_count(n)} claim{'s' if n != 1 else ''} by {_names(graph, near['claimants'])[1:-1]}"
+        f"named as an alternative in {_count(n)} claim{'s' if n != 1 else ''} by {ev.ctx.names(ev.claimants, i)[1:-1]}"
         if n else "named as an alternative in no claim"))
-    times = int(graph.nodes[node].get("times_matched", 0))
+    times = int(ev.ctx.p.times_matched[i])
     factors.append(Factor("times matched", times, log_points(w["times_matched"], times), _times(times)))
     return factors
 
@@ -399,31 +444,63 @@ def _quality(doc: _Documentation, w: Mapping[str, Any]) -> list[Factor]:
     return factors
 
 
-def _ecosystem(graph: nx.MultiDiGraph, near: Mapping[str, Any], w: Mapping[str, Any]) -> list[Factor]:
-    integrations, formats, links, derived = near["integrations"], near["formats"], near["links"], near["derived"]
+def _ecosystem(ev: _Evidence, i: int, w: Mapping[str, Any]) -> list[Factor]:
+    integrations, formats = int(ev.integrations.count[i]), int(ev.formats.count[i])
+    links, derived = int(ev.neighbours.count[i]), int(ev.derived.count[i])
     return [
-        Factor("integrations", len(integrations), log_points(w["integrations"], len(integrations)),
-               f"integrates with {len(integrations)} {_noun(graph, sorted(integrations))} {_names(graph, integrations)}"
+        Factor("integrations", integrations, log_points(w["integrations"], integrations),
+               f"integrates with {integrations} {_noun(ev.integrations, i)} {ev.ctx.names(ev.integrations, i)}"
                if integrations else "no integrations"),
-        Factor("formats", len(formats), log_points(w["formats"], len(formats)),
-               f"{len(formats)} format link{'s' if len(formats) != 1 else ''} {_names(graph, formats)}"
+        Factor("formats", formats, log_points(w["formats"], formats),
+               f"{formats} format link{'s' if formats != 1 else ''} {ev.ctx.names(ev.formats, i)}"
                if formats else "no format links"),
-        Factor("derived works", len(derived), log_points(w["derived_works"], len(derived)),
-               f"{len(derived)} derived work{'s' if len(derived) != 1 else ''}"),
-        Factor("distinct neighbours", len(links), log_points(w["distinct_neighbours"], len(links)),
-               f"linked to {len(links)} distinct entit{'y' if len(links) == 1 else 'ies'}"),
+        Factor("derived works", derived, log_points(w["derived_works"], derived),
+               f"{derived} derived work{'s' if derived != 1 else ''}"),
+        Factor("distinct neighbours", links, log_points(w["distinct_neighbours"], links),
+               f"linked to {links} distinct entit{'y' if links == 1 else 'ies'}"),
     ]
 
 
-def _match_graph(graph: nx.MultiDiGraph, node: str, pagerank: float, w: Mapping[str, Any]) -> list[Factor]:
-    n = graph.number_of_nodes()
-    relative = pagerank * n
-    times = int(graph.nodes[node].get("times_matched", 0))
+def _match_graph(ev: _Evidence, i: int, w: Mapping[str, Any]) -> list[Factor]:
+    pagerank = float(ev.pagerank[i])
+    relative = pagerank * ev.ctx.p.n
+    times = int(ev.ctx.p.times_matched[i])
     return [
         Factor("pagerank", round(pagerank, 8), log_points(w["pagerank"], relative),
                f"PageRank {pagerank:.4f} ({relative:.1f} times the average)"),
         Factor("times matched", times, log_points(w["times_matched"], times), _times(times)),
     ]
+
+
+def weighted_pagerank(p: CompactProjection, *, alpha: float = 0.85, tol: float = 1e-12,
+                      max_iter: int = 1000) -> np.ndarray:
+    """PageRank of every node of a compact projection, following edges with their weights.
+
+    The same power iteration as :func:`networkx.pagerank` (uniform teleport, dangling nodes
+    spread uniformly, parallel edges summed), on a sparse matrix.
+
+    Examples
+    --------
+    >>> from matchgraph.projection import build_compact
+    >>> weighted_pagerank(build_compact(Catalog("memory:"))).shape
+    (0,)
+    """
+    from scipy import sparse
+
+    n = p.n
+    if n == 0:
+        return np.zeros(0)
+    matrix = sparse.csr_matrix((p.weight, (p.src, p.dst)), shape=(n, n))
+    out = np.asarray(matrix.sum(axis=1)).ravel()
+    dangling = out == 0
+    matrix = sparse.diags(np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out))) @ matrix
+    x = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        last = x
+        x = alpha * (x @ matrix + x[dangling].sum() / n) + (1 - alpha) / n
+        if np.abs(x - last).sum() < n * tol:
+            break
+    return x
 
 
 def _rank_factors(scores: Mapping[str, float], stub: bool, w: Mapping[str, float]) -> list[Factor]:
@@ -438,14 +515,14 @@ def _rank_factors(scores: Mapping[str, float], stub: bool, w: Mapping[str, float
 
 
 # ---------------------------------------------------------------------------------- computing
-def _calibrate(raw: Mapping[str, float]) -> dict[str, float]:
+def _calibrate(raw: list[float]) -> list[float]:
     """``100 x raw / max(raw)``, rounded to 2 places (all 0 when nothing scores)."""
-    top = max(raw.values(), default=0.0)
-    return {k: round(100.0 * v / top, 2) if top > 0 else 0.0 for k, v in raw.items()}
+    top = max(raw, default=0.0)
+    return [round(100.0 * v / top, 2) if top > 0 else 0.0 for v in raw]
 
 
 def compute_scores(catalog: Catalog, weights: Mapping[str, Any] | None = None, *,
-                   graph: nx.MultiDiGraph | None = None) -> dict[str, EntityScores]:
+                   projection: CompactProjection | None = None) -> dict[str, EntityScores]:
     """Compute every entity's scores from the projection and a few bulk queries (nothing is written).
 
     Parameters
@@ -453,7 +530,7 @@ def compute_scores(catalog: Catalog, weights: Mapping[str, Any] | None = None, *
     catalog : Catalog
     weights : mapping, optional
         Full weights (:func:`load_weights`); the package defaults by default.
-    graph : networkx.MultiDiGraph, optional
+    projection : CompactProjection, optional
         The projection, when the caller already has it.
 
     Returns
@@ -466,37 +543,22 @@ def compute_scores(catalog: Catalog, weights: Mapping[str, Any] | None = None, *
     >>> compute_scores(Catalog("memory:"))
     {}
     """
-    import networkx as nx
-
-    from .projection import load_projection
+    from .projection import load_compact
 
     w = dict(weights) if weights is not None else load_weights()
-    graph = graph if graph is not None else load_projection(catalog)
-    metrics, docs = _gather(catalog, graph.nodes)
-    pagerank = nx.pagerank(graph, alpha=w["match_graph"]["damping"], weight="weight", tol=1e-12,
-                           max_iter=1000) if graph.number_of_nodes() else {}
-    factors: dict[str, dict[str, list[Factor]]] = {}
-    for node in sorted(graph.nodes):
-        near = _neighbourhood(graph, node)
-        factors[node] = {
-            "adoption": _adoption(graph, node, near, metrics.get(node, {}), w["adoption"]),
-            "quality": _quality(docs[node], w["quality"]),
-            "ecosystem": _ecosystem(graph, near, w["ecosystem"]),
-            "match_graph": _match_graph(graph, node, pagerank.get(node, 0.0), w["match_graph"]),
-        }
-    calibrated = {k: _calibrate({n: max(0.0, sum(f.points for f in fs[k])) for n, fs in factors.items()})
-                  for k in SUB_SCORES}
-    for node, fs in factors.items():
-        fs["rank"] = _rank_factors({k: calibrated[k][node] for k in SUB_SCORES}, graph.nodes[node]["stub"], w["rank"])
-    ranks = _calibrate({n: sum(f.points for f in fs["rank"]) for n, fs in factors.items()})
-    result = {}
-    for node, fs in factors.items():
-        data = graph.nodes[node]
-        result[node] = EntityScores(
-            node, data.get("name") or node, data.get("kind"), ranks[node],
-            *(calibrated[k][node] for k in SUB_SCORES), int(data.get("times_matched", 0)),
-            {k: fs[k] for k in SCORE_KINDS}, bool(data.get("stub")))
-    return result
+    p = projection if projection is not None else load_compact(catalog)
+    ev = _evidence(catalog, p, w["match_graph"]["damping"])
+    factors = [{"adoption": _adoption(ev, i, w["adoption"]),
+                "quality": _quality(ev.docs[p.slugs[i]], w["quality"]),
+                "ecosystem": _ecosystem(ev, i, w["ecosystem"]),
+                "match_graph": _match_graph(ev, i, w["match_graph"])} for i in range(p.n)]
+    calibrated = {k: _calibrate([max(0.0, sum(f.points for f in fs[k])) for fs in factors]) for k in SUB_SCORES}
+    for i, fs in enumerate(factors):
+        fs["rank"] = _rank_factors({k: calibrated[k][i] for k in SUB_SCORES}, bool(p.stub[i]), w["rank"])
+    ranks = _calibrate([sum(f.points for f in fs["rank"]) for fs in factors])
+    return {slug: EntityScores(slug, p.names[i], p.kinds[i], ranks[i], *(calibrated[k][i] for k in SUB_SCORES),
+                               int(p.times_matched[i]), {k: factors[i][k] for k in SCORE_KINDS}, bool(p.stub[i]))
+            for i, slug in enumerate(p.slugs)}
 
 
 def explanation(scores: EntityScores, kind: str) -> str:
@@ -514,7 +576,7 @@ def _iri(slug: str) -> str:
     return slug if slug.startswith(("http://", "https://", "urn:")) else f"{ID}{slug}"
 
 
-def _rdf_chunks(scores: Mapping[str, EntityScores], run: str, chunk: int = 5000) -> Iterator[str]:
+def _rdf_chunks(scores: Mapping[str, EntityScores], run: str, chunk: int = 300) -> Iterator[str]:
     lines: list[str] = []
     for i, (slug, s) in enumerate(sorted(scores.items()), start=1):
         e = _iri(slug)
@@ -536,11 +598,9 @@ def _write_rdf(catalog: Catalog, scores: Mapping[str, EntityScores], weights: Ma
 
     g = f"<{SCORE_GRAPH}>"
     run = str(RUN[f"scores-{data_version}"])
-    first = True
-    for body in _rdf_chunks(scores, run):
-        drop = f"DROP SILENT GRAPH {g} ;\n" if first else ""
-        catalog.update(f"{drop}INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}", derived=True)
-        first = False
+    catalog.update(f"DROP SILENT GRAPH {g}", derived=True)
+    for body in _rdf_chunks(scores, run):  # small updates: Oxigraph inserts them much faster than one big one
+        catalog.update(f"INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}", derived=True)
     ended = datetime.now(timezone.utc).replace(microsecond=0)
     return catalog.update(f"""INSERT DATA {{ GRAPH {g} {{ <{run}> a mg:ScoreRun ;
         prov:startedAtTime "{started.isoformat()}"^^xsd:dateTime ; prov:endedAtTime "{ended.isoformat()}"^^xsd:dateTime ;
@@ -587,12 +647,16 @@ def _row_scores(row: tuple[Any, ...]) -> EntityScores:
     return EntityScores(slug, name, kind, rank, adoption, quality, ecosystem, match_graph, times, parsed, bool(stub))
 
 
+def _cached_weights(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'weights'").fetchone()
+    return row[0] if row else None
+
+
 def _read_cache(path: Path, weights: Mapping[str, Any], slugs: list[str] | None) -> dict[str, EntityScores] | None:
     if not path.exists():
         return None
     with closing(sqlite3.connect(path)) as conn:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'weights'").fetchone()
-        if not row or row[0] != weights_json(weights):
+        if _cached_weights(conn) != weights_json(weights):
             return None
         if slugs is None:
             rows = conn.execute("SELECT * FROM scores ORDER BY slug").fetchall()
@@ -603,6 +667,31 @@ def _read_cache(path: Path, weights: Mapping[str, Any], slugs: list[str] | None)
                 rows += conn.execute(f"SELECT * FROM scores WHERE slug IN ({','.join('?' * len(chunk))})",
                                      chunk).fetchall()
     return {s.slug: s for s in map(_row_scores, rows)}
+
+
+_STORED_RANKS = f"""SELECT ?e ?v WHERE {{ GRAPH <{SCORE_GRAPH}> {{
+    {{ SELECT ?e ?s WHERE {{ ?e mg:hasScore ?s }} }} {{ SELECT ?s WHERE {{ ?s mg:scoreKind "rank" }} }}
+    {{ SELECT ?s ?v WHERE {{ ?s schema:value ?v }} }} }} }}"""
+
+
+def current_ranks(catalog: Catalog) -> dict[str, float] | None:
+    """The ranks of the stored scores when they are current for the catalog's data (whatever their
+    weights), else None. Nothing is computed.
+
+    Examples
+    --------
+    >>> current_ranks(Catalog("memory:")) is None
+    True
+    """
+    run = _stored_run(catalog)
+    if run is None or run[0] != catalog.data_version:
+        return None
+    path = _cache_path(catalog, run[0])
+    if path.exists():
+        with closing(sqlite3.connect(path)) as conn:
+            if _cached_weights(conn) == run[1]:
+                return {slug: rank for slug, rank in conn.execute("SELECT slug, rank FROM scores")}
+    return {slug_of(e or ""): float(v or 0) for e, v in select_values(catalog, _STORED_RANKS)}
 
 
 # ---------------------------------------------------------------------------------- public API

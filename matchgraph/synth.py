@@ -517,6 +517,18 @@ def entities(p: SynthPlan | int, *, seed: int = 0) -> Iterator[SynthEntity]:
 
 # ---------------------------------------------------------------------------------------- writers
 
+#: Property of each single-valued fact of :func:`_scalars` (as ingest builds it from a card).
+_SCALAR_PROPERTIES = {"description": "http://purl.org/dc/terms/description", "pricing": str(MG.pricing),
+                      "license": "http://purl.org/dc/terms/license", "url": str(SCHEMA.url)}
+
+
+def _scalars(entity: SynthEntity) -> list[tuple[str, str]]:
+    """The single-valued facts an entity has, as (card key, value), in card order."""
+    facts = [("description", entity.description), ("pricing", entity.pricing), ("license", entity.license),
+             ("url", entity.url)]
+    return [(key, value) for key, value in facts if value]
+
+
 def _yaml_str(text: str) -> str:
     """A YAML scalar that reads back as exactly ``text``."""
     return json.dumps(text, ensure_ascii=False)
@@ -540,12 +552,7 @@ def card_text(entity: SynthEntity, p: SynthPlan) -> str:
     lines = ["---", f"id: {entity.slug}", f"name: {_yaml_str(entity.name)}", f"kind: {entity.kind}"]
     if entity.aliases:
         lines.append("aliases: [" + ", ".join(_yaml_str(a) for a in entity.aliases) + "]")
-    lines.append(f"description: {_yaml_str(entity.description)}")
-    lines.append(f"pricing: {entity.pricing}")
-    if entity.license:
-        lines.append(f"license: {entity.license}")
-    if entity.url:
-        lines.append(f"url: {entity.url}")
+    lines += [f"{key}: {_yaml_str(value)}" for key, value in _scalars(entity)]
     lines.append("metrics: {" + ", ".join(f"{k}: {v}" for k, v in entity.metrics.items()) + "}")
     if entity.declared_capabilities is not None:
         lines.append(f"capabilities_declared: {entity.declared_capabilities}")
@@ -607,12 +614,8 @@ def turtle_text(entity: SynthEntity, p: SynthPlan, source: str) -> str:
            f"  <http://purl.org/dc/terms/identifier> {_q(entity.slug)} ;",
            f"  <{SCHEMA.name}> {_q(entity.name)} ;"]
     out += [f"  <{SCHEMA.alternateName}> {_q(a)} ;" for a in entity.aliases]
-    out.append(f"  <http://purl.org/dc/terms/description> {_q(entity.description)} ;")
-    out.append(f"  <{MG.pricing}> {_q(entity.pricing)} ;")
-    if entity.license:
-        out.append(f"  <http://purl.org/dc/terms/license> {_q(entity.license)} ;")
-    if entity.url:
-        out.append(f"  <{SCHEMA.url}> <{entity.url}> ;")
+    out += [f"  <{_SCALAR_PROPERTIES[key]}> {f'<{value}>' if key == 'url' else _q(value)} ;"
+            for key, value in _scalars(entity)]
     if entity.declared_capabilities is not None:
         out.append(f"  <{MG.declaredCapabilityCount}> {entity.declared_capabilities} ;")
     for relation, targets in entity.relations.items():

@@ -15,8 +15,7 @@ the index keeps what the ranker needs without touching the store:
   to say which capabilities matched;
 - the concepts of each capability with the classifier's confidence, and per entity the strongest
   confidence per concept;
-- the alternatives graph (entities named in "vs alternatives" claims, and ``mg:alternativeTo``).
-
+- the alternatives graph (entities named in "vs alternatives" claims, and ``mg:alternativeTo``);
 - the concept scheme the index was built with, so a query classifies the need without parsing
   Turtle again.
 
@@ -50,7 +49,8 @@ from .classify import Concept, ConceptScheme, load_scheme, normalise, stem
 from .vocab import ID, KIND_OF_CLASS, sparql_prefixes
 
 __all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities", "select_rows", "evidence_weights",
-           "concept_bm25", "tokenize", "build_index", "index_texts", "load_index", "carry_forward", "index_dir", "FIELD_WEIGHTS", "CONCEPT_LABEL_MIN"]
+           "concept_bm25", "tokenize", "build_index", "index_texts", "save_index", "load_index", "carry_forward",
+           "index_dir", "scheme_digest", "FIELD_WEIGHTS", "CONCEPT_LABEL_MIN", "RANK_DECAY"]
 
 #: Index layout version; bump to invalidate persisted indexes.
 FORMAT = 2
@@ -208,8 +208,9 @@ def read_entities(catalog: Catalog) -> dict[str, EntityText]:
 
 def _read_capabilities(catalog: Catalog, entities: dict[str, EntityText]) -> None:
     caps: dict[str, CapabilityText] = {}
-    for e, c, title, pos, desc in select_rows(catalog, """SELECT ?e ?c ?title ?pos ?desc WHERE { ?e mg:hasCapability ?c .
-            OPTIONAL { ?c schema:name ?title } OPTIONAL { ?c mg:position ?pos } OPTIONAL { ?c dcterms:description ?desc } }"""):
+    for e, c, title, pos, desc in select_rows(catalog, """SELECT ?e ?c ?title ?pos ?desc WHERE {
+            ?e mg:hasCapability ?c . OPTIONAL { ?c schema:name ?title } OPTIONAL { ?c mg:position ?pos }
+            OPTIONAL { ?c dcterms:description ?desc } }"""):
         if e not in entities or c is None:
             continue
         cap = caps.get(c)
@@ -322,7 +323,12 @@ class Sparse:
     @classmethod
     def load(cls, path: Path, name: str) -> Sparse:
         """Read (memory-mapped) what :meth:`save` wrote."""
-        return cls(*(np.load(path / f"{name}.{part}.npy", mmap_mode="r") for part in ("indptr", "indices", "data")))
+        return cls(*(_mapped(path / f"{name}.{part}.npy") for part in ("indptr", "indices", "data")))
+
+
+def _mapped(path: Path) -> np.ndarray:
+    """A memory-mapped array as a plain ndarray view (slicing a ``np.memmap`` costs far more)."""
+    return np.asarray(np.load(path, mmap_mode="r"))
 
 
 # ---------------------------------------------------------------------------- the index
@@ -358,6 +364,8 @@ class TextIndex:
         The concept scheme the index was built with.
     data_version : str
         The catalog data version the index was built from.
+    build : str
+        The name of its directory under :func:`index_dir` once persisted ("" before).
     """
 
     slugs: list[str]
@@ -380,6 +388,7 @@ class TextIndex:
     data_version: str
     scheme_digest: str = ""
     build_seconds: float = 0.0
+    build: str = ""
     row_of: dict[str, int] = field(init=False, repr=False)
     vocabulary: dict[str, int] = field(init=False, repr=False)
     kind_codes: np.ndarray = field(init=False, repr=False)
@@ -483,7 +492,8 @@ def _document(ent: EntityText, concept_labels: dict[str, list[str]], w: dict[str
     alias_terms = [t for a in ent.aliases for t in tokenize(a)]
     desc_terms = tokenize(ent.description)
     key_terms = [t for k in ent.keywords for t in tokenize(k)]
-    doc = name_terms * w["name"] + alias_terms * w["aliases"] + desc_terms * w["description"] + key_terms * w["keywords"]
+    doc = (name_terms * w["name"] + alias_terms * w["aliases"] + desc_terms * w["description"]
+           + key_terms * w["keywords"])
     segments = [("name", False, set(name_terms + alias_terms), {})]
     if desc_terms:
         segments.append(("description", False, set(desc_terms), {}))
@@ -728,7 +738,7 @@ def _load_saved(path: Path) -> TextIndex:
     return TextIndex(data_version=meta["data_version"], scheme_digest=meta.get("scheme_digest", ""),
                      build_seconds=meta.get("build_seconds", 0.0),
                      **{key: meta[key] for key in _LISTS},
-                     **{key: np.load(path / f"{key}.npy", mmap_mode="r") for key in _ARRAYS},
+                     **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
                      **{key: Sparse.load(path, key) for key in _MATRICES})
 
 
@@ -778,6 +788,7 @@ def load_index(catalog: Catalog, *, rebuild: bool = False) -> TextIndex:
         _write_manifest(root, versions)
         version = index.data_version
     index.data_version = version
+    index.build = build or ""
     _LOADED.clear()
     _LOADED[(str(root), version)] = index
     return index

@@ -157,6 +157,23 @@ def test_rank_prior_tilts_close_scores(toy: Catalog) -> None:
     assert tilted.results[tilted.ids.index("gamma-encoder")].why["graph"]["rank"] == 100.0
 
 
+def test_stored_rank_scores_become_the_prior(toy: Catalog) -> None:
+    import matchgraph.match as mm
+    from matchgraph.scores import load_scores
+    from matchgraph.textindex import index_dir
+
+    assert match(toy, "masked encoder", record=False).results[0].why["graph"].get("rank") is None
+    ranks = {slug: s.rank for slug, s in load_scores(toy).items()}
+    results = match(toy, "masked encoder", record=False)
+    for r in results.results:
+        assert r.why["graph"]["rank"] == pytest.approx(ranks[r.id], abs=0.01)
+    cached = list(index_dir(toy).glob("prior-*.npy"))
+    assert len(cached) == 1
+    mm._PRIOR_CACHE.clear()  # as a new process: read from the file, same prior
+    again = match(toy, "masked encoder", record=False)
+    assert [r.why["graph"]["rank"] for r in again.results] == [r.why["graph"]["rank"] for r in results.results]
+
+
 def test_kind_hint_favours_the_named_kind(toy: Catalog) -> None:
     index = load_index(toy)
     need = "english corpus"  # Alpha's description says English too

@@ -73,7 +73,8 @@ def test_three_recorded_matches_and_no_record(invoke, cat_dir: Path) -> None:  #
     assert int(rows[0]["n"]["value"]) == 3
 
 
-def test_recording_off_in_the_environment(invoke, cat_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_recording_off_in_the_environment(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(RECORD_ENV, "0")
     result = invoke("match", NEED, "--catalog", cat_dir)
     assert result.exit_code == 0 and "Recorded" not in result.stderr
@@ -115,7 +116,8 @@ def test_matches_lists_events(invoke, cat_dir: Path) -> None:  # type: ignore[no
                                                "score": data["events"][0]["results"][0]["score"]}
 
 
-def test_semantic_flag_without_the_extra(invoke, cat_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     import matchgraph.semantic as sm

@@ -71,12 +71,21 @@ def test_lookups_use_the_index_not_the_projection(hand: Catalog) -> None:
 
 
 def test_ranks_follow_the_latest_scores(hand: Catalog) -> None:
-    from matchgraph.scores import load_scores
+    from matchgraph.scores import current_ranks, load_scores
 
     neighbours(hand, "a")
     load_scores(hand, weights={"rank": {"adoption": 1, "quality": 0, "ecosystem": 0, "match_graph": 0}})
     # adoption only: b 60, s 40 x 0.5, c 20, t 0
-    assert [(n.slug, round(n.rank or 0)) for n in neighbours(hand, "a")] == [("b", 60), ("c", 20), ("s", 20), ("t", 0)]
+    expected = [("b", 60), ("c", 20), ("s", 20), ("t", 0)]
+    assert [(n.slug, round(n.rank or 0)) for n in neighbours(hand, "a")] == expected
+    # another derived write: the stored (custom) ranks are copied again, not recomputed with the defaults
+    hand.update("INSERT DATA { GRAPH <https://w3id.org/matchgraph/graph/scores> { mgid:a mg:note 1 } }", derived=True)
+    version = hand.version
+    for cached in hand.cache_dir.glob("scores-*.sqlite"):
+        cached.unlink()  # and read from the store itself
+    assert current_ranks(hand) == pytest.approx({"a": 100, "b": 60, "c": 20, "f": 0, "s": 20, "t": 0})
+    assert [(n.slug, round(n.rank or 0)) for n in neighbours(hand, "a")] == expected
+    assert hand.version == version
 
 
 COLD = """

@@ -32,6 +32,8 @@ def _why(item: dict[str, Any]) -> str:
         parts.append("terms: " + ", ".join(why["terms"][:4]))
     if why.get("concepts"):
         parts.append("concepts: " + ", ".join(c["concept"] for c in why["concepts"]))
+    if why.get("components", {}).get("semantic"):
+        parts.append(f"similar meaning {why['components']['semantic']:.2f}")
     if why.get("graph", {}).get("alternative_of"):
         parts.append("alternative to " + ", ".join(why["graph"]["alternative_of"][:2]))
     return "; ".join(parts) or "-"
@@ -39,7 +41,9 @@ def _why(item: dict[str, Any]) -> str:
 
 def _print_results(data: dict[str, Any]) -> None:
     concepts = ", ".join(f"{c['concept']} ({c['score']:.2f})" for c in data["concepts"]) or "none"
-    kind = f"; only {data['kind']}" if data["kind"] else (f"; asks for a {data['kind_hint']}" if data["kind_hint"] else "")
+    kind = f"; only {data['kind']}" if data["kind"] else ""
+    if not kind and data["kind_hint"]:
+        kind = f"; asks for a {data['kind_hint']}"
     click.echo(f"Need: {data['query']}")
     click.echo(f"Concepts: {concepts}{kind}")
     if not data["results"]:
@@ -56,7 +60,8 @@ def _print_results(data: dict[str, Any]) -> None:
 @click.option("--kind", metavar="KIND", help="Only entities of this kind (model, dataset, tool, library, ...).")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="At most this many results.")
 @click.option("--no-record", is_flag=True, help="Do not store this match as a match event.")
-@click.option("--semantic", is_flag=True, help='Fuse in sentence-embedding similarity (pip install "matchgraph[semantic]").')
+@click.option("--semantic", is_flag=True,
+              help='Fuse in sentence-embedding similarity (pip install "matchgraph[semantic]").')
 @catalog_option
 @format_option("table", "json")
 @handle_errors

@@ -20,7 +20,8 @@ from ..catalog import Catalog
 from ..errors import InputError, Location, ParseError, Problems, ValidationError
 from ..linking import load_index
 from ..records import SourceRecords
-from ..validate import ValidationReport, validate_graph
+from ..shapes_sparql import graph_store, load_triples
+from ..validate import validate_store
 from ..ontology import ontology_graph
 from ..vocab import ID, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
 from .cards import is_card, parse_card
@@ -33,8 +34,6 @@ TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 SUPPORTED = TEXT_SUFFIXES | set(RDF_SUFFIXES) | {".json"}
 
 Progress = Callable[[str, int, int], None]
-#: Staged triples are validated in parts of about this many triples (see :func:`_validation_parts`).
-VALIDATION_PART = 50_000
 
 
 @dataclass
@@ -289,43 +288,29 @@ def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRe
 
 def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress | None,
               paths: dict[URIRef, str]) -> None:
-    """Validate the staged graphs, with the types of the entities they point to from the store.
+    """Validate the staged graphs, with the types (and names) of the entities they point to from the store.
 
-    ``paths`` maps each source graph to its file, so a violation names the file (and the line).
+    Everything is loaded once into an in-memory Oxigraph store and checked with the shapes
+    compiled to SPARQL (:func:`matchgraph.validate.validate_store`). ``paths`` maps each source
+    graph to its file, so a violation names the file (and the line).
     """
-    context: dict[URIRef, set[tuple[URIRef, Any]]] = {}
-    for graph in graphs.values():
-        for s, t in graph.subject_objects(RDF.type):
-            context.setdefault(s, set()).add((RDF.type, t))
-        for s, name in graph.subject_objects(SCHEMA.name):
-            if s in context:
-                context[s].add((SCHEMA.name, name))
-    referenced = {o for graph in graphs.values() for o in graph.objects()
-                  if isinstance(o, URIRef) and str(o).startswith(str(ID))}
-    missing = sorted(referenced - context.keys())
+    try:
+        store = graph_store(graphs.values())
+    except SyntaxError as exc:
+        raise InputError(f"a staged term cannot be written as RDF: {exc}",
+                         hint="check the IRIs of the input for spaces or angle brackets") from exc
+    missing = sorted(URIRef(row["o"].value) for row in store.query(
+        f"SELECT DISTINCT ?o WHERE {{ ?s ?p ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{ID}\")) "
+        f"FILTER NOT EXISTS {{ ?o a ?t }} }}"))
     for i in range(0, len(missing), 1000):
         values = " ".join(m.n3() for m in missing[i:i + 1000])
-        for e, t, name in catalog.rows(
-                f"SELECT ?e ?t ?n WHERE {{ VALUES ?e {{ {values} }} ?e a ?t OPTIONAL {{ ?e schema:name ?n }} }}"):
-            context.setdefault(e, set()).add((RDF.type, t))
-            if name is not None:
-                context[e].add((SCHEMA.name, name))
-    parts = _validation_parts(graphs)
-    report = ValidationReport(True)
-    for done, part in enumerate(parts, start=1):
-        staged = Graph()
-        for graph in part:
-            staged += graph
-        for o in {o for o in staged.objects() if isinstance(o, URIRef) and o in context}:
-            for p, v in context[o]:
-                staged.add((o, p, v))
-        result = validate_graph(staged, inplace=True)
-        report.problems += result.problems
-        report.focus += result.focus
-        if progress:
-            progress("validating", done, len(parts))
-    report.problems = sorted(set(report.problems))
-    report.conforms = not report.problems
+        rows = catalog.rows(
+            f"SELECT ?e ?t ?n WHERE {{ VALUES ?e {{ {values} }} ?e a ?t OPTIONAL {{ ?e schema:name ?n }} }}")
+        load_triples(store, [(e, RDF.type, t) for e, t, _ in rows]
+                     + [(e, SCHEMA.name, n) for e, _, n in rows if n is not None])
+    report = validate_store(store)
+    if progress:
+        progress("validating", 1, 1)
     if not report.conforms:
         places = [loc for loc in (_locate(focus, graphs, paths) for focus in report.focus) if loc is not None]
         problems = list(report.problems)
@@ -333,43 +318,6 @@ def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress 
         if others:
             problems.append("other files with violations: " + ", ".join(others))
         raise ValidationError(problems, location=places[0] if places else None)
-
-
-def _validation_parts(graphs: dict[URIRef, Graph], limit: int = VALIDATION_PART) -> list[list[Graph]]:
-    """Group the staged graphs into parts of about ``limit`` triples for validation.
-
-    Graphs that share a subject stay in one part, so every node is checked with all its triples;
-    nodes a part only points to get their types (and names) from the rest of the batch or the store.
-    Parts keep the cost linear: pyshacl's cost per node grows with the size of the graph it checks.
-    """
-    items = list(graphs.values())
-    parent = list(range(len(items)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[Any, int] = {}
-    for i, graph in enumerate(items):
-        for s in set(graph.subjects()):
-            ri, rj = root(i), root(owner.setdefault(s, i))
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
-    components: dict[int, list[Graph]] = {}
-    for i, graph in enumerate(items):
-        components.setdefault(root(i), []).append(graph)
-    parts: list[list[Graph]] = []
-    size = limit
-    for component in components.values():
-        n = sum(len(g) for g in component)
-        if size + n > limit:
-            parts.append([])
-            size = 0
-        parts[-1].extend(component)
-        size += n
-    return parts
 
 
 def _locate(focus: URIRef, graphs: dict[URIRef, Graph], paths: dict[URIRef, str]) -> Location | None:
