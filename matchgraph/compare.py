@@ -59,10 +59,15 @@ class Side:
         """Capabilities the source declared beyond those it described."""
         return max(0, (self.declared_capabilities or 0) - len(self.capabilities))
 
+    @property
+    def capability_count(self) -> int:
+        """How many capabilities the entity has: those the source declared, at least those described."""
+        return max(len(self.capabilities), self.declared_capabilities or 0)
+
     def value(self, row: str) -> float:
         """The number compared on a ranked row (scores as displayed)."""
         if row == "capabilities":
-            return len(self.capabilities)
+            return self.capability_count
         if row == "times_matched":
             return self.scores.times_matched
         return display(self.scores.score(row))
@@ -76,7 +81,7 @@ class Side:
         if row == "pricing":
             return self.pricing or "Unknown"
         if row == "capabilities":
-            return f"{len(self.capabilities)} decomposed"
+            return f"{self.capability_count} decomposed"
         return str(int(self.value(row)))
 
     def to_dict(self) -> dict[str, Any]:
