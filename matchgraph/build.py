@@ -380,7 +380,7 @@ def build_batch(catalog: Any, sources: list[SourceRecords], *, index: EntityInde
     builder = _Builder(index, batch, classify)
     for source in sources:
         src = source_iri(source_keys[source.path])
-        graph = Graph()
+        graph = Graph(store="SimpleMemory")  # no contexts, no events: a third cheaper per triple than the default
         batch.graphs[src] = graph
         batch.sources.append((src, source.path, source.format))
         graph.add((src, RDF.type, MG.SourceDocument))
@@ -398,7 +398,7 @@ def build_batch(catalog: Any, sources: list[SourceRecords], *, index: EntityInde
             if when is not None:
                 for o in graph.subjects(MG.observedEntity, e):
                     graph.add((o, PROV.generatedAtTime, _lit(when)))
-    stub_graph = Graph()
+    stub_graph = Graph(store="SimpleMemory")
     for slug, name in sorted(batch.stubs.items()):
         if slug in batch.defined:
             continue

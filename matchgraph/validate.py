@@ -17,19 +17,26 @@ from rdflib import RDF, SH, Graph, URIRef
 from rdflib.term import Node
 
 from .ontology import shapes_graph
-from .shapes_sparql import UnsupportedShape, Violation, check_store, graph_store, node_triples, shape_program
+from .shapes_sparql import (
+    UnsupportedShape, Violation, check_store, compile_shapes, graph_store, node_triples, shape_program,
+)
 from .vocab import MG, SCHEMA, slug_of
 
-__all__ = ["ValidationReport", "validate_graph", "validate_store"]
+__all__ = ["ValidationReport", "validate_graph", "validate_store", "violations"]
 
 
 @dataclass
 class ValidationReport:
-    """The outcome of a SHACL run: conforms, and one sentence per violation."""
+    """The outcome of a SHACL run: conforms, and one sentence per violation.
+
+    ``focus`` holds the node of each sentence (in the same order); ``violations`` every result as
+    found (focus node, path, message, value).
+    """
 
     conforms: bool
     problems: list[str] = field(default_factory=list)
     focus: list[URIRef] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly form."""
@@ -64,7 +71,8 @@ def _describe(focus: Any, data: Graph) -> str:
     return f"entity {label}" + (f" ({name})" if name and str(name) != label else "")
 
 
-def validate_graph(data: Graph, *, inplace: bool = False, engine: str = "sparql") -> ValidationReport:
+def validate_graph(data: Graph, *, inplace: bool = False, engine: str = "sparql",
+                   shapes: Graph | None = None) -> ValidationReport:
     """Check a graph against the catalog shapes.
 
     Parameters
@@ -75,8 +83,9 @@ def validate_graph(data: Graph, *, inplace: bool = False, engine: str = "sparql"
     inplace : bool
         Let pyshacl work on ``data`` directly instead of a copy (for throwaway graphs).
     engine : {"sparql", "pyshacl"}
-        ``sparql`` runs the shapes compiled to SPARQL on Oxigraph (falling back to pyshacl when a
-        shape cannot be compiled or the data cannot be loaded); ``pyshacl`` is the reference.
+        See :func:`violations`.
+    shapes : rdflib.Graph, optional
+        Other shapes than the catalog's (``ontology/shapes.ttl``).
 
     Returns
     -------
@@ -93,21 +102,50 @@ def validate_graph(data: Graph, *, inplace: bool = False, engine: str = "sparql"
     """
     for prefix, ns in [("mg", MG), ("schema", SCHEMA)]:
         data.bind(prefix, ns)
+    return _report(violations(data, engine=engine, shapes=shapes, inplace=inplace), data, data)
+
+
+def violations(data: Graph, *, engine: str = "sparql", shapes: Graph | None = None,
+               inplace: bool = False) -> list[Violation]:
+    """The SHACL violations of a graph: focus node, path, message and value of each.
+
+    Parameters
+    ----------
+    data : rdflib.Graph
+        The triples to check.
+    engine : {"sparql", "pyshacl"}
+        ``sparql`` runs the shapes compiled to SPARQL on an in-memory Oxigraph store
+        (:mod:`matchgraph.shapes_sparql`), falling back to pyshacl with a warning when a shape cannot
+        be compiled or the data cannot be loaded; ``pyshacl`` is the reference implementation.
+    shapes : rdflib.Graph, optional
+        Other shapes than the catalog's.
+    inplace : bool
+        Let pyshacl work on ``data`` directly instead of a copy.
+
+    Examples
+    --------
+    >>> data = Graph().parse(data="<https://w3id.org/matchgraph/id/x> a <https://w3id.org/matchgraph/ns#Entity> .",
+    ...                      format="turtle")
+    >>> [str(v.path) for v in violations(data)] == [str(v.path) for v in violations(data, engine="pyshacl")]
+    True
+    """
     if engine == "sparql":
         try:
-            return _report(check_store(graph_store([data]), shape_program()), data, data)
+            program = shape_program() if shapes is None else compile_shapes(shapes)
+            return check_store(graph_store([data]), program)
         except (UnsupportedShape, SyntaxError, UnicodeEncodeError) as exc:
-            warnings.warn(f"SHACL check falls back to pyshacl: {exc}", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"the SHACL check falls back to pyshacl: {exc}", RuntimeWarning, stacklevel=2)
     elif engine != "pyshacl":
         raise ValueError(f"unknown validation engine {engine!r}; use 'sparql' or 'pyshacl'")
-    return _report(_pyshacl(data, inplace=inplace), data, data)
+    return _pyshacl(data, shapes if shapes is not None else shapes_graph(), inplace=inplace)
 
 
-def validate_store(store: ox.Store) -> ValidationReport:
+def validate_store(store: ox.Store, *, shapes: Graph | None = None) -> ValidationReport:
     """Check the default graph of an in-memory Oxigraph store against the catalog shapes.
 
     The fast path of ingest: the staged triples (and the types of the entities they point to) are
-    loaded once into the store with :func:`matchgraph.shapes_sparql.load_triples`.
+    loaded once into the store with :func:`matchgraph.shapes_sparql.load_triples`. Falls back to
+    pyshacl, with a warning, when a shape cannot be compiled.
 
     Examples
     --------
@@ -115,25 +153,26 @@ def validate_store(store: ox.Store) -> ValidationReport:
     True
     """
     try:
-        violations: Iterable[Violation] = check_store(store, shape_program())
-        data = node_triples(store, {v.focus for v in violations}, [RDF.type, SCHEMA.name, MG.sourceLine])
+        program = shape_program() if shapes is None else compile_shapes(shapes)
+        found: list[Violation] = check_store(store, program)
+        data = node_triples(store, {v.focus for v in found}, [RDF.type, SCHEMA.name, MG.sourceLine])
     except UnsupportedShape as exc:
-        warnings.warn(f"SHACL check falls back to pyshacl: {exc}", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"the SHACL check falls back to pyshacl: {exc}", RuntimeWarning, stacklevel=2)
         data = Graph().parse(data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()),
                              format="nt")
-        violations = _pyshacl(data, inplace=True)
+        found = _pyshacl(data, shapes if shapes is not None else shapes_graph(), inplace=True)
     names = Graph()
     for prefix, ns in [("mg", MG), ("schema", SCHEMA)]:
         names.bind(prefix, ns)
-    return _report(violations, data, names)
+    return _report(found, data, names)
 
 
-def _pyshacl(data: Graph, *, inplace: bool) -> list[Violation]:
+def _pyshacl(data: Graph, shapes: Graph, *, inplace: bool) -> list[Violation]:
     """The violations pyshacl finds (the reference engine)."""
     import pyshacl
 
     conforms, results, _ = pyshacl.validate(
-        data, shacl_graph=shapes_graph(), inference="none", inplace=inplace,
+        data, shacl_graph=shapes, inference="none", inplace=inplace,
         abort_on_first=False, allow_warnings=True, meta_shacl=False, advanced=False)
     if conforms:
         return []
@@ -148,17 +187,18 @@ def _pyshacl(data: Graph, *, inplace: bool) -> list[Violation]:
     return found
 
 
-def _report(violations: Iterable[Violation], data: Graph, names: Graph) -> ValidationReport:
+def _report(found: Iterable[Violation], data: Graph, names: Graph) -> ValidationReport:
     """One sentence per violation (sorted, without repeats); ``focus`` lists each sentence's node.
 
     ``data`` describes the focus nodes (types, name, ``mg:sourceLine``); ``names`` prints paths.
     """
+    found = list(found)
     first: dict[str, URIRef] = {}
-    for v in violations:
+    for v in found:
         line = data.value(v.focus, MG.sourceLine)
         where = f" (line {line})" if line is not None else ""
         got = f"; found {v.value.n3() if hasattr(v.value, 'n3') else v.value}" if v.value is not None else ""
         first.setdefault(f"{_describe(v.focus, data)}{where}: {_path_name(v.path, names)}: {v.message}{got}",
                          v.focus)
     problems = sorted(first)
-    return ValidationReport(not problems, problems, [first[p] for p in problems])
+    return ValidationReport(not problems, problems, [first[p] for p in problems], found)

@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -226,6 +228,29 @@ def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gra
     Importers call this with the records they made, so every format gets the same linking,
     validation, provenance and atomicity.
     """
+    with _gc_paused():
+        return _write_sources(catalog, parsed, validate=validate, progress=progress)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector.
+
+    Staging a large import allocates millions of long-lived objects (terms, triples, index
+    entries) and every full collection walks all of them again: about a quarter of the CPU time
+    of an MTEB import, for almost no garbage.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Graph]], *, validate: bool,
+                   progress: Progress | None) -> IngestReport:
     report = IngestReport(files=len(parsed))
     report.triples_before = catalog.triple_count()
     keys = {str(p): str(p.resolve()) for p, _ in parsed}
