@@ -14,6 +14,7 @@ changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -32,7 +33,7 @@ import numpy as np
 from .catalog import Catalog
 from .errors import ConfigError
 from .projection import CAPABILITY_OF, RELATION_KINDS, select_values
-from .vocab import ID, KINDS, RUN, SCORE_GRAPH, slug_of
+from .vocab import ID, KINDS, PREFIXES, RUN, SCORE_GRAPH, slug_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .projection import CompactProjection
@@ -315,12 +316,8 @@ class _Context:
         """Partners through edges of ``relations`` pointing to the node (and/or from it)."""
         p, n = self.p, max(self.p.n, 1)
         mask = p.mask(*relations)
-        nodes, others = [], []
-        if incoming:
-            nodes.append(p.dst[mask]), others.append(p.src[mask])
-        if outgoing:
-            nodes.append(p.src[mask]), others.append(p.dst[mask])
-        codes = np.unique(np.concatenate(nodes).astype(np.int64) * n + np.concatenate(others))
+        ends = ([(p.dst[mask], p.src[mask])] if incoming else []) + ([(p.src[mask], p.dst[mask])] if outgoing else [])
+        codes = np.unique(np.concatenate([a.astype(np.int64) * n + b for a, b in ends]))
         node, other = codes // n, codes % n
         order = np.lexsort((self.name_rank[other], node))
         node_s, other_s = node[order], other[order]
@@ -328,14 +325,17 @@ class _Context:
         first: dict[int, list[int]] = defaultdict(list)
         for i, j in zip(node_s[shown].tolist(), other_s[shown].tolist()):
             first[i].append(j)
-        low = np.full(p.n, len(KINDS) + 1, dtype=np.int64)
-        high = np.full(p.n, -1, dtype=np.int64)
+        return _Links(np.bincount(node, minlength=p.n), first, self._shared_kind(node, other, list(first)))
+
+    def _shared_kind(self, node: np.ndarray, other: np.ndarray, nodes: list[int]) -> dict[int, str | None]:
+        """For each of ``nodes``, the kind all its partners have (None if unknown), when they share one."""
+        kinds = list(KINDS)
+        low = np.full(self.p.n, len(kinds) + 1, dtype=np.int64)
+        high = np.full(self.p.n, -1, dtype=np.int64)
         np.minimum.at(low, node, self.kind_code[other])
         np.maximum.at(high, node, self.kind_code[other])
-        kinds = list(KINDS)
-        kind = {i: (kinds[lo] if lo < len(kinds) else None) for i, lo, hi in
-                zip(first, low[list(first)].tolist(), high[list(first)].tolist()) if lo == hi}
-        return _Links(np.bincount(node, minlength=p.n), first, kind)
+        return {i: (kinds[lo] if lo < len(kinds) else None)
+                for i, lo, hi in zip(nodes, low[nodes].tolist(), high[nodes].tolist()) if lo == hi}
 
     def names(self, links: _Links, i: int) -> str:
         """``"(A, B, C and 4 more)"``."""
@@ -577,6 +577,7 @@ def _iri(slug: str) -> str:
 
 
 def _rdf_chunks(scores: Mapping[str, EntityScores], run: str, chunk: int = 300) -> Iterator[str]:
+    """The score triples in Turtle syntax (prefixes as in every query), ``chunk`` entities at a time."""
     lines: list[str] = []
     for i, (slug, s) in enumerate(sorted(scores.items()), start=1):
         e = _iri(slug)
@@ -591,21 +592,76 @@ def _rdf_chunks(scores: Mapping[str, EntityScores], run: str, chunk: int = 300) 
     yield "\n".join(lines)
 
 
-def _write_rdf(catalog: Catalog, scores: Mapping[str, EntityScores], weights: Mapping[str, Any],
-               data_version: str, started: datetime) -> str:
-    """Replace the score graph; the run's data version is written last, so a partial write never counts."""
+def _embedded(catalog: Catalog) -> Any:
+    """The embedded Oxigraph store of the catalog (for bulk loads and flushes), else None."""
+    inner = getattr(catalog.backend, "inner", None)
+    return inner if inner is not None and hasattr(inner, "bulk_load") else None
+
+
+def _flush(catalog: Catalog) -> None:
+    """Write buffered changes to disk, which also frees the memory holding them."""
+    store = _embedded(catalog)
+    if store is not None:
+        store.flush()
+
+
+def _clear_scores(catalog: Catalog, batch: int = 50_000) -> None:
+    """Empty the score graph in small deletes (one big one holds every deletion in memory)."""
+    g = f"<{SCORE_GRAPH}>"
+    rounds = 0
+    while catalog.ask(f"ASK {{ GRAPH {g} {{ ?s ?p ?o }} }}"):
+        catalog.update(f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ "
+                       f"{{ SELECT ?s ?p ?o WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }} LIMIT {batch} }} }}", derived=True)
+        rounds += 1
+        if rounds % 10 == 0:
+            _flush(catalog)
+    _flush(catalog)
+
+
+def _insert_scores(catalog: Catalog, scores: Mapping[str, EntityScores], run: str) -> None:
+    """Add the score triples: one bulk load into an embedded store, else small INSERT DATA updates."""
+    g = f"<{SCORE_GRAPH}>"
+    store = _embedded(catalog)
+    if store is None:
+        for body in _rdf_chunks(scores, run):
+            catalog.update(f"INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}", derived=True)
+        return
+    import pyoxigraph as ox
+
+    path = catalog.cache_dir / f"scores-{os.getpid()}.trig"
+    try:
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()))
+            for body in _rdf_chunks(scores, run, chunk=2000):
+                fh.write(f"{g} {{\n{body}\n}}\n")
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TRIG)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _write_run(catalog: Catalog, weights: Mapping[str, Any], data_version: str, started: datetime) -> str:
+    """Record the run (replacing the previous one); returns the new catalog version."""
     from . import __version__
 
     g = f"<{SCORE_GRAPH}>"
     run = str(RUN[f"scores-{data_version}"])
-    catalog.update(f"DROP SILENT GRAPH {g}", derived=True)
-    for body in _rdf_chunks(scores, run):  # small updates: Oxigraph inserts them much faster than one big one
-        catalog.update(f"INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}", derived=True)
     ended = datetime.now(timezone.utc).replace(microsecond=0)
-    return catalog.update(f"""INSERT DATA {{ GRAPH {g} {{ <{run}> a mg:ScoreRun ;
+    return catalog.update(f"""DELETE {{ GRAPH {g} {{ ?run ?p ?o }} }} WHERE {{ GRAPH {g} {{ ?run a mg:ScoreRun ; ?p ?o }} }} ;
+        INSERT DATA {{ GRAPH {g} {{ <{run}> a mg:ScoreRun ;
         prov:startedAtTime "{started.isoformat()}"^^xsd:dateTime ; prov:endedAtTime "{ended.isoformat()}"^^xsd:dateTime ;
         mg:weights {json.dumps(weights_json(weights), ensure_ascii=False)} ; mg:softwareVersion "{__version__}" ;
         mg:catalogVersion {json.dumps(data_version)} }} }}""", derived=True)
+
+
+def _write_rdf(catalog: Catalog, scores: Mapping[str, EntityScores], weights: Mapping[str, Any],
+               data_version: str, started: datetime) -> str:
+    """Replace the score graph; the run, written last, says which data the scores belong to, so an
+    interrupted write is never taken for current scores."""
+    _clear_scores(catalog)
+    _insert_scores(catalog, scores, str(RUN[f"scores-{data_version}"]))
+    version = _write_run(catalog, weights, data_version, started)
+    _flush(catalog)
+    return version
 
 
 def _stored_run(catalog: Catalog) -> tuple[str, str] | None:
@@ -619,7 +675,19 @@ def _cache_path(catalog: Catalog, data_version: str) -> Path:
     return catalog.cache_dir / f"scores-v{_FORMAT}-{data_version}.sqlite"
 
 
-def _write_cache(path: Path, scores: Mapping[str, EntityScores], weights: Mapping[str, Any]) -> None:
+def _write_cache(path: Path, scores: Mapping[str, EntityScores], weights: Mapping[str, Any]) -> str:
+    """Write every entity's scores and factors to SQLite; returns a digest of the content."""
+    digest = hashlib.sha1(weights_json(weights).encode())
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for s in scores.values():
+            factors = json.dumps({k: [[f.name, f.value, f.points, f.evidence] for f in fs]
+                                  for k, fs in s.factors.items()}, separators=(",", ":"))
+            row = (s.slug, s.name, s.kind, int(s.stub), s.rank, s.adoption, s.quality, s.ecosystem, s.match_graph,
+                   s.times_matched, factors)
+            digest.update(json.dumps(row).encode())
+            yield row
+
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     with closing(sqlite3.connect(tmp)) as conn:
@@ -628,17 +696,30 @@ def _write_cache(path: Path, scores: Mapping[str, EntityScores], weights: Mappin
             CREATE TABLE scores (slug TEXT PRIMARY KEY, name TEXT, kind TEXT, stub INTEGER, rank REAL,
                 adoption REAL, quality REAL, ecosystem REAL, match_graph REAL, times_matched INTEGER,
                 factors TEXT) WITHOUT ROWID;""")
-        conn.execute("INSERT INTO meta VALUES ('weights', ?)", (weights_json(weights),))
-        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
-            (s.slug, s.name, s.kind, int(s.stub), s.rank, s.adoption, s.quality, s.ecosystem, s.match_graph,
-             s.times_matched, json.dumps({k: [[f.name, f.value, f.points, f.evidence] for f in fs]
-                                          for k, fs in s.factors.items()}, separators=(",", ":")))
-            for s in scores.values()))
+        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+        conn.executemany("INSERT INTO meta VALUES (?, ?)",
+                         [("weights", weights_json(weights)), ("digest", digest.hexdigest()), ("stored", "")])
         conn.commit()
     os.replace(tmp, path)
     for old in path.parent.glob("scores-*.sqlite"):
         if old != path:
             old.unlink(missing_ok=True)
+    return digest.hexdigest()
+
+
+def _meta(path: Path, key: str) -> str | None:
+    if not path.exists():
+        return None
+    with closing(sqlite3.connect(path)) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def _mark_stored(path: Path, digest: str) -> None:
+    """Note that the store's score graph holds exactly the cached scores of this digest."""
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('stored', ?)", (digest,))
+        conn.commit()
 
 
 def _row_scores(row: tuple[Any, ...]) -> EntityScores:
@@ -701,16 +782,22 @@ def _current(catalog: Catalog, weights: Mapping[str, Any], slugs: list[str] | No
 
     version = catalog.data_version
     path = _cache_path(catalog, version)
-    if not recompute and _stored_run(catalog) == (version, weights_json(weights)):
+    current = _stored_run(catalog) == (version, weights_json(weights))
+    if current and not recompute:
         cached = _read_cache(path, weights, slugs)
         if cached is not None:
             if slugs is None:
                 sync_ranks(catalog, {s: v.rank for s, v in cached.items()})
             return cached
+    stored = _meta(path, "stored") if current else None
     started = datetime.now(timezone.utc).replace(microsecond=0)
     scores = compute_scores(catalog, weights)
-    _write_cache(path, scores, weights)
-    new_version = _write_rdf(catalog, scores, weights, version, started)
+    digest = _write_cache(path, scores, weights)
+    if digest == stored:  # the store already holds these very scores: only the run is renewed
+        new_version = _write_run(catalog, weights, version, started)
+    else:
+        new_version = _write_rdf(catalog, scores, weights, version, started)
+    _mark_stored(path, digest)
     sync_ranks(catalog, {s: v.rank for s, v in scores.items()}, new_version)
     return scores if slugs is None else {s: scores[s] for s in slugs if s in scores}
 

@@ -177,3 +177,24 @@ def test_display_rounds_halves_up() -> None:
 
 def test_an_empty_catalog_has_no_scores(catalog: Catalog) -> None:
     assert load_scores(catalog) == {} and compute_scores(catalog) == {}
+
+
+def _score_triples(catalog: Catalog) -> set[tuple[str, str, str]]:
+    rows = catalog.rows(f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{SCORE_GRAPH}> {{ ?s ?p ?o
+        FILTER NOT EXISTS {{ ?s a mg:ScoreRun }} }} }}""")
+    return {(str(s), str(p), str(o)) for s, p, o in rows}
+
+
+def test_recomputing_the_same_scores_only_renews_the_run(hand: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    import matchgraph.scores as module
+
+    load_scores(hand)
+    before = _score_triples(hand)
+    assert len(before) == 6 * 5 * 6
+    cleared: list[int] = []
+    clear = module._clear_scores
+    monkeypatch.setattr(module, "_clear_scores", lambda catalog, **kw: (cleared.append(1), clear(catalog, **kw))[1])
+    load_scores(hand, recompute=True)
+    assert cleared == [] and _score_triples(hand) == before
+    load_scores(hand, recompute=True, weights={"quality": {"licence": 3}})
+    assert cleared == [1] and _score_triples(hand) != before and len(_score_triples(hand)) == len(before)
