@@ -79,6 +79,49 @@ def _graph_block(graph_iri: URIRef, triples: Iterable[tuple[Node, Node, Node]]) 
     return f"GRAPH {graph_iri.n3()} {{\n{body}\n}}"
 
 
+#: Prefixes every query may use without declaring them: rdflib's core ones and the project's.
+_QUERY_PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+                   "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+                   "xsd": "http://www.w3.org/2001/XMLSchema#", "owl": "http://www.w3.org/2002/07/owl#",
+                   "xml": "http://www.w3.org/XML/1998/namespace", **{p: str(n) for p, n in PREFIXES.items()}}
+
+
+def _from_ox(term: Any) -> Node | None:
+    """An rdflib term for a pyoxigraph term (None stays None)."""
+    if term is None:
+        return None
+    kind = type(term).__name__
+    if kind == "NamedNode":
+        return URIRef(term.value)
+    if kind == "BlankNode":
+        return rdflib.BNode(term.value)
+    if kind == "Literal":
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise ValueError(f"unexpected Oxigraph term: {term!r}")
+
+
+def _result(ox: Any, answer: Any) -> Result:
+    """An rdflib query Result for a pyoxigraph answer (what oxrdflib builds, without importing it)."""
+    from rdflib.term import Variable
+
+    if isinstance(answer, ox.QueryBoolean):
+        out = Result("ASK")
+        out.askAnswer = bool(answer)
+    elif isinstance(answer, ox.QuerySolutions):
+        out = Result("SELECT")
+        out.vars = [Variable(v.value) for v in answer.variables]
+        names = out.vars
+        out.bindings = ({v: _from_ox(value) for v, value in zip(names, solution)} for solution in answer)
+    else:
+        out = Result("CONSTRUCT")
+        out.graph = Graph()
+        out.graph += ((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)) for t in answer)
+    return out
+
+
+
 class _Backend:
     """What a store must do for the catalog; subclasses are the concrete stores."""
 
@@ -100,9 +143,11 @@ class _Backend:
 
 
 class _OxigraphBackend(_Backend):
+    """Oxigraph, embedded: queries and updates go to pyoxigraph directly; the rdflib Dataset over
+    it (oxrdflib, which pulls in rdflib's SPARQL machinery) is only built when asked for."""
+
     def __init__(self, path: Path | None) -> None:
         import pyoxigraph as ox
-        from oxrdflib import OxigraphStore
 
         self._ox = ox
         try:
@@ -113,17 +158,25 @@ class _OxigraphBackend(_Backend):
                 hint="another matchgraph process (e.g. 'matchgraph serve') may hold it; stop it or use --catalog",
             ) from exc
         self.inner = inner
-        self.store = OxigraphStore(store=inner)
-        self.dataset = rdflib.Dataset(store=self.store, default_union=True)
-        for prefix, ns in PREFIXES.items():
-            self.dataset.bind(prefix, ns, override=True)
+        self._dataset: rdflib.Dataset | None = None
         self.description = f"oxigraph:{path}" if path else "memory:"
+
+    @property
+    def dataset(self) -> rdflib.Dataset:  # type: ignore[override]
+        if self._dataset is None:
+            from oxrdflib import OxigraphStore
+
+            self._dataset = rdflib.Dataset(store=OxigraphStore(store=self.inner), default_union=True)
+            for prefix, ns in PREFIXES.items():
+                self._dataset.bind(prefix, ns, override=True)
+        return self._dataset
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
         if bindings:  # Oxigraph's own substitution only takes projected variables: bind with VALUES
             sparql = _substitute(sparql, bindings)
         try:
-            return super().query(sparql, None)
+            answer = self.inner.query(sparql, use_default_graph_as_union=True, prefixes=_QUERY_PREFIXES)
+            return _result(self._ox, answer)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError) as exc:
@@ -145,7 +198,15 @@ class _OxigraphBackend(_Backend):
         # Large writes go through Oxigraph's bulk loader (about 4x faster than INSERT DATA). It is
         # not crash-atomic, but every input error is found before this point, so a bad input
         # still writes nothing.
-        nquads = "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} {_nt(g)} ." for s, p, o, g in quads)
+        iris: dict[Node, str] = {}  # subjects, predicates and graphs recur: write each once
+
+        def iri(term: Node) -> str:
+            text = iris.get(term)
+            if text is None:
+                text = iris[term] = _nt(term)
+            return text
+
+        nquads = "\n".join(f"{iri(s)} {iri(p)} {_nt(o)} {iri(g)} ." for s, p, o, g in quads)
         if updates_before:
             self.update(" ;\n".join(updates_before))
         try:
@@ -163,9 +224,9 @@ class _OxigraphBackend(_Backend):
             self.inner.flush()
         except (OSError, AttributeError):
             pass
-        for name in ("dataset", "store", "inner"):
-            if hasattr(self, name):
-                delattr(self, name)
+        self._dataset = None
+        if hasattr(self, "inner"):
+            del self.inner
         gc.collect()
 
 
@@ -441,7 +502,8 @@ class Catalog:
         before.extend(extra_updates)
         quads: list[tuple[Node, Node, Node, URIRef]] = []
         for g, graph in graphs.items():
-            quads.extend((s, p, o, URIRef(g)) for s, p, o in graph)
+            name = URIRef(g)
+            quads.extend((s, p, o, name) for s, p, o in graph)
         from rdflib import DCTERMS, PROV, RDF
         for g, path, fmt in source_rows:
             quads.extend([

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from matchgraph.cli import cli
+from matchgraph.cli import COMMAND_MODULES, cli, load_all_commands
 from matchgraph.ingest.cards import _HF_KEYS
 from matchgraph.vocab import KINDS, RELATIONS
 
@@ -54,7 +54,16 @@ def example_lines(help_text: str) -> list[str]:
     return [ln.strip() for ln in block.splitlines() if ln.strip()]
 
 
+COMMANDS = load_all_commands()
 ALL = command_paths()
+
+
+def test_every_command_module_is_named_for_lazy_loading() -> None:
+    """The lazy group must know every command, and find each in the module it names."""
+    assert set(COMMANDS) == set(COMMAND_MODULES)
+    for name, command in COMMANDS.items():
+        assert command.callback is not None
+        assert command.callback.__module__.endswith(f".cli.{COMMAND_MODULES[name]}"), name
 
 
 def test_there_are_commands() -> None:

@@ -12,16 +12,19 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..catalog import Catalog
 from ..errors import MatchgraphError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..catalog import Catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "echo_json", "open_catalog"]
+__all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "echo_json", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
 
 
 class MatchgraphUsageError(click.UsageError):
@@ -65,6 +68,8 @@ def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]
 
 def open_catalog(location: str | None, *, update_url: str | None = None) -> Catalog:
     """Open the catalog a command works on."""
+    from ..catalog import Catalog
+
     return Catalog(location, update_url=update_url)
 
 
@@ -73,12 +78,38 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-class _Group(click.Group):
+#: Command name -> the module of this package that defines it. Modules are imported only when
+#: their command runs (or help lists it), so a command starts without loading the others.
+COMMAND_MODULES = {
+    **dict.fromkeys(("ingest", "sparql", "validate", "stats", "export", "classify"), "catalog_cmds"),
+    **dict.fromkeys(("scores", "explain", "neighbours", "compare"), "graph_cmds"),
+    **dict.fromkeys(("match", "matches"), "match_cmds"),
+    **dict.fromkeys(("serve", "site"), "serve_cmds"),
+    "import": "import_cmds",
+    "synth": "synth_cmds",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands register themselves when their module is imported on first use."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self.commands)
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            import_module(f"{__name__}.{COMMAND_MODULES[cmd_name]}")
+        return self.commands.get(cmd_name)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def load_all_commands() -> dict[str, click.Command]:
+    """Import every command module (as ``--help`` does) and return the registered commands by name."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        import_module(f"{__name__}.{module}")
+    return dict(cli.commands)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="matchgraph")
 @click.option("--catalog", "catalog_location", metavar="PATH|memory:|URL", expose_value=True,
               help="Catalog for every command (same as each command's --catalog).")
@@ -93,20 +124,6 @@ def cli(catalog_location: str | None) -> None:
     """
     if catalog_location:
         os.environ["MATCHGRAPH_CATALOG"] = catalog_location
-
-
-def _register() -> None:
-    from . import catalog_cmds  # noqa: F401
-
-    for name in ("graph_cmds", "match_cmds", "serve_cmds", "import_cmds", "synth_cmds"):
-        try:
-            __import__(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-
-
-_register()
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rdflib import BNode, Graph, URIRef
+from rdflib.term import Node
 
 from ..errors import Location, ParseError
 from ..vocab import BASE
@@ -20,22 +21,38 @@ _OX_FORMATS = {"turtle": "TURTLE", "nt": "N_TRIPLES", "xml": "RDF_XML", "trig": 
                "n3": "N3"}
 
 
-def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) -> None:
+def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) -> bool:
     """Parse with Oxigraph: its errors carry line and column, and it is fast.
 
     The triples go into ``graph`` (graph names of TriG and N-Quads are dropped: the file is one
-    source); with ``graph`` None the text is only checked.
+    source); with ``graph`` None the text is only checked. Returns whether a blank node was seen.
     """
     import pyoxigraph as ox
     from oxrdflib._converter import from_ox
 
     name = _OX_FORMATS.get(fmt)
     if name is None:
-        return
+        return False
+    terms: dict[object, Node] = {}  # the same IRIs recur on every line: convert each once
+    blank = False
+
+    def term(value: object) -> Node:
+        nonlocal blank
+        found = terms.get(value)
+        if found is None:
+            found = terms[value] = from_ox(value)  # type: ignore[assignment]
+            blank = blank or isinstance(found, BNode)
+        return found
+
     try:
-        for quad in ox.parse(text, format=getattr(ox.RdfFormat, name), base_iri=Path(path).resolve().as_uri()):
-            if graph is not None:
-                graph.add((from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)))
+        quads = ox.parse(text, format=getattr(ox.RdfFormat, name), base_iri=Path(path).resolve().as_uri())
+        if graph is None:
+            for _ in quads:
+                pass
+        else:
+            add = graph.add
+            for quad in quads:
+                add((term(quad.subject), term(quad.predicate), term(quad.object)))
     except SyntaxError as exc:
         msg = str(exc)
         m = re.search(r"at (?:line )?(\d+):(\d+)", msg) or re.search(r"line (\d+)", msg)
@@ -45,6 +62,7 @@ def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) ->
             first = first.split(":", 2)[-1].strip() or first
         raise ParseError(f"{_label(fmt)} syntax error: {first}", location=Location(path, line),
                          hint=f"fix the {_label(fmt)} at that position") from exc
+    return blank
 
 
 def _label(fmt: str) -> str:
@@ -66,8 +84,8 @@ def parse_rdf(text: str, path: str, fmt: str) -> Graph:
     """
     graph = Graph()
     if fmt in _OX_FORMATS and fmt != "n3":
-        _parse_with_oxigraph(text, fmt, path, graph)
-        return _skolemize(graph)
+        blank = _parse_with_oxigraph(text, fmt, path, graph)
+        return _skolemize(graph) if blank else graph
     _parse_with_oxigraph(text, fmt, path, None)
     if fmt == "json-ld":
         try:
