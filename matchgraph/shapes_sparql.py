@@ -526,8 +526,11 @@ def graph_store(graphs: Iterable[Graph]) -> ox.Store:
     return store
 
 
-def node_triples(store: ox.Store, nodes: Iterable[Node], predicates: Iterable[URIRef]) -> Graph:
+def node_triples(store: ox.Store, nodes: Iterable[Node], predicates: Iterable[URIRef], *,
+                 union: bool = False) -> Graph:
     """Some properties of some nodes of a store, as a small rdflib Graph (to describe a few nodes).
+
+    With ``union`` the store's named graphs are read as one (a catalog store), else its default graph.
 
     Examples
     --------
@@ -540,7 +543,8 @@ def node_triples(store: ox.Store, nodes: Iterable[Node], predicates: Iterable[UR
     props = " ".join(_sparql_term(p) for p in predicates)
     for i in range(0, len(ordered), 1000):
         values = " ".join(_sparql_term(n) for n in ordered[i:i + 1000])
-        for row in store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {props} }} ?s ?p ?o }}"):
+        for row in store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {props} }} ?s ?p ?o }}",
+                               use_default_graph_as_union=union):
             graph.add((_to_rdflib(row["s"]), _to_rdflib(row["p"]), _to_rdflib(row["o"])))
     return graph
 
@@ -597,8 +601,9 @@ def _to_rdflib(term: Any) -> Node:
 
 
 def check_store(store: ox.Store, program: ShapeProgram | None = None, *,
-                ontology: Iterable[tuple[URIRef, URIRef]] | None = None) -> list[Violation]:
-    """Check the default graph of an Oxigraph store against compiled shapes.
+                ontology: Iterable[tuple[URIRef, URIRef]] | None = None, union: bool = False) -> list[Violation]:
+    """Check the default graph of an Oxigraph store (or, with ``union``, all its named graphs as
+    one: a catalog's store, checked where it lies) against compiled shapes.
 
     Parameters
     ----------
@@ -609,6 +614,8 @@ def check_store(store: ox.Store, program: ShapeProgram | None = None, *,
     ontology : iterable of (subclass, superclass), optional
         Subclass axioms followed by ``sh:class`` and ``sh:targetClass`` besides those in the data
         (default: the vocabulary's, see :func:`subclass_edges`).
+    union : bool
+        Query the union of the named graphs instead of the default graph.
 
     Returns
     -------
@@ -623,10 +630,11 @@ def check_store(store: ox.Store, program: ShapeProgram | None = None, *,
     program = program if program is not None else shape_program()
     edges = set(_ontology_edges() if ontology is None else ontology)
     edges |= {(URIRef(r["s"].value), URIRef(r["o"].value)) for r in store.query(
-        f"SELECT ?s ?o WHERE {{ ?s <{RDFS.subClassOf}> ?o FILTER(isIRI(?s) && isIRI(?o)) }}")}
+        f"SELECT ?s ?o WHERE {{ ?s <{RDFS.subClassOf}> ?o FILTER(isIRI(?s) && isIRI(?o)) }}",
+        use_default_graph_as_union=union)}
     found: set[Violation] = set()
     for kind, query, path, message in program.queries(_closure(edges)):
-        for row in store.query(query):
+        for row in store.query(query, use_default_graph_as_union=union):
             focus = _to_rdflib(row["this"])
             value = None if kind == "count" else focus if kind == "node" else _to_rdflib(row["value"])
             found.add(Violation(focus, path, message, value))

@@ -12,6 +12,7 @@ from rdflib import Graph
 from matchgraph import Catalog, ingest
 from matchgraph.export import export, formats
 from matchgraph.stats import catalog_stats
+from matchgraph.vocab import ID
 
 from conftest import release
 
@@ -149,3 +150,16 @@ def test_unknown_export_format(invoke, page_dir: Path) -> None:  # type: ignore[
     result = invoke("export", "docx", "--catalog", page_dir)
     assert result.exit_code == 2
     assert "unknown export format 'docx'" in result.output and "ttl" in result.output
+
+
+def test_checking_the_store_in_place_reports_what_checking_a_copy_reports(example_catalog: Catalog) -> None:
+    """``validate_catalog`` runs the shapes on the Oxigraph store; the copy is the reference."""
+    from matchgraph.validate import validate_catalog, validate_graph
+
+    assert validate_catalog(example_catalog).conforms
+    example_catalog.update(f"""INSERT DATA {{ GRAPH <urn:test:bad> {{
+        <{ID}nameless> a mg:Entity, mg:Tool .
+        <{ID}c4> schema:name "A second name for C4" . }} }}""")
+    in_place, copied = validate_catalog(example_catalog), validate_graph(example_catalog.data_graph())
+    assert not in_place.conforms and in_place.problems == copied.problems
+    assert any("nameless" in p and "schema:name" in p for p in in_place.problems)

@@ -116,10 +116,10 @@ def validate(catalog_location: str | None, fmt: str) -> None:
     Example:
         matchgraph validate --format json
     """
-    from ..validate import validate_graph
+    from ..validate import validate_catalog
 
     with open_catalog(catalog_location) as catalog:
-        report = validate_graph(catalog.data_graph(), inplace=True)
+        report = validate_catalog(catalog)
     if fmt == "json":
         echo_json(report.to_dict())
     elif report.conforms:
