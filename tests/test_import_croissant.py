@@ -158,3 +158,165 @@ def test_cli_imports_and_summarises(invoke, tmp_path: Path) -> None:
 def test_missing_path_is_an_input_error(catalog: Catalog, tmp_path: Path) -> None:
     with pytest.raises(InputError):
         import_croissant(catalog, [tmp_path / "nothing"])
+
+
+# ---------------------------------------------------------------------------- unseen shapes
+# Files written after the shapes of the MLCommons croissant repository (0.8, 1.0, 1.1), Hugging
+# Face, Kaggle and OpenML exports: tests/data/unseen/croissant holds valid but unusual files,
+# tests/data/unseen/croissant-bad files that must be refused.
+
+UNSEEN = Path(__file__).resolve().parent / "data" / "unseen" / "croissant"
+UNSEEN_BAD = Path(__file__).resolve().parent / "data" / "unseen" / "croissant-bad"
+
+
+@pytest.fixture(scope="module")
+def unseen_catalog(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A catalog holding every valid unseen Croissant file, imported once for the module."""
+    cat = Catalog(tmp_path_factory.mktemp("unseen") / "catalog")
+    summary = import_croissant(cat, [UNSEEN])
+    yield cat, summary
+    cat.close()
+
+
+def _facts(catalog: Catalog, slug: str, prop: str) -> set[str]:
+    return {str(r[0]) for r in catalog.rows(_bind(f"SELECT ?v WHERE {{ ?e {prop} ?v }}", entity_iri(slug)))}
+
+
+# file -> (slug, name, licence, url, creators, issued)
+UNSEEN_EXPECTED = {
+    "v08-titanic.json": ("titanic-0.8", "Titanic 0.8", "https://creativecommons.org/publicdomain/zero/1.0/",
+                         "https://www.openml.org/d/40945", set(), set()),
+    "v10-weather-live.json": ("global-weather-stations", "Global Weather Stations", "CC BY 4.0",
+                              "https://weather.example.org/stations",
+                              {"Ada Lovelace", "Example Weather Service", "Grace Hopper"}, {"2024-03-05"}),
+    "v11-graph-wrapper.json": ("graph-wrapped-corpus", "Graph Wrapped Corpus",
+                               "https://spdx.org/licenses/Apache-2.0.html", "https://example.org/graph-corpus",
+                               {"Corpus Collective"}, {"2025-01-15"}),
+    "hf-unicode-name.json": ("unicode-facade", "Ünïcödé Façade — 数据集 ✨", "cc-by-sa-4.0",
+                             "https://huggingface.co/datasets/acme/unicode-facade", {"acme"}, {"2024-07-01"}),
+    "cjk-only-name.json": ("cjk-only-name", "中文问答数据集", "CC BY-NC 4.0", None,
+                           {"Tsinghua NLP Lab", "张三"}, {"2021-03-05"}),
+    "minimal-nulls.json": ("minimal-nulls", "minimal nulls", None, None, set(), set()),
+    "kaggle-full-iris.jsonld": ("house-prices-advanced-regression", "House Prices - Advanced Regression",
+                                "Other (specified in description)",
+                                "https://www.kaggle.com/datasets/example/house-prices", set(), {"2019-06-14"}),
+    "detection-langtagged.json": ("street-signs-detection", "Street Signs Detection",
+                                  "https://creativecommons.org/licenses/by-nc/4.0/", "https://signs.example.org/",
+                                  {"Jean Dupont"}, {"2022"}),
+    "toplevel-list.json": ("listed-audio-clips", "Listed Audio Clips", "mit", "https://audio.example.org/clips",
+                           {"Audio Team"}, {"2023-02-30"}),
+    "bom-markdown.json": ("bom-markdown", "bom-markdown", "apache-2.0", "https://Example.org/BOM", set(), set()),
+}
+
+
+def test_unseen_folder_imports_every_valid_file(unseen_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog, summary = unseen_catalog
+    assert sorted(Path(f).name for f in summary.files) == sorted(UNSEEN_EXPECTED)
+    assert catalog.scalar("SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e a mg:Dataset }") == len(UNSEEN_EXPECTED)
+    assert summary.stubs == 0
+
+
+@pytest.mark.parametrize("file", sorted(UNSEEN_EXPECTED))
+def test_unseen_file_gives_name_licence_url_creators_dates(unseen_catalog, file: str) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = unseen_catalog
+    slug, name, licence, url, creators, issued = UNSEEN_EXPECTED[file]
+    assert _facts(catalog, slug, "schema:name") == {name}
+    assert _facts(catalog, slug, "dcterms:license") == ({licence} if licence else set())
+    assert _facts(catalog, slug, "schema:url") == ({url} if url else set())
+    assert _facts(catalog, slug, "dcterms:creator") == creators
+    assert _facts(catalog, slug, "dcterms:issued") == issued
+    assert catalog.ask(_bind("ASK { ?e prov:wasDerivedFrom ?g . ?g mg:sourcePath ?p . "
+                             f"FILTER(STRENDS(?p, {Literal(file).n3()})) }}", entity_iri(slug)))
+
+
+def test_unseen_links_formats_keywords_and_same_as(unseen_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = unseen_catalog
+    formats = lambda slug: _facts(catalog, slug, "mg:supportsFormat/schema:name")  # noqa: E731
+    assert formats("global-weather-stations") == {"ZIP", "Parquet"}
+    assert formats("graph-wrapped-corpus") == {"JSON Lines"}  # a FileSet referenced by @id in @graph
+    assert formats("house-prices-advanced-regression") == {"CSV", "Plain text"}  # TEXT/CSV; charset=utf-8
+    assert formats("street-signs-detection") == {"JPEG", "PNG", "JSON"}
+    assert formats("listed-audio-clips") == {"WAV"}
+    assert formats("titanic-0.8") == {"CSV"}  # Croissant 0.8 sc:FileObject
+    assert _facts(catalog, "csv", "schema:alternateName") >= {"text/csv"}
+    assert "TEXT/CSV; charset=utf-8" not in _facts(catalog, "csv", "schema:alternateName")
+    assert _facts(catalog, "global-weather-stations", "schema:keywords") == {
+        "weather", "climate", "time series forecasting", "sensors"}
+    assert _facts(catalog, "cjk-only-name", "schema:keywords") == {"question answering", "chinese"}
+    assert _facts(catalog, "global-weather-stations", "schema:sameAs") == {
+        "https://doi.org/10.5281/zenodo.1234567", "https://www.kaggle.com/datasets/example/weather"}
+    assert _facts(catalog, "global-weather-stations", "dcterms:modified") == {"2024-11-30"}
+    assert _facts(catalog, "global-weather-stations", "dcterms:publisher") == {"Open Climate Data"}
+    assert "live dataset: its content changes over time" in _facts(catalog, "global-weather-stations",
+                                                                   "schema:comment")
+    assert _facts(catalog, "graph-wrapped-corpus", "schema:comment") == {"also licensed as MIT"}
+    assert _facts(catalog, "unicode-facade", "mg:hubId") == {"acme/unicode-facade"}
+    assert _facts(catalog, "house-prices-advanced-regression", "schema:version") == {"1.0"}
+    assert _facts(catalog, "street-signs-detection", "schema:citation") == {"Street Signs in the Wild"}
+    assert "image" in _facts(catalog, "street-signs-detection", "mg:modality")
+
+
+def test_unseen_descriptions_lose_html_and_are_capped(unseen_catalog) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = unseen_catalog
+    (weather,) = _facts(catalog, "global-weather-stations", "dcterms:description")
+    assert weather == "Hourly observations from 12,000 weather stations, updated every day.\ntemperature\nprecipitation"
+    (bom,) = _facts(catalog, "bom-markdown", "dcterms:description")
+    assert "<" not in bom.replace("<tags>", "") and "alert" not in bom and "hidden comment" not in bom
+    assert "A & B <tags> and [a link](https://example.org)" in bom  # entities decoded, Markdown kept
+    (long,) = _facts(catalog, "cjk-only-name", "dcterms:description")
+    assert len(long) <= 2000
+    (french,) = _facts(catalog, "street-signs-detection", "dcterms:description")
+    assert french == "Photos of street signs with bounding boxes."  # the first language-tagged value
+
+
+def test_unseen_reimport_is_idempotent(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "cat") as catalog:
+        import_croissant(catalog, [UNSEEN])
+        before = catalog.triple_count()
+        again = import_croissant(catalog, [UNSEEN])
+        assert catalog.triple_count() == before and again.created == 0
+
+
+@pytest.mark.parametrize(("file", "error", "where"), [
+    ("syntax-error.json", ParseError, "syntax-error.json:5: not JSON"),
+    ("empty.json", ParseError, "empty.json:1: not JSON"),
+    ("not-object.json", SchemaError, "not-object.json at $: a Croissant document is a JSON object"),
+    ("no-context.json", SchemaError, "no-context.json at $.@context: missing @context"),
+    ("wrong-type.json", SchemaError, "wrong-type.json at $.@type:"),
+    ("no-name.json", SchemaError, "no-name.json at $.name: missing name"),
+    ("name-number.json", SchemaError, "name-number.json at $.name: name must be a non-empty string"),
+    ("bad-url.json", SchemaError, "bad-url.json at $.url: url 'ftp://files.example.org/x'"),
+    ("distribution-string.json", SchemaError, "distribution-string.json at $.distribution:"),
+    ("distribution-untyped.json", SchemaError, "distribution-untyped.json at $.distribution[1].@type:"),
+    ("field-string.json", SchemaError, "field-string.json at $.recordSet[0].field:"),
+    ("graph-two-datasets.json", SchemaError, "graph-two-datasets.json at $.@graph: the document holds 2 Dataset"),
+    ("graph-no-dataset.json", SchemaError, "graph-no-dataset.json at $.@graph: no node of the document"),
+    ("dangling-reference.json", SchemaError,
+     "dangling-reference.json at $.@graph[0].distribution[0].@id: refers to '#missing'"),
+])
+def test_unseen_broken_files_are_refused_and_the_catalog_is_unchanged(tmp_path: Path, file: str, error: type,
+                                                                      where: str) -> None:
+    with Catalog(tmp_path / "cat") as catalog:
+        import_croissant(catalog, [UNSEEN / "v08-titanic.json"])
+        before = (catalog.triple_count(), catalog.version)
+        with pytest.raises(error) as info:
+            import_croissant(catalog, [UNSEEN / "minimal-nulls.json", UNSEEN_BAD / file])
+        assert where in str(info.value)
+        assert (catalog.triple_count(), catalog.version) == before
+
+
+def test_unseen_broken_file_fails_the_cli_with_exit_1(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    location = str(tmp_path / "cat")
+    ok = invoke("--catalog", location, "import", "croissant", "--no-progress", UNSEEN / "v08-titanic.json")
+    assert ok.exit_code == 0, ok.output
+    failed = invoke("--catalog", location, "import", "croissant", "--no-progress", UNSEEN_BAD / "graph-two-datasets.json")
+    assert failed.exit_code == 1
+    assert "graph-two-datasets.json at $.@graph" in failed.output + failed.stderr
+    again = invoke("--catalog", location, "import", "croissant", "--no-progress", UNSEEN / "v08-titanic.json")
+    assert "(+0)" in again.output
+
+
+def test_unseen_graph_and_list_documents_are_sniffed_by_ingest() -> None:
+    for name in ("v11-graph-wrapper.json", "toplevel-list.json"):
+        data = json.loads((UNSEEN / name).read_text(encoding="utf-8"))
+        assert sniff_json(data, name).format == "croissant"

@@ -15,9 +15,11 @@ the same key. See ``docs/importers.md`` for the field mapping.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +97,14 @@ _MODALITY_CAPS = {
 }
 _STREAMABLE = {"Parquet", "JSON Lines", "Apache Arrow", "TFRecord"}
 _CROISSANT_TYPES = {"dataset"}
-_FILE_TYPES = {"fileobject", "fileset"}
+_FILE_TYPES = {"fileobject", "fileset", "datadownload"}
+_URL_RE = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$", re.I)
+_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.I)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>")
+#: Date layouts seen in Croissant files besides ISO 8601.
+_DATE_FORMATS = ("%Y/%m/%d", "%Y.%m.%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y",
+                 "%d/%m/%Y", "%Y%m%d")
 
 
 def _local(key: str) -> str:
@@ -141,14 +150,86 @@ def _text(value: Any) -> str | None:
     return text if text and text.lower() not in {"none", "null", "n/a"} else None
 
 
+def _strip_html(text: str) -> str:
+    """Drop HTML markup from a description, keeping its text (scripts, styles and comments go whole).
+
+    Examples
+    --------
+    >>> _strip_html("<b>Fast</b> &amp; <i>small</i><script>x()</script>")
+    'Fast & small'
+    """
+    if "<" not in text and "&" not in text:
+        return text
+    out = _HTML_DROP.sub("", text)
+    out = _HTML_BREAK.sub("\n", out)
+    out = _HTML_TAG.sub("", out)
+    return html.unescape(out)
+
+
 def _clean(text: str | None, limit: int = 2000) -> str | None:
-    """Collapse the whitespace of a description (Hub descriptions carry tabs and blank runs)."""
+    """Collapse the whitespace of a description (Hub descriptions carry tabs and blank runs) and drop HTML."""
     if not text:
         return None
+    text = _strip_html(text)
     out = re.sub(r"[ \t\r\f\v]*\n[\s]*", "\n", text.strip())
     out = re.sub(r"[ \t]+", " ", out)
     out = re.sub(r"\n{2,}", "\n", out)
     return out[:limit].strip() or None
+
+
+def _day(value: Any) -> str | None:
+    """A date as ISO ``YYYY-MM-DD`` when it can be read as one; otherwise the text as written.
+
+    Examples
+    --------
+    >>> [_day(v) for v in ("2024-03-05T14:30:00+01:00", "2020/11/02", "March 5, 2021", 2022, "spring 2020")]
+    ['2024-03-05', '2020-11-02', '2021-03-05', '2022', 'spring 2020']
+    """
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        pass
+    m = re.match(r"^(\d{4}-\d\d-\d\d)[T ]", text)
+    if m:
+        return _day(m.group(1)) or m.group(1)
+    for layout in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, layout).date().isoformat()
+        except ValueError:
+            continue
+    return text
+
+
+def _agent(value: Any) -> str | None:
+    """The name of a creator or publisher: text, a Person/Organization, or givenName + familyName."""
+    if isinstance(value, dict) and _text(_get(value, "name")) is None:
+        parts = [_text(_get(value, k)) for k in ("givenName", "additionalName", "familyName")]
+        if any(parts):
+            return " ".join(p for p in parts if p)
+    return _text(value)
+
+
+def _mime(value: str) -> str:
+    """A MIME type as a key: lowercase, without parameters (``TEXT/CSV; charset=utf-8`` -> ``text/csv``)."""
+    text = value.strip()
+    if re.match(r"^[\w.+-]+/[\w.+-]+\s*(;.*)?$", text):
+        return text.split(";")[0].strip().lower()
+    return text
+
+
+def _url(value: Any, at: Any) -> str | None:
+    """The dataset's url: an http(s) address (scheme in any case, blanks trimmed); empty means none."""
+    text = _text(value)
+    if value is None or not text:
+        return None
+    if not _URL_RE.match(text):
+        raise SchemaError(f"url {value!r} is not an http(s) URL", location=at("$.url"),
+                          hint="write the full address, e.g. https://example.org/data")
+    scheme, rest = text.split(":", 1)
+    return scheme.lower() + ":" + rest
 
 
 def is_croissant(data: Any) -> bool:
@@ -162,7 +243,11 @@ def is_croissant(data: Any) -> bool:
     >>> is_croissant({"id": "bert-base-uncased"})
     False
     """
-    if not isinstance(data, dict) or "@context" not in data:
+    try:
+        data, _ = _dataset_node(data, "")
+    except SchemaError:
+        return False
+    if "@context" not in data:
         return False
     context = json.dumps(data.get("@context"))
     return bool(_types(data) & _CROISSANT_TYPES) and (
@@ -192,7 +277,7 @@ def load_json(text: str, path: str, *, hint: str) -> Any:
     {'a': 1}
     """
     try:
-        return json.loads(text)
+        return json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as exc:
         raise ParseError(f"not JSON: {exc.msg}", location=Location(path, exc.lineno), hint=hint) from exc
 
@@ -247,23 +332,24 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     >>> [(e.name, e.kind) for e in parse_croissant(doc, "t.json").entities]
     [('Titanic', 'dataset'), ('CSV', 'format')]
     """
-    at = lambda json_path: Location(path, json_path=json_path)  # noqa: E731
-    if not isinstance(data, dict):
-        raise SchemaError("a Croissant document is a JSON object", location=at("$"),
-                          hint="the file must hold one JSON-LD object with @context, @type and name")
+    data, root = _dataset_node(data, path)
+    at = lambda json_path: Location(path, json_path=root + json_path[1:])  # noqa: E731
     if "@context" not in data:
         raise SchemaError("missing @context", location=at("$.@context"),
                           hint="Croissant is JSON-LD: add the standard Croissant @context")
     if not _types(data) & _CROISSANT_TYPES:
         raise SchemaError(f"@type is {data.get('@type')!r}, not a schema.org Dataset", location=at("$.@type"),
                           hint="a Croissant document describes one \"@type\": \"sc:Dataset\"")
-    name = _get(data, "name")
-    if not isinstance(name, str) or not name.strip():
-        raise SchemaError("missing name" if name is None else "name must be a non-empty string",
+    raw_name = _get(data, "name")
+    name = _text(raw_name) if isinstance(raw_name, (str, dict, list)) else None
+    if not name:
+        raise SchemaError("missing name" if raw_name is None else "name must be a non-empty string",
                           location=at("$.name"), hint="give the dataset a \"name\"")
-    rec = EntityRecord(id=slugify(name), name=name.strip(), kind="dataset", location=at("$"))
+    rec = EntityRecord(id=slugify(name), name=name, kind="dataset", location=at("$"))
     rec.field_locations = {k: at(f"$.{k}") for k in ("name", "description", "license", "url", "kind")}
     _identity(data, rec, at)
+    if rec.id == "item":  # nothing of the name is ASCII (e.g. only CJK): a slug from another label
+        rec.id = _fallback_slug(rec, path)
     _provenance(data, rec, at)
     formats, format_caps = _distribution(data, rec, at)
     rec.capabilities.extend(_record_sets(data, rec, at, formats))
@@ -273,15 +359,72 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     return SourceRecords(path=path, format="croissant", entities=entities, title=rec.name)
 
 
+def _nodes(data: Any) -> tuple[list[tuple[str, Any]], Any]:
+    """The top-level JSON-LD nodes of a document with their JSON paths, and the document's @context.
+
+    A document is one object, an object whose ``@graph`` lists the nodes, or a list of objects.
+    """
+    if isinstance(data, list):
+        nodes = [(f"$[{i}]", n) for i, n in enumerate(data)]
+        context = next((n["@context"] for _, n in nodes if isinstance(n, dict) and "@context" in n), None)
+        return nodes, context
+    if isinstance(data, dict) and isinstance(data.get("@graph"), list) and not _types(data) & _CROISSANT_TYPES:
+        return [(f"$.@graph[{i}]", n) for i, n in enumerate(data["@graph"])], data.get("@context")
+    return [("$", data)], data.get("@context") if isinstance(data, dict) else None
+
+
+def _inline(value: Any, ids: dict[str, dict[str, Any]], depth: int = 0) -> Any:
+    """Replace references (``{"@id": "#files"}``) by the nodes of the same document they name."""
+    if depth > 6:
+        return value
+    if isinstance(value, list):
+        return [_inline(v, ids, depth + 1) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"@id"} and isinstance(value["@id"], str) and value["@id"] in ids:
+            return _inline(ids[value["@id"]], ids, depth + 1)
+        return {k: (v if k.startswith("@") else _inline(v, ids, depth + 1)) for k, v in value.items()}
+    return value
+
+
+def _dataset_node(data: Any, path: str) -> tuple[dict[str, Any], str]:
+    """The one Dataset node of a Croissant document (a plain object, ``@graph`` or list) and its JSON path.
+
+    References to other nodes of the document are inlined and the document's ``@context`` kept.
+
+    Raises
+    ------
+    SchemaError
+        No node, or several nodes, of type Dataset.
+    """
+    if not isinstance(data, (dict, list)):
+        raise SchemaError("a Croissant document is a JSON object", location=Location(path, json_path="$"),
+                          hint="the file must hold one JSON-LD object with @context, @type and name")
+    nodes, context = _nodes(data)
+    if nodes == [("$", data)]:
+        return data, "$"
+    if not any(isinstance(n, dict) for _, n in nodes):
+        raise SchemaError("a Croissant document is a JSON object", location=Location(path, json_path="$"),
+                          hint="the file must hold one JSON-LD object with @context, @type and name")
+    datasets = [(where, n) for where, n in nodes if isinstance(n, dict) and _types(n) & _CROISSANT_TYPES]
+    container = "$.@graph" if isinstance(data, dict) else "$"
+    if not datasets:
+        raise SchemaError("no node of the document is a schema.org Dataset", location=Location(path, json_path=container),
+                          hint="a Croissant document describes one \"@type\": \"sc:Dataset\"")
+    if len(datasets) > 1:
+        raise SchemaError(f"the document holds {len(datasets)} Dataset nodes ({', '.join(w for w, _ in datasets)}); "
+                          "a Croissant file describes one", location=Location(path, json_path=container),
+                          hint="split the file into one Croissant file per dataset")
+    ids = {n["@id"]: n for _, n in nodes if isinstance(n, dict) and isinstance(n.get("@id"), str)}
+    where, node = datasets[0]
+    node = _inline(node, {k: v for k, v in ids.items() if v is not node})
+    if "@context" not in node and context is not None:
+        node = {"@context": context, **node}
+    return node, where
+
+
 def _identity(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     rec.description = _clean(_text(_get(data, "description")))
-    url = _get(data, "url")
-    if url is not None:
-        text = _text(url)
-        if not text or not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", text):
-            raise SchemaError(f"url {url!r} is not an http(s) URL", location=at("$.url"),
-                              hint="write the full address, e.g. https://example.org/data")
-        rec.url = text
+    rec.url = _url(_get(data, "url"), at)
     hub = hub_id_of_url(rec.url)
     if hub is None and "/" in rec.name and re.fullmatch(r"[\w.\-]+/[\w.\-]+", rec.name):
         hub = rec.name
@@ -302,6 +445,17 @@ def _identity(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
             rec.extra.append(("see_also", str(_text(same))))
 
 
+def _fallback_slug(rec: EntityRecord, path: str) -> str:
+    """A slug for a dataset whose name gives none: from its hub id, an alias, its url or the file name."""
+    hub = next((str(v) for k, v in rec.extra if k == "hub_id"), None)
+    candidates = [hub, *rec.aliases, re.sub(r"^https?://(www\.)?", "", rec.url or "") or None,
+                  Path(path).stem]
+    for text in candidates:
+        if text and slugify(text) != "item":
+            return slugify(text)
+    return "item"
+
+
 def _provenance(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     for key in ("citeAs", "citation"):
         for cite in _as_list(_get(data, key)):
@@ -309,17 +463,17 @@ def _provenance(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
                 rec.extra.append(("citation", str(_text(cite)).strip()))
     for key, extra in (("creator", "creator"), ("publisher", "publisher")):
         for who in _as_list(_get(data, key)):
-            if _text(who):
-                rec.extra.append((extra, str(_text(who))))
-    for key, extra in (("datePublished", "issued"), ("dateCreated", "issued"), ("dateModified", "modified")):
-        value = _text(_get(data, key))
-        if value:
-            rec.extra.append((extra, value[:10] if re.match(r"\d{4}-\d\d-\d\d", value) else value))
+            name = _agent(who)
+            if name:
+                rec.extra.append((extra, name))
+    issued = _day(_get(data, "datePublished")) or _day(_get(data, "dateCreated"))
+    modified = _day(_get(data, "dateModified"))
+    rec.extra.extend((k, v) for k, v in (("issued", issued), ("modified", modified)) if v)
     version = _text(_get(data, "version"))
     if version:
         rec.extra.append(("version", version))
     keywords = _get(data, "keywords")
-    words = [w.strip() for w in keywords.split(",")] if isinstance(keywords, str) else \
+    words = [w.strip() for w in re.split(r"[,;]", keywords)] if isinstance(keywords, str) else \
         [str(_text(k)) for k in _as_list(keywords) if _text(k)]
     for word in words:
         if word:
@@ -331,12 +485,12 @@ def _provenance(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     if conforms:
         rec.extra.append(("conforms_to", conforms))
     live = _get(data, "isLiveDataset")
-    if live is True:
+    if live is True or str(_text(live)).lower() == "true":
         rec.extra.append(("note", "live dataset: its content changes over time"))
 
 
 def _encodings(item: dict[str, Any]) -> list[str]:
-    return [str(_text(v)) for v in _as_list(_get(item, "encodingFormat")) if _text(v)]
+    return [_mime(str(_text(v))) for v in _as_list(_get(item, "encodingFormat")) if _text(v)]
 
 
 def _distribution(data: dict[str, Any], rec: EntityRecord,
@@ -351,6 +505,10 @@ def _distribution(data: dict[str, Any], rec: EntityRecord,
         where = f"$.distribution[{i}]"
         if not isinstance(item, dict):
             raise SchemaError("a distribution item must be an object", location=at(where))
+        if set(item) == {"@id"}:
+            raise SchemaError(f"refers to {item['@id']!r}, which no node of the file describes",
+                              location=at(f"{where}.@id"), hint="describe the file object in the document, or "
+                                                                 "write it inline with its @type and encodingFormat")
         if not _types(item) & _FILE_TYPES:
             raise SchemaError(f"@type is {item.get('@type')!r}, expected cr:FileObject or cr:FileSet",
                               location=at(f"{where}.@type"), hint="each file is a cr:FileObject or a cr:FileSet")
@@ -400,7 +558,8 @@ def _record_sets(data: dict[str, Any], rec: EntityRecord, at: Any,
         if not isinstance(rs, dict):
             raise SchemaError("a record set must be an object", location=at(where))
         rs_name = _text(_get(rs, "name")) or _text(rs.get("@id")) or f"record set {i + 1}"
-        enumeration = "enumeration" in {_local(str(_text(t))).lower() for t in _as_list(_get(rs, "dataType"))}
+        enumeration = "enumeration" in {_local(str(_text(t))).lower() for t in _as_list(_get(rs, "dataType"))} \
+            or _get(rs, "isEnumeration") is True  # Croissant 0.8
         fields = _get(rs, "field")
         if fields is not None and not isinstance(fields, (list, dict)):
             raise SchemaError("field must be a list of Field objects", location=at(f"{where}.field"))
