@@ -152,3 +152,133 @@ def test_live_mode_answers_convert_to_the_file_shape() -> None:
     from_files = parse_hub_json(models + datasets, "files.json").entities
     assert [(e.id, e.kind, e.metrics, e.license, e.relations) for e in from_live] == \
         [(e.id, e.kind, e.metrics, e.license, e.relations) for e in from_files]
+
+
+# ---------------------------------------------------------------------------- unseen shapes
+# Hub API answers written after the real /api/models and /api/datasets shapes (gated repos, old
+# modelId-only entries, licence lists, base_model:finetune:/quantized: tags, GGUF repos, a single
+# /api/models/{id} answer, top-level model-index, entries that do not say their kind).
+
+UNSEEN = Path(__file__).resolve().parent / "data" / "unseen" / "hf"
+UNSEEN_BAD = Path(__file__).resolve().parent / "data" / "unseen" / "hf-bad"
+
+
+def _values(catalog: Catalog, entity, prop: str) -> set[str]:
+    return {str(r[0]) for r in catalog.rows(_bind(f"SELECT ?o WHERE {{ ?e {prop} ?o }}", entity))}
+
+
+@pytest.fixture(scope="module")
+def unseen_models(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A catalog holding the varied model listing, imported once for the module."""
+    cat = Catalog(tmp_path_factory.mktemp("hf-unseen") / "catalog")
+    summary = import_hf(cat, UNSEEN / "models-varied.json")
+    yield cat, summary
+    cat.close()
+
+
+def test_unseen_models_all_import_with_licence_and_url(unseen_models) -> None:  # type: ignore[no-untyped-def]
+    catalog, summary = unseen_models
+    assert summary.records == 6
+    expected = {  # slug -> (name, licence)
+        "meta-llama-meta-llama-3-8b-instruct": ("meta-llama/Meta-Llama-3-8B-Instruct", "llama3"),
+        "bert-base-uncased-legacy": ("bert-base-uncased-legacy", None),
+        "acme-multi-base-merge": ("acme/multi-base-merge", "mit"),
+        "bigcorp-research-model": ("bigcorp/research-model", "bigcorp-research-license"),
+        "thebloke-mistral-7b-instruct-v0.2-gguf": ("TheBloke/Mistral-7B-Instruct-v0.2-GGUF", "apache-2.0"),
+        "gpt2-tiny-unseen": ("gpt2-tiny-unseen", None),
+    }
+    for slug, (name, licence) in expected.items():
+        e = entity_iri(slug)
+        assert _values(catalog, e, "schema:name") == {name}
+        assert _values(catalog, e, "a") >= {"https://w3id.org/matchgraph/ns#Model"}
+        assert _values(catalog, e, "dcterms:license") == ({licence} if licence else set())
+        assert _values(catalog, e, "schema:url") == {f"https://huggingface.co/{name}"}
+        assert _values(catalog, e, "mg:hubId") == {name}
+
+
+def test_unseen_models_lineage_from_card_data_and_tags(unseen_models) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = unseen_models
+    llama = entity_iri("meta-llama-meta-llama-3-8b-instruct")
+    assert _objects(catalog, llama, "mg:derivedFrom") == {"meta-llama-meta-llama-3-8b"}  # finetune: tag, one link
+    assert _objects(catalog, llama, "mg:supersededBy") == {"meta-llama-llama-3.1-8b-instruct"}  # new_version
+    assert "gated" in _values(catalog, llama, "mg:tag")
+    assert _values(catalog, llama, "mg:parameterCount") == {"8030261248"}
+    merge = entity_iri("acme-multi-base-merge")
+    assert _objects(catalog, merge, "mg:derivedFrom") == {"qwen-qwen2-7b", "mistralai-mistral-7b-v0.1"}  # not itself
+    assert _objects(catalog, merge, "mg:trainedOn") == {"acme-merge-data"}  # a string, and the dataset: tag
+    assert _values(catalog, merge, "schema:comment") == {"also licensed as apache-2.0"}
+    assert _values(catalog, merge, "schema:sameAs") == {"https://arxiv.org/abs/2306.01708",
+                                                        "https://doi.org/10.57967/hf/0001"}
+    gguf = entity_iri("thebloke-mistral-7b-instruct-v0.2-gguf")
+    assert _objects(catalog, gguf, "mg:derivedFrom") == {"mistralai-mistral-7b-instruct-v0.2"}
+    assert _objects(catalog, gguf, "mg:supportsFormat") == {"gguf"}
+    assert _values(catalog, gguf, "mg:parameterCount") == {"7241732096"}
+    research = entity_iri("bigcorp-research-model")
+    assert _values(catalog, research, "mg:language") == {"en", "fr"}  # the null is dropped
+    legacy = entity_iri("bert-base-uncased-legacy")
+    assert _metric(catalog, legacy, "downloads") == 0 and _metric(catalog, legacy, "likes") is None
+
+
+def test_unseen_model_index_of_odd_shapes_gives_the_readable_results(unseen_models) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = unseen_models
+    rows = catalog.rows(_bind("SELECT ?b ?m ?v WHERE { ?e mg:hasResult ?r . ?r mg:onBenchmark ?b ; mg:metric ?m ; "
+                              "schema:value ?v }", entity_iri("acme-multi-base-merge")))
+    got = {(str(b).rsplit("/", 1)[-1], str(m), float(v)) for b, m, v in rows}
+    # the string value is read, the null skipped, a name-only metric kept; a bare-string dataset is a name
+    assert got == {("mmlu-5-shot", "acc", 64.2), ("mmlu-5-shot", "verified-only", 1.5), ("gsm8k", "exact_match", 51.0)}
+    top = catalog.rows(_bind("SELECT ?m ?v WHERE { ?e mg:hasResult ?r . ?r mg:metric ?m ; schema:value ?v }",
+                             entity_iri("gpt2-tiny-unseen")))
+    assert {(str(m), float(v)) for m, v in top} == {("perplexity", 37.5)}  # a top-level model-index
+
+
+def test_unseen_dataset_listing_gives_datasets_even_for_bare_entries(catalog: Catalog) -> None:
+    summary = import_hf(catalog, UNSEEN / "datasets-listing.json")
+    assert summary.records == 3
+    for slug in ("unseen-lab-reviews-multi", "someone-tiny-scrape", "unseen-lab-faces-gated"):
+        e = entity_iri(slug)
+        assert _values(catalog, e, "a") >= {"https://w3id.org/matchgraph/ns#Dataset"}, slug
+        assert next(iter(_values(catalog, e, "schema:url"))).startswith("https://huggingface.co/datasets/")
+    reviews = entity_iri("unseen-lab-reviews-multi")
+    assert _values(catalog, reviews, "dcterms:license") == {"cc-by-4.0"}
+    assert _values(catalog, reviews, "schema:alternateName") == {"Reviews Multi"}
+    assert _objects(catalog, reviews, "mg:supportsFormat") == {"parquet"}
+    assert _values(catalog, entity_iri("unseen-lab-faces-gated"), "dcterms:license") == {"faces-research-only"}
+
+
+def test_unseen_single_answer_wrapped_and_empty_listings(catalog: Catalog) -> None:
+    single = import_hf(catalog, UNSEEN / "single-model.json")
+    assert single.records == 1
+    clip = entity_iri("unseen-org-clip-vit-small")
+    assert _values(catalog, clip, "dcterms:license") == {"mit"}
+    assert _objects(catalog, clip, "mg:trainedOn") == {"laion-laion2b-en"}
+    wrapped = import_hf(catalog, UNSEEN / "wrapped-models-datasets.json")
+    assert wrapped.records == 2
+    assert _values(catalog, entity_iri("someone-tiny-scrape"), "a") >= {"https://w3id.org/matchgraph/ns#Dataset"}
+    assert import_hf(catalog, UNSEEN / "empty-listing.json").records == 0
+
+
+@pytest.mark.parametrize(("file", "error", "where"), [
+    ("not-json.json", ParseError, "not-json.json:1: not JSON"),
+    ("not-hub.json", SchemaError, "not-hub.json at $: not a Hugging Face Hub API answer"),
+    ("entry-without-id.json", SchemaError, "entry-without-id.json at $[1].id: missing id"),
+    ("downloads-text.json", SchemaError, "downloads-text.json at $[0].downloads: downloads must be a count"),
+    ("carddata-list.json", SchemaError, "carddata-list.json at $[0].cardData: cardData must be an object"),
+    ("tags-object.json", SchemaError, "tags-object.json at $[0].tags: tags must be a list of strings"),
+    ("entry-not-object.json", SchemaError, "entry-not-object.json at $[1]: an entry must be an object"),
+    ("negative-likes.json", SchemaError, "negative-likes.json at $.likes: likes must be a count"),
+])
+def test_unseen_broken_hub_files_are_refused_and_the_catalog_is_unchanged(tmp_path: Path, file: str, error: type,
+                                                                          where: str) -> None:
+    with Catalog(tmp_path / "cat") as catalog:
+        import_hf(catalog, UNSEEN / "single-model.json")
+        before = (catalog.triple_count(), catalog.version)
+        with pytest.raises(error) as info:
+            import_hf(catalog, UNSEEN_BAD / file)
+        assert where in str(info.value)
+        assert (catalog.triple_count(), catalog.version) == before
+
+
+def test_unseen_broken_hub_file_fails_the_cli(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    failed = invoke("--catalog", str(tmp_path / "cat"), "import", "hf", "--no-progress",
+                    UNSEEN_BAD / "entry-without-id.json")
+    assert failed.exit_code == 1 and "entry-without-id.json at $[1].id: missing id" in failed.output + failed.stderr

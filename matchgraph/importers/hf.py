@@ -105,9 +105,13 @@ def _entries(data: Any, *, strict: bool = True) -> list[tuple[str, dict[str, Any
         return out
     if isinstance(data, dict):
         return [("$", data)] if _looks_like_entry(data) else None
+    if isinstance(data, list) and not strict and not data:
+        return []  # a listing that found nothing
     if isinstance(data, list) and data and all(isinstance(e, dict) for e in data):
         if _looks_like_entry(data[0]) or (not strict and all(_HUB_KEYS & set(e) for e in data)):
             return [(f"$[{i}]", e) for i, e in enumerate(data)]
+    if isinstance(data, list) and not strict and any(isinstance(e, dict) and _looks_like_entry(e) for e in data):
+        return [(f"$[{i}]", e) for i, e in enumerate(data)]  # the entries that are not objects are reported
     return None
 
 
@@ -129,7 +133,8 @@ def is_hub_json(data: Any) -> bool:
     return _entries(data) is not None
 
 
-def _kind_of(entry: dict[str, Any], json_path: str) -> str:
+def _kind_of(entry: dict[str, Any], json_path: str) -> str | None:
+    """``model`` or ``dataset`` by what the entry holds; None when nothing tells."""
     if json_path.startswith("$.datasets"):
         return "dataset"
     if json_path.startswith("$.models"):
@@ -141,7 +146,28 @@ def _kind_of(entry: dict[str, Any], json_path: str) -> str:
     if any(_DATASET_TAG.match(t) for t in tags) or {"paperswithcode_id", "citation", "description"} & set(entry) \
             or {"task_categories", "pretty_name", "dataset_info", "configs", "size_categories"} & set(card):
         return "dataset"
-    return "model"
+    return None
+
+
+def _listing_kinds(entries: list[tuple[str, Any]], path: str) -> list[str]:
+    """The kind of every entry; an entry that does not tell takes the kind most of its listing has.
+
+    A Hub listing comes from one endpoint, so a bare ``{"id": ..., "downloads": ...}`` in a list of
+    datasets is a dataset. A listing where no entry tells is read by its file name (``datasets.json``),
+    else as models.
+
+    Examples
+    --------
+    >>> _listing_kinds([("$[0]", {"id": "a/b", "tags": ["format:csv"]}), ("$[1]", {"id": "c/d"})], "x.json")
+    ['dataset', 'dataset']
+    """
+    told = [_kind_of(e, where) if isinstance(e, dict) else None for where, e in entries]
+    known = [k for k in told if k]
+    if known:
+        default = max(("model", "dataset"), key=lambda k: (known.count(k), k == "model"))
+    else:
+        default = "dataset" if "dataset" in Path(path).name.lower() else "model"
+    return [k or default for k in told]
 
 
 def read_hub_file(path: Path) -> SourceRecords:
@@ -210,19 +236,21 @@ def parse_hub_json(data: Any, path: str) -> SourceRecords:
         raise SchemaError("not a Hugging Face Hub API answer (a list of models or datasets with an 'id')",
                           location=Location(path, json_path="$"),
                           hint="save what https://huggingface.co/api/models?full=true returns, or use --search")
-    records = [_entry(entry, path, json_path) for json_path, entry in entries]
+    kinds = _listing_kinds(entries, path)
+    records = [_entry(entry, path, json_path, kind) for (json_path, entry), kind in zip(entries, kinds)]
     return SourceRecords(path=path, format="hf-hub", entities=records, title="Hugging Face Hub listing")
 
 
-def _entry(entry: dict[str, Any], path: str, json_path: str) -> EntityRecord:
+def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> EntityRecord:
     at = lambda key: Location(path, json_path=f"{json_path}.{key}")  # noqa: E731
     if not isinstance(entry, dict):
-        raise SchemaError("an entry must be an object", location=Location(path, json_path=json_path))
+        raise SchemaError(f"an entry must be an object, found {type(entry).__name__}",
+                          location=Location(path, json_path=json_path),
+                          hint="each entry of a Hub listing is an object such as {\"id\": \"owner/name\", ...}")
     hub_id = entry.get("id") if isinstance(entry.get("id"), str) else entry.get("modelId")
     if not isinstance(hub_id, str) or not hub_id.strip():
         raise SchemaError("missing id", location=at("id"), hint="every Hub entry has an 'id' such as 'owner/name'")
     hub_id = hub_id.strip()
-    kind = _kind_of(entry, json_path)
     card = entry.get("cardData")
     if card is not None and not isinstance(card, dict):
         raise SchemaError("cardData must be an object", location=at("cardData"))
@@ -240,16 +268,22 @@ def _entry(entry: dict[str, Any], path: str, json_path: str) -> EntityRecord:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise SchemaError(f"{key} must be a count, found {value!r}", location=at(key))
         rec.metrics[key] = float(value)
-    tags = _as_list(entry.get("tags"))
+    raw_tags = entry.get("tags")
+    if raw_tags is not None and not (isinstance(raw_tags, list) and all(isinstance(t, str) for t in raw_tags)):
+        raise SchemaError("tags must be a list of strings", location=at("tags"),
+                          hint="the Hub writes tags as [\"transformers\", \"license:mit\", ...]")
+    tags = _as_list(raw_tags)
     _licence(rec, card, tags)
     _identity(rec, entry, card, kind)
     _tags(rec, tags, entry, card)
     _lineage(rec, card, tags)
+    _drop_base_aliases(rec)
     _capabilities(rec, entry, card, tags, kind, Location(path, json_path=json_path))
-    if isinstance(card.get("model-index"), list):
-        from ..ingest.cards import _model_index
+    for key, index in (("cardData.model-index", card.get("model-index")), ("model-index", entry.get("model-index"))):
+        if isinstance(index, list) and not rec.results:
+            from ..ingest.cards import _model_index
 
-        rec.results.extend(_model_index(card["model-index"], path, at("cardData.model-index")))
+            rec.results.extend(_model_index(index, path, at(key)))
     rec.extra = list(dict.fromkeys(rec.extra))
     return rec
 
@@ -259,6 +293,7 @@ def _licence(rec: EntityRecord, card: dict[str, Any], tags: list[str]) -> None:
     if licences:
         rec.license = str(card.get("license_name")) if licences[0] == "other" and card.get("license_name") \
             else licences[0]
+        rec.extra.extend(("note", f"also licensed as {other}") for other in licences[1:])
 
 
 def _date(value: Any) -> str | None:
@@ -287,9 +322,11 @@ def _identity(rec: EntityRecord, entry: dict[str, Any], card: dict[str, Any], ki
         rec.description = re.sub(r"\s+", " ", entry["description"]).strip()[:2000]
     if isinstance(entry.get("citation"), str) and entry["citation"].strip():
         rec.extra.append(("citation", entry["citation"].strip()))
-    safetensors = entry.get("safetensors")
-    if isinstance(safetensors, dict) and isinstance(safetensors.get("total"), int):
-        rec.extra.append(("parameters", safetensors["total"]))
+    for weights in (entry.get("safetensors"), entry.get("gguf")):
+        total = weights.get("total") if isinstance(weights, dict) else None
+        if isinstance(total, int) and not isinstance(total, bool) and total > 0:
+            rec.extra.append(("parameters", total))
+            break
     for lang in _as_list(card.get("language")):
         rec.extra.append(("language", lang))
     if entry.get("gated") not in (None, False):
@@ -298,7 +335,8 @@ def _identity(rec: EntityRecord, entry: dict[str, Any], card: dict[str, Any], ki
         task = entry.get("pipeline_tag") or card.get("pipeline_tag")
         library = entry.get("library_name") or card.get("library_name")
         what = f"{str(task).replace('-', ' ')} {kind}" if task else kind
-        rec.description = (f"A {what} on the Hugging Face Hub" + (f", published by {author}" if author else "")
+        article = "An" if what[:1].lower() in "aeiou" else "A"
+        rec.description = (f"{article} {what} on the Hugging Face Hub" + (f", published by {author}" if author else "")
                            + (f", for the {library} library" if library else "") + ".")
 
 
@@ -307,6 +345,8 @@ def _tags(rec: EntityRecord, tags: list[str], entry: dict[str, Any], card: dict[
         prefix, _, value = tag.partition(":")
         if tag.startswith("arxiv:"):
             rec.extra.append(("see_also", f"https://arxiv.org/abs/{value}"))
+        elif tag.startswith("doi:") and value:
+            rec.extra.append(("see_also", f"https://doi.org/{value}"))
         elif tag.startswith(("language:", "modality:", "task_ids:", "size_categories:")):
             key = {"language": "language", "modality": "modality"}.get(prefix, "keyword")
             rec.extra.append((key, value))
@@ -340,6 +380,17 @@ def _lineage(rec: EntityRecord, card: dict[str, Any], tags: list[str]) -> None:
     for name in bases:
         if name != rec.name:
             _relate(rec, "derivedFrom", name)
+    for name in _as_list(card.get("new_version")):
+        if name != rec.name:
+            _relate(rec, "supersededBy", name)
+
+
+def _drop_base_aliases(rec: EntityRecord) -> None:
+    """Drop aliases that name a base model: a quantised repo's ``model_name`` is its original's name."""
+    from ..linking import normalise_name
+
+    bases = {normalise_name(b.rsplit("/", 1)[-1]) for b in rec.relations.get("derivedFrom", [])}
+    rec.aliases = [a for a in rec.aliases if normalise_name(a.rsplit("/", 1)[-1]) not in bases]
 
 
 def _capabilities(rec: EntityRecord, entry: dict[str, Any], card: dict[str, Any], tags: list[str], kind: str,

@@ -211,24 +211,37 @@ def _read_hf(data: dict[str, Any], rec: EntityRecord, path: str, heading: str | 
         rec.results.extend(_model_index(index, path, loc("model-index")))
 
 
+def _named(value: Any) -> dict[str, Any]:
+    """A model-index ``task`` or ``dataset``: a mapping, or a bare name written as a string."""
+    if isinstance(value, dict):
+        return value
+    return {"name": str(value)} if isinstance(value, (str, int, float)) and str(value).strip() else {}
+
+
 def _model_index(index: list[Any], path: str, where: Location) -> list[ResultRecord]:
+    """Benchmark results of a ``model-index``; entries, results and metrics of other shapes are passed over."""
     out: list[ResultRecord] = []
     for entry in index:
-        for result in (entry or {}).get("results", []) or []:
+        results = entry.get("results") if isinstance(entry, dict) else None
+        for result in results if isinstance(results, list) else []:
             if not isinstance(result, dict):
                 continue
-            ds = result.get("dataset") or {}
-            task = result.get("task") or {}
+            ds, task = _named(result.get("dataset")), _named(result.get("task"))
             bench = ds.get("name") or ds.get("type") or task.get("name") or task.get("type")
-            for metric in result.get("metrics", []) or []:
-                if not isinstance(metric, dict) or bench is None:
+            metrics = result.get("metrics")
+            for metric in metrics if isinstance(metrics, list) else []:
+                if not isinstance(metric, dict) or not bench or isinstance(metric.get("value"), bool):
                     continue
                 try:
                     value = float(metric.get("value"))
                 except (TypeError, ValueError):
                     continue
-                out.append(ResultRecord(benchmark=str(bench), metric=str(metric.get("type") or metric.get("name")),
-                                        value=value, dataset=ds.get("type"), location=where))
+                name = metric.get("type") or metric.get("name")
+                if value != value or value in (float("inf"), float("-inf")) or not name:
+                    continue
+                dataset = ds.get("type")
+                out.append(ResultRecord(benchmark=str(bench), metric=str(name), value=value,
+                                        dataset=str(dataset) if dataset else None, location=where))
     return out
 
 
