@@ -220,3 +220,105 @@ def test_hugging_face_card_ingests_with_relations_and_results(cards: Catalog) ->
         mg:onBenchmark ?b ; mg:metric ?metric ; schema:value ?v ; prov:wasDerivedFrom ?src . ?b schema:name ?bench .
         <{e}> mg:evaluatedOn ?b }}""")
     assert [(str(b), str(m), float(v)) for b, m, v in rows] == [("GLUE SST-2", "accuracy", 0.912)]
+
+
+# ------------------------------------------------------------------ unseen Hugging Face cards
+# READMEs of Hub repositories written after real model and dataset cards: YAML 1.1 surprises
+# (Norwegian 'no' read as false), lists where strings are usual and back, auto-generated dataset
+# cards with only dataset_info/configs, CRLF line endings, a BOM, empty or missing front matter.
+
+UNSEEN = Path(__file__).resolve().parent / "data" / "unseen" / "cards"
+UNSEEN_BAD = Path(__file__).resolve().parent / "data" / "unseen" / "cards-bad"
+
+
+@pytest.fixture(scope="module")
+def unseen_cards(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A catalog holding every unseen card folder, ingested once for the module."""
+    cat = Catalog(tmp_path_factory.mktemp("cards-unseen") / "catalog")
+    report = ingest(cat, [UNSEEN])
+    yield cat, report
+    cat.close()
+
+
+# slug -> (name, kind, licence)
+UNSEEN_CARDS = {
+    "nb-bert-norwegian": ("nb-bert-norwegian", "Model", "cc-by-4.0"),
+    "qwen-merge-list": ("qwen-merge-list", "Model", "apache-2.0"),
+    "auto-dataset-card": ("auto-dataset-card", "Dataset", None),
+    "squad-like-qa": ("SQuAD-Like QA", "Dataset", "cc-by-sa-4.0"),
+    "12345": ("12345", "Model", "mit"),
+    "crlf-card": ("CRLF Card", "Model", "mit"),
+    "empty-front-matter": ("Empty Front Matter", "Model", None),
+}
+
+
+def test_unseen_cards_ingest_with_name_kind_and_licence(unseen_cards) -> None:  # type: ignore[no-untyped-def]
+    cat, report = unseen_cards
+    assert any("no-front-matter" in where for where, _ in report.skipped)  # a README without metadata
+    for slug, (name, kind, licence) in UNSEEN_CARDS.items():
+        assert values(cat, slug, "schema:name") == {name}, slug
+        assert values(cat, slug, "a") >= {f"https://w3id.org/matchgraph/ns#{kind}"}, slug
+        assert values(cat, slug, "dcterms:license") == ({licence} if licence else set()), slug
+
+
+def test_unseen_card_relations_languages_and_results(unseen_cards) -> None:  # type: ignore[no-untyped-def]
+    cat, _ = unseen_cards
+    assert values(cat, "nb-bert-norwegian", "mg:language") == {"no", "nb", "en"}  # not 'False'
+    assert targets(cat, "nb-bert-norwegian", "trainedOn") == {"nbailab-ncc", "oscar"}
+    assert targets(cat, "nb-bert-norwegian", "derivedFrom") == {"google-bert-bert-base-multilingual-cased"}
+    results = {(str(b).rsplit("/", 1)[-1], str(m), float(v)) for b, m, v in cat.rows(
+        f"SELECT ?b ?m ?v WHERE {{ <{entity_iri('nb-bert-norwegian')}> mg:hasResult ?r . "
+        "?r mg:onBenchmark ?b ; mg:metric ?m ; schema:value ?v }")}
+    assert results == {("norne", "f1", 0.894), ("norec", "accuracy", 78.2)}  # 'n/a' is passed over
+    assert targets(cat, "qwen-merge-list", "derivedFrom") == {"qwen-qwen2.5-7b-instruct", "qwen-qwen2.5-math-7b"}
+    assert targets(cat, "qwen-merge-list", "trainedOn") == {"acme-math-instruct"}  # a string, not a list
+    assert targets(cat, "qwen-merge-list", "supersededBy") == {"acme-qwen-merge-list-v2"}
+    assert values(cat, "12345", "mg:language") == {"en", "de"}  # a mapping of codes to names
+    assert values(cat, "12345", "mg:pipelineTag") == {"text-classification"}  # a one-item list
+    assert values(cat, "12345", "mg:tag") == {"single-tag"}
+    assert values(cat, "crlf-card", "mg:tag") == {"windows"}
+    assert values(cat, "squad-like-qa", "dcterms:description") == {
+        "Questions posed by crowdworkers on a set of Wikipedia articles, where the answer to every question is a "
+        "span of text."}
+
+
+def test_unseen_card_headings_lose_markup_and_card_lead() -> None:
+    text = "---\nlicense: mit\n---\n# Model Card for my_model\n\nText.\n"
+    assert parse_card(text, "x/README.md").entities[0].name == "my_model"
+    text = "---\nlicense: mit\n---\n# <img src='logo.png'/> **[Tiny](https://x.org)** LM\n\nText.\n"
+    assert parse_card(text, "x/README.md").entities[0].name == "Tiny LM"
+
+
+def test_unseen_readme_without_front_matter(catalog: Catalog, tmp_path: Path) -> None:
+    from matchgraph.errors import ParseError
+    from matchgraph.importers import import_hf
+
+    readme = UNSEEN / "no-front-matter" / "README.md"
+    with pytest.raises(ParseError, match="README.md:1: neither an entity card"):
+        ingest(catalog, [readme])  # named explicitly, ingest says what it expected
+    assert catalog.triple_count() == 0
+    import_hf(catalog, readme)  # import hf knows it is a Hub README
+    assert values(catalog, "legacy-sentiment-model", "schema:name") == {"Legacy Sentiment Model"}
+    assert values(catalog, "legacy-sentiment-model", "a") >= {"https://w3id.org/matchgraph/ns#Model"}
+
+
+@pytest.mark.parametrize(("folder", "where"), [
+    ("invalid-yaml", "invalid-yaml/README.md:3: invalid YAML front matter"),
+    ("never-closed", "never-closed/README.md:1: the YAML front matter is never closed"),
+    ("list-front", "list-front/README.md:2: the front matter is not a mapping"),
+    ("tab-indent", "tab-indent/README.md:4: invalid YAML front matter"),
+])
+def test_unseen_broken_cards_fail_and_leave_the_catalog(catalog: Catalog, folder: str, where: str) -> None:
+    from matchgraph.errors import ParseError
+
+    ingest(catalog, [UNSEEN / "crlf-card"])
+    before = (catalog.triple_count(), catalog.version)
+    with pytest.raises(ParseError) as info:
+        ingest(catalog, [UNSEEN / "odd-types", UNSEEN_BAD / folder / "README.md"])
+    assert where in str(info.value)
+    assert (catalog.triple_count(), catalog.version) == before
+
+
+def test_unseen_broken_card_fails_the_cli(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    failed = invoke("--catalog", str(tmp_path / "cat"), "ingest", "--no-progress", UNSEEN_BAD / "never-closed")
+    assert failed.exit_code == 1 and "never-closed/README.md:1" in failed.output + failed.stderr

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, InputError, Location, ParseError, SchemaError
+from ..errors import ConfigError, InputError, Location, SchemaError
 from ..ingest import _read_text as read_text
 from ..ingest.cards import _as_list
 from ..records import CapabilityRecord, EntityRecord, SourceRecords
@@ -191,14 +191,11 @@ def parse_model_card(text: str, path: str) -> SourceRecords:
     """Parse a Hugging Face model or dataset card README (YAML front matter, ``model-index``).
 
     The card reader of :mod:`matchgraph.ingest.cards` reads the keys; a name that is a Hub id
-    becomes the hub id.
+    becomes the hub id. A README without front matter is a model named by its heading or folder.
     """
-    from ..ingest.cards import is_card, parse_card
+    from ..ingest.cards import parse_card
 
-    if not is_card(text):
-        raise ParseError("a model card starts with YAML front matter between '---' lines",
-                         location=Location(path, 1), hint="give the README.md of a Hub repository")
-    records = parse_card(text, path)
+    records = parse_card(text, path, hf=True)
     for rec in records.entities:
         if re.fullmatch(r"[\w.\-]+/[\w.\-]+", rec.name) and ("hub_id", rec.name) not in rec.extra:
             rec.extra.append(("hub_id", rec.name))

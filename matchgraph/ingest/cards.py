@@ -19,9 +19,16 @@ from ..vocab import RELATIONS, is_slug, normalise_kind, slugify
 
 __all__ = ["parse_card", "is_card", "split_front_matter", "parse_number"]
 
+#: Front-matter keys of Hugging Face dataset cards (besides task_categories, size_categories, ...).
+_HF_DATASET_KEYS = {"task_categories", "size_categories", "task_ids", "pretty_name", "dataset_info", "configs",
+                    "annotations_creators", "language_creators", "multilinguality", "source_datasets",
+                    "train-eval-index", "paperswithcode_id", "viewer"}
 _HF_KEYS = {"license", "datasets", "base_model", "library_name", "pipeline_tag", "tags", "language",
-            "model-index", "model_name", "task_categories", "size_categories", "license_name", "metrics_hf",
-            "inference", "widget", "co2_eq_emissions", "thumbnail", "pretty_name", "task_ids"}
+            "model-index", "model_name", "license_name", "license_link", "license_details", "metrics_hf",
+            "inference", "widget", "co2_eq_emissions", "thumbnail", "new_version", "base_model_relation",
+            "model_creator", "model_type", "quantized_by", "prompt_template", "language_details",
+            "extra_gated_prompt", "extra_gated_fields", "extra_gated_heading", "extra_gated_description",
+            "extra_gated_button_content", "duplicated_from", *_HF_DATASET_KEYS}
 _KNOWN = {"id", "name", "kind", "type", "aliases", "alias", "description", "pricing", "license", "url", "homepage",
           "metrics", "relations", "capabilities_declared", "declared_capabilities", "hub_id", "hf_id", "version",
           "released", "release_date", "citation", "creators", "publisher", "keywords", "concepts",
@@ -116,7 +123,15 @@ def _load_yaml(front: str, path: str) -> dict[str, Any]:
     return data
 
 
-def parse_card(text: str, path: str) -> SourceRecords:
+def _is_hf(data: dict[str, Any], path: str, *, hf: bool) -> bool:
+    """Whether front matter is a Hugging Face card's: HF keys, nothing at all, or a README without id and kind."""
+    if "kind" in data or "type" in data:
+        return False
+    return hf or not data or bool(_HF_KEYS & set(data)) or (
+        "id" not in data and Path(path).stem.lower() == "readme")
+
+
+def parse_card(text: str, path: str, *, hf: bool = False) -> SourceRecords:
     """Parse one entity card.
 
     Parameters
@@ -125,17 +140,28 @@ def parse_card(text: str, path: str) -> SourceRecords:
         The file's content.
     path : str
         Its path, for error locations.
+    hf : bool
+        Read it as a Hugging Face card (a README.md of a Hub repository), which may lack front matter.
 
     Returns
     -------
     SourceRecords
         One entity with its capabilities.
+
+    Examples
+    --------
+    >>> rec = parse_card("# Tiny Model\\n\\nA tiny model.\\n", "tiny/README.md", hf=True).entities[0]
+    >>> rec.name, rec.kind, rec.description
+    ('Tiny Model', 'model', 'A tiny model.')
     """
-    front, body, body_line = split_front_matter(text, path)
+    if hf and not is_card(text):
+        front, body, body_line = "", text.lstrip("\ufeff"), 1
+    else:
+        front, body, body_line = split_front_matter(text, path)
     data = _load_yaml(front, path)
     lines = _key_lines(front, 2)
     loc = lambda key: Location(path, lines.get(key, 2))  # noqa: E731
-    is_hf = "kind" not in data and "type" not in data and bool(_HF_KEYS & set(data))
+    is_hf = _is_hf(data, path, hf=hf)
     rec = EntityRecord(id="", name="", location=Location(path, 1))
     rec.field_locations = {k: Location(path, v) for k, v in lines.items()}
     heading = _first_heading(body)
@@ -180,12 +206,15 @@ def _read_hf(data: dict[str, Any], rec: EntityRecord, path: str, heading: str | 
         name = index[0].get("name")
     p = Path(path)
     folder = p.parent.name if p.stem.lower() == "readme" else p.stem
-    name = str(name or heading or folder)
+    name = str(name or heading or folder).strip() or folder
     rec.name = name
     rec.id = str(data.get("id") or slugify(name))
-    is_dataset = bool({"task_categories", "size_categories", "task_ids", "pretty_name"} & set(data))
+    if not is_slug(rec.id):
+        raise SchemaError(f"id {rec.id!r} is not a slug", location=loc("id"),
+                          hint=f"use lowercase letters, digits and dashes, e.g. 'id: {slugify(rec.id)}'")
+    is_dataset = bool(_HF_DATASET_KEYS & set(data)) and not {"model-index", "base_model", "pipeline_tag"} & set(data)
     rec.kind = "dataset" if is_dataset else "model"
-    pipeline = data.get("pipeline_tag")
+    pipeline = next(iter(_as_list(data.get("pipeline_tag"))), None)
     if pipeline:
         rec.extra.append(("pipeline_tag", str(pipeline)))
         words = str(pipeline).replace("-", " ")
@@ -200,15 +229,37 @@ def _read_hf(data: dict[str, Any], rec: EntityRecord, path: str, heading: str | 
     if data.get("datasets"):
         rec.relations.setdefault("trainedOn", []).extend(_as_list(data["datasets"]))
     if data.get("base_model"):
-        rec.relations.setdefault("derivedFrom", []).extend(_as_list(data["base_model"]))
+        rec.relations.setdefault("derivedFrom", []).extend(b for b in _as_list(data["base_model"]) if b != name)
+    if data.get("new_version"):
+        rec.relations.setdefault("supersededBy", []).extend(_as_list(data["new_version"]))
     if data.get("library_name"):
         rec.relations.setdefault("integratesWith", []).extend(_as_list(data["library_name"]))
     for tag in _as_list(data.get("tags")):
         rec.extra.append(("tag", tag))
-    for lang in _as_list(data.get("language")):
+    for lang in _languages(data.get("language")):
         rec.extra.append(("language", lang))
     if isinstance(index, list):
         rec.results.extend(_model_index(index, path, loc("model-index")))
+
+
+def _languages(value: Any) -> list[str]:
+    """Language codes of a card: a code, a list, or a mapping of codes to names.
+
+    YAML 1.1 reads the Norwegian code ``no`` as false; it is read back as ``no``.
+
+    Examples
+    --------
+    >>> _languages(["en", False, None]), _languages({"de": "German"}), _languages("fr")
+    (['en', 'no'], ['de'], ['fr'])
+    """
+    values = list(value) if isinstance(value, (dict, list, tuple)) else [value]
+    out = []
+    for v in values:
+        if v is False:
+            out.append("no")
+        elif v is not None and v is not True and str(v).strip():
+            out.append(str(v).strip())
+    return out
 
 
 def _named(value: Any) -> dict[str, Any]:
@@ -321,8 +372,24 @@ def _read_common(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any) -
 
 
 def _first_heading(body: str) -> str | None:
+    """The text of the first ``#`` heading, without markup or a "Model Card for" lead.
+
+    Examples
+    --------
+    >>> _first_heading('# Dataset Card for "squad-like"\\n')
+    'squad-like'
+    >>> _first_heading("# <img src='x.png'/> **[Tiny](https://x.org)** model\\n")
+    'Tiny model'
+    """
     m = re.search(r"^#\s+(.+?)\s*#*\s*$", body, re.M)
-    return m.group(1).strip() if m else None
+    if not m:
+        return None
+    text = re.sub(r"<[^>]*>", "", m.group(1))
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\*{1,3}|`+|(?<!\w)_{1,3}|_{1,3}(?!\w)", "", text)
+    text = re.sub(r"^(model|dataset)\s+card\s+(for|of)\s+", "", text.strip(), flags=re.I)
+    text = text.strip().strip("\"'“”‘’").strip()
+    return text or None
 
 
 def _first_paragraph(body: str) -> str | None:
