@@ -168,3 +168,87 @@ def test_cli_summary(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped
         (t.get("license") or "").lower() == "not specified" for t in TASKS + MODELS)
     text = invoke("--catalog", location, "import", "mteb", DATA)
     assert "Training sets:" in text.output and "distinct names link to datasets" in text.output
+
+
+# ---------------------------------------------------------------------------- unseen shapes
+# jsonl written after the extraction README's description with what a newer or older mteb may
+# write: unknown keys, nulls everywhere, training sets as a mapping (name -> splits), a string or a
+# list with a null, eval_langs as a mapping, float dimensions, a BOM, CRLF lines and blank lines.
+
+UNSEEN = Path(__file__).resolve().parent / "data" / "unseen" / "mteb"
+UNSEEN_BAD = Path(__file__).resolve().parent / "data" / "unseen" / "mteb-bad"
+
+
+def _values(catalog: Catalog, slug: str, prop: str) -> set[str]:
+    return {str(r[0]) for r in catalog.rows(_bind(f"SELECT ?o WHERE {{ ?e {prop} ?o }}", entity_iri(slug)))}
+
+
+@pytest.fixture(scope="module")
+def unseen_mteb(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A catalog holding the unseen MTEB variants, imported once for the module."""
+    cat = Catalog(tmp_path_factory.mktemp("mteb-unseen") / "catalog")
+    summary = import_mteb(cat, UNSEEN / "variants")
+    yield cat, summary
+    cat.close()
+
+
+def test_unseen_variants_import_models_datasets_and_tasks(unseen_mteb) -> None:  # type: ignore[no-untyped-def]
+    catalog, summary = unseen_mteb
+    assert summary.records == 9  # MTEB, 2 datasets, 3 tasks, 3 models (the repeated name once)
+    assert any("defined again" in reason for _, reason in summary.skipped)
+    assert _values(catalog, "mteb", "schema:version") == {"2.30.1"}
+    small = "unseen-org-embed-small"
+    assert _values(catalog, small, "dcterms:license") == {"apache-2.0"}
+    assert _values(catalog, small, "schema:url") == {"https://huggingface.co/unseen-org/embed-small"}
+    assert _values(catalog, small, "mg:language") == {"eng-Latn", "deu-Latn"}
+    assert _objects(catalog, small, "mg:trainedOn") == {"unseen-org-retrieval", "msmarco"}  # mapping keys
+    assert _objects(catalog, small, "mg:derivedFrom") == {"sentence-transformers-all-minilm-l6-v2"}
+    assert any("384-dimensional embeddings" in d for d in _values(catalog, small, "dcterms:description"))
+    large = "unseen-org-embed-large"
+    assert _objects(catalog, large, "mg:trainedOn") == {"unseen-org-retrieval", "unseen-org-pairs"}  # null dropped
+    assert _objects(catalog, large, "mg:derivedFrom") == {small}
+    assert _objects(catalog, large, "mg:supportsFormat") == {"gguf"}
+    assert _values(catalog, large, "mg:parameterCount") == {"335000000"}
+    assert _values(catalog, large, "schema:url") == {"https://huggingface.co/unseen-org/embed-large"}
+
+
+def test_unseen_nulls_and_unknown_values_are_skipped_not_fatal(unseen_mteb) -> None:  # type: ignore[no-untyped-def]
+    catalog, _ = unseen_mteb
+    voyage = "voyage-unseen-3"
+    assert _values(catalog, voyage, "schema:name") == {voyage}
+    assert _values(catalog, voyage, "dcterms:license") == set()
+    assert _values(catalog, voyage, "mg:tag") == {"API access", "closed weights"}
+    assert _objects(catalog, voyage, "mg:supersededBy") == {"voyage-unseen-4"}
+    assert _values(catalog, "unseenretrieval", "dcterms:license") == set()  # 'not specified'
+    assert _values(catalog, "unseen-org-retrieval", "mg:language") == {"eng-Latn", "deu-Latn"}  # mapping values
+    assert _objects(catalog, "unseennewtype", "mg:evaluatedOn") == {"local-only-dataset"}
+    assert _values(catalog, "unseennewtype", "mg:tag") == {"FutureTaskType"}
+
+
+@pytest.mark.parametrize(("folder", "records"), [("models-only", 3), ("tasks-only", 3)])
+def test_unseen_folder_with_one_file(catalog: Catalog, folder: str, records: int) -> None:
+    assert import_mteb(catalog, UNSEEN / folder).records == records
+
+
+@pytest.mark.parametrize(("folder", "error", "where"), [
+    ("bad-json", ParseError, "bad-json/tasks.jsonl:3: not JSON"),
+    ("bad-array", ParseError, "bad-array/models.jsonl:2: the line is not a JSON object"),
+    ("missing-name", SchemaError, "missing-name/models.jsonl:2: missing name"),
+    ("wrong-number", SchemaError, "wrong-number/models.jsonl:1: n_parameters must be a number"),
+    ("languages-number", SchemaError, "languages-number/models.jsonl:2: languages must be a list of strings"),
+    ("missing-dataset-path", SchemaError, "missing-dataset-path/tasks.jsonl:1: missing dataset_path"),
+    ("empty-dir", InputError, "empty-dir: neither models.jsonl nor tasks.jsonl is here"),
+])
+def test_unseen_broken_mteb_folders_are_refused(tmp_path: Path, folder: str, error: type, where: str) -> None:
+    with Catalog(tmp_path / "cat") as catalog:
+        import_mteb(catalog, UNSEEN / "tasks-only")
+        before = (catalog.triple_count(), catalog.version)
+        with pytest.raises(error) as info:
+            import_mteb(catalog, UNSEEN_BAD / folder)
+        assert where in str(info.value)
+        assert (catalog.triple_count(), catalog.version) == before
+
+
+def test_unseen_broken_mteb_folder_fails_the_cli(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    failed = invoke("--catalog", str(tmp_path / "cat"), "import", "mteb", "--no-progress", UNSEEN_BAD / "missing-name")
+    assert failed.exit_code == 1 and "models.jsonl:2: missing name" in failed.output + failed.stderr

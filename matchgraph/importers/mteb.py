@@ -71,6 +71,8 @@ _MODEL_MODALITY = {"image": ("Image inputs", "vision-language"), "audio": ("Audi
                    "video": ("Video inputs", "vision-language")}
 _DATA_MODALITY = {"image": "image-data", "video": "image-data", "audio": "audio-data"}
 _NO_LICENCE = {"not specified", "unknown", "none", ""}
+#: Fields whose mapping form holds the values (subset -> languages); other mappings give their keys.
+_FLATTENED = {"eval_langs", "languages"}
 _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _HUB_ID = re.compile(r"^[\w.\-]+/[\w.\-]+$")
 #: Models with at most this many parameters get a "compact" capability.
@@ -98,7 +100,7 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     ParseError
         A line is not JSON or not an object; the message names the line.
     """
-    text = read_text(path)
+    text = read_text(path).lstrip("\ufeff")
     out = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -132,14 +134,24 @@ class _Fields:
         return value.strip()
 
     def strings(self, key: str) -> list[str]:
+        """A list of strings: a string, a list (nulls passed over), or a mapping.
+
+        A mapping is read as mteb writes them: names to splits (``training_datasets``) give their
+        keys, subsets to languages (``eval_langs``) their values.
+        """
         value = self.obj.get(key)
         if value is None:
             return []
         if isinstance(value, str):
-            return [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SchemaError(f"{key} must be a list of strings", location=self.loc)
-        return [v for v in value if v.strip()]
+            return [value] if value.strip() else []
+        if isinstance(value, dict):
+            items = list(value) if not all(isinstance(v, (list, str)) for v in value.values()) or \
+                key not in _FLATTENED else [x for v in value.values() for x in (v if isinstance(v, list) else [v])]
+            value = list(dict.fromkeys(items))
+        if not isinstance(value, list) or not all(v is None or isinstance(v, str) for v in value):
+            raise SchemaError(f"{key} must be a list of strings, found {value!r}"[:200], location=self.loc,
+                              hint="write a list such as [\"eng-Latn\"] (or null)")
+        return [v for v in value if v is not None and v.strip()]
 
     def number(self, key: str) -> float | None:
         value = self.obj.get(key)
@@ -292,12 +304,17 @@ def _number_words(n: float) -> str:
     return f"{n:,.0f}"
 
 
+def _whole(value: Any) -> str:
+    """A number as written for people: ``384.0`` -> ``384``."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def _model_capabilities(f: _Fields, rec: EntityRecord) -> None:
     loc = f.loc
     modalities = f.strings("modalities") or ["text"]
     dims = f.obj.get("embed_dim")
-    dim_text = (f"{dims}-dimensional" if isinstance(dims, (int, float)) else
-                f"{'/'.join(str(d) for d in dims)}-dimensional" if isinstance(dims, list) and dims else "dense")
+    dim_text = (f"{_whole(dims)}-dimensional" if isinstance(dims, (int, float)) and not isinstance(dims, bool) else
+                f"{'/'.join(_whole(d) for d in dims)}-dimensional" if isinstance(dims, list) and dims else "dense")
     sim = f.text("similarity_fn_name")
     multi_vector = sim == "MaxSim"
     what = " and ".join(modalities)
@@ -354,7 +371,8 @@ def _model_record(f: _Fields, models: dict[str, EntityRecord], task_dataset: dic
     params, tokens, dims = f.number("n_parameters"), f.number("max_tokens"), f.obj.get("embed_dim")
     release, languages = f.text("release_date"), f.strings("languages")
     facts = [f"{_number_words(params)} parameters" if params else None,
-             f"{dims}-dimensional embeddings" if isinstance(dims, int) else None,
+             f"{_whole(dims)}-dimensional embeddings" if isinstance(dims, (int, float))
+             and not isinstance(dims, bool) else None,
              ("unlimited input length" if tokens == float("inf") else f"up to {tokens:,.0f} input tokens")
              if tokens else None,
              f"{len(languages)} language(s)" if languages else None, f"released {release}" if release else None]
