@@ -93,6 +93,14 @@ def test_jsonld_with_the_matchgraph_context_is_read_offline(catalog: Catalog, tm
         mg:hasMetric [ mg:metricName "downloads" ; schema:value 42 ] }}""")
 
 
+@pytest.mark.parametrize("name, text", [("bom.jsonld", json.dumps(JSONLD)), ("bom.ttl", TURTLE)])
+def test_a_leading_byte_order_mark_is_ignored(catalog: Catalog, tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    report = ingest(catalog, [path])
+    assert report.entities >= 1 and catalog.triple_count() > 0
+
+
 def test_blank_nodes_are_replaced_by_iris(catalog: Catalog, tmp_path: Path) -> None:
     text = TURTLE + """
 mgid:toy-tokenizer mg:hasMetric [ a mg:UsageMetric ; mg:metricName "stars" ; schema:value 7 ] .

@@ -115,7 +115,7 @@ def _read_text(path: Path) -> str:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
                          hint="check that the file exists and that you may read it") from exc
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # editors on Windows may start with a byte-order mark
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise ParseError("the file is not UTF-8 text", location=Location(str(path), line),
