@@ -13,7 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,13 +179,6 @@ def node_info(conn: sqlite3.Connection, slugs: Iterable[str]) -> dict[str, tuple
 
 
 # ---------------------------------------------------------------------------------- lookups
-@dataclass
-class _Found:
-    relations: set[str] = field(default_factory=set)
-    directions: set[str] = field(default_factory=set)
-    weight: float = 0.0
-
-
 def _direction(directions: set[str]) -> str:
     """``out``, ``in`` or ``both`` from the directed edges; symmetric edges alone count as both."""
     directed = directions - {"both"}
@@ -204,33 +197,39 @@ def _check_relations(relations: Iterable[str] | None) -> list[str] | None:
     return sorted(set(chosen))
 
 
-def _adjacent(conn: sqlite3.Connection, node: str, relations: list[str] | None) -> Iterator[tuple[str, str, str, float]]:
-    sql = "SELECT other, relation, direction, weight FROM adj WHERE node = ?"
-    params: list[str] = [node]
-    if relations is not None:
-        sql += f" AND relation IN ({','.join('?' * len(relations))})"
-        params += relations
-    yield from conn.execute(sql, params)
+#: One hop, aggregated and ordered by SQLite: the edges of a hub are summed where they lie, and
+#: only the ``limit`` strongest partners come back to Python with their name, kind and rank.
+_LAYER_SQL = """
+SELECT a.other, group_concat(DISTINCT a.relation), group_concat(DISTINCT a.direction), SUM(a.weight) AS w,
+       n.name, n.kind, n.rank
+FROM adj AS a LEFT JOIN nodes AS n ON n.slug = a.other
+WHERE a.node IN (SELECT slug FROM temp.frontier) AND a.other NOT IN (SELECT slug FROM temp.seen) {relations}
+GROUP BY a.other
+ORDER BY ROUND(w, 9) DESC, COALESCE(n.rank, 0.0) DESC, a.other
+LIMIT ?
+"""
+
+
+def _fill(conn: sqlite3.Connection, table: str, slugs: Iterable[str]) -> None:
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (slug TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute(f"DELETE FROM temp.{table}")
+    conn.executemany(f"INSERT OR IGNORE INTO temp.{table} VALUES (?)", ((s,) for s in slugs))
 
 
 def _layer(conn: sqlite3.Connection, frontier: list[str], seen: set[str], relations: list[str] | None,
-           depth: int) -> list[Neighbour]:
-    found: dict[str, _Found] = {}
-    for node in frontier:
-        for other, relation, direction, weight in _adjacent(conn, node, relations):
-            if other in seen:
-                continue
-            entry = found.setdefault(other, _Found())
-            entry.relations.add(relation)
-            entry.directions.add(direction)
-            entry.weight += weight
-    info = node_info(conn, found)
-    layer = [Neighbour(slug, info.get(slug, (slug, None, None))[0], info.get(slug, (slug, None, None))[1],
-                       sorted(f.relations), _direction(f.directions), f.weight,
-                       info.get(slug, (slug, None, None))[2], depth)
-             for slug, f in found.items()]
-    layer.sort(key=lambda n: (-round(n.weight, 9), -(n.rank or 0.0), n.slug))
-    return layer
+           depth: int, limit: int) -> list[Neighbour]:
+    """The ``limit`` strongest partners of the frontier that were not seen yet."""
+    _fill(conn, "frontier", frontier)
+    _fill(conn, "seen", seen)
+    params: list[object] = []
+    where = ""
+    if relations is not None:
+        where = f"AND a.relation IN ({','.join('?' * len(relations))})"
+        params += relations
+    rows = conn.execute(_LAYER_SQL.format(relations=where), [*params, limit]).fetchall()
+    return [Neighbour(other, name if name is not None else other, kind, sorted(set(rels.split(","))),
+                      _direction(set(dirs.split(","))), weight, rank, depth)
+            for other, rels, dirs, weight, name, kind, rank in rows]
 
 
 def neighbours(catalog: Catalog, entity: str | EntityRef, *, relations: Iterable[str] | None = None,
@@ -246,7 +245,8 @@ def neighbours(catalog: Catalog, entity: str | EntityRef, *, relations: Iterable
         Keep only edges of these relations (see :data:`RELATIONS`; any case).
     depth : int
         Hops to follow. Each further hop expands the ``limit`` strongest neighbours of the
-        previous one, so the cost stays bounded on hubs.
+        previous one. SQLite sums and orders the edges, so only ``limit`` neighbours per hop
+        reach Python, however many edges a hub has.
     limit : int
         Neighbours returned.
 
@@ -277,10 +277,12 @@ def neighbours(catalog: Catalog, entity: str | EntityRef, *, relations: Iterable
         seen = {ref.slug}
         frontier = [ref.slug]
         for hop in range(1, max(depth, 1) + 1):
-            layer = _layer(conn, frontier, seen, wanted, hop)
+            layer = _layer(conn, frontier, seen, wanted, hop, limit)
             found.extend(layer)
+            if len(found) >= limit:  # a full first hop leaves no room for further ones
+                break
             seen.update(n.slug for n in layer)
-            frontier = [n.slug for n in layer[:limit]]
+            frontier = [n.slug for n in layer]
             if not frontier:
                 break
     return found[:limit]

@@ -117,3 +117,47 @@ def test_the_pile_neighbours_in_the_example_catalog(example_catalog: Catalog) ->
     assert {"c4", "redpajama", "falcon-refinedweb", "common-crawl"} <= set(found)
     assert "derivedFrom" in found["common-crawl"].relations and "alternative" in found["c4"].relations
     assert [n.slug for n in neighbours(example_catalog, "The Pile", relations=["derivedFrom"])][:1] == ["common-crawl"]
+
+
+def _reference(catalog: Catalog, slug: str, relations: set[str] | None, limit: int) -> list[tuple]:  # type: ignore[type-arg]
+    """One hop computed the plain way, from every edge of the projection (the index sums in SQL)."""
+    from matchgraph.scores import load_scores
+
+    ranks = {s: v.rank for s, v in load_scores(catalog).items()}
+    edges: dict[tuple[str, str, str], float] = {}  # (other, relation, direction) -> weight
+    for a, b, relation, weight, _ in projection.load_compact(catalog).edges():
+        if relations is not None and relation not in relations:
+            continue
+        if relation in projection.SYMMETRIC:  # stored both ways: each way is one edge of its source
+            if a == slug:
+                edges[(b, relation, "both")] = weight
+        elif a == slug:
+            edges[(b, relation, "out")] = weight
+        elif b == slug:
+            edges[(a, relation, "in")] = weight
+    found: dict[str, list] = {}  # type: ignore[type-arg]
+    for (other, relation, _), weight in edges.items():
+        entry = found.setdefault(other, [set(), None, 0.0])
+        entry[0].add(relation)
+        entry[2] += weight
+    rows = [(o, sorted(r), round(w, 4)) for o, (r, _, w) in found.items()]
+    rows.sort(key=lambda row: (-row[2], -(ranks.get(row[0]) or 0.0), row[0]))
+    return rows[:limit]
+
+
+@pytest.mark.parametrize("entity, relations", [("the-pile", None), ("c4", None), ("roberta-base", None),
+                                               ("pytorch", {"integratesWith", "supportsFormat"}),
+                                               ("bert-base-uncased", {"alternative"})])
+def test_the_index_agrees_with_a_plain_count_over_every_edge(example_catalog: Catalog, entity: str,
+                                                             relations: set[str] | None) -> None:
+    found = neighbours(example_catalog, entity, relations=relations, limit=8)
+    expected = _reference(example_catalog, entity, relations, 8)
+    assert expected and [(n.slug, n.relations, round(n.weight, 4)) for n in found] == expected
+
+
+def test_a_deeper_hop_fills_up_to_the_limit_without_repeating(example_catalog: Catalog) -> None:
+    first = neighbours(example_catalog, "bookcorpus", relations=["derivedFrom", "trainedOn"], limit=50)
+    deeper = neighbours(example_catalog, "bookcorpus", relations=["derivedFrom", "trainedOn"], depth=2, limit=50)
+    assert [n.slug for n in deeper[:len(first)]] == [n.slug for n in first]
+    assert len(deeper) > len(first) and len({n.slug for n in deeper}) == len(deeper)
+    assert {n.depth for n in deeper[len(first):]} == {2} and "bookcorpus" not in {n.slug for n in deeper}
