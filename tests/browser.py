@@ -30,10 +30,16 @@ __all__ = ["PageReport", "browser", "open_page", "canvas_drawn", "require_chromi
 
 
 def require_chromium() -> None:
-    """Skip the calling test when Chromium or the playwright package is missing."""
+    """Fail the calling test, saying what to install, when Chromium or playwright is missing.
+
+    The README's test block installs both, so a missing one is a broken setup, never a skip.
+    """
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api")
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium", pytrace=False)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail('the playwright package is missing: pip install -e ".[test]"', pytrace=False)
 
 
 @dataclass

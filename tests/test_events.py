@@ -133,7 +133,8 @@ def test_three_recorded_matches_raise_times_matched_by_three(example_catalog: Ca
 
 
 def test_projection_counts_recorded_matches(example_catalog: Catalog) -> None:
-    projection = pytest.importorskip("matchgraph.projection")
+    from matchgraph import projection
+
     graph = projection.load_projection(example_catalog)
     before = graph.nodes["distilroberta-base"].get("times_matched", 0)
     for _ in range(3):

