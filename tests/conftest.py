@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gc
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -153,3 +154,22 @@ def peek():  # type: ignore[no-untyped-def]
             release()
 
     return look
+
+
+def loaded_once(factory: pytest.TempPathFactory, name: str,
+                load: Callable[[Catalog], Any]) -> Iterator[tuple[Catalog, Any]]:
+    """Body of a module-scoped fixture: a new catalog, ``load(catalog)`` run once, both yielded."""
+    cat = Catalog(factory.mktemp(name) / "catalog")
+    outcome = load(cat)
+    yield cat, outcome
+    cat.close()
+
+
+def assert_refused_unchanged(catalog: Catalog, attempt: Callable[[], Any], error: type[Exception],
+                             where: str) -> None:
+    """``attempt()`` raises ``error`` naming ``where`` and leaves the catalog's triples and version as they were."""
+    before = (catalog.triple_count(), catalog.version)
+    with pytest.raises(error) as info:
+        attempt()
+    assert where in str(info.value)
+    assert (catalog.triple_count(), catalog.version) == before

@@ -15,6 +15,8 @@ from matchgraph.importers import import_croissant, sniff_json
 from matchgraph.importers.croissant import parse_croissant
 from matchgraph.vocab import entity_iri
 
+from conftest import assert_refused_unchanged, loaded_once
+
 DATA = Path(__file__).resolve().parent / "data" / "croissant"
 FILES = sorted(DATA.glob("*.json"))
 
@@ -172,10 +174,7 @@ UNSEEN_BAD = Path(__file__).resolve().parent / "data" / "unseen" / "croissant-ba
 @pytest.fixture(scope="module")
 def unseen_catalog(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A catalog holding every valid unseen Croissant file, imported once for the module."""
-    cat = Catalog(tmp_path_factory.mktemp("unseen") / "catalog")
-    summary = import_croissant(cat, [UNSEEN])
-    yield cat, summary
-    cat.close()
+    yield from loaded_once(tmp_path_factory, "unseen", lambda cat: import_croissant(cat, [UNSEEN]))
 
 
 def _facts(catalog: Catalog, slug: str, prop: str) -> set[str]:
@@ -298,11 +297,8 @@ def test_unseen_broken_files_are_refused_and_the_catalog_is_unchanged(tmp_path: 
                                                                       where: str) -> None:
     with Catalog(tmp_path / "cat") as catalog:
         import_croissant(catalog, [UNSEEN / "v08-titanic.json"])
-        before = (catalog.triple_count(), catalog.version)
-        with pytest.raises(error) as info:
-            import_croissant(catalog, [UNSEEN / "minimal-nulls.json", UNSEEN_BAD / file])
-        assert where in str(info.value)
-        assert (catalog.triple_count(), catalog.version) == before
+        assert_refused_unchanged(
+            catalog, lambda: import_croissant(catalog, [UNSEEN / "minimal-nulls.json", UNSEEN_BAD / file]), error, where)
 
 
 def test_unseen_broken_file_fails_the_cli_with_exit_1(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

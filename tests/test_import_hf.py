@@ -14,6 +14,8 @@ from matchgraph.importers.hf import parse_hub_json
 from matchgraph.validate import validate_graph
 from matchgraph.vocab import entity_iri
 
+from conftest import assert_refused_unchanged, loaded_once
+
 DATA = Path(__file__).resolve().parent / "data" / "hf"
 LEGAL = entity_iri("acme-research-minilm-legal-retriever")
 
@@ -170,10 +172,7 @@ def _values(catalog: Catalog, entity, prop: str) -> set[str]:
 @pytest.fixture(scope="module")
 def unseen_models(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A catalog holding the varied model listing, imported once for the module."""
-    cat = Catalog(tmp_path_factory.mktemp("hf-unseen") / "catalog")
-    summary = import_hf(cat, UNSEEN / "models-varied.json")
-    yield cat, summary
-    cat.close()
+    yield from loaded_once(tmp_path_factory, "hf-unseen", lambda cat: import_hf(cat, UNSEEN / "models-varied.json"))
 
 
 def test_unseen_models_all_import_with_licence_and_url(unseen_models) -> None:  # type: ignore[no-untyped-def]
@@ -271,11 +270,7 @@ def test_unseen_broken_hub_files_are_refused_and_the_catalog_is_unchanged(tmp_pa
                                                                           where: str) -> None:
     with Catalog(tmp_path / "cat") as catalog:
         import_hf(catalog, UNSEEN / "single-model.json")
-        before = (catalog.triple_count(), catalog.version)
-        with pytest.raises(error) as info:
-            import_hf(catalog, UNSEEN_BAD / file)
-        assert where in str(info.value)
-        assert (catalog.triple_count(), catalog.version) == before
+        assert_refused_unchanged(catalog, lambda: import_hf(catalog, UNSEEN_BAD / file), error, where)
 
 
 def test_unseen_broken_hub_file_fails_the_cli(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,8 @@ from matchgraph.importers import import_mteb
 from matchgraph.validate import validate_graph
 from matchgraph.vocab import entity_iri, slugify
 
+from conftest import assert_refused_unchanged, loaded_once
+
 DATA = Path(__file__).resolve().parent / "data" / "mteb"
 MODELS = [json.loads(line) for line in (DATA / "models.jsonl").read_text(encoding="utf-8").splitlines()]
 TASKS = [json.loads(line) for line in (DATA / "tasks.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -186,10 +188,7 @@ def _values(catalog: Catalog, slug: str, prop: str) -> set[str]:
 @pytest.fixture(scope="module")
 def unseen_mteb(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A catalog holding the unseen MTEB variants, imported once for the module."""
-    cat = Catalog(tmp_path_factory.mktemp("mteb-unseen") / "catalog")
-    summary = import_mteb(cat, UNSEEN / "variants")
-    yield cat, summary
-    cat.close()
+    yield from loaded_once(tmp_path_factory, "mteb-unseen", lambda cat: import_mteb(cat, UNSEEN / "variants"))
 
 
 def test_unseen_variants_import_models_datasets_and_tasks(unseen_mteb) -> None:  # type: ignore[no-untyped-def]
@@ -242,11 +241,7 @@ def test_unseen_folder_with_one_file(catalog: Catalog, folder: str, records: int
 def test_unseen_broken_mteb_folders_are_refused(tmp_path: Path, folder: str, error: type, where: str) -> None:
     with Catalog(tmp_path / "cat") as catalog:
         import_mteb(catalog, UNSEEN / "tasks-only")
-        before = (catalog.triple_count(), catalog.version)
-        with pytest.raises(error) as info:
-            import_mteb(catalog, UNSEEN_BAD / folder)
-        assert where in str(info.value)
-        assert (catalog.triple_count(), catalog.version) == before
+        assert_refused_unchanged(catalog, lambda: import_mteb(catalog, UNSEEN_BAD / folder), error, where)
 
 
 def test_unseen_broken_mteb_folder_fails_the_cli(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,8 @@ from matchgraph import Catalog, ingest
 from matchgraph.ingest.cards import is_card, parse_card, parse_number, split_front_matter
 from matchgraph.vocab import STUB_GRAPH, entity_iri
 
+from conftest import assert_refused_unchanged, loaded_once
+
 CARDS = Path(__file__).resolve().parent / "data" / "cards"
 FULL = CARDS / "full-model.md"
 HF = CARDS / "hf" / "tiny-bert-sst2" / "README.md"
@@ -234,10 +236,7 @@ UNSEEN_BAD = Path(__file__).resolve().parent / "data" / "unseen" / "cards-bad"
 @pytest.fixture(scope="module")
 def unseen_cards(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A catalog holding every unseen card folder, ingested once for the module."""
-    cat = Catalog(tmp_path_factory.mktemp("cards-unseen") / "catalog")
-    report = ingest(cat, [UNSEEN])
-    yield cat, report
-    cat.close()
+    yield from loaded_once(tmp_path_factory, "cards-unseen", lambda cat: ingest(cat, [UNSEEN]))
 
 
 # slug -> (name, kind, licence)
@@ -312,11 +311,8 @@ def test_unseen_broken_cards_fail_and_leave_the_catalog(catalog: Catalog, folder
     from matchgraph.errors import ParseError
 
     ingest(catalog, [UNSEEN / "crlf-card"])
-    before = (catalog.triple_count(), catalog.version)
-    with pytest.raises(ParseError) as info:
-        ingest(catalog, [UNSEEN / "odd-types", UNSEEN_BAD / folder / "README.md"])
-    assert where in str(info.value)
-    assert (catalog.triple_count(), catalog.version) == before
+    assert_refused_unchanged(catalog, lambda: ingest(catalog, [UNSEEN / "odd-types", UNSEEN_BAD / folder / "README.md"]),
+                             ParseError, where)
 
 
 def test_unseen_broken_card_fails_the_cli(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
