@@ -38,7 +38,7 @@ ENV_VAR = "MATCHGRAPH_CATALOG"
 #: Writes up to this many quads go in one SPARQL update (atomic even on a crash); larger ones are bulk loaded.
 ATOMIC_UPDATE_LIMIT = 50_000
 
-__all__ = ["Catalog", "resolve_location"]
+__all__ = ["Catalog", "resolve_location", "rdflib_term"]
 
 
 def resolve_location(location: str | os.PathLike[str] | None = None) -> str:
@@ -59,6 +59,7 @@ def resolve_location(location: str | os.PathLike[str] | None = None) -> str:
     return os.environ.get(ENV_VAR) or DEFAULT_LOCATION
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
@@ -68,7 +69,7 @@ def _nt(term: Node) -> str:
         text = '"' + str(term).translate(_NT_ESCAPES) + '"'
         if term.language:
             return f"{text}@{term.language}"
-        if term.datatype is not None and str(term.datatype) != "http://www.w3.org/2001/XMLSchema#string":
+        if term.datatype is not None and str(term.datatype) != _XSD_STRING:
             return f"{text}^^<{term.datatype}>"
         return text
     return term.n3()
@@ -86,8 +87,22 @@ _QUERY_PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
                    "xml": "http://www.w3.org/XML/1998/namespace", **{p: str(n) for p, n in PREFIXES.items()}}
 
 
-def _from_ox(term: Any) -> Node | None:
-    """An rdflib term for a pyoxigraph term (None stays None)."""
+def rdflib_term(term: Any, *, plain_strings: bool = False) -> Node | None:
+    """The rdflib term for a pyoxigraph term (None stays None).
+
+    Parameters
+    ----------
+    term : pyoxigraph.NamedNode, BlankNode, Literal or None
+    plain_strings : bool
+        Give ``xsd:string`` literals as simple literals (no datatype), as SPARQL results show them;
+        by default the datatype is kept, as oxrdflib does.
+
+    Examples
+    --------
+    >>> import pyoxigraph as ox
+    >>> rdflib_term(ox.Literal("x"), plain_strings=True).datatype is None
+    True
+    """
     if term is None:
         return None
     kind = type(term).__name__
@@ -98,7 +113,10 @@ def _from_ox(term: Any) -> Node | None:
     if kind == "Literal":
         if term.language:
             return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        datatype = term.datatype.value
+        if plain_strings and datatype == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
     raise ValueError(f"unexpected Oxigraph term: {term!r}")
 
 
@@ -113,11 +131,11 @@ def _result(ox: Any, answer: Any) -> Result:
         out = Result("SELECT")
         out.vars = [Variable(v.value) for v in answer.variables]
         names = out.vars
-        out.bindings = ({v: _from_ox(value) for v, value in zip(names, solution)} for solution in answer)
+        out.bindings = ({v: rdflib_term(value) for v, value in zip(names, solution)} for solution in answer)
     else:
         out = Result("CONSTRUCT")
         out.graph = Graph()
-        out.graph += ((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)) for t in answer)
+        out.graph += ((rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object)) for t in answer)
     return out
 
 

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from .catalog import Catalog
+from .catalog import Catalog, rdflib_term
 from .errors import ConfigError, EntityNotFound, MatchgraphError, QueryError
 from .export.html import Links
 from .vocab import MG, PREFIXES
@@ -388,17 +388,6 @@ def _detached(exc: BaseException) -> BaseException:
     return exc
 
 
-def _from_ox(term: Any) -> Any:
-    """An rdflib term for an Oxigraph term; ``xsd:string`` literals become simple literals."""
-    from oxrdflib._converter import from_ox
-    from rdflib import XSD, Literal
-
-    value = from_ox(term)
-    if isinstance(value, Literal) and value.datatype == XSD.string:
-        return Literal(str(value))
-    return value
-
-
 def _ask_outcome(answer: bool, negotiated: Negotiated) -> Outcome:
     if negotiated.key == "json":
         body = json.dumps({"head": {}, "boolean": answer}).encode()
@@ -420,7 +409,8 @@ def _select_outcome(names: list[str], solutions: list[Any], negotiated: Negotiat
     variables = [Variable(n) for n in names]
     result = Result("SELECT")
     result.vars = variables
-    result.bindings = [{v: _from_ox(s[n]) for v, n in zip(variables, names) if s[n] is not None}
+    result.bindings = [{v: rdflib_term(s[n], plain_strings=True) for v, n in zip(variables, names)
+                        if s[n] is not None}
                        for s in solutions[:cap]]
     if negotiated.key == "json":
         body = json.dumps(result_to_json(result), ensure_ascii=False).encode()
@@ -438,7 +428,8 @@ def _graph_outcome(triples: list[Any], negotiated: Negotiated, cap: int) -> Outc
     for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns)
     for triple in triples[:cap]:
-        graph.add((_from_ox(triple.subject), _from_ox(triple.predicate), _from_ox(triple.object)))
+        graph.add(tuple(rdflib_term(t, plain_strings=True)  # type: ignore[arg-type]
+                        for t in (triple.subject, triple.predicate, triple.object)))
     if negotiated.key == "json-ld":
         from .ontology import jsonld_context
 

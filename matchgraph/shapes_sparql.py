@@ -31,6 +31,7 @@ from rdflib import RDF, RDFS, SH, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from .catalog import rdflib_term
 from .errors import MatchgraphError
 
 __all__ = ["UnsupportedShape", "Violation", "ShapeProgram", "compile_shapes", "shape_program", "graph_store",
@@ -545,7 +546,7 @@ def node_triples(store: ox.Store, nodes: Iterable[Node], predicates: Iterable[UR
         values = " ".join(_sparql_term(n) for n in ordered[i:i + 1000])
         for row in store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {props} }} ?s ?p ?o }}",
                                use_default_graph_as_union=union):
-            graph.add((_to_rdflib(row["s"]), _to_rdflib(row["p"]), _to_rdflib(row["o"])))
+            graph.add(tuple(rdflib_term(row[k], plain_strings=True) for k in ("s", "p", "o")))  # type: ignore[arg-type]
     return graph
 
 
@@ -589,17 +590,6 @@ def _closure(edges: Iterable[tuple[URIRef, URIRef]]) -> Callable[[URIRef], list[
     return classes
 
 
-def _to_rdflib(term: Any) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    return Literal(term.value) if datatype == str(XSD.string) else Literal(term.value, datatype=URIRef(datatype))
-
-
 def check_store(store: ox.Store, program: ShapeProgram | None = None, *,
                 ontology: Iterable[tuple[URIRef, URIRef]] | None = None, union: bool = False) -> list[Violation]:
     """Check the default graph of an Oxigraph store (or, with ``union``, all its named graphs as
@@ -635,7 +625,8 @@ def check_store(store: ox.Store, program: ShapeProgram | None = None, *,
     found: set[Violation] = set()
     for kind, query, path, message in program.queries(_closure(edges)):
         for row in store.query(query, use_default_graph_as_union=union):
-            focus = _to_rdflib(row["this"])
-            value = None if kind == "count" else focus if kind == "node" else _to_rdflib(row["value"])
+            focus = rdflib_term(row["this"], plain_strings=True)
+            value = (None if kind == "count" else focus if kind == "node"
+                     else rdflib_term(row["value"], plain_strings=True))
             found.add(Violation(focus, path, message, value))
     return sorted(found, key=lambda v: (str(v.focus), str(v.path), v.message, str(v.value)))

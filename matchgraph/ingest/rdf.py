@@ -28,7 +28,8 @@ def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) ->
     source); with ``graph`` None the text is only checked. Returns whether a blank node was seen.
     """
     import pyoxigraph as ox
-    from oxrdflib._converter import from_ox
+
+    from ..catalog import rdflib_term
 
     name = _OX_FORMATS.get(fmt)
     if name is None:
@@ -40,7 +41,7 @@ def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) ->
         nonlocal blank
         found = terms.get(value)
         if found is None:
-            found = terms[value] = from_ox(value)  # type: ignore[assignment]
+            found = terms[value] = rdflib_term(value)  # type: ignore[assignment]
             blank = blank or isinstance(found, BNode)
         return found
 
