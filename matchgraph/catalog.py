@@ -365,6 +365,12 @@ class Catalog:
         """The rdflib Dataset over the store (queries see the union of all graphs)."""
         return self.backend.dataset
 
+    @property
+    def oxigraph(self) -> Any:
+        """The embedded ``pyoxigraph.Store`` (for bulk reads, bulk loads and flushes); None for a
+        remote catalog, or once closed."""
+        return getattr(self.backend, "inner", None)
+
     def __repr__(self) -> str:
         return f"<Catalog {self.backend.description}>"
 

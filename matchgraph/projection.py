@@ -101,8 +101,8 @@ def select_values(catalog: Catalog, sparql: str) -> Iterator[tuple[str | None, .
     >>> list(select_values(cat, "SELECT ?x WHERE { VALUES ?x { 1 } }"))
     [('1',)]
     """
-    inner = getattr(catalog.backend, "inner", None)
-    if inner is not None and hasattr(inner, "query"):
+    inner = catalog.oxigraph
+    if inner is not None:
         for solution in inner.query(sparql_prefixes() + sparql, use_default_graph_as_union=True):
             yield tuple(None if term is None else term.value for term in solution)
         return

@@ -592,15 +592,9 @@ def _rdf_chunks(scores: Mapping[str, EntityScores], run: str, chunk: int = 300) 
     yield "\n".join(lines)
 
 
-def _embedded(catalog: Catalog) -> Any:
-    """The embedded Oxigraph store of the catalog (for bulk loads and flushes), else None."""
-    inner = getattr(catalog.backend, "inner", None)
-    return inner if inner is not None and hasattr(inner, "bulk_load") else None
-
-
 def _flush(catalog: Catalog) -> None:
     """Write buffered changes to disk, which also frees the memory holding them."""
-    store = _embedded(catalog)
+    store = catalog.oxigraph
     if store is not None:
         store.flush()
 
@@ -621,7 +615,7 @@ def _clear_scores(catalog: Catalog, batch: int = 50_000) -> None:
 def _insert_scores(catalog: Catalog, scores: Mapping[str, EntityScores], run: str) -> None:
     """Add the score triples: one bulk load into an embedded store, else small INSERT DATA updates."""
     g = f"<{SCORE_GRAPH}>"
-    store = _embedded(catalog)
+    store = catalog.oxigraph
     if store is None:
         for body in _rdf_chunks(scores, run):
             catalog.update(f"INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}", derived=True)

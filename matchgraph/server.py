@@ -218,7 +218,7 @@ class Outcome:
 
 
 def _ox_store(catalog: Catalog) -> Any:
-    store = getattr(catalog.backend, "inner", None)
+    store = catalog.oxigraph
     if store is None:
         raise ConfigError(f"cannot serve {catalog.location}: the server needs a local catalog",
                           hint="give --catalog a directory (an embedded Oxigraph catalog) or memory:")

@@ -117,8 +117,8 @@ def select_rows(catalog: Catalog, sparql: str) -> Iterator[tuple[str | None, ...
     >>> list(select_rows(Catalog("memory:"), "SELECT ?x WHERE { VALUES ?x { 1 } }"))
     [('1',)]
     """
-    inner = getattr(catalog.backend, "inner", None)
-    if inner is not None and hasattr(inner, "query"):
+    inner = catalog.oxigraph
+    if inner is not None:
         solutions = inner.query(sparql_prefixes() + sparql, use_default_graph_as_union=True)
         names = [v.value for v in solutions.variables]
         for solution in solutions:

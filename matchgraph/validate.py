@@ -193,8 +193,8 @@ def validate_catalog(catalog: Catalog) -> ValidationReport:
     >>> validate_catalog(Catalog("memory:")).conforms
     True
     """
-    store = getattr(catalog.backend, "inner", None)
-    if not isinstance(store, ox.Store):
+    store = catalog.oxigraph
+    if store is None:
         return validate_graph(catalog.data_graph(), inplace=True)
     try:
         found: list[Violation] = check_store(store, shape_program(), union=True)
