@@ -103,8 +103,7 @@ def validate_graph(data: Graph, *, inplace: bool = False, engine: str = "sparql"
     >>> validate_graph(data).problems
     ['entity x: schema:name: an entity needs a name (schema:name), a non-empty string']
     """
-    for prefix, ns in [("mg", MG), ("schema", SCHEMA)]:
-        data.bind(prefix, ns)
+    _prefixed(data)
     return _report(violations(data, engine=engine, shapes=shapes, inplace=inplace), data, data)
 
 
@@ -164,10 +163,7 @@ def validate_store(store: ox.Store, *, shapes: Graph | None = None) -> Validatio
         data = Graph().parse(data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()),
                              format="nt")
         found = _pyshacl(data, shapes if shapes is not None else shapes_graph(), inplace=True)
-    names = Graph()
-    for prefix, ns in [("mg", MG), ("schema", SCHEMA)]:
-        names.bind(prefix, ns)
-    return _report(found, data, names)
+    return _report(found, data, _prefixed(Graph()))
 
 
 def validate_catalog(catalog: Catalog) -> ValidationReport:
@@ -202,10 +198,14 @@ def validate_catalog(catalog: Catalog) -> ValidationReport:
         warnings.warn(f"the SHACL check falls back to pyshacl: {exc}", RuntimeWarning, stacklevel=2)
         return validate_graph(catalog.data_graph(), inplace=True, engine="pyshacl")
     data = node_triples(store, {v.focus for v in found}, [RDF.type, SCHEMA.name, MG.sourceLine], union=True)
-    names = Graph()
+    return _report(found, data, _prefixed(Graph()))
+
+
+def _prefixed(graph: Graph) -> Graph:
+    """``graph`` with the mg: and schema: prefixes bound, so that reports print paths short."""
     for prefix, ns in [("mg", MG), ("schema", SCHEMA)]:
-        names.bind(prefix, ns)
-    return _report(found, data, names)
+        graph.bind(prefix, ns)
+    return graph
 
 
 def _pyshacl(data: Graph, shapes: Graph, *, inplace: bool) -> list[Violation]:
