@@ -592,47 +592,6 @@ def _rdf_chunks(scores: Mapping[str, EntityScores], run: str, chunk: int = 300) 
     yield "\n".join(lines)
 
 
-def _flush(catalog: Catalog) -> None:
-    """Write buffered changes to disk, which also frees the memory holding them."""
-    store = catalog.oxigraph
-    if store is not None:
-        store.flush()
-
-
-def _clear_scores(catalog: Catalog, batch: int = 50_000) -> None:
-    """Empty the score graph in small deletes (one big one holds every deletion in memory)."""
-    g = f"<{SCORE_GRAPH}>"
-    rounds = 0
-    while catalog.ask(f"ASK {{ GRAPH {g} {{ ?s ?p ?o }} }}"):
-        catalog.update(f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ "
-                       f"{{ SELECT ?s ?p ?o WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }} LIMIT {batch} }} }}", derived=True)
-        rounds += 1
-        if rounds % 10 == 0:
-            _flush(catalog)
-    _flush(catalog)
-
-
-def _insert_scores(catalog: Catalog, scores: Mapping[str, EntityScores], run: str) -> None:
-    """Add the score triples: one bulk load into an embedded store, else small INSERT DATA updates."""
-    g = f"<{SCORE_GRAPH}>"
-    store = catalog.oxigraph
-    if store is None:
-        for body in _rdf_chunks(scores, run):
-            catalog.update(f"INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}", derived=True)
-        return
-    import pyoxigraph as ox
-
-    path = catalog.cache_dir / f"scores-{os.getpid()}.trig"
-    try:
-        with path.open("w", encoding="utf-8") as fh:
-            fh.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()))
-            for body in _rdf_chunks(scores, run, chunk=2000):
-                fh.write(f"{g} {{\n{body}\n}}\n")
-        store.bulk_load(path=str(path), format=ox.RdfFormat.TRIG)
-    finally:
-        path.unlink(missing_ok=True)
-
-
 def _write_run(catalog: Catalog, weights: Mapping[str, Any], data_version: str, started: datetime) -> str:
     """Record the run (replacing the previous one); returns the new catalog version."""
     from . import __version__
@@ -649,13 +608,28 @@ def _write_run(catalog: Catalog, weights: Mapping[str, Any], data_version: str, 
 
 def _write_rdf(catalog: Catalog, scores: Mapping[str, EntityScores], weights: Mapping[str, Any],
                data_version: str, started: datetime) -> str:
-    """Replace the score graph; the run, written last, says which data the scores belong to, so an
-    interrupted write is never taken for current scores."""
-    _clear_scores(catalog)
-    _insert_scores(catalog, scores, str(RUN[f"scores-{data_version}"]))
-    version = _write_run(catalog, weights, data_version, started)
-    _flush(catalog)
-    return version
+    """Replace the score graph in one transaction: drop it, bulk load the new scores, record the run.
+
+    Returns the new catalog version.
+    """
+    import pyoxigraph as ox
+
+    from . import __version__
+
+    g = f"<{SCORE_GRAPH}>"
+    run = str(RUN[f"scores-{data_version}"])
+    ended = datetime.now(timezone.utc).replace(microsecond=0)
+    header = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
+    with catalog.transaction(derived=True) as txn:
+        txn.drop_graph(SCORE_GRAPH)
+        for body in _rdf_chunks(scores, run, chunk=5000):
+            if body:
+                txn.load(f"{header}{g} {{\n{body}\n}}\n".encode("utf-8"), format=ox.RdfFormat.TRIG)
+        txn.update(f"""INSERT DATA {{ GRAPH {g} {{ <{run}> a mg:ScoreRun ;
+        prov:startedAtTime "{started.isoformat()}"^^xsd:dateTime ; prov:endedAtTime "{ended.isoformat()}"^^xsd:dateTime ;
+        mg:weights {json.dumps(weights_json(weights), ensure_ascii=False)} ; mg:softwareVersion "{__version__}" ;
+        mg:catalogVersion {json.dumps(data_version)} }} }}""")
+    return txn.version
 
 
 def _stored_run(catalog: Catalog) -> tuple[str, str] | None:

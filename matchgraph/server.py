@@ -238,7 +238,7 @@ class SparqlEndpoint:
     def __init__(self, catalog: Catalog, config: ServerConfig) -> None:
         self.catalog = catalog
         self.config = config
-        self.store = _ox_store(catalog)
+        _ox_store(catalog)  # refuse a remote catalog now
         self.write_lock = threading.Lock()
         self.prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
         self._slots: asyncio.Semaphore | None = None
@@ -315,7 +315,7 @@ class SparqlEndpoint:
                 options["use_default_graph_as_union"] = True
             if named_graphs:
                 options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-            result = self.store.query(text, **options)
+            result = _ox_store(self.catalog).query(text, **options)  # the version read now
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError) as exc:
@@ -708,6 +708,20 @@ async def static_route(request: Any) -> Any:
                     headers={"Cache-Control": "public, max-age=3600"})
 
 
+class _FollowNewVersions:
+    """ASGI middleware: before each request, read the newest catalog version (another process may
+    have committed one: an ingest, a recorded match), so the server follows without a restart."""
+
+    def __init__(self, app: Any, catalog: Catalog) -> None:
+        self.app = app
+        self.catalog = catalog
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.catalog.refresh()
+        await self.app(scope, receive, send)
+
+
 def create_app(catalog: Catalog, config: ServerConfig | None = None, *, owns_catalog: bool = False) -> Any:
     """The starlette application serving ``catalog``.
 
@@ -752,11 +766,12 @@ def create_app(catalog: Catalog, config: ServerConfig | None = None, *, owns_cat
         Route("/search-index.js", search_index_route),
         Route("/static/{name}", static_route),
     ]
-    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
+    middleware = [Middleware(_FollowNewVersions, catalog=catalog), Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
                              allow_headers=["Accept", "Authorization", "Content-Type"],
                              expose_headers=[TRUNCATED_HEADER, "X-Matchgraph-Rows"], max_age=600)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.matchgraph = state
+
     return app
 
 
@@ -776,5 +791,7 @@ def serve(location: str | None = None, *, host: str = "127.0.0.1", port: int = 8
     import uvicorn
 
     catalog = Catalog(location)
+    if not (config and config.allow_update):
+        catalog.require()
     app = create_app(catalog, config, owns_catalog=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level)

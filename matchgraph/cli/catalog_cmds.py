@@ -50,7 +50,7 @@ def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalo
     from ..ingest import ingest as run
 
     progress, update = _progress_bar(not no_progress)
-    with open_catalog(catalog_location) as catalog:
+    with open_catalog(catalog_location, create=True) as catalog:
         if progress is not None:
             with progress:
                 report = run(catalog, paths, validate=not no_validate, progress=update)
@@ -97,7 +97,7 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
         text = query
     else:
         raise click.UsageError("give a query, -f FILE, or '-' to read standard input")
-    with open_catalog(catalog_location) as catalog:
+    with open_catalog(catalog_location, create=allow_update) as catalog:
         result = run_sparql(catalog, text, allow_update=allow_update)
         if result is None:
             click.echo(f"Update applied; catalog version {catalog.version[:12]}.")

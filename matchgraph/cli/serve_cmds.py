@@ -28,8 +28,8 @@ def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: 
     """Serve the catalog: a SPARQL 1.1 endpoint at /sparql and HTML pages.
 
     Read-only unless started with --allow-update and a --token; clients then send
-    'Authorization: Bearer TOKEN' with their updates. The catalog stays open (and locked) while
-    the server runs.
+    'Authorization: Bearer TOKEN' with their updates. Other processes may read and write the
+    catalog while the server runs; it follows each new version on its next request.
 
     \b
     Example:
