@@ -10,6 +10,7 @@ scores are computed or read (:func:`sync_ranks`).
 from __future__ import annotations
 
 import os
+import uuid
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -106,7 +107,7 @@ def write_index(compact: CompactProjection, path: Path) -> None:
     path : pathlib.Path
         The index file; replaced atomically.
     """
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp = path.with_name(path.name + f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.unlink(missing_ok=True)
     with closing(sqlite3.connect(tmp)) as conn:
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)

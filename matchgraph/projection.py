@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import uuid
 import pickle
 import sys
 from array import array
@@ -493,7 +494,7 @@ def projection_path(catalog: Catalog, data_version: str | None = None) -> Path:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp = path.with_name(path.name + f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import os
+import uuid
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -656,7 +657,7 @@ def _write_cache(path: Path, scores: Mapping[str, EntityScores], weights: Mappin
             digest.update(json.dumps(row).encode())
             yield row
 
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp = path.with_name(path.name + f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.unlink(missing_ok=True)
     with closing(sqlite3.connect(tmp)) as conn:
         conn.executescript("""PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;

@@ -32,6 +32,7 @@ import errno
 import fcntl
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -138,6 +139,7 @@ class VersionedStore:
         self.root = Path(root)
         self.notify = notify or (lambda message: None)
         self._write_fd: int | None = None
+        self._thread_lock = threading.Lock()  # flock serialises processes; this, the threads of one
 
     # ------------------------------------------------------------------ paths
     @property
@@ -210,7 +212,12 @@ class VersionedStore:
     def begin(self) -> StagedVersion:
         """Take the write lock, roll back any interrupted write, and stage the next version."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self._acquire_write_lock()
+        self._thread_lock.acquire()
+        try:
+            self._acquire_write_lock()
+        except BaseException:
+            self._thread_lock.release()
+            raise
         try:
             self._migrate_legacy(locked=True)
             self._roll_back_interrupted()
@@ -226,7 +233,7 @@ class VersionedStore:
             store = self._ox.Store(str(directory))
             return StagedVersion(directory, store, base)
         except BaseException:
-            self._release_write_lock()
+            self._end_write()
             raise
 
     def commit(self, staged: StagedVersion) -> str:
@@ -260,7 +267,7 @@ class VersionedStore:
             _crash_point("after-gc")
             return name
         finally:
-            self._release_write_lock()
+            self._end_write()
 
     def abort(self, staged: StagedVersion) -> None:
         """Throw a staged version away; the live one is untouched."""
@@ -271,9 +278,9 @@ class VersionedStore:
             gc.collect()
             shutil.rmtree(staged.directory, ignore_errors=True)
         finally:
-            self._release_write_lock()
+            self._end_write()
 
-    def _acquire_write_lock(self, *, wait: bool = True) -> None:
+    def _acquire_write_lock(self, *, wait: bool = True) -> bool:
         self.locks_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.locks_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -282,7 +289,7 @@ class VersionedStore:
             if exc.errno not in (errno.EAGAIN, errno.EACCES) or not wait:
                 os.close(fd)
                 if not wait:
-                    return
+                    return False
                 raise
             timeout = float(os.environ.get(LOCK_TIMEOUT_VAR, "600"))
             self.notify(f"waiting for another matchgraph process that is writing the catalog at {self.root} "
@@ -302,11 +309,17 @@ class VersionedStore:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._write_fd = fd
+        return True
 
     def _release_write_lock(self) -> None:
         if self._write_fd is not None:
             os.close(self._write_fd)
             self._write_fd = None
+
+    def _end_write(self) -> None:
+        self._release_write_lock()
+        if self._thread_lock.locked():
+            self._thread_lock.release()
 
     def interrupted(self) -> list[Path]:
         """Staged versions left behind by a writer that died (none while a writer is at work)."""
@@ -319,15 +332,19 @@ class VersionedStore:
 
     def roll_back_interrupted(self) -> None:
         """Delete what a killed writer left (when no writer is at work), saying so."""
-        if not self.interrupted():
+        if not self.versions_dir.is_dir() or not any(p.name.startswith(_STAGING) for p in self.versions_dir.iterdir()):
             return
-        self._acquire_write_lock(wait=False)
-        if self._write_fd is None:
-            return
+        if not self._thread_lock.acquire(blocking=False):
+            return  # a thread of this process is writing
         try:
-            self._roll_back_interrupted()
+            if not self._acquire_write_lock(wait=False):
+                return  # another process is writing: its staging directory is not stale
+            try:
+                self._roll_back_interrupted()
+            finally:
+                self._release_write_lock()
         finally:
-            self._release_write_lock()
+            self._thread_lock.release()
 
     def _if_no_writer(self, stale: list[Path]) -> list[Path]:
         fd = os.open(self.locks_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
