@@ -224,3 +224,32 @@ def test_a_missing_version_pointer_target_is_reported(tmp_path: Path) -> None:
     (location / "CURRENT").write_text("../../etc\n")
     with pytest.raises(CatalogError, match="does not name a catalog version"):
         Catalog(location)
+
+
+# ------------------------------------------------------------------ the catalog checks itself
+
+
+def test_validate_checks_integrity(tmp_path: Path) -> None:
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import RDF
+
+    from matchgraph.validate import validate_catalog
+    from matchgraph.vocab import KINDS, ONTOLOGY_GRAPH, SCHEMA
+
+    with Catalog(tmp_path / "cat") as catalog:
+        ingest(catalog, [EXAMPLES / "datasets"])
+        assert validate_catalog(catalog).conforms
+        # written around ingest's rules: a second kind and a second name from another graph, a graph no
+        # source records, and the vocabulary dropped
+        g = Graph()
+        g.add((URIRef(PILE), RDF.type, KINDS["model"]))
+        g.add((URIRef(PILE), SCHEMA.name, Literal("Hijacked")))
+        catalog.write({URIRef("urn:x-test:rogue"): g})
+        catalog.update(f"DROP GRAPH <{ONTOLOGY_GRAPH}>")
+        report = validate_catalog(catalog)
+    assert not report.conforms
+    text = "\n".join(report.problems)
+    assert "vocabulary graph is missing" in text
+    assert "urn:x-test:rogue holds triples but no source records it" in text
+    assert "has two kinds: dataset in" in text and "model in urn:x-test:rogue" in text
+    assert "'Hijacked'" in text and "'The Pile'" in text
