@@ -129,9 +129,10 @@ def check_size(path: Path, *, what: str = "file") -> int:
     return size
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of a file, after checking its size against the limit."""
-    check_size(path)
+def read_bytes(path: Path, *, sized: bool = True) -> bytes:
+    """The bytes of a file, after checking its size against the limit (unless ``sized`` is False)."""
+    if sized:
+        check_size(path)
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -139,8 +140,10 @@ def read_bytes(path: Path) -> bytes:
                          hint="check that the file exists and that you may read it") from exc
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, *, sized: bool = True) -> str:
     """The UTF-8 text of a file (a byte-order mark dropped), after checking its size against the limit.
+
+    ``sized=False`` skips the size check, for formats parsed as a stream.
 
     Raises
     ------
@@ -149,7 +152,7 @@ def read_text(path: Path) -> str:
     ParseError
         The file is not UTF-8 (the message gives the line of the first bad byte).
     """
-    data = read_bytes(path)
+    data = read_bytes(path, sized=sized)
     try:
         return data.decode("utf-8").removeprefix("\ufeff")  # editors on Windows may start with a byte-order mark
     except UnicodeDecodeError as exc:
@@ -220,8 +223,11 @@ def _max_depth(text: str, *, block: int = 8 * _MIB) -> int:
     return best
 
 
-def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that line", first_line: int = 1) -> Any:
+def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that line", first_line: int = 1,
+              prefix: str = "not JSON") -> Any:
     """Parse JSON text with the depth checked first; a syntax error names the file and line.
+
+    ``prefix`` starts the syntax error's message ("not JSON: Expecting ',' delimiter").
 
     Examples
     --------
@@ -233,7 +239,7 @@ def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that 
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ParseError(f"not JSON: {exc.msg}", location=Location(path, first_line + exc.lineno - 1),
+        raise ParseError(f"{prefix}: {exc.msg}", location=Location(path, first_line + exc.lineno - 1),
                          hint=hint) from exc
     except RecursionError as exc:  # pragma: no cover - the depth check comes first
         raise LimitError("the JSON nests too deep", location=Location(path, first_line),
@@ -588,7 +594,7 @@ def inline_contexts(data: Any, path: str) -> Any:
 
 def load_jsonld(text: str, path: str) -> Any:
     """Parse a JSON-LD document (depth checked) with every context inlined from the bundled ones."""
-    return inline_contexts(load_json(text, path, hint="fix the JSON-LD syntax at that line"), path)
+    return inline_contexts(load_json(text, path, hint="fix the JSON syntax at that line", prefix="invalid JSON"), path)
 
 
 # ---------------------------------------------------------------------------- RDF files
@@ -649,6 +655,6 @@ def _file_chunks(file: Path) -> Iterator[bytes]:
 
 def type_error(key: str, value: Any, location: Location | None, *, expected: str, hint: str) -> SchemaError:
     """A :class:`SchemaError` saying a value has the wrong type (what was found, what is expected)."""
-    found = {list: "a list", tuple: "a list", dict: "a mapping", bool: "true/false", int: "a number",
-             float: "a number", type(None): "nothing"}.get(type(value), f"a {type(value).__name__}")
+    found = {list: "a list", tuple: "a list", dict: "a mapping", bool: "true/false", int: f"the number {value!r}",
+             float: f"the number {value!r}", type(None): "nothing"}.get(type(value), f"a {type(value).__name__}")
     return SchemaError(f"{key} must be {expected}, found {found}", location=location, hint=hint)
