@@ -350,8 +350,9 @@ def load_yaml(text: str, path: str, *, first_line: int = 1, what: str = "YAML",
             loader.dispose()
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        if "maximum nesting depth" in str(problem) or "nesting depth" in str(exc):
-            raise LimitError(f"the {what} nests lists and mappings too deep ({ENV['depth']})",
+        if "nesting depth" in str(exc):  # libyaml stops at 1,000 levels, before our own check sees them
+            raise LimitError(f"the {what} nests lists and mappings more than {min(limits().depth, 1000)} deep "
+                             f"({ENV['depth']}; the YAML parser itself reads at most 1,000 levels)",
                              location=Location(path, _yaml_mark_line(exc, first_line)),
                              hint="flatten the structure") from exc
         better = _python_yaml_error(text) if loader_cls is not yaml.SafeLoader else None
