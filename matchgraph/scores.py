@@ -186,12 +186,18 @@ def load_weights(source: str | os.PathLike[str] | Mapping[str, Any] | None = Non
         override = source
     else:
         path = Path(source)
-        try:
-            override = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        from .errors import InputError, LimitError, UnsafeInputError
+        from .sources.safe_load import load_yaml
+
+        try:  # bounded: depth and alias expansion are checked before anything is built
+            override = load_yaml(path.read_text(encoding="utf-8"), str(path), what="weights file")[0] or {}
         except OSError as exc:
             raise ConfigError(f"cannot read the weights file {path}: {exc.strerror or exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"the weights file {path} is not valid YAML or JSON: {exc}") from exc
+        except (LimitError, UnsafeInputError) as exc:
+            raise ConfigError(exc.message, hint=exc.hint) from exc
+        except InputError as exc:
+            raise ConfigError(f"the weights file {path} is not valid YAML or JSON: {exc.detail}",
+                              hint="check the indentation; see matchgraph/weights.yaml for the layout") from exc
     if not isinstance(override, Mapping):
         raise ConfigError("a weights file holds a mapping such as {rank: {quality: 0.5}}")
     weights = _merge(defaults, override, "")

@@ -23,6 +23,7 @@ from ..errors import InputError, Location, ParseError, Problems, ValidationError
 from ..linking import load_index
 from ..records import SourceRecords
 from ..shapes_sparql import graph_store, load_triples
+from ..sources.safe_load import WHOLE_FILE_RDF, load_json, read_text
 from ..validate import validate_store
 from ..ontology import ontology_graph
 from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
@@ -125,17 +126,8 @@ def _check_link(path: Path) -> None:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
-                         hint="check that the file exists and that you may read it") from exc
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")  # editors on Windows may start with a byte-order mark
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ParseError("the file is not UTF-8 text", location=Location(str(path), line),
-                         hint="save the file as UTF-8") from exc
+    """The UTF-8 text of a file, its size checked first (:func:`matchgraph.sources.safe_load.read_text`)."""
+    return read_text(path)
 
 
 def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph | RdfFile | None:
@@ -151,7 +143,8 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
                              hint="give a file or a folder")
         check_rdf_syntax(path, RDF_SUFFIXES[suffix])
         return RdfFile(path, RDF_SUFFIXES[suffix])
-    text = _read_text(path)
+    # RDF that pyoxigraph parses as a stream is not bound by the file-size limit (its literals are)
+    text = read_text(path, sized=suffix not in RDF_SUFFIXES or RDF_SUFFIXES[suffix] in WHOLE_FILE_RDF)
     name = str(path)
     if suffix in RDF_SUFFIXES:
         return parse_rdf(text, name, RDF_SUFFIXES[suffix])
@@ -173,13 +166,7 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
 
 
 def _read_json(text: str, name: str) -> SourceRecords | Graph:
-    import json
-
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"invalid JSON: {exc.msg}", location=Location(name, exc.lineno),
-                         hint="fix the JSON syntax at that line") from exc
+    data = load_json(text, name, hint="fix the JSON syntax at that line", prefix="invalid JSON")
     try:
         from ..importers import sniff_json  # added by the importers
     except ImportError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from pathlib import Path
@@ -13,6 +12,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
 
 from ..errors import Location, ParseError
+from ..sources.safe_load import check_literal, limits, load_jsonld, precheck_rdf_file
 from ..vocab import BASE
 
 __all__ = ["RDF_SUFFIXES", "STREAMED_FORMATS", "parse_rdf", "load_rdf_file", "check_rdf_syntax"]
@@ -37,12 +37,15 @@ def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) ->
     if name is None:
         return False
     terms: dict[object, Node] = {}  # the same IRIs recur on every line: convert each once
+    limit = limits().literal_size
     blank = False
 
     def term(value: object) -> Node:
         nonlocal blank
         found = terms.get(value)
         if found is None:
+            if isinstance(value, ox.Literal):
+                _check_literal(value.value, text, path, limit)
             found = terms[value] = rdflib_term(value)  # type: ignore[assignment]
             blank = blank or isinstance(found, BNode)
         return found
@@ -50,8 +53,9 @@ def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) ->
     try:
         quads = ox.parse(text, format=getattr(ox.RdfFormat, name), base_iri=Path(path).resolve().as_uri())
         if graph is None:
-            for _ in quads:
-                pass
+            for quad in quads:
+                if isinstance(quad.object, ox.Literal):
+                    _check_literal(quad.object.value, text, path, limit)
         else:
             add = graph.add
             for quad in quads:
@@ -102,11 +106,17 @@ def check_rdf_syntax(path: Path, fmt: str) -> None:
     """
     import pyoxigraph as ox
 
+    precheck_rdf_file(str(path), fmt)  # DTDs and entities, before any parser sees the file
     rdf_format = getattr(ox.RdfFormat, _OX_FORMATS[fmt])
+    limit = limits().literal_size
+    literal = ox.Literal
     try:
         with _open_skipping_bom(path) as fh:
-            for _ in ox.parse(fh, format=rdf_format, base_iri=Path(path).resolve().as_uri()):
-                pass
+            for quad in ox.parse(fh, format=rdf_format, base_iri=Path(path).resolve().as_uri()):
+                obj = quad.object
+                if type(obj) is literal and len(obj.value) > limit:
+                    _check_literal(obj.value, Path(path).read_text(encoding="utf-8", errors="replace"),
+                                   str(path), limit)
     except SyntaxError as exc:
         raise _syntax_error(exc, fmt, str(path)) from exc
     except OSError as exc:
@@ -186,6 +196,14 @@ def load_rdf_file(txn: object, path: Path, fmt: str, graph: URIRef) -> None:
                          hint="check that the file exists and that you may read it") from exc
 
 
+def _check_literal(value: str, text: str, path: str, limit: int) -> None:
+    """The literal-size limit on one literal, located at the line where the literal starts."""
+    if len(value) <= limit:
+        return
+    at = text.find(value[:200])
+    check_literal(value, "a literal", Location(path, text.count("\n", 0, at) + 1 if at >= 0 else None))
+
+
 def _label(fmt: str) -> str:
     return {"turtle": "Turtle", "nt": "N-Triples", "json-ld": "JSON-LD", "xml": "RDF/XML", "trig": "TriG",
             "nquads": "N-Quads", "n3": "N3"}.get(fmt, fmt)
@@ -203,23 +221,29 @@ def parse_rdf(text: str, path: str, fmt: str) -> Graph:
     fmt : str
         rdflib format name: ``turtle``, ``nt``, ``json-ld``, ...
     """
+    precheck_rdf_file(path, fmt, data=text.encode("utf-8") if fmt == "xml" else None)
     graph = Graph()
     if fmt in _OX_FORMATS and fmt != "n3":
         blank = _parse_with_oxigraph(text, fmt, path, graph)
         return _skolemize(graph) if blank else graph
     _parse_with_oxigraph(text, fmt, path, None)
+    original = text
     if fmt == "json-ld":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParseError(f"invalid JSON: {exc.msg}", location=Location(path, exc.lineno),
-                             hint="fix the JSON syntax at that line") from exc
-        data = _local_context(data)
-        text = json.dumps(data)
-    try:  # JSON-LD (with the bundled context) and N3 are read by rdflib
+        import json
+
+        text = json.dumps(load_jsonld(text, path))  # every context inlined: nothing left to fetch
+    try:  # JSON-LD (with the bundled contexts) and N3 are read by rdflib
         graph.parse(data=text, format=fmt, publicID=Path(path).resolve().as_uri())
     except Exception as exc:  # noqa: BLE001 - rdflib raises many types for bad input
-        raise ParseError(f"cannot read {_label(fmt)}: {exc}", location=Location(path)) from exc
+        raise ParseError(f"cannot read {_label(fmt)}: {exc}", location=Location(path),
+                         hint=f"check the file against the {_label(fmt)} specification, or convert it to Turtle"
+                         ) from exc
+    from rdflib import Literal
+
+    limit = limits().literal_size
+    for obj in graph.objects():
+        if isinstance(obj, Literal):
+            _check_literal(str(obj), original, path, limit)
     return _skolemize(graph)
 
 
@@ -229,27 +253,6 @@ def _skolemize(graph: Graph) -> Graph:
         return graph
     base = urlsplit(BASE)
     return graph.skolemize(authority=f"{base.scheme}://{base.netloc}", basepath=f"{base.path}.well-known/genid/")
-
-
-def _local_context(data: object) -> object:
-    """Use the bundled context for matchgraph's own context URL, so nothing is fetched."""
-    from ..ontology import jsonld_context
-
-    ours = {"https://w3id.org/matchgraph/context.jsonld", "https://w3id.org/matchgraph/context"}
-
-    def fix(node: object) -> object:
-        if isinstance(node, dict):
-            ctx = node.get("@context")
-            if isinstance(ctx, str) and ctx in ours:
-                node = {**node, "@context": jsonld_context()}
-            elif isinstance(ctx, list):
-                node = {**node, "@context": [jsonld_context() if c in ours else c for c in ctx]}
-            return {k: fix(v) if k != "@context" else v for k, v in node.items()}
-        if isinstance(node, list):
-            return [fix(n) for n in node]
-        return node
-
-    return fix(data)
 
 
 def entities_in(graph: Graph) -> set[URIRef]:
