@@ -112,8 +112,8 @@ def test_select_tsv(sparql) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_ask(sparql) -> None:  # type: ignore[no-untyped-def]
-    assert sparql("ASK { mgid:the-pile a mg:Dataset }") == (0, "true")
-    assert sparql("ASK { mgid:the-pile a mg:Model }") == (0, "false")
+    assert sparql("ASK { mgid:the-pile a mg:Dataset }") == (0, "true\n")
+    assert sparql("ASK { mgid:the-pile a mg:Model }") == (0, "false\n")
     code, out = sparql("ASK { mgid:the-pile a mg:Dataset }", "--format", "json")
     assert json.loads(out) == {"head": {}, "boolean": True}
 
@@ -174,7 +174,7 @@ def test_syntax_error_names_the_line_of_the_query(sparql) -> None:  # type: igno
 
 def test_group_level_catalog_option(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
     result = invoke("--catalog", cat_dir, "sparql", "ASK { mgid:the-pile a mg:Dataset }")
-    assert (result.exit_code, result.output) == (0, "true")
+    assert (result.exit_code, result.output) == (0, "true\n")
 
 
 # ------------------------------------------------------------------ updates
@@ -195,7 +195,7 @@ def test_update_is_applied_with_update_flag(sparql, peek, cat_dir: Path) -> None
     assert code == 0 and "Update applied" in out
     after, new_version = peek(cat_dir)
     assert after == triples + 1 and new_version != version
-    assert sparql('ASK { mgid:the-pile schema:alternateName "Pile" }') == (0, "true")
+    assert sparql('ASK { mgid:the-pile schema:alternateName "Pile" }') == (0, "true\n")
 
 
 # ------------------------------------------------------------------ the library
