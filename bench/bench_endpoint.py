@@ -55,16 +55,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _load(url: str, requests: int, concurrency: int) -> dict[str, object]:
+async def _load(url: str, requests: int, concurrency: int, sparql_only: bool = False) -> dict[str, object]:
     import httpx
 
     targets = []
     for i in range(requests):
-        if i % 3 == 2:
+        if i % 3 == 2 and not sparql_only:
             targets.append(("GET", url + PAGES[(i // 3) % len(PAGES)], None))
         else:
             targets.append(("POST", url + "/sparql", {"query": QUERIES[i % len(QUERIES)]}))
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {"sparql": [], "page": []}
     errors: list[str] = []
     slots = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=concurrency)) as client:
@@ -80,6 +81,7 @@ async def _load(url: str, requests: int, concurrency: int) -> dict[str, object]:
                     return
                 finally:
                     latencies.append(time.perf_counter() - started)
+                    by_kind["page" if method == "GET" else "sparql"].append(latencies[-1])
                 if response.status_code != 200:
                     errors.append(f"{response.status_code} {target}: {response.text[:120]}")
 
@@ -87,13 +89,20 @@ async def _load(url: str, requests: int, concurrency: int) -> dict[str, object]:
         await asyncio.gather(*(one(*t) for t in targets))
         wall = time.perf_counter() - started
     latencies.sort()
-    return {"requests": requests, "concurrency": concurrency, "errors": len(errors), "error_samples": errors[:5],
+
+    def pct(values: list[float], p: float) -> float:
+        values = sorted(values)
+        return round(1000 * values[min(len(values) - 1, int(p * len(values)))], 1)
+
+    kinds = {k: {"n": len(v), "p50_ms": pct(v, 0.5), "p99_ms": pct(v, 0.99)} for k, v in by_kind.items() if v}
+    return {"by_kind": kinds, "requests": requests, "concurrency": concurrency, "errors": len(errors), "error_samples": errors[:5],
             "p50_ms": round(1000 * statistics.median(latencies), 1),
             "p99_ms": round(1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 1),
             "wall_s": round(wall, 2), "requests_per_s": round(requests / wall, 1)}
 
 
-def load_test(catalog: Path, requests: int, concurrency: int, workers: int, warm: bool) -> dict[str, object]:
+def load_test(catalog: Path, requests: int, concurrency: int, workers: int, warm: bool,
+              sparql_only: bool = False) -> dict[str, object]:
     """Serve a copy of the catalog from a fresh process and measure it."""
     import httpx
 
@@ -120,7 +129,7 @@ def load_test(catalog: Path, requests: int, concurrency: int, workers: int, warm
             if warm:  # one of each, in turn: the pages' derived data is built once, not by 20 at a time
                 for page in PAGES:
                     httpx.get(url + page, timeout=300)
-            result = asyncio.run(_load(url, requests, concurrency))
+            result = asyncio.run(_load(url, requests, concurrency, sparql_only))
             result["workers"] = workers
             result["warmed_pages_first"] = warm
             log.seek(0)
@@ -188,6 +197,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sparql-only", action="store_true", help="only SPARQL requests, no pages")
     parser.add_argument("--cold", action="store_true",
                         help="no warm-up request per page before the load (pages then build their data under load)")
     args = parser.parse_args()
@@ -196,7 +206,8 @@ def main() -> None:
     if args.export or both:
         result["export"] = export_bench(args.catalog, args.repeat)
     if args.load or both:
-        result["load"] = load_test(args.catalog, args.requests, args.concurrency, args.workers, not args.cold)
+        result["load"] = load_test(args.catalog, args.requests, args.concurrency, args.workers, not args.cold,
+                                   args.sparql_only)
     print(json.dumps(result, indent=2))
 
 
