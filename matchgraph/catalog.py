@@ -418,6 +418,10 @@ class _RemoteBackend(_Backend):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.store = SPARQLUpdateStore(query_endpoint=query_url, update_endpoint=self.update_url,
                                        autocommit=False, returnFormat="json", headers=headers)
+        # rdflib asks for SPARQL JSON only, even for a CONSTRUCT, which a strict endpoint refuses
+        # (406): accept RDF/XML for graphs as well (rdflib parses the answer by its content type)
+        self.store.response_mime_types = lambda: (  # type: ignore[method-assign]
+            "application/sparql-results+json, application/rdf+xml;q=0.9")
         self.dataset = rdflib.Dataset(store=self.store, default_union=True)
         self.description = f"remote:{query_url}"
 
@@ -427,7 +431,8 @@ class _RemoteBackend(_Backend):
         try:
             return self.store.query(sparql, {}, {}, "__UNION__")
         except Exception as exc:  # noqa: BLE001 - any transport error becomes a RemoteError
-            raise RemoteError(f"the endpoint {self.query_url} failed: {exc}") from exc
+            raise RemoteError(_remote_problem(self.query_url, exc),
+                              hint="check that the endpoint is running and the URL is right") from exc
 
     def update(self, sparql: str) -> None:
         try:
@@ -435,7 +440,7 @@ class _RemoteBackend(_Backend):
             self.store.commit()
         except Exception as exc:  # noqa: BLE001
             self.store.rollback()  # else the refused update is sent again before every later query
-            raise RemoteError(f"the endpoint {self.update_url} refused the update: {exc}",
+            raise RemoteError(_remote_problem(self.update_url, exc, "refused the update"),
                               hint="check the update URL and that the endpoint allows writes") from exc
 
     def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
@@ -449,6 +454,29 @@ class _RemoteBackend(_Backend):
             self.update(_insert_data(batch))
         if updates_after:
             self.update(" ;\n".join(updates_after))
+
+
+def _remote_problem(url: str, exc: BaseException, what: str = "failed") -> str:
+    """Say what went wrong talking to an endpoint, naming it: down or unreachable, or its answer.
+
+    rdflib wraps transport errors in a generic message ("You did something wrong formulating
+    either the URI or your SPARQL query"); the cause underneath says what happened.
+    """
+    from urllib.error import HTTPError, URLError
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, HTTPError):
+            return f"the endpoint {url} {what}: HTTP {cause.code} {cause.reason}"
+        if isinstance(cause, URLError):
+            reason = cause.reason
+            return f"cannot reach the SPARQL endpoint {url}: {getattr(reason, 'strerror', None) or reason}"
+        if isinstance(cause, (ConnectionError, TimeoutError)):
+            return f"cannot reach the SPARQL endpoint {url}: {cause}"
+        cause = cause.__cause__ or cause.__context__
+    return f"the endpoint {url} {what}: {exc}"
 
 
 def _substitute(sparql: str, bindings: Mapping[str, Node]) -> str:
