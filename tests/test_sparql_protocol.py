@@ -265,6 +265,7 @@ def test_allowed_service_host_is_queried() -> None:
 
 def test_cli_refuses_service_unless_allowed(invoke, tmp_path, listener) -> None:  # type: ignore[no-untyped-def]
     target, seen = listener
+    Catalog(tmp_path / "c").update("INSERT DATA { GRAPH <urn:x-test:g> { <urn:x-test:a> <urn:x-test:b> 1 } }")
     result = invoke("sparql", f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}", "--catalog", tmp_path / "c")
     assert result.exit_code == 2 and "SERVICE" in result.output and "--allow-service 127.0.0.1" in result.output
     load = invoke("sparql", f"LOAD <{target}>", "--update", "--catalog", tmp_path / "c")

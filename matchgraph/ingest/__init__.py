@@ -50,6 +50,9 @@ class RdfFile:
 
     path: Path
     fmt: str
+    blank: bool = True
+
+
 SUPPORTED = TEXT_SUFFIXES | set(RDF_SUFFIXES) | {".json"}
 
 Progress = Callable[[str, int, int], None]
@@ -141,8 +144,8 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
         if not path.is_file():
             raise InputError("cannot read the file: it is not a regular file", location=Location(str(path)),
                              hint="give a file or a folder")
-        check_rdf_syntax(path, RDF_SUFFIXES[suffix])
-        return RdfFile(path, RDF_SUFFIXES[suffix])
+        blank = check_rdf_syntax(path, RDF_SUFFIXES[suffix])
+        return RdfFile(path, RDF_SUFFIXES[suffix], blank)
     # RDF that pyoxigraph parses as a stream is not bound by the file-size limit (its literals are)
     text = read_text(path, sized=suffix not in RDF_SUFFIXES or RDF_SUFFIXES[suffix] in WHOLE_FILE_RDF)
     name = str(path)
@@ -298,7 +301,7 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
             txn.drop_graph(g)
         for i, (path, rdf_file) in enumerate(files_in):
             src = source_iri(keys[str(path)])
-            load_rdf_file(txn, path, rdf_file.fmt, src)
+            load_rdf_file(txn, path, rdf_file.fmt, src, blank=rdf_file.blank)
             batch.sources.append((src, str(path), "rdf"))
             rdf_graphs[src] = paths[src] = str(path)
             if progress:
@@ -384,9 +387,27 @@ def _source_path(txn: Any, graph: str) -> str:
 def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], progress: Progress | None) -> None:
     """Check the staged version with the compiled shapes, where it lies: a violation counts when its
     focus node is described by one of the sources this write adds."""
+    import pyoxigraph as ox
+
     from ..shapes_sparql import check_store
 
-    found = check_store(txn.store, union=True)
+    # the written graphs, the vocabulary, and what they point to: the kinds and names of the entities
+    # they name that other sources describe (copied into a scratch graph of the staged version)
+    context = ox.NamedNode(f"urn:x-matchgraph:validation-context:{txn.version}")
+    values = " ".join(g.n3() for g in graphs)
+    txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
+        {{ SELECT DISTINCT ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
+            FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{ID}")) }} }}
+        GRAPH ?h {{ ?o a ?t }} OPTIONAL {{ GRAPH ?h {{ ?o <{SCHEMA.name}> ?n }} }}
+        FILTER(?h != {STUB_GRAPH.n3()}) }}""")
+    txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
+        {{ SELECT DISTINCT ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
+            FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{ID}")) }} }}
+        GRAPH {STUB_GRAPH.n3()} {{ ?o a ?t OPTIONAL {{ ?o <{SCHEMA.name}> ?n }} }} }}""")
+    try:
+        found = check_store(txn.store, graphs=[*graphs, ONTOLOGY_GRAPH, URIRef(context.value)])
+    finally:
+        txn.store.remove_graph(context)
     if progress:
         progress("validating", 1, 1)
     if not found:

@@ -94,10 +94,15 @@ def _open_skipping_bom(path: Path) -> Any:
     return fh
 
 
-def check_rdf_syntax(path: Path, fmt: str) -> None:
+def check_rdf_syntax(path: Path, fmt: str) -> bool:
     """Parse an RDF file once without keeping anything (Oxigraph's parser: about 1 s per million
     triples, a few per cent of loading them), so every bad file of an ingest is reported before
     anything is written.
+
+    Returns
+    -------
+    bool
+        Whether the file has blank nodes (they are replaced by IRIs when it is loaded).
 
     Raises
     ------
@@ -106,7 +111,9 @@ def check_rdf_syntax(path: Path, fmt: str) -> None:
     """
     import pyoxigraph as ox
 
-    precheck_rdf_file(str(path), fmt)  # DTDs and entities, before any parser sees the file
+    precheck_rdf_file(str(path), fmt)
+    blank_node = ox.BlankNode
+    blank = False  # DTDs and entities, before any parser sees the file
     rdf_format = getattr(ox.RdfFormat, _OX_FORMATS[fmt])
     limit = limits().literal_size
     literal = ox.Literal
@@ -114,17 +121,22 @@ def check_rdf_syntax(path: Path, fmt: str) -> None:
         with _open_skipping_bom(path) as fh:
             for quad in ox.parse(fh, format=rdf_format, base_iri=Path(path).resolve().as_uri()):
                 obj = quad.object
-                if type(obj) is literal and len(obj.value) > limit:
-                    _check_literal(obj.value, Path(path).read_text(encoding="utf-8", errors="replace"),
-                                   str(path), limit)
+                kind = type(obj)
+                if kind is literal:
+                    if len(obj.value) > limit:
+                        _check_literal(obj.value, Path(path).read_text(encoding="utf-8", errors="replace"),
+                                       str(path), limit)
+                elif kind is blank_node or type(quad.subject) is blank_node:
+                    blank = True
     except SyntaxError as exc:
         raise _syntax_error(exc, fmt, str(path)) from exc
     except OSError as exc:
         raise ParseError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
                          hint="check that the file exists and that you may read it") from exc
+    return blank
 
 
-def load_rdf_file(txn: object, path: Path, fmt: str, graph: URIRef) -> None:
+def load_rdf_file(txn: object, path: Path, fmt: str, graph: URIRef, *, blank: bool = True) -> None:
     """Stream an RDF file from Oxigraph's parser into a named graph of a staged catalog version.
 
     Nothing of the file is held in Python: Turtle, N-Triples and RDF/XML go through the store's
@@ -142,6 +154,8 @@ def load_rdf_file(txn: object, path: Path, fmt: str, graph: URIRef) -> None:
         One of :data:`STREAMED_FORMATS`.
     graph : URIRef
         The source graph.
+    blank : bool
+        Whether the file has blank nodes (as :func:`check_rdf_syntax` found); True when unknown.
 
     Raises
     ------
@@ -158,13 +172,10 @@ def load_rdf_file(txn: object, path: Path, fmt: str, graph: URIRef) -> None:
         return _open_skipping_bom(path)
 
     try:
-        if store is not None and fmt in ("turtle", "nt", "xml"):
+        if store is not None and fmt in ("turtle", "nt", "xml") and not blank:
             with opened() as fh:
                 txn.load(fh, format=rdf_format, to_graph=graph, base_iri=base)  # type: ignore[attr-defined]
-            blank = store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}")
-            if not bool(blank):
-                return
-            store.remove_graph(name)
+            return
         genid = f"{BASE.rstrip('/')}/.well-known/genid/"
         run = uuid.uuid4().hex[:12]
         cache: dict[str, object] = {}
