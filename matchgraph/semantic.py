@@ -10,16 +10,14 @@ importing PyTorch and transformers, which alone take some 20 s to import on a sm
 Each entity is embedded as several short texts (its name, aliases and description, and each
 capability's title, description and Unique claim); an entity's similarity to a need is the best
 cosine over its texts.
-Vectors are cached on disk by the hash of their text (``cache_dir/semantic``), so a catalog change
-only embeds the texts that are new.
+Vectors are kept per catalog version by the owner of derived state (:mod:`matchgraph.graph.derived`),
+reused by the hash of their text, so a catalog change only embeds the texts that are new.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -227,56 +225,21 @@ def entity_texts(catalog: Catalog, index: TextIndex) -> list[tuple[int, str]]:
     return sorted(out)
 
 
-class _VectorCache:
-    """Vectors by text hash, persisted under ``cache_dir/semantic``."""
-
-    def __init__(self, root: Path) -> None:
-        self.path = root / f"vectors-{MODEL_NAME}.npz"
-        self.vectors: dict[str, np.ndarray] = {}
-        try:
-            with np.load(self.path) as data:
-                self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
-        except (OSError, KeyError, ValueError):
-            self.vectors = {}
-
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-    def save(self) -> None:
-        keys = sorted(self.vectors)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
-        os.close(fd)
-        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]) if keys
-                 else np.zeros((0, 384), dtype=np.float32))
-        os.replace(tmp, self.path)
-
-
-_MATRICES: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-_LOCK = threading.Lock()
+def text_key(text: str) -> str:
+    """The key a text's vector is kept under (its SHA-1)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def _text_matrix(catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, vectors) of every embedded text of the index's entities, cached per data version."""
-    root = catalog.cache_dir / "semantic"
-    root.mkdir(parents=True, exist_ok=True)
-    key = (str(root), index.data_version)
+    """(rows, vectors) of every embedded text of the index's entities, kept per version by the
+    owner of derived state (:meth:`matchgraph.graph.derived.State.embeddings`)."""
+    from .graph.derived import current
+
     with _LOCK:
-        if key in _MATRICES:
-            return _MATRICES[key]
-        texts = entity_texts(catalog, index)
-        cache = _VectorCache(root)
-        missing = sorted({t for _, t in texts if cache.key(t) not in cache.vectors})
-        if missing:
-            vectors = load_encoder().encode(missing)
-            cache.vectors.update({cache.key(t): v for t, v in zip(missing, vectors)})
-            cache.save()
-        rows = np.array([r for r, _ in texts], dtype=np.int64)
-        matrix = (np.stack([cache.vectors[cache.key(t)] for _, t in texts]) if texts
-                  else np.zeros((0, load_encoder().dim), dtype=np.float32))
-        _MATRICES.clear()
-        _MATRICES[key] = (rows, matrix)
-        return rows, matrix
+        return current(catalog).embeddings(catalog, index)
+
+
+_LOCK = threading.Lock()
 
 
 def similarity(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int) -> np.ndarray:

@@ -279,8 +279,10 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
     replaced.append(ONTOLOGY_GRAPH)
     defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
     orphans = _orphaned_stubs(catalog, replaced, batch.graphs)
+    change = _derived_change(catalog, batch.graphs, replaced, sorted(defined | orphans))
     report.version = catalog.write(batch.graphs, replace=replaced, clear_stubs=sorted(defined | orphans),
-                                   sources=[(g, p, f) for g, p, f in batch.sources])
+                                   sources=[(g, p, f) for g, p, f in batch.sources], extra_updates=[change.stamp])
+    change.written(report.version)
     if progress:
         progress("writing", 1, 1)
     report.entities = len(defined)
@@ -291,6 +293,15 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
     report.links = batch.links
     report.triples_after = catalog.triple_count()
     return report
+
+
+def _derived_change(catalog: Catalog, graphs: dict[URIRef, Graph], replaced: list[URIRef],
+                    clear_stubs: list[URIRef]) -> Any:
+    """What this write changes, for the owner of derived state (a delta update, not a rebuild)."""
+    from ..graph.derived import WriteChange
+
+    return WriteChange.before(catalog, {g: x for g, x in graphs.items() if g != ONTOLOGY_GRAPH},
+                              [g for g in replaced if g != ONTOLOGY_GRAPH], clear_stubs)
 
 
 def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRef, Graph]) -> set[URIRef]:
