@@ -26,14 +26,16 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from ..vocab import KINDS, slug_of
 from .facts import Facts
 from .relations import MATCH_TOP, RELATION_KINDS, STATED_RELATIONS, SYMMETRIC
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
 
 __all__ = ["CompactProjection", "project", "concept_idf", "shared_concept_pairs", "FORMAT",
            "SHARED_CONCEPT_PARTNERS", "CONCEPT_WINDOW"]
@@ -197,6 +199,8 @@ class CompactProjection:
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """The projection as a networkx MultiDiGraph (see the module docstring)."""
+        import networkx as nx
+
         graph = nx.MultiDiGraph(data_version=self.data_version, format=FORMAT)
         graph.add_nodes_from((slug, {"kind": kind, "name": name, "stub": bool(stub), "times_matched": int(times)})
                              for slug, kind, name, stub, times in zip(self.slugs, self.kinds, self.names,
