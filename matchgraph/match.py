@@ -37,7 +37,7 @@ import numpy as np
 from .catalog import Catalog
 from .classify import ConceptMatch, classify, normalise, stem
 from .errors import ConfigError
-from .textindex import TextIndex, load_index
+from .textindex import TextIndex
 from .vocab import normalise_kind
 
 __all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint", "recording_enabled",
@@ -469,6 +469,20 @@ def recording_enabled() -> bool:
 _LOCK = threading.Lock()
 
 
+def load_index(catalog: Catalog) -> TextIndex:
+    """The text index of the catalog's current version, from the owner of derived state.
+
+    Examples
+    --------
+    >>> cat = Catalog("memory:")
+    >>> load_index(cat) is load_index(cat)
+    True
+    """
+    from .graph.derived import current
+
+    return current(catalog).text_index(catalog)
+
+
 def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
     """Rank of every entity (index row order) from the newest computed scores, or None before any.
 
@@ -524,8 +538,9 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         prior = _rank_prior(catalog, index)
     similarity = None
     if semantic:
+        from .graph.derived import current
         from .semantic import semantic_scores
-        similarity = semantic_scores(catalog, index, text)
+        similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index))
     results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity)
     if record and recording_enabled():
         _record(catalog, index, results)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -230,16 +229,16 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def _text_matrix(catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, vectors) of every embedded text of the index's entities, kept per version by the
-    owner of derived state (:meth:`matchgraph.graph.derived.State.embeddings`)."""
-    from .graph.derived import current
+def text_matrix(catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, vectors) of every embedded text of the index's entities, encoded now (nothing is kept;
+    the owner of derived state keeps them per version and passes them to :func:`semantic_scores`)."""
+    texts = entity_texts(catalog, index)
+    encoder = load_encoder()
+    rows = np.array([r for r, _ in texts], dtype=np.int64)
+    matrix = encoder.encode([t for _, t in texts]) if texts else np.zeros((0, encoder.dim), dtype=np.float32)
+    return rows, matrix
 
-    with _LOCK:
-        return current(catalog).embeddings(catalog, index)
 
-
-_LOCK = threading.Lock()
 
 
 def similarity(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int) -> np.ndarray:
@@ -275,7 +274,8 @@ def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE) -> n
     return np.clip((cosines - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
 
 
-def semantic_scores(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray:
+def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
+                    vectors: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Semantic similarity of every entity of ``index`` to the need, in [0, 1].
 
     Parameters
@@ -296,7 +296,7 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray
         The ``semantic`` extra is not installed.
     """
     encoder = load_encoder()
-    rows, matrix = _text_matrix(catalog, index)
+    rows, matrix = vectors if vectors is not None else text_matrix(catalog, index)
     with _single_thread():
         query = encoder.encode([text])[0]
     return rescale(similarity(rows, matrix, query, len(index)))

@@ -721,30 +721,3 @@ def _load_saved(path: Path) -> TextIndex:
 def load_saved(path: Path) -> TextIndex:
     """Load an index that :func:`save_index` wrote (``path`` is its build directory)."""
     return _load_saved(path)
-
-
-def load_index(catalog: Catalog, *, rebuild: bool = False) -> TextIndex:
-    """Return the catalog's text index, as kept by the owner of derived state (:mod:`matchgraph.graph.derived`).
-
-    Parameters
-    ----------
-    catalog : Catalog
-    rebuild : bool, default False
-        Build afresh from the store (not kept) instead of asking the owner.
-
-    Returns
-    -------
-    TextIndex
-        Kept in memory by the owner too, so repeated matches do not reload it.
-
-    Examples
-    --------
-    >>> cat = Catalog("memory:")
-    >>> load_index(cat) is load_index(cat)
-    True
-    """
-    if rebuild:
-        return build_index(catalog)
-    from .graph.derived import current
-
-    return current(catalog).text_index(catalog)

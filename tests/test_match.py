@@ -12,7 +12,7 @@ from matchgraph import Catalog, ConfigError, ingest
 from matchgraph.match import (
     BM25_ONLY, DEFAULT_WEIGHTS, RECORD_ENV, kind_hint, match, rank, recording_enabled,
 )
-from matchgraph.textindex import load_index
+from matchgraph.match import load_index
 
 from test_textindex import CARDS, write_cards
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from matchgraph import Catalog, ingest
+from matchgraph.match import load_index
 from matchgraph.textindex import (
-    FIELD_WEIGHTS, Sparse, TextIndex, build_index, concept_bm25, load_index,
+    FIELD_WEIGHTS, Sparse, TextIndex, build_index, concept_bm25,
     read_entities, tokenize,
 )
 
