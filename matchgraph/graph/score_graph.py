@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..vocab import ID, PREFIXES, RUN, SCORE_GRAPH
 from .rows import select_values
 from .scoring import ScoreTable, explanation
@@ -155,9 +157,19 @@ def _replace_changed(catalog: Catalog, table: ScoreTable, old: ScoreTable, start
     deletes: list[str] = []
     inserts: list[str] = []
     gone = sorted(set(old.slugs) - set(table.slugs))
-    for i, slug in enumerate(table.slugs):
-        j = index.get(slug)
-        if j is None:
+    rows = np.array([index.get(s, -1) for s in table.slugs], dtype=np.int64)
+    same = np.zeros(table.n, dtype=bool)
+    if old is not table and table.n and old.n and table.n == old.n:  # the number of entities is in the PageRank text
+        known = rows >= 0
+        j = np.where(known, rows, 0)
+        same = known & (table.values == old.values[j]).all(axis=1) & (table.stub == old.stub[j])
+        same &= (table.factor_values == old.factor_values[j]).all(axis=1)
+        same &= (table.factor_points == old.factor_points[j]).all(axis=1)
+    elif old is table:
+        same[:] = True
+    for i in np.flatnonzero(~same).tolist():
+        slug, j = table.slugs[i], int(rows[i])
+        if j < 0:
             inserts += _node_triples(table, i, SCORE_KINDS, full=True)
             continue
         kinds = _changed_kinds(table, old, i, j)

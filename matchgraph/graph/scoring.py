@@ -156,11 +156,36 @@ _SHOWN = 3
 @dataclass
 class _Links:
     """Distinct partners of every node by one kind of link: how many, the first few by name, and
-    the kind they all share (None when mixed or unknown)."""
+    the kind they all share (None when mixed or unknown). The partners of a node are looked up
+    when its evidence is put in words (``first``, ``kind``), not for every node up front."""
 
-    count: np.ndarray
-    first: dict[int, list[int]]
-    kind: dict[int, str | None]
+    def __init__(self, count: np.ndarray, node_s: np.ndarray, other_s: np.ndarray, low: np.ndarray,
+                 high: np.ndarray) -> None:
+        self.count, self._node_s, self._other_s, self._low, self._high = count, node_s, other_s, low, high
+        self.first = _FirstPartners(self)
+        self.kind = _SharedKind(self)
+
+
+class _FirstPartners:
+    def __init__(self, links: _Links) -> None:
+        self.links = links
+
+    def get(self, i: int, default: list[int] | None = None) -> list[int]:
+        a = int(np.searchsorted(self.links._node_s, i, side="left"))
+        found = self.links._other_s[a:a + _SHOWN][self.links._node_s[a:a + _SHOWN] == i].tolist()
+        return found if found else (default if default is not None else [])
+
+
+class _SharedKind:
+    def __init__(self, links: _Links) -> None:
+        self.links = links
+
+    def get(self, i: int, default: str | None = None) -> str | None:
+        kinds = list(KINDS)
+        lo, hi = int(self.links._low[i]), int(self.links._high[i])
+        if lo != hi or hi < 0:
+            return default
+        return kinds[lo] if lo < len(kinds) else None
 
 
 class _Context:
@@ -182,22 +207,12 @@ class _Context:
         codes = np.unique(np.concatenate([a.astype(np.int64) * n + b for a, b in ends]))
         node, other = codes // n, codes % n
         order = np.lexsort((self.name_rank[other], node))
-        node_s, other_s = node[order], other[order]
-        shown = (np.arange(len(node_s)) - np.searchsorted(node_s, node_s, side="left")) < _SHOWN
-        first: dict[int, list[int]] = defaultdict(list)
-        for i, j in zip(node_s[shown].tolist(), other_s[shown].tolist()):
-            first[i].append(j)
-        return _Links(np.bincount(node, minlength=p.n), first, self._shared_kind(node, other, list(first)))
-
-    def _shared_kind(self, node: np.ndarray, other: np.ndarray, nodes: list[int]) -> dict[int, str | None]:
-        """For each of ``nodes``, the kind all its partners have (None if unknown), when they share one."""
         kinds = list(KINDS)
         low = np.full(self.p.n, len(kinds) + 1, dtype=np.int64)
         high = np.full(self.p.n, -1, dtype=np.int64)
         np.minimum.at(low, node, self.kind_code[other])
         np.maximum.at(high, node, self.kind_code[other])
-        return {i: (kinds[lo] if lo < len(kinds) else None)
-                for i, lo, hi in zip(nodes, low[nodes].tolist(), high[nodes].tolist()) if lo == hi}
+        return _Links(np.bincount(node, minlength=p.n), node[order], other[order], low, high)
 
     def names(self, links: _Links, i: int) -> str:
         """``"(A, B, C and 4 more)"``."""
