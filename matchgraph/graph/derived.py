@@ -304,13 +304,15 @@ def load_state(catalog: Catalog, data_version: str) -> State | None:
 
 
 # ---------------------------------------------------------------------------------- building
-def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: BuildProgress) -> State:
-    """Compute the projection, scores and neighbour index of ``facts`` and publish the version."""
+def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: BuildProgress,
+             base: CompactProjection | None = None) -> State:
+    """Compute the projection, scores and neighbour index of ``facts`` and publish the version
+    (``base``: the parent's projection when only match events changed)."""
     root = derived_root(catalog)
     data_version = meta["data_version"]
     progress.step("projection")
     nodes = nodes_of(facts)
-    p = project(facts, data_version)
+    p = project(facts, data_version, base=base)
     progress.step("scores")
     weights = load_weights()
     table = compute_table(facts, nodes, p, weights)
@@ -411,7 +413,7 @@ def advance(catalog: Catalog, data_version: str | None = None) -> State | None:
         facts = parent.facts.copy()
         facts.replace(catalog, entities, events)
         meta = {"data_version": version, "parent": parent.data_version, "change": "match" if only_matches else "ingest"}
-        return _publish(catalog, facts, meta, progress)
+        return _publish(catalog, facts, meta, progress, parent.projection if only_matches else None)
 
 
 def current(catalog: Catalog) -> State:

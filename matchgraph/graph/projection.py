@@ -239,6 +239,8 @@ class _Edges:
 
     n: int
     parts: list[tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    #: Relations of the first part when it was kept from another projection (one per edge).
+    relations: np.ndarray | None = None
 
     def add(self, src: np.ndarray, dst: np.ndarray, relation: str, weight: np.ndarray,
             aspect: np.ndarray | None = None, *, symmetric: bool = False) -> None:
@@ -251,7 +253,9 @@ class _Edges:
         """(src, dst, relation, weight, aspect), sorted by source, target and relation."""
         src = np.concatenate([np.asarray(p[0], dtype=np.int32) for p in self.parts] or [np.empty(0, np.int32)])
         dst = np.concatenate([np.asarray(p[1], dtype=np.int32) for p in self.parts] or [np.empty(0, np.int32)])
-        rel = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int8) for p in self.parts] or [np.empty(0, np.int8)])
+        rel = np.concatenate([np.asarray(self.relations, dtype=np.int8) if k == 0 and self.relations is not None
+                              else np.full(len(p[0]), p[2], dtype=np.int8) for k, p in enumerate(self.parts)]
+                             or [np.empty(0, np.int8)])
         weight = np.concatenate([np.asarray(p[3], dtype=np.float64) for p in self.parts] or [np.empty(0)])
         aspect = np.concatenate([np.asarray(p[4], dtype=np.int16) for p in self.parts] or [np.empty(0, np.int16)])
         order = np.lexsort((rel, dst, src))
@@ -385,8 +389,11 @@ def _matches(facts: Facts, nodes: Nodes, edges: _Edges) -> np.ndarray:
     return times
 
 
-def project(facts: Facts, data_version: str = "") -> CompactProjection:
+def project(facts: Facts, data_version: str = "", *, base: CompactProjection | None = None) -> CompactProjection:
     """Project the facts into arrays (see :class:`CompactProjection`).
+
+    ``base``: the projection of facts that differ from these in match events only; its other
+    edges are kept and only times matched and the co-matched edges are computed again.
 
     Examples
     --------
@@ -397,9 +404,15 @@ def project(facts: Facts, data_version: str = "") -> CompactProjection:
     """
     nodes = nodes_of(facts)
     edges = _Edges(max(len(nodes.slugs), 1))
-    explicit = _stated(facts, nodes, edges)
-    aspects = _alternatives(facts, nodes, edges, explicit)
-    _shared_concepts(facts, nodes, edges)
+    if base is not None and base.slugs == nodes.slugs:
+        keep = base.relation != RELATION_KINDS.index("co-matched")
+        edges.parts.append((base.src[keep], base.dst[keep], 0, base.weight[keep], base.aspect[keep]))
+        edges.relations = base.relation[keep]
+        aspects = list(base.aspects)
+    else:
+        explicit = _stated(facts, nodes, edges)
+        aspects = _alternatives(facts, nodes, edges, explicit)
+        _shared_concepts(facts, nodes, edges)
     times = _matches(facts, nodes, edges)
     src, dst, relation, weight, aspect = edges.arrays()
     return CompactProjection(nodes.slugs, nodes.names, nodes.kinds, nodes.stub, times, src, dst, relation, weight,
