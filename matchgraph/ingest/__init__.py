@@ -311,8 +311,11 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
             rdf_entities |= _staged_subjects(txn, streamed, MG.Entity)
         defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
         orphans = _orphaned_stubs(catalog, replaced, batch.graphs, txn, streamed)
+        change = _derived_change(catalog, batch.graphs, replaced, sorted(defined | orphans))
+        if streamed:  # what the streamed files describe, read where it lies
+            change.entities |= _staged_touched(txn, streamed)
         Catalog.stage(txn, batch.graphs, clear_stubs=sorted(defined | orphans),
-                      sources=[(g, p, f) for g, p, f in batch.sources])
+                      sources=[(g, p, f) for g, p, f in batch.sources], extra_updates=[change.stamp])
         if txn.store is not None:
             _check_rdf_entities(txn, rdf_graphs, replaced)
             if validate:
@@ -320,6 +323,7 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
         if progress:
             progress("writing", 1, 1)
     report.version = txn.version
+    change.written(report.version)
     report.entities = len(defined)
     report.capabilities = batch.capabilities + sum(
         len(set(g.subjects(RDF.type, MG.Capability))) for _, g in graphs_in)
@@ -331,6 +335,14 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
     report.links = batch.links
     report.triples_after = catalog.triple_count()
     return report
+
+
+def _staged_touched(txn: Any, graphs: list[URIRef]) -> set[str]:
+    """The entities some named graphs of a staged version say something about (for the derived state)."""
+    values = " ".join(g.n3() for g in graphs)
+    return {row["x"].value for row in txn.store.query(
+        f"SELECT DISTINCT ?x WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ {{ ?x ?p ?o }} UNION "
+        f"{{ ?c <{MG.capabilityOf}> ?x }} }} FILTER(isIRI(?x)) }}")}
 
 
 def _staged_subjects(txn: Any, graphs: list[URIRef], cls: URIRef) -> set[URIRef]:
@@ -443,6 +455,15 @@ def _report_for(txn: Any, violations: list[Any]) -> Any:
 
     data = node_triples(txn.store, {v.focus for v in violations}, [RDF.type, SCHEMA.name, MG.sourceLine], union=True)
     return _report(violations, data, _prefixed(Graph()))
+
+
+def _derived_change(catalog: Catalog, graphs: dict[URIRef, Graph], replaced: list[URIRef],
+                    clear_stubs: list[URIRef]) -> Any:
+    """What this write changes, for the owner of derived state (a delta update, not a rebuild)."""
+    from ..graph.derived import WriteChange
+
+    return WriteChange.before(catalog, {g: x for g, x in graphs.items() if g != ONTOLOGY_GRAPH},
+                              [g for g in replaced if g != ONTOLOGY_GRAPH], clear_stubs)
 
 
 def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRef, Graph], txn: Any = None,
