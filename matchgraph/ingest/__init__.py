@@ -319,7 +319,7 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
         if txn.store is not None:
             _check_rdf_entities(txn, rdf_graphs, replaced)
             if validate:
-                _validate_staged(txn, [g for g in paths], paths, progress)
+                _validate_staged(txn, [g for g in paths], paths, progress, whole=report.triples_before == 0)
         if progress:
             progress("writing", 1, 1)
     report.version = txn.version
@@ -396,9 +396,14 @@ def _source_path(txn: Any, graph: str) -> str:
     return rows[0]["p"].value if rows else graph
 
 
-def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], progress: Progress | None) -> None:
+def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], progress: Progress | None,
+                     *, whole: bool = False) -> None:
     """Check the staged version with the compiled shapes, where it lies: a violation counts when its
-    focus node is described by one of the sources this write adds."""
+    focus node is described by one of the sources this write adds.
+
+    With ``whole`` (a first write: the staged version is all new) the union of the graphs is checked,
+    which Oxigraph evaluates about twice as fast as the same data named as a list of graphs.
+    """
     import pyoxigraph as ox
 
     from ..shapes_sparql import check_store
@@ -407,6 +412,9 @@ def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], p
     # they name that other sources describe (copied into a scratch graph of the staged version)
     context = ox.NamedNode(f"urn:x-matchgraph:validation-context:{txn.version}")
     values = " ".join(g.n3() for g in graphs)
+    if whole:
+        found = check_store(txn.store, union=True)
+        return _raise_violations(txn, found, values, paths)
     txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
         {{ SELECT DISTINCT ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
             FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{ID}")) }} }}
@@ -422,9 +430,13 @@ def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], p
         txn.store.remove_graph(context)
     if progress:
         progress("validating", 1, 1)
+    _raise_violations(txn, found, values, paths)
+
+
+def _raise_violations(txn: Any, found: list[Any], values: str, paths: dict[URIRef, str]) -> None:
+    """Raise a ValidationError for the violations whose focus node a written source describes."""
     if not found:
         return
-    values = " ".join(g.n3() for g in graphs)
     mine = []
     for v in found:
         if not isinstance(v.focus, URIRef):
