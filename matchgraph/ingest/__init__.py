@@ -313,7 +313,7 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
         orphans = _orphaned_stubs(catalog, replaced, batch.graphs, txn, streamed)
         change = _derived_change(catalog, batch.graphs, replaced, sorted(defined | orphans))
         if streamed:  # what the streamed files describe, read where it lies
-            change.entities |= _staged_touched(txn, streamed)
+            change.entities |= _staged_touched(txn, streamed, rdf_entities)
         Catalog.stage(txn, batch.graphs, clear_stubs=sorted(defined | orphans),
                       sources=[(g, p, f) for g, p, f in batch.sources], extra_updates=[change.stamp])
         if txn.store is not None:
@@ -337,12 +337,13 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
     return report
 
 
-def _staged_touched(txn: Any, graphs: list[URIRef]) -> set[str]:
-    """The entities some named graphs of a staged version say something about (for the derived state)."""
+def _staged_touched(txn: Any, graphs: list[URIRef], entities: set[URIRef]) -> set[str]:
+    """The entities some named graphs of a staged version describe (``entities``, typed mg:Entity
+    there) or hold capabilities of (for the derived state)."""
     values = " ".join(g.n3() for g in graphs)
-    return {row["x"].value for row in txn.store.query(
-        f"SELECT DISTINCT ?x WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ {{ ?x ?p ?o }} UNION "
-        f"{{ ?c <{MG.capabilityOf}> ?x }} }} FILTER(isIRI(?x)) }}")}
+    return {str(e) for e in entities} | {row["x"].value for row in txn.store.query(
+        f"SELECT DISTINCT ?x WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?c <{MG.capabilityOf}> ?x }} "
+        f"FILTER(isIRI(?x)) }}")}
 
 
 def _staged_subjects(txn: Any, graphs: list[URIRef], cls: URIRef) -> set[URIRef]:
