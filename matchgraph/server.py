@@ -498,6 +498,7 @@ class _State:
     config: ServerConfig
     owns_catalog: bool = False
     cache: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Any:
@@ -619,11 +620,28 @@ async def _page(request: Any, render: Any, *args: Any, ctx: Any = None) -> Any:
     return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_CSP})
 
 
+def _browse_index(state: _State) -> Any:
+    """The catalog list's index for the current version, built once per version (in a worker thread)."""
+    from .web.browse import BrowseIndex
+
+    with state.lock:
+        version = state.catalog.version
+        cached = state.cache.get("browse")
+        if cached is None or cached.version != version:
+            cached = state.cache["browse"] = BrowseIndex.build(state.catalog)
+        return cached
+
+
 async def index_route(request: Any) -> Any:
-    """The entity index with client-side search."""
+    """The catalog list: facets, sort, paging and search, every state in the URL."""
+    from starlette.concurrency import run_in_threadpool
+
     from . import site
 
-    return await _page(request, site.render_index)
+    state: _State = request.app.state.matchgraph
+    ctx = _context(request)
+    ctx.provide("browse", await run_in_threadpool(_browse_index, state))
+    return await _page(request, site.render_index, dict(request.query_params), ctx=ctx)
 
 
 async def entity_route(request: Any) -> Any:

@@ -90,6 +90,10 @@ class SiteLinks(Links):
         """``search-index.js``"""
         return f"{self.prefix}search-index.js"
 
+    def browse_data(self) -> str:
+        """``browse-data.js``"""
+        return f"{self.prefix}browse-data.js"
+
     def graph(self) -> str:
         """``graph.html``"""
         return f"{self.prefix}graph.html"
@@ -106,6 +110,10 @@ class PageContext:
     links: Links
     assets: Assets
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    def provide(self, key: str, value: Any) -> None:
+        """Hand the context derived data someone else keeps (the server's per-version browse index)."""
+        self._cache[key] = value
 
     def _get(self, key: str, load: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -139,6 +147,13 @@ class PageContext:
             return EntityRef(text, entity_iri(text), str(data.get("name") or text), data.get("kind"),
                              bool(data.get("stub")))
         return resolve_entity(self.catalog, text)
+
+    @property
+    def browse(self) -> Any:
+        """The catalog list's index (:class:`matchgraph.web.browse.BrowseIndex`) of this version."""
+        from .web.browse import BrowseIndex
+
+        return self._get("browse", lambda: BrowseIndex.build(self.catalog))
 
     @property
     def version(self) -> str:
@@ -467,14 +482,16 @@ def _all_entities(catalog: Catalog) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (r["name"].lower(), r["id"]))
 
 
-def render_index(ctx: PageContext) -> str:
-    """Every entity grouped by kind, with a client-side search box."""
-    entities = _all_entities(ctx.catalog)
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for e in entities:
-        groups.setdefault(e["kind"] or ("stub" if e["stub"] else "other"), []).append(e)
-    order = sorted(groups, key=lambda k: (k in ("stub", "other"), k))
-    return ctx.render("index.j2", title="Entities", groups=[(k, groups[k]) for k in order], total=len(entities))
+def render_index(ctx: PageContext, params: dict[str, str] | None = None) -> str:
+    """The catalog list (:mod:`matchgraph.web.browse`) in the state the URL parameters describe.
+
+    The static site's ``index.html`` is the default state; its ``browse.js`` renders any other
+    state from ``browse-data.js``.
+    """
+    from .web.browse import BrowseState, render_browse
+
+    state = BrowseState.from_params(params or {})
+    return render_browse(ctx, ctx.browse.query(state), static=isinstance(ctx.links, SiteLinks))
 
 
 def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2) -> str:

@@ -64,7 +64,7 @@ MAX_ITERATIONS, ITERATION_BUDGET, MIN_ITERATIONS = 400, 100_000, 50
 #: Views with more edges than this draw no edge labels (each edge still names its relation on hover).
 EDGE_LABEL_LIMIT = 500
 ASSET_FILES: dict[str, str] = {"graph.js": "graph.js", "search.js": "search.js", "query.js": "query.js",
-                               "style.css": "style.css"}
+                               "browse.js": "browse.js", "style.css": "style.css"}
 
 
 def vis_network_path() -> Path:
@@ -139,6 +139,10 @@ class Links:
 
     def search_index(self) -> str | None:
         """The client-side search index script."""
+        return None
+
+    def browse_data(self) -> str | None:
+        """The static site's catalog list data (``browse-data.js``)."""
         return None
 
     def graph(self) -> str | None:
