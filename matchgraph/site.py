@@ -632,6 +632,9 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
             progress("compare pages", i, len(candidates))
     _write_assets(out / "static", report)
     _write(out / "search-index.js", search_index_script(catalog, SiteLinks("")), report)
+    from .web.browse import browse_data_script
+
+    _write(out / "browse-data.js", browse_data_script(root.browse, SiteLinks("")), report)
     _write(out / "index.html", render_index(root), report)
     _write(out / "graph.html", render_graph(root), report)
     for i, slug in enumerate(slugs, 1):

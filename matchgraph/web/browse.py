@@ -341,8 +341,14 @@ class BrowseIndex:
                         "more_libraries": max(0, len(libraries) - 3)})
         return out
 
-    def data(self) -> dict[str, Any]:
-        """Every entity as columns, for the static site's client-side list (``browse-data.js``)."""
+    def data(self, links: Any) -> dict[str, Any]:
+        """Every entity as rows of columns, for the static site's client-side list (``browse-data.js``).
+
+        Each entity: slug, name, kind, stub, rank and adoption as shown, rank and adoption as
+        computed (to sort), downloads and its text, likes and its text, licence, description,
+        facet value codes by facet, lower-case names and aliases, page link (``browse.js`` reads
+        them by these positions).
+        """
         from ..scores import display
 
         with self.lock:
@@ -357,23 +363,24 @@ class BrowseIndex:
                 if code == len(values[facet]):
                     values[facet].append(value)
                 per_entity[i].setdefault(facet, []).append(code)
-            labels = {f"{f}\t{v}": lbl for f, v, lbl in cur.execute("SELECT facet, value, label FROM label")}
-            names: dict[int, list[str]] = {}
-            for i, text in cur.execute("SELECT i, text FROM names ORDER BY i"):
-                names.setdefault(i, []).append(text)
+            labels = {(f, v): lbl for f, v, lbl in cur.execute("SELECT facet, value, label FROM label")}
+            names: dict[int, set[str]] = {}
+            for i, text in cur.execute("SELECT i, text FROM names"):
+                names.setdefault(i, set()).add(text)
         return {"facets": list(FACETS), "values": values,
-                "labels": {f: [labels.get(f"{f}\t{v}", v) for v in values[f]] for f in FACETS},
-                "entities": [[slug, name, kind, stub, display(rank), display(adoption), rank, downloads, likes,
-                              licence, description, per_entity[i], sorted(set(names.get(i, [])))]
+                "labels": {f: [labels.get((f, v), v) for v in values[f]] for f in FACETS},
+                "entities": [[slug, name, kind, bool(stub), display(rank), display(adoption), rank, adoption,
+                              downloads, fmt_count(downloads), likes, fmt_count(likes), licence, description,
+                              per_entity[i], sorted(names.get(i, ())), links.entity(slug)]
                              for i, slug, name, kind, stub, rank, adoption, downloads, likes, licence, description
                              in entities]}
 
 
-def browse_data_script(index: BrowseIndex) -> str:
+def browse_data_script(index: BrowseIndex, links: Any) -> str:
     """``browse-data.js``: the index's data as a script setting ``window.MATCHGRAPH_BROWSE``."""
     from jinja2.utils import htmlsafe_json_dumps
 
-    return f"window.MATCHGRAPH_BROWSE = {htmlsafe_json_dumps(index.data())};\n"
+    return f"window.MATCHGRAPH_BROWSE = {htmlsafe_json_dumps(index.data(links))};\n"
 
 
 def _pages_around(page: int, pages: int) -> list[int | None]:
