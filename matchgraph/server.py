@@ -490,6 +490,12 @@ class ServerLinks(Links):
         """The whole graph view."""
         return "/graph"
 
+    def entity_data(self, slug: str, key: str) -> str:
+        """The entity's RDF description in format ``key`` (``ttl``, ``jsonld``, ``nt``)."""
+        from .web.linked import FORMATS
+
+        return self.entity(slug) + FORMATS[key][1]
+
 
 @dataclass
 class _State:
@@ -645,21 +651,53 @@ async def index_route(request: Any) -> Any:
 
 
 async def entity_route(request: Any) -> Any:
-    """An entity page; names and aliases redirect to the slug's page."""
+    """An entity page; names and aliases redirect to the slug's page.
+
+    Linked data: ``Accept: text/turtle`` (``application/ld+json``, ``application/n-triples``), a
+    ``.ttl`` (``.jsonld``, ``.nt``) suffix or ``?format=`` answer the entity's RDF description
+    (:mod:`matchgraph.web.linked`); answers vary on ``Accept``.
+    """
     from starlette.concurrency import run_in_threadpool
-    from starlette.responses import RedirectResponse
+    from starlette.responses import RedirectResponse, Response
 
     from . import site
+    from .web import linked
 
     ident = request.path_params["ident"]
     ctx = _context(request)
+    fmt = request.query_params.get("format")
+    key = linked.format_key(fmt) if fmt else linked.negotiate_entity(request.headers.get("accept"))
+    if fmt and key is None:
+        return _text(400, f"unknown format {fmt!r}; use one of: " + ", ".join(linked.FORMATS))
+    stem, suffix_key = linked.split_suffix(ident)
     try:
         ref = await run_in_threadpool(ctx.entity, ident)
-    except (EntityNotFound, QueryError):  # the page says what is wrong (404 or 400)
-        return await _page(request, site.render_entity, ident, ctx=ctx)
+    except (EntityNotFound, QueryError):
+        if suffix_key is None:  # the page says what is wrong (404 or 400)
+            return await _page(request, site.render_entity, ident, ctx=ctx)
+        try:
+            ref = await run_in_threadpool(ctx.entity, stem)
+        except (EntityNotFound, QueryError):
+            return await _page(request, site.render_entity, ident, ctx=ctx)
+        key, ident = suffix_key, stem
     if ref.slug != ident:
-        return RedirectResponse(ServerLinks().entity(ref.slug), status_code=302)
-    return await _page(request, site.render_entity, ref.slug, ctx=ctx)
+        target = ServerLinks().entity(ref.slug) + (linked.FORMATS[key][1] if suffix_key and key else "")
+        return RedirectResponse(target, status_code=302, headers={"Vary": "Accept"})
+    if key is not None:
+        body = await run_in_threadpool(linked.entity_rdf, _catalog_of(request), ref.slug, key)
+        media = linked.FORMATS[key][0]
+        return Response(body, media_type=media + ("; charset=utf-8" if media.startswith("text/") else ""),
+                        headers={"Vary": "Accept", "Link": f'<{ServerLinks().entity(ref.slug)}>; rel="alternate"; '
+                                                           'type="text/html"'})
+    response = await _page(request, site.render_entity, ref.slug, ctx=ctx)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _catalog_of(request: Any) -> Catalog:
+    """The catalog the application serves."""
+    state: _State = request.app.state.matchgraph
+    return state.catalog
 
 
 async def compare_route(request: Any) -> Any:

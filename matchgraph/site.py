@@ -90,6 +90,12 @@ class SiteLinks(Links):
         """``search-index.js``"""
         return f"{self.prefix}search-index.js"
 
+    def entity_data(self, slug: str, key: str) -> str:
+        """``entity/{slug}.ttl`` (``.jsonld``, ``.nt``)"""
+        from .web.linked import FORMATS
+
+        return f"{self.prefix}entity/{quote(slug, safe='')}{FORMATS[key][1]}"
+
     def browse_data(self) -> str:
         """``browse-data.js``"""
         return f"{self.prefix}browse-data.js"
@@ -415,7 +421,11 @@ def render_entity(ctx: PageContext, slug: str) -> str:
     entity = entity_details(ctx.catalog, slug)
     neighbours = _neighbour_list(ctx, slug, PAGE_NEIGHBOURS)
     compares = [ctx.entity(other).to_dict() for other in ctx.links.compare_partners(slug)]
+    from .web.linked import FORMATS as LINKED_FORMATS
+
     return ctx.render("entity.j2", title=entity["name"], entity=entity, scores=_entity_scores(ctx, slug),
+                      linked_formats=[(k, label) for k, (_, _, label) in LINKED_FORMATS.items()],
+                      linked_media={k: media for k, (media, _, _) in LINKED_FORMATS.items()},
                       neighbours=neighbours, compares=compares, view=entity_graph(ctx, slug))
 
 
@@ -633,12 +643,19 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
     _write_assets(out / "static", report)
     _write(out / "search-index.js", search_index_script(catalog, SiteLinks("")), report)
     from .web.browse import browse_data_script
+    from .web.linked import FORMATS as LINKED_FORMATS
+    from .web.linked import entity_triples, serialize
 
     _write(out / "browse-data.js", browse_data_script(root.browse, SiteLinks("")), report)
     _write(out / "index.html", render_index(root), report)
     _write(out / "graph.html", render_graph(root), report)
     for i, slug in enumerate(slugs, 1):
         _write(out / "entity" / f"{slug}.html", render_entity(sub, slug), report)
+        triples = entity_triples(catalog, slug)
+        for key, (_, suffix, _) in LINKED_FORMATS.items():
+            path = out / "entity" / f"{slug}{suffix}"
+            path.write_bytes(serialize(triples, key))
+            report.files += 1
         report.entities += 1
         if progress:
             progress("entity pages", i, len(slugs))

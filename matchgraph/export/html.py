@@ -141,6 +141,10 @@ class Links:
         """The client-side search index script."""
         return None
 
+    def entity_data(self, slug: str, key: str) -> str | None:
+        """The entity's RDF description in format ``key`` (``ttl``, ``jsonld``, ``nt``)."""
+        return None
+
     def browse_data(self) -> str | None:
         """The static site's catalog list data (``browse-data.js``)."""
         return None
