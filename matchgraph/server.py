@@ -620,7 +620,7 @@ async def _page(request: Any, render: Any, *args: Any, ctx: Any = None) -> Any:
     except EntityNotFound as exc:
         html = await run_in_threadpool(site.render_not_found, ctx, exc)
         status = 404
-    except QueryError as exc:
+    except (QueryError, ConfigError) as exc:
         html = await run_in_threadpool(site.render_error, ctx, str(exc))
         status = 400
     return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_CSP})
@@ -715,14 +715,29 @@ async def match_route(request: Any) -> Any:
 
 
 async def graph_route(request: Any) -> Any:
-    """The whole match graph (or ``?center=ID&depth=N``) as an interactive view."""
-    from . import site
+    """A readable part of the match graph: ``?center=ID&depth=N&size=N&relation=R``.
 
-    try:
-        depth = max(0, min(6, int(request.query_params.get("depth", "2"))))
-    except ValueError:
-        depth = 2
-    return await _page(request, site.render_graph, request.query_params.get("center") or None, depth)
+    Without a centre the view starts from the top-ranked entities; ``size`` (150 by default)
+    caps what is drawn, with a warning past 2,000.
+    """
+    from . import site
+    from .web.graphview import MAX_SIZE
+
+    params = request.query_params
+
+    def number(name: str, default: int | None, low: int, high: int) -> int | None:
+        try:
+            return max(low, min(high, int(params[name]))) if params.get(name) else default
+        except ValueError:
+            return default
+
+    depth = number("depth", 2, 0, 6) or 0
+    size = number("size", None, 1, MAX_SIZE)
+    relations = [r for r in params.getlist("relation") if r] or None
+    from functools import partial
+
+    return await _page(request, partial(site.render_graph, controls=True), params.get("center") or None, depth,
+                       size, relations)
 
 
 async def query_page_route(request: Any) -> Any:

@@ -155,6 +155,13 @@ class PageContext:
         return resolve_entity(self.catalog, text)
 
     @property
+    def graph_index(self) -> Any:
+        """What graph views are chosen from (:class:`matchgraph.web.graphview.GraphIndex`)."""
+        from .web.graphview import GraphIndex
+
+        return self._get("graph_index", lambda: GraphIndex(self.catalog, self.scores))
+
+    @property
     def browse(self) -> Any:
         """The catalog list's index (:class:`matchgraph.web.browse.BrowseIndex`) of this version."""
         from .web.browse import BrowseIndex
@@ -401,13 +408,13 @@ def _neighbour_list(ctx: PageContext, slug: str, limit: int) -> list[dict[str, A
 
 
 def entity_graph(ctx: PageContext, slug: str, *, depth: int = GRAPH_DEPTH) -> dict[str, Any]:
-    """The graph view around one entity (``depth`` hops), ready for the ``_graph.j2`` fragment."""
-    from .export.graphfiles import annotate, ego_view
+    """The graph view around one entity: its nearest (at most 150) within ``depth`` hops."""
+    from .web.graphview import select_view
 
-    G = ego_view(ctx.projection, slug, depth=depth)
-    if slug in ctx.projection:
-        G.nodes[slug].update(ctx.projection.nodes[slug])
-    return graph_view(annotate(G, ctx.scores), catalog=ctx.catalog, links=ctx.links, center=slug)
+    view = select_view(ctx.catalog, center=slug, depth=depth, index=ctx.graph_index)
+    data = graph_view(view.graph, catalog=ctx.catalog, links=ctx.links, center=view.center)
+    data["summary"] = view.summary()
+    return data
 
 
 # ---------------------------------------------------------------------- pages
@@ -504,19 +511,33 @@ def render_index(ctx: PageContext, params: dict[str, str] | None = None) -> str:
     return render_browse(ctx, ctx.browse.query(state), static=isinstance(ctx.links, SiteLinks))
 
 
-def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2) -> str:
-    """The whole match graph, or the part within ``depth`` hops of ``center``."""
-    from .export.graphfiles import annotate, ego_view
+def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2, size: int | None = None,
+                 relations: list[str] | None = None, *, controls: bool = False) -> str:
+    """A readable part of the match graph: the top-ranked entities, or the nearest of ``center``.
 
-    G = ctx.projection
-    slug = None
-    if center:
-        slug = ctx.entity(center).slug
-        G = ego_view(G, slug, depth=depth)
-    view = graph_view(annotate(G, ctx.scores), catalog=ctx.catalog, links=ctx.links, center=slug)
-    title = f"Match graph around {ctx.projection.nodes[slug].get('name', slug)}" if slug else "The match graph"
-    return ctx.render("graph.j2", title=title, subtitle=f"{G.number_of_nodes()} entities, "
-                      f"{G.number_of_edges()} relations", view=view)
+    Parameters
+    ----------
+    ctx : PageContext
+    center : str, optional
+        An entity; without one the view starts from the top-ranked entities.
+    depth, size, relations
+        As :func:`matchgraph.web.graphview.select_view` takes them.
+    controls : bool
+        Show the form that changes centre, depth and size (the server's ``/graph``).
+    """
+    from .web.graphview import DEFAULT_SIZE, TOP_SIZE, WARN_SIZE, select_view
+
+    view = select_view(ctx.catalog, center=center, depth=depth, size=size, relations=relations,
+                       index=ctx.graph_index)
+    data = graph_view(view.graph, catalog=ctx.catalog, links=ctx.links, center=view.center)
+    if view.center:
+        title = f"Match graph around {view.graph.nodes[view.center].get('name', view.center)}"
+    else:
+        title = "The match graph: the top-ranked entities"
+    form = {"center": center or "", "depth": depth, "size": view.size,
+            "default": DEFAULT_SIZE if center else TOP_SIZE, "warn": WARN_SIZE} if controls else None
+    return ctx.render("graph.j2", title=title, subtitle=view.summary(), view=data, warning=view.warning(),
+                      controls=form)
 
 
 def render_query_page(ctx: PageContext, examples: list[dict[str, str]], endpoint: str) -> str:
