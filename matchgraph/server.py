@@ -60,13 +60,13 @@ from .catalog import Catalog, rdflib_term
 from .errors import ConfigError, EntityNotFound, MatchgraphError, QueryError
 from .export.html import Links
 from .vocab import MG, PREFIXES
+from .web.query import example_queries
 
 __all__ = ["ServerConfig", "SparqlEndpoint", "Negotiated", "negotiate", "create_app", "serve", "ServerLinks",
            "example_queries", "DEFAULT_TIMEOUT", "DEFAULT_MAX_ROWS"]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10_000
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples" / "queries"
 TRUNCATED_HEADER = "X-Matchgraph-Truncated"
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -440,24 +440,6 @@ def _graph_outcome(triples: list[Any], negotiated: Negotiated, cap: int) -> Outc
                    len(triples) > cap, min(len(triples), cap))
 
 
-def example_queries(folder: Path | None = None) -> list[dict[str, str]]:
-    """The example queries (``*.rq``) with their title (the first comment line), sorted by file name.
-
-    Examples
-    --------
-    >>> [q["name"] for q in example_queries()][:1]        # doctest: +SKIP
-    ['alternatives-to-c4']
-    """
-    folder = folder if folder is not None else EXAMPLES_DIR
-    out = []
-    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
-        text = path.read_text(encoding="utf-8")
-        first = next((line for line in text.splitlines() if line.strip()), "")
-        title = first.lstrip("#").strip() if first.startswith("#") else path.stem.replace("-", " ")
-        out.append({"name": path.stem, "title": title, "query": text})
-    return out
-
-
 # ---------------------------------------------------------------------- the web application
 class ServerLinks(Links):
     """Absolute links between the server's pages."""
@@ -746,7 +728,7 @@ async def query_page_route(request: Any) -> Any:
 
     state: _State = request.app.state.matchgraph
     examples = example_queries(state.config.examples_dir)
-    return await _page(request, site.render_query_page, examples, "/sparql")
+    return await _page(request, site.render_query_page, examples, "/sparql", request.query_params.get("query", ""))
 
 
 async def search_index_route(request: Any) -> Any:

@@ -540,9 +540,15 @@ def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2, si
                       controls=form)
 
 
-def render_query_page(ctx: PageContext, examples: list[dict[str, str]], endpoint: str) -> str:
-    """The SPARQL editor (a textarea and fetch; no external script) with the example queries."""
-    return ctx.render("query.j2", title="SPARQL", examples=examples, endpoint=endpoint)
+def render_query_page(ctx: PageContext, examples: list[dict[str, str]], endpoint: str, query: str = "") -> str:
+    """The query page (:mod:`matchgraph.web.query`): editor, examples, permalink, results, downloads.
+
+    ``query`` (the URL's ``?query=``) fills the editor and runs on load.
+    """
+    from .vocab import ID
+
+    return ctx.render("query.j2", title="SPARQL", examples=examples, endpoint=endpoint, query=query,
+                      entity_base=str(ID), entity_page=ctx.links.entity("SLUG") or "")
 
 
 def render_not_found(ctx: PageContext, exc: EntityNotFound) -> str:
