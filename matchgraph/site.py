@@ -478,7 +478,9 @@ def _why_text(why: dict[str, Any]) -> list[str]:
             f"{c.get('label', c.get('concept'))} ({c.get('entity', 0):.2f})" for c in why["concepts"]) + ".")
     graph = why.get("graph") or {}
     if graph.get("rank") is not None:
-        lines.append(f"Rank {graph['rank']:.0f}.")
+        from .scores import display
+
+        lines.append(f"Rank {display(graph['rank'])}.")
     if graph.get("alternative_of"):
         lines.append("Named as an alternative by: " + ", ".join(graph["alternative_of"]) + ".")
     return lines

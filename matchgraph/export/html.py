@@ -168,8 +168,25 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    from ..inline import to_html
+
     env.filters["fmtnum"] = _fmtnum
+    env.filters["score"] = _score
+    env.filters["points"] = _points
+    env.filters["inline"] = to_html
     return env
+
+
+def _score(value: Any) -> str:
+    """A score as the CLI shows it (:func:`matchgraph.scores.display`: an integer, halves up)."""
+    from ..scores import display
+
+    return "–" if value is None else str(display(float(value)))
+
+
+def _points(value: Any) -> str:
+    """Factor points as ``explain`` prints them (``+6.34``)."""
+    return "–" if value is None else f"{float(value) + 0.0:+.2f}"
 
 
 def _fmtnum(value: Any, digits: int = 1) -> str:
