@@ -10,8 +10,10 @@ Routes
     CONSTRUCT and DESCRIBE. Queries see the union of all named graphs, with the project prefixes
     (``mg:``, ``mgid:``, ``schema:`` ...) predeclared.
 ``/``, ``/query``, ``/entity/{id}``, ``/compare/{a}/{b}``, ``/match?q=``, ``/graph``
-    The entity index, a SPARQL editor with the example queries, the pages the static site also
-    has (shared templates, :mod:`matchgraph.site`) and the whole graph view.
+    The catalog list (facets, sort, paging, search: :mod:`matchgraph.web.browse`), the query page
+    (:mod:`matchgraph.web.query`), the pages the static site also has (shared templates,
+    :mod:`matchgraph.site`; entity pages answer RDF by content negotiation,
+    :mod:`matchgraph.web.linked`) and a readable graph view (:mod:`matchgraph.web.graphview`).
 
 Safety and limits
 -----------------
@@ -464,10 +466,6 @@ class ServerLinks(Links):
         """The match form's target."""
         return "/match"
 
-    def search_index(self) -> str:
-        """The client-side search index script."""
-        return "/search-index.js"
-
     def graph(self) -> str:
         """The whole graph view."""
         return "/graph"
@@ -731,22 +729,6 @@ async def query_page_route(request: Any) -> Any:
     return await _page(request, site.render_query_page, examples, "/sparql", request.query_params.get("query", ""))
 
 
-async def search_index_route(request: Any) -> Any:
-    """The client-side search index as a script (the same file the static site writes)."""
-    from starlette.concurrency import run_in_threadpool
-    from starlette.responses import Response
-
-    from . import site
-
-    state: _State = request.app.state.matchgraph
-    version = state.catalog.version
-    cached = state.cache.get("search-index")
-    if cached is None or cached[0] != version:
-        text = await run_in_threadpool(site.search_index_script, state.catalog, ServerLinks())
-        cached = state.cache["search-index"] = (version, text)
-    return Response(cached[1], media_type="text/javascript; charset=utf-8")
-
-
 async def static_route(request: Any) -> Any:
     """Bundled scripts and the style sheet."""
     from starlette.responses import Response
@@ -802,7 +784,6 @@ def create_app(catalog: Catalog, config: ServerConfig | None = None, *, owns_cat
         Route("/compare/{a}/{b}", compare_route),
         Route("/match", match_route),
         Route("/graph", graph_route),
-        Route("/search-index.js", search_index_route),
         Route("/static/{name}", static_route),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],

@@ -4,10 +4,10 @@ One set of jinja2 templates (``matchgraph/templates``, autoescaped) renders ever
 :class:`PageContext` says where links point and how scripts are loaded:
 
 - the server links ``/entity/{id}`` and loads ``/static/*.js``;
-- the static site (:func:`build_site`) writes ``entity/{id}.html``, ``compare/{a}--{b}.html``,
-  ``index.html`` and ``graph.html`` with relative links, the scripts once under ``static/``, and the
-  search index as ``search-index.js`` loaded with a ``<script>`` tag, so the site works from
-  ``file://`` as well as from any static host.
+- the static site (:func:`build_site`) writes ``entity/{id}.html`` (with ``.ttl``, ``.jsonld`` and
+  ``.nt`` beside it), ``compare/{a}--{b}.html``, ``index.html`` and ``graph.html`` with relative
+  links, the scripts once under ``static/``, and the catalog list's data as ``browse-data.js``
+  loaded with a ``<script>`` tag, so the site works from ``file://`` as well as from any static host.
 
 Examples
 --------
@@ -35,8 +35,7 @@ from .export.html import Assets, Links, environment, graph_view
 from .resolve import EntityRef, resolve_entity
 from .vocab import ID, KIND_OF_CLASS, RELATIONS, entity_iri, is_slug, slug_of
 
-__all__ = ["PageContext", "SiteLinks", "SiteReport", "build_site", "entity_details", "search_index",
-           "search_index_script", "render_entity", "render_compare", "render_match", "render_index",
+__all__ = ["PageContext", "SiteLinks", "SiteReport", "build_site", "entity_details", "render_entity", "render_compare", "render_match", "render_index",
            "render_graph", "render_query_page", "render_not_found", "render_error", "server_assets"]
 
 #: Compare pages written for each entity: with this many closest neighbours.
@@ -85,10 +84,6 @@ class SiteLinks(Links):
     def index(self) -> str:
         """``index.html``"""
         return f"{self.prefix}index.html"
-
-    def search_index(self) -> str:
-        """``search-index.js``"""
-        return f"{self.prefix}search-index.js"
 
     def entity_data(self, slug: str, key: str) -> str:
         """``entity/{slug}.ttl`` (``.jsonld``, ``.nt``)"""
@@ -563,37 +558,6 @@ def render_error(ctx: PageContext, message: str) -> str:
     return ctx.render("error.j2", title="Error", message=message, candidates=[])
 
 
-# ---------------------------------------------------------------------- search index
-def search_index(catalog: Catalog, links: Links) -> list[dict[str, Any]]:
-    """One record per entity for the client-side search: id, name, kind, aliases, words, link.
-
-    Examples
-    --------
-    >>> search_index(cat, SiteLinks())[0]["href"]                       # doctest: +SKIP
-    'entity/albert-base-v2.html'
-    """
-    entities = _all_entities(catalog)
-    extra: dict[str, dict[str, set[str]]] = {}
-    rows = catalog.rows("""SELECT ?e ?p ?v WHERE { ?e a mg:Entity .
-        { ?e schema:alternateName ?v BIND("alias" AS ?p) } UNION { ?e dcterms:description ?v BIND("text" AS ?p) }
-        UNION { ?e mg:hasCapability/schema:name ?v BIND("text" AS ?p) } }""")
-    for e, p, v in rows:
-        slug = _slug(e)
-        if slug is not None:
-            extra.setdefault(slug, {}).setdefault(str(p), set()).add(str(v))
-    return [{"id": e["id"], "name": e["name"], "kind": e["kind"] or ("stub" if e["stub"] else ""),
-             "aliases": sorted(extra.get(e["id"], {}).get("alias", set())),
-             "text": " ".join(sorted(extra.get(e["id"], {}).get("text", set()))),
-             "href": links.entity(e["id"])} for e in entities]
-
-
-def search_index_script(catalog: Catalog, links: Links) -> str:
-    """The search index as a script setting ``window.MATCHGRAPH_INDEX`` (loads from ``file://`` too)."""
-    from jinja2.utils import htmlsafe_json_dumps
-
-    return f"window.MATCHGRAPH_INDEX = {htmlsafe_json_dumps(search_index(catalog, links))};\n"
-
-
 # ---------------------------------------------------------------------- the static site
 @dataclass
 class SiteReport:
@@ -670,7 +634,6 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
         if progress:
             progress("compare pages", i, len(candidates))
     _write_assets(out / "static", report)
-    _write(out / "search-index.js", search_index_script(catalog, SiteLinks("")), report)
     from .web.browse import browse_data_script
     from .web.linked import FORMATS as LINKED_FORMATS
     from .web.linked import entity_triples, serialize

@@ -66,7 +66,7 @@ OTHER_RELATION = ("#8c8c8c", True)
 MAX_ITERATIONS, ITERATION_BUDGET, MIN_ITERATIONS = 400, 100_000, 50
 #: Views with more edges than this draw no edge labels (each edge still names its relation on hover).
 EDGE_LABEL_LIMIT = 500
-ASSET_FILES: dict[str, str] = {"graph.js": "graph.js", "search.js": "search.js", "query.js": "query.js",
+ASSET_FILES: dict[str, str] = {"graph.js": "graph.js", "query.js": "query.js",
                                "browse.js": "browse.js", "style.css": "style.css"}
 
 
@@ -86,7 +86,7 @@ def vis_network_path() -> Path:
 
 @lru_cache(maxsize=None)
 def asset_text(name: str) -> str:
-    """The text of a bundled asset (``vis-network.js``, ``graph.js``, ``search.js``, ``query.js``, ``style.css``)."""
+    """The text of a bundled asset (``vis-network.js``, ``graph.js``, ``query.js``, ``browse.js``, ``style.css``)."""
     path = vis_network_path() if name == "vis-network.js" else TEMPLATES / ASSET_FILES[name]
     text = path.read_text(encoding="utf-8")
     if "</script" in text.lower() or "</style" in text.lower():
@@ -138,10 +138,6 @@ class Links:
 
     def match(self) -> str | None:
         """The match form's target."""
-        return None
-
-    def search_index(self) -> str | None:
-        """The client-side search index script."""
         return None
 
     def entity_data(self, slug: str, key: str) -> str | None:
