@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,11 @@ def examples_folder() -> Path:
     if local.is_dir():
         return local
     try:
-        return Path(str(resources.files(PACKAGE)))
+        spec = importlib.util.find_spec(PACKAGE)
     except ModuleNotFoundError:
-        return local
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]) if locations else local
 
 
 def example_queries(folder: Path | None = None) -> list[dict[str, Any]]:
