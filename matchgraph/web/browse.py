@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..catalog import Catalog
+from ..vocab import ID
 
 __all__ = ["FACETS", "SORTS", "PER_PAGE", "BrowseState", "BrowseResult", "BrowseIndex", "render_browse",
            "browse_data_script", "fmt_count"]
@@ -184,7 +185,7 @@ class BrowseIndex:
         compact = load_compact(catalog)
         scores = load_scores(catalog)
         index = {slug: i for i, slug in enumerate(compact.slugs)}
-        prefix = "https://w3id.org/matchgraph/id/"
+        prefix = str(ID)
 
         def slug_of(iri: str | None) -> str | None:
             if not iri or not iri.startswith(prefix):
@@ -230,8 +231,6 @@ class BrowseIndex:
             if alias:
                 names.append((i, alias.lower()))
 
-        conn = sqlite3.connect(":memory:", check_same_thread=False)
-        conn.executescript(_SCHEMA)
         entity_rows = []
         for i, slug in enumerate(compact.slugs):
             kind, stub = compact.kinds[i], bool(compact.stub[i])
@@ -241,19 +240,48 @@ class BrowseIndex:
             description = " ".join(descriptions.get(i, "").split())
             if len(description) > DESCRIPTION_LENGTH:
                 description = description[:DESCRIPTION_LENGTH - 1].rstrip() + "…"
-            entity_rows.append((i, slug, name, name.lower(), kind, int(stub),
-                                sc.rank if sc else 0.0, sc.adoption if sc else 0.0,
+            entity_rows.append((i, slug, name, kind, stub, sc.rank if sc else 0.0, sc.adoption if sc else 0.0,
                                 metrics.get((i, "downloads")), metrics.get((i, "likes")), licence or None,
                                 description))
-            facets.append((i, "kind", kind or "unknown"))
-            facets.append((i, "status", "stub" if stub else "described"))
             for value in licences.get(i, ()):
                 facets.append((i, "licence", value))
-            names.append((i, name.lower()))
-            names.append((i, slug))
-        conn.executemany("INSERT INTO entity VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", entity_rows)
-        conn.executemany("INSERT INTO facet VALUES (?,?,?)", facets)
-        conn.executemany("INSERT INTO names VALUES (?,?)", names)
+        return cls.from_rows(entity_rows, facets, labels, names, version)
+
+    @classmethod
+    def from_rows(cls, entities: Iterable[tuple[Any, ...]], facets: Iterable[tuple[int, str, str]],
+                  labels: Mapping[tuple[str, str], str], names: Iterable[tuple[int, str]],
+                  version: str) -> BrowseIndex:
+        """An index of given rows (what :meth:`build` reads from a catalog; benchmarks make their own).
+
+        Parameters
+        ----------
+        entities : iterable of tuples
+            ``(i, slug, name, kind, stub, rank, adoption, downloads, likes, licence, description)``
+            with ``i`` counting from 0.
+        facets : iterable of (i, facet, value)
+            Task, licence and library values (kind and status are added from the entities).
+        labels : mapping of (facet, value) to str
+            How values are shown.
+        names : iterable of (i, text)
+            Aliases and other names, lower case (names and slugs are added).
+        version : str
+            The catalog version the index belongs to.
+        """
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+        conn.executescript(_SCHEMA)
+        facet_rows = list(facets)
+        name_rows = list(names)
+        rows = []
+        for i, slug, name, kind, stub, rank, adoption, downloads, likes, licence, description in entities:
+            rows.append((i, slug, name, name.lower(), kind, int(bool(stub)), rank, adoption, downloads, likes,
+                         licence, description))
+            facet_rows.append((i, "kind", kind or "unknown"))
+            facet_rows.append((i, "status", "stub" if stub else "described"))
+            name_rows.append((i, name.lower()))
+            name_rows.append((i, slug))
+        conn.executemany("INSERT INTO entity VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO facet VALUES (?,?,?)", facet_rows)
+        conn.executemany("INSERT INTO names VALUES (?,?)", name_rows)
         conn.executemany("INSERT OR IGNORE INTO label VALUES (?,?,?)",
                          [(f, v, lbl) for (f, v), lbl in labels.items()]
                          + [("status", "stub", "stub (named, not described)"), ("status", "described", "described"),
