@@ -423,9 +423,10 @@ def render_entity(ctx: PageContext, slug: str) -> str:
     entity = entity_details(ctx.catalog, slug)
     neighbours = _neighbour_list(ctx, slug, PAGE_NEIGHBOURS)
     compares = [ctx.entity(other).to_dict() for other in ctx.links.compare_partners(slug)]
+    from .web.history import entity_history, history_chart
     from .web.linked import FORMATS as LINKED_FORMATS
 
-    return ctx.render("entity.j2", title=entity["name"], entity=entity, scores=_entity_scores(ctx, slug),
+    return ctx.render("entity.j2", history=history_chart(entity_history(ctx.catalog, slug)), title=entity["name"], entity=entity, scores=_entity_scores(ctx, slug),
                       linked_formats=[(k, label) for k, (_, _, label) in LINKED_FORMATS.items()],
                       linked_media={k: media for k, (media, _, _) in LINKED_FORMATS.items()},
                       neighbours=neighbours, compares=compares, view=entity_graph(ctx, slug))

@@ -235,3 +235,21 @@ def test_query_page_permalink_links_downloads_and_graph(server: str) -> None:
             page.wait_for_selector("#query-form[data-done]")
             assert page.input_value("#query") == chosen
             report.assert_clean()
+
+
+# ---------------------------------------------------------------------- score history
+def test_score_history_chart_from_entries() -> None:
+    from matchgraph.web.history import HEIGHT, history_chart
+
+    assert history_chart([]) is None and history_chart([{"rank": 50}]) is None  # nothing to draw
+    chart = history_chart([{"time": "2026-01-01T10:00:00+00:00", "rank": 0, "adoption": 100},
+                           {"time": "2026-01-02T10:00:00+00:00", "rank": 50},
+                           {"time": "2026-01-03T10:00:00+00:00", "rank": 100, "adoption": 40}])
+    assert chart is not None and chart["count"] == 3
+    assert (chart["first"], chart["last"]) == ("2026-01-01", "2026-01-03")
+    rank = chart["series"][0]
+    assert rank["name"] == "Rank" and rank["last"] == 100
+    points = [tuple(map(float, p.split(","))) for p in rank["points"].split()]
+    assert [y for _, y in points] == [HEIGHT - 10, (HEIGHT - 10 + 10) / 2, 10.0]  # 0, 50, 100 bottom to top
+    assert points[0][0] < points[1][0] < points[2][0]
+    assert [s["name"] for s in chart["series"]] == ["Rank", "Adoption"]  # only scores with two values
