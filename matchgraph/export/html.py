@@ -246,7 +246,10 @@ def _relation_style(relation: str) -> tuple[str, bool]:
 
 
 def layout(G: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
-    """Node positions in screen pixels: a seeded spring layout, stronger relations pulling closer.
+    """Node positions in screen pixels: a seeded spring layout, stronger relations pulling a little closer.
+
+    Weights are damped (a square root, at most 2 per pair) so that hubs with many heavy relations
+    do not pull their neighbourhood into one unreadable knot.
 
     Examples
     --------
@@ -259,14 +262,16 @@ def layout(G: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
     for u, v, data in G.edges(data=True):
         if u == v:
             continue
-        w = min(4.0, float(data.get("weight") or 1.0))
+        w = float(data.get("weight") or 1.0)
         H.add_edge(u, v, weight=H.get_edge_data(u, v, {"weight": 0.0})["weight"] + w)
+    for _, _, data in H.edges(data=True):
+        data["weight"] = min(2.0, math.sqrt(max(data["weight"], 0.0)) / 2 + 0.5)
     n = H.number_of_nodes()
     if n == 0:
         return {}
     if n == 1:
         return {next(iter(H.nodes)): (0.0, 0.0)}
-    pos = nx.spring_layout(H, weight="weight", seed=7, k=2.5 / math.sqrt(n), iterations=80 if n <= 600 else 40)
+    pos = nx.spring_layout(H, weight="weight", seed=7, k=3.0 / math.sqrt(n), iterations=80 if n <= 600 else 40)
     scale = 150.0 + 70.0 * math.sqrt(n)
     return {node: (round(float(x) * scale, 1), round(float(y) * scale, 1)) for node, (x, y) in pos.items()}
 
