@@ -103,6 +103,7 @@
     network.once("afterDrawing", function () {
       view.firstPaint = (Date.now() - view.started) / 1000;
       container.setAttribute("data-first-paint", String(view.firstPaint));
+      container.setAttribute("data-painted-at", String(Math.round(window.performance.now())));  // ms since navigation
     });
 
     function settle(reason) {
