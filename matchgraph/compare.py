@@ -18,9 +18,11 @@ from rdflib import URIRef
 
 from .catalog import Catalog
 from .errors import QueryError
-from .projection import select_values
+from .graph.rows import select_values
+from .graph.scores import scores_for
+from .graph.scoring import EntityScores, display
+from .graph.weights import LABELS, SUB_SCORES
 from .resolve import EntityRef, resolve_entity
-from .scores import LABELS, SUB_SCORES, EntityScores, display, scores_for
 from .vocab import CONCEPT
 
 __all__ = ["Side", "Comparison", "compare", "render", "FORMATS", "ROWS"]
