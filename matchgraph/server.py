@@ -13,8 +13,10 @@ Routes
 ``/dump/catalog.{ttl,nt,nq,trig,jsonld}``
     The whole catalog as an RDF dump, streamed as it is written.
 ``/``, ``/query``, ``/entity/{id}``, ``/compare/{a}/{b}``, ``/match?q=``, ``/graph``
-    The entity index, a SPARQL editor with the example queries, the pages the static site also
-    has (shared templates, :mod:`matchgraph.site`) and the whole graph view.
+    The catalog list (facets, sort, paging, search: :mod:`matchgraph.web.browse`), the query page
+    (:mod:`matchgraph.web.query`), the pages the static site also has (shared templates,
+    :mod:`matchgraph.site`; entity pages answer RDF by content negotiation,
+    :mod:`matchgraph.web.linked`) and a readable graph view (:mod:`matchgraph.web.graphview`).
 
 Safety and limits
 -----------------
@@ -51,6 +53,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,13 +64,13 @@ from .endpoint import (DEFAULT_MAX_BODY, TRUNCATED_HEADER, Negotiated, SparqlEnd
                        negotiate, sparql_route)
 from .errors import ConfigError, EntityNotFound, QueryError
 from .export.html import Links
+from .web.query import example_queries
 
 __all__ = ["ServerConfig", "SparqlEndpoint", "Negotiated", "negotiate", "create_app", "serve", "ServerLinks",
            "example_queries", "DEFAULT_TIMEOUT", "DEFAULT_MAX_ROWS"]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10_000
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples" / "queries"
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -86,7 +89,8 @@ class ServerConfig:
     max_rows : int
         Rows (or triples) returned at most; the rest are cut.
     examples_dir : path, optional
-        Folder of ``*.rq`` example queries for the query page (default: the repository's examples).
+        Folder of ``*.rq`` example queries for the query page (default: the bundled ones,
+        :func:`matchgraph.web.query.examples_folder`).
     workers : int
         Queries that run at once, each in its own worker process.
     queue : int
@@ -122,24 +126,6 @@ class ServerConfig:
         self.allow_service = tuple(self.allow_service)
 
 
-def example_queries(folder: Path | None = None) -> list[dict[str, str]]:
-    """The example queries (``*.rq``) with their title (the first comment line), sorted by file name.
-
-    Examples
-    --------
-    >>> [q["name"] for q in example_queries()][:1]        # doctest: +SKIP
-    ['alternatives-to-c4']
-    """
-    folder = folder if folder is not None else EXAMPLES_DIR
-    out = []
-    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
-        text = path.read_text(encoding="utf-8")
-        first = next((line for line in text.splitlines() if line.strip()), "")
-        title = first.lstrip("#").strip() if first.startswith("#") else path.stem.replace("-", " ")
-        out.append({"name": path.stem, "title": title, "query": text})
-    return out
-
-
 # ---------------------------------------------------------------------- the web application
 class ServerLinks(Links):
     """Absolute links between the server's pages."""
@@ -164,13 +150,15 @@ class ServerLinks(Links):
         """The match form's target."""
         return "/match"
 
-    def search_index(self) -> str:
-        """The client-side search index script."""
-        return "/search-index.js"
-
     def graph(self) -> str:
         """The whole graph view."""
         return "/graph"
+
+    def entity_data(self, slug: str, key: str) -> str:
+        """The entity's RDF description in format ``key`` (``ttl``, ``jsonld``, ``nt``)."""
+        from .web.linked import FORMATS
+
+        return self.entity(slug) + FORMATS[key][1]
 
 
 @dataclass
@@ -180,6 +168,7 @@ class _State:
     config: ServerConfig
     owns_catalog: bool = False
     cache: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Any:
@@ -210,35 +199,84 @@ async def _page(request: Any, render: Any, *args: Any, ctx: Any = None) -> Any:
     except EntityNotFound as exc:
         html = await run_in_threadpool(site.render_not_found, ctx, exc)
         status = 404
-    except QueryError as exc:
+    except (QueryError, ConfigError) as exc:
         html = await run_in_threadpool(site.render_error, ctx, str(exc))
         status = 400
     return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_CSP})
 
 
+def _browse_index(state: _State) -> Any:
+    """The catalog list's index for the current version, built once per version (in a worker thread)."""
+    from .web.browse import BrowseIndex
+
+    with state.lock:
+        version = state.catalog.version
+        cached = state.cache.get("browse")
+        if cached is None or cached.version != version:
+            cached = state.cache["browse"] = BrowseIndex.build(state.catalog)
+        return cached
+
+
 async def index_route(request: Any) -> Any:
-    """The entity index with client-side search."""
+    """The catalog list: facets, sort, paging and search, every state in the URL."""
+    from starlette.concurrency import run_in_threadpool
+
     from . import site
 
-    return await _page(request, site.render_index)
+    state: _State = request.app.state.matchgraph
+    ctx = _context(request)
+    ctx.provide("browse", await run_in_threadpool(_browse_index, state))
+    return await _page(request, site.render_index, dict(request.query_params), ctx=ctx)
 
 
 async def entity_route(request: Any) -> Any:
-    """An entity page; names and aliases redirect to the slug's page."""
+    """An entity page; names and aliases redirect to the slug's page.
+
+    Linked data: ``Accept: text/turtle`` (``application/ld+json``, ``application/n-triples``), a
+    ``.ttl`` (``.jsonld``, ``.nt``) suffix or ``?format=`` answer the entity's RDF description
+    (:mod:`matchgraph.web.linked`); answers vary on ``Accept``.
+    """
     from starlette.concurrency import run_in_threadpool
-    from starlette.responses import RedirectResponse
+    from starlette.responses import RedirectResponse, Response
 
     from . import site
+    from .web import linked
 
     ident = request.path_params["ident"]
     ctx = _context(request)
+    fmt = request.query_params.get("format")
+    key = linked.format_key(fmt) if fmt else linked.negotiate_entity(request.headers.get("accept"))
+    if fmt and key is None:
+        return _text(400, f"unknown format {fmt!r}; use one of: " + ", ".join(linked.FORMATS))
+    stem, suffix_key = linked.split_suffix(ident)
     try:
         ref = await run_in_threadpool(ctx.entity, ident)
-    except (EntityNotFound, QueryError):  # the page says what is wrong (404 or 400)
-        return await _page(request, site.render_entity, ident, ctx=ctx)
+    except (EntityNotFound, QueryError):
+        if suffix_key is None:  # the page says what is wrong (404 or 400)
+            return await _page(request, site.render_entity, ident, ctx=ctx)
+        try:
+            ref = await run_in_threadpool(ctx.entity, stem)
+        except (EntityNotFound, QueryError):
+            return await _page(request, site.render_entity, ident, ctx=ctx)
+        key, ident = suffix_key, stem
     if ref.slug != ident:
-        return RedirectResponse(ServerLinks().entity(ref.slug), status_code=302)
-    return await _page(request, site.render_entity, ref.slug, ctx=ctx)
+        target = ServerLinks().entity(ref.slug) + (linked.FORMATS[key][1] if suffix_key and key else "")
+        return RedirectResponse(target, status_code=302, headers={"Vary": "Accept"})
+    if key is not None:
+        body = await run_in_threadpool(linked.entity_rdf, _catalog_of(request), ref.slug, key)
+        media = linked.FORMATS[key][0]
+        return Response(body, media_type=media + ("; charset=utf-8" if media.startswith("text/") else ""),
+                        headers={"Vary": "Accept", "Link": f'<{ServerLinks().entity(ref.slug)}>; rel="alternate"; '
+                                                           'type="text/html"'})
+    response = await _page(request, site.render_entity, ref.slug, ctx=ctx)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _catalog_of(request: Any) -> Catalog:
+    """The catalog the application serves."""
+    state: _State = request.app.state.matchgraph
+    return state.catalog
 
 
 async def compare_route(request: Any) -> Any:
@@ -256,14 +294,29 @@ async def match_route(request: Any) -> Any:
 
 
 async def graph_route(request: Any) -> Any:
-    """The whole match graph (or ``?center=ID&depth=N``) as an interactive view."""
-    from . import site
+    """A readable part of the match graph: ``?center=ID&depth=N&size=N&relation=R``.
 
-    try:
-        depth = max(0, min(6, int(request.query_params.get("depth", "2"))))
-    except ValueError:
-        depth = 2
-    return await _page(request, site.render_graph, request.query_params.get("center") or None, depth)
+    Without a centre the view starts from the top-ranked entities; ``size`` (150 by default)
+    caps what is drawn, with a warning past 2,000.
+    """
+    from . import site
+    from .web.graphview import MAX_SIZE
+
+    params = request.query_params
+
+    def number(name: str, default: int | None, low: int, high: int) -> int | None:
+        try:
+            return max(low, min(high, int(params[name]))) if params.get(name) else default
+        except ValueError:
+            return default
+
+    depth = number("depth", 2, 0, 6) or 0
+    size = number("size", None, 1, MAX_SIZE)
+    relations = [r for r in params.getlist("relation") if r] or None
+    from functools import partial
+
+    return await _page(request, partial(site.render_graph, controls=True), params.get("center") or None, depth,
+                       size, relations)
 
 
 async def query_page_route(request: Any) -> Any:
@@ -272,23 +325,7 @@ async def query_page_route(request: Any) -> Any:
 
     state: _State = request.app.state.matchgraph
     examples = example_queries(state.config.examples_dir)
-    return await _page(request, site.render_query_page, examples, "/sparql")
-
-
-async def search_index_route(request: Any) -> Any:
-    """The client-side search index as a script (the same file the static site writes)."""
-    from starlette.concurrency import run_in_threadpool
-    from starlette.responses import Response
-
-    from . import site
-
-    state: _State = request.app.state.matchgraph
-    version = state.catalog.version
-    cached = state.cache.get("search-index")
-    if cached is None or cached[0] != version:
-        text = await run_in_threadpool(site.search_index_script, state.catalog, ServerLinks())
-        cached = state.cache["search-index"] = (version, text)
-    return Response(cached[1], media_type="text/javascript; charset=utf-8")
+    return await _page(request, site.render_query_page, examples, "/sparql", request.query_params.get("query", ""))
 
 
 async def static_route(request: Any) -> Any:
@@ -365,7 +402,6 @@ def create_app(catalog: Catalog, config: ServerConfig | None = None, *, owns_cat
         Route("/compare/{a}/{b}", compare_route),
         Route("/match", match_route),
         Route("/graph", graph_route),
-        Route("/search-index.js", search_index_route),
         Route("/static/{name}", static_route),
     ]
     middleware = [Middleware(_FollowNewVersions, catalog=catalog), Middleware(UrlLimit),

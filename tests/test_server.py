@@ -271,9 +271,14 @@ def test_served_pages_in_chromium(probe_server: str) -> None:
             assert page.locator("#query-error.hidden").count() == 1, page.inner_text("#query-error")
             report.assert_clean()
         with open_page(b, probe_server + "/") as (page, report):
-            page.fill("#search", "pile")
-            assert page.locator("#search-results li a", has_text="The Pile").count() == 1
-            page.fill("#search", "onerror")
+            page.fill("#browse-q", "pile")
+            page.press("#browse-q", "Enter")
+            page.wait_for_url("**/?q=pile")
+            assert page.locator("#entity-rows a", has_text="The Pile").count() == 1
+            page.fill("#browse-q", "onerror")
+            page.press("#browse-q", "Enter")
+            page.wait_for_url("**/?q=onerror")
+            assert "<img src=x onerror=alert(1)>" in page.inner_text("#entity-rows")
             page.wait_for_timeout(100)
             report.assert_clean()
 

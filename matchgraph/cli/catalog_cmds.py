@@ -175,10 +175,13 @@ def stats(catalog_location: str | None, fmt: str) -> None:
 @click.option("--depth", type=click.IntRange(0, 10), default=2, show_default=True, help="Graph views: hops from --center.")
 @click.option("--query", "construct", help="Graph views: a CONSTRUCT query selecting what to draw.")
 @click.option("--relation", "relations", multiple=True, help="Graph views: keep only these relation kinds.")
+@click.option("--size", type=click.IntRange(1, 20_000), default=None,
+              help="html: draw at most this many entities (default 150: the centre's nearest by relation "
+                   "weight and rank, or the top-ranked without --center); warns past 2,000.")
 @catalog_option
 @handle_errors
 def export(fmt: str, output: Path | None, center: str | None, depth: int, construct: str | None,
-           relations: tuple[str, ...], catalog_location: str | None) -> None:
+           relations: tuple[str, ...], size: int | None, catalog_location: str | None) -> None:
     """Export the catalog: ttl, nt, nq, trig, jsonld (RDF dumps) and graph formats (graphml, gexf, json, html).
 
     RDF dumps are streamed as the store is read (with a progress bar on a terminal).
@@ -196,7 +199,8 @@ def export(fmt: str, output: Path | None, center: str | None, depth: int, constr
         _dump(fmt, output, catalog_location)
         return
     with open_catalog(catalog_location) as catalog:
-        data = run(catalog, fmt, center=center, depth=depth, query=construct, relations=list(relations))
+        data = run(catalog, fmt, center=center, depth=depth, query=construct, relations=list(relations),
+                   size=size)
     if output is None:
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
