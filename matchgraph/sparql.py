@@ -28,7 +28,7 @@ from rdflib.query import Result
 from .catalog import Catalog
 from .errors import QueryError
 
-__all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "write_result",
+__all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
            "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri"]
 
 _QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
@@ -454,6 +454,26 @@ def write_result(result: Any, form: str, fmt: str) -> bytes:
         rows = [[_short(s[n], namespaces) for n in names] for s in result]
         return _table(names, rows).encode("utf-8")
     return result.serialize(format=getattr(ox.QueryResultsFormat, QUERY_FORMATS["results"][fmt][0]))
+
+
+def check_query(text: str, *, allow_update: bool = False, allow_service: Sequence[str] = (),
+                fmt: str = "table") -> ParsedQuery:
+    """Everything :func:`run_sparql` refuses before it touches a catalog: syntax, an update without
+    permission, SERVICE or LOAD beyond the allowed hosts, a format that does not fit the form.
+
+    Raises
+    ------
+    QueryError
+        As :func:`run_sparql`.
+    """
+    parsed = parse_query(text)
+    if parsed.is_update and not allow_update:
+        raise QueryError("this is a SPARQL update and the catalog is opened read-only",
+                         hint="add --update to change the catalog")
+    check_reach(parsed, allow_service=allow_service)
+    if not parsed.is_update:
+        _fitting(parsed.form, fmt)
+    return parsed
 
 
 def run_sparql(catalog: Catalog, text: str, *, allow_update: bool = False,

@@ -162,6 +162,11 @@ def test_checking_the_store_in_place_reports_what_checking_a_copy_reports(exampl
     example_catalog.update(f"""INSERT DATA {{ GRAPH <urn:test:bad> {{
         <{ID}nameless> a mg:Entity, mg:Tool .
         <{ID}c4> schema:name "A second name for C4" . }} }}""")
+    from matchgraph.validate import integrity_problems
+
     in_place, copied = validate_catalog(example_catalog), validate_graph(example_catalog.data_graph())
-    assert not in_place.conforms and in_place.problems == copied.problems
+    integrity = integrity_problems(example_catalog)  # the whole-catalog checks come after the shapes'
+    assert not in_place.conforms and in_place.problems == copied.problems + integrity
     assert any("nameless" in p and "schema:name" in p for p in in_place.problems)
+    assert any("urn:test:bad holds triples but no source records it" in p for p in integrity)
+    assert any("two names from different sources" in p and "A second name for C4" in p for p in integrity)

@@ -92,7 +92,7 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
         matchgraph sparql "SELECT ?name WHERE { ?e a mg:Dataset ; schema:name ?name }"
         matchgraph sparql -f examples/queries/alternatives-to-c4.rq --format json
     """
-    from ..sparql import run_sparql
+    from ..sparql import check_query, run_sparql
 
     if query_file is not None:
         text = query_file.read()
@@ -102,6 +102,7 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
         text = query
     else:
         raise click.UsageError("give a query, -f FILE, or '-' to read standard input")
+    check_query(text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower())  # before the catalog
     with open_catalog(catalog_location, create=allow_update) as catalog:
         data = run_sparql(catalog, text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower())
         if data is None:
