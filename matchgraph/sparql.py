@@ -473,6 +473,24 @@ def check_query(text: str, *, allow_update: bool = False, allow_service: Sequenc
     check_reach(parsed, allow_service=allow_service)
     if not parsed.is_update:
         _fitting(parsed.form, fmt)
+    import pyoxigraph as ox
+
+    from .vocab import PREFIXES
+
+    try:  # Oxigraph's own parser has the last word (scope rules rdflib's grammar lets through)
+        empty = ox.Store()
+        if parsed.is_update:
+            empty.update(text, prefixes={p: str(n) for p, n in PREFIXES.items()}, base_iri=base_iri())
+        else:
+            answer = empty.query(text, prefixes={p: str(n) for p, n in PREFIXES.items()}, base_iri=base_iri(),
+                                 use_default_graph_as_union=True)
+            if not isinstance(answer, ox.QueryBoolean):
+                for _ in answer:
+                    break
+    except SyntaxError as exc:
+        raise QueryError(syntax_message(exc), hint=_EXAMPLE) from exc
+    except (OSError, ValueError):
+        pass  # not a syntax problem: the real run reports it
     return parsed
 
 

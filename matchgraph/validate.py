@@ -252,7 +252,7 @@ def integrity_problems(catalog: Catalog) -> list[str]:
                         f"{local.get(str(k2), k2)} in {_source_of(catalog, g2)}; make the sources agree")
     for e, n1, n2, g1, g2 in catalog.rows(f"""SELECT ?e ?n1 ?n2 ?g1 ?g2 WHERE {{
             GRAPH ?g1 {{ ?e a ?k1 ; schema:name ?n1 }} GRAPH ?g2 {{ ?e schema:name ?n2 }}
-            FILTER(?g1 != ?g2 && STR(?n1) < STR(?n2) && ?g1 != <{STUB_GRAPH}> && ?g2 != <{STUB_GRAPH}>
+            FILTER(?g1 != ?g2 && STR(?n1) != STR(?n2) && ?g1 != <{STUB_GRAPH}> && ?g2 != <{STUB_GRAPH}>
                    && ?g2 != <{MATCH_GRAPH}> && ?g2 != <{SCORE_GRAPH}>) }} LIMIT 20"""):
         problems.append(f"{e} has two names from different sources: {str(n1)!r} in {_source_of(catalog, g1)} "
                         f"and {str(n2)!r} in {_source_of(catalog, g2)}; keep one name, the other as an alias")

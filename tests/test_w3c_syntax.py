@@ -110,6 +110,7 @@ def test_the_cli_exits_2_on_a_negative_test(invoke, tmp_path: Path) -> None:  # 
     result = invoke("sparql", "-f", SUITE / key, "--catalog", tmp_path / "cat")
     assert result.exit_code == 2 and "SPARQL syntax error at line" in result.output
     assert "Traceback" not in result.output
+    Catalog(tmp_path / "cat").update("INSERT DATA { GRAPH <urn:x-test:g> { <urn:x-test:a> <urn:x-test:b> 1 } }")
     ok = invoke("sparql", "-f", SUITE / "syntax-query/syntax-aggregate-01.rq", "--catalog", tmp_path / "cat")
     assert ok.exit_code == 0, ok.output
 
