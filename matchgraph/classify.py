@@ -95,6 +95,18 @@ _SUFFIXES = (
 #: Words the suffix rules would damage.
 _KEEP = frozenset({"embed", "speed", "need", "seed", "feed", "bed", "shed", "red", "bring", "string",
                    "thing", "king", "ring", "sing", "wing", "bias", "less", "loss", "table", "news"})
+#: Comparatives and superlatives of the adjectives needs use ("small fast model") and descriptions
+#: compare with ("40% smaller", "60% faster"). A list, not a rule: "-er" also ends "layer",
+#: "encoder" and "paper".
+_GRADED = {f"{base}{end}": base for base in (
+    "fast", "small", "light", "cheap", "quick", "low", "high", "long", "short", "strong", "weak", "few", "lean",
+    "deep", "narrow", "new", "old", "smart", "clean", "great", "tall", "rich", "broad", "sharp", "fresh")
+    for end in ("er", "est")}
+_GRADED |= {"larger": "large", "largest": "large", "bigger": "big", "biggest": "big", "slimmer": "slim",
+            "slimmest": "slim", "tinier": "tiny", "tiniest": "tiny", "simpler": "simple", "simplest": "simple",
+            "easier": "easy", "easiest": "easy", "safer": "safe", "safest": "safe", "wider": "wide",
+            "widest": "wide", "finer": "fine", "finest": "fine", "leaner": "lean", "thinner": "thin",
+            "thinnest": "thin", "hotter": "hot", "noisier": "noisy", "heavier": "heavy", "heaviest": "heavy"}
 
 
 @lru_cache(maxsize=1 << 16)
@@ -110,7 +122,9 @@ def stem(word: str) -> str:
     -------
     str
         The stem: plurals, -ing, -ed, -ation and -ise/-ize endings removed or unified, a final
-        ``e`` and a final doubled consonant dropped. Words with digits are returned unchanged.
+        ``e`` and a final doubled consonant dropped, the comparative and superlative of common
+        adjectives ("faster", "smallest") reduced to the adjective. Words with digits are
+        returned unchanged.
 
     Examples
     --------
@@ -118,9 +132,12 @@ def stem(word: str) -> str:
     ['model', 'model', 'model']
     >>> stem("quantisation") == stem("quantized") == stem("quantize")
     True
+    >>> stem("faster") == stem("fast"), stem("smallest") == stem("small"), stem("layer")
+    (True, True, 'layer')
     """
     if len(word) <= 3 or not word.isalpha() or word in _KEEP:
         return word
+    word = _GRADED.get(word, word)
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
     elif word.endswith("sses"):

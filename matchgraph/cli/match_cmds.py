@@ -16,6 +16,20 @@ def _cut(text: str, width: int = CELL) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def _cut_middle(text: str, width: int) -> str:
+    """Cut the middle out of a long identifier, keeping its start and its (distinguishing) end.
+
+    Examples
+    --------
+    >>> _cut_middle("rikkabotan-stable-static-embedding-fast-retrieval-mrl-en", 24)
+    'rikkabotan-s…eval-mrl-en'
+    """
+    if len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    return text[:width - 1 - tail] + "…" + text[len(text) - tail:]
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     """Plain aligned columns (no rich: keeps a cold ``matchgraph match`` fast)."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
@@ -29,30 +43,110 @@ def _why(item: dict[str, Any]) -> str:
     why = item["why"]
     parts = []
     if why.get("terms"):
-        parts.append("terms: " + ", ".join(why["terms"][:4]))
+        parts.append("terms: " + ", ".join(why["terms"][:3]))
     if why.get("concepts"):
-        parts.append("concepts: " + ", ".join(c["concept"] for c in why["concepts"]))
+        parts.append("concepts: " + ", ".join(c["concept"] for c in why["concepts"][:2]))
     if why.get("components", {}).get("semantic"):
         parts.append(f"similar meaning {why['components']['semantic']:.2f}")
     if why.get("graph", {}).get("alternative_of"):
-        parts.append("alternative to " + ", ".join(why["graph"]["alternative_of"][:2]))
+        parts.append("alternative to " + why["graph"]["alternative_of"][0])
     return "; ".join(parts) or "-"
 
 
-def _print_results(data: dict[str, Any]) -> None:
+#: Narrowest each flexible column of the match table gets before WHY moves to its own line; an ID
+#: is cut only beyond MAX_ID characters when the whole row does not fit (or the terminal is too narrow).
+MIN_ID, MIN_MATCHED, MIN_WHY, MAX_ID = 14, 16, 40, 40
+GAP = 2
+
+
+def terminal_width() -> int:
+    """Columns of the terminal (``COLUMNS`` wins; 80 when the output is not a terminal)."""
+    import shutil
+
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
+
+
+def _share(natural: list[int], minimum: list[int], room: int) -> list[int]:
+    """Widths for flexible columns: each gets its minimum, then the room left is shared out evenly
+    among the columns that want more, none beyond its natural width.
+
+    Examples
+    --------
+    >>> _share([30, 10, 50], [10, 10, 10], 60)
+    [25, 10, 25]
+    """
+    widths = [min(n, m) for n, m in zip(natural, minimum)]
+    left = room - sum(widths)
+    while left > 0:
+        wanting = [i for i, (w, n) in enumerate(zip(widths, natural)) if w < n]
+        if not wanting:
+            break
+        step = max(1, left // len(wanting))
+        for i in wanting:
+            give = min(step, natural[i] - widths[i], left)
+            widths[i] += give
+            left -= give
+    return widths
+
+
+def match_table(data: dict[str, Any], width: int) -> str:
+    """The match results as aligned columns that fit ``width`` characters.
+
+    ``#``, ``KIND`` and ``SCORE`` keep their width; ``ID``, ``MATCHED`` and ``WHY`` share what is
+    left, cut with an ellipsis when they do not fit (an ID loses its middle, so that IDs that
+    differ only at the end stay apart). When WHY would get fewer than
+    :data:`MIN_WHY` characters it is printed on its own indented line under each result instead.
+
+    Examples
+    --------
+    >>> data = {"results": [{"position": 1, "id": "distilroberta-base", "stub": False, "kind": "model",
+    ...          "score": 1.5, "matched": ["Masked-token prediction"], "why": {"terms": ["masked"]}}]}
+    >>> print(match_table(data, 80))
+    #  ID                  KIND   SCORE  MATCHED                  WHY
+    -  ------------------  -----  -----  -----------------------  -------------
+    1  distilroberta-base  model  1.500  Masked-token prediction  terms: masked
+    """
+    results = data["results"]
+    ids = [r["id"] + (" (stub)" if r["stub"] else "") for r in results]
+    matched = [(r["matched"][0] + (f" (+{len(r['matched']) - 1})" if len(r["matched"]) > 1 else ""))
+               if r["matched"] else "-" for r in results]
+    whys = [_why(r) for r in results]
+    fixed_rows = [[str(r["position"]), r["kind"] or "-", f"{r['score']:.3f}"] for r in results]
+    fixed = [max(len(h), *(len(row[i]) for row in fixed_rows)) for i, h in enumerate(["#", "KIND", "SCORE"])]
+    natural = [max(len(h), *(len(x) for x in col)) for h, col in (("ID", ids), ("MATCHED", matched), ("WHY", whys))]
+    room = width - sum(fixed) - 5 * GAP
+    want_id = min(natural[0], max(MAX_ID, room - natural[1] - natural[2]))
+    if room >= want_id + min(natural[1], MIN_MATCHED) + min(natural[2], MIN_WHY):
+        w_id = want_id
+        w_matched, w_why = _share(natural[1:], [MIN_MATCHED, MIN_WHY], room - w_id)
+        headers = ["#", "ID", "KIND", "SCORE", "MATCHED", "WHY"]
+        rows = [[f[0], _cut_middle(i, w_id), f[1], f[2], _cut(m, w_matched), _cut(y, w_why)]
+                for f, i, m, y in zip(fixed_rows, ids, matched, whys)]
+        return _table(headers, rows)
+    w_id = max(min(want_id, room + GAP - MIN_MATCHED), MIN_ID)
+    w_matched = max(min(natural[1], room + GAP - w_id), 4)
+    rows = [[f[0], _cut_middle(i, w_id), f[1], f[2], _cut(m, w_matched)] for f, i, m in zip(fixed_rows, ids, matched)]
+    lines = _table(["#", "ID", "KIND", "SCORE", "MATCHED"], rows).splitlines()
+    indent = " " * (fixed[0] + GAP)
+    out = lines[:2]
+    for line, why in zip(lines[2:], whys):
+        out += [line, indent + _cut("why: " + why, max(10, width - len(indent)))]
+    return "\n".join(out)
+
+
+def _print_results(data: dict[str, Any], width: int | None = None) -> None:
     concepts = ", ".join(f"{c['concept']} ({c['score']:.2f})" for c in data["concepts"]) or "none"
     kind = f"; only {data['kind']}" if data["kind"] else ""
     if not kind and data["kind_hint"]:
         kind = f"; asks for a {data['kind_hint']}"
+    width = width or terminal_width()
     click.echo(f"Need: {data['query']}")
-    click.echo(f"Concepts: {concepts}{kind}")
+    click.echo(_cut(f"Concepts: {concepts}{kind}", width))
     if not data["results"]:
         click.echo("No entity matches this need.")
         return
-    rows = [[str(r["position"]), r["id"] + (" (stub)" if r["stub"] else ""), r["kind"] or "-", f"{r['score']:.3f}",
-             _cut("; ".join(r["matched"][:2]) or "-"), _cut(_why(r), 64)] for r in data["results"]]
     click.echo("")
-    click.echo(_table(["#", "ID", "KIND", "SCORE", "MATCHED", "WHY"], rows))
+    click.echo(match_table(data, width))
 
 
 @cli.command("match")

