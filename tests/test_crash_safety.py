@@ -40,7 +40,7 @@ def run(*args: str, env: dict[str, str] | None = None, check: bool = True) -> su
     return done
 
 
-_VOLATILE = re.compile(rf'^(<[^>]+> <{re.escape(str(MG))}(?:version|dataVersion)>|'
+_VOLATILE = re.compile(rf'^(<[^>]+> <{re.escape(str(MG))}(?:version|dataVersion|parentDataVersion)>|'
                        r'<[^>]+> <http://www.w3.org/ns/prov#generatedAtTime>) .* (<[^>]+>) \.$')
 
 
