@@ -30,7 +30,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node
 
-from .errors import CatalogError, QueryError, RemoteError
+from .errors import CatalogError, QueryError
 from .vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
 
 DEFAULT_LOCATION = ".matchgraph"
@@ -248,56 +248,6 @@ class _OxigraphBackend(_Backend):
         gc.collect()
 
 
-class _RemoteBackend(_Backend):
-    """A SPARQL 1.1 endpoint; data goes in with batched INSERT DATA (IRIs only, no blank nodes)."""
-
-    BATCH = 20_000
-
-    #: Environment variable holding the bearer token sent with every request (``matchgraph serve --token``).
-    TOKEN_VAR = "MATCHGRAPH_TOKEN"
-
-    def __init__(self, query_url: str, update_url: str | None, token: str | None = None) -> None:
-        from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
-
-        self.query_url = query_url
-        self.update_url = update_url or query_url
-        token = token or os.environ.get(self.TOKEN_VAR)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.store = SPARQLUpdateStore(query_endpoint=query_url, update_endpoint=self.update_url,
-                                       autocommit=False, returnFormat="json", headers=headers)
-        self.dataset = rdflib.Dataset(store=self.store, default_union=True)
-        self.description = f"remote:{query_url}"
-
-    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
-        if bindings:
-            sparql = _substitute(sparql, bindings)
-        try:
-            return self.store.query(sparql, {}, {}, "__UNION__")
-        except Exception as exc:  # noqa: BLE001 - any transport error becomes a RemoteError
-            raise RemoteError(f"the endpoint {self.query_url} failed: {exc}") from exc
-
-    def update(self, sparql: str) -> None:
-        try:
-            self.store.update(sparql, {}, {}, "__UNION__")
-            self.store.commit()
-        except Exception as exc:  # noqa: BLE001
-            self.store.rollback()  # else the refused update is sent again before every later query
-            raise RemoteError(f"the endpoint {self.update_url} refused the update: {exc}",
-                              hint="check the update URL and that the endpoint allows writes") from exc
-
-    def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
-              updates_after: list[str]) -> None:
-        if any(isinstance(t, rdflib.BNode) for q in quads for t in q):
-            raise CatalogError("blank nodes cannot be sent to a remote endpoint", hint="skolemise the input")
-        batches = [quads[i:i + self.BATCH] for i in range(0, len(quads), self.BATCH)] or [[]]
-        first = " ;\n".join([*updates_before, _insert_data(batches[0])])
-        self.update(first)
-        for batch in batches[1:]:
-            self.update(_insert_data(batch))
-        if updates_after:
-            self.update(" ;\n".join(updates_after))
-
-
 def _substitute(sparql: str, bindings: Mapping[str, Node]) -> str:
     def n3(term: Node) -> str:
         try:
@@ -333,7 +283,8 @@ class Catalog:
         A directory (embedded Oxigraph, created if missing), ``memory:`` or a SPARQL endpoint URL.
         Defaults to ``$MATCHGRAPH_CATALOG`` or ``./.matchgraph``.
     update_url : str, optional
-        For a remote endpoint, the SPARQL Update URL when it differs from the query URL.
+        For a remote endpoint, the SPARQL Update URL when it differs from the query URL
+        (default ``$MATCHGRAPH_UPDATE_URL``; see :mod:`matchgraph.store.remote`).
 
     Examples
     --------
@@ -349,7 +300,9 @@ class Catalog:
             self.backend: _Backend = _OxigraphBackend(None)
             self.path: Path | None = None
         elif self.location.startswith(("http://", "https://")):
-            self.backend = _RemoteBackend(self.location, update_url)
+            from .store.remote import RemoteBackend
+
+            self.backend = RemoteBackend(self.location, update_url)  # type: ignore[assignment]
             self.path = None
         else:
             self.path = Path(self.location)
