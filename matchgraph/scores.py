@@ -602,6 +602,9 @@ def _flush(catalog: Catalog) -> None:
 def _clear_scores(catalog: Catalog, batch: int = 50_000) -> None:
     """Empty the score graph in small deletes (one big one holds every deletion in memory)."""
     g = f"<{SCORE_GRAPH}>"
+    if catalog.oxigraph is None:  # a remote engine drops a graph in one step
+        catalog.update(f"DROP SILENT GRAPH {g}", derived=True)
+        return
     rounds = 0
     while catalog.ask(f"ASK {{ GRAPH {g} {{ ?s ?p ?o }} }}"):
         catalog.update(f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ "
@@ -616,9 +619,14 @@ def _insert_scores(catalog: Catalog, scores: Mapping[str, EntityScores], run: st
     """Add the score triples: one bulk load into an embedded store, else small INSERT DATA updates."""
     g = f"<{SCORE_GRAPH}>"
     store = catalog.oxigraph
-    if store is None:
-        for body in _rdf_chunks(scores, run):
-            catalog.update(f"INSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}", derived=True)
+    if store is None:  # a remote engine: the catalog's batched write (engines cap the size of one update)
+        from rdflib import Graph
+
+        graph = Graph()
+        header = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
+        for body in _rdf_chunks(scores, run, chunk=2000):
+            graph.parse(data=header + body, format="ox-turtle")
+        catalog.write({SCORE_GRAPH: graph}, derived=True)
         return
     import pyoxigraph as ox
 

@@ -178,8 +178,8 @@ def _isql(isql: str, sql_port: int, statements: str) -> str:
 def virtuoso_server(*, max_rows: int = 10_000) -> Iterator[Engine]:
     """Run Virtuoso (``virtuoso-t``) on free ports over a fresh database, with SPARQL updates allowed.
 
-    The SPARQL user gets the ``SPARQL_UPDATE`` role (Virtuoso's /sparql endpoint refuses updates
-    without it). ``max_rows`` is ``ResultSetMaxRows``: Virtuoso's own default of 10,000 unless
+    The SPARQL user gets the ``SPARQL_UPDATE`` role (Virtuoso's /sparql endpoint, and its Graph
+    Store endpoint /sparql-graph-crud, refuse updates without it). ``max_rows`` is ``ResultSetMaxRows``: Virtuoso's own default of 10,000 unless
     a test asks otherwise, so paging is tested against the cap real installations have.
     """
     install = "install it with: apt-get install virtuoso-opensource"
@@ -200,6 +200,6 @@ def virtuoso_server(*, max_rows: int = 10_000) -> Iterator[Engine]:
         try:
             _wait_until_up(base + "/sparql", proc, directory / "virtuoso.log", 120)
             _isql(isql, sql_port, 'GRANT SPARQL_UPDATE TO "SPARQL";\nGRANT EXECUTE ON DB.DBA.L_O_LOOK TO "SPARQL";\n')
-            yield Engine("virtuoso", base + "/sparql", base + "/sparql", None, directory)
+            yield Engine("virtuoso", base + "/sparql", base + "/sparql", base + "/sparql-graph-crud", directory)
         finally:
             _stop(proc)

@@ -59,7 +59,8 @@ from ..errors import CatalogError, QueryError, RemoteError
 from ..vocab import META_GRAPH, MG, PREFIXES
 
 __all__ = ["RemoteBackend", "GENID", "STAGING", "UPDATE_URL_VAR", "STORE_URL_VAR", "TOKEN_VAR", "USER_VAR",
-           "PASSWORD_VAR", "PAGE_SIZE_VAR", "TIMEOUT_VAR", "split_prologue", "projected_variables"]
+           "PASSWORD_VAR", "PAGE_SIZE_VAR", "TIMEOUT_VAR", "split_prologue", "projected_variables",
+           "explicit_separators"]
 
 UPDATE_URL_VAR = "MATCHGRAPH_UPDATE_URL"
 STORE_URL_VAR = "MATCHGRAPH_STORE_URL"
@@ -142,6 +143,40 @@ def projected_variables(select: str) -> list[str] | None:
                     continue
         i += 1
     return names or None
+
+
+def explicit_separators(sparql: str) -> str:
+    """Give every ``GROUP_CONCAT`` its separator explicitly (the default, one space), which
+    Virtuoso requires and every engine reads the same.
+
+    Examples
+    --------
+    >>> explicit_separators('SELECT (GROUP_CONCAT(STR(?k)) AS ?ks) (GROUP_CONCAT(?x; separator=",") AS ?y) {}')
+    'SELECT (GROUP_CONCAT(STR(?k) ; separator=" ") AS ?ks) (GROUP_CONCAT(?x; separator=",") AS ?y) {}'
+    """
+    out, pos = [], 0
+    for match in re.finditer(r"\bGROUP_CONCAT\s*\(", sparql, re.I):
+        if match.start() < pos:
+            continue
+        depth, i, has_separator = 1, match.end(), False
+        while i < len(sparql) and depth:
+            char = sparql[i]
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+            elif char == ";" and depth == 1:
+                has_separator = True
+            elif char in "\"'":  # skip string literals
+                end = sparql.find(char, i + 1)
+                while end > 0 and sparql[end - 1] == "\\":
+                    end = sparql.find(char, end + 1)
+                i = end if end > 0 else len(sparql)
+            i += 1
+        if depth == 0 and not has_separator:
+            out.append(sparql[pos:i - 1] + ' ; separator=" ")')
+            pos = i
+    return "".join(out) + sparql[pos:]
 
 
 def _pageable(body: str) -> bool:
@@ -233,8 +268,12 @@ class RemoteBackend:
         ``$MATCHGRAPH_PASSWORD`` give HTTP basic authentication.
     page_size : int, optional
         Rows per SELECT page; default ``$MATCHGRAPH_PAGE_SIZE`` or 10,000.
-    batch : int
-        Quads per write request (one ``INSERT DATA`` or one Graph Store POST).
+    batch : int, optional
+        Quads per ``INSERT DATA`` request, and the largest write sent as one update: 10,000, or
+        500 on Virtuoso (whose SPARQL compiler refuses an update of more than about 2,000 triples
+        and takes about a second per thousand).
+    load_batch : int
+        Triples per Graph Store Protocol POST.
 
     Examples
     --------
@@ -244,12 +283,14 @@ class RemoteBackend:
     """
 
     def __init__(self, query_url: str, update_url: str | None = None, *, store_url: str | None = None,
-                 token: str | None = None, page_size: int | None = None, batch: int = 10_000) -> None:
+                 token: str | None = None, page_size: int | None = None, batch: int | None = None,
+                 load_batch: int = 50_000) -> None:
         self.query_url = query_url
         self.update_url = update_url or os.environ.get(UPDATE_URL_VAR) or query_url
         self.store_url = store_url or os.environ.get(STORE_URL_VAR) or None
         self.description = f"remote:{query_url}"
-        self.batch = batch
+        self._batch = batch
+        self.load_batch = load_batch
         try:
             self.page_size = int(page_size or os.environ.get(PAGE_SIZE_VAR) or 10_000)
             self.timeout = float(os.environ.get(TIMEOUT_VAR) or 600)
@@ -337,6 +378,15 @@ class RemoteBackend:
             form.append(("union-default-graph", ""))  # queries see the union of the graphs, as embedded
         return form
 
+    @property
+    def batch(self) -> int:
+        """Quads per ``INSERT DATA`` request (see the class parameters)."""
+        if self._batch is None:
+            if self._server is None:
+                self._post(self.query_url, [("query", "ASK {}")])
+            self._batch = 500 if (self._server or "").startswith("Virtuoso") else 10_000
+        return self._batch
+
     # ------------------------------------------------------------------ reading
     def _select(self, sparql: str) -> tuple[list[Variable], list[dict[Variable, Node]]]:
         data, headers = self._post(self.query_url, self._query_form(sparql))
@@ -382,6 +432,8 @@ class RemoteBackend:
             from ..catalog import _substitute  # the same VALUES binding as the embedded store
 
             sparql = _substitute(sparql, bindings)
+        if "GROUP_CONCAT" in sparql.upper():
+            sparql = explicit_separators(sparql)
         prologue, body = split_prologue(sparql)
         form = re.match(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.I)
         kind = form.group(1).upper() if form else "SELECT"
@@ -472,9 +524,10 @@ class RemoteBackend:
             by_graph: dict[str, list[tuple[Node, Node, Node]]] = {}
             for s, p, o, g in quads:
                 by_graph.setdefault(targets[g], []).append((s, p, o))
+            size = self.load_batch if self.store_url else self.batch
             for staged, triples in by_graph.items():
-                for i in range(0, len(triples), self.batch):
-                    self._stage(serialiser, staged, triples[i:i + self.batch])
+                for i in range(0, len(triples), size):
+                    self._stage(serialiser, staged, triples[i:i + size])
             publish = [f"ADD SILENT <{staged}> TO <{g}>" for g, staged in targets.items()]
             publish += [f"DROP SILENT GRAPH <{staged}>" for staged in targets.values()]
             publish.append(f"DELETE {{ GRAPH <{META_GRAPH}> {{ ?g ?p ?o }} }} WHERE {{ GRAPH <{META_GRAPH}> {{ "
