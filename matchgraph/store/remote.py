@@ -341,8 +341,7 @@ class RemoteBackend:
             raise RemoteError(f"the connection to the SPARQL endpoint {url} failed: {exc}",
                               hint="check that the engine is running and reachable") from None
 
-    @staticmethod
-    def _http_error(url: str, exc: urllib.error.HTTPError, what: str) -> Exception:
+    def _http_error(self, url: str, exc: urllib.error.HTTPError, what: str) -> Exception:
         try:
             detail = exc.read().decode("utf-8", errors="replace").strip()
         except OSError:
@@ -356,7 +355,9 @@ class RemoteBackend:
                 hint += ("; on Virtuoso the /sparql endpoint needs GRANT SPARQL_UPDATE TO \"SPARQL\" "
                          "(and GRANT EXECUTE ON DB.DBA.L_O_LOOK TO \"SPARQL\" for long literals)")
             return RemoteError(f"the endpoint {url} refused the {what}: {status}{said}", hint=hint)
-        if what != "query" and exc.code in (404, 405, 406, 415):
+        query_only = (exc.code == 400 and url == self.query_url and re.search(r"\bquery\b", detail, re.I)
+                      and not re.search(r"37000|SP0\d\d|syntax|error at", detail, re.I))
+        if what != "query" and (exc.code in (404, 405, 406, 415) or query_only):
             return RemoteError(f"the endpoint {url} does not take SPARQL updates: {status}{said}",
                                hint=f"give the update endpoint with --update-url or {UPDATE_URL_VAR} "
                                     "(Oxigraph server: http://HOST:PORT/update; Virtuoso: http://HOST:PORT/sparql)")
