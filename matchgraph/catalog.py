@@ -515,11 +515,13 @@ class Catalog:
 
     @staticmethod
     def _bump_version_update(token: str, *, data: bool = True) -> str:
+        # DELETE WHERE then INSERT DATA (one request, so one transaction): Virtuoso answers
+        # "WHERE { OPTIONAL {...} }" with no solution when nothing matches, so the one-operation
+        # DELETE/INSERT form never set the version there.
         props = [MG.version, MG.dataVersion] if data else [MG.version]
         return " ;\n".join(
-            f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> ?v }} }} "
-            f"INSERT {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> {Literal(token).n3()} }} }} "
-            f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> ?v }} }} }}" for p in props)
+            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> ?v }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> {Literal(token).n3()} }} }}" for p in props)
 
     def clear(self) -> str:
         """Remove everything from the catalog."""

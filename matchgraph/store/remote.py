@@ -361,6 +361,11 @@ class RemoteBackend:
             return RemoteError(f"the endpoint {url} does not take SPARQL updates: {status}{said}",
                                hint=f"give the update endpoint with --update-url or {UPDATE_URL_VAR} "
                                     "(Oxigraph server: http://HOST:PORT/update; Virtuoso: http://HOST:PORT/sparql)")
+        if "SR353" in detail:
+            return RemoteError(f"the endpoint {url} refused to sort past its limit: {status}{said}",
+                               hint="Virtuoso sorts at most MaxSortedTopRows rows (10,000 by default) for a page; "
+                                    "raise MaxSortedTopRows in the [Parameters] section of virtuoso.ini (e.g. to 1000000) "
+                                    "and restart it (docs/scale.md)")
         if what == "query" and (exc.code == 400 or "37000" in detail or "SP030" in detail):
             return QueryError(f"the endpoint {url} rejected the query: {status}{said}")
         if exc.code == 404:
