@@ -619,14 +619,9 @@ def _insert_scores(catalog: Catalog, scores: Mapping[str, EntityScores], run: st
     """Add the score triples: one bulk load into an embedded store, else small INSERT DATA updates."""
     g = f"<{SCORE_GRAPH}>"
     store = catalog.oxigraph
-    if store is None:  # a remote engine: the catalog's batched write (engines cap the size of one update)
-        from rdflib import Graph
-
-        graph = Graph()
+    if store is None:  # a remote engine: a batched bulk load (engines cap the size of one update)
         header = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
-        for body in _rdf_chunks(scores, run, chunk=2000):
-            graph.parse(data=header + body, format="ox-turtle")
-        catalog.write({SCORE_GRAPH: graph}, derived=True)
+        catalog.backend.load(header + "\n".join(_rdf_chunks(scores, run, chunk=2000)), graph=str(SCORE_GRAPH))
         return
     import pyoxigraph as ox
 

@@ -24,7 +24,8 @@ of shell histories and process lists):
 ``MATCHGRAPH_USER`` and ``MATCHGRAPH_PASSWORD``
     HTTP basic authentication (used when no token is set).
 ``MATCHGRAPH_PAGE_SIZE``
-    Rows per page of a SELECT (default 10,000; must not exceed the engine's row cap).
+    Rows per page of a SELECT (default 10,000, or 1,000,000 on Oxigraph server, which caps no
+    answer); it must not exceed the engine's row cap (Virtuoso: ``ResultSetMaxRows``).
 ``MATCHGRAPH_TIMEOUT``
     Seconds to wait for one HTTP request (default 600).
 
@@ -267,7 +268,7 @@ class RemoteBackend:
         Bearer token; default ``$MATCHGRAPH_TOKEN``. Else ``$MATCHGRAPH_USER`` and
         ``$MATCHGRAPH_PASSWORD`` give HTTP basic authentication.
     page_size : int, optional
-        Rows per SELECT page; default ``$MATCHGRAPH_PAGE_SIZE`` or 10,000.
+        Rows per SELECT page; default ``$MATCHGRAPH_PAGE_SIZE``, else :attr:`page_size` picks one.
     batch : int, optional
         Quads per ``INSERT DATA`` request, and the largest write sent as one update: 10,000, or
         500 on Virtuoso (whose SPARQL compiler refuses an update of more than about 2,000 triples
@@ -292,7 +293,8 @@ class RemoteBackend:
         self._batch = batch
         self.load_batch = load_batch
         try:
-            self.page_size = int(page_size or os.environ.get(PAGE_SIZE_VAR) or 10_000)
+            size = page_size or os.environ.get(PAGE_SIZE_VAR)
+            self._page_size = int(size) if size else None
             self.timeout = float(os.environ.get(TIMEOUT_VAR) or 600)
         except ValueError as exc:
             raise CatalogError(f"{PAGE_SIZE_VAR} and {TIMEOUT_VAR} must be numbers: {exc}") from exc
@@ -377,20 +379,31 @@ class RemoteBackend:
                                 "(docs/scale.md)")
 
     def _query_form(self, sparql: str) -> list[tuple[str, str]]:
-        if self._server is None:  # learn which engine this is before the first real query
-            self._post(self.query_url, [("query", "ASK {}")])
         form = [("query", sparql)]
-        if (self._server or "").startswith("Oxigraph"):
+        if self._engine().startswith("Oxigraph"):  # learnt before the first real query
             form.append(("union-default-graph", ""))  # queries see the union of the graphs, as embedded
         return form
+
+    def _engine(self) -> str:
+        """The engine's ``Server`` header (asked once, with ``ASK {}``)."""
+        if self._server is None:
+            self._post(self.query_url, [("query", "ASK {}")])
+        return self._server or ""
+
+    @property
+    def page_size(self) -> int:
+        """Rows per SELECT page: ``$MATCHGRAPH_PAGE_SIZE``, else 1,000,000 on Oxigraph server (which
+        caps no answer, so one request reads a whole projection query) and 10,000 elsewhere (the
+        ``ResultSetMaxRows`` Virtuoso ships with)."""
+        if self._page_size is None:
+            self._page_size = 1_000_000 if self._engine().startswith("Oxigraph") else 10_000
+        return self._page_size
 
     @property
     def batch(self) -> int:
         """Quads per ``INSERT DATA`` request (see the class parameters)."""
         if self._batch is None:
-            if self._server is None:
-                self._post(self.query_url, [("query", "ASK {}")])
-            self._batch = 500 if (self._server or "").startswith("Virtuoso") else 10_000
+            self._batch = 500 if self._engine().startswith("Virtuoso") else 10_000
         return self._batch
 
     # ------------------------------------------------------------------ reading
@@ -403,7 +416,18 @@ class RemoteBackend:
         try:
             answer = json.loads(data)
             names = [Variable(v) for v in answer["head"]["vars"]]
-            rows = [{Variable(k): _term(v) for k, v in row.items()} for row in answer["results"]["bindings"]]
+            variables = {v: Variable(v) for v in answer["head"]["vars"]}
+            seen: dict[tuple[str | None, ...], Node] = {}  # the same IRIs and values recur: build each once
+
+            def term(cell: dict[str, str]) -> Node:
+                key = (cell.get("type"), cell.get("value"), cell.get("datatype"), cell.get("xml:lang"))
+                found = seen.get(key)
+                if found is None:
+                    found = seen[key] = _term(cell)
+                return found
+
+            rows = [{variables.get(k) or Variable(k): term(v) for k, v in row.items()}
+                    for row in answer["results"]["bindings"]]
         except (ValueError, KeyError, TypeError) as exc:
             raise RemoteError(f"the endpoint {self.query_url} sent an answer that is not SPARQL JSON results: {exc}",
                               hint="check that the URL is a SPARQL query endpoint") from None
@@ -546,6 +570,41 @@ class RemoteBackend:
                 pass  # the next write drops them (they are recorded in the bookkeeping graph)
             raise
 
+    def load(self, data: str | bytes, *, graph: str, format: str = "turtle") -> None:
+        """Bulk load RDF text into a named graph, in batches: not atomic, like the embedded
+        store's ``bulk_load``; for derived data whose writer marks completion itself (scores
+        write their run record last).
+
+        Parameters
+        ----------
+        data : str or bytes
+            Turtle (``format="turtle"``) or N-Triples (``"nt"``); blank nodes are skolemised.
+        graph : str
+            The named graph to add the triples to.
+        """
+        import pyoxigraph as ox
+
+        fmt = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}[format]
+        token = uuid.uuid4().hex[:16]
+        try:
+            triples = [ox.Triple(*(ox.NamedNode(f"{GENID}{token}-{t.value}") if isinstance(t, ox.BlankNode) else t
+                                   for t in (q.subject, q.predicate, q.object)))
+                       for q in ox.parse(data.encode("utf-8") if isinstance(data, str) else data, format=fmt)]
+        except SyntaxError as exc:
+            raise CatalogError(f"cannot load the data into {graph}: {exc}") from exc
+        size = self.load_batch if self.store_url else self.batch
+        for i in range(0, len(triples), size):
+            text = (ox.serialize(triples[i:i + size], format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+            if self.store_url:
+                self._post_graph(graph, text)
+            else:
+                self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}}} }}")
+
+    def _post_graph(self, graph: str, ntriples: str) -> None:
+        url = self.store_url + ("&" if "?" in self.store_url else "?") + urllib.parse.urlencode({"graph": graph})
+        self._post(url, body=ntriples.encode("utf-8"), content_type="application/n-triples", accept="*/*",
+                   what="Graph Store load")
+
     @staticmethod
     def _insert_data(serialiser: _Serialiser, quads: list[tuple[Node, Node, Node, Node]]) -> str:
         by_graph: dict[Node, list[tuple[Node, Node, Node]]] = {}
@@ -556,9 +615,7 @@ class RemoteBackend:
 
     def _stage(self, serialiser: _Serialiser, graph: str, triples: list[tuple[Node, Node, Node]]) -> None:
         if self.store_url:
-            url = self.store_url + ("&" if "?" in self.store_url else "?") + urllib.parse.urlencode({"graph": graph})
-            self._post(url, body=serialiser.ntriples(triples).encode("utf-8"), content_type="application/n-triples",
-                       accept="*/*", what="Graph Store load")
+            self._post_graph(graph, serialiser.ntriples(triples))
         else:
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{serialiser.ntriples(triples)}}} }}")
 
