@@ -88,16 +88,19 @@ _HINT_AUTH = (f"set {TOKEN_VAR} (bearer token) or {USER_VAR} and {PASSWORD_VAR} 
 
 
 # ---------------------------------------------------------------------------------- query text
-_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*(?:\n|$)|PREFIX\s+[A-Za-z0-9_.\-]*:\s*<[^>\s]*>|BASE\s*<[^>\s]*>)*", re.I)
+_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*(?:\n|$)|PREFIX\s+[A-Za-z0-9_.\-]*:\s*<[^>\s]*>|BASE\s*<[^>\s]*>"
+                       r"|DEFINE\s+[\w:-]+\s+(?:\"[^\"]*\"|<[^>]*>|\S+))*", re.I)  # DEFINE: Virtuoso pragmas
 
 
 def split_prologue(text: str) -> tuple[str, str]:
-    """Split a query into its prologue (comments, PREFIX and BASE) and the rest.
+    """Split a query into its prologue (comments, PREFIX, BASE, Virtuoso's DEFINE) and the rest.
 
     Examples
     --------
     >>> split_prologue("# hi\\nPREFIX a: <x:>\\nSELECT * WHERE {}")
     ('# hi\\nPREFIX a: <x:>\\n', 'SELECT * WHERE {}')
+    >>> split_prologue('DEFINE input:inference "rules" SELECT ?s WHERE { ?s ?p ?o }')[1]
+    'SELECT ?s WHERE { ?s ?p ?o }'
     """
     end = _PROLOGUE.match(text).end()  # type: ignore[union-attr]
     return text[:end], text[end:]
