@@ -149,6 +149,7 @@ MaxDirtyBuffers = 15000
 ThreadsPerQuery = 2
 MaxQueryMem = 500M
 MaxSortedTopRows = 1000000
+TransactionAfterImageLimit = 1500000000
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
@@ -180,7 +181,8 @@ def virtuoso_server(*, max_rows: int = 10_000) -> Iterator[Engine]:
 
     ``MaxSortedTopRows`` is raised from 10,000 to 1,000,000 as docs/scale.md says to: the backend
     reads a large SELECT in ``ORDER BY ... LIMIT ... OFFSET`` pages, which Virtuoso refuses past
-    that many sorted rows.
+    that many sorted rows. ``TransactionAfterImageLimit`` is raised from 50 MB to 1.5 GB so that a
+    large write can be published in one transaction.
 
     The SPARQL user gets the ``SPARQL_UPDATE`` role (Virtuoso's /sparql endpoint, and its Graph
     Store endpoint /sparql-graph-crud, refuse updates without it). ``max_rows`` is ``ResultSetMaxRows``: Virtuoso's own default of 10,000 unless

@@ -366,6 +366,11 @@ class RemoteBackend:
             return RemoteError(f"the endpoint {url} does not take SPARQL updates: {status}{said}",
                                hint=f"give the update endpoint with --update-url or {UPDATE_URL_VAR} "
                                     "(Oxigraph server: http://HOST:PORT/update; Virtuoso: http://HOST:PORT/sparql)")
+        if "SR325" in detail:
+            return RemoteError(f"the endpoint {url} aborted the write, too large for one transaction: {status}{said}",
+                               hint="nothing was written; raise TransactionAfterImageLimit in the [Parameters] section "
+                                    "of virtuoso.ini (e.g. to 1500000000 bytes) and restart it, ingest in smaller "
+                                    "commands, or load a dump with Virtuoso's bulk loader (docs/scale.md)")
         if "SR353" in detail:
             return RemoteError(f"the endpoint {url} refused to sort past its limit: {status}{said}",
                                hint="Virtuoso sorts at most MaxSortedTopRows rows (10,000 by default) for a page; "
