@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 from matchgraph import Catalog, ingest  # noqa: E402
 from matchgraph.classify import load_scheme  # noqa: E402
 from matchgraph.match import match, rank  # noqa: E402
-from matchgraph.textindex import CapabilityText, EntityText, index_dir, index_texts, load_index  # noqa: E402
+from matchgraph.match import load_index  # noqa: E402
+from matchgraph.textindex import CapabilityText, EntityText, build_index, index_texts  # noqa: E402
 from matchgraph.vocab import ID  # noqa: E402
 
 NEED = "small fast masked language model for CPU inference"
@@ -95,17 +96,17 @@ def dir_size(path: Path) -> int:
 
 def bench_store(location: str, queries: int, recorded: int) -> dict[str, Any]:
     """Index build through the store, then warm queries, on an ingested catalog."""
-    import matchgraph.textindex as ti
+    from matchgraph.graph import derived
 
     with Catalog(location) as catalog:
         entities = int(catalog.scalar("SELECT (COUNT(?e) AS ?n) WHERE { ?e a mg:Entity }") or 0)
         start = time.perf_counter()
-        index = load_index(catalog, rebuild=True)
+        index = build_index(catalog)
         build = time.perf_counter() - start
-        root = index_dir(catalog)
-        manifest = json.loads((root / "manifest.json").read_text())
-        size = dir_size(root / manifest["versions"][index.data_version])
-        ti._LOADED.clear()
+        state = derived.current(catalog)
+        state.text_index(catalog)
+        size = dir_size(state.directory / json.loads((state.directory / "textindex.json").read_text())["build"])
+        derived._STATES.clear()
         start = time.perf_counter()
         load_index(catalog)
         load = time.perf_counter() - start

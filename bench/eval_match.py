@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from matchgraph import Catalog, ingest  # noqa: E402
 from matchgraph.match import BM25_ONLY, DEFAULT_WEIGHTS, MatchWeights, rank  # noqa: E402
-from matchgraph.textindex import FIELD_WEIGHTS, TextIndex, build_index, load_index  # noqa: E402
+from matchgraph.match import load_index  # noqa: E402
+from matchgraph.textindex import FIELD_WEIGHTS, TextIndex, build_index  # noqa: E402
 
 K = 10
 

@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +31,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from .errors import CatalogError, QueryError
+from .store.bindings import bind_values as _substitute
 from .vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
 
 DEFAULT_LOCATION = ".matchgraph"
@@ -156,28 +157,186 @@ class _Backend:
               updates_after: list[str]) -> None:
         raise NotImplementedError
 
+    def refresh(self) -> bool:
+        """Move to the newest version another process committed; True if it changed."""
+        return False
+
     def close(self) -> None:
         """Release the store."""
 
 
-class _OxigraphBackend(_Backend):
-    """Oxigraph, embedded: queries and updates go to pyoxigraph directly; the rdflib Dataset over
-    it (oxrdflib, which pulls in rdflib's SPARQL machinery) is only built when asked for."""
+_OX_PREFIXES = {p: str(n) for p, n in PREFIXES.items()}
 
-    def __init__(self, path: Path | None) -> None:
+
+def ox_term(term: Node, _cache: dict[Node, Any] = {}) -> Any:  # noqa: B006 - a deliberate module cache
+    """The pyoxigraph term for an rdflib term (IRIs and blank nodes are cached: they recur).
+
+    Raises
+    ------
+    ValueError
+        For a term Oxigraph cannot hold (an IRI with a space, say).
+    """
+    import pyoxigraph as ox
+
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None and str(term.datatype) != _XSD_STRING:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    found = _cache.get(term)
+    if found is None:
+        if len(_cache) > 500_000:
+            _cache.clear()
+        found = ox.BlankNode(str(term)) if isinstance(term, rdflib.BNode) else ox.NamedNode(str(term))
+        _cache[term] = found
+    return found
+
+
+class Transaction:
+    """The next catalog version while it is written; see :meth:`Catalog.transaction`.
+
+    Attributes
+    ----------
+    store : pyoxigraph.Store or None
+        The read-write store of the staged version (embedded and ``memory:`` catalogs); what is
+        written here is invisible to everyone until the transaction commits. None for a remote
+        catalog, whose changes are buffered and sent at commit.
+    version : str
+        The version token the catalog will have once this commits.
+    """
+
+    def __init__(self, store: Any, *, derived: bool) -> None:
+        self.store = store
+        self.derived = derived
+        self.version = uuid.uuid4().hex
+        self._updates: list[str] = []  # remote only
+        self._quads: list[tuple[Node, Node, Node, URIRef]] = []
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update on the staged version (project prefixes predeclared)."""
+        if self.store is None:
+            self._updates.append(sparql)
+            return
+        try:
+            self.store.update(sparql, prefixes=_OX_PREFIXES)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise CatalogError(f"the update failed: {exc}") from exc
+
+    def query(self, sparql: str) -> Any:
+        """Run a query on the staged version (default graph = union of all graphs); pyoxigraph results."""
+        if self.store is None:
+            raise CatalogError("a remote transaction cannot be queried before it is sent")
+        try:
+            return self.store.query(sparql, use_default_graph_as_union=True, prefixes=_QUERY_PREFIXES)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+
+    def drop_graph(self, graph: URIRef | str) -> None:
+        """Empty a named graph (one operation, not one delete per triple)."""
+        if self.store is None:
+            self._updates.append(f"DROP SILENT GRAPH <{graph}>")
+            return
         import pyoxigraph as ox
 
-        self._ox = ox
+        name = ox.NamedNode(str(graph))
+        if self.store.contains_named_graph(name):
+            self.store.remove_graph(name)
+
+    def add_quads(self, quads: Iterable[tuple[Node, Node, Node, Node]]) -> None:
+        """Add rdflib quads (subject, predicate, object, graph)."""
+        if self.store is None:
+            self._quads.extend(quads)  # type: ignore[arg-type]
+            return
+        import pyoxigraph as ox
+
+        def converted() -> Iterator[Any]:
+            for s, p, o, g in quads:
+                yield ox.Quad(ox_term(s), ox_term(p), ox_term(o), ox_term(g))
+
         try:
-            inner = ox.Store(str(path)) if path is not None else ox.Store()
-        except OSError as exc:
-            raise CatalogError(
-                f"cannot open the catalog at {path}: {exc}",
-                hint="another matchgraph process (e.g. 'matchgraph serve') may hold it; stop it or use --catalog",
-            ) from exc
-        self.inner = inner
+            self.store.bulk_extend(converted())
+        except ValueError as exc:
+            from .errors import InputError
+
+            raise InputError(f"a term cannot be written as RDF: {exc}",
+                             hint="check the IRIs of the input for spaces or angle brackets") from exc
+
+    def load(self, data: bytes | str | None = None, *, path: str | os.PathLike[str] | None = None,
+             format: Any, to_graph: URIRef | str | None = None, base_iri: str | None = None) -> None:
+        """Bulk load RDF text or a file into the staged version (syntax errors raise ``SyntaxError``)."""
+        import pyoxigraph as ox
+
+        graph = ox.NamedNode(str(to_graph)) if to_graph is not None else None
+        if self.store is None:
+            parsed = ox.parse(data, path=str(path) if path else None, format=format, base_iri=base_iri)
+            for q in parsed:
+                g = rdflib_term(q.graph_name) if graph is None and not isinstance(q.graph_name, ox.DefaultGraph) \
+                    else URIRef(str(to_graph)) if to_graph is not None else None
+                self._quads.append((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object), g))
+            return
+        kwargs: dict[str, Any] = {"format": format, "base_iri": base_iri}
+        if graph is not None:
+            kwargs["to_graph"] = graph
+        if path is not None:
+            self.store.bulk_load(path=str(path), **kwargs)
+        else:
+            self.store.bulk_load(data, **kwargs)
+
+
+class _OxigraphBackend(_Backend):
+    """Oxigraph, embedded: a versioned on-disk catalog (see :mod:`matchgraph.store.versions`) or an
+    in-memory store. Queries go to pyoxigraph directly; the rdflib Dataset over it (oxrdflib, which
+    pulls in rdflib's SPARQL machinery) is only built when asked for."""
+
+    def __init__(self, root: Path | None, notify: Callable[[str], None] | None = None) -> None:
+        import pyoxigraph as ox
+
+        from .store.versions import VersionedStore
+
+        self._ox = ox
         self._dataset: rdflib.Dataset | None = None
-        self.description = f"oxigraph:{path}" if path else "memory:"
+        self._empty: Any = None
+        self._handle: Any = None
+        self.versions = VersionedStore(root, notify=notify) if root is not None else None
+        if self.versions is None:
+            self._memory = ox.Store()
+            self.description = "memory:"
+        else:
+            self.versions.roll_back_interrupted()
+            self._handle = self.versions.open_reader()
+            self.description = f"oxigraph:{root}"
+
+    @property
+    def inner(self) -> Any:
+        """The store reads go to: the live version, read-only (an empty store before the first write)."""
+        if self.versions is None:
+            return self._memory
+        if self._handle is not None and self._handle.store is not None:
+            return self._handle.store
+        if self._empty is None:
+            self._empty = self._ox.Store()
+        return self._empty
+
+    @property
+    def version_name(self) -> str | None:
+        """The name of the version this process reads (embedded catalogs)."""
+        return self._handle.name if self._handle is not None else None
+
+    def refresh(self) -> bool:
+        if self.versions is None:
+            return False
+        live = self.versions.current()
+        if live is None or (self._handle is not None and self._handle.name == live):
+            return False
+        handle = self.versions.open_reader()
+        old, self._handle = self._handle, handle
+        self._dataset = None
+        if old is not None:
+            old.close()
+        return True
 
     @property
     def dataset(self) -> rdflib.Dataset:  # type: ignore[override]
@@ -200,70 +359,47 @@ class _OxigraphBackend(_Backend):
         except (OSError, ValueError) as exc:
             raise QueryError(f"the query failed: {exc}") from exc
 
-    def update(self, sparql: str) -> None:
-        try:
-            self.inner.update(sparql, prefixes={p: str(n) for p, n in PREFIXES.items()})
-        except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from exc
-        except (OSError, ValueError) as exc:
-            raise CatalogError(f"the update failed: {exc}") from exc
+    # ------------------------------------------------------------------ writing
+    def begin(self) -> tuple[Any, Any]:
+        """Stage the next version: (read-write store, token to commit or abort)."""
+        if self.versions is None:
+            staged = self._ox.Store()
+            staged.bulk_extend(self._memory.quads_for_pattern(None, None, None, None))
+            return staged, staged
+        token = self.versions.begin()
+        return token.store, token
 
-    def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
-              updates_after: list[str]) -> None:
-        if len(quads) <= ATOMIC_UPDATE_LIMIT:
-            self.update(" ;\n".join([*updates_before, _insert_data(quads), *updates_after]))
+    def commit(self, token: Any) -> None:
+        if self.versions is None:
+            self._memory = token
+            self._dataset = None
             return
-        # Large writes go through Oxigraph's bulk loader (about 4x faster than INSERT DATA). It is
-        # not crash-atomic, but every input error is found before this point, so a bad input
-        # still writes nothing.
-        iris: dict[Node, str] = {}  # subjects, predicates and graphs recur: write each once
+        self.versions.commit(token)
+        self.refresh()
 
-        def iri(term: Node) -> str:
-            text = iris.get(term)
-            if text is None:
-                text = iris[term] = _nt(term)
-            return text
+    def abort(self, token: Any) -> None:
+        if self.versions is not None:
+            self.versions.abort(token)
 
-        nquads = "\n".join(f"{iri(s)} {iri(p)} {_nt(o)} {iri(g)} ." for s, p, o, g in quads)
-        if updates_before:
-            self.update(" ;\n".join(updates_before))
+    def update(self, sparql: str) -> None:
+        store, token = self.begin()
         try:
-            self.inner.bulk_load(nquads.encode("utf-8"), format=self._ox.RdfFormat.N_QUADS)
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise CatalogError(f"the bulk load failed: {exc}") from exc
-        if updates_after:
-            self.update(" ;\n".join(updates_after))
+            Transaction(store, derived=True).update(sparql)
+        except BaseException:
+            self.abort(token)
+            raise
+        self.commit(token)
 
     def close(self) -> None:
-        """Flush and drop every reference to the store, so its files are released now."""
+        """Drop every reference to the store, so its files and locks are released now."""
         import gc
 
-        try:
-            self.inner.flush()
-        except (OSError, AttributeError):
-            pass
         self._dataset = None
-        if hasattr(self, "inner"):
-            del self.inner
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._empty = None
         gc.collect()
-
-
-def _substitute(sparql: str, bindings: Mapping[str, Node]) -> str:
-    def n3(term: Node) -> str:
-        try:
-            return term.n3()
-        except Exception:  # noqa: BLE001 - rdflib raises a bare Exception for an IRI SPARQL cannot write
-            from urllib.parse import quote  # (a space in it): percent-encoded, it matches nothing
-
-            return "<" + quote(str(term), safe=":/?#[]@!$&'()*+,;=%~") + ">"
-
-    values = " ".join(f"?{k}" for k in bindings)
-    row = " ".join(n3(v) for v in bindings.values())
-    where = re.search(r"\bWHERE\s*\{", sparql, re.I)
-    brace = where.end() - 1 if where else sparql.find("{")
-    if brace < 0:
-        raise QueryError("cannot bind values into a query without a WHERE block")
-    return f"{sparql[:brace]}{{ VALUES ({values}) {{ ({row}) }} {sparql[brace + 1:]}"
 
 
 def _insert_data(quads: list[tuple[Node, Node, Node, URIRef]]) -> str:
@@ -293,9 +429,19 @@ class Catalog:
     0
     """
 
-    def __init__(self, location: str | os.PathLike[str] | None = None, *, update_url: str | None = None) -> None:
+    def __init__(self, location: str | os.PathLike[str] | None = None, *, update_url: str | None = None,
+                 notify: Callable[[str], None] | None = None) -> None:
         self.location = resolve_location(location)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        #: Things the user should know about (a rolled-back interrupted write, a wait for a writer).
+        self.notices: list[str] = []
+        self._notify_user = notify
+
+        def note(message: str) -> None:
+            self.notices.append(message)
+            if self._notify_user is not None:
+                self._notify_user(message)
+
         if self.location == "memory:":
             self.backend: _Backend = _OxigraphBackend(None)
             self.path: Path | None = None
@@ -309,8 +455,32 @@ class Catalog:
             if self.path.exists() and not self.path.is_dir():
                 raise CatalogError(f"the catalog location {self.path} is a file, not a directory",
                                    hint="give --catalog a directory path")
-            self.path.mkdir(parents=True, exist_ok=True)
-            self.backend = _OxigraphBackend(self.path / "store")
+            self.backend = _OxigraphBackend(self.path, notify=note)
+
+    @property
+    def exists(self) -> bool:
+        """Whether there is a catalog here (an embedded one exists once something was written to it)."""
+        versions = getattr(self.backend, "versions", None)
+        return versions.exists() if versions is not None else True
+
+    def require(self) -> Catalog:
+        """Raise unless a catalog exists here (commands that only read never create one).
+
+        Returns
+        -------
+        Catalog
+            self, for chaining.
+        """
+        if not self.exists:
+            raise CatalogError(f"no catalog at {self.location}",
+                               hint="create one with `matchgraph ingest FILES` (or give --catalog / "
+                                    "$MATCHGRAPH_CATALOG the right location)")
+        return self
+
+    def refresh(self) -> bool:
+        """Read the newest version if another process committed one since (a server calls this per
+        request). Returns whether the version read changed."""
+        return self.backend.refresh()
 
     # ------------------------------------------------------------------ basics
     @property
@@ -466,6 +636,16 @@ class Catalog:
         str
             The new catalog version.
         """
+        with self.transaction(derived=derived) as txn:
+            self.stage(txn, graphs, replace=replace, clear_stubs=clear_stubs, sources=sources,
+                       extra_updates=extra_updates)
+        return txn.version
+
+    @staticmethod
+    def stage(txn: Transaction, graphs: Mapping[URIRef, Graph], *, replace: Iterable[URIRef] = (),
+              clear_stubs: Iterable[URIRef] = (), sources: Iterable[tuple[URIRef, str, str]] = (),
+              extra_updates: Iterable[str] = ()) -> None:
+        """Do what :meth:`write` does inside an open transaction (parameters as there)."""
         before = [f"DROP SILENT GRAPH {URIRef(g).n3()}" for g in replace]
         stubs = list(clear_stubs)
         for i in range(0, len(stubs), 2000):
@@ -477,22 +657,22 @@ class Catalog:
         for g, _, _ in source_rows:
             before.append(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ {URIRef(g).n3()} ?p ?o }} }}")
         before.extend(extra_updates)
-        quads: list[tuple[Node, Node, Node, URIRef]] = []
-        for g, graph in graphs.items():
-            name = URIRef(g)
-            quads.extend((s, p, o, name) for s, p, o in graph)
         from rdflib import DCTERMS, PROV, RDF
-        for g, path, fmt in source_rows:
-            quads.extend([
-                (URIRef(g), RDF.type, MG.SourceDocument, META_GRAPH),
-                (URIRef(g), MG.sourcePath, Literal(path), META_GRAPH),
-                (URIRef(g), DCTERMS.format, Literal(fmt), META_GRAPH),
-                (URIRef(g), PROV.generatedAtTime, now, META_GRAPH),
-            ])
-        token = uuid.uuid4().hex
-        after = [self._bump_version_update(token, data=not derived)]
-        self.backend.write(before, quads, after)
-        return token
+
+        def quads() -> Iterator[tuple[Node, Node, Node, URIRef]]:
+            for g, graph in graphs.items():
+                name = URIRef(g)
+                for s, p, o in graph:
+                    yield s, p, o, name
+            for g, path, fmt in source_rows:
+                yield URIRef(g), RDF.type, MG.SourceDocument, META_GRAPH
+                yield URIRef(g), MG.sourcePath, Literal(path), META_GRAPH
+                yield URIRef(g), DCTERMS.format, Literal(fmt), META_GRAPH
+                yield URIRef(g), PROV.generatedAtTime, now, META_GRAPH
+
+        if before:
+            txn.update(" ;\n".join(before))
+        txn.add_quads(quads() if txn.store is not None else list(quads()))
 
     def update(self, sparql: str, *, derived: bool = False) -> str:
         """Run a SPARQL update (prefixes predeclared) and bump the version.
@@ -509,9 +689,47 @@ class Catalog:
         str
             The new catalog version.
         """
-        token = uuid.uuid4().hex
-        self.backend.update(sparql_prefixes() + sparql + " ;\n" + self._bump_version_update(token, data=not derived))
-        return token
+        with self.transaction(derived=derived) as txn:
+            txn.update(sparql)
+        return txn.version
+
+    @contextmanager
+    def transaction(self, *, derived: bool = False) -> Iterator[Transaction]:
+        """Write the next catalog version: all of it or nothing, whatever its size.
+
+        Everything done through the :class:`Transaction` goes to a staged copy of the catalog that
+        nobody else sees (an embedded catalog stages a checkpoint of its live version on disk, so a
+        kill -9 at any moment leaves the catalog exactly as it was). Leaving the block without an
+        exception bumps the version and publishes it; an exception discards it.
+
+        Parameters
+        ----------
+        derived : bool
+            True when only derived results (scores) change: :attr:`data_version` stays.
+
+        Examples
+        --------
+        >>> cat = Catalog("memory:")
+        >>> with cat.transaction() as txn:
+        ...     txn.update('INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> schema:name "A" } }')
+        >>> cat.triple_count(), cat.version == txn.version
+        (1, True)
+        """
+        if isinstance(self.backend, _OxigraphBackend):
+            store, token = self.backend.begin()
+            txn = Transaction(store, derived=derived)
+            try:
+                yield txn
+                txn.update(self._bump_version_update(txn.version, data=not derived))
+            except BaseException:
+                self.backend.abort(token)
+                raise
+            self.backend.commit(token)
+            return
+        txn = Transaction(None, derived=derived)
+        yield txn
+        before = [sparql_prefixes() + " ;\n".join(txn._updates)] if txn._updates else []
+        self.backend.write(before, txn._quads, [self._bump_version_update(txn.version, data=not derived)])
 
     @staticmethod
     def _bump_version_update(token: str, *, data: bool = True) -> str:

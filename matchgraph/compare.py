@@ -7,10 +7,8 @@ matchgraph's own scores; figures a source page reported are listed apart as repo
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,9 +18,11 @@ from rdflib import URIRef
 
 from .catalog import Catalog
 from .errors import QueryError
-from .projection import select_values
+from .graph.rows import select_values
+from .graph.scores import scores_for
+from .graph.scoring import EntityScores, display
+from .graph.weights import LABELS, SUB_SCORES
 from .resolve import EntityRef, resolve_entity
-from .scores import LABELS, SUB_SCORES, EntityScores, display, scores_for
 from .vocab import CONCEPT
 
 __all__ = ["Side", "Comparison", "compare", "render", "FORMATS", "ROWS"]
@@ -345,12 +345,12 @@ def _render_text(c: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
-
-
 def _md(text: Any) -> str:
-    """Markdown-safe text: HTML escaped (no raw tags survive) and Markdown syntax backslashed."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+    """Markdown-safe text: HTML escaped (no raw tags survive), Markdown syntax backslashed, inline
+    code kept as code (:func:`matchgraph.inline.to_markdown`, the same rule as every output)."""
+    from .inline import to_markdown
+
+    return to_markdown(text)
 
 
 def _md_capabilities(side: Side) -> list[str]:
@@ -391,8 +391,11 @@ def _render_md(c: Comparison) -> str:
 def _render_html(c: Comparison) -> str:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
+    from .inline import to_html
+
     env = Environment(loader=PackageLoader("matchgraph", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["inline"] = to_html
     return env.get_template("compare.html.j2").render(c=c, rows=c.rows(), concepts=_concept_lines(c),
                                                      reported=_reported_lines(c))
 

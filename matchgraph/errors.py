@@ -10,7 +10,9 @@ Every error a user can cause is a :class:`MatchgraphError`; the CLI maps them to
     │   ├── ParseError            syntax: YAML, Markdown, Turtle, JSON, comparison page
     │   ├── SchemaError           well formed but wrong: unknown kind, missing id, bad value
     │   ├── ConflictError         the same id with conflicting facts
-    │   └── ValidationError       the SHACL shapes are not satisfied
+    │   ├── ValidationError       the SHACL shapes are not satisfied
+    │   ├── LimitError            over a size, depth or YAML-alias limit (the limit is named)
+    │   └── UnsafeInputError      XML entities/DTDs, remote JSON-LD contexts
     ├── EntityNotFound            a name matches no entity (carries close candidates)
     │   └── AmbiguousEntity       a name matches several entities
     ├── QueryError                a SPARQL query is malformed or not allowed
@@ -167,3 +169,15 @@ class Problems:
         rest = "\n".join(str(e) for e in self.errors[1:])
         first.message = f"{first.message}\n{rest}"
         raise first
+
+
+class LimitError(InputError):
+    """An input is over a size, nesting-depth or expansion limit (YAML aliases); the message names the limit.
+
+    Limits are set by environment variables (see :mod:`matchgraph.sources.safe_load`), which the
+    message and the hint name, so a trusted large input can still be read.
+    """
+
+
+class UnsafeInputError(InputError):
+    """An input uses a feature matchgraph refuses: XML entity declarations or external DTDs, remote JSON-LD contexts."""

@@ -15,7 +15,9 @@ co-match edges (entities returned together). The shape, in :data:`matchgraph.voc
         mg:position 1 ;                           # 1-based xsd:integer
         mg:matchScore 0.93 .                      # xsd:decimal
 
-Each event is one small transaction that appends to the graph (no replace).
+Each event is one small transaction that appends to the graph (no replace). Recording one tells
+the owner of derived state (:func:`matchgraph.graph.derived.note_change`) what changed, so Times
+Matched, the co-matched edges and the scores are updated from the previous version's, not rebuilt.
 """
 
 from __future__ import annotations
@@ -137,6 +139,10 @@ def record_match(catalog: Catalog, results: _Results) -> RecordedMatch:
              f"WHERE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.dataVersion}> ?v }} }}")
     version = catalog.write({MATCH_GRAPH: g}, extra_updates=[stamp])
     read = catalog.scalar(f"SELECT ?v WHERE {{ GRAPH <{MATCH_GRAPH}> {{ {ev.n3()} mg:dataVersion ?v }} }}")
+    if read is not None:  # the event is the whole change: the derived state is updated from the parent's
+        from .graph.derived import note_change
+
+        note_change(catalog, str(read), version, events=[str(ev)])
     return RecordedMatch(ev, version, str(read) if read is not None else None)
 
 

@@ -10,7 +10,9 @@ from typing import Any
 from .catalog import Catalog
 from .errors import EntityNotFound
 from .resolve import EntityRef, resolve_entity
-from .scores import LABELS, SCORE_KINDS, SUB_SCORES, EntityScores, display, explanation, scores_for
+from .graph.scores import scores_for
+from .graph.scoring import EntityScores, display, explanation
+from .graph.weights import LABELS, SCORE_KINDS, SUB_SCORES
 
 __all__ = ["Explanation", "explain"]
 

@@ -22,17 +22,14 @@ projection.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,8 +37,8 @@ import numpy as np
 from .catalog import Catalog
 from .classify import ConceptMatch, classify, normalise, stem
 from .errors import ConfigError
-from .textindex import TextIndex, carry_forward, index_dir, load_index, select_rows
-from .vocab import SCORE_GRAPH, normalise_kind, slug_of
+from .textindex import TextIndex
+from .vocab import normalise_kind
 
 __all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint", "recording_enabled",
            "DEFAULT_WEIGHTS", "BM25_ONLY", "RECORD_ENV", "KIND_FAMILIES"]
@@ -469,62 +466,32 @@ def recording_enabled() -> bool:
     return os.environ.get(RECORD_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-_PRIOR_CACHE: dict[tuple[str, str, int], np.ndarray | None] = {}
 _LOCK = threading.Lock()
 
 
-def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
-    """Rank of every entity (index row order) as last computed, or None when scores were never computed.
+def load_index(catalog: Catalog) -> TextIndex:
+    """The text index of the catalog's current version, from the owner of derived state.
 
-    The stored scores are read as they are, never recomputed here: a prior may be a little stale
-    (recording a match changes the data the scores were computed from), and recomputing every
-    entity's scores on each search would cost far more than the prior is worth. The array is
-    cached in memory and next to the index, keyed on the score run and the index build.
+    Examples
+    --------
+    >>> cat = Catalog("memory:")
+    >>> load_index(cat) is load_index(cat)
+    True
     """
-    runs = catalog.rows(f"""SELECT ?run ?t WHERE {{ GRAPH <{SCORE_GRAPH}> {{ ?run a mg:ScoreRun .
-        OPTIONAL {{ ?run prov:endedAtTime ?t }} }} }}""")
-    if not runs:
-        return None
-    run_key = ";".join(sorted(f"{r} {t}" for r, t in runs))
-    key = (str(catalog.location), run_key, id(index))
-    if key in _PRIOR_CACHE:
-        return _PRIOR_CACHE[key]
-    digest = hashlib.sha1(f"{run_key}|{index.build}".encode()).hexdigest()[:16]
-    path = index_dir(catalog) / f"prior-{digest}.npy" if index.build else None
-    prior = _read_prior(path, len(index)) if path is not None else None
-    if prior is None:
-        ranks: dict[str, float] = {}
-        for e, value in select_rows(catalog, f"""SELECT ?e ?v WHERE {{ GRAPH <{SCORE_GRAPH}> {{
-                ?e mg:hasScore ?s . ?s mg:scoreKind "rank" ; schema:value ?v }} }}"""):
-            try:
-                ranks[slug_of(e or "")] = float(value or "")
-            except ValueError:
-                continue
-        prior = _prior_array(index, ranks)
-        if path is not None and prior is not None:
-            _write_prior(path, prior)
-    _PRIOR_CACHE.clear()
-    _PRIOR_CACHE[key] = prior
-    return prior
+    from .graph.derived import current
+
+    return current(catalog).text_index(catalog)
 
 
-def _read_prior(path: Path, n: int) -> np.ndarray | None:
-    try:
-        prior = np.load(path)
-    except (OSError, ValueError):
-        return None
-    return prior if prior.shape == (n,) else None
+def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
+    """Rank of every entity (index row order) from the newest computed scores, or None before any.
 
+    The owner of derived state (:func:`matchgraph.graph.derived.rank_prior`) answers without
+    building: a prior may be a little stale, a search should not wait for scores.
+    """
+    from .graph.derived import rank_prior
 
-def _write_prior(path: Path, prior: np.ndarray) -> None:
-    """Save atomically, and drop the priors of older score runs or builds."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".prior-", suffix=".npy")
-    with os.fdopen(fd, "wb") as fh:
-        np.save(fh, prior)
-    os.replace(tmp, path)
-    for old in path.parent.glob("prior-*.npy"):
-        if old != path:
-            old.unlink(missing_ok=True)
+    return rank_prior(catalog, list(index.slugs))
 
 
 def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 10, record: bool = True,
@@ -571,8 +538,9 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         prior = _rank_prior(catalog, index)
     similarity = None
     if semantic:
+        from .graph.derived import current
         from .semantic import semantic_scores
-        similarity = semantic_scores(catalog, index, text)
+        similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index))
     results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity)
     if record and recording_enabled():
         _record(catalog, index, results)
@@ -582,9 +550,5 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
 def _record(catalog: Catalog, index: TextIndex, results: MatchResults) -> None:
     from .events import record_match
 
-    before = index.data_version
-    recorded = record_match(catalog, results)
+    recorded = record_match(catalog, results)  # tells the owner of derived state what changed
     results.event = str(recorded.event)
-    if recorded.read_version == before:
-        with _LOCK:
-            carry_forward(catalog, before, recorded.version)

@@ -10,17 +10,14 @@ importing PyTorch and transformers, which alone take some 20 s to import on a sm
 Each entity is embedded as several short texts (its name, aliases and description, and each
 capability's title, description and Unique claim); an entity's similarity to a need is the best
 cosine over its texts.
-Vectors are cached on disk by the hash of their text (``cache_dir/semantic``), so a catalog change
-only embeds the texts that are new.
+Vectors are kept per catalog version by the owner of derived state (:mod:`matchgraph.graph.derived`),
+reused by the hash of their text, so a catalog change only embeds the texts that are new.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -227,56 +224,21 @@ def entity_texts(catalog: Catalog, index: TextIndex) -> list[tuple[int, str]]:
     return sorted(out)
 
 
-class _VectorCache:
-    """Vectors by text hash, persisted under ``cache_dir/semantic``."""
-
-    def __init__(self, root: Path) -> None:
-        self.path = root / f"vectors-{MODEL_NAME}.npz"
-        self.vectors: dict[str, np.ndarray] = {}
-        try:
-            with np.load(self.path) as data:
-                self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
-        except (OSError, KeyError, ValueError):
-            self.vectors = {}
-
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-    def save(self) -> None:
-        keys = sorted(self.vectors)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
-        os.close(fd)
-        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]) if keys
-                 else np.zeros((0, 384), dtype=np.float32))
-        os.replace(tmp, self.path)
+def text_key(text: str) -> str:
+    """The key a text's vector is kept under (its SHA-1)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-_MATRICES: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-_LOCK = threading.Lock()
+def text_matrix(catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, vectors) of every embedded text of the index's entities, encoded now (nothing is kept;
+    the owner of derived state keeps them per version and passes them to :func:`semantic_scores`)."""
+    texts = entity_texts(catalog, index)
+    encoder = load_encoder()
+    rows = np.array([r for r, _ in texts], dtype=np.int64)
+    matrix = encoder.encode([t for _, t in texts]) if texts else np.zeros((0, encoder.dim), dtype=np.float32)
+    return rows, matrix
 
 
-def _text_matrix(catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, vectors) of every embedded text of the index's entities, cached per data version."""
-    root = catalog.cache_dir / "semantic"
-    root.mkdir(parents=True, exist_ok=True)
-    key = (str(root), index.data_version)
-    with _LOCK:
-        if key in _MATRICES:
-            return _MATRICES[key]
-        texts = entity_texts(catalog, index)
-        cache = _VectorCache(root)
-        missing = sorted({t for _, t in texts if cache.key(t) not in cache.vectors})
-        if missing:
-            vectors = load_encoder().encode(missing)
-            cache.vectors.update({cache.key(t): v for t, v in zip(missing, vectors)})
-            cache.save()
-        rows = np.array([r for r, _ in texts], dtype=np.int64)
-        matrix = (np.stack([cache.vectors[cache.key(t)] for _, t in texts]) if texts
-                  else np.zeros((0, load_encoder().dim), dtype=np.float32))
-        _MATRICES.clear()
-        _MATRICES[key] = (rows, matrix)
-        return rows, matrix
 
 
 def similarity(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int) -> np.ndarray:
@@ -312,7 +274,8 @@ def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE) -> n
     return np.clip((cosines - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
 
 
-def semantic_scores(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray:
+def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
+                    vectors: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Semantic similarity of every entity of ``index`` to the need, in [0, 1].
 
     Parameters
@@ -333,7 +296,7 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray
         The ``semantic`` extra is not installed.
     """
     encoder = load_encoder()
-    rows, matrix = _text_matrix(catalog, index)
+    rows, matrix = vectors if vectors is not None else text_matrix(catalog, index)
     with _single_thread():
         query = encoder.encode([text])[0]
     return rescale(similarity(rows, matrix, query, len(index)))

@@ -4,10 +4,10 @@ One set of jinja2 templates (``matchgraph/templates``, autoescaped) renders ever
 :class:`PageContext` says where links point and how scripts are loaded:
 
 - the server links ``/entity/{id}`` and loads ``/static/*.js``;
-- the static site (:func:`build_site`) writes ``entity/{id}.html``, ``compare/{a}--{b}.html``,
-  ``index.html`` and ``graph.html`` with relative links, the scripts once under ``static/``, and the
-  search index as ``search-index.js`` loaded with a ``<script>`` tag, so the site works from
-  ``file://`` as well as from any static host.
+- the static site (:func:`build_site`) writes ``entity/{id}.html`` (with ``.ttl``, ``.jsonld`` and
+  ``.nt`` beside it), ``compare/{a}--{b}.html``, ``index.html`` and ``graph.html`` with relative
+  links, the scripts once under ``static/``, and the catalog list's data as ``browse-data.js``
+  loaded with a ``<script>`` tag, so the site works from ``file://`` as well as from any static host.
 
 Examples
 --------
@@ -35,8 +35,7 @@ from .export.html import Assets, Links, environment, graph_view
 from .resolve import EntityRef, resolve_entity
 from .vocab import ID, KIND_OF_CLASS, RELATIONS, entity_iri, is_slug, slug_of
 
-__all__ = ["PageContext", "SiteLinks", "SiteReport", "build_site", "entity_details", "search_index",
-           "search_index_script", "render_entity", "render_compare", "render_match", "render_index",
+__all__ = ["PageContext", "SiteLinks", "SiteReport", "build_site", "entity_details", "render_entity", "render_compare", "render_match", "render_index",
            "render_graph", "render_query_page", "render_not_found", "render_error", "server_assets"]
 
 #: Compare pages written for each entity: with this many closest neighbours.
@@ -86,9 +85,15 @@ class SiteLinks(Links):
         """``index.html``"""
         return f"{self.prefix}index.html"
 
-    def search_index(self) -> str:
-        """``search-index.js``"""
-        return f"{self.prefix}search-index.js"
+    def entity_data(self, slug: str, key: str) -> str:
+        """``entity/{slug}.ttl`` (``.jsonld``, ``.nt``)"""
+        from .web.linked import FORMATS
+
+        return f"{self.prefix}entity/{quote(slug, safe='')}{FORMATS[key][1]}"
+
+    def browse_data(self) -> str:
+        """``browse-data.js``"""
+        return f"{self.prefix}browse-data.js"
 
     def graph(self) -> str:
         """``graph.html``"""
@@ -106,6 +111,10 @@ class PageContext:
     links: Links
     assets: Assets
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    def provide(self, key: str, value: Any) -> None:
+        """Hand the context derived data someone else keeps (the server's per-version browse index)."""
+        self._cache[key] = value
 
     def _get(self, key: str, load: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -139,6 +148,20 @@ class PageContext:
             return EntityRef(text, entity_iri(text), str(data.get("name") or text), data.get("kind"),
                              bool(data.get("stub")))
         return resolve_entity(self.catalog, text)
+
+    @property
+    def graph_index(self) -> Any:
+        """What graph views are chosen from (:class:`matchgraph.web.graphview.GraphIndex`)."""
+        from .web.graphview import GraphIndex
+
+        return self._get("graph_index", lambda: GraphIndex(self.catalog, self.scores))
+
+    @property
+    def browse(self) -> Any:
+        """The catalog list's index (:class:`matchgraph.web.browse.BrowseIndex`) of this version."""
+        from .web.browse import BrowseIndex
+
+        return self._get("browse", lambda: BrowseIndex.build(self.catalog))
 
     @property
     def version(self) -> str:
@@ -380,13 +403,13 @@ def _neighbour_list(ctx: PageContext, slug: str, limit: int) -> list[dict[str, A
 
 
 def entity_graph(ctx: PageContext, slug: str, *, depth: int = GRAPH_DEPTH) -> dict[str, Any]:
-    """The graph view around one entity (``depth`` hops), ready for the ``_graph.j2`` fragment."""
-    from .export.graphfiles import annotate, ego_view
+    """The graph view around one entity: its nearest (at most 150) within ``depth`` hops."""
+    from .web.graphview import select_view
 
-    G = ego_view(ctx.projection, slug, depth=depth)
-    if slug in ctx.projection:
-        G.nodes[slug].update(ctx.projection.nodes[slug])
-    return graph_view(annotate(G, ctx.scores), catalog=ctx.catalog, links=ctx.links, center=slug)
+    view = select_view(ctx.catalog, center=slug, depth=depth, index=ctx.graph_index)
+    data = graph_view(view.graph, catalog=ctx.catalog, links=ctx.links, center=view.center)
+    data["summary"] = view.summary()
+    return data
 
 
 # ---------------------------------------------------------------------- pages
@@ -400,7 +423,12 @@ def render_entity(ctx: PageContext, slug: str) -> str:
     entity = entity_details(ctx.catalog, slug)
     neighbours = _neighbour_list(ctx, slug, PAGE_NEIGHBOURS)
     compares = [ctx.entity(other).to_dict() for other in ctx.links.compare_partners(slug)]
-    return ctx.render("entity.j2", title=entity["name"], entity=entity, scores=_entity_scores(ctx, slug),
+    from .web.history import entity_history, history_chart
+    from .web.linked import FORMATS as LINKED_FORMATS
+
+    return ctx.render("entity.j2", history=history_chart(entity_history(ctx.catalog, slug)), title=entity["name"], entity=entity, scores=_entity_scores(ctx, slug),
+                      linked_formats=[(k, label) for k, (_, _, label) in LINKED_FORMATS.items()],
+                      linked_media={k: media for k, (media, _, _) in LINKED_FORMATS.items()},
                       neighbours=neighbours, compares=compares, view=entity_graph(ctx, slug))
 
 
@@ -446,7 +474,9 @@ def _why_text(why: dict[str, Any]) -> list[str]:
             f"{c.get('label', c.get('concept'))} ({c.get('entity', 0):.2f})" for c in why["concepts"]) + ".")
     graph = why.get("graph") or {}
     if graph.get("rank") is not None:
-        lines.append(f"Rank {graph['rank']:.0f}.")
+        from .scores import display
+
+        lines.append(f"Rank {display(graph['rank'])}.")
     if graph.get("alternative_of"):
         lines.append("Named as an alternative by: " + ", ".join(graph["alternative_of"]) + ".")
     return lines
@@ -467,34 +497,56 @@ def _all_entities(catalog: Catalog) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (r["name"].lower(), r["id"]))
 
 
-def render_index(ctx: PageContext) -> str:
-    """Every entity grouped by kind, with a client-side search box."""
-    entities = _all_entities(ctx.catalog)
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for e in entities:
-        groups.setdefault(e["kind"] or ("stub" if e["stub"] else "other"), []).append(e)
-    order = sorted(groups, key=lambda k: (k in ("stub", "other"), k))
-    return ctx.render("index.j2", title="Entities", groups=[(k, groups[k]) for k in order], total=len(entities))
+def render_index(ctx: PageContext, params: dict[str, str] | None = None) -> str:
+    """The catalog list (:mod:`matchgraph.web.browse`) in the state the URL parameters describe.
+
+    The static site's ``index.html`` is the default state; its ``browse.js`` renders any other
+    state from ``browse-data.js``.
+    """
+    from .web.browse import BrowseState, render_browse
+
+    state = BrowseState.from_params(params or {})
+    return render_browse(ctx, ctx.browse.query(state), static=isinstance(ctx.links, SiteLinks))
 
 
-def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2) -> str:
-    """The whole match graph, or the part within ``depth`` hops of ``center``."""
-    from .export.graphfiles import annotate, ego_view
+def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2, size: int | None = None,
+                 relations: list[str] | None = None, *, controls: bool = False) -> str:
+    """A readable part of the match graph: the top-ranked entities, or the nearest of ``center``.
 
-    G = ctx.projection
-    slug = None
-    if center:
-        slug = ctx.entity(center).slug
-        G = ego_view(G, slug, depth=depth)
-    view = graph_view(annotate(G, ctx.scores), catalog=ctx.catalog, links=ctx.links, center=slug)
-    title = f"Match graph around {ctx.projection.nodes[slug].get('name', slug)}" if slug else "The match graph"
-    return ctx.render("graph.j2", title=title, subtitle=f"{G.number_of_nodes()} entities, "
-                      f"{G.number_of_edges()} relations", view=view)
+    Parameters
+    ----------
+    ctx : PageContext
+    center : str, optional
+        An entity; without one the view starts from the top-ranked entities.
+    depth, size, relations
+        As :func:`matchgraph.web.graphview.select_view` takes them.
+    controls : bool
+        Show the form that changes centre, depth and size (the server's ``/graph``).
+    """
+    from .web.graphview import DEFAULT_SIZE, TOP_SIZE, WARN_SIZE, select_view
+
+    view = select_view(ctx.catalog, center=center, depth=depth, size=size, relations=relations,
+                       index=ctx.graph_index)
+    data = graph_view(view.graph, catalog=ctx.catalog, links=ctx.links, center=view.center)
+    if view.center:
+        title = f"Match graph around {view.graph.nodes[view.center].get('name', view.center)}"
+    else:
+        title = "The match graph: the top-ranked entities"
+    form = {"center": center or "", "depth": depth, "size": view.size,
+            "default": DEFAULT_SIZE if center else TOP_SIZE, "warn": WARN_SIZE} if controls else None
+    return ctx.render("graph.j2", title=title, subtitle=view.summary(), view=data, warning=view.warning(),
+                      controls=form)
 
 
-def render_query_page(ctx: PageContext, examples: list[dict[str, str]], endpoint: str) -> str:
-    """The SPARQL editor (a textarea and fetch; no external script) with the example queries."""
-    return ctx.render("query.j2", title="SPARQL", examples=examples, endpoint=endpoint)
+def render_query_page(ctx: PageContext, examples: list[dict[str, str]], endpoint: str, query: str = "") -> str:
+    """The query page (:mod:`matchgraph.web.query`): editor, examples, permalink, results, downloads.
+
+    ``query`` (the URL's ``?query=``) fills the editor and runs on load.
+    """
+    from .vocab import ID
+
+    return ctx.render("query.j2", title="SPARQL", examples=examples, endpoint=endpoint, query=query,
+                      entity_base=str(ID), entity_page=ctx.links.entity("SLUG") or "")
 
 
 def render_not_found(ctx: PageContext, exc: EntityNotFound) -> str:
@@ -505,37 +557,6 @@ def render_not_found(ctx: PageContext, exc: EntityNotFound) -> str:
 def render_error(ctx: PageContext, message: str) -> str:
     """A page telling what went wrong."""
     return ctx.render("error.j2", title="Error", message=message, candidates=[])
-
-
-# ---------------------------------------------------------------------- search index
-def search_index(catalog: Catalog, links: Links) -> list[dict[str, Any]]:
-    """One record per entity for the client-side search: id, name, kind, aliases, words, link.
-
-    Examples
-    --------
-    >>> search_index(cat, SiteLinks())[0]["href"]                       # doctest: +SKIP
-    'entity/albert-base-v2.html'
-    """
-    entities = _all_entities(catalog)
-    extra: dict[str, dict[str, set[str]]] = {}
-    rows = catalog.rows("""SELECT ?e ?p ?v WHERE { ?e a mg:Entity .
-        { ?e schema:alternateName ?v BIND("alias" AS ?p) } UNION { ?e dcterms:description ?v BIND("text" AS ?p) }
-        UNION { ?e mg:hasCapability/schema:name ?v BIND("text" AS ?p) } }""")
-    for e, p, v in rows:
-        slug = _slug(e)
-        if slug is not None:
-            extra.setdefault(slug, {}).setdefault(str(p), set()).add(str(v))
-    return [{"id": e["id"], "name": e["name"], "kind": e["kind"] or ("stub" if e["stub"] else ""),
-             "aliases": sorted(extra.get(e["id"], {}).get("alias", set())),
-             "text": " ".join(sorted(extra.get(e["id"], {}).get("text", set()))),
-             "href": links.entity(e["id"])} for e in entities]
-
-
-def search_index_script(catalog: Catalog, links: Links) -> str:
-    """The search index as a script setting ``window.MATCHGRAPH_INDEX`` (loads from ``file://`` too)."""
-    from jinja2.utils import htmlsafe_json_dumps
-
-    return f"window.MATCHGRAPH_INDEX = {htmlsafe_json_dumps(search_index(catalog, links))};\n"
 
 
 # ---------------------------------------------------------------------- the static site
@@ -614,11 +635,20 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
         if progress:
             progress("compare pages", i, len(candidates))
     _write_assets(out / "static", report)
-    _write(out / "search-index.js", search_index_script(catalog, SiteLinks("")), report)
+    from .web.browse import browse_data_script
+    from .web.linked import FORMATS as LINKED_FORMATS
+    from .web.linked import entity_triples, serialize
+
+    _write(out / "browse-data.js", browse_data_script(root.browse, SiteLinks("")), report)
     _write(out / "index.html", render_index(root), report)
     _write(out / "graph.html", render_graph(root), report)
     for i, slug in enumerate(slugs, 1):
         _write(out / "entity" / f"{slug}.html", render_entity(sub, slug), report)
+        triples = entity_triples(catalog, slug)
+        for key, (_, suffix, _) in LINKED_FORMATS.items():
+            path = out / "entity" / f"{slug}{suffix}"
+            path.write_bytes(serialize(triples, key))
+            report.files += 1
         report.entities += 1
         if progress:
             progress("entity pages", i, len(slugs))

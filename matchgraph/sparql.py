@@ -1,12 +1,26 @@
-"""Run SPARQL on the catalog and write results in the standard formats."""
+"""SPARQL text: parse it, check what it may do, run it on the catalog and write results.
+
+Query text is read by a real SPARQL parser (rdflib's SPARQL 1.1 grammar), never by pattern
+matching: the parser says which form a text is (SELECT, ASK, CONSTRUCT, DESCRIBE or an update),
+whether it names its own dataset (FROM / FROM NAMED), and which remote services (SERVICE) or
+documents (LOAD) it would make the engine fetch. Oxigraph then parses and runs it again; its
+stricter checks (scope rules, blank node reuse) refuse what rdflib's grammar lets through, with
+the line and column of the problem.
+
+Results are written by pyoxigraph's own serialisers (SPARQL JSON, XML, CSV, TSV; Turtle,
+N-Triples, JSON-LD, RDF/XML, N3). A format that does not fit the query form is an error that
+lists the formats that do; there is never a silent swap.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.query import Result
@@ -14,10 +28,274 @@ from rdflib.query import Result
 from .catalog import Catalog
 from .errors import QueryError
 
-__all__ = ["query_kind", "run_sparql", "format_result", "result_to_json"]
+__all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "write_result",
+           "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri"]
 
-_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-_QUERY_WORDS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+_QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
+                "DescribeQuery": "DESCRIBE"}
+_EXAMPLE = "for example: SELECT ?name WHERE { ?e schema:name ?name } LIMIT 10"
+
+
+def base_iri() -> str:
+    """The base IRI relative IRIs in a query resolve against: the entity namespace, so ``<the-pile>``
+    is ``mgid:the-pile``."""
+    from .vocab import ID
+
+    return str(ID)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """What the parser found in a SPARQL text.
+
+    Attributes
+    ----------
+    form : str
+        ``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE`` or ``UPDATE``.
+    services : tuple of str
+        The endpoint of every SERVICE clause, as an absolute IRI (``?var`` for a variable endpoint).
+    loads : tuple of str
+        The document IRI of every LOAD operation (updates only).
+    has_dataset : bool
+        True when the query names its own dataset with FROM or FROM NAMED.
+    """
+
+    form: str
+    services: tuple[str, ...] = ()
+    loads: tuple[str, ...] = ()
+    has_dataset: bool = False
+    text: str = field(default="", repr=False)
+
+    @property
+    def is_update(self) -> bool:
+        """True for a SPARQL update."""
+        return self.form == "UPDATE"
+
+    @property
+    def returns_graph(self) -> bool:
+        """True for CONSTRUCT and DESCRIBE, whose results are RDF triples."""
+        return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+_PATCHED = False
+
+
+def _patch_rdflib_service_text() -> None:
+    """Work around an rdflib parser bug that refuses valid SERVICE queries written on one line.
+
+    rdflib keeps the source text of each SERVICE clause by searching the *whole* query again
+    (``original_text_for(expr).search_string(query)``) with comments ignored, so a ``#`` inside an
+    earlier IRI on the same line (``PREFIX rdf: <...rdf-syntax-ns#> ... SERVICE``, as SPARQLWrapper
+    sends every query) hides the clause and the parse fails. The fallback finds the clause's text
+    from where the clause ends instead; every other behaviour stays rdflib's.
+    """
+    global _PATCHED
+    if _PATCHED:
+        return
+    from pyparsing import ParseBaseException, original_text_for
+    from rdflib.plugins.sparql import parser
+
+    element = parser.ServiceGraphPattern
+    original = type(element).postParse
+    clause = original_text_for(element.expr)
+
+    def post_parse(instring: str, loc: int, tokens: Any) -> Any:
+        try:
+            return original(element, instring, loc, tokens)
+        except IndexError:
+            pass
+        upper, start = instring.upper(), loc
+        text = ""
+        while (start := upper.rfind("SERVICE", 0, start)) >= 0:
+            try:
+                text = clause.parse_string(instring[start:loc], parse_all=True)[0]
+                break
+            except ParseBaseException:
+                continue
+        from rdflib.plugins.sparql.parserutils import CompValue, ParamValue
+
+        result = CompValue("ServiceGraphPattern")  # what rdflib's Comp.postParse builds
+        result["service_string"] = text
+        for token in tokens:
+            if isinstance(token, ParamValue):
+                if token.isList:
+                    result.setdefault(token.name, []).append(token.tokenList)
+                else:
+                    result[token.name] = token.tokenList
+        return result
+
+    element.postParse = post_parse  # type: ignore[method-assign]
+    _PATCHED = True
+
+
+def syntax_message(exc: BaseException, *, line_shift: int = 0) -> str:
+    """The message of a parser error with its line and column, as people count them.
+
+    Examples
+    --------
+    >>> syntax_message(SyntaxError("error at 3:17: expected '}'"))
+    "SPARQL syntax error at line 3, column 17: expected '}'"
+    """
+    line = getattr(exc, "lineno", None)
+    col = getattr(exc, "col", None)
+    msg = getattr(exc, "msg", None)
+    if isinstance(line, int) and isinstance(col, int) and msg and not isinstance(exc, SyntaxError):
+        found = str(exc).split("  (at char")[0]
+        return f"SPARQL syntax error at line {line - line_shift}, column {col}: {found}"
+    text = str(exc)
+    if text.startswith("error at ") and ":" in text[9:]:
+        where, _, rest = text[9:].partition(": ")
+        row, _, column = where.partition(":")
+        if row.isdigit() and column.isdigit():
+            detail = " ".join(rest.split())
+            if len(detail) > 200:  # Oxigraph lists every token it expected; the first few say enough
+                detail = detail[:200].rsplit(",", 1)[0] + ", ..."
+            return f"SPARQL syntax error at line {int(row) - line_shift}, column {column}: {detail}"
+    return f"SPARQL syntax error: {' '.join(text.split())}"
+
+
+def _walk(node: Any, name: str, found: list[Any]) -> None:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name == name:
+            found.append(node)
+        for value in node.values():
+            _walk(value, name, found)
+    elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+        for value in node:
+            _walk(value, name, found)
+
+
+def _absolute(term: Any, prologue: Any) -> str:
+    from rdflib.term import Variable
+
+    if isinstance(term, Variable):
+        return f"?{term}"
+    try:
+        return str(prologue.absolutize(term))
+    except Exception:  # noqa: BLE001 - an undeclared prefix: Oxigraph reports it when the query runs
+        return str(term)
+
+
+def parse_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> ParsedQuery:
+    """Parse a SPARQL query or update and say what it is and what it would reach.
+
+    Parameters
+    ----------
+    text : str
+        The query or update, as sent (one line or many, comments allowed).
+    prefixes : mapping, optional
+        Prefixes predeclared for the text (default: the project's, ``mg:``, ``schema:``...).
+
+    Raises
+    ------
+    QueryError
+        The text is not SPARQL; the message gives the line and column where parsing stopped.
+
+    Examples
+    --------
+    >>> parse_query("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> SELECT ?s WHERE { ?s rdf:type ?t }").form
+    'SELECT'
+    >>> parse_query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }").services
+    ('http://example.org/sparql',)
+    """
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.algebra import translatePrologue
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    if prefixes is None:
+        from .vocab import PREFIXES
+
+        prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+    _patch_rdflib_service_text()
+    if not text.strip():
+        raise QueryError("the query is empty", hint=_EXAMPLE)
+    errors: list[Any] = []
+    try:
+        tree = parseQuery(text)
+    except (ParseBaseException, ValueError, TypeError) as exc:
+        errors.append(exc)
+        tree = None
+    if tree is not None:
+        prologue = translatePrologue(tree[0], base_iri(), initNs=dict(prefixes))
+        query = tree[1]
+        services: list[Any] = []
+        _walk(query, "ServiceGraphPattern", services)
+        return ParsedQuery(_QUERY_FORMS.get(query.name, "SELECT"),
+                           services=tuple(_absolute(s["term"], prologue) for s in services),
+                           has_dataset="datasetClause" in query, text=text)
+    try:
+        update = parseUpdate(text)
+    except (ParseBaseException, ValueError, TypeError) as exc:
+        errors.append(exc)
+        update = None
+    if update is not None and "request" in update:
+        services, loads = [], []
+        # each operation resolves its IRIs against the prologue written before it
+        for prologue_tree, request in zip(update["prologue"], update["request"]):
+            prologue = translatePrologue(prologue_tree, base_iri(), initNs=dict(prefixes))
+            found_services: list[Any] = []
+            found_loads: list[Any] = []
+            _walk(request, "ServiceGraphPattern", found_services)
+            _walk(request, "Load", found_loads)
+            services += [_absolute(s["term"], prologue) for s in found_services]
+            loads += [_absolute(ld["iri"], prologue) for ld in found_loads]
+        return ParsedQuery("UPDATE", services=tuple(services), loads=tuple(loads), text=text)
+    # Neither grammar took it (or rdflib's parser broke on a valid text, as it does on
+    # ``<a><b>-1.0``). Oxigraph's parser, the one that runs the query, gives the better message.
+    return _oxigraph_verdict(text, prefixes, errors)
+
+
+def _position(exc: BaseException) -> tuple[int, int]:
+    text = str(exc)
+    if text.startswith("error at "):
+        row, _, rest = text[9:].partition(":")
+        column = rest.split(":")[0]
+        if row.isdigit() and column.isdigit():
+            return int(row), int(column)
+    return -1, -1
+
+
+def _oxigraph_verdict(text: str, prefixes: Mapping[str, str], errors: list[Any]) -> ParsedQuery:
+    """Ask Oxigraph's parser about a text rdflib's grammar refused.
+
+    Oxigraph cannot parse without evaluating, so this only runs, on an empty throw-away store,
+    when the text cannot hold a SERVICE clause or a LOAD (the keyword appears nowhere in it, not
+    even in a string): nothing can reach the network. Otherwise rdflib's message stands.
+    """
+    from pyparsing import ParseBaseException
+
+    lowered = text.lower()
+    if "service" not in lowered and "load" not in lowered:
+        import pyoxigraph as ox
+
+        problems: list[SyntaxError] = []
+        try:
+            answer = ox.Store().query(text, prefixes=dict(prefixes), base_iri=base_iri())
+        except SyntaxError as exc:
+            problems.append(exc)
+        except Exception:  # noqa: BLE001 - it parsed; evaluation on an empty store may still complain
+            answer = None
+            return ParsedQuery("SELECT", has_dataset="from" in lowered, text=text)
+        else:
+            form = ("ASK" if isinstance(answer, ox.QueryBoolean) else
+                    "CONSTRUCT" if isinstance(answer, ox.QueryTriples) else "SELECT")
+            del answer
+            return ParsedQuery(form, has_dataset="from" in lowered, text=text)
+        try:
+            ox.Store().update(text, prefixes=dict(prefixes), base_iri=base_iri())
+            return ParsedQuery("UPDATE", text=text)
+        except SyntaxError as exc:
+            problems.append(exc)
+        except Exception:  # noqa: BLE001
+            return ParsedQuery("UPDATE", text=text)
+        best = max(problems, key=_position)
+        raise QueryError(syntax_message(best), hint=_EXAMPLE)
+    best = max(errors, key=lambda e: getattr(e, "loc", -1))
+    if isinstance(best, ParseBaseException):
+        raise QueryError(syntax_message(best), hint=_EXAMPLE)
+    raise QueryError(f"SPARQL syntax error: {best}", hint=_EXAMPLE)
 
 
 def query_kind(text: str) -> str:
@@ -30,44 +308,209 @@ def query_kind(text: str) -> str:
     >>> query_kind("INSERT DATA { <a:b> <a:c> 1 }")
     'UPDATE'
     """
-    body = re.sub(r"#[^\n]*", " ", text)
-    body = re.sub(r"<[^>\s]*>", "<>", body)
-    body = re.sub(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", "''", body)
-    for word in re.findall(r"[A-Za-z]+", body):
-        upper = word.upper()
-        if upper in ("PREFIX", "BASE"):
-            continue
-        if upper in _QUERY_WORDS:
-            return upper
-        if upper in _UPDATE_WORDS:
-            return "UPDATE"
-    raise QueryError("this is not a SPARQL query: expected SELECT, ASK, CONSTRUCT, DESCRIBE or an update",
-                     hint="for example: SELECT ?name WHERE { ?e schema:name ?name } LIMIT 10")
+    return parse_query(text).form
 
 
-def run_sparql(catalog: Catalog, text: str, *, allow_update: bool = False) -> Result | None:
-    """Run a query (or, when allowed, an update) with the project prefixes predeclared.
+def _host_allowed(iri: str, allowed: Iterable[str]) -> bool:
+    parts = urlsplit(iri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return any(a.lower() in (host, netloc) for a in allowed)
 
-    Returns
-    -------
-    rdflib.query.Result or None
-        None for an update.
+
+def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), option: str = "--allow-service") -> None:
+    """Refuse a query that would make this process fetch from the network, unless allowed.
+
+    Parameters
+    ----------
+    parsed : ParsedQuery
+    allow_service : sequence of str
+        Hosts (``example.org`` or ``example.org:8890``) that SERVICE and LOAD may reach.
+    option : str
+        The option that allows a host, for the hint.
 
     Raises
     ------
     QueryError
-        When the text is malformed, or is an update and updates are not allowed.
+        For a SERVICE (or LOAD) whose host is not allowed, or whose endpoint is a variable.
     """
-    kind = query_kind(text)
-    if kind == "UPDATE":
+    for iri in parsed.services:
+        if iri.startswith("?"):
+            raise QueryError(f"SERVICE {iri} asks for a federated query to an endpoint chosen while the query "
+                             "runs; this endpoint does not send requests to other servers on a client's behalf",
+                             hint="name the endpoint as an IRI of a host the operator allows "
+                                  f"(started with {option} HOST)")
+        if not _host_allowed(iri, allow_service):
+            raise QueryError(f"SERVICE <{iri}> asks this server to query another endpoint; it does not send "
+                             "requests to other servers on a client's behalf",
+                             hint=f"run the query against <{iri}> directly, or start with {option} "
+                                  f"{urlsplit(iri).hostname or 'HOST'} to allow that host")
+    for iri in parsed.loads:
+        if not _host_allowed(iri, allow_service):
+            raise QueryError(f"LOAD <{iri}> asks this server to fetch a document from the network; "
+                             "it does not fetch documents on a client's behalf",
+                             hint=f"download the document and ingest it ('matchgraph ingest FILE'), or allow "
+                                  f"the host with {option} {urlsplit(iri).hostname or 'HOST'}")
+
+
+# ---------------------------------------------------------------------- result formats
+#: Output format name -> (pyoxigraph format attribute, media type), per kind of result.
+QUERY_FORMATS: dict[str, dict[str, tuple[str, str]]] = {
+    "results": {
+        "json": ("JSON", "application/sparql-results+json"),
+        "xml": ("XML", "application/sparql-results+xml"),
+        "csv": ("CSV", "text/csv"),
+        "tsv": ("TSV", "text/tab-separated-values"),
+    },
+    "graph": {
+        "turtle": ("TURTLE", "text/turtle"),
+        "nt": ("N_TRIPLES", "application/n-triples"),
+        "json-ld": ("JSON_LD", "application/ld+json"),
+        "rdfxml": ("RDF_XML", "application/rdf+xml"),
+        "n3": ("N3", "text/n3"),
+    },
+}
+
+
+def _family(form: str) -> str:
+    return "graph" if form in ("CONSTRUCT", "DESCRIBE") else "results"
+
+
+def _fitting(form: str, fmt: str) -> str:
+    """The output format ``fmt`` for a query form, or a QueryError listing the ones that fit."""
+    family = QUERY_FORMATS[_family(form)]
+    if fmt == "table" or fmt in family:
+        return fmt
+    offered = ["table", *family] if form != "ASK" else ["table", "json", "xml", "csv", "tsv"]
+    raise QueryError(f"a {form} query cannot be written as {fmt}: its results are "
+                     f"{'RDF triples' if _family(form) == 'graph' else 'a table of solutions' if form == 'SELECT' else 'true or false'}",
+                     hint="use --format " + ", ".join(offered))
+
+
+def _short(term: Any, namespaces: list[tuple[str, str]]) -> str:
+    import pyoxigraph as ox
+
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, ns in namespaces:
+            if term.value.startswith(ns) and len(term.value) > len(ns):
+                return f"{prefix}:{term.value[len(ns):]}"
+        return term.value
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _table(names: list[str], rows: list[list[str]]) -> str:
+    from rich.table import Table
+    from rich.console import Console
+
+    table = Table(*names, show_lines=False)
+    for row in rows:
+        table.add_row(*row)
+    console = Console(file=io.StringIO(), width=160, force_terminal=False, color_system=None)
+    console.print(table)
+    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def write_result(result: Any, form: str, fmt: str) -> bytes:
+    """Write a pyoxigraph query result with pyoxigraph's serialisers.
+
+    Parameters
+    ----------
+    result : pyoxigraph.QuerySolutions, QueryBoolean or QueryTriples
+    form : str
+        The query form (``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE``).
+    fmt : str
+        ``table`` or a key of :data:`QUERY_FORMATS` for the form's kind of result.
+
+    Raises
+    ------
+    QueryError
+        When ``fmt`` does not fit the form; the hint lists the formats that do.
+    """
+    import pyoxigraph as ox
+
+    from .vocab import PREFIXES
+
+    fmt = _fitting(form, fmt)
+    prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+    if isinstance(result, ox.QueryBoolean):
+        if fmt == "table":
+            return b"true\n" if bool(result) else b"false\n"
+        return result.serialize(format=getattr(ox.QueryResultsFormat, QUERY_FORMATS["results"][fmt][0]))
+    if isinstance(result, ox.QueryTriples):
+        key = "turtle" if fmt == "table" else fmt
+        out = io.BytesIO()
+        ox.serialize(result, out, getattr(ox.RdfFormat, QUERY_FORMATS["graph"][key][0]), prefixes=prefixes)
+        return out.getvalue()
+    if fmt == "table":
+        names = [v.value for v in result.variables]
+        namespaces = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
+        rows = [[_short(s[n], namespaces) for n in names] for s in result]
+        return _table(names, rows).encode("utf-8")
+    return result.serialize(format=getattr(ox.QueryResultsFormat, QUERY_FORMATS["results"][fmt][0]))
+
+
+def run_sparql(catalog: Catalog, text: str, *, allow_update: bool = False,
+               allow_service: Sequence[str] = (), fmt: str = "table") -> bytes | None:
+    """Run a query (or, when allowed, an update) with the project prefixes predeclared.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    text : str
+        The SPARQL text.
+    allow_update : bool
+        Accept updates (the catalog is read-only otherwise).
+    allow_service : sequence of str
+        Hosts that SERVICE and LOAD may reach (none by default).
+    fmt : str
+        Output format (see :func:`write_result`).
+
+    Returns
+    -------
+    bytes or None
+        The written result; None for an update.
+
+    Raises
+    ------
+    QueryError
+        When the text is malformed, reaches out without permission, is an update and updates are
+        not allowed, or ``fmt`` does not fit the query form.
+    """
+    parsed = parse_query(text)
+    if parsed.is_update:
         if not allow_update:
             raise QueryError("this is a SPARQL update and the catalog is opened read-only",
                              hint="add --update to change the catalog")
+        check_reach(parsed, allow_service=allow_service)
         catalog.update(text)
         return None
-    return catalog.query(text)
+    check_reach(parsed, allow_service=allow_service)
+    _fitting(parsed.form, fmt)  # refuse a format that does not fit before running anything
+    store = catalog.oxigraph
+    if store is None:  # a remote catalog: its endpoint runs the query
+        return format_result(catalog.query(text), fmt, catalog).encode("utf-8")
+    from .vocab import PREFIXES
+
+    options: dict[str, Any] = {"prefixes": {p: str(ns) for p, ns in PREFIXES.items()}, "base_iri": base_iri()}
+    if not parsed.has_dataset:
+        options["use_default_graph_as_union"] = True
+    try:
+        result = store.query(text, **options)
+        return write_result(result, parsed.form, fmt)
+    except SyntaxError as exc:
+        raise QueryError(syntax_message(exc), hint=_EXAMPLE) from None
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise QueryError(f"the query failed: {exc}") from None
 
 
+# ---------------------------------------------------------------------- rdflib results (remote catalogs)
 def _term_json(term: Any) -> dict[str, str]:
     if isinstance(term, URIRef):
         return {"type": "uri", "value": str(term)}
@@ -83,7 +526,7 @@ def _term_json(term: Any) -> dict[str, str]:
 
 
 def result_to_json(result: Result) -> dict[str, Any]:
-    """SPARQL 1.1 Query Results JSON for a SELECT or ASK result."""
+    """SPARQL 1.1 Query Results JSON for an rdflib SELECT or ASK result."""
     if result.type == "ASK":
         return {"head": {}, "boolean": bool(result.askAnswer)}
     names = [str(v) for v in result.vars or []]
@@ -120,7 +563,7 @@ def _tsv_term(term: Any) -> str:
     return body
 
 
-def _short(term: Any, catalog: Catalog | None) -> str:
+def _rdflib_short(term: Any, catalog: Catalog | None) -> str:
     if term is None:
         return ""
     if isinstance(term, URIRef) and catalog is not None:
@@ -132,19 +575,24 @@ def _short(term: Any, catalog: Catalog | None) -> str:
 
 
 def format_result(result: Result, fmt: str, catalog: Catalog | None = None) -> str:
-    """Write a query result: table, json, csv, tsv for SELECT/ASK; turtle, nt, json-ld for graphs."""
+    """Write an rdflib query result (a remote catalog's): table, json, xml, csv, tsv for SELECT/ASK;
+    turtle, nt, json-ld, rdfxml, n3 for graphs. A format that does not fit the form is a QueryError."""
+    fmt = _fitting(str(result.type), fmt)
     if result.type in ("CONSTRUCT", "DESCRIBE"):
         graph = result.graph
-        rdf_fmt = {"table": "turtle", "turtle": "turtle", "ttl": "turtle", "nt": "nt", "json": "json-ld",
-                   "json-ld": "json-ld", "jsonld": "json-ld", "csv": "nt", "tsv": "nt"}.get(fmt, "turtle")
+        rdf_fmt = {"table": "turtle", "turtle": "turtle", "nt": "nt", "json-ld": "json-ld", "rdfxml": "xml",
+                   "n3": "n3"}[fmt]
         if catalog is not None:
             for prefix, ns in catalog.dataset.namespace_manager.namespaces():
                 graph.bind(prefix, ns)
         return graph.serialize(format=rdf_fmt)
     if fmt == "json":
         return json.dumps(result_to_json(result), indent=2, ensure_ascii=False)
+    if fmt == "xml":
+        data = result.serialize(format="xml")
+        return data.decode("utf-8") if isinstance(data, bytes) else str(data)
     if result.type == "ASK":
-        return "true" if result.askAnswer else "false"
+        return ("true" if result.askAnswer else "false") + ("\r\n" if fmt == "csv" else "\n")
     names = [str(v) for v in result.vars or []]
     rows = [list(r) for r in result]
     if fmt in ("csv", "tsv"):
@@ -158,17 +606,4 @@ def format_result(result: Result, fmt: str, catalog: Catalog | None = None) -> s
             for row in rows:
                 buf.write("\t".join(_tsv_term(v) for v in row) + "\n")
         return buf.getvalue()
-    return _table(names, [[_short(v, catalog) for v in row] for row in rows])
-
-
-def _table(names: list[str], rows: list[list[str]]) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(*names, show_lines=False)
-    for row in rows:
-        table.add_row(*row)
-    console = Console(file=io.StringIO(), width=160, force_terminal=False, color_system=None)
-    console.print(table)
-    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
-    return console.file.getvalue()  # type: ignore[attr-defined]
+    return _table(names, [[_rdflib_short(v, catalog) for v in row] for row in rows])

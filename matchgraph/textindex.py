@@ -19,11 +19,11 @@ the index keeps what the ranker needs without touching the store:
 - the concept scheme the index was built with, so a query classifies the need without parsing
   Turtle again.
 
-It is persisted under ``catalog.cache_dir / "textindex"`` as NumPy arrays and JSON and keyed on
-``catalog.data_version`` (and the scheme file's digest): a read never rebuilds it unless evidence
-changed. Loading and querying it needs NumPy only (no bm25s, no SciPy), which keeps a cold
-``matchgraph match`` fast. Recording a match event changes the data version without changing any
-text, so :func:`carry_forward` re-keys the index to the new version instead.
+It is kept per catalog data version by the owner of derived state (:mod:`matchgraph.graph.derived`),
+as NumPy arrays and JSON (:func:`save_index`, :func:`load_saved`). Loading and querying it needs
+NumPy only (no bm25s, no SciPy), which keeps a cold ``matchgraph match`` fast. Recording a match
+event changes the data version without changing any text, so the owner links the parent
+version's index into the new version instead of building it again.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import tempfile
 import time
 import uuid
@@ -687,29 +686,6 @@ def index_dir(catalog: Catalog) -> Path:
     return path
 
 
-def _manifest(root: Path) -> dict[str, str]:
-    try:
-        data = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return {}
-    versions = data.get("versions", {})
-    return {str(k): str(v) for k, v in versions.items()} if isinstance(versions, dict) else {}
-
-
-def _write_manifest(root: Path, versions: dict[str, str]) -> None:
-    kept = dict(list(versions.items())[-MANIFEST_KEEP:])
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".manifest-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"format": FORMAT, "versions": kept}, fh)
-    os.replace(tmp, root / "manifest.json")
-    live = set(kept.values())
-    for child in root.iterdir():
-        if child.is_dir() and child.name.startswith("build-") and child.name not in live:
-            shutil.rmtree(child, ignore_errors=True)
-
-
 _ARRAYS = ("stub", "segment_entity", "entity_segments", "segment_is_capability")
 _MATRICES = ("bm25_matrix", "entity_concepts", "concept_weights", "segment_terms", "segment_concepts", "alternatives")
 _LISTS = ("slugs", "names", "kinds", "terms", "concepts", "segment_labels", "scheme_concepts")
@@ -742,79 +718,6 @@ def _load_saved(path: Path) -> TextIndex:
                      **{key: Sparse.load(path, key) for key in _MATRICES})
 
 
-_LOADED: dict[tuple[str, str], TextIndex] = {}
-
-
-def load_index(catalog: Catalog, *, rebuild: bool = False) -> TextIndex:
-    """Return the catalog's text index, building and persisting it only when the data changed.
-
-    Parameters
-    ----------
-    catalog : Catalog
-    rebuild : bool, default False
-        Build afresh even when a persisted index for the current data version exists.
-
-    Returns
-    -------
-    TextIndex
-        Cached in this process too, so repeated matches do not reload it.
-
-    Examples
-    --------
-    >>> cat = Catalog("memory:")
-    >>> load_index(cat) is load_index(cat)
-    True
-    """
-    root = index_dir(catalog)
-    version = catalog.data_version
-    key = (str(root), version)
-    if not rebuild and key in _LOADED:
-        return _LOADED[key]
-    build = _manifest(root).get(version)
-    index: TextIndex | None = None
-    if build and not rebuild and (root / build / "meta.json").is_file():
-        try:
-            index = _load_saved(root / build)
-        except (OSError, ValueError, KeyError):
-            index = None
-        if index is not None and index.scheme_digest != scheme_digest():
-            index = None
-    if index is None:
-        index = build_index(catalog)
-        build = save_index(index, root)
-        versions = _manifest(root)
-        versions.pop(index.data_version, None)
-        versions[index.data_version] = build
-        _write_manifest(root, versions)
-        version = index.data_version
-    index.data_version = version
-    index.build = build or ""
-    _LOADED.clear()
-    _LOADED[(str(root), version)] = index
-    return index
-
-
-def carry_forward(catalog: Catalog, before: str, after: str) -> bool:
-    """Register the index built for data version ``before`` under ``after`` as well.
-
-    Call it only when the write that moved the catalog from ``before`` to ``after`` changed no
-    indexed text (a recorded match event).
-
-    Returns
-    -------
-    bool
-        True when an index for ``before`` existed and now also serves ``after``.
-    """
-    root = index_dir(catalog)
-    versions = _manifest(root)
-    build = versions.get(before)
-    if build is None:
-        return False
-    versions.pop(after, None)
-    versions[after] = build
-    _write_manifest(root, versions)
-    loaded = _LOADED.get((str(root), before))
-    if loaded is not None:
-        loaded.data_version = after
-        _LOADED[(str(root), after)] = loaded
-    return True
+def load_saved(path: Path) -> TextIndex:
+    """Load an index that :func:`save_index` wrote (``path`` is its build directory)."""
+    return _load_saved(path)

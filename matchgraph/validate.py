@@ -20,7 +20,7 @@ from .ontology import shapes_graph
 from .shapes_sparql import (
     UnsupportedShape, Violation, check_store, compile_shapes, graph_store, node_triples, shape_program,
 )
-from .vocab import MG, SCHEMA, slug_of
+from .vocab import CATALOG, KINDS, MATCH_GRAPH, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, SCORE_GRAPH, STUB_GRAPH, slug_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
@@ -191,14 +191,77 @@ def validate_catalog(catalog: Catalog) -> ValidationReport:
     """
     store = catalog.oxigraph
     if store is None:
-        return validate_graph(catalog.data_graph(), inplace=True)
-    try:
-        found: list[Violation] = check_store(store, shape_program(), union=True)
-    except UnsupportedShape as exc:
-        warnings.warn(f"the SHACL check falls back to pyshacl: {exc}", RuntimeWarning, stacklevel=2)
-        return validate_graph(catalog.data_graph(), inplace=True, engine="pyshacl")
-    data = node_triples(store, {v.focus for v in found}, [RDF.type, SCHEMA.name, MG.sourceLine], union=True)
-    return _report(found, data, _prefixed(Graph()))
+        report = validate_graph(catalog.data_graph(), inplace=True)
+    else:
+        try:
+            found: list[Violation] = check_store(store, shape_program(), union=True)
+        except UnsupportedShape as exc:
+            warnings.warn(f"the SHACL check falls back to pyshacl: {exc}", RuntimeWarning, stacklevel=2)
+            report = validate_graph(catalog.data_graph(), inplace=True, engine="pyshacl")
+        else:
+            data = node_triples(store, {v.focus for v in found}, [RDF.type, SCHEMA.name, MG.sourceLine], union=True)
+            report = _report(found, data, _prefixed(Graph()))
+    problems = integrity_problems(catalog)
+    if problems:
+        report.conforms = False
+        report.problems.extend(problems)
+        report.focus.extend(URIRef(str(CATALOG)) for _ in problems)
+    return report
+
+
+def integrity_problems(catalog: Catalog) -> list[str]:
+    """What is wrong with the catalog as a whole, beyond the shapes.
+
+    - the vocabulary and the capability scheme are in the catalog (every ingest writes them);
+    - the catalog's version token is set, and each source recorded in the bookkeeping graph has its
+      named graph (and each source graph its record);
+    - no entity has two kinds, or two preferred names, from different sources.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem (empty when the catalog is whole).
+    """
+    if catalog.triple_count() == 0:
+        return []
+    problems: list[str] = []
+    if not catalog.ask(f"ASK {{ GRAPH <{ONTOLOGY_GRAPH}> {{ mg:Entity a owl:Class }} }}"):
+        problems.append("the vocabulary graph is missing: re-run `matchgraph ingest` on any source to restore it")
+    if not catalog.ask(f"ASK {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?c a skos:Concept }} }}"):
+        problems.append("the capability concept scheme is missing from the vocabulary graph: "
+                        "re-run `matchgraph ingest` on any source to restore it")
+    if catalog.version == "empty":
+        problems.append("the catalog has data but no version token: re-run `matchgraph ingest` on any source")
+    for (g,) in catalog.rows(f"""SELECT ?g WHERE {{ GRAPH <{META_GRAPH}> {{ ?g a mg:SourceDocument }}
+            FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }} LIMIT 20"""):
+        path = catalog.scalar(f"SELECT ?p WHERE {{ GRAPH <{META_GRAPH}> {{ <{g}> mg:sourcePath ?p }} }}")
+        problems.append(f"the source {path or g} is recorded but its triples are missing: ingest it again")
+    derived = " ".join(f"<{g}>" for g in (META_GRAPH, ONTOLOGY_GRAPH, STUB_GRAPH, SCORE_GRAPH, MATCH_GRAPH))
+    for (g,) in catalog.rows(f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
+            FILTER(?g NOT IN ({derived.replace("> <", ">, <")}))
+            FILTER NOT EXISTS {{ GRAPH <{META_GRAPH}> {{ ?g a mg:SourceDocument }} }} }} LIMIT 20"""):
+        problems.append(f"the graph {g} holds triples but no source records it: drop it with "
+                        f"`matchgraph sparql --update 'DROP GRAPH <{g}>'` or ingest its source again")
+    kinds = " ".join(f"<{k}>" for k in KINDS.values())
+    local = {str(k): name for name, k in KINDS.items()}
+    for e, k1, k2, g1, g2 in catalog.rows(f"""SELECT ?e ?k1 ?k2 ?g1 ?g2 WHERE {{
+            VALUES ?k1 {{ {kinds} }} VALUES ?k2 {{ {kinds} }}
+            GRAPH ?g1 {{ ?e a ?k1 }} GRAPH ?g2 {{ ?e a ?k2 }}
+            FILTER(STR(?k1) < STR(?k2) && ?g1 != <{STUB_GRAPH}> && ?g2 != <{STUB_GRAPH}>) }} LIMIT 20"""):
+        problems.append(f"{e} has two kinds: {local.get(str(k1), k1)} in {_source_of(catalog, g1)} and "
+                        f"{local.get(str(k2), k2)} in {_source_of(catalog, g2)}; make the sources agree")
+    for e, n1, n2, g1, g2 in catalog.rows(f"""SELECT ?e ?n1 ?n2 ?g1 ?g2 WHERE {{
+            GRAPH ?g1 {{ ?e a ?k1 ; schema:name ?n1 }} GRAPH ?g2 {{ ?e schema:name ?n2 }}
+            FILTER(?g1 != ?g2 && STR(?n1) < STR(?n2) && ?g1 != <{STUB_GRAPH}> && ?g2 != <{STUB_GRAPH}>
+                   && ?g2 != <{MATCH_GRAPH}> && ?g2 != <{SCORE_GRAPH}>) }} LIMIT 20"""):
+        problems.append(f"{e} has two names from different sources: {str(n1)!r} in {_source_of(catalog, g1)} "
+                        f"and {str(n2)!r} in {_source_of(catalog, g2)}; keep one name, the other as an alias")
+    return problems
+
+
+def _source_of(catalog: Catalog, graph: Any) -> str:
+    path = catalog.scalar(f"SELECT ?p WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> mg:sourcePath ?p }} }}")
+    return str(path) if path else str(graph)
 
 
 def _prefixed(graph: Graph) -> Graph:

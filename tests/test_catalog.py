@@ -41,7 +41,11 @@ def test_location_comes_from_argument_then_environment_then_default(monkeypatch:
 
 def test_a_directory_location_is_an_embedded_oxigraph_store(tmp_path: Path) -> None:
     with Catalog(tmp_path / "new" / "cat") as cat:
-        assert (tmp_path / "new" / "cat" / "store").is_dir()
+        assert not (tmp_path / "new").exists() and not cat.exists  # opening to read creates nothing
+        cat.write({G1: graph_of("a")})
+        assert cat.exists
+        live = (tmp_path / "new" / "cat" / "CURRENT").read_text().strip()
+        assert (tmp_path / "new" / "cat" / "versions" / live).is_dir()
         assert isinstance(cat.backend.inner, pyoxigraph.Store)
         assert isinstance(cat.dataset.store, oxrdflib.OxigraphStore)
         assert cat.cache_dir.is_dir() and cat.cache_dir.parent == tmp_path / "new" / "cat"

@@ -12,7 +12,6 @@ from rdflib import Literal, URIRef
 from matchgraph import Catalog, ingest
 from matchgraph.events import MATCH, event_graph, list_events, record_match
 from matchgraph.match import match
-from matchgraph.textindex import index_dir
 from matchgraph.vocab import MATCH_GRAPH, entity_iri
 
 from test_textindex import CARDS, write_cards
@@ -85,7 +84,7 @@ def test_events_append_and_bump_the_data_version(toy: Catalog) -> None:
 
 def test_record_match_reports_versions(toy: Catalog) -> None:
     from matchgraph.match import rank
-    from matchgraph.textindex import load_index
+    from matchgraph.match import load_index
 
     before = toy.data_version
     results = rank(load_index(toy), "masked encoder")
@@ -109,18 +108,20 @@ def test_list_events_newest_first_with_results(toy: Catalog) -> None:
 
 
 def test_recording_does_not_rebuild_the_index(toy: Catalog) -> None:
-    import matchgraph.textindex as ti
+    from matchgraph.graph import derived
+    from matchgraph.match import load_index
 
-    match(toy, "masked encoder")  # builds the index, records, carries the index forward
-    root = index_dir(toy)
-    builds = sorted(p.name for p in root.iterdir() if p.name.startswith("build-"))
+    match(toy, "masked encoder")  # builds the state and the index, records, updates the state from the event
+    builds = derived.counters["text_builds"]
+    full = derived.counters["full"]
     for need in ("pretraining corpus", "int8 on phones"):
         match(toy, need)
-        ti._LOADED.clear()  # as a new process would
+        derived._STATES.clear()  # as a new process would
     match(toy, "masked encoder")
-    assert sorted(p.name for p in root.iterdir() if p.name.startswith("build-")) == builds
-    manifest = json.loads((root / "manifest.json").read_text())
-    assert manifest["versions"][toy.data_version] == builds[0]
+    state = derived.current(toy)  # the version of the last recorded match: its index is linked on first use
+    assert state.meta["change"] == "match" and len(state.text_index(toy)) == len(load_index(toy))
+    assert derived.counters["text_builds"] == builds and derived.counters["full"] == full
+    assert (state.directory / "textindex.json").is_file()
 
 
 def test_three_recorded_matches_raise_times_matched_by_three(example_catalog: Catalog) -> None:

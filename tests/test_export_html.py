@@ -38,6 +38,16 @@ class Resources(HTMLParser):
             self.scripts_with_src += 1
 
 
+def view_data(html: str) -> dict:
+    """The graph data a page embeds."""
+    import json
+    import re
+
+    found = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', html, re.DOTALL)
+    assert found, "no graph data in the page"
+    return json.loads(found.group(1))
+
+
 def tiny() -> nx.MultiDiGraph:
     G = nx.MultiDiGraph()
     G.add_node("a", name="A", kind="model", stub=False, rank=90.0)
@@ -119,6 +129,10 @@ def test_exported_file_is_self_contained_and_escaped(pile_html: Path) -> None:
     assert "</script><script>alert(2)" not in text
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in text  # the probe is there, as inert JSON
     assert "the-pile" in text and "probe-entity" in text  # the probe is trained on the Pile: one hop away
+    data = view_data(text)
+    assert len(data["nodes"]) <= 150 and 'id="graph-search"' in text
+    assert all(isinstance(n["x"], float) and isinstance(n["y"], float) for n in data["nodes"])  # laid out already
+    assert data["options"]["physics"]["enabled"] is False
 
 
 @pytest.mark.browser
@@ -169,10 +183,70 @@ def generated_catalog(path: Path, n: int, *, seed: int = 5) -> Catalog:
     return catalog
 
 
+def test_views_are_capped_at_150_by_weight_and_rank(tmp_path: Path) -> None:
+    from matchgraph.web.graphview import DEFAULT_SIZE, select_view
+
+    catalog = generated_catalog(tmp_path / "cap", 600)
+    whole = select_view(catalog)  # no centre: the top-ranked
+    around = select_view(catalog, center="entity-0", depth=3)
+    bigger = select_view(catalog, center="entity-0", depth=3, size=400)
+    ranks = {n: d.get("rank", 0.0) for n, d in whole.graph.nodes(data=True)}
+    catalog.close()
+    assert whole.graph.number_of_nodes() == DEFAULT_SIZE and whole.total == 600
+    assert "the 150 top-ranked of 600" in whole.summary()
+    assert around.graph.number_of_nodes() == DEFAULT_SIZE and "entity-0" in around.graph
+    assert around.reachable is not None and around.reachable > DEFAULT_SIZE
+    assert "150 nearest" in around.summary() and around.warning() is None
+    assert bigger.graph.number_of_nodes() == min(400, bigger.reachable or 0)
+    assert set(around.graph) <= set(bigger.graph)  # best first: a bigger view extends the smaller one
+    assert min(ranks.values()) >= 0 and len(ranks) == DEFAULT_SIZE
+
+
+def test_past_2000_entities_the_view_warns(tmp_path: Path) -> None:
+    catalog = generated_catalog(tmp_path / "warn", 2100)
+    from matchgraph.web.graphview import select_view
+
+    view = select_view(catalog, size=2100)
+    catalog.close()
+    assert view.graph.number_of_nodes() == 2100
+    assert view.warning() is not None and "2,100 entities" in view.warning()
+
+
 @pytest.mark.browser
-def test_1500_nodes_settle_and_physics_stops(tmp_path: Path) -> None:
+def test_graph_search_focuses_a_node_and_filters_hide(pile_html: Path) -> None:
+    with browser() as b:
+        with open_page(b, pile_html.as_uri(), viewport=(1280, 900)) as (page, report):
+            page.wait_for_selector(".graph-canvas[data-stabilised=true]", timeout=60_000)
+            assert page.locator("#graph-search").count() == 1
+            page.fill("#graph-search", "falcon")
+            page.wait_for_selector("#graph-hits button[data-node]")
+            assert page.locator("#graph-hits button").first.inner_text() == "Falcon RefinedWeb"
+            page.press("#graph-search", "Enter")
+            page.wait_for_function("document.querySelector('.graph-canvas').getAttribute('data-focused') === 'falcon-refinedweb'")
+            state = page.evaluate("""() => { const v = window.matchgraphViews[0];
+                return {selected: v.network.getSelectedNodes(), focused: v.focused, highlighted: v.highlighted}; }""")
+            assert state == {"selected": ["falcon-refinedweb"], "focused": "falcon-refinedweb",
+                             "highlighted": "falcon-refinedweb"}
+            assert "Falcon RefinedWeb" in page.inner_text("#graph-details h3")
+            total = page.evaluate("window.matchgraphViews[0].nodes")
+            page.uncheck("#graph-filters input[data-filter=kind][value=dataset]")
+            shown = page.get_attribute(".graph-canvas", "data-shown")
+            assert shown is not None and int(shown.split("/")[0]) < total
+            assert "Showing" in page.inner_text("#graph-count")
+            page.check("#graph-filters input[data-filter=kind][value=dataset]")
+            assert int(page.get_attribute(".graph-canvas", "data-shown").split("/")[0]) == total
+            page.uncheck("#graph-filters input[data-filter=relation][value=alternative]")
+            assert int(page.get_attribute(".graph-canvas", "data-shown").split("/")[1]) < page.evaluate(
+                "window.matchgraphViews[0].edges")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        report.assert_clean()
+
+
+@pytest.mark.browser
+def test_1500_nodes_draw_when_the_size_is_raised(tmp_path: Path) -> None:
     catalog = generated_catalog(tmp_path / "big", 1500)
-    html = export_html(catalog)
+    assert len(view_data(export_html(catalog))["nodes"]) == 150  # by default at most 150
+    html = export_html(catalog, size=1500)
     catalog.close()
     page_path = tmp_path / "big.html"
     page_path.write_text(html, encoding="utf-8")

@@ -12,7 +12,7 @@ from matchgraph import Catalog, ConfigError, ingest
 from matchgraph.match import (
     BM25_ONLY, DEFAULT_WEIGHTS, RECORD_ENV, kind_hint, match, rank, recording_enabled,
 )
-from matchgraph.textindex import load_index
+from matchgraph.match import load_index
 
 from test_textindex import CARDS, write_cards
 
@@ -157,19 +157,15 @@ def test_rank_prior_tilts_close_scores(toy: Catalog) -> None:
     assert tilted.results[tilted.ids.index("gamma-encoder")].why["graph"]["rank"] == 100.0
 
 
-def test_stored_rank_scores_become_the_prior(toy: Catalog) -> None:
-    import matchgraph.match as mm
+def test_the_versions_rank_scores_become_the_prior(toy: Catalog) -> None:
+    from matchgraph.graph import derived
     from matchgraph.scores import load_scores
-    from matchgraph.textindex import index_dir
 
-    assert match(toy, "masked encoder", record=False).results[0].why["graph"].get("rank") is None
+    results = match(toy, "masked encoder", record=False)  # the owner builds the version, scores included
     ranks = {slug: s.rank for slug, s in load_scores(toy).items()}
-    results = match(toy, "masked encoder", record=False)
     for r in results.results:
         assert r.why["graph"]["rank"] == pytest.approx(ranks[r.id], abs=0.01)
-    cached = list(index_dir(toy).glob("prior-*.npy"))
-    assert len(cached) == 1
-    mm._PRIOR_CACHE.clear()  # as a new process: read from the file, same prior
+    derived._STATES.clear()  # as a new process: read from the version's files, same prior
     again = match(toy, "masked encoder", record=False)
     assert [r.why["graph"]["rank"] for r in again.results] == [r.why["graph"]["rank"] for r in results.results]
 
@@ -263,6 +259,8 @@ def test_minilm_encoder_reproduces_sentence_transformers() -> None:
 
 
 def test_semantic_fusion_finds_a_paraphrase(toy: Catalog) -> None:
+    from matchgraph import semantic
+
     need = "writing gathered from many different fields to teach a language model"
     index = load_index(toy)
     assert rank(index, need).ids[0] != "beta-corpus"  # the words point at the encoders
@@ -270,6 +268,16 @@ def test_semantic_fusion_finds_a_paraphrase(toy: Catalog) -> None:
     assert results.semantic and results.ids[0] == "beta-corpus"
     assert results.results[0].why["components"]["semantic"] == pytest.approx(1.0)
     assert all(0 <= r.why["components"]["semantic"] <= 1 for r in results.results)
-    # vectors are cached by text: a second catalog read embeds nothing new
-    cache = list((toy.cache_dir / "semantic").glob("vectors-*.npz"))
-    assert len(cache) == 1
+    # vectors are kept with the version and reused by text: a new version embeds nothing new
+    from matchgraph.graph import derived
+
+    assert (derived.current(toy).directory / "embeddings.npz").is_file()
+    match(toy, "masked encoder")  # a recorded match: a new version
+    encode = semantic.load_encoder().encode
+    calls: list[int] = []
+    semantic.load_encoder().encode = lambda texts, **kw: (calls.append(len(texts)), encode(texts, **kw))[1]  # type: ignore[method-assign]
+    try:
+        assert match(toy, need, semantic=True, record=False).ids[0] == "beta-corpus"
+    finally:
+        del semantic.load_encoder().encode
+    assert calls == [1]  # the need only

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from matchgraph import Catalog, ingest
-from matchgraph import projection
+from matchgraph.graph import derived
 from matchgraph.projection import build_projection, concept_idf, load_projection, shared_concept_pairs
 from matchgraph.vocab import MATCH_GRAPH
 
@@ -88,29 +88,30 @@ def test_match_events_give_times_matched_and_co_matched_edges(hand: Catalog) -> 
 
 
 def test_load_projection_builds_once_per_data_version(hand: Catalog) -> None:
-    before = projection.counters["builds"]
+    before = dict(derived.counters)
     first = load_projection(hand)
-    path = projection.projection_path(hand)
-    assert path.is_file() and projection.counters["builds"] == before + 1
-    stamp = path.stat().st_mtime_ns
+    directory = derived.current(hand).directory
+    assert (directory / "projection.npz").is_file() and derived.counters["full"] == before["full"] + 1
+    stamp = (directory / "projection.npz").stat().st_mtime_ns
     second = load_projection(hand)
-    assert projection.counters["builds"] == before + 1 and path.stat().st_mtime_ns == stamp
+    assert derived.counters["full"] == before["full"] + 1 and (directory / "projection.npz").stat().st_mtime_ns == stamp
     assert _edges(second) == _edges(first) and second is not first
-    # derived writes (scores) keep the data version, so the cache stays valid
+    # derived writes (scores) keep the data version, so the state stays valid
     hand.update(f"INSERT DATA {{ GRAPH <https://w3id.org/matchgraph/graph/scores> {{ mgid:a mg:x 1 }} }}", derived=True)
     load_projection(hand)
-    assert projection.counters["builds"] == before + 1
-    # new evidence is a new data version: rebuilt once, and the old cache files are removed
+    assert derived.counters["full"] == before["full"] + 1
+    # new evidence without a change note is a new data version: built once more, from the store
     _record(hand, "https://example.org/ev1", [("a", 1), ("b", 2)])
     assert load_projection(hand).has_edge("a", "b", key="co-matched")
-    assert projection.counters["builds"] == before + 2 and not path.exists()
-    assert sorted(p.name.split("-")[0] for p in hand.cache_dir.glob("*-v*")) == ["neighbours", "projection"]
+    assert derived.counters["full"] == before["full"] + 2 and derived.counters["delta"] == before["delta"]
+    assert derived.current(hand).directory != directory
 
 
-def test_a_cache_written_by_another_process_is_read_not_rebuilt(tmp_path: Path, make_catalog) -> None:  # type: ignore[no-untyped-def]
+def test_a_state_written_by_another_process_is_read_not_rebuilt(tmp_path: Path, make_catalog) -> None:  # type: ignore[no-untyped-def]
     path = make_catalog(tmp_path / "cat", HAND)
     for expected_builds in (1, 0):
-        before = projection.counters["builds"]
+        before = derived.counters["full"]
+        derived._STATES.clear()  # as in a new process
         cat = Catalog(path)
         try:
             assert load_projection(cat).number_of_nodes() == 6
@@ -118,7 +119,7 @@ def test_a_cache_written_by_another_process_is_read_not_rebuilt(tmp_path: Path, 
             cat.close()
             del cat
             gc.collect()
-        assert projection.counters["builds"] - before == expected_builds
+        assert derived.counters["full"] - before == expected_builds
 
 
 def test_concept_idf() -> None:

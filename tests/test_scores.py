@@ -186,14 +186,14 @@ def _score_triples(catalog: Catalog) -> set[tuple[str, str, str]]:
 
 
 def test_recomputing_the_same_scores_only_renews_the_run(hand: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matchgraph.scores as module
+    import matchgraph.graph.score_graph as module
 
     load_scores(hand)
     before = _score_triples(hand)
     assert len(before) == 6 * 5 * 6
     cleared: list[int] = []
-    clear = module._clear_scores
-    monkeypatch.setattr(module, "_clear_scores", lambda catalog, **kw: (cleared.append(1), clear(catalog, **kw))[1])
+    clear = module._replace_all
+    monkeypatch.setattr(module, "_replace_all", lambda *args: (cleared.append(1), clear(*args))[1])
     load_scores(hand, recompute=True)
     assert cleared == [] and _score_triples(hand) == before
     load_scores(hand, recompute=True, weights={"quality": {"licence": 3}})

@@ -112,8 +112,8 @@ def test_select_tsv(sparql) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_ask(sparql) -> None:  # type: ignore[no-untyped-def]
-    assert sparql("ASK { mgid:the-pile a mg:Dataset }") == (0, "true")
-    assert sparql("ASK { mgid:the-pile a mg:Model }") == (0, "false")
+    assert sparql("ASK { mgid:the-pile a mg:Dataset }") == (0, "true\n")
+    assert sparql("ASK { mgid:the-pile a mg:Model }") == (0, "false\n")
     code, out = sparql("ASK { mgid:the-pile a mg:Dataset }", "--format", "json")
     assert json.loads(out) == {"head": {}, "boolean": True}
 
@@ -174,7 +174,7 @@ def test_syntax_error_names_the_line_of_the_query(sparql) -> None:  # type: igno
 
 def test_group_level_catalog_option(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
     result = invoke("--catalog", cat_dir, "sparql", "ASK { mgid:the-pile a mg:Dataset }")
-    assert (result.exit_code, result.output) == (0, "true")
+    assert (result.exit_code, result.output) == (0, "true\n")
 
 
 # ------------------------------------------------------------------ updates
@@ -195,7 +195,7 @@ def test_update_is_applied_with_update_flag(sparql, peek, cat_dir: Path) -> None
     assert code == 0 and "Update applied" in out
     after, new_version = peek(cat_dir)
     assert after == triples + 1 and new_version != version
-    assert sparql('ASK { mgid:the-pile schema:alternateName "Pile" }') == (0, "true")
+    assert sparql('ASK { mgid:the-pile schema:alternateName "Pile" }') == (0, "true\n")
 
 
 # ------------------------------------------------------------------ the library
@@ -205,3 +205,29 @@ def test_result_to_json_for_select_and_ask(page_catalog) -> None:  # type: ignor
     data = result_to_json(page_catalog.query('SELECT ?n WHERE { mgid:the-pile schema:name ?n }'))
     assert data == {"head": {"vars": ["n"]}, "results": {"bindings": [{"n": {"type": "literal", "value": "The Pile"}}]}}
     assert result_to_json(page_catalog.query("ASK { ?s ?p ?o }")) == {"head": {}, "boolean": True}
+
+
+def test_an_endpoint_that_is_down_is_named(invoke) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/sparql"
+    result = invoke("sparql", "ASK {}", "--catalog", url)
+    assert result.exit_code == 1
+    assert f"cannot reach the SPARQL endpoint {url}" in result.output and "refused" in result.output
+    assert "You did something wrong" not in result.output and "Traceback" not in result.output
+
+
+def test_a_format_that_does_not_fit_is_a_usage_error(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("CONSTRUCT WHERE { mgid:the-pile schema:name ?n }", "--format", "csv")
+    assert code == 2 and "cannot be written as csv" in out and "--format table, turtle, nt, json-ld" in out
+    code, out = sparql(NAMES, "--format", "turtle")
+    assert code == 2 and "--format table, json, xml, csv, tsv" in out
+
+
+def test_one_line_prefix_query_as_sparqlwrapper_sends_it(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
+                       "SELECT ?s WHERE { ?s rdf:type mg:Dataset } LIMIT 1", "--format", "csv")
+    assert code == 0 and out.splitlines() == ["s", "https://w3id.org/matchgraph/id/the-pile"]

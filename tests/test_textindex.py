@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from matchgraph import Catalog, ingest
+from matchgraph.match import load_index
 from matchgraph.textindex import (
-    FIELD_WEIGHTS, Sparse, TextIndex, build_index, carry_forward, concept_bm25, index_dir, load_index,
+    FIELD_WEIGHTS, Sparse, TextIndex, build_index, concept_bm25,
     read_entities, tokenize,
 )
 
@@ -225,16 +226,15 @@ Classifies sensor readings on a Raspberry Pi board without a network connection.
 
 
 def test_load_index_persists_and_reuses_for_the_same_data_version(toy: Catalog) -> None:
-    import matchgraph.textindex as ti
+    from matchgraph.graph import derived
 
     first = load_index(toy)
-    root = index_dir(toy)
+    root = derived.current(toy).directory
     builds = sorted(p.name for p in root.iterdir() if p.name.startswith("build-"))
     assert len(builds) == 1
-    manifest = json.loads((root / "manifest.json").read_text())
-    assert manifest["versions"][toy.data_version] == builds[0]
+    assert json.loads((root / "textindex.json").read_text())["build"] == builds[0]
     assert load_index(toy) is first  # in-process cache
-    ti._LOADED.clear()
+    derived._STATES.clear()  # as a new process would
     again = load_index(toy)  # from disk, not rebuilt
     assert again is not first
     assert sorted(p.name for p in root.iterdir() if p.name.startswith("build-")) == builds
@@ -268,19 +268,6 @@ def test_scores_do_not_invalidate_the_index(toy: Catalog) -> None:
     g.add((URIRef("https://w3id.org/matchgraph/id/alpha-encoder/score/rank"), MG.scoreKind, Literal("rank")))
     toy.write({SCORE_GRAPH: g}, replace=[SCORE_GRAPH], derived=True)
     assert load_index(toy) is index
-
-
-def test_carry_forward_registers_the_build_under_a_new_version(toy: Catalog) -> None:
-    import matchgraph.textindex as ti
-
-    load_index(toy)
-    old = toy.data_version
-    assert carry_forward(toy, old, "next-version")
-    manifest = json.loads((index_dir(toy) / "manifest.json").read_text())
-    assert manifest["versions"]["next-version"] == manifest["versions"][old]
-    assert not carry_forward(toy, "unknown-version", "other")
-    ti._LOADED.clear()
-    assert isinstance(load_index(toy), TextIndex)
 
 
 def test_empty_catalog_gives_an_empty_index() -> None:

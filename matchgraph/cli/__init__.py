@@ -66,11 +66,26 @@ def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]
     return decorator
 
 
-def open_catalog(location: str | None, *, update_url: str | None = None) -> Catalog:
-    """Open the catalog a command works on."""
+def open_catalog(location: str | None, *, update_url: str | None = None, create: bool = False) -> Catalog:
+    """Open the catalog a command works on.
+
+    Commands that only read refuse a location without a catalog (``create=False``); the ones that
+    write (ingest, import) create it. Notices from the store (an interrupted write rolled back, a
+    wait for another writer) go to stderr.
+    """
     from ..catalog import Catalog
 
-    return Catalog(location, update_url=update_url)
+    def notify(message: str) -> None:
+        click.echo(f"Note: {message}", err=True)
+
+    catalog = Catalog(location, update_url=update_url, notify=notify)
+    if not create:
+        try:
+            catalog.require()
+        except BaseException:
+            catalog.close()
+            raise
+    return catalog
 
 
 def echo_json(data: Any) -> None:

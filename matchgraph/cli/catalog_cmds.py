@@ -50,7 +50,7 @@ def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalo
     from ..ingest import ingest as run
 
     progress, update = _progress_bar(not no_progress)
-    with open_catalog(catalog_location) as catalog:
+    with open_catalog(catalog_location, create=True) as catalog:
         if progress is not None:
             with progress:
                 report = run(catalog, paths, validate=not no_validate, progress=update)
@@ -72,22 +72,27 @@ def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalo
 @click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"),
               help="Read the query from a file ('-' for stdin).")
 @click.option("--update", "allow_update", is_flag=True, help="Allow SPARQL updates (the catalog is read-only otherwise).")
+@click.option("--allow-service", "allow_service", multiple=True, metavar="HOST",
+              help="Let SERVICE (and LOAD) reach this host; repeat for more. None by default.")
 @catalog_option
-@format_option("table", "json", "csv", "tsv", "turtle", "nt", "json-ld")
+@format_option("table", "json", "xml", "csv", "tsv", "turtle", "nt", "json-ld", "rdfxml", "n3")
 @handle_errors
 def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_update: bool,
-           catalog_location: str | None, fmt: str) -> None:
+           allow_service: tuple[str, ...], catalog_location: str | None, fmt: str) -> None:
     """Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) on the catalog.
 
     The prefixes mg:, mgid:, mgc:, schema:, dcterms:, dcat:, prov:, skos:, rdf:, rdfs:, owl: and
-    xsd: are predeclared. QUERY may be '-' to read standard input.
+    xsd: are predeclared, and relative IRIs resolve against the entity namespace (<the-pile> is
+    mgid:the-pile). QUERY may be '-' to read standard input. SELECT and ASK write table, json,
+    xml, csv or tsv; CONSTRUCT and DESCRIBE write turtle (also for table), nt, json-ld, rdfxml or
+    n3. SERVICE and LOAD are refused unless --allow-service names the host.
 
     \b
     Example:
         matchgraph sparql "SELECT ?name WHERE { ?e a mg:Dataset ; schema:name ?name }"
         matchgraph sparql -f examples/queries/alternatives-to-c4.rq --format json
     """
-    from ..sparql import format_result, run_sparql
+    from ..sparql import run_sparql
 
     if query_file is not None:
         text = query_file.read()
@@ -97,12 +102,14 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
         text = query
     else:
         raise click.UsageError("give a query, -f FILE, or '-' to read standard input")
-    with open_catalog(catalog_location) as catalog:
-        result = run_sparql(catalog, text, allow_update=allow_update)
-        if result is None:
+    with open_catalog(catalog_location, create=allow_update) as catalog:
+        data = run_sparql(catalog, text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower())
+        if data is None:
             click.echo(f"Update applied; catalog version {catalog.version[:12]}.")
             return
-        click.echo(format_result(result, fmt, catalog), nl=False)
+    stdout = sys.stdout.buffer
+    stdout.write(data)
+    stdout.flush()
 
 
 @cli.command()
@@ -168,11 +175,16 @@ def stats(catalog_location: str | None, fmt: str) -> None:
 @click.option("--depth", type=click.IntRange(0, 10), default=2, show_default=True, help="Graph views: hops from --center.")
 @click.option("--query", "construct", help="Graph views: a CONSTRUCT query selecting what to draw.")
 @click.option("--relation", "relations", multiple=True, help="Graph views: keep only these relation kinds.")
+@click.option("--size", type=click.IntRange(1, 20_000), default=None,
+              help="html: draw at most this many entities (default 150: the centre's nearest by relation "
+                   "weight and rank, or the top-ranked without --center); warns past 2,000.")
 @catalog_option
 @handle_errors
 def export(fmt: str, output: Path | None, center: str | None, depth: int, construct: str | None,
-           relations: tuple[str, ...], catalog_location: str | None) -> None:
-    """Export the catalog: ttl, nt, jsonld, trig (RDF) and graph formats (graphml, gexf, json, html).
+           relations: tuple[str, ...], size: int | None, catalog_location: str | None) -> None:
+    """Export the catalog: ttl, nt, nq, trig, jsonld (RDF dumps) and graph formats (graphml, gexf, json, html).
+
+    RDF dumps are streamed as the store is read (with a progress bar on a terminal).
 
     \b
     Example:
@@ -180,9 +192,15 @@ def export(fmt: str, output: Path | None, center: str | None, depth: int, constr
         matchgraph export html --center the-pile --depth 2 -o pile.html
     """
     from ..export import export as run
+    from ..export.rdf import DUMP_FORMATS
 
+    fmt = fmt.lower()
+    if fmt in DUMP_FORMATS:
+        _dump(fmt, output, catalog_location)
+        return
     with open_catalog(catalog_location) as catalog:
-        data = run(catalog, fmt.lower(), center=center, depth=depth, query=construct, relations=list(relations))
+        data = run(catalog, fmt, center=center, depth=depth, query=construct, relations=list(relations),
+                   size=size)
     if output is None:
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
@@ -194,6 +212,31 @@ def export(fmt: str, output: Path | None, center: str | None, depth: int, constr
     else:
         output.write_text(data, encoding="utf-8")
     click.echo(f"Wrote {output} ({output.stat().st_size} bytes).", err=True)
+
+
+def _dump(fmt: str, output: Path | None, catalog_location: str | None) -> None:
+    """Stream an RDF dump to a file or standard output, with a progress bar on a terminal."""
+    from contextlib import ExitStack
+
+    from ..export.rdf import dump
+
+    with open_catalog(catalog_location) as catalog, ExitStack() as stack:
+        progress = None
+        if sys.stderr.isatty():
+            store = catalog.oxigraph
+            bar = stack.enter_context(click.progressbar(
+                length=len(store) if store is not None else 0, label=f"Writing {fmt}", file=sys.stderr,
+                show_pos=True))
+            done = [0]
+
+            def progress(n: int) -> None:
+                bar.update(n - done[0])
+                done[0] = n
+        target = stack.enter_context(output.open("wb")) if output is not None else sys.stdout.buffer
+        dump(catalog, fmt, target, progress=progress)
+        target.flush()
+    if output is not None:
+        click.echo(f"Wrote {output} ({output.stat().st_size} bytes).", err=True)
 
 
 @cli.command()

@@ -12,8 +12,7 @@ import click
 
 from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
 
-_RELATIONS = ("alternative", "shared-concept", "derivedFrom", "trainedOn", "subsetOf", "integratesWith",
-              "supportsFormat", "evaluatedOn", "supersededBy", "co-matched")
+from ..graph.relations import RELATION_KINDS as _RELATIONS
 
 
 def _table(headers: list[str], rows: list[list[str]], right: set[int] | frozenset[int] = frozenset()) -> str:
@@ -33,10 +32,12 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] | frozense
               help="YAML or JSON file overriding the default weights (see docs/scoring.md).")
 @click.option("--limit", type=click.IntRange(0), default=25, show_default=True,
               help="Without ENTITY: show the N highest ranked (0 for all).")
+@click.option("--history", is_flag=True,
+              help="With one ENTITY: its Rank and sub-scores in every catalog version, with the factors that moved.")
 @catalog_option
 @format_option("table", "json")
 @handle_errors
-def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None, limit: int,
+def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None, limit: int, history: bool,
            catalog_location: str | None, fmt: str) -> None:
     """Show the Rank, Adoption, Quality, Ecosystem and Match Graph scores (0-100) of entities.
 
@@ -48,19 +49,25 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
         matchgraph scores --limit 10
         matchgraph scores the-pile distilroberta-base --format json
         matchgraph scores --recompute --weights my-weights.yaml
+        matchgraph scores distilroberta-base --history
     """
+    from ..graph.scores import score_table
     from ..resolve import resolve_entity
-    from ..scores import load_scores, scores_for
 
+    if history:
+        if len(entities) != 1:
+            raise click.UsageError("--history takes exactly one ENTITY, e.g. matchgraph scores the-pile --history")
+        _history(entities[0], catalog_location, fmt)
+        return
     with open_catalog(catalog_location) as catalog:
+        table = score_table(catalog, weights=weights_file, recompute=recompute)
         if entities:
             slugs = [resolve_entity(catalog, e).slug for e in entities]
-            found = scores_for(catalog, slugs, weights=weights_file, recompute=recompute)
+            found = table.select(slugs, factors=False)
             chosen = [found[s] for s in dict.fromkeys(slugs)]
         else:
-            every = load_scores(catalog, weights=weights_file, recompute=recompute)
-            chosen = sorted(every.values(), key=lambda s: (-s.rank, s.slug))
-            chosen = chosen[:limit] if limit else chosen
+            order = sorted(range(table.n), key=lambda i: (-table.values[i, 0], table.slugs[i]))
+            chosen = [table.entity(i, factors=False) for i in (order[:limit] if limit else order)]
     data = [s.to_dict() for s in chosen]
     if fmt == "json":
         echo_json(data)
@@ -69,6 +76,26 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
     rows = [[d["id"], d["name"], d["kind"] or ("stub" if d["stub"] else "-"), str(d["rank"]), str(d["adoption"]),
              str(d["quality"]), str(d["ecosystem"]), str(d["match_graph"]), str(d["times_matched"])] for d in data]
     click.echo(_table(headers, rows, right=set(range(3, 9))))
+
+
+def _history(entity: str, catalog_location: str | None, fmt: str) -> None:
+    """Print the score history of one entity."""
+    from ..graph.scores import score_history
+    from ..resolve import resolve_entity
+
+    with open_catalog(catalog_location) as catalog:
+        ref = resolve_entity(catalog, entity)
+        rows = score_history(catalog, ref.slug)
+    if fmt == "json":
+        echo_json({"entity": ref.to_dict(), "history": rows})
+        return
+    click.echo(f"Score history of {ref.name} ({ref.slug}), oldest first:")
+    headers = ["VERSION", "TIME", "CHANGE", "RANK", "ADOPTION", "QUALITY", "ECOSYSTEM", "MATCH GRAPH", "FACTORS THAT MOVED"]
+    table = [[r["data_version"][:12], r["time"], r["change"], *(str(r[k]) for k in
+              ("rank", "adoption", "quality", "ecosystem", "match_graph")),
+              "; ".join(f"{m['score']} {m['factor']} {m['before']:g} -> {m['after']:g} ({m['points']:+.2f} points)"
+                        for m in r["moved"]) or "-"] for r in rows]
+    click.echo(_table(headers, table, right=set(range(3, 8))))
 
 
 @cli.command()

@@ -29,7 +29,7 @@ def import_group() -> None:
 
 def _run(fmt: str, no_progress: bool, catalog_location: str | None, call):  # type: ignore[no-untyped-def]
     progress, update = _progress_bar(not no_progress)
-    with open_catalog(catalog_location) as catalog:
+    with open_catalog(catalog_location, create=True) as catalog:
         if progress is not None:
             with progress:
                 summary = call(catalog, update)

@@ -19,17 +19,29 @@ from . import catalog_option, cli, echo_json, format_option, handle_errors, open
               help="Seconds a query may run before the client gets 503.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True, metavar="N",
               help="Result rows (or triples) returned at most; the rest are cut.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, metavar="N",
+              help="Queries that run at once, each in its own worker process.")
+@click.option("--queue", type=click.IntRange(min=0), default=32, show_default=True, metavar="N",
+              help="Queries that may wait for a worker; more get 503 with Retry-After.")
+@click.option("--max-body", type=click.IntRange(min=1), default=1_000_000, show_default=True, metavar="BYTES",
+              help="Largest request body; larger ones get 413.")
+@click.option("--allow-service", "allow_service", multiple=True, metavar="HOST",
+              help="Let SERVICE clauses (and LOAD, with --allow-update) reach this host; repeat for more. "
+                   "None by default: the server sends no request on a client's behalf.")
 @click.option("--examples", "examples_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Folder of *.rq example queries for the query page. Default: examples/queries")
 @catalog_option
 @handle_errors
 def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: float, max_rows: int,
-          examples_dir: Path | None, catalog_location: str | None) -> None:
+          workers: int, queue: int, max_body: int, allow_service: tuple[str, ...], examples_dir: Path | None,
+          catalog_location: str | None) -> None:
     """Serve the catalog: a SPARQL 1.1 endpoint at /sparql and HTML pages.
 
     Read-only unless started with --allow-update and a --token; clients then send
-    'Authorization: Bearer TOKEN' with their updates. The catalog stays open (and locked) while
-    the server runs.
+    'Authorization: Bearer TOKEN' with their updates. Queries run in --workers processes; one past
+    --timeout is stopped (its process killed) and gets 503. The whole catalog downloads from
+    /dump/catalog.ttl (also .nt, .nq, .trig, .jsonld). Other processes may read and
+    write the catalog while the server runs; it follows each new version on its next request.
 
     \b
     Example:
@@ -42,7 +54,8 @@ def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: 
     if token and not allow_update:
         raise click.UsageError("--token only matters with --allow-update")
     config = ServerConfig(allow_update=allow_update, token=token, timeout=timeout, max_rows=max_rows,
-                          examples_dir=examples_dir)
+                          examples_dir=examples_dir, workers=workers, queue=queue, max_body=max_body,
+                          allow_service=allow_service)
     click.echo(f"Serving the catalog on http://{host}:{port}/ (SPARQL at /sparql, "
                f"{'updates with the token' if allow_update else 'read-only'}); Ctrl-C stops.", err=True)
     run(catalog_location, host=host, port=port, config=config)

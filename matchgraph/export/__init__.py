@@ -1,8 +1,9 @@
 """Exporters: the catalog (or its projection) written in a file format.
 
 Each exporter is ``f(catalog, **options) -> str | bytes`` registered in :data:`EXPORTERS` under
-the format name ``matchgraph export FORMAT`` takes. RDF dumps live here; graph files and HTML
-views register themselves from their own modules.
+the format name ``matchgraph export FORMAT`` takes. The RDF dumps (``ttl``, ``nt``, ``nq``,
+``trig``, ``jsonld``) are written by :func:`matchgraph.export.rdf.dump`, which streams (the CLI and
+the server call it directly); graph files and HTML views register themselves from their own modules.
 """
 
 from __future__ import annotations
@@ -31,38 +32,28 @@ def register(name: str, description: str) -> Callable[[Exporter], Exporter]:
     return decorator
 
 
-@register("ttl", "Turtle: every catalog triple")
-def export_turtle(catalog: Catalog, **_: Any) -> str:
-    """The whole catalog as Turtle."""
-    return catalog.serialize("turtle")
+def _rdf_exporter(fmt: str) -> Exporter:
+    def export_rdf(catalog: Catalog, **_: Any) -> bytes:
+        import io
+
+        from .rdf import dump
+
+        out = io.BytesIO()
+        dump(catalog, fmt, out)
+        return out.getvalue()
+
+    export_rdf.__name__ = f"export_{fmt}"
+    export_rdf.__doc__ = f"The whole catalog as {fmt} (see :func:`matchgraph.export.rdf.dump`, which streams)."
+    return export_rdf
 
 
-@register("nt", "N-Triples: every catalog triple, one per line")
-def export_ntriples(catalog: Catalog, **_: Any) -> str:
-    """The whole catalog as N-Triples, sorted so exports diff well."""
-    text = catalog.serialize("nt")
-    return "\n".join(sorted(line for line in text.splitlines() if line.strip())) + "\n"
-
-
-@register("jsonld", "JSON-LD with the matchgraph context")
-def export_jsonld(catalog: Catalog, **_: Any) -> str:
-    """The whole catalog as JSON-LD, compacted with the bundled context."""
-    return catalog.serialize("json-ld")
-
-
-@register("trig", "TriG: every named graph (one per source document) with its triples")
-def export_trig(catalog: Catalog, **_: Any) -> str:
-    """The whole dataset, graphs kept, as TriG."""
-    from rdflib import Dataset
-
-    ds = Dataset()
-    for g in catalog.dataset.graphs():
-        if len(g) == 0:
-            continue
-        target = ds.graph(g.identifier)
-        for triple in g:
-            target.add(triple)
-    return ds.serialize(format="trig")
+for _fmt, _description in (
+        ("ttl", "Turtle: every catalog triple, with the project prefixes"),
+        ("nt", "N-Triples: every catalog triple, one per line"),
+        ("nq", "N-Quads: every named graph (one per source document) with its triples"),
+        ("trig", "TriG: every named graph (one per source document) with its triples"),
+        ("jsonld", "JSON-LD (expanded): every catalog triple")):
+    register(_fmt, _description)(_rdf_exporter(_fmt))
 
 
 def _load_optional() -> None:
@@ -81,7 +72,7 @@ def export(catalog: Catalog, fmt: str, **options: Any) -> str | bytes:
     ----------
     catalog : Catalog
     fmt : str
-        A key of :data:`EXPORTERS` (``ttl``, ``nt``, ``jsonld``, ``trig``, and the graph formats).
+        A key of :data:`EXPORTERS` (``ttl``, ``nt``, ``nq``, ``trig``, ``jsonld``, and the graph formats).
     **options
         Passed to the exporter (e.g. ``center``, ``depth`` for graph views).
     """

@@ -9,7 +9,10 @@ Safety: catalog text reaches the page only as JSON inside ``<script type="applic
 (jinja's ``tojson`` escapes ``<``, ``>``, ``&`` and ``'``) or through autoescaped templates, and the
 viewer builds tooltips and the details panel with ``textContent``, never ``innerHTML``.
 
-Physics runs only until the layout settles (a bounded number of stabilisation iterations, fewer
+The layout is computed here (networkx's spring layout, weighted by relation strength, seeded), so
+the browser draws the nodes where they belong at once, without running physics first: 150 nodes
+paint in well under a second even on a slow machine. (Physics, when a view turns it on, runs only
+until the layout settles: a bounded number of stabilisation iterations, fewer
 for big graphs), then it is switched off, so a 1,500-node view stays responsive.
 
 The same module renders the shared layout for the server and the static site: :func:`environment`
@@ -63,8 +66,8 @@ OTHER_RELATION = ("#8c8c8c", True)
 MAX_ITERATIONS, ITERATION_BUDGET, MIN_ITERATIONS = 400, 100_000, 50
 #: Views with more edges than this draw no edge labels (each edge still names its relation on hover).
 EDGE_LABEL_LIMIT = 500
-ASSET_FILES: dict[str, str] = {"graph.js": "graph.js", "search.js": "search.js", "query.js": "query.js",
-                               "style.css": "style.css"}
+ASSET_FILES: dict[str, str] = {"graph.js": "graph.js", "query.js": "query.js",
+                               "browse.js": "browse.js", "style.css": "style.css"}
 
 
 def vis_network_path() -> Path:
@@ -83,7 +86,7 @@ def vis_network_path() -> Path:
 
 @lru_cache(maxsize=None)
 def asset_text(name: str) -> str:
-    """The text of a bundled asset (``vis-network.js``, ``graph.js``, ``search.js``, ``query.js``, ``style.css``)."""
+    """The text of a bundled asset (``vis-network.js``, ``graph.js``, ``query.js``, ``browse.js``, ``style.css``)."""
     path = vis_network_path() if name == "vis-network.js" else TEMPLATES / ASSET_FILES[name]
     text = path.read_text(encoding="utf-8")
     if "</script" in text.lower() or "</style" in text.lower():
@@ -137,8 +140,12 @@ class Links:
         """The match form's target."""
         return None
 
-    def search_index(self) -> str | None:
-        """The client-side search index script."""
+    def entity_data(self, slug: str, key: str) -> str | None:
+        """The entity's RDF description in format ``key`` (``ttl``, ``jsonld``, ``nt``)."""
+        return None
+
+    def browse_data(self) -> str | None:
+        """The static site's catalog list data (``browse-data.js``)."""
         return None
 
     def graph(self) -> str | None:
@@ -157,8 +164,25 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    from ..inline import to_html
+
     env.filters["fmtnum"] = _fmtnum
+    env.filters["score"] = _score
+    env.filters["points"] = _points
+    env.filters["inline"] = to_html
     return env
+
+
+def _score(value: Any) -> str:
+    """A score as the CLI shows it (:func:`matchgraph.scores.display`: an integer, halves up)."""
+    from ..scores import display
+
+    return "–" if value is None else str(display(float(value)))
+
+
+def _points(value: Any) -> str:
+    """Factor points as ``explain`` prints them (``+6.34``)."""
+    return "–" if value is None else f"{float(value) + 0.0:+.2f}"
 
 
 def _fmtnum(value: Any, digits: int = 1) -> str:
@@ -209,21 +233,60 @@ def _node_size(rank: float | None, low: float, high: float) -> float:
     return round(12.0 + 28.0 * ((rank - low) / span if span > 0 else 0.5), 2)
 
 
+def _label_size(rank: float | None, low: float, high: float) -> int:
+    """Label font size by rank: 12 px for the lowest to 28 px for the highest (hidden when zoomed out)."""
+    if rank is None:
+        return 11
+    span = high - low
+    return int(round(12 + 16 * ((rank - low) / span if span > 0 else 0.5)))
+
+
 def _relation_style(relation: str) -> tuple[str, bool]:
     return RELATION_STYLES.get(relation, OTHER_RELATION)
+
+
+def layout(G: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
+    """Node positions in screen pixels: a seeded spring layout, stronger relations pulling a little closer.
+
+    Weights are damped (a square root, at most 2 per pair) so that hubs with many heavy relations
+    do not pull their neighbourhood into one unreadable knot.
+
+    Examples
+    --------
+    >>> G = nx.MultiDiGraph([("a", "b")]); G.add_node("c")
+    >>> sorted(layout(G)) == ["a", "b", "c"]
+    True
+    """
+    H = nx.Graph()
+    H.add_nodes_from(sorted(G.nodes, key=str))
+    for u, v, data in G.edges(data=True):
+        if u == v:
+            continue
+        w = float(data.get("weight") or 1.0)
+        H.add_edge(u, v, weight=H.get_edge_data(u, v, {"weight": 0.0})["weight"] + w)
+    for _, _, data in H.edges(data=True):
+        data["weight"] = min(2.0, math.sqrt(max(data["weight"], 0.0)) / 2 + 0.5)
+    n = H.number_of_nodes()
+    if n == 0:
+        return {}
+    if n == 1:
+        return {next(iter(H.nodes)): (0.0, 0.0)}
+    pos = nx.spring_layout(H, weight="weight", seed=7, k=3.0 / math.sqrt(n), iterations=80 if n <= 600 else 40)
+    scale = 150.0 + 70.0 * math.sqrt(n)
+    return {node: (round(float(x) * scale, 1), round(float(y) * scale, 1)) for node, (x, y) in pos.items()}
 
 
 def _options(n: int) -> dict[str, Any]:
     iterations = int(max(MIN_ITERATIONS, min(MAX_ITERATIONS, ITERATION_BUDGET / max(n, 1))))
     return {
         "autoResize": True,
-        "layout": {"improvedLayout": n <= 150, "randomSeed": 7},
+        "layout": {"improvedLayout": False, "randomSeed": 7},
         "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": n > 300, "hideEdgesOnZoom": n > 300},
         "nodes": {"shape": "dot", "font": {"size": 16, "face": "sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "scaling": {"label": {"enabled": True, "drawThreshold": 3}}},
+                  "scaling": {"label": {"enabled": True, "drawThreshold": 9}}},
         "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "smooth": n <= 300,
                   "font": {"size": 10, "align": "middle", "color": "#555555", "strokeWidth": 2}},
-        "physics": {"enabled": True, "solver": "barnesHut",
+        "physics": {"enabled": False, "solver": "barnesHut",
                     "barnesHut": {"gravitationalConstant": -6000, "springLength": 140, "springConstant": 0.03,
                                   "damping": 0.3, "avoidOverlap": 0.1},
                     "stabilization": {"enabled": True, "iterations": iterations, "updateInterval": 25,
@@ -261,6 +324,8 @@ def graph_view(G: nx.MultiDiGraph, *, catalog: Catalog | None = None, links: Lin
     """
     from pyvis.network import Network
 
+    from ..scores import display
+
     links = links or Links()
     nodes = sorted(G.nodes, key=str)
     caps = top_capabilities(catalog, nodes) if catalog is not None and nodes else {}
@@ -268,16 +333,19 @@ def graph_view(G: nx.MultiDiGraph, *, catalog: Catalog | None = None, links: Lin
     ranks = [G.nodes[n]["rank"] for n in nodes if G.nodes[n].get("rank") is not None]
     low, high = (min(ranks), max(ranks)) if ranks else (0.0, 0.0)
     net = Network(directed=True, cdn_resources="local")
+    positions = layout(G)
     for node in nodes:
         data = G.nodes[node]
         kind, stub = data.get("kind") or "", bool(data.get("stub"))
         colour = STUB_COLOUR if stub else KIND_COLOURS.get(kind, UNKNOWN_COLOUR)
         info = {"id": node, "name": str(data.get("name") or node), "kind": kind or None, "stub": stub,
-                "scores": {k: data[k] for k in ("rank", "adoption", "quality", "ecosystem", "match_graph")
+                "scores": {k: display(data[k]) for k in ("rank", "adoption", "quality", "ecosystem", "match_graph")
                            if data.get(k) is not None},
                 "capabilities": caps.get(node, []), "description": descriptions.get(node, ""),
                 "href": links.entity(node)}
         net.add_node(node, label=info["name"], color=colour, size=_node_size(data.get("rank"), low, high),
+                     font={"size": _label_size(data.get("rank"), low, high)},
+                     x=positions[node][0], y=positions[node][1],
                      borderWidth=4 if node == center else 1, info=info,
                      shapeProperties={"borderDashes": [4, 3] if stub else False})
     drawn: set[tuple[str, str, str]] = set()
@@ -305,11 +373,11 @@ def graph_view(G: nx.MultiDiGraph, *, catalog: Catalog | None = None, links: Lin
               "relations": [{"name": r, "colour": _relation_style(r)[0], "dashed": _relation_style(r)[1]}
                             for r in relations]}
     return {"nodes": node_data, "edges": edge_data, "options": json.loads(options), "legend": legend,
-            "center": center}
+            "center": center, "summary": f"{len(nodes):,} entities, {G.number_of_edges():,} relations"}
 
 
 def render_graph_page(view: Mapping[str, Any], *, title: str, subtitle: str = "",
-                      assets: Assets | None = None, links: Links | None = None) -> str:
+                      assets: Assets | None = None, links: Links | None = None, warning: str | None = None) -> str:
     """A complete HTML page showing one graph view (self-contained when ``assets`` inlines).
 
     Examples
@@ -320,30 +388,44 @@ def render_graph_page(view: Mapping[str, Any], *, title: str, subtitle: str = ""
     (False, False)
     """
     template = environment().get_template("graph.j2")
-    return template.render(view=view, title=title, subtitle=subtitle, assets=assets or Assets(),
+    return template.render(view=view, title=title, subtitle=subtitle, warning=warning, controls=None,
+                           assets=assets or Assets(),
                            links=links or Links(), standalone=(assets or Assets()).base is None, version=None)
 
 
 @register("html", "interactive graph view (pyvis / vis-network), one self-contained file that works offline")
 def export_html(catalog: Catalog, *, center: str | None = None, depth: int = 2, query: str | None = None,
-                relations: Iterable[str] | None = None, **_: Any) -> str:
+                relations: Iterable[str] | None = None, size: int | None = None, **_: Any) -> str:
     """The match graph (or a view around ``center``, or a CONSTRUCT's result) as an interactive page.
+
+    At most ``size`` entities are drawn (150 by default; :mod:`matchgraph.web.graphview` chooses
+    them): the centre's nearest by relation weight and rank, or the top-ranked without a centre.
+    Past 2,000 a warning is logged and shown on the page.
 
     Examples
     --------
     >>> html = export_html(cat, center="the-pile", depth=2)     # doctest: +SKIP
     """
-    from ..projection import load_projection
-    from .graphfiles import catalog_graph, center_slug
+    import logging
 
-    G = catalog_graph(catalog, center=center, depth=depth, query=query, relations=list(relations or []))
-    slug = center_slug(catalog, center, load_projection(catalog)) if center else None
-    view = graph_view(G, catalog=catalog, center=slug)
-    if slug:
-        title = f"{G.nodes[slug].get('name', slug)}: the match graph within {depth} hop{'s' if depth != 1 else ''}"
-    elif query:
+    from ..web.graphview import View, cap_graph, select_view
+
+    if query:
+        from ..projection import load_compact
+        from .graphfiles import catalog_graph
+
+        G = catalog_graph(catalog, center=center, depth=depth, query=query, relations=list(relations or []))
+        view = View(cap_graph(G, size), load_compact(catalog).n, G.number_of_nodes(), None, size or 0)
         title = "The match graph: what the query selected"
     else:
-        title = "The match graph"
-    subtitle = f"{G.number_of_nodes()} entities, {G.number_of_edges()} relations"
-    return render_graph_page(view, title=title, subtitle=subtitle)
+        view = select_view(catalog, center=center, depth=depth, size=size, relations=relations)
+        if view.center:
+            name = view.graph.nodes[view.center].get("name", view.center)
+            title = f"{name}: the match graph within {depth} hop{'s' if depth != 1 else ''}"
+        else:
+            title = "The match graph: the top-ranked entities"
+    warning = view.warning()
+    if warning:
+        logging.getLogger("matchgraph").warning(warning)
+    data = graph_view(view.graph, catalog=catalog, center=view.center)
+    return render_graph_page(data, title=title, subtitle=view.summary(), warning=warning)

@@ -23,9 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, Location, ParseError, SchemaError
-from ..ingest import _read_text as read_text
+from ..errors import InputError, Location, SchemaError
 from ..records import CapabilityRecord, EntityRecord, SourceRecords
+from ..sources import safe_load
+from ..sources.safe_load import check_records, inline_contexts, read_text, type_error
 from ..vocab import slugify
 from .merge import hub_id_of_url
 
@@ -150,6 +151,38 @@ def _text(value: Any) -> str | None:
     return text if text and text.lower() not in {"none", "null", "n/a"} else None
 
 
+def _one_text(value: Any, key: str, at: Any, *, hint: str | None = None, numbers: bool = True) -> str | None:
+    """One text value: a string, a number, ``{"@value": ...}``, or language-tagged values (English first).
+
+    A list of several plain values or an object without ``@value`` where one text belongs is an
+    error at its JSON path, never turned into text.
+
+    Examples
+    --------
+    >>> _one_text([{"@value": "Zug", "@language": "de"}, {"@value": "Train", "@language": "en"}], "name", None)
+    'Train'
+    """
+    if value is None or isinstance(value, str):
+        return value.strip() if isinstance(value, str) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not numbers:
+            raise type_error(key, value, at(f"$.{key}") if at is not None else None, expected="a non-empty string",
+                             hint=hint or f"write \"{key}\": \"...\"")
+        return str(value)
+    if isinstance(value, dict) and "@value" in value and not isinstance(value["@value"], (dict, list, bool)):
+        return _one_text(value["@value"], key, at, hint=hint, numbers=numbers)
+    if isinstance(value, list):
+        if len(value) == 1:
+            return _one_text(value[0], key, at, hint=hint, numbers=numbers)
+        tagged = [v for v in value if isinstance(v, dict) and "@language" in v and "@value" in v]
+        if value and len(tagged) == len(value):
+            best = next((v for v in tagged if str(v["@language"]).lower().startswith("en")), tagged[0])
+            return _one_text(best, key, at, hint=hint, numbers=numbers)
+    raise type_error(key, value, at(f"$.{key}") if at is not None else None, expected="one text value",
+                     hint=hint or f"write \"{key}\": \"...\" (one string; language variants as "
+                                  "[{\"@value\": ..., \"@language\": ...}])")
+
+
 def _strip_html(text: str) -> str:
     """Drop HTML markup from a description, keeping its text (scripts, styles and comments go whole).
 
@@ -269,17 +302,14 @@ def read_croissant(path: Path) -> SourceRecords:
 
 
 def load_json(text: str, path: str, *, hint: str) -> Any:
-    """Parse JSON text; a syntax error becomes a ParseError naming the file and line.
+    """Parse JSON text, its nesting depth checked first; a syntax error becomes a ParseError naming the file and line.
 
     Examples
     --------
     >>> load_json('{"a": 1}', "x.json", hint="")
     {'a': 1}
     """
-    try:
-        return json.loads(text.lstrip("\ufeff"))
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not JSON: {exc.msg}", location=Location(path, exc.lineno), hint=hint) from exc
+    return safe_load.load_json(text.lstrip("\ufeff"), path, hint=hint)
 
 
 def collect_croissant(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -332,6 +362,7 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     >>> [(e.name, e.kind) for e in parse_croissant(doc, "t.json").entities]
     [('Titanic', 'dataset'), ('CSV', 'format')]
     """
+    data = inline_contexts(data, path)  # a context URL matchgraph does not bundle is refused, never fetched
     data, root = _dataset_node(data, path)
     at = lambda json_path: Location(path, json_path=root + json_path[1:])  # noqa: E731
     if "@context" not in data:
@@ -341,8 +372,9 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
         raise SchemaError(f"@type is {data.get('@type')!r}, not a schema.org Dataset", location=at("$.@type"),
                           hint="a Croissant document describes one \"@type\": \"sc:Dataset\"")
     raw_name = _get(data, "name")
-    name = _text(raw_name) if isinstance(raw_name, (str, dict, list)) else None
-    if not name:
+    name = _one_text(raw_name, "name", at, numbers=False,
+                     hint="give the dataset one \"name\": \"...\" (other names go in \"alternateName\")")
+    if not name or name.lower() in {"none", "null", "n/a"}:
         raise SchemaError("missing name" if raw_name is None else "name must be a non-empty string",
                           location=at("$.name"), hint="give the dataset a \"name\"")
     rec = EntityRecord(id=slugify(name), name=name, kind="dataset", location=at("$"))
@@ -356,7 +388,7 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     rec.capabilities.extend(format_caps)
     rec.capabilities.extend(_documentation(rec, at))
     entities = [rec, *_format_entities(formats, path)]
-    return SourceRecords(path=path, format="croissant", entities=entities, title=rec.name)
+    return check_records(SourceRecords(path=path, format="croissant", entities=entities, title=rec.name))
 
 
 def _nodes(data: Any) -> tuple[list[tuple[str, Any]], Any]:
@@ -423,7 +455,7 @@ def _dataset_node(data: Any, path: str) -> tuple[dict[str, Any], str]:
 
 
 def _identity(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
-    rec.description = _clean(_text(_get(data, "description")))
+    rec.description = _clean(_one_text(_get(data, "description"), "description", at))
     rec.url = _url(_get(data, "url"), at)
     hub = hub_id_of_url(rec.url)
     if hub is None and "/" in rec.name and re.fullmatch(r"[\w.\-]+/[\w.\-]+", rec.name):
@@ -469,7 +501,7 @@ def _provenance(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     issued = _day(_get(data, "datePublished")) or _day(_get(data, "dateCreated"))
     modified = _day(_get(data, "dateModified"))
     rec.extra.extend((k, v) for k, v in (("issued", issued), ("modified", modified)) if v)
-    version = _text(_get(data, "version"))
+    version = _one_text(_get(data, "version"), "version", at)
     if version:
         rec.extra.append(("version", version))
     keywords = _get(data, "keywords")
@@ -498,13 +530,17 @@ def _distribution(data: dict[str, Any], rec: EntityRecord,
     """Read the files: their formats become supportsFormat links and a storage capability."""
     raw = _get(data, "distribution")
     if raw is not None and not isinstance(raw, (list, dict)):
-        raise SchemaError("distribution must be a list of FileObject/FileSet objects", location=at("$.distribution"))
+        raise SchemaError("distribution must be a list of FileObject/FileSet objects", location=at("$.distribution"),
+                          hint="write \"distribution\": [{\"@type\": \"cr:FileObject\", \"name\": ..., "
+                               "\"encodingFormat\": ...}]")
     formats: dict[str, tuple[str, list[str], list[str]]] = {}
     files: list[str] = []
     for i, item in enumerate(_as_list(raw)):
         where = f"$.distribution[{i}]"
         if not isinstance(item, dict):
-            raise SchemaError("a distribution item must be an object", location=at(where))
+            raise SchemaError("a distribution item must be an object", location=at(where),
+                              hint="each item is {\"@type\": \"cr:FileObject\" or \"cr:FileSet\", \"name\": ..., "
+                                   "\"encodingFormat\": ...}")
         if set(item) == {"@id"}:
             raise SchemaError(f"refers to {item['@id']!r}, which no node of the file describes",
                               location=at(f"{where}.@id"), hint="describe the file object in the document, or "
@@ -549,24 +585,28 @@ def _record_sets(data: dict[str, Any], rec: EntityRecord, at: Any,
     """Record sets and their fields -> modality capabilities and labelled-data hints."""
     raw = _get(data, "recordSet")
     if raw is not None and not isinstance(raw, (list, dict)):
-        raise SchemaError("recordSet must be a list of RecordSet objects", location=at("$.recordSet"))
+        raise SchemaError("recordSet must be a list of RecordSet objects", location=at("$.recordSet"),
+                          hint="write \"recordSet\": [{\"@type\": \"cr:RecordSet\", \"name\": ..., \"field\": [...]}]")
     by_modality: dict[str, list[str]] = {}
     labelled: list[str] = []
     sets: list[str] = []
     for i, rs in enumerate(_as_list(raw)):
         where = f"$.recordSet[{i}]"
         if not isinstance(rs, dict):
-            raise SchemaError("a record set must be an object", location=at(where))
+            raise SchemaError("a record set must be an object", location=at(where),
+                              hint="each record set is {\"@type\": \"cr:RecordSet\", \"name\": ..., \"field\": [...]}")
         rs_name = _text(_get(rs, "name")) or _text(rs.get("@id")) or f"record set {i + 1}"
         enumeration = "enumeration" in {_local(str(_text(t))).lower() for t in _as_list(_get(rs, "dataType"))} \
             or _get(rs, "isEnumeration") is True  # Croissant 0.8
         fields = _get(rs, "field")
         if fields is not None and not isinstance(fields, (list, dict)):
-            raise SchemaError("field must be a list of Field objects", location=at(f"{where}.field"))
+            raise SchemaError("field must be a list of Field objects", location=at(f"{where}.field"),
+                              hint="write \"field\": [{\"@type\": \"cr:Field\", \"name\": ..., \"dataType\": ...}]")
         names = []
         for j, fld in enumerate(_as_list(fields)):
             if not isinstance(fld, dict):
-                raise SchemaError("a field must be an object", location=at(f"{where}.field[{j}]"))
+                raise SchemaError("a field must be an object", location=at(f"{where}.field[{j}]"),
+                                  hint="each field is {\"@type\": \"cr:Field\", \"name\": ..., \"dataType\": ...}")
             fname = (_text(_get(fld, "name")) or _text(fld.get("@id")) or f"field {j + 1}").rsplit("/", 1)[-1]
             written = [_local(str(_text(t))) for t in _as_list(_get(fld, "dataType")) if _text(t)]
             names.append(f"{fname} ({', '.join(written) or 'untyped'})")

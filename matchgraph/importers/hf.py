@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InputError, Location, SchemaError
-from ..ingest import _read_text as read_text
-from ..ingest.cards import _as_list
 from ..records import CapabilityRecord, EntityRecord, SourceRecords
+from ..ingest.cards import _as_list
+from ..sources.safe_load import check_records, read_text, type_error
 from ..vocab import slugify
 from .croissant import load_json
 
@@ -235,7 +235,7 @@ def parse_hub_json(data: Any, path: str) -> SourceRecords:
                           hint="save what https://huggingface.co/api/models?full=true returns, or use --search")
     kinds = _listing_kinds(entries, path)
     records = [_entry(entry, path, json_path, kind) for (json_path, entry), kind in zip(entries, kinds)]
-    return SourceRecords(path=path, format="hf-hub", entities=records, title="Hugging Face Hub listing")
+    return check_records(SourceRecords(path=path, format="hf-hub", entities=records, title="Hugging Face Hub listing"))
 
 
 def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> EntityRecord:
@@ -250,8 +250,10 @@ def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> Entit
     hub_id = hub_id.strip()
     card = entry.get("cardData")
     if card is not None and not isinstance(card, dict):
-        raise SchemaError("cardData must be an object", location=at("cardData"))
+        raise SchemaError("cardData must be an object", location=at("cardData"),
+                          hint="cardData holds the card's front matter as an object, e.g. {\"license\": \"mit\"}")
     card = card or {}
+    _check_labels(entry, card, path, json_path)
     rec = EntityRecord(id=slugify(hub_id), name=hub_id, kind=kind, location=Location(path, json_path=json_path))
     rec.field_locations = {k: at(k) for k in ("name", "license", "url", "kind", "description")}
     rec.field_locations["relations.trainedOn"] = at("cardData.datasets")
@@ -263,7 +265,8 @@ def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> Entit
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise SchemaError(f"{key} must be a count, found {value!r}", location=at(key))
+            raise SchemaError(f"{key} must be a count, found {value!r}"[:200], location=at(key),
+                              hint=f"write \"{key}\": 1200 (a whole number, zero or more)")
         rec.metrics[key] = float(value)
     raw_tags = entry.get("tags")
     if raw_tags is not None and not (isinstance(raw_tags, list) and all(isinstance(t, str) for t in raw_tags)):
@@ -283,6 +286,51 @@ def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> Entit
             rec.results.extend(_model_index(index, path, at(key)))
     rec.extra = list(dict.fromkeys(rec.extra))
     return rec
+
+
+def _labels(value: Any, where: str, path: str) -> list[str]:
+    """Labels of a Hub entry (a text or a list of texts); a mapping or nested list is an error at its JSON path.
+
+    Examples
+    --------
+    >>> _labels(["mit", None, 3], "$.license", "x.json")
+    ['mit', '3']
+    """
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for i, item in enumerate(items):
+        if item is None:
+            continue
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            spot = f"{where}[{i}]" if isinstance(value, list) else where
+            raise type_error(spot.rsplit(".", 1)[-1], item, Location(path, json_path=spot),
+                             expected="text" if isinstance(value, list) else "text or a list of texts",
+                             hint="the Hub writes these as a string or a list of strings")
+        if str(item).strip():
+            out.append(str(item).strip())
+    return out
+
+
+#: Keys of a Hub entry and of its cardData that hold one text or a list of texts.
+_ENTRY_LABELS = ("pipeline_tag", "library_name", "paperswithcode_id", "author")
+_CARD_LABELS = ("license", "license_name", "pretty_name", "model_name", "datasets", "base_model", "new_version",
+                "library_name", "pipeline_tag", "task_categories")
+_ENTRY_TEXTS = ("description", "citation")
+
+
+def _check_labels(entry: dict[str, Any], card: dict[str, Any], path: str, json_path: str) -> None:
+    """Check the types of the text fields of a Hub entry before they are read (an error names the JSON path)."""
+    for key in _ENTRY_LABELS:
+        _labels(entry.get(key), f"{json_path}.{key}", path)
+    for key in _CARD_LABELS:
+        _labels(card.get(key), f"{json_path}.cardData.{key}", path)
+    for key in _ENTRY_TEXTS:
+        value = entry.get(key)
+        if value is not None and not isinstance(value, str):
+            raise type_error(key, value, Location(path, json_path=f"{json_path}.{key}"), expected="text",
+                             hint=f"write \"{key}\": \"...\" (one string)")
 
 
 def _licence(rec: EntityRecord, card: dict[str, Any], tags: list[str]) -> None:
@@ -324,7 +372,9 @@ def _identity(rec: EntityRecord, entry: dict[str, Any], card: dict[str, Any], ki
         if isinstance(total, int) and not isinstance(total, bool) and total > 0:
             rec.extra.append(("parameters", total))
             break
-    for lang in _as_list(card.get("language")):
+    from ..ingest.cards import _languages
+
+    for lang in _languages(card.get("language")):
         rec.extra.append(("language", lang))
     if entry.get("gated") not in (None, False):
         rec.extra.append(("tag", "gated"))

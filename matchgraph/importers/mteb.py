@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Location, ParseError, SchemaError
-from ..ingest import _read_text as read_text
 from ..records import CapabilityRecord, EntityRecord, SourceRecords
+from ..sources.safe_load import check_json_depth, check_records, read_text
 from ..vocab import entity_iri, slugify
 from .merge import CrossLinker
 
@@ -105,6 +105,7 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        check_json_depth(line, str(path), first_line=number)
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -130,7 +131,8 @@ class _Fields:
                 raise SchemaError(f"missing {key}", location=self.loc, hint=f"every record needs a {key!r}")
             return None
         if not isinstance(value, str):
-            raise SchemaError(f"{key} must be a string, found {type(value).__name__}", location=self.loc)
+            raise SchemaError(f"{key} must be a string, found {type(value).__name__}", location=self.loc,
+                              hint=f"write \"{key}\": \"...\" (one string, or null)")
         return value.strip()
 
     def strings(self, key: str) -> list[str]:
@@ -160,7 +162,8 @@ class _Fields:
         if value == "inf":
             return float("inf")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SchemaError(f"{key} must be a number, found {value!r}", location=self.loc)
+            raise SchemaError(f"{key} must be a number, found {value!r}"[:200], location=self.loc,
+                              hint=f"write \"{key}\": 1234 (a number, or null)")
         return float(value)
 
     def flag(self, key: str) -> bool | None:
@@ -168,7 +171,8 @@ class _Fields:
         if value is None:
             return None
         if not isinstance(value, bool):
-            raise SchemaError(f"{key} must be true or false, found {value!r}", location=self.loc)
+            raise SchemaError(f"{key} must be true or false, found {value!r}"[:200], location=self.loc,
+                              hint=f"write \"{key}\": true or false (or null)")
         return value
 
 
@@ -192,7 +196,7 @@ def _mteb_entity(directory: Path, tasks: int, datasets: int, models: int) -> Ent
     version = None
     loc = Location(str(readme if readme.exists() else directory / "tasks.jsonl"), 1)
     if readme.exists():
-        m = re.search(r"`mteb`\s+v?([0-9][\w.]*)", readme.read_text(encoding="utf-8", errors="replace"))
+        m = re.search(r"`mteb`\s+v?([0-9][\w.]*)", read_text(readme))
         version = m.group(1) if m else None
     rec = EntityRecord(
         id="mteb", name="MTEB", kind="benchmark", location=loc,
@@ -493,9 +497,8 @@ def parse_mteb(directory: Path) -> MtebRead:
         tasks.append(claim(_task_record(f, dataset, mteb, read)))
         read.task_dataset[f.text("name") or ""] = dataset.id
     if task_rows:
-        read.sources.append((tasks_path, SourceRecords(path=str(tasks_path), format="mteb-tasks",
-                                                       entities=[mteb, *datasets.values(), *tasks],
-                                                       title="MTEB tasks")))
+        read.sources.append((tasks_path, check_records(SourceRecords(
+            path=str(tasks_path), format="mteb-tasks", entities=[mteb, *datasets.values(), *tasks], title="MTEB tasks"))))
     models: dict[str, EntityRecord] = {}
     for line, f in model_rows:
         name = f.text("name", required=True) or ""
@@ -507,8 +510,8 @@ def parse_mteb(directory: Path) -> MtebRead:
                      if models.get(f.text("name") or "") is not None and models[f.text("name") or ""].location == f.loc]
     if model_rows:
         entities = model_records if task_rows else [mteb, *model_records]
-        read.sources.append((models_path, SourceRecords(path=str(models_path), format="mteb-models",
-                                                        entities=entities, title="MTEB models")))
+        read.sources.append((models_path, check_records(SourceRecords(
+            path=str(models_path), format="mteb-models", entities=entities, title="MTEB models"))))
     read.order = [mteb, *datasets.values(), *tasks, *model_records]
     return read
 

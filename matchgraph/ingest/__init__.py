@@ -23,16 +23,36 @@ from ..errors import InputError, Location, ParseError, Problems, ValidationError
 from ..linking import load_index
 from ..records import SourceRecords
 from ..shapes_sparql import graph_store, load_triples
+from ..sources.safe_load import WHOLE_FILE_RDF, load_json, read_text
 from ..validate import validate_store
 from ..ontology import ontology_graph
-from ..vocab import ID, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
+from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
 from .cards import is_card, parse_card
 from .page import is_page, parse_page
-from .rdf import RDF_SUFFIXES, entities_in, parse_rdf
+from .rdf import RDF_SUFFIXES, STREAMED_FORMATS, check_rdf_syntax, entities_in, load_rdf_file, parse_rdf
 
-__all__ = ["ingest", "IngestReport", "collect_files", "read_source", "write_sources"]
+__all__ = ["ingest", "IngestReport", "RdfFile", "collect_files", "read_source", "write_sources"]
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+
+
+@dataclass(frozen=True)
+class RdfFile:
+    """An RDF file Oxigraph parses itself: it is streamed into the staged version, never held in Python.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    fmt : str
+        rdflib format name (``turtle``, ``nt``, ``xml``, ``trig``, ``nquads``).
+    """
+
+    path: Path
+    fmt: str
+    blank: bool = True
+
+
 SUPPORTED = TEXT_SUFFIXES | set(RDF_SUFFIXES) | {".json"}
 
 Progress = Callable[[str, int, int], None]
@@ -109,26 +129,25 @@ def _check_link(path: Path) -> None:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
-                         hint="check that the file exists and that you may read it") from exc
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")  # editors on Windows may start with a byte-order mark
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ParseError("the file is not UTF-8 text", location=Location(str(path), line),
-                         hint="save the file as UTF-8") from exc
+    """The UTF-8 text of a file, its size checked first (:func:`matchgraph.sources.safe_load.read_text`)."""
+    return read_text(path)
 
 
-def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph | None:
-    """Read one file into records (cards, pages, importers) or a graph (RDF).
+def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph | RdfFile | None:
+    """Read one file into records (cards, pages, importers), a graph (JSON-LD, N3) or, for the RDF
+    syntaxes Oxigraph parses, an :class:`RdfFile` to stream into the store.
 
     Returns None for a Markdown file without front matter found while walking a folder (a README).
     """
     suffix = path.suffix.lower()
-    text = _read_text(path)
+    if suffix in RDF_SUFFIXES and RDF_SUFFIXES[suffix] in STREAMED_FORMATS:
+        if not path.is_file():
+            raise InputError("cannot read the file: it is not a regular file", location=Location(str(path)),
+                             hint="give a file or a folder")
+        blank = check_rdf_syntax(path, RDF_SUFFIXES[suffix])
+        return RdfFile(path, RDF_SUFFIXES[suffix], blank)
+    # RDF that pyoxigraph parses as a stream is not bound by the file-size limit (its literals are)
+    text = read_text(path, sized=suffix not in RDF_SUFFIXES or RDF_SUFFIXES[suffix] in WHOLE_FILE_RDF)
     name = str(path)
     if suffix in RDF_SUFFIXES:
         return parse_rdf(text, name, RDF_SUFFIXES[suffix])
@@ -150,13 +169,7 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
 
 
 def _read_json(text: str, name: str) -> SourceRecords | Graph:
-    import json
-
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"invalid JSON: {exc.msg}", location=Location(name, exc.lineno),
-                         hint="fix the JSON syntax at that line") from exc
+    data = load_json(text, name, hint="fix the JSON syntax at that line", prefix="invalid JSON")
     try:
         from ..importers import sniff_json  # added by the importers
     except ImportError:
@@ -202,7 +215,7 @@ def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validat
     files, skipped = collect_files(paths)
     explicit = {Path(p).resolve() for p in paths if Path(p).is_file()}
     problems = Problems()
-    parsed: list[tuple[Path, SourceRecords | Graph]] = []
+    parsed: list[tuple[Path, SourceRecords | Graph | RdfFile]] = []
     for i, path in enumerate(files):
         try:
             result = read_source(path, explicit=path.resolve() in explicit)
@@ -221,7 +234,7 @@ def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validat
     return report
 
 
-def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Graph]], *, validate: bool = True,
+def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Graph | RdfFile]], *, validate: bool = True,
                   progress: Progress | None = None) -> IngestReport:
     """Link, validate and write parsed sources in one transaction (the second half of :func:`ingest`).
 
@@ -249,51 +262,225 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Graph]], *, validate: bool,
+def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Graph | RdfFile]], *, validate: bool,
                    progress: Progress | None) -> IngestReport:
+    if catalog.oxigraph is None:  # a remote catalog: RDF files are parsed here and sent as triples
+        parsed = [(p, parse_rdf(_read_text(p), str(p), r.fmt) if isinstance(r, RdfFile) else r) for p, r in parsed]
     report = IngestReport(files=len(parsed))
     report.triples_before = catalog.triple_count()
     keys = {str(p): str(p.resolve()) for p, _ in parsed}
     record_sources = [r for _, r in parsed if isinstance(r, SourceRecords)]
     graphs_in = [(p, g) for p, g in parsed if isinstance(g, Graph)]
+    files_in = [(p, r) for p, r in parsed if isinstance(r, RdfFile)]
     replaced = [source_iri(keys[str(p)]) for p, _ in parsed]
     for r in record_sources:
         report.formats[r.format] = report.formats.get(r.format, 0) + 1
-    for p, _ in graphs_in:
+    for _ in [*graphs_in, *files_in]:
         report.formats["rdf"] = report.formats.get("rdf", 0) + 1
     index = load_index(catalog)
     dates = {str(p): _file_date(p) for p, r in parsed if isinstance(r, SourceRecords) and p.exists()}
     batch = build_batch(catalog, record_sources, index=index, source_keys=keys, source_dates=dates,
                         replaced=replaced)
+    rdf_graphs: dict[URIRef, str] = {}
     rdf_entities: set[URIRef] = set()
     for path, graph in graphs_in:
         src = source_iri(keys[str(path)])
         batch.graphs[src] = graph
         batch.sources.append((src, str(path), "rdf"))
+        rdf_graphs[src] = str(path)
         rdf_entities |= entities_in(graph)
     if progress:
         progress("linking", 1, 1)
-    if validate:
-        _validate(catalog, batch.graphs, progress, {g: p for g, p, _ in batch.sources})
+    paths = {g: p for g, p, _ in batch.sources}
+    if validate and catalog.oxigraph is None:
+        _validate(catalog, batch.graphs, progress, paths)
     batch.graphs[ONTOLOGY_GRAPH] = ontology_graph()
     replaced.append(ONTOLOGY_GRAPH)
-    defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
-    orphans = _orphaned_stubs(catalog, replaced, batch.graphs)
-    report.version = catalog.write(batch.graphs, replace=replaced, clear_stubs=sorted(defined | orphans),
-                                   sources=[(g, p, f) for g, p, f in batch.sources])
-    if progress:
-        progress("writing", 1, 1)
+    with catalog.transaction() as txn:
+        for g in replaced:
+            txn.drop_graph(g)
+        for i, (path, rdf_file) in enumerate(files_in):
+            src = source_iri(keys[str(path)])
+            load_rdf_file(txn, path, rdf_file.fmt, src, blank=rdf_file.blank)
+            batch.sources.append((src, str(path), "rdf"))
+            rdf_graphs[src] = paths[src] = str(path)
+            if progress:
+                progress("loading", i + 1, len(files_in))
+        streamed = [source_iri(keys[str(p)]) for p, _ in files_in]
+        if streamed:
+            rdf_entities |= _staged_subjects(txn, streamed, MG.Entity)
+        defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
+        orphans = _orphaned_stubs(catalog, replaced, batch.graphs, txn, streamed)
+        change = _derived_change(catalog, batch.graphs, replaced, sorted(defined | orphans))
+        if streamed:  # what the streamed files describe, read where it lies
+            change.entities |= _staged_touched(txn, streamed, rdf_entities)
+        Catalog.stage(txn, batch.graphs, clear_stubs=sorted(defined | orphans),
+                      sources=[(g, p, f) for g, p, f in batch.sources], extra_updates=[change.stamp])
+        if txn.store is not None:
+            _check_rdf_entities(txn, rdf_graphs, replaced)
+            if validate:
+                _validate_staged(txn, [g for g in paths], paths, progress, whole=report.triples_before == 0)
+        if progress:
+            progress("writing", 1, 1)
+    report.version = txn.version
+    change.written(report.version)
     report.entities = len(defined)
     report.capabilities = batch.capabilities + sum(
         len(set(g.subjects(RDF.type, MG.Capability))) for _, g in graphs_in)
     report.claims = batch.claims + sum(len(set(g.subjects(RDF.type, MG.Claim))) for _, g in graphs_in)
+    if streamed:
+        report.capabilities += len(_staged_subjects(txn, streamed, MG.Capability))
+        report.claims += len(_staged_subjects(txn, streamed, MG.Claim))
     report.stubs = len([s for s in batch.stubs if s not in batch.defined])
     report.links = batch.links
     report.triples_after = catalog.triple_count()
     return report
 
 
-def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRef, Graph]) -> set[URIRef]:
+def _staged_touched(txn: Any, graphs: list[URIRef], entities: set[URIRef]) -> set[str]:
+    """The entities some named graphs of a staged version describe (``entities``, typed mg:Entity
+    there) or hold capabilities of (for the derived state)."""
+    values = " ".join(g.n3() for g in graphs)
+    return {str(e) for e in entities} | {row["x"].value for row in txn.store.query(
+        f"SELECT DISTINCT ?x WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?c <{MG.capabilityOf}> ?x }} "
+        f"FILTER(isIRI(?x)) }}")}
+
+
+def _staged_subjects(txn: Any, graphs: list[URIRef], cls: URIRef) -> set[URIRef]:
+    """The IRIs typed ``cls`` in some named graphs of a staged version."""
+    values = " ".join(g.n3() for g in graphs)
+    return {URIRef(row["s"].value) for row in txn.store.query(
+        f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s a <{cls}> }} FILTER(isIRI(?s)) }}")}
+
+
+def _check_rdf_entities(txn: Any, rdf_graphs: dict[URIRef, str], replaced: list[URIRef]) -> None:
+    """RDF input obeys the entity rules of cards: it cannot give an entity described by another
+    source a second kind or another name."""
+    if not rdf_graphs:
+        return
+    from ..build import KINDS
+    from ..errors import ConflictError
+
+    values = " ".join(g.n3() for g in rdf_graphs)
+    kinds = " ".join(k.n3() for k in KINDS.values())
+    skip = f"?other != {STUB_GRAPH.n3()} && ?other != {ONTOLOGY_GRAPH.n3()} && ?other != ?g"
+    checks = [
+        ("kind", f"""SELECT ?e ?mine ?theirs ?g ?other WHERE {{ VALUES ?g {{ {values} }} VALUES ?mine {{ {kinds} }}
+            VALUES ?theirs {{ {kinds} }} GRAPH ?g {{ ?e a ?mine }} GRAPH ?other {{ ?e a ?theirs }}
+            FILTER(?mine != ?theirs && {skip}) }} LIMIT 1"""),
+        ("name", f"""SELECT ?e ?mine ?theirs ?g ?other WHERE {{ VALUES ?g {{ {values} }}
+            GRAPH ?g {{ ?e <{SCHEMA.name}> ?mine }} GRAPH ?other {{ ?e <{SCHEMA.name}> ?theirs }}
+            FILTER(STR(?mine) != STR(?theirs) && {skip}) }} LIMIT 1"""),
+    ]
+    local = {str(k): name for name, k in KINDS.items()}
+    for key, query in checks:
+        for row in txn.store.query(query):
+            entity = row["e"].value
+            mine, theirs = row["mine"].value, row["theirs"].value
+            here = rdf_graphs[URIRef(row["g"].value)]
+            there = _source_path(txn, row["other"].value)
+            if key == "kind":
+                mine, theirs = local.get(mine, mine), local.get(theirs, theirs)
+                message = (f"{entity} is a {mine} here but {there} describes it as a {theirs}; "
+                           f"an entity has one kind")
+            else:
+                message = f"{entity} is named {mine!r} here but {theirs!r} in {there}; an entity has one name"
+            raise ConflictError(message, location=Location(here, _line_of(Path(here), URIRef(entity))),
+                                hint=f"edit one of the two files so they agree, or describe the entity in "
+                                     f"one of them only (use schema:alternateName for another name)")
+
+
+def _source_path(txn: Any, graph: str) -> str:
+    rows = list(txn.store.query(
+        f"SELECT ?p WHERE {{ GRAPH {META_GRAPH.n3()} {{ <{graph}> mg:sourcePath ?p }} }}",
+        prefixes={"mg": str(MG)}))
+    return rows[0]["p"].value if rows else graph
+
+
+def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], progress: Progress | None,
+                     *, whole: bool = False) -> None:
+    """Check the staged version with the compiled shapes, where it lies: a violation counts when its
+    focus node is described by one of the sources this write adds.
+
+    With ``whole`` (a first write: the staged version is all new) the union of the graphs is checked,
+    which Oxigraph evaluates about twice as fast as the same data named as a list of graphs.
+    """
+    import pyoxigraph as ox
+
+    from ..shapes_sparql import check_store
+
+    # the written graphs, the vocabulary, and what they point to: the kinds and names of the entities
+    # they name that other sources describe (copied into a scratch graph of the staged version)
+    context = ox.NamedNode(f"urn:x-matchgraph:validation-context:{txn.version}")
+    values = " ".join(g.n3() for g in graphs)
+    if whole:
+        found = check_store(txn.store, union=True)
+        return _raise_violations(txn, found, values, paths)
+    txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
+        {{ SELECT DISTINCT ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
+            FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{ID}")) }} }}
+        GRAPH ?h {{ ?o a ?t }} OPTIONAL {{ GRAPH ?h {{ ?o <{SCHEMA.name}> ?n }} }}
+        FILTER(?h != {STUB_GRAPH.n3()}) }}""")
+    txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
+        {{ SELECT DISTINCT ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
+            FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{ID}")) }} }}
+        GRAPH {STUB_GRAPH.n3()} {{ ?o a ?t OPTIONAL {{ ?o <{SCHEMA.name}> ?n }} }} }}""")
+    try:
+        found = check_store(txn.store, graphs=[*graphs, ONTOLOGY_GRAPH, URIRef(context.value)])
+    finally:
+        txn.store.remove_graph(context)
+    if progress:
+        progress("validating", 1, 1)
+    _raise_violations(txn, found, values, paths)
+
+
+def _raise_violations(txn: Any, found: list[Any], values: str, paths: dict[URIRef, str]) -> None:
+    """Raise a ValidationError for the violations whose focus node a written source describes."""
+    if not found:
+        return
+    mine = []
+    for v in found:
+        if not isinstance(v.focus, URIRef):
+            continue
+        rows = list(txn.store.query(f"SELECT ?g ?line WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ <{v.focus}> ?p ?o "
+                                    f"OPTIONAL {{ <{v.focus}> <{MG.sourceLine}> ?line }} }} }} LIMIT 1"))
+        if rows:
+            g = URIRef(rows[0]["g"].value)
+            line = int(rows[0]["line"].value) if rows[0]["line"] is not None else _line_of(Path(paths[g]), v.focus)
+            mine.append((v, Location(paths[g], line)))
+    if not mine:
+        return
+    from ..validate import ValidationReport  # noqa: F401 - the report type the messages follow
+
+    report = _report_for(txn, [v for v, _ in mine])
+    places = [loc for _, loc in mine]
+    problems = list(report.problems)
+    others = sorted({loc.path for loc in places[1:]} - {places[0].path})
+    if others:
+        problems.append("other files with violations: " + ", ".join(others))
+    raise ValidationError(problems, location=places[0])
+
+
+def _report_for(txn: Any, violations: list[Any]) -> Any:
+    """The validation report (messages with the entities' names) for some violations."""
+    from ..shapes_sparql import node_triples
+    from ..validate import _prefixed, _report
+
+    data = node_triples(txn.store, {v.focus for v in violations}, [RDF.type, SCHEMA.name, MG.sourceLine], union=True)
+    return _report(violations, data, _prefixed(Graph()))
+
+
+def _derived_change(catalog: Catalog, graphs: dict[URIRef, Graph], replaced: list[URIRef],
+                    clear_stubs: list[URIRef]) -> Any:
+    """What this write changes, for the owner of derived state (a delta update, not a rebuild)."""
+    from ..graph.derived import WriteChange
+
+    return WriteChange.before(catalog, {g: x for g, x in graphs.items() if g != ONTOLOGY_GRAPH},
+                              [g for g in replaced if g != ONTOLOGY_GRAPH], clear_stubs)
+
+
+def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRef, Graph], txn: Any = None,
+                    streamed: list[URIRef] = ()) -> set[URIRef]:  # type: ignore[assignment]
     """Stubs that only the replaced sources named and the new ones no longer do: they go too."""
     if not replaced:
         return set()
@@ -308,6 +495,12 @@ def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRe
     if not candidates:
         return set()
     still_named = {o for g in graphs.values() for o in g.objects() if o in candidates}
+    if streamed and txn is not None and txn.store is not None:
+        values = " ".join(g.n3() for g in streamed)
+        for chunk in range(0, len(candidates), 1000):
+            cands = " ".join(c.n3() for c in sorted(candidates)[chunk:chunk + 1000])
+            still_named |= {URIRef(r["e"].value) for r in txn.store.query(
+                f"SELECT DISTINCT ?e WHERE {{ VALUES ?g {{ {values} }} VALUES ?e {{ {cands} }} GRAPH ?g {{ ?x ?p ?e }} }}")}
     return candidates - still_named
 
 

@@ -11,13 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import Location, ParseError, SchemaError
 from ..records import CapabilityRecord, EntityRecord, ObservationRecord, ResultRecord, SourceRecords
+from ..sources.safe_load import check_records, load_yaml, type_error
 from ..vocab import RELATIONS, is_slug, normalise_kind, slugify
 
-__all__ = ["parse_card", "is_card", "split_front_matter", "parse_number"]
+__all__ = ["parse_card", "is_card", "split_front_matter", "parse_number", "texts"]
 
 #: Front-matter keys of Hugging Face dataset cards (besides task_categories, size_categories, ...).
 _HF_DATASET_KEYS = {"task_categories", "size_categories", "task_ids", "pretty_name", "dataset_info", "configs",
@@ -36,18 +35,6 @@ _KNOWN = {"id", "name", "kind", "type", "aliases", "alias", "description", "pric
 _RELATION_KEYS = {re.sub(r"[^a-z]", "", k.lower()): k for k in RELATIONS}
 _UNIQUE = re.compile(r"^\s*(?:\*\*|__)?unique(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
 _ALTERNATIVES = re.compile(r"^\s*(?:\*\*|__)?(?:vs\.?|versus)\s+alternatives?(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
-
-
-#: libyaml's loader when PyYAML has it (ten times faster); it builds the same values as SafeLoader.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _fast_load(front: str) -> Any:
-    """Load YAML with the fast loader; on an error, load again with SafeLoader for its clearer messages."""
-    try:
-        return yaml.load(front, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError:
-        return yaml.safe_load(front)
 
 
 def is_card(text: str) -> bool:
@@ -82,13 +69,11 @@ def parse_number(value: Any) -> float:
     return float(m.group(1)) * scale
 
 
-def _key_lines(front: str, first_line: int) -> dict[str, int]:
-    """Line of each top-level key and each nested key (``relations.trainedOn``)."""
+def _key_lines(node: Any, first_line: int) -> dict[str, int]:
+    """Line of each top-level key and each nested key (``relations.trainedOn``) of composed front matter."""
+    import yaml
+
     lines: dict[str, int] = {}
-    try:
-        node = yaml.compose(front, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        return lines
     if not isinstance(node, yaml.MappingNode):
         return lines
     for key_node, value_node in node.value:
@@ -97,10 +82,14 @@ def _key_lines(front: str, first_line: int) -> dict[str, int]:
         if isinstance(value_node, yaml.MappingNode):
             for sub_key, _ in value_node.value:
                 lines[f"{key}.{sub_key.value}"] = sub_key.start_mark.line + first_line
+        elif isinstance(value_node, yaml.SequenceNode):
+            for i, item in enumerate(value_node.value):
+                lines[f"{key}[{i}]"] = item.start_mark.line + first_line
     return lines
 
 
 def _as_list(value: Any) -> list[str]:
+    """Labels as a list, leniently (Hugging Face Hub JSON, where a structure is passed over by the caller)."""
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
@@ -108,19 +97,73 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)] if str(value).strip() else []
 
 
-def _load_yaml(front: str, path: str) -> dict[str, Any]:
-    try:
-        data = _fast_load(front) if front.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ParseError(f"invalid YAML front matter: {problem}", location=Location(path, line),
-                         hint="check the indentation and quote values that contain ':' or '#'") from exc
+_TEXT_HINTS = {
+    "name": "write one name, e.g. 'name: Tiny Model'; put other names under 'aliases: [...]'",
+    "description": "write the description as text; for several lines use a block: 'description: |'",
+    "id": "write one slug, e.g. 'id: tiny-model' (quote it if it looks like a number: id: \"2024\")",
+}
+
+
+def text(data: dict[str, Any], key: str, loc: Any, *, numbers: bool = True, dates: bool = False) -> str | None:
+    """One text value of front matter: a string or a number (or a date where dates are allowed), else an error.
+
+    A list, mapping or true/false where one text belongs is refused at its line, never turned into
+    text (``name: [a, b]`` would otherwise become the name "['a', 'b']").
+
+    Examples
+    --------
+    >>> text({"name": 1984}, "name", lambda k: None)
+    '1984'
+    """
+    import datetime as dt
+
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if dates and isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise type_error(key, value, loc(key), expected="one text value",
+                     hint=_TEXT_HINTS.get(key, f"write '{key}: <text>' (quote the text if YAML would read it as "
+                                                "a number, date, true/false or list)"))
+
+
+def texts(data: dict[str, Any], key: str, loc: Any) -> list[str]:
+    """Labels of front matter (aliases, tags, relation targets): one text or a list of texts.
+
+    Numbers in a list are labels too (``tags: [2023]``); a mapping or a nested list is an error
+    at its line. Empty and null items are passed over.
+
+    Examples
+    --------
+    >>> texts({"tags": ["a", 2, None]}, "tags", lambda k: None)
+    ['a', '2']
+    """
+    value = data.get(key)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for i, item in enumerate(items):
+        if item is None:
+            continue
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            where = f"{key}[{i}]" if isinstance(value, list) else key
+            raise type_error(where, item, loc(where) if isinstance(value, list) else loc(key),
+                             expected="text" if isinstance(value, list) else "text or a list of texts",
+                             hint=f"write '{key}: [first, second]' with one text per item")
+        if str(item).strip():
+            out.append(str(item).strip())
+    return out
+
+
+def _load_yaml(front: str, path: str) -> tuple[dict[str, Any], Any]:
+    data, node = load_yaml(front, path, first_line=2, what="YAML front matter") if front.strip() else ({}, None)
     if not isinstance(data, dict):
         raise ParseError("the front matter is not a mapping of keys to values", location=Location(path, 2),
                          hint="write one 'key: value' per line")
-    return data
+    return data, node
 
 
 def _is_hf(data: dict[str, Any], path: str, *, hf: bool) -> bool:
@@ -158,9 +201,9 @@ def parse_card(text: str, path: str, *, hf: bool = False) -> SourceRecords:
         front, body, body_line = "", text.lstrip("\ufeff"), 1
     else:
         front, body, body_line = split_front_matter(text, path)
-    data = _load_yaml(front, path)
-    lines = _key_lines(front, 2)
-    loc = lambda key: Location(path, lines.get(key, 2))  # noqa: E731
+    data, node = _load_yaml(front, path)
+    lines = _key_lines(node, 2)
+    loc = lambda key: Location(path, lines.get(str(key), lines.get(re.split(r"[\[.]", str(key))[0], 2)))  # noqa: E731
     is_hf = _is_hf(data, path, hf=hf)
     rec = EntityRecord(id="", name="", location=Location(path, 1))
     rec.field_locations = {k: Location(path, v) for k, v in lines.items()}
@@ -169,25 +212,25 @@ def parse_card(text: str, path: str, *, hf: bool = False) -> SourceRecords:
         _read_hf(data, rec, path, heading, loc)
     else:
         _read_identity(data, rec, path, loc)
-    _read_common(data, rec, path, loc)
+    _read_common(data, rec, path, loc, is_hf=is_hf)
     rec.capabilities.extend(_sections(body, body_line, path, keep_prose=not is_hf))
     if is_hf and not rec.description:
         rec.description = _first_paragraph(body)
-    return SourceRecords(path=path, format="hf-card" if is_hf else "card", entities=[rec])
+    return check_records(SourceRecords(path=path, format="hf-card" if is_hf else "card", entities=[rec]))
 
 
 def _read_identity(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any) -> None:
-    raw_id = data.get("id")
-    if raw_id is None or not str(raw_id).strip():
-        suggestion = slugify(str(data.get("name") or Path(path).stem))
+    raw_id = text(data, "id", loc)
+    if raw_id is None or not raw_id.strip():
+        suggestion = slugify(text(data, "name", loc) or Path(path).stem)
         raise SchemaError("missing id", location=Location(path, 2),
                           hint=f"add a line 'id: {suggestion}' (a lowercase kebab-case slug)")
-    rec.id = str(raw_id).strip()
+    rec.id = raw_id.strip()
     if not is_slug(rec.id):
         raise SchemaError(f"id {rec.id!r} is not a slug", location=loc("id"),
                           hint=f"use lowercase letters, digits and dashes, e.g. 'id: {slugify(rec.id)}'")
-    rec.name = str(data.get("name") or rec.id).strip()
-    kind = data.get("kind", data.get("type"))
+    rec.name = (text(data, "name", loc) or rec.id).strip()
+    kind = text(data, "kind" if "kind" in data else "type", loc)
     if kind is None:
         raise SchemaError(f"entity {rec.id!r} has no kind", location=Location(path, 2),
                           hint="add 'kind: model' (or dataset, tool, library, framework, benchmark, format, method)")
@@ -200,7 +243,7 @@ def _read_identity(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any)
 
 def _read_hf(data: dict[str, Any], rec: EntityRecord, path: str, heading: str | None, loc: Any) -> None:
     """Identity of a Hugging Face card: its model name, heading or folder."""
-    name = data.get("model_name") or data.get("pretty_name")
+    name = text(data, "model_name", loc) or text(data, "pretty_name", loc)
     index = data.get("model-index")
     if not name and isinstance(index, list) and index and isinstance(index[0], dict):
         name = index[0].get("name")
@@ -208,33 +251,33 @@ def _read_hf(data: dict[str, Any], rec: EntityRecord, path: str, heading: str | 
     folder = p.parent.name if p.stem.lower() == "readme" else p.stem
     name = str(name or heading or folder).strip() or folder
     rec.name = name
-    rec.id = str(data.get("id") or slugify(name))
+    rec.id = (text(data, "id", loc) or "").strip() or slugify(name)
     if not is_slug(rec.id):
         raise SchemaError(f"id {rec.id!r} is not a slug", location=loc("id"),
                           hint=f"use lowercase letters, digits and dashes, e.g. 'id: {slugify(rec.id)}'")
     is_dataset = bool(_HF_DATASET_KEYS & set(data)) and not {"model-index", "base_model", "pipeline_tag"} & set(data)
     rec.kind = "dataset" if is_dataset else "model"
-    pipeline = next(iter(_as_list(data.get("pipeline_tag"))), None)
+    pipeline = next(iter(texts(data, "pipeline_tag", loc)), None)
     if pipeline:
         rec.extra.append(("pipeline_tag", str(pipeline)))
         words = str(pipeline).replace("-", " ")
         rec.capabilities.append(CapabilityRecord(
             title=words.capitalize(), description=f"Serves the Hugging Face '{pipeline}' task ({words}).",
             location=loc("pipeline_tag")))
-    for cat in _as_list(data.get("task_categories")):
+    for cat in texts(data, "task_categories", loc):
         words = cat.replace("-", " ")
         rec.capabilities.append(CapabilityRecord(title=words.capitalize(),
                                                  description=f"Data for the '{cat}' task ({words}).",
                                                  location=loc("task_categories")))
     if data.get("datasets"):
-        rec.relations.setdefault("trainedOn", []).extend(_as_list(data["datasets"]))
+        rec.relations.setdefault("trainedOn", []).extend(texts(data, "datasets", loc))
     if data.get("base_model"):
-        rec.relations.setdefault("derivedFrom", []).extend(b for b in _as_list(data["base_model"]) if b != name)
+        rec.relations.setdefault("derivedFrom", []).extend(b for b in texts(data, "base_model", loc) if b != name)
     if data.get("new_version"):
-        rec.relations.setdefault("supersededBy", []).extend(_as_list(data["new_version"]))
+        rec.relations.setdefault("supersededBy", []).extend(texts(data, "new_version", loc))
     if data.get("library_name"):
-        rec.relations.setdefault("integratesWith", []).extend(_as_list(data["library_name"]))
-    for tag in _as_list(data.get("tags")):
+        rec.relations.setdefault("integratesWith", []).extend(texts(data, "library_name", loc))
+    for tag in texts(data, "tags", loc):
         rec.extra.append(("tag", tag))
     for lang in _languages(data.get("language")):
         rec.extra.append(("language", lang))
@@ -296,28 +339,91 @@ def _model_index(index: list[Any], path: str, where: Location) -> list[ResultRec
     return out
 
 
-def _read_common(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any) -> None:
-    rec.aliases = _as_list(data.get("aliases", data.get("alias")))
-    if data.get("description") is not None:
-        rec.description = str(data["description"]).strip()
-    if data.get("pricing") is not None:
-        rec.pricing = str(data["pricing"]).strip()
-    lic = data.get("license")
-    if lic is not None:
-        licences = _as_list(lic)
+def _read_common(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any, *, is_hf: bool = False) -> None:
+    rec.aliases = texts(data, "aliases" if "aliases" in data else "alias", loc)
+    description = text(data, "description", loc)
+    if description is not None:
+        rec.description = description.strip()
+    pricing = text(data, "pricing", loc, numbers=True)
+    if pricing is not None:
+        rec.pricing = pricing.strip()
+    if data.get("license") is not None:
+        licences = texts(data, "license", loc)
         rec.license = licences[0] if licences else None
-        if data.get("license_name") and rec.license == "other":
-            rec.license = str(data["license_name"])
-    url = data.get("url", data.get("homepage"))
+        licence_name = text(data, "license_name", loc)
+        if licence_name and rec.license == "other":
+            rec.license = licence_name
+    url_key = "url" if "url" in data else "homepage"
+    url = text(data, url_key, loc)
     if url is not None:
-        url = str(url).strip()
+        url = url.strip()
         if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", url):
-            raise SchemaError(f"url {url!r} is not an http(s) URL", location=loc("url" if "url" in data else "homepage"),
+            raise SchemaError(f"url {url!r} is not an http(s) URL", location=loc(url_key),
                               hint="write the full address, e.g. https://example.org/")
         rec.url = url
+    _read_metrics(data, rec, loc, is_hf=is_hf)
+    relations = data.get("relations")
+    if relations is not None:
+        if not isinstance(relations, dict):
+            raise SchemaError("relations must be a mapping such as {derivedFrom: [roberta-base]}",
+                              location=loc("relations"),
+                              hint="write one relation per line under 'relations:', e.g. "
+                                   "'relations:' then '  trainedOn: [the-pile]'")
+        for key, targets in relations.items():
+            canonical = _RELATION_KEYS.get(re.sub(r"[^a-z]", "", str(key).lower()))
+            if canonical is None:
+                raise SchemaError(f"unknown relation {key!r}", location=loc(f"relations.{key}"),
+                                  hint="use one of: " + ", ".join(RELATIONS))
+            rec.relations.setdefault(canonical, []).extend(
+                texts(relations, key, lambda k, key=key: loc(f"relations.{key}")))
+    declared_key = "capabilities_declared" if "capabilities_declared" in data else "declared_capabilities"
+    declared = data.get(declared_key)
+    if declared is not None:
+        if isinstance(declared, bool) or not (isinstance(declared, int) or (
+                isinstance(declared, str) and declared.strip().isdigit())):
+            raise SchemaError(f"{declared_key} must be a whole number, found {declared!r}"[:200],
+                              location=loc(declared_key), hint=f"write the count, e.g. '{declared_key}: 12'")
+        rec.declared_capabilities = int(declared)
+    for key in ("hub_id", "hf_id"):
+        hub = text(data, key, loc)
+        if hub:
+            rec.extra.append(("hub_id", hub))
+    version = text(data, "version", loc, numbers=True)
+    if version is not None:
+        rec.extra.append(("version", version))
+    released_key = "released" if "released" in data else "release_date"
+    released = data.get(released_key)
+    if released is not None:
+        text(data, released_key, loc, numbers=True, dates=True)  # checks the type; dates stay dates
+        rec.extra.append(("issued", released))
+    citation = text(data, "citation", loc)
+    if citation:
+        rec.extra.append(("citation", citation))
+    for creator in texts(data, "creators", loc):
+        rec.extra.append(("creator", creator))
+    publisher = text(data, "publisher", loc)
+    if publisher:
+        rec.extra.append(("publisher", publisher))
+    for kw in texts(data, "keywords", loc):
+        rec.extra.append(("keyword", kw))
+    if "kind" in data or "type" in data:
+        for tag in texts(data, "tags", loc):
+            rec.extra.append(("tag", tag))
+    for key in data:
+        if key not in _KNOWN:
+            rec.observations.append(ObservationRecord(field=str(key), value=str(data[key]), location=loc(key)))
+
+
+def _read_metrics(data: dict[str, Any], rec: EntityRecord, loc: Any, *, is_hf: bool) -> None:
+    """Usage counts (``metrics: {downloads: 1200}``); a Hugging Face card's ``metrics`` lists metric names."""
     metrics = data.get("metrics")
+    if metrics is None:
+        return
     if isinstance(metrics, dict):
         for name, value in metrics.items():
+            if not isinstance(value, (str, int, float)):
+                raise type_error(f"metric {name!r}", value, loc(f"metrics.{name}"), expected="a count",
+                                 hint="write a count such as 12000 or 1.2M")
             try:
                 number = parse_number(value)
             except ValueError as exc:
@@ -327,48 +433,12 @@ def _read_common(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any) -
                 raise SchemaError(f"metric {name!r} is negative", location=loc(f"metrics.{name}"),
                                   hint="usage counts are zero or more")
             rec.metrics[str(name)] = number
-    elif metrics is not None and not isinstance(metrics, list):  # HF 'metrics' is a list of metric names
-        raise SchemaError("metrics must be a mapping such as {downloads: 1200, stars: 40}", location=loc("metrics"))
-    relations = data.get("relations")
-    if relations is not None:
-        if not isinstance(relations, dict):
-            raise SchemaError("relations must be a mapping such as {derivedFrom: [roberta-base]}",
-                              location=loc("relations"))
-        for key, targets in relations.items():
-            canonical = _RELATION_KEYS.get(re.sub(r"[^a-z]", "", str(key).lower()))
-            if canonical is None:
-                raise SchemaError(f"unknown relation {key!r}", location=loc(f"relations.{key}"),
-                                  hint="use one of: " + ", ".join(RELATIONS))
-            rec.relations.setdefault(canonical, []).extend(_as_list(targets))
-    declared = data.get("capabilities_declared", data.get("declared_capabilities"))
-    if declared is not None:
-        try:
-            rec.declared_capabilities = int(declared)
-        except (TypeError, ValueError) as exc:
-            key = "capabilities_declared" if "capabilities_declared" in data else "declared_capabilities"
-            raise SchemaError(f"{key} must be a whole number", location=loc(key)) from exc
-    for key in ("hub_id", "hf_id"):
-        if data.get(key):
-            rec.extra.append(("hub_id", str(data[key])))
-    if data.get("version") is not None:
-        rec.extra.append(("version", str(data["version"])))
-    released = data.get("released", data.get("release_date"))
-    if released is not None:
-        rec.extra.append(("issued", released))
-    if data.get("citation"):
-        rec.extra.append(("citation", str(data["citation"])))
-    for creator in _as_list(data.get("creators")):
-        rec.extra.append(("creator", creator))
-    if data.get("publisher"):
-        rec.extra.append(("publisher", str(data["publisher"])))
-    for kw in _as_list(data.get("keywords")):
-        rec.extra.append(("keyword", kw))
-    if "kind" in data or "type" in data:
-        for tag in _as_list(data.get("tags")):
-            rec.extra.append(("tag", tag))
-    for key in data:
-        if key not in _KNOWN:
-            rec.observations.append(ObservationRecord(field=str(key), value=str(data[key]), location=loc(key)))
+        return
+    if is_hf and isinstance(metrics, list):
+        return  # Hugging Face: the metrics the model is evaluated with (names), not usage counts
+    raise type_error("metrics", metrics, loc("metrics"), expected="a mapping of names to counts",
+                     hint="write 'metrics: {downloads: 1200, stars: 40}'" + (
+                         " (a Hugging Face card lists metric names: metrics: [accuracy])" if is_hf else ""))
 
 
 def _first_heading(body: str) -> str | None:

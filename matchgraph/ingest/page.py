@@ -27,6 +27,7 @@ import re
 
 from ..errors import Location, ParseError
 from ..records import CapabilityRecord, EntityRecord, ObservationRecord, SourceRecords
+from ..sources.safe_load import check_records
 from ..vocab import normalise_kind, slugify
 
 __all__ = ["parse_page", "is_page"]
@@ -62,11 +63,13 @@ def parse_page(text: str, path: str) -> SourceRecords:
     numbered = [(i + 1, ln.rstrip()) for i, ln in enumerate(lines)]
     content = [(n, ln) for n, ln in numbered if ln.strip()]
     if not content:
-        raise ParseError("the comparison page is empty", location=Location(path, 1))
+        raise ParseError("the comparison page is empty", location=Location(path, 1),
+                         hint="a comparison page starts with a title 'A vs B' and a feature table")
     title_line, title = content[0]
     parts = re.split(r"\s+vs\.?\s+", title.strip(), maxsplit=1)
     if len(parts) != 2 or not all(parts):
-        raise ParseError("the first line must be the title 'A vs B'", location=Location(path, title_line))
+        raise ParseError("the first line must be the title 'A vs B'", location=Location(path, title_line),
+                         hint="start the page with the two names, e.g. 'distilroberta-base vs The Pile'")
     names = [p.strip() for p in parts]
     table = [(n, ln) for n, ln in content if ln.lstrip().startswith("|")]
     if len(table) < 3:
@@ -76,7 +79,8 @@ def parse_page(text: str, path: str) -> SourceRecords:
     columns = _cells(header)
     if len(columns) != 3 or columns[0].lower() != "feature":
         raise ParseError(f"the table header must be '| Feature | {names[0]} | {names[1]} |'",
-                         location=Location(path, header_line))
+                         location=Location(path, header_line),
+                         hint="the first table row names the columns: Feature, then the two sides of the title")
     table_names = columns[1:]
     records = [EntityRecord(id=slugify(n), name=n, location=Location(path, title_line)) for n in table_names]
     for rec in records:
@@ -98,7 +102,7 @@ def parse_page(text: str, path: str) -> SourceRecords:
                            verdict=verdict)
     if summary:
         source.notes.append(summary)
-    return source
+    return check_records(source)
 
 
 def _apply_row(rec: EntityRecord, field: str, value: str, where: Location) -> None:
@@ -141,13 +145,16 @@ def _read_sections(content: list[tuple[int, str]], records: list[EntityRecord], 
         if _UNIQUE.match(text):
             if cap is None:
                 raise ParseError("a 'Unique:' line comes before any capability description",
-                                 location=Location(path, number))
+                                 location=Location(path, number),
+                                 hint="put the capability's description on the line before its 'Unique:' line")
             cap.unique = _UNIQUE.sub("", text).strip()
             cap.unique_location = Location(path, number)
         elif _ALTERNATIVES.match(text):
             if cap is None:
                 raise ParseError("a 'vs alternatives:' line comes before any capability description",
-                                 location=Location(path, number))
+                                 location=Location(path, number),
+                                 hint="put the capability's description (and its 'Unique:' line) before "
+                                      "its 'vs alternatives:' line")
             cap.alternatives = _ALTERNATIVES.sub("", text).strip()
             cap.alternatives_location = Location(path, number)
         elif cap is not None and cap.unique is None and cap.alternatives is None:

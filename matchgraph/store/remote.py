@@ -57,6 +57,7 @@ from rdflib.query import Result
 from rdflib.term import Node, Variable
 
 from ..errors import CatalogError, QueryError, RemoteError
+from .bindings import bind_values
 from ..vocab import META_GRAPH, MG, PREFIXES
 
 __all__ = ["RemoteBackend", "GENID", "STAGING", "UPDATE_URL_VAR", "STORE_URL_VAR", "TOKEN_VAR", "USER_VAR",
@@ -467,9 +468,7 @@ class RemoteBackend:
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
         """Run a query; SELECTs without their own ORDER BY, LIMIT or OFFSET are read in pages."""
         if bindings:
-            from ..catalog import _substitute  # the same VALUES binding as the embedded store
-
-            sparql = _substitute(sparql, bindings)
+            sparql = bind_values(sparql, bindings)  # the same VALUES binding as the embedded store
         if "GROUP_CONCAT" in sparql.upper():
             sparql = explicit_separators(sparql)
         prologue, body = split_prologue(sparql)
@@ -626,6 +625,10 @@ class RemoteBackend:
             self._post_graph(graph, serialiser.ntriples(triples))
         else:
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{serialiser.ntriples(triples)}}} }}")
+
+    def refresh(self) -> bool:
+        """Always False: every query reads the engine's current state, there is no version to move to."""
+        return False
 
     def close(self) -> None:
         """Nothing to release: every request has its own connection."""

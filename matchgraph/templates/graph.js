@@ -17,8 +17,8 @@
     return node;
   }
 
-  function fmt(value) {
-    return typeof value === "number" ? String(Math.round(value * 10) / 10) : String(value);
+  function fmt(value) {  // scores arrive rounded by the server (matchgraph.scores.display)
+    return String(value);
   }
 
   function safeHref(href) {
@@ -72,20 +72,39 @@
     }
   }
 
+  var STUB_KIND = "stub (named, not described)";
+  var DIM_NODE = "rgba(190,190,190,0.35)", DIM_EDGE = "rgba(200,200,200,0.25)";
+
   function init(container) {
     var data = JSON.parse(document.getElementById(container.getAttribute("data-graph")).textContent);
     var status = document.getElementById(container.getAttribute("data-status"));
     var details = document.getElementById(container.getAttribute("data-details"));
-    var infos = {};
+    var searchBox = document.getElementById(container.getAttribute("data-search"));
+    var hits = document.getElementById(container.getAttribute("data-hits"));
+    var filters = document.getElementById(container.getAttribute("data-filters"));
+    var count = document.getElementById(container.getAttribute("data-count"));
+    var infos = {}, looks = {}, edgeLooks = {};
     data.nodes.forEach(function (node) {
       infos[node.id] = node.info;
+      looks[node.id] = {color: node.color, font: node.font};
       node.title = tooltip(node.info);
       delete node.info;
     });
-    var network = new vis.Network(container, {nodes: new vis.DataSet(data.nodes), edges: new vis.DataSet(data.edges)},
-                                  data.options);
-    var view = {network: network, stabilised: false, nodes: data.nodes.length, iterations: 0, started: Date.now()};
+    data.edges.forEach(function (edge, i) {
+      edge.id = "e" + i;
+      edgeLooks[edge.id] = {color: edge.color, relation: edge.relation};
+    });
+    var nodes = new vis.DataSet(data.nodes), edges = new vis.DataSet(data.edges);
+    var network = new vis.Network(container, {nodes: nodes, edges: edges}, data.options);
+    var view = {network: network, stabilised: false, nodes: data.nodes.length, edges: data.edges.length,
+                iterations: 0, started: Date.now(), firstPaint: null, focused: null, highlighted: null};
     window.matchgraphViews.push(view);
+
+    network.once("afterDrawing", function () {
+      view.firstPaint = (Date.now() - view.started) / 1000;
+      container.setAttribute("data-first-paint", String(view.firstPaint));
+      container.setAttribute("data-painted-at", String(Math.round(window.performance.now())));  // ms since navigation
+    });
 
     function settle(reason) {
       if (view.stabilised) { return; }
@@ -105,9 +124,115 @@
     network.once("stabilized", function () { settle("stable"); });
     window.setTimeout(function () { settle("time limit"); }, SETTLE_LIMIT_MS);
     if (data.nodes.length < 2) { settle("nothing to lay out"); }
+    else if (!data.options.physics || !data.options.physics.enabled) { settle("computed by the server"); }
+
+    // ---- neighbourhood highlight: the clicked node, its neighbours and their relations stand out
+    function highlight(id) {
+      view.highlighted = id;
+      var keep = {};
+      if (id !== null) {
+        keep[id] = true;
+        network.getConnectedNodes(id).forEach(function (n) { keep[n] = true; });
+      }
+      var connected = {};
+      if (id !== null) { network.getConnectedEdges(id).forEach(function (e) { connected[e] = true; }); }
+      nodes.update(nodes.getIds().map(function (n) {
+        var on = id === null || keep[n];
+        return {id: n, color: on ? looks[n].color : DIM_NODE,
+                font: on ? looks[n].font : {size: looks[n].font ? looks[n].font.size : 12, color: "rgba(0,0,0,0.2)"}};
+      }));
+      edges.update(edges.getIds().map(function (e) {
+        return {id: e, color: id === null || connected[e] ? edgeLooks[e].color : DIM_EDGE};
+      }));
+      container.setAttribute("data-highlighted", id === null ? "" : id);
+    }
+
     network.on("click", function (params) {
-      if (params.nodes.length && infos[params.nodes[0]]) { showDetails(details, infos[params.nodes[0]]); }
+      if (params.nodes.length && infos[params.nodes[0]]) {
+        showDetails(details, infos[params.nodes[0]]);
+        highlight(params.nodes[0]);
+      } else if (!params.edges.length) {
+        highlight(null);
+      }
     });
+
+    // ---- filters by kind and relation
+    function kindOf(id) { return infos[id].stub ? STUB_KIND : (infos[id].kind || ""); }
+    function applyFilters() {
+      var hiddenKinds = {}, hiddenRelations = {};
+      Array.prototype.forEach.call(filters.querySelectorAll("input[data-filter]"), function (box) {
+        if (!box.checked) { (box.getAttribute("data-filter") === "kind" ? hiddenKinds : hiddenRelations)[box.value] = true; }
+      });
+      var shownNodes = 0, shownEdges = 0, visible = {};
+      nodes.update(nodes.getIds().map(function (n) {
+        var hidden = !!hiddenKinds[kindOf(n)];
+        if (!hidden) { shownNodes++; visible[n] = true; }
+        return {id: n, hidden: hidden};
+      }));
+      edges.update(edges.get().map(function (e) {
+        var hidden = !!hiddenRelations[edgeLooks[e.id].relation] || !visible[e.from] || !visible[e.to];
+        if (!hidden) { shownEdges++; }
+        return {id: e.id, hidden: hidden};
+      }));
+      count.textContent = (shownNodes === data.nodes.length && shownEdges === data.edges.length)
+        ? data.summary
+        : "Showing " + shownNodes + " of " + data.nodes.length + " entities and " + shownEdges + " of " +
+          data.edges.length + " relations (filters on)";
+      container.setAttribute("data-shown", shownNodes + "/" + shownEdges);
+    }
+    if (filters) {
+      Array.prototype.forEach.call(filters.querySelectorAll("input[data-filter]"), function (box) {
+        box.addEventListener("change", applyFilters);
+      });
+    }
+
+    // ---- search: find a node by name or id and focus it
+    function focus(id) {
+      view.focused = id;
+      network.selectNodes([id]);
+      network.focus(id, {scale: 1.6, animation: {duration: 300, easingFunction: "easeInOutQuad"}});
+      showDetails(details, infos[id]);
+      highlight(id);
+      container.setAttribute("data-focused", id);
+    }
+    function find(text) {
+      var q = text.trim().toLowerCase();
+      if (!q) { return []; }
+      var found = [];
+      Object.keys(infos).forEach(function (id) {
+        var name = String(infos[id].name).toLowerCase();
+        var s = name === q || id === q ? 0 : (name.indexOf(q) === 0 || id.indexOf(q) === 0 ? 1 :
+                (name.indexOf(q) >= 0 || id.indexOf(q) >= 0 ? 2 : -1));
+        if (s >= 0) { found.push([s, -((infos[id].scores || {}).rank || 0), name, id]); }
+      });
+      found.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0); });
+      return found.map(function (f) { return f[3]; });
+    }
+    function showHits(ids) {
+      while (hits.firstChild) { hits.removeChild(hits.firstChild); }
+      if (!searchBox.value.trim()) { return; }
+      if (!ids.length) { hits.appendChild(el("span", "muted", "not in this view")); return; }
+      ids.slice(0, 8).forEach(function (id) {
+        var button = el("button", null, infos[id].name);
+        button.type = "button";
+        button.setAttribute("data-node", id);
+        button.addEventListener("click", function () { focus(id); });
+        hits.appendChild(button);
+      });
+      if (ids.length > 8) { hits.appendChild(el("span", "muted", "+" + (ids.length - 8) + " more")); }
+    }
+    if (searchBox) {
+      searchBox.addEventListener("input", function () { showHits(find(searchBox.value)); });
+      searchBox.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          var ids = find(searchBox.value);
+          showHits(ids);
+          if (ids.length) { focus(ids[0]); }
+        }
+      });
+    }
+
     if (data.center && infos[data.center]) {
       network.selectNodes([data.center]);
       showDetails(details, infos[data.center]);

@@ -1,0 +1,149 @@
+"""Scores at graph-engine speed, and reads right after a recorded match.
+
+1. ``scores --recompute`` against igraph at N synthetic entities (default 10k): each a new process.
+   igraph reads the same weighted edges (the projection's, written as an edge list) and runs
+   PageRank; ours recomputes every score from the version's derived state and brings the store's
+   score graph up to date. The cold figure adds the full build of the derived state from the store.
+2. After a recorded ``match``, the next ``neighbours the-pile`` and ``scores`` against a warm call
+   (same command, nothing changed), on the Quickstart catalog (examples/catalog, croissant, mteb).
+
+Run: ``python bench/bench_scores.py [--entities 10000] [--catalog DIR] [--runs 3] [--no-write]``.
+Figures go to BENCHMARKS.md (section "Scores and derived state").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "MATCHGRAPH_RECORD_MATCHES": "1"}
+
+IGRAPH = """
+import sys, igraph
+g = igraph.Graph.Read_Ncol(sys.argv[1], names=True, weights=True, directed=True)
+pr = g.pagerank(weights="weight", damping=0.85)
+print(len(pr))
+"""
+
+
+def timed(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, check=True, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def mg(catalog: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "matchgraph", "--catalog", str(catalog), *args]
+
+
+def synth_catalog(entities: int, work: Path) -> Path:
+    source, catalog = work / "synth", work / "cat"
+    subprocess.run([sys.executable, "-m", "matchgraph", "synth", "-n", str(entities), "-o", str(source),
+                    "--format", "ttl", "--no-progress"], check=True, env=ENV, stdout=subprocess.DEVNULL)
+    subprocess.run(mg(catalog, "ingest", str(source), "--no-validate"), check=True, env=ENV, stdout=subprocess.DEVNULL)
+    return catalog
+
+
+def edge_list(catalog: Path, path: Path) -> int:
+    """Write the projection's weighted edges as an ncol file (what igraph reads)."""
+    code = f"""
+import sys
+from matchgraph import Catalog
+from matchgraph.graph.derived import current
+with Catalog({str(catalog)!r}) as cat:
+    p = current(cat).projection
+    with open({str(path)!r}, "w") as fh:
+        for a, b, w in zip(p.src.tolist(), p.dst.tolist(), p.weight.tolist()):
+            fh.write(f"{{a}} {{b}} {{w}}\\n")
+    print(len(p.src))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, env=ENV, capture_output=True, text=True)
+    return int(out.stdout.strip())
+
+
+def bench_igraph(catalog: Path, runs: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-scores-"))
+    try:
+        edges = edge_list(catalog, work / "edges.ncol")
+        subprocess.run(mg(catalog, "scores", "--limit", "1"), check=True, env=ENV, stdout=subprocess.DEVNULL)
+        igraph_s = [timed([sys.executable, "-c", IGRAPH, str(work / "edges.ncol")]) for _ in range(runs)]
+        warm = [timed(mg(catalog, "scores", "--recompute", "--limit", "1")) for _ in range(runs)]
+        cold = []
+        for _ in range(max(1, runs - 1)):
+            shutil.rmtree(catalog / "cache" / "derived", ignore_errors=True)
+            cold.append(timed(mg(catalog, "scores", "--recompute", "--limit", "1")))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    ig = statistics.median(igraph_s)
+    return {"edges": edges, "igraph_s": round(ig, 3), "recompute_s": round(statistics.median(warm), 3),
+            "recompute_ratio": round(statistics.median(warm) / ig, 2),
+            "cold_build_s": round(statistics.median(cold), 3), "cold_ratio": round(statistics.median(cold) / ig, 2)}
+
+
+def quickstart(work: Path) -> Path:
+    catalog = work / "quick"
+    for args in (["ingest", str(ROOT / "examples/catalog")], ["import", "croissant", str(ROOT / "examples/croissant")],
+                 ["import", "mteb", str(ROOT / "examples/mteb")]):
+        subprocess.run(mg(catalog, *args), check=True, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return catalog
+
+
+def bench_after_match(catalog: Path, runs: int) -> dict[str, Any]:
+    need = "small fast masked language model for CPU inference"
+    out: dict[str, Any] = {}
+    for name, command in (("neighbours the-pile", ["neighbours", "the-pile"]), ("scores", ["scores", "--limit", "5"])):
+        subprocess.run(mg(catalog, *command), check=True, env=ENV, stdout=subprocess.DEVNULL)
+        warm, after = [], []
+        for _ in range(runs):
+            warm.append(timed(mg(catalog, *command)))
+            subprocess.run(mg(catalog, "match", need), check=True, env=ENV, stdout=subprocess.DEVNULL)
+            after.append(timed(mg(catalog, *command)))
+        out[name] = {"warm_s": round(statistics.median(warm), 3), "after_match_s": round(statistics.median(after), 3),
+                     "ratio": round(statistics.median(after) / statistics.median(warm), 2)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, default=10_000)
+    parser.add_argument("--catalog", type=Path, help="An ingested synthetic catalog (else one is made).")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="Print the figures only.")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-scores-"))
+    try:
+        catalog = args.catalog or synth_catalog(args.entities, work)
+        report = {"machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+                  "scores_vs_igraph": {"entities": args.entities, **bench_igraph(catalog, args.runs)},
+                  "after_match_quickstart": bench_after_match(quickstart(work), args.runs)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(report, indent=2))
+    if not args.no_write:
+        s, q = report["scores_vs_igraph"], report["after_match_quickstart"]
+        text = (f"\n## Scores and derived state (`bench/bench_scores.py`)\n\n"
+                f"`python bench/bench_scores.py --runs {args.runs}`; each figure the median of new processes.\n\n"
+                f"| {s['entities']:,} synthetic entities ({s['edges']:,} edges) | seconds | x igraph |\n|---|---|---|\n"
+                f"| igraph: read the weighted edges + PageRank | {s['igraph_s']} | 1 |\n"
+                f"| `scores --recompute` (derived state current) | {s['recompute_s']} | {s['recompute_ratio']} |\n"
+                f"| `scores --recompute` after removing the derived state (full build from the store) | "
+                f"{s['cold_build_s']} | {s['cold_ratio']} |\n\n"
+                f"| Quickstart catalog, after a recorded `match` | warm s | after match s | ratio |\n|---|---|---|---|\n"
+                + "".join(f"| `{k}` | {v['warm_s']} | {v['after_match_s']} | {v['ratio']} |\n" for k, v in q.items()))
+        with (ROOT / "BENCHMARKS.md").open("a", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,788 @@
+"""The SPARQL 1.1 Protocol, query side, for a read-only endpoint open to the internet.
+
+What a request goes through, in order:
+
+1. **Hygiene.** URLs longer than :data:`MAX_URL` get 414; bodies over ``max_body`` bytes get 413
+   (checked on ``Content-Length`` and again while reading, so a large body is never held in
+   memory); text that is not UTF-8 gets 400; a POST body of another type than
+   ``application/x-www-form-urlencoded``, ``application/sparql-query`` or
+   ``application/sparql-update`` gets 415.
+2. **Parsing.** :func:`matchgraph.sparql.parse_query` says what the text is; malformed text gets
+   400 with the line and column. SERVICE and LOAD are refused (400) unless the operator allowed
+   the host (``serve --allow-service HOST``): the server never sends requests on a client's behalf.
+3. **Negotiation.** ``format=`` (or ``output=``) when given, else ``Accept`` with q-values and
+   wildcards, picks one of the formats the query form has; nothing fitting gets 406 listing them.
+4. **Evaluation** in a worker process (:mod:`matchgraph.query_worker`) on a read-only snapshot
+   of the catalog's current version, at most ``workers`` at once with up to ``queue`` more waiting;
+   beyond that, 503 with ``Retry-After``. A query past ``timeout`` gets 503 and its worker is
+   killed, so it stops using CPU at once, and a fresh worker takes its place. Results are cut at
+   ``max_rows`` (header ``X-Matchgraph-Truncated``, and in SPARQL JSON a ``matchgraph`` member).
+
+A client's mistake is answered with a status and a one-line message, never a traceback, and is
+not logged as an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import hmac
+import logging
+import os
+import queue as queue_module
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from .catalog import Catalog
+from .errors import ConfigError, MatchgraphError, QueryError
+from .vocab import MG, PREFIXES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .server import ServerConfig
+
+__all__ = ["Negotiated", "NotAcceptable", "QueryTimeout", "Busy", "negotiate", "SparqlEndpoint", "WorkerPool",
+           "Snapshots", "sparql_route", "dump_route", "UrlLimit", "MAX_URL", "DEFAULT_MAX_BODY", "TRUNCATED_HEADER",
+           "RESULT_OFFERS", "GRAPH_OFFERS"]
+
+log = logging.getLogger("matchgraph.endpoint")
+
+#: Longest request target (path and query string) accepted; longer ones get 414.
+MAX_URL = 8192
+#: Default request body limit in bytes (``serve --max-body``).
+DEFAULT_MAX_BODY = 1_000_000
+TRUNCATED_HEADER = "X-Matchgraph-Truncated"
+#: Seconds a client told to come back (503) should wait.
+RETRY_AFTER = 2
+
+#: Media types a SELECT or ASK result can be written in, the server's preference first -> format key.
+RESULT_OFFERS: list[tuple[str, str]] = [
+    ("application/sparql-results+json", "json"), ("application/sparql-results+xml", "xml"),
+    ("text/csv", "csv"), ("text/tab-separated-values", "tsv"),
+    ("application/json", "json"), ("application/xml", "xml"), ("text/xml", "xml"),
+]
+#: Media types a CONSTRUCT or DESCRIBE result can be written in -> format key.
+GRAPH_OFFERS: list[tuple[str, str]] = [
+    ("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"),
+    ("application/rdf+xml", "rdfxml"), ("text/n3", "n3"),
+    ("application/x-turtle", "turtle"), ("application/turtle", "turtle"), ("text/plain", "nt"),
+    ("application/json", "json-ld"), ("application/x-json+ld", "json-ld"), ("text/rdf+n3", "n3"),
+    ("application/n3", "n3"), ("application/xml", "rdfxml"), ("text/xml", "rdfxml"),
+]
+#: ``format=`` / ``output=`` names -> format key, per kind of result.
+RESULT_NAMES = {"json": "json", "srj": "json", "xml": "xml", "srx": "xml", "csv": "csv", "tsv": "tsv"}
+GRAPH_NAMES = {"turtle": "turtle", "ttl": "turtle", "n3": "n3", "nt": "nt", "ntriples": "nt", "n-triples": "nt",
+               "json-ld": "json-ld", "jsonld": "json-ld", "json": "json-ld", "rdf": "rdfxml", "rdf+xml": "rdfxml",
+               "rdfxml": "rdfxml", "xml": "rdfxml"}
+
+
+class QueryTimeout(Exception):
+    """A query ran past its deadline (its worker was stopped)."""
+
+
+class Busy(Exception):
+    """Every worker is busy and the queue is full (503 with Retry-After)."""
+
+
+class NotAcceptable(Exception):
+    """The client accepts no format this kind of result can be written in (406)."""
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the limit (413)."""
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """The format a result is written in: its media type and format key."""
+
+    media_type: str
+    key: str
+
+
+def _canonical(offers: list[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for media, key in offers:
+        out.setdefault(key, media)
+    return out
+
+
+def _accept_ranges(accept: str) -> list[tuple[str, str, float, int]]:
+    """(type, subtype, q, position) for each media range of an Accept header."""
+    ranges = []
+    for position, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        if "/" not in media:
+            if media == "*":
+                media = "*/*"
+            else:
+                continue
+        q = 1.0
+        for f in fields[1:]:
+            name, _, value = f.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(1.0, max(0.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        kind, _, sub = media.partition("/")
+        ranges.append((kind, sub, q, position))
+    return ranges
+
+
+def _quality(media: str, ranges: list[tuple[str, str, float, int]]) -> tuple[float, int]:
+    """The q a media type gets from the most specific matching range (and that range's position)."""
+    kind, _, sub = media.partition("/")
+    best: tuple[int, float, int] | None = None
+    for r_kind, r_sub, q, position in ranges:
+        if (r_kind, r_sub) == (kind, sub):
+            specificity = 3
+        elif r_kind == kind and r_sub == "*":
+            specificity = 2
+        elif (r_kind, r_sub) == ("*", "*"):
+            specificity = 1
+        else:
+            continue
+        if best is None or specificity > best[0]:
+            best = (specificity, q, position)
+    return (0.0, 0) if best is None else (best[1], best[2])
+
+
+def offered(form: str) -> list[str]:
+    """The media types a result of this query form can be written in (canonical ones)."""
+    offers = GRAPH_OFFERS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_OFFERS
+    return list(_canonical(offers).values())
+
+
+def _refusal(form: str, asked: str) -> NotAcceptable:
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    names = ("turtle, nt, json-ld, rdfxml, n3" if graph else "json, xml, csv, tsv")
+    return NotAcceptable(f"a {form} result cannot be written as {asked}; this endpoint writes it as "
+                         f"{', '.join(offered(form))} (Accept header, or format={names.replace(', ', '|')})")
+
+
+def negotiate(accept: str | None, kind: str, fmt: str | list[str] | None = None) -> Negotiated:
+    """Pick the result format for a query form from ``format=`` values or the ``Accept`` header.
+
+    ``format=`` (a name such as ``json``, ``tsv``, ``turtle``, ``json-ld``, or media types) wins
+    when given; else ``Accept`` decides: the highest q, each type taking its q from the most
+    specific range that matches it; ties go to the range the client listed first, then to the
+    server's order (SPARQL JSON, Turtle). A format that does not fit the form is refused.
+
+    Parameters
+    ----------
+    accept : str or None
+        The request's Accept header (None or empty: anything).
+    kind : str
+        ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``.
+    fmt : str or list of str, optional
+        ``format=`` / ``output=`` values, in the order given.
+
+    Raises
+    ------
+    NotAcceptable
+        Nothing acceptable fits this form (HTTP 406); the message lists what does.
+
+    Examples
+    --------
+    >>> negotiate("application/sparql-results+xml", "SELECT")
+    Negotiated(media_type='application/sparql-results+xml', key='xml')
+    >>> negotiate("text/html,*/*;q=0.8", "CONSTRUCT").media_type
+    'text/turtle'
+    >>> negotiate(None, "SELECT", ["turtle"])
+    Traceback (most recent call last):
+    ...
+    matchgraph.endpoint.NotAcceptable: a SELECT result cannot be written as turtle; ...
+    """
+    graph = kind in ("CONSTRUCT", "DESCRIBE")
+    offers = GRAPH_OFFERS if graph else RESULT_OFFERS
+    canonical = _canonical(offers)
+    values = [v.strip() for v in ([fmt] if isinstance(fmt, str) else (fmt or [])) if v and v.strip()]
+    if values:
+        names = GRAPH_NAMES if graph else RESULT_NAMES
+        for value in values:
+            if "/" in value:  # media types, possibly a list with q-values
+                try:
+                    return negotiate(value, kind)
+                except NotAcceptable:
+                    continue
+            key = names.get(value.lower())
+            if key is not None:
+                return Negotiated(canonical[key], key)
+        raise _refusal(kind, values[0])
+    ranges = _accept_ranges(accept or "*/*")
+    if not ranges:
+        ranges = _accept_ranges("*/*")
+    best: tuple[float, int, int] | None = None
+    choice: Negotiated | None = None
+    for order, (media, key) in enumerate(offers):
+        q, position = _quality(media, ranges)
+        if q <= 0:
+            continue
+        rank = (-q, position, order)
+        if best is None or rank < best:
+            best, choice = rank, Negotiated(canonical[key], key)
+    if choice is None:
+        raise _refusal(kind, accept or "")
+    return choice
+
+
+# ---------------------------------------------------------------------- snapshots
+class Snapshots:
+    """Read-only copies of the catalog store, one per catalog version, for the query workers.
+
+    An on-disk store is copied with ``Store.backup`` (a RocksDB checkpoint: hard links, cheap); an
+    in-memory one is dumped into a new on-disk store. The copy is made when a query first sees
+    a new version, so the server follows writes (updates, another process's ingest is not possible
+    while the server holds the catalog). The last two copies are kept; all go at :meth:`close`.
+    """
+
+    KEEP = 2
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._root: Path | None = None
+        self._current: tuple[str, Path] | None = None
+        self._history: list[Path] = []
+
+    def current(self) -> str:
+        """The directory of a read-only copy of the catalog's current version."""
+        version = self.catalog.version
+        with self._lock:
+            if self._current is not None and self._current[0] == version:
+                return str(self._current[1])
+            store = self.catalog.oxigraph
+            if store is None:
+                raise ConfigError(f"cannot serve {self.catalog.location}: the endpoint needs a local catalog",
+                                  hint="give --catalog a directory (an embedded Oxigraph catalog) or memory:")
+            if self._root is None:
+                base = self.catalog.cache_dir
+                self._root = Path(tempfile.mkdtemp(prefix="sparql-snapshots-", dir=base))
+            path = self._root / f"v{len(self._history):04d}-{uuid.uuid4().hex[:8]}"
+            try:
+                store.backup(str(path))
+            except RuntimeError:  # an in-memory store cannot make a checkpoint: copy its quads
+                import pyoxigraph as ox
+
+                copy = ox.Store(str(path))
+                copy.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+                copy.flush()
+                del copy
+                gc.collect()
+            self._history.append(path)
+            for old in self._history[:-self.KEEP]:
+                shutil.rmtree(old, ignore_errors=True)
+            self._history = self._history[-self.KEEP:]
+            self._current = (version, path)
+            return str(path)
+
+    def close(self) -> None:
+        """Remove every copy."""
+        with self._lock:
+            if self._root is not None:
+                shutil.rmtree(self._root, ignore_errors=True)
+            self._root, self._current, self._history = None, None, []
+
+
+# ---------------------------------------------------------------------- worker processes
+class _Worker:
+    """One ``python -m matchgraph.query_worker`` process."""
+
+    def __init__(self) -> None:
+        import matchgraph
+
+        env = dict(os.environ)
+        package_root = str(Path(matchgraph.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen([sys.executable, "-m", "matchgraph.query_worker"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, env=env, close_fds=True)
+        self.ready = False
+
+    def send(self, job: dict[str, Any]) -> None:
+        from .query_worker import write_frame
+
+        write_frame(self.process.stdin, job)
+
+    def receive(self, timeout: float) -> dict[str, Any] | None:
+        """The next reply, or None when none came within ``timeout`` seconds.
+
+        Raises EOFError when the worker died.
+        """
+        from .query_worker import read_frame
+
+        stdout = self.process.stdout
+        assert stdout is not None
+        ready, _, _ = select.select([stdout], [], [], max(0.0, timeout))
+        if not ready:
+            return None
+        reply = read_frame(stdout)
+        if reply is None:
+            raise EOFError("the query worker stopped")
+        return reply
+
+    def kill(self) -> None:
+        """Stop the process now (SIGKILL) and reap it."""
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - the kernel did not reap it yet
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+
+
+class WorkerPool:
+    """A fixed number of query worker processes, with a bounded queue in front of them.
+
+    Parameters
+    ----------
+    size : int
+        Queries that run at once.
+    queue : int
+        Queries that may wait for a worker; one more gets :class:`Busy`.
+    """
+
+    def __init__(self, size: int, queue: int) -> None:
+        self.size = size
+        self.queue = queue
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="matchgraph-sparql")
+        self._slots: asyncio.Semaphore | None = None
+        self._waiting = 0
+        self._closed = False
+
+    def start(self) -> None:
+        """Start the workers now (otherwise the first queries start them)."""
+        with self._lock:
+            while len(self._idle) < self.size:
+                self._idle.append(_Worker())
+
+    async def run(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Run a job in a worker; :class:`QueryTimeout` past ``timeout`` s, :class:`Busy` when full."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.size)
+        started = loop.time()
+        if self._slots.locked() and self._waiting >= self.queue:
+            raise Busy()
+        self._waiting += 1
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout)
+        except asyncio.TimeoutError:
+            raise Busy() from None
+        finally:
+            self._waiting -= 1
+        try:
+            remaining = timeout - (loop.time() - started)
+            return await loop.run_in_executor(self._executor, self._run, job, remaining)
+        finally:
+            self._slots.release()
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _Worker()
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append(worker)
+                return
+        worker.kill()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            if not self._closed and len(self._idle) < self.size:
+                self._idle.append(_Worker())  # boots while nobody needs it yet
+
+    def _run(self, job: dict[str, Any], remaining: float) -> dict[str, Any]:
+        deadline = time.monotonic() + remaining
+        worker = self._take()
+        try:
+            if not worker.ready:
+                hello = worker.receive(deadline - time.monotonic())
+                if hello is None:
+                    self._replace(worker)
+                    raise QueryTimeout()
+                worker.ready = True
+            worker.send(job)
+            reply = worker.receive(deadline - time.monotonic())
+        except (EOFError, OSError) as exc:
+            self._replace(worker)
+            raise MatchgraphError(f"the query worker stopped unexpectedly ({exc})") from None
+        if reply is None:
+            self._replace(worker)  # the only way to stop an Oxigraph evaluation: kill its process
+            raise QueryTimeout()
+        self._give_back(worker)
+        return reply
+
+    def close(self) -> None:
+        """Stop every worker."""
+        with self._lock:
+            self._closed = True
+            workers, self._idle = self._idle, []
+        for worker in workers:
+            worker.kill()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------- the endpoint
+@dataclass
+class Outcome:
+    """A written result."""
+
+    body: bytes
+    media_type: str
+    truncated: bool = False
+    rows: int = 0
+
+
+class SparqlEndpoint:
+    """Runs protocol requests on a catalog: queries in worker processes, guarded updates.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        A local catalog (a directory or ``memory:``). The endpoint asks it for its version on
+        every query and queries a snapshot of that version.
+    config : ServerConfig
+    """
+
+    def __init__(self, catalog: Catalog, config: ServerConfig) -> None:
+        if catalog.oxigraph is None:
+            raise ConfigError(f"cannot serve {catalog.location}: the server needs a local catalog",
+                              hint="give --catalog a directory (an embedded Oxigraph catalog) or memory:")
+        self.catalog = catalog
+        self.config = config
+        self.write_lock = threading.Lock()
+        self.prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+        self.snapshots = Snapshots(catalog)
+        self.pool = WorkerPool(config.workers, config.queue)
+
+    def start(self) -> None:
+        """Start the workers (called when the server starts)."""
+        self.pool.start()
+
+    def close(self) -> None:
+        """Stop the workers and remove the snapshots."""
+        self.pool.close()
+        self.snapshots.close()
+
+    async def query(self, text: str, accept: str | None, *, fmt: str | list[str] | None = None,
+                    default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> Outcome:
+        """Parse, check, negotiate and run a query; raise QueryError, NotAcceptable, Busy or QueryTimeout."""
+        from .sparql import base_iri, check_reach, parse_query, syntax_message
+
+        started = time.monotonic()
+        parsed = await asyncio.to_thread(parse_query, text)
+        if parsed.is_update:
+            raise QueryError("this is an update: send it with POST as update= or application/sparql-update")
+        check_reach(parsed, allow_service=self.config.allow_service)
+        negotiated = negotiate(accept, parsed.form, fmt)
+        snapshot = await asyncio.to_thread(self.snapshots.current)
+        job = {"snapshot": snapshot, "query": text, "prefixes": self.prefixes, "base_iri": base_iri(),
+               "union": not parsed.has_dataset, "default_graphs": default_graphs or [],
+               "named_graphs": named_graphs or [], "fmt": negotiated.key, "max_rows": self.config.max_rows}
+        reply = await self.pool.run(job, self.config.timeout - (time.monotonic() - started))
+        if not reply["ok"]:
+            if reply["kind"] == "syntax":
+                raise QueryError(syntax_message(SyntaxError(reply["message"])))
+            raise QueryError(f"the query failed: {reply['message']}")
+        return Outcome(reply["body"], negotiated.media_type, reply["truncated"], reply["rows"])
+
+    # ------------------------------------------------------------------ updates
+    def check_update_allowed(self, authorization: str | None) -> tuple[int, str] | None:
+        """Return ``(status, message)`` when an update must be refused, else None."""
+        if not self.config.allow_update:
+            return 403, ("this endpoint is read-only: updates are refused "
+                         "(start it with --allow-update --token TOKEN to accept them)")
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            return 401, "updates need an 'Authorization: Bearer TOKEN' header"
+        if not hmac.compare_digest(given.strip().encode(), str(self.config.token).encode()):
+            return 403, "the bearer token is wrong"
+        return None
+
+    async def update(self, text: str) -> str:
+        """Check and run an update; return the catalog version after it.
+
+        An update that sets the catalog version itself (as a remote :class:`~matchgraph.Catalog`
+        does) runs as sent; any other update also bumps the version, so derived caches are rebuilt.
+        """
+        from .sparql import check_reach, parse_query
+
+        parsed = await asyncio.to_thread(parse_query, text)
+        if not parsed.is_update:
+            raise QueryError("this is a query, not an update: send it as query= or application/sparql-query")
+        check_reach(parsed, allow_service=self.config.allow_service)
+
+        def run() -> str:
+            with self.write_lock:
+                if str(MG.version) in text or "mg:version" in text:
+                    self.catalog.backend.update(text)
+                    return self.catalog.version
+                return str(self.catalog.update(text.strip().rstrip(";")))
+
+        return str(await asyncio.to_thread(run))
+
+
+# ---------------------------------------------------------------------- HTTP
+def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Any:
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+
+def _decode_params(raw: bytes, where: str) -> list[tuple[str, str]]:
+    """Form-encoded parameters; UnicodeDecodeError (400) when they are not UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"the {where} is not valid UTF-8 (byte {exc.start})",
+                         hint="send the query as UTF-8, percent-encoded in URLs and forms") from None
+
+
+async def _read_body(request: Any, limit: int) -> bytes:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise BodyTooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _request_params(request: Any, limit: int) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+    """(query, update, all parameters) of a protocol request."""
+    params = _decode_params(request.scope.get("query_string", b""), "request URL")
+    if request.method != "POST":
+        return _one(params, "query"), _one(params, "update"), params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/sparql-query", "application/sparql-update",
+                            "application/x-www-form-urlencoded", ""):
+        raise _UnsupportedType(content_type)
+    body = await _read_body(request, limit)
+    if content_type in ("application/sparql-query", "application/sparql-update"):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise QueryError(f"the request body is not valid UTF-8 (byte {exc.start})",
+                             hint="send the query as UTF-8") from None
+        if _one(params, "query") is not None or _one(params, "update") is not None:
+            raise QueryError(f"a {content_type} request carries the text in its body, not also in the URL")
+        return (text, None, params) if content_type == "application/sparql-query" else (None, text, params)
+    params += _decode_params(body, "request body")
+    return _one(params, "query"), _one(params, "update"), params
+
+
+def _one(params: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in params if k == name]
+    if len(values) > 1:
+        raise QueryError(f"the request has {len(values)} '{name}' parameters; the protocol allows exactly one")
+    return values[0] if values else None
+
+
+class _UnsupportedType(Exception):
+    pass
+
+
+def service_description(request: Any, config: ServerConfig) -> Any:
+    """The SPARQL service description (Turtle) of this endpoint."""
+    from rdflib import RDF, Graph, Namespace, URIRef
+    from starlette.responses import Response
+
+    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    formats = Namespace("http://www.w3.org/ns/formats/")
+    graph = Graph()
+    graph.bind("sd", sd)
+    service = URIRef(str(request.url).split("?")[0])
+    graph.add((service, RDF.type, sd.Service))
+    graph.add((service, sd.endpoint, service))
+    graph.add((service, sd.supportedLanguage, sd.SPARQL11Query))
+    for fmt in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                "Turtle", "N-Triples", "JSON-LD", "RDF_XML", "N3"):
+        graph.add((service, sd.resultFormat, formats[fmt]))
+    graph.add((service, sd.feature, sd.UnionDefaultGraph))
+    if config.allow_update:
+        graph.add((service, sd.supportedLanguage, sd.SPARQL11Update))
+    return Response(graph.serialize(format="turtle"), media_type="text/turtle; charset=utf-8")
+
+
+async def sparql_route(request: Any) -> Any:
+    """The SPARQL 1.1 Protocol endpoint (``/sparql``)."""
+    from starlette.requests import ClientDisconnect
+    from starlette.responses import RedirectResponse, Response
+
+    state = request.app.state.matchgraph
+    endpoint: SparqlEndpoint = state.endpoint
+    config = state.config
+    try:
+        query, update, params = await _request_params(request, config.max_body)
+        if query is not None and update is not None:
+            raise QueryError("a request carries either a query or an update, not both")
+        if update is not None:
+            if request.method != "POST":
+                raise QueryError("updates must be sent with POST")
+            refusal = endpoint.check_update_allowed(request.headers.get("authorization"))
+            if refusal is not None:
+                headers = {"WWW-Authenticate": 'Bearer realm="matchgraph"'} if refusal[0] == 401 else None
+                return _text(refusal[0], refusal[1], headers)
+            version = await endpoint.update(update)
+            return _text(200, f"Update applied; catalog version {version[:12]}.")
+        if query is None or not query.strip():
+            if request.method == "POST" or query is not None:
+                raise QueryError("the request has no query", hint="send query=... (or update=... with POST)")
+            if "text/html" in request.headers.get("accept", ""):
+                return RedirectResponse("/query", status_code=303)
+            return service_description(request, config)
+        fmt = [v for k, v in params if k in ("format", "output")]
+        outcome = await endpoint.query(
+            query, request.headers.get("accept"), fmt=fmt,
+            default_graphs=[v for k, v in params if k == "default-graph-uri"],
+            named_graphs=[v for k, v in params if k == "named-graph-uri"])
+    except QueryTimeout:
+        return _text(503, f"the query ran past the {config.timeout:g} s time limit and was stopped; "
+                          "narrow it (more specific patterns, a LIMIT) or ask the operator for a longer --timeout")
+    except Busy:
+        return _text(503, f"the endpoint is busy ({config.workers} queries running, {config.queue} waiting); "
+                          f"try again in {RETRY_AFTER} s", {"Retry-After": str(RETRY_AFTER)})
+    except NotAcceptable as exc:
+        return _text(406, str(exc))
+    except BodyTooLarge:
+        return _text(413, f"the request body is larger than {config.max_body} bytes; "
+                          "send a shorter query (or ask the operator for a larger --max-body)")
+    except _UnsupportedType as exc:
+        return _text(415, f"unsupported content type {exc.args[0]!r}: send application/x-www-form-urlencoded, "
+                          "application/sparql-query or application/sparql-update")
+    except QueryError as exc:
+        return _text(400, str(exc))
+    except ClientDisconnect:
+        return Response(status_code=400)
+    except MatchgraphError as exc:
+        log.warning("SPARQL request failed: %s", exc.message)
+        return _text(500, str(exc))
+    headers = {"X-Matchgraph-Rows": str(outcome.rows)}
+    if outcome.truncated:
+        headers[TRUNCATED_HEADER] = f"max-rows={config.max_rows}"
+    media = outcome.media_type + ("; charset=utf-8" if outcome.media_type.startswith("text/") else "")
+    return Response(outcome.body, media_type=media, headers=headers)
+
+
+async def dump_route(request: Any) -> Any:
+    """``/dump/catalog.{ttl,nt,nq,trig,jsonld}``: the whole catalog, streamed as it is written."""
+    from starlette.responses import StreamingResponse
+
+    from .export.rdf import DUMP_FORMATS, dump
+
+    state = request.app.state.matchgraph
+    name = request.path_params["name"]
+    stem, _, ext = name.rpartition(".")
+    if stem != "catalog" or ext not in DUMP_FORMATS:
+        return _text(404, "no such dump; there are " + ", ".join(f"/dump/catalog.{e}" for e in DUMP_FORMATS))
+    chunks: queue_module.Queue[bytes | BaseException | None] = queue_module.Queue(maxsize=16)
+    gone = threading.Event()
+
+    class Sink:
+        """A file-like writer handing buffered chunks to the response."""
+
+        def __init__(self) -> None:
+            self.buffer = bytearray()
+
+        def write(self, data: bytes) -> int:
+            self.buffer += data
+            if len(self.buffer) >= 256 * 1024:
+                self.flush()
+            return len(data)
+
+        def flush(self) -> None:
+            if self.buffer:
+                self._put(bytes(self.buffer))
+                self.buffer.clear()
+
+        @staticmethod
+        def _put(item: Any) -> None:
+            while True:
+                if gone.is_set():
+                    raise OSError("the client went away")
+                try:
+                    chunks.put(item, timeout=0.5)
+                    return
+                except queue_module.Full:
+                    continue
+
+    def produce() -> None:
+        sink = Sink()
+        try:
+            dump(state.catalog, ext, sink)
+            sink.flush()
+            Sink._put(None)
+        except OSError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the response, which ends early
+            try:
+                Sink._put(exc)
+            except OSError:
+                pass
+
+    async def stream() -> Any:
+        thread = threading.Thread(target=produce, name="matchgraph-dump", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = await asyncio.to_thread(chunks.get)
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    log.warning("the dump stopped: %s", item)
+                    return
+                yield item
+        finally:
+            gone.set()
+
+    media = DUMP_FORMATS[ext][1]
+    return StreamingResponse(stream(), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="catalog.{ext}"'})
+
+
+class UrlLimit:
+    """ASGI middleware: 414 for request targets longer than :data:`MAX_URL` bytes."""
+
+    def __init__(self, app: Any, limit: int = MAX_URL) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or scope.get("path", "").encode()) + len(scope.get("query_string", b""))
+            if size > self.limit:
+                response = _text(414, f"the URL is {size} bytes long, over the {self.limit} byte limit; "
+                                      "send long queries with POST")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,556 @@
+"""The one owner of derived state: for a catalog data version, the facts, projection, scores,
+neighbour index, text index and embeddings, built in one place and in one order.
+
+Storage (under ``catalog.cache_dir / "derived"``)::
+
+    v1-<data version>/          one directory per data version, immutable once published
+        state.json              data version, parent version, what changed (full, match, ingest)
+        facts.npz facts.json    the facts (:mod:`matchgraph.graph.facts`)
+        projection.npz/.json    the projection (:mod:`matchgraph.graph.projection`)
+        scores-<w>.npz/.json    the scores for weights with digest <w> (:mod:`matchgraph.graph.scoring`)
+        neighbours-*.npy        the neighbour index, memory-mapped by readers
+        textindex.json build-*  the text index (built by :func:`matchgraph.textindex.build_index`)
+        embeddings.npz          sentence embeddings of the entity texts (``match --semantic``)
+    changes/<data version>.json what a write changed: its parent data version, entities, events
+    history/                    every computed version's scores, as deltas (``scores --history``)
+
+Every file is written under a name unique to the process (pid and uuid) and moved into place
+with ``os.replace``; a whole version directory is staged the same way and renamed, so readers
+never see a partial file and several processes can build, or read, at once (the last rename of
+identical content wins). Nothing here writes to the store except :mod:`matchgraph.graph.score_graph`,
+and read paths never write SQLite or pickles.
+
+Asked for the current version (:func:`current`), the owner loads it when present, else builds it:
+from the parent version's facts plus what the write recorded as changed (a recorded match, an
+ingest of a few cards: a delta, no full read of the store), or, failing that, from a full read,
+with progress on the terminal when it takes more than a second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .facts import TABLES, Facts, read_facts
+from .neighbours_index import NeighbourIndex
+from .progress import BuildProgress
+from .projection import CompactProjection, Nodes, nodes_of, project
+from .scoring import Explainer, ScoreTable, compute_table
+from .weights import load_weights, weights_digest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..catalog import Catalog
+    from ..textindex import TextIndex
+
+__all__ = ["State", "current", "latest", "note_change", "advance", "touched_entities", "counters", "derived_root",
+           "rank_prior", "FORMAT"]
+
+#: Bumped when the layout of a version directory changes (older ones are then rebuilt).
+FORMAT = 1
+#: Version directories kept (the newest; older ones are removed after a build).
+KEEP_VERSIONS = 6
+#: Change notes followed back to find a version to update from.
+MAX_CHAIN = 50
+
+#: What this process did (for tests and benchmarks): full builds, delta updates, loads.
+counters: dict[str, int] = {"full": 0, "delta": 0, "loads": 0, "score_tables": 0, "text_builds": 0}
+
+_STATES: dict[tuple[str, str], State] = {}
+_LOCK = threading.RLock()
+
+
+def derived_root(catalog: Catalog) -> Path:
+    """The directory holding the derived state of a catalog."""
+    root = catalog.cache_dir / "derived"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _dirname(data_version: str) -> str:
+    return f"v{FORMAT}-{data_version}"
+
+
+def _unique(prefix: str) -> str:
+    return f".{prefix}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+@contextmanager
+def _staged_files(directory: Path) -> Iterator[Path]:
+    """A private staging directory whose files are moved into ``directory`` (``.json`` ones last)."""
+    stage = directory / _unique("stage")
+    stage.mkdir()
+    try:
+        yield stage
+        for path in sorted(stage.iterdir(), key=lambda p: (p.suffix == ".json", p.name)):
+            try:
+                os.replace(path, directory / path.name)
+            except OSError:  # a directory another process already published
+                pass
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(_unique(path.name))
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------- one version
+class State:
+    """The derived state of one data version (a published, immutable directory); parts load on first use."""
+
+    def __init__(self, catalog: Catalog, directory: Path, meta: dict[str, Any]) -> None:
+        self.catalog_location = str(catalog.location)
+        self.directory = directory
+        self.meta = meta
+        self.data_version: str = meta["data_version"]
+        self._facts: Facts | None = None
+        self._nodes: Nodes | None = None
+        self._projection: CompactProjection | None = None
+        self._tables: dict[str, ScoreTable] = {}
+        self._neighbours: NeighbourIndex | None = None
+        self._text: Any = None
+        self._lock = threading.RLock()
+
+    @property
+    def facts(self) -> Facts:
+        """The facts."""
+        if self._facts is None:
+            self._facts = Facts.load(self.directory)
+        return self._facts
+
+    @property
+    def nodes(self) -> Nodes:
+        """The nodes of the facts."""
+        if self._nodes is None:
+            self._nodes = nodes_of(self.facts)
+        return self._nodes
+
+    @property
+    def projection(self) -> CompactProjection:
+        """The projection."""
+        if self._projection is None:
+            self._projection = CompactProjection.load(self.directory)
+        return self._projection
+
+    @property
+    def neighbour_index(self) -> NeighbourIndex:
+        """The neighbour index (memory-mapped)."""
+        if self._neighbours is None:
+            self._neighbours = NeighbourIndex.load(self.directory)
+        return self._neighbours
+
+    def scores(self, weights: str | os.PathLike[str] | Mapping[str, Any] | None = None, *,
+               recompute: bool = False) -> ScoreTable:
+        """The scores for ``weights`` (the defaults when None): read when stored, else computed and stored."""
+        w = load_weights(weights)
+        digest = weights_digest(w)
+        with self._lock:
+            table = None if recompute else self._tables.get(digest)
+            if table is not None:
+                return table
+            name = f"scores-{digest}"
+            if not recompute and (self.directory / f"{name}.json").exists():
+                try:
+                    table = ScoreTable.load(self.directory, name)
+                except (OSError, ValueError, KeyError):
+                    table = None
+            if table is None:
+                table = compute_table(self.facts, self.nodes, self.projection, w)
+                counters["score_tables"] += 1
+                with _staged_files(self.directory) as stage:
+                    table.save(stage, name)
+                if weights is None:
+                    from .history import record
+
+                    record(self.directory.parent, table, self.meta)
+            else:
+                table.explainer = lambda: Explainer(self.facts, self.nodes, self.projection, w)
+            self._tables[digest] = table
+            return table
+
+    def text_index(self, catalog: Catalog) -> TextIndex:
+        """The text index of this version (built by :mod:`matchgraph.textindex` when missing)."""
+        from .. import textindex
+
+        with self._lock:
+            if self._text is not None:
+                return self._text
+            pointer = self.directory / "textindex.json"
+            index = None
+            if pointer.exists():
+                index = _load_text(self.directory / json.loads(pointer.read_text(encoding="utf-8"))["build"])
+            if index is None and self.meta.get("change") == "match":
+                index = self._carry_text(catalog)
+            if index is None:
+                with BuildProgress("Building the text index", total=2) as progress:
+                    progress.step("reading texts")
+                    index = textindex.build_index(catalog)
+                    counters["text_builds"] += 1
+                    progress.step("saving")
+                    build = textindex.save_index(index, self.directory)
+                _write_json(pointer, {"build": build})
+                index.build = build
+            index.data_version = self.data_version
+            self._text = index
+            return index
+
+    def _carry_text(self, catalog: Catalog) -> Any:
+        """A recorded match changes no text: the parent's index is hard-linked into this version."""
+        parent = self.meta.get("parent")
+        if not parent:
+            return None
+        parent_dir = self.directory.parent / _dirname(parent)
+        pointer = parent_dir / "textindex.json"
+        if not pointer.exists():
+            state = load_state(catalog, parent)
+            if state is None or state.meta.get("change") != "match":
+                return None
+            state.text_index(catalog)  # carries further back, or builds
+        try:
+            build = json.loads(pointer.read_text(encoding="utf-8"))["build"]
+            with _staged_files(self.directory) as stage:
+                target = stage / build
+                target.mkdir()
+                for path in (parent_dir / build).iterdir():
+                    os.link(path, target / path.name)
+            _write_json(self.directory / "textindex.json", {"build": build})
+        except (OSError, KeyError, ValueError):
+            return None
+        index = _load_text(self.directory / build)
+        if index is not None:
+            index.build = build
+        return index
+
+    def embeddings(self, catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, vectors) of the embedded texts of the index's entities; vectors already computed for
+        an identical text in any kept version are reused, only new texts are encoded."""
+        from .. import semantic
+
+        path = self.directory / "embeddings.npz"
+        if path.exists():
+            with np.load(path) as data:
+                return data["rows"], data["vectors"]
+        texts = semantic.entity_texts(catalog, index)
+        known: dict[str, np.ndarray] = {}
+        for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/embeddings.npz"), key=_mtime, reverse=True):
+            try:
+                with np.load(other) as data:
+                    known.update((k, v) for k, v in zip(data["keys"].tolist(), data["vectors"]) if k not in known)
+            except (OSError, ValueError, KeyError):
+                continue
+            break
+        keys = [semantic.text_key(t) for _, t in texts]
+        missing = sorted({t for (_, t), k in zip(texts, keys) if k not in known})
+        if missing:
+            with BuildProgress("Embedding entity texts", total=1) as progress:
+                progress.step(f"{len(missing)} texts")
+                vectors = semantic.load_encoder().encode(missing)
+            known.update((semantic.text_key(t), v) for t, v in zip(missing, vectors))
+        rows = np.array([r for r, _ in texts], dtype=np.int64)
+        dim = semantic.load_encoder().dim if not known else len(next(iter(known.values())))
+        matrix = np.stack([known[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+        with _staged_files(self.directory) as stage:
+            np.savez(stage / "embeddings.npz", rows=rows, vectors=matrix, keys=np.array(keys))
+        return rows, matrix
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _load_text(path: Path) -> Any:
+    from .. import textindex
+
+    try:
+        return textindex.load_saved(path)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def load_state(catalog: Catalog, data_version: str) -> State | None:
+    """The published state of a data version, or None when it was never built (or was removed)."""
+    root = derived_root(catalog)
+    key = (str(root), data_version)
+    with _LOCK:
+        state = _STATES.get(key)
+        if state is not None and state.directory.exists():
+            return state
+        directory = root / _dirname(data_version)
+        try:
+            meta = json.loads((directory / "state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        state = State(catalog, directory, meta)
+        counters["loads"] += 1
+        _STATES[key] = state
+        if len(_STATES) > 4:
+            _STATES.pop(next(iter(_STATES)))
+        return state
+
+
+# ---------------------------------------------------------------------------------- building
+def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: BuildProgress,
+             base: CompactProjection | None = None) -> State:
+    """Compute the projection, scores and neighbour index of ``facts`` and publish the version
+    (``base``: the parent's projection when only match events changed)."""
+    root = derived_root(catalog)
+    data_version = meta["data_version"]
+    progress.step("projection")
+    nodes = nodes_of(facts)
+    p = project(facts, data_version, base=base)
+    progress.step("scores")
+    weights = load_weights()
+    table = compute_table(facts, nodes, p, weights)
+    progress.step("neighbour index")
+    index = NeighbourIndex.build(p)
+    progress.step("saving")
+    stage = root / _unique("stage")
+    stage.mkdir()
+    try:
+        facts.save(stage)
+        p.save(stage)
+        table.save(stage, f"scores-{weights_digest(weights)}")
+        index.save(stage)
+        (stage / "state.json").write_text(json.dumps({**meta, "format": FORMAT, "built": time.time()}),
+                                          encoding="utf-8")
+        try:
+            os.rename(stage, root / _dirname(data_version))
+        except OSError:  # another process published this version first: same content
+            pass
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    state = load_state(catalog, data_version)
+    assert state is not None
+    with state._lock:
+        if state._facts is None:
+            state._facts, state._nodes, state._projection = facts, nodes, p
+            state._tables.setdefault(weights_digest(weights), table)
+    from .history import record
+
+    record(root, table, state.meta)
+    _collect(root)
+    return state
+
+
+def _collect(root: Path) -> None:
+    """Remove all but the newest version directories, and change notes older than they are."""
+    versions = sorted(root.glob(f"v{FORMAT}-*"), key=_mtime, reverse=True)
+    for old in versions[KEEP_VERSIONS:]:
+        if time.time() - _mtime(old) > 60:
+            shutil.rmtree(old, ignore_errors=True)
+    oldest = min((_mtime(v) for v in versions[:KEEP_VERSIONS]), default=0.0)
+    for note in (root / "changes").glob("*.json") if (root / "changes").exists() else []:
+        if _mtime(note) < oldest - 3600:
+            note.unlink(missing_ok=True)
+    for stale in root.glob(".stage-*"):
+        if time.time() - _mtime(stale) > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _full(catalog: Catalog, data_version: str) -> State:
+    counters["full"] += 1
+    with BuildProgress("Building the match graph", total=len(TABLES) + 4) as progress:
+        facts = read_facts(catalog, progress=lambda name: progress.step(f"reading {name}"))
+        return _publish(catalog, facts, {"data_version": data_version, "parent": None, "change": "full"}, progress)
+
+
+def _note(root: Path, data_version: str) -> dict[str, Any] | None:
+    try:
+        return json.loads((root / "changes" / f"{data_version}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _chain(catalog: Catalog, data_version: str) -> tuple[State, set[str], set[str], bool] | None:
+    """A published ancestor and what changed since (entities, events, whether only matches)."""
+    root = derived_root(catalog)
+    entities: set[str] = set()
+    events: set[str] = set()
+    only_matches = True
+    version = data_version
+    for _ in range(MAX_CHAIN):
+        note = _note(root, version)
+        if note is None:
+            return None
+        entities.update(note.get("entities", ()))
+        events.update(note.get("events", ()))
+        only_matches = only_matches and not note.get("entities")
+        version = note["parent"]
+        state = load_state(catalog, version)
+        if state is not None:
+            return state, entities, events, only_matches
+    return None
+
+
+def advance(catalog: Catalog, data_version: str | None = None) -> State | None:
+    """Build the state of the catalog's data version from an ancestor's and the recorded changes.
+
+    Returns None (and builds nothing) when no ancestor state or no change note leads there.
+    """
+    version = data_version or catalog.data_version
+    found = _chain(catalog, version)
+    if found is None:
+        return None
+    parent, entities, events, only_matches = found
+    counters["delta"] += 1
+    with BuildProgress("Updating the match graph", total=5) as progress:
+        progress.step("reading the changes")
+        facts = parent.facts.copy()
+        facts.replace(catalog, entities, events)
+        meta = {"data_version": version, "parent": parent.data_version, "change": "match" if only_matches else "ingest"}
+        return _publish(catalog, facts, meta, progress, parent.projection if only_matches else None)
+
+
+def current(catalog: Catalog) -> State:
+    """The derived state of the catalog's current data version: loaded, updated from a delta, or built.
+
+    Examples
+    --------
+    >>> from matchgraph.catalog import Catalog
+    >>> current(Catalog("memory:")).projection.n
+    0
+    """
+    version = catalog.data_version
+    state = load_state(catalog, version)
+    if state is not None:
+        return state
+    with _LOCK:
+        state = load_state(catalog, version)
+        if state is None:
+            state = advance(catalog, version) or _full(catalog, version)
+    return state
+
+
+def latest(catalog: Catalog) -> State | None:
+    """The current state when built, else the newest kept one (possibly stale); never builds."""
+    state = load_state(catalog, catalog.data_version)
+    if state is not None:
+        return state
+    root = derived_root(catalog)
+    for directory in sorted(root.glob(f"v{FORMAT}-*"), key=_mtime, reverse=True):
+        found = load_state(catalog, directory.name.split("-", 1)[1])
+        if found is not None:
+            return found
+    return None
+
+
+# ---------------------------------------------------------------------------------- writes
+def note_change(catalog: Catalog, parent: str, version: str, *, entities: Iterable[str] = (),
+                events: Iterable[str] = (), apply: bool = True) -> None:
+    """Record what a write changed, so the next state is updated from the parent's, not rebuilt.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    parent, version : str
+        The data version before the write (read inside the write) and the one it produced.
+    entities : iterable of str
+        IRIs of the entities whose facts the write may have changed.
+    events : iterable of str
+        IRIs of the match events it added.
+    apply : bool
+        Update the derived state now when the parent's is at hand (so the next read is warm).
+    """
+    root = derived_root(catalog)
+    (root / "changes").mkdir(exist_ok=True)
+    _write_json(root / "changes" / f"{version}.json",
+                {"parent": parent, "version": version, "entities": sorted(set(entities)), "events": sorted(set(events))})
+    if apply and load_state(catalog, parent) is not None and catalog.data_version == version:
+        with _LOCK:
+            if load_state(catalog, version) is None:
+                advance(catalog, version)
+
+
+def touched_entities(catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iterable[Any] = (),
+                     clear_stubs: Iterable[Any] = ()) -> set[str]:
+    """The entities whose facts a write of ``graphs`` (replacing ``replaced``) may change.
+
+    Call it before the write: the subjects of the replaced graphs are read from the store, those
+    of the new graphs from the rdflib graphs, plus the entities of every capability in them.
+    """
+    from rdflib import URIRef
+
+    from ..vocab import MG
+    from .rows import select_values
+
+    touched = {str(e) for e in clear_stubs}
+    for graph in graphs.values():
+        touched.update(str(s) for s in graph.subjects(unique=True) if isinstance(s, URIRef))
+        touched.update(str(o) for o in graph.objects(None, MG.capabilityOf) if isinstance(o, URIRef))
+    for g in replaced:
+        name = URIRef(str(g)).n3()
+        for (x,) in select_values(catalog, f"SELECT DISTINCT ?x WHERE {{ GRAPH {name} {{ "
+                                           f"{{ ?x ?p ?o }} UNION {{ ?c mg:capabilityOf ?x }} }} FILTER(isIRI(?x)) }}"):
+            if x:
+                touched.add(x)
+    return touched
+
+
+def rank_prior(catalog: Catalog, slugs: list[str]) -> np.ndarray | None:
+    """Ranks (0-100) for ``slugs`` (NaN where unknown) from the newest computed scores, or None.
+
+    Never builds: a prior may be a little stale, a search should not wait for scores.
+    """
+    state = latest(catalog)
+    if state is None:
+        return None
+    table = state._tables.get(weights_digest(load_weights()))
+    if table is None:
+        try:
+            table = state.scores()
+        except (OSError, ValueError):
+            return None
+    rows = [table.row(s) for s in slugs]
+    ranks = table.values[:, 0] if table.n else np.zeros(0)
+    return np.array([ranks[r] if r is not None else np.nan for r in rows], dtype=np.float64)
+
+
+class WriteChange:
+    """What a write of source graphs changes, recorded for the next derived state.
+
+    Made before the write (:meth:`before`), it reads which entities the replaced graphs held; its
+    :attr:`stamp` goes into the write, recording there the data version the write started from;
+    :meth:`written` then leaves a change note, so the next state is a delta from the parent's.
+    """
+
+    def __init__(self, catalog: Catalog, entities: set[str]) -> None:
+        from ..vocab import CATALOG, META_GRAPH, MG
+
+        self.catalog = catalog
+        self.entities = entities
+        meta, parent, dv = f"<{META_GRAPH}>", f"<{MG.parentDataVersion}>", f"<{MG.dataVersion}>"
+        self.stamp = (f"DELETE {{ GRAPH {meta} {{ <{CATALOG}> {parent} ?old }} }} "
+                      f"INSERT {{ GRAPH {meta} {{ <{CATALOG}> {parent} ?v }} }} WHERE {{ "
+                      f"OPTIONAL {{ GRAPH {meta} {{ <{CATALOG}> {parent} ?old }} }} "
+                      f"OPTIONAL {{ GRAPH {meta} {{ <{CATALOG}> {dv} ?v }} }} }}")
+        self._query = (f"SELECT ?v ?p WHERE {{ GRAPH {meta} {{ <{CATALOG}> {dv} ?v . "
+                       f"OPTIONAL {{ <{CATALOG}> {parent} ?p }} }} }}")
+
+    @classmethod
+    def before(cls, catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iterable[Any] = (),
+               clear_stubs: Iterable[Any] = ()) -> WriteChange:
+        """Note what a write of ``graphs`` replacing ``replaced`` will touch (call before writing)."""
+        return cls(catalog, touched_entities(catalog, graphs, replaced, clear_stubs))
+
+    def written(self, version: str) -> None:
+        """The write produced data version ``version``: leave the change note (and update now when cheap)."""
+        from .rows import select_values
+
+        rows = list(select_values(self.catalog, self._query))
+        if len(rows) == 1 and rows[0][0] == version and rows[0][1]:
+            note_change(self.catalog, rows[0][1], version, entities=self.entities)

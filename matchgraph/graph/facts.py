@@ -1,0 +1,299 @@
+"""Facts: what the catalog says that derived state is computed from, as keyed tables of arrays.
+
+Every table is keyed by the IRI its rows are about (an entity, or a match event), so an update
+that touched a few entities replaces exactly their rows: drop the rows of the touched keys, read
+them again with small ``VALUES``-bound queries, append. A full read runs the same queries over
+the whole store (bulk forms whose joins Oxigraph hashes), so both give the same rows and anything
+computed from the facts is the same whether they were read at once or kept up to date.
+
+Columns are integer codes into two tables of strings: ``terms`` (IRIs) and ``strings`` (names,
+licences, metric names, aspects, concept IRIs); numbers are float64.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..vocab import KINDS, MATCH_GRAPH, MG
+from .relations import STATED_RELATIONS
+from .rows import chunks, select_values, values_clause
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..catalog import Catalog
+
+__all__ = ["Facts", "TABLES", "read_facts", "FACTS_FORMAT"]
+
+#: Bumped when the tables change shape, so facts stored by an older version are not read.
+FACTS_FORMAT = 1
+
+_KIND_VALUES = " ".join(f"<{iri}>" for iri in KINDS.values())
+_STATED_PROPS = " ".join(f"<{MG[r]}>" for r in (*STATED_RELATIONS, "alternativeTo"))
+#: Sub-select joining a capability ?c to its entity ?e (hash-joined by Oxigraph in bulk reads).
+CAPABILITY_OF = "{ SELECT ?c ?e WHERE { ?c mg:capabilityOf ?e } }"
+_CLAIMS_NAMING = (CAPABILITY_OF + " { SELECT ?cl ?c WHERE { ?cl mg:claimOf ?c } }"
+                  " { SELECT ?cl ?b WHERE { ?cl mg:namesAlternative ?b } }")
+_ENTITY = "{ SELECT ?e WHERE { ?e a mg:Entity } }"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One table: the bulk query, the keyed query (``{values}`` binds the key) and column types.
+
+    Column types: ``t`` an IRI (code into terms), ``s`` a string, ``S`` space-separated strings
+    (one row each), ``f`` a number, ``i`` an integer. The first column is the key (an IRI).
+    """
+
+    bulk: str
+    keyed: str
+    columns: str
+    by_event: bool = False
+
+
+TABLES: dict[str, _Spec] = {
+    "entity": _Spec("SELECT ?e WHERE { ?e a mg:Entity }", "SELECT ?e WHERE { {values} ?e a mg:Entity }", "t"),
+    "name": _Spec(f"SELECT ?e ?n WHERE {{ {_ENTITY} {{ SELECT ?e ?n WHERE {{ ?e schema:name ?n }} }} }}",
+                  "SELECT ?e ?n WHERE { {values} ?e a mg:Entity ; schema:name ?n }", "ts"),
+    "kind": _Spec(f"SELECT ?e ?c WHERE {{ VALUES ?c {{ {_KIND_VALUES} }} ?e a ?c }}",
+                  f"SELECT ?e ?c WHERE {{ {{values}} VALUES ?c {{ {_KIND_VALUES} }} ?e a ?c }}", "ts"),
+    "stub": _Spec("SELECT ?e WHERE { ?e mg:isStub true }", "SELECT ?e WHERE { {values} ?e mg:isStub true }", "t"),
+    "stated": _Spec(f"SELECT ?e ?o ?p WHERE {{ VALUES ?p {{ {_STATED_PROPS} }} ?e ?p ?o }}",
+                    f"SELECT ?e ?o ?p WHERE {{ {{values}} VALUES ?p {{ {_STATED_PROPS} }} ?e ?p ?o }}", "tts"),
+    "named": _Spec(f"SELECT ?e ?b WHERE {{ {_CLAIMS_NAMING} }}",
+                   "SELECT ?e ?b WHERE { {values} ?c mg:capabilityOf ?e . ?cl mg:claimOf ?c ; "
+                   "mg:namesAlternative ?b }", "tt"),
+    "aspect": _Spec(f"SELECT ?e ?b ?asp WHERE {{ {_CLAIMS_NAMING} {{ SELECT ?cl ?asp WHERE {{ ?cl mg:aspect ?asp }} }} }}",
+                    "SELECT ?e ?b ?asp WHERE { {values} ?c mg:capabilityOf ?e . ?cl mg:claimOf ?c ; "
+                    "mg:namesAlternative ?b ; mg:aspect ?asp }", "tts"),
+    "concept": _Spec(f"""SELECT ?e (GROUP_CONCAT(STR(?k)) AS ?ks) WHERE {{
+        {CAPABILITY_OF} {{ SELECT ?c ?k WHERE {{ ?c mg:concept ?k }} }} }} GROUP BY ?e""",
+                     "SELECT ?e (GROUP_CONCAT(STR(?k)) AS ?ks) WHERE { {values} ?c mg:capabilityOf ?e ; mg:concept ?k } "
+                     "GROUP BY ?e", "tS"),
+    "match": _Spec(f"SELECT ?ev ?e ?n WHERE {{ GRAPH <{MATCH_GRAPH}> {{ ?ev mg:hasResultItem ?r . "
+                   "?r mg:matchedEntity ?e ; mg:position ?n } }",
+                   f"SELECT ?ev ?e ?n WHERE {{ {{values}} GRAPH <{MATCH_GRAPH}> {{ ?ev mg:hasResultItem ?r . "
+                   "?r mg:matchedEntity ?e ; mg:position ?n } }", "ttf", by_event=True),
+    "metric": _Spec("""SELECT ?e ?name ?v WHERE { { SELECT ?e ?m WHERE { ?e mg:hasMetric ?m } }
+        { SELECT ?m ?name WHERE { ?m mg:metricName ?name } } { SELECT ?m ?v WHERE { ?m schema:value ?v } } }""",
+                    "SELECT ?e ?name ?v WHERE { {values} ?e mg:hasMetric ?m . ?m mg:metricName ?name ; schema:value ?v }",
+                    "tsf"),
+    "capabilities": _Spec("SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c mg:capabilityOf ?e } GROUP BY ?e",
+                          "SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE { {values} ?c mg:capabilityOf ?e } GROUP BY ?e",
+                          "ti"),
+    "with_claims": _Spec(f"""SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+        {CAPABILITY_OF} {{ SELECT ?cl ?c WHERE {{ ?cl mg:claimOf ?c }} }} }} GROUP BY ?e""",
+                         "SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE { {values} ?c mg:capabilityOf ?e . "
+                         "?cl mg:claimOf ?c } GROUP BY ?e", "ti"),
+    "with_concepts": _Spec(f"""SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+        {CAPABILITY_OF} {{ SELECT ?c ?k WHERE {{ ?c mg:concept ?k }} }} }} GROUP BY ?e""",
+                           "SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE { {values} ?c mg:capabilityOf ?e ; "
+                           "mg:concept ?k } GROUP BY ?e", "ti"),
+    "dangling": _Spec(f"""SELECT ?e (COUNT(DISTINCT ?cl) AS ?n) WHERE {{
+        {CAPABILITY_OF}
+        {{ SELECT ?cl ?c WHERE {{ {{ SELECT ?cl WHERE {{ ?cl a mg:AlternativeClaim }} }}
+                                {{ SELECT ?cl ?c WHERE {{ ?cl mg:claimOf ?c }} }} }} }}
+        MINUS {{ {{ SELECT ?cl WHERE {{ ?cl mg:namesAlternative ?x }} }} }}
+    }} GROUP BY ?e""",
+                      "SELECT ?e (COUNT(DISTINCT ?cl) AS ?n) WHERE { {values} ?c mg:capabilityOf ?e . "
+                      "?cl mg:claimOf ?c ; a mg:AlternativeClaim . FILTER NOT EXISTS { ?cl mg:namesAlternative ?x } } "
+                      "GROUP BY ?e", "ti"),
+    "results": _Spec("SELECT ?e (COUNT(DISTINCT ?r) AS ?n) WHERE { ?e mg:hasResult ?r } GROUP BY ?e",
+                     "SELECT ?e (COUNT(DISTINCT ?r) AS ?n) WHERE { {values} ?e mg:hasResult ?r } GROUP BY ?e", "ti"),
+    "described": _Spec(f"SELECT ?e WHERE {{ {_ENTITY} {{ SELECT DISTINCT ?e WHERE {{ ?e dcterms:description ?d }} }} }}",
+                       "SELECT DISTINCT ?e WHERE { {values} ?e a mg:Entity ; dcterms:description ?d }", "t"),
+    "licence": _Spec("SELECT ?e ?l WHERE { ?e dcterms:license ?l }",
+                     "SELECT ?e ?l WHERE { {values} ?e dcterms:license ?l }", "ts"),
+    "homepage": _Spec("SELECT DISTINCT ?e WHERE { ?e schema:url ?u }",
+                      "SELECT DISTINCT ?e WHERE { {values} ?e schema:url ?u }", "t"),
+    "source": _Spec(f"SELECT ?e WHERE {{ {_ENTITY} {{ SELECT DISTINCT ?e WHERE {{ ?e prov:wasDerivedFrom ?s }} }} }}",
+                    "SELECT DISTINCT ?e WHERE { {values} ?e a mg:Entity ; prov:wasDerivedFrom ?s }", "t"),
+}
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text or "nan")
+    except ValueError:
+        return math.nan
+
+
+@dataclass
+class Facts:
+    """The keyed tables of facts (see the module docstring).
+
+    Attributes
+    ----------
+    terms : list of str
+        IRIs; table columns of type ``t`` hold indices into it. Grows only.
+    strings : list of str
+        Other strings; columns of type ``s`` hold indices into it. Grows only.
+    tables : dict of str to dict of str to numpy.ndarray
+        Table name -> column name (``c0`` is the key, then ``c1``, ...) -> array.
+    """
+
+    terms: list[str] = field(default_factory=list)
+    strings: list[str] = field(default_factory=list)
+    tables: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    _term_ids: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _string_ids: dict[str, int] | None = field(default=None, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ codes
+    def term(self, iri: str) -> int:
+        """The code of an IRI (added when new)."""
+        ids = self._terms()
+        code = ids.get(iri)
+        if code is None:
+            code = ids[iri] = len(self.terms)
+            self.terms.append(iri)
+        return code
+
+    def string(self, text: str) -> int:
+        """The code of a string (added when new)."""
+        if self._string_ids is None:
+            self._string_ids = {s: i for i, s in enumerate(self.strings)}
+        code = self._string_ids.get(text)
+        if code is None:
+            code = self._string_ids[text] = len(self.strings)
+            self.strings.append(text)
+        return code
+
+    def _terms(self) -> dict[str, int]:
+        if self._term_ids is None:
+            self._term_ids = {t: i for i, t in enumerate(self.terms)}
+        return self._term_ids
+
+    def known_terms(self, iris: Iterable[str]) -> np.ndarray:
+        """Codes of those of ``iris`` already known (unknown ones cannot key any row)."""
+        ids = self._terms()
+        return np.array(sorted({ids[i] for i in iris if i in ids}), dtype=np.int64)
+
+    def column(self, table: str, i: int) -> np.ndarray:
+        """Column ``i`` of a table (``0`` is the key)."""
+        return self.tables[table][f"c{i}"]
+
+    # ------------------------------------------------------------------ rows
+    def _rows_to_columns(self, spec: _Spec, rows: Iterable[tuple[str | None, ...]]) -> dict[str, np.ndarray]:
+        cols: list[list[Any]] = [[] for _ in spec.columns]
+        for row in rows:
+            if row[0] is None:
+                continue
+            if spec.columns[1:2] == "S":
+                for part in (row[1] or "").split():
+                    cols[0].append(self.term(row[0]))
+                    cols[1].append(self.string(part))
+                continue
+            out = []
+            for kind, value in zip(spec.columns, row):
+                if kind == "t":
+                    out.append(self.term(value) if value is not None else -1)
+                elif kind in "sS":
+                    out.append(self.string(value) if value is not None else -1)
+                elif kind == "f":
+                    out.append(_number(value))
+                else:
+                    out.append(int(float(value or 0)))
+            for c, v in zip(cols, out):
+                c.append(v)
+        dtypes = {"t": np.int64, "s": np.int64, "S": np.int64, "f": np.float64, "i": np.int64}
+        return {f"c{i}": np.array(c, dtype=dtypes[k]) for i, (k, c) in enumerate(zip(spec.columns, cols))}
+
+    def read_table(self, catalog: Catalog, name: str, keys: list[str] | None = None) -> dict[str, np.ndarray]:
+        """The rows of a table for every key (``keys`` None) or for the given keys only."""
+        spec = TABLES[name]
+        if keys is None:
+            return self._rows_to_columns(spec, select_values(catalog, spec.bulk))
+        var = "ev" if spec.by_event else "e"
+        parts = [self._rows_to_columns(spec, select_values(
+            catalog, spec.keyed.replace("{values}", values_clause(var, chunk)))) for chunk in chunks(sorted(keys))]
+        return _concat(parts, spec)
+
+    def replace(self, catalog: Catalog, entities: Iterable[str] = (), events: Iterable[str] = ()) -> None:
+        """Read again the rows of the given entities and match events (a delta update, in place)."""
+        entities, events = sorted(set(entities)), sorted(set(events))
+        for name, spec in TABLES.items():
+            keys = events if spec.by_event else entities
+            if not keys:
+                continue
+            old = self.tables[name]
+            drop = self.known_terms(keys)
+            keep = ~np.isin(old["c0"], drop)
+            new = self.read_table(catalog, name, keys)
+            self.tables[name] = _concat([{k: v[keep] for k, v in old.items()}, new], spec)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: Path) -> None:
+        """Write ``facts.npz`` and ``facts.json`` into a (staging) directory."""
+        arrays = {f"{t}.{c}": a for t, cols in self.tables.items() for c, a in cols.items()}
+        np.savez(directory / "facts.npz", **arrays)
+        (directory / "facts.json").write_text(json.dumps({"format": FACTS_FORMAT, "terms": self.terms,
+                                                          "strings": self.strings}, ensure_ascii=False),
+                                              encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> Facts:
+        """Read what :meth:`save` wrote."""
+        meta = json.loads((directory / "facts.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FACTS_FORMAT:
+            raise ValueError("facts format changed")
+        tables: dict[str, dict[str, np.ndarray]] = {name: {} for name in TABLES}
+        with np.load(directory / "facts.npz") as data:
+            for key in data.files:
+                table, col = key.split(".", 1)
+                tables[table][col] = data[key]
+        return cls(meta["terms"], meta["strings"], tables)
+
+    def copy(self) -> Facts:
+        """An independent copy (tables are copied on write, so arrays are shared)."""
+        return Facts(list(self.terms), list(self.strings), {t: dict(c) for t, c in self.tables.items()})
+
+    def canonical(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table as sorted rows of plain values: equal for equal facts, however they were read."""
+        out = {}
+        for name, spec in TABLES.items():
+            cols = self.tables[name]
+            decoded = []
+            for i, kind in enumerate(spec.columns):
+                values = cols[f"c{i}"].tolist()
+                if kind == "t":
+                    decoded.append([self.terms[v] if v >= 0 else None for v in values])
+                elif kind in "sS":
+                    decoded.append([self.strings[v] if v >= 0 else None for v in values])
+                else:
+                    decoded.append([None if isinstance(v, float) and math.isnan(v) else v for v in values])
+            out[name] = sorted(zip(*decoded), key=repr)
+        return out
+
+
+def _concat(parts: list[dict[str, np.ndarray]], spec: _Spec) -> dict[str, np.ndarray]:
+    dtypes = {"t": np.int64, "s": np.int64, "S": np.int64, "f": np.float64, "i": np.int64}
+    return {f"c{i}": np.concatenate([p[f"c{i}"] for p in parts] + [np.empty(0, dtype=dtypes[k])]).astype(dtypes[k])
+            for i, k in enumerate(spec.columns)}
+
+
+def read_facts(catalog: Catalog, progress: Callable[[str], None] | None = None) -> Facts:
+    """Read every table from the store (one bulk query each, whatever the catalog size).
+
+    Examples
+    --------
+    >>> from matchgraph.catalog import Catalog
+    >>> read_facts(Catalog("memory:")).tables["entity"]["c0"].size
+    0
+    """
+    facts = Facts()
+    for name in TABLES:
+        if progress is not None:
+            progress(name)
+        facts.tables[name] = facts.read_table(catalog, name)
+    return facts
+
+
+def rows_of(facts: Facts, table: str) -> Iterator[tuple[int, ...]]:
+    """The rows of a table as tuples of codes (for small tables and tests)."""
+    cols = facts.tables[table]
+    yield from zip(*(cols[f"c{i}"].tolist() for i in range(len(cols))))

@@ -1,0 +1,155 @@
+"""Score history: every computed version's default scores, kept compactly as deltas.
+
+Each entry (``history/h<time>-<data version>.npz``) holds the rows that differ from the entry it
+names as its base (the newest one when it was written): the five scores and the
+:data:`~matchgraph.graph.scoring.HISTORY_FACTORS` values and points of each changed entity, in
+float32. An entity's history is read back by following those bases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .scoring import HISTORY_FACTORS, ScoreTable
+from .weights import LABELS, SCORE_KINDS
+
+__all__ = ["record", "entity_history", "history_dir"]
+
+
+def history_dir(root: Path) -> Path:
+    """The history directory under a derived-state root."""
+    path = root / "history"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted(directory.glob("h*.npz"), key=lambda p: p.name)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    with np.load(path) as data:
+        entry = {k: data[k] for k in data.files}
+    entry["meta"] = json.loads(str(entry["meta"]))
+    entry["slugs"] = entry["slugs"].tolist()
+    return entry
+
+
+def record(root: Path, table: ScoreTable, meta: dict[str, Any]) -> None:
+    """Add the scores of a version to the history (once per data version)."""
+    directory = history_dir(root)
+    entries = _entries(directory)
+    version = meta.get("data_version", table.data_version)
+    if any(p.name.endswith(f"-{version}.npz") for p in entries):
+        return
+    values = table.values.astype(np.float32)
+    fvalues, fpoints = table.factor_values.astype(np.float32), table.factor_points.astype(np.float32)
+    changed = np.ones(table.n, dtype=bool)
+    removed: list[str] = []
+    base = None
+    if entries:
+        base = entries[-1]
+        previous = _materialise(directory, base)
+        if previous is not None:
+            rows = [previous["index"].get(s) for s in table.slugs]
+            known = np.array([r is not None for r in rows], dtype=bool)
+            where = np.array([r if r is not None else 0 for r in rows], dtype=np.int64)
+            same = known.copy()
+            if table.n and len(previous["values"]):
+                same &= (previous["values"][where] == values).all(axis=1)
+                same &= (previous["fvalues"][where] == fvalues).all(axis=1)
+                same &= (previous["fpoints"][where] == fpoints).all(axis=1)
+            else:
+                same[:] = False
+            changed = ~same
+            removed = sorted(set(previous["index"]) - set(table.slugs))
+        else:
+            base = None
+    info = {"data_version": version, "parent": meta.get("parent"), "change": meta.get("change", "full"),
+            "time": time.time(), "base": base.name if base is not None else None, "removed": removed}
+    name = f"h{time.time_ns():020d}-{version}.npz"
+    tmp = directory / f".{name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz"
+    np.savez(tmp, slugs=np.array([s for s, c in zip(table.slugs, changed.tolist()) if c], dtype=str),
+             values=values[changed], fvalues=fvalues[changed], fpoints=fpoints[changed], meta=np.array(json.dumps(info)))
+    os.replace(tmp, directory / name)
+
+
+_CACHE: dict[str, dict[str, Any]] = {}
+
+
+def _materialise(directory: Path, path: Path, depth: int = 0) -> dict[str, Any] | None:
+    """Every entity's row at an entry (following bases)."""
+    if path.name in _CACHE:
+        return _CACHE[path.name]
+    try:
+        entry = _read(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    base_name = entry["meta"].get("base")
+    rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    if base_name and depth < 10_000:
+        base = _materialise(directory, directory / base_name, depth + 1)
+        if base is not None:
+            for slug, i in base["index"].items():
+                rows[slug] = (base["values"][i], base["fvalues"][i], base["fpoints"][i])
+    for slug in entry["meta"].get("removed", []):
+        rows.pop(slug, None)
+    for i, slug in enumerate(entry["slugs"]):
+        rows[slug] = (entry["values"][i], entry["fvalues"][i], entry["fpoints"][i])
+    slugs = sorted(rows)
+    width = len(HISTORY_FACTORS)
+    result = {"index": {s: i for i, s in enumerate(slugs)}, "meta": entry["meta"],
+              "values": np.array([rows[s][0] for s in slugs], dtype=np.float32).reshape(-1, 5),
+              "fvalues": np.array([rows[s][1] for s in slugs], dtype=np.float32).reshape(-1, width),
+              "fpoints": np.array([rows[s][2] for s in slugs], dtype=np.float32).reshape(-1, width)}
+    _CACHE[path.name] = result
+    if len(_CACHE) > 64:
+        _CACHE.pop(next(iter(_CACHE)))
+    return result
+
+
+def entity_history(root: Path, slug: str) -> list[dict[str, Any]]:
+    """The scores of an entity in every recorded version, oldest first, with the factors that moved.
+
+    Returns
+    -------
+    list of dict
+        ``data_version``, ``time`` (ISO 8601), ``change`` (full, match or ingest), the five scores
+        (as displayed), and ``moved``: the factors whose value changed since the previous entry,
+        each ``{"score", "factor", "before", "after", "points"}`` (``points``: the change in points).
+    """
+    from datetime import datetime, timezone
+
+    from .scoring import display
+
+    directory = history_dir(root)
+    out: list[dict[str, Any]] = []
+    before: tuple[np.ndarray, np.ndarray] | None = None
+    for path in _entries(directory):
+        state = _materialise(directory, path)
+        if state is None or slug not in state["index"]:
+            continue
+        i = state["index"][slug]
+        values, fvalues, fpoints = state["values"][i], state["fvalues"][i], state["fpoints"][i]
+        moved = []
+        if before is not None:
+            for k, (kind, factor) in enumerate(HISTORY_FACTORS):
+                if fvalues[k] != before[0][k] or abs(float(fpoints[k]) - float(before[1][k])) > 1e-6:
+                    moved.append({"score": LABELS[kind], "factor": factor, "before": round(float(before[0][k]), 8),
+                                  "after": round(float(fvalues[k]), 8),
+                                  "points": round(float(fpoints[k]) - float(before[1][k]), 4)})
+        meta = state["meta"]
+        entry = {"data_version": meta["data_version"], "change": meta.get("change", "full"),
+                 "time": datetime.fromtimestamp(meta["time"], timezone.utc).replace(microsecond=0).isoformat()}
+        entry.update({kind: display(float(v)) for kind, v in zip(SCORE_KINDS, values.tolist())})
+        entry["moved"] = moved
+        out.append(entry)
+        before = (fvalues, fpoints)
+    return out

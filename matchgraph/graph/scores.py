@@ -1,0 +1,130 @@
+"""Scores for readers: every entity's or a few entities' scores for the current version, their
+history, and the score graph kept current in the store when asked to."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .derived import current, derived_root, latest
+from .scoring import EntityScores, ScoreTable, compute_table
+from .weights import load_weights
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..catalog import Catalog
+    from .projection import CompactProjection
+
+__all__ = ["load_scores", "scores_for", "current_ranks", "compute_scores", "score_table", "score_history"]
+
+Weights = str | os.PathLike[str] | Mapping[str, Any] | None
+
+
+def score_table(catalog: Catalog, *, weights: Weights = None, recompute: bool = False,
+                store: bool = True) -> ScoreTable:
+    """The score table of the current version; with ``store``, the store's score graph is made to hold it.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    weights : path or mapping, optional
+        Overrides of the default weights (see :func:`matchgraph.graph.weights.load_weights`).
+    recompute : bool
+        Compute the scores again (from the current projection) and write at least the run.
+    store : bool
+        Write the scores to the store's score graph when it does not hold them yet.
+    """
+    from .score_graph import store_scores
+
+    state = current(catalog)
+    table = state.scores(weights, recompute=recompute)
+    if store:
+        store_scores(catalog, state, table, force=recompute)
+    return table
+
+
+def load_scores(catalog: Catalog, *, recompute: bool = False, weights: Weights = None,
+                factors: bool = True) -> dict[str, EntityScores]:
+    """Every entity's scores, computed only when the data or the weights changed, and stored.
+
+    Stored scores are current when their run's ``mg:catalogVersion`` is the catalog's
+    :attr:`~matchgraph.catalog.Catalog.data_version` and its weights are the ones asked for;
+    otherwise the score graph is written (with provenance).
+
+    Parameters
+    ----------
+    catalog : Catalog
+    recompute : bool
+        Compute (and write) even when stored scores are current.
+    weights : path or mapping, optional
+        Overrides of the default weights.
+    factors : bool
+        Build each entity's factors with their evidence in words (slower for large catalogs).
+
+    Returns
+    -------
+    dict of str to EntityScores
+        By slug.
+
+    Examples
+    --------
+    >>> from matchgraph.catalog import Catalog
+    >>> load_scores(Catalog("memory:"))
+    {}
+    """
+    return score_table(catalog, weights=weights, recompute=recompute).select(factors=factors)
+
+
+def scores_for(catalog: Catalog, slugs: Iterable[str], *, weights: Weights = None,
+               recompute: bool = False, store: bool = False) -> dict[str, EntityScores]:
+    """The scores of a few entities (unknown ones are left out); nothing is written unless ``store``.
+
+    Examples
+    --------
+    >>> from matchgraph.catalog import Catalog
+    >>> scores_for(Catalog("memory:"), ["the-pile"])
+    {}
+    """
+    table = score_table(catalog, weights=weights, recompute=recompute, store=store)
+    return table.select(list(dict.fromkeys(slugs)))
+
+
+def current_ranks(catalog: Catalog) -> dict[str, float] | None:
+    """The ranks of the current version when its scores were computed, else None (nothing is computed).
+
+    Examples
+    --------
+    >>> from matchgraph.catalog import Catalog
+    >>> current_ranks(Catalog("memory:")) is None
+    True
+    """
+    state = latest(catalog)
+    if state is None or state.data_version != catalog.data_version:
+        return None
+    return state.scores().ranks()
+
+
+def compute_scores(catalog: Catalog, weights: Mapping[str, Any] | None = None, *,
+                   projection: CompactProjection | None = None) -> dict[str, EntityScores]:
+    """Compute every entity's scores afresh from the current version's facts (nothing is written).
+
+    Examples
+    --------
+    >>> from matchgraph.catalog import Catalog
+    >>> compute_scores(Catalog("memory:"))
+    {}
+    """
+    state = current(catalog)
+    w = dict(weights) if weights is not None else load_weights()
+    return compute_table(state.facts, state.nodes, projection or state.projection, w).select()
+
+
+def score_history(catalog: Catalog, slug: str) -> list[dict[str, Any]]:
+    """Rank and sub-scores of an entity in every recorded catalog version, with the factors that moved.
+
+    The current version's scores are computed first when they were not yet.
+    """
+    from .history import entity_history
+
+    current(catalog).scores()
+    return entity_history(derived_root(catalog), slug)

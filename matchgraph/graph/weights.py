@@ -1,0 +1,110 @@
+"""Score weights: the package defaults (``weights.yaml``) overlaid with a user's file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["SUB_SCORES", "SCORE_KINDS", "LABELS", "default_weights", "load_weights", "weights_json",
+           "weights_digest"]
+
+#: The four sub-scores, in display order.
+SUB_SCORES: tuple[str, ...] = ("adoption", "quality", "ecosystem", "match_graph")
+#: Every score kind written to the store.
+SCORE_KINDS: tuple[str, ...] = ("rank", *SUB_SCORES)
+#: How each score is called in prose and tables.
+LABELS: dict[str, str] = {"rank": "Rank", "adoption": "Adoption", "quality": "Quality",
+                          "ecosystem": "Ecosystem", "match_graph": "Match Graph"}
+
+
+def default_weights() -> dict[str, Any]:
+    """The package's default weights (``matchgraph/weights.yaml``)."""
+    import yaml
+
+    return yaml.safe_load(resources.files("matchgraph").joinpath("weights.yaml").read_text(encoding="utf-8"))
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        dotted = f"{where}{key}"
+        if key not in base and where != "adoption.metrics.":
+            raise ConfigError(f"unknown weight {dotted!r}", hint="known here: " + ", ".join(sorted(base)))
+        if isinstance(base.get(key), dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"weight {dotted!r} must be a mapping of weights")
+            merged[key] = _merge(base[key], value, dotted + ".")
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
+            raise ConfigError(f"weight {dotted!r} must be a number of zero or more, not {value!r}")
+        merged[key] = float(value)
+    return merged
+
+
+def load_weights(source: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The default weights overlaid with a mapping or a YAML/JSON file; only given keys change.
+
+    Parameters
+    ----------
+    source : path or mapping, optional
+        A weights file (YAML or JSON) or an already parsed mapping.
+
+    Returns
+    -------
+    dict
+        The full weights, every value a float.
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read, has unknown keys or values that are not numbers >= 0.
+
+    Examples
+    --------
+    >>> load_weights({"rank": {"quality": 1}})["rank"]["quality"]
+    1.0
+    """
+    import yaml
+
+    defaults = _merge(default_weights(), {}, "")
+    if source is None:
+        override: Any = {}
+    elif isinstance(source, Mapping):
+        override = source
+    else:
+        path = Path(source)
+        try:
+            override = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read the weights file {path}: {exc.strerror or exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"the weights file {path} is not valid YAML or JSON: {exc}") from exc
+    if not isinstance(override, Mapping):
+        raise ConfigError("a weights file holds a mapping such as {rank: {quality: 0.5}}")
+    weights = _merge(defaults, override, "")
+    weights = {k: (dict(v) if isinstance(v, dict) else v) for k, v in weights.items()}
+    rank = {k: weights["rank"][k] for k in SUB_SCORES}
+    if sum(rank.values()) <= 0:
+        raise ConfigError("the rank weights of the sub-scores add up to 0", hint="give at least one a positive weight")
+    if not 0 < weights["match_graph"]["damping"] < 1:
+        raise ConfigError("match_graph.damping must lie strictly between 0 and 1")
+    return weights
+
+
+def weights_json(weights: Mapping[str, Any]) -> str:
+    """The canonical JSON of weights (what a score run records and caches compare)."""
+    return json.dumps(weights, sort_keys=True, separators=(",", ":"))
+
+
+def weights_digest(weights: Mapping[str, Any]) -> str:
+    """A short digest of weights (names the stored scores computed with them)."""
+    import hashlib
+
+    return hashlib.sha1(weights_json(weights).encode()).hexdigest()[:12]

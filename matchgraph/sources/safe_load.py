@@ -1,0 +1,661 @@
+"""Reading untrusted input safely: bounded sizes, depths and YAML aliases, no XML entities, no remote contexts.
+
+Every reader of user files (cards, comparison pages, RDF, Croissant, Hugging Face, MTEB) goes
+through this module, so a hostile file is refused in milliseconds with its location, whatever
+format it comes in:
+
+=============================  ===============================================  ==========================
+limit                          what it bounds                                   environment variable
+=============================  ===============================================  ==========================
+file size (64 MiB)             a file read whole (cards, pages, JSON, JSON-LD)  ``MATCHGRAPH_MAX_FILE_SIZE``
+literal size (256 KiB)         one text value: a name, description, claim       ``MATCHGRAPH_MAX_LITERAL_SIZE``
+nesting depth (100)            JSON arrays/objects, YAML sequences/mappings     ``MATCHGRAPH_MAX_DEPTH``
+YAML values (100,000)          values of a YAML document with aliases expanded  ``MATCHGRAPH_MAX_YAML_VALUES``
+=============================  ===============================================  ==========================
+
+Sizes accept a suffix: ``512K``, ``64M``, ``1G``. Besides the limits, two features are refused
+outright: XML entity declarations and external DTDs in RDF/XML (an entity can expand a 1 KB file
+to gigabytes, an external one reads local files), and JSON-LD contexts that would be fetched from
+the network: the contexts matchgraph knows (its own, schema.org, Croissant) are bundled and used
+in their place (:func:`bundled_context`).
+
+>>> load_json('{"a": [1, 2]}', "x.json")
+{'a': [1, 2]}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, LimitError, Location, ParseError, SchemaError, UnsafeInputError
+
+__all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "load_json", "check_json_depth",
+           "load_yaml", "check_literal", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
+           "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "ENV"]
+
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits in force; :func:`limits` reads them from the environment.
+
+    Attributes
+    ----------
+    file_size : int
+        Bytes of a file that is read whole.
+    literal_size : int
+        Characters of one text value.
+    depth : int
+        Nesting of JSON arrays/objects and YAML collections.
+    yaml_values : int
+        Values of a YAML document once its aliases are expanded.
+    """
+
+    file_size: int = 64 * _MIB
+    literal_size: int = 256 * 1024
+    depth: int = 100
+    yaml_values: int = 100_000
+
+
+#: Limit name -> environment variable.
+ENV = {"file_size": "MATCHGRAPH_MAX_FILE_SIZE", "literal_size": "MATCHGRAPH_MAX_LITERAL_SIZE",
+       "depth": "MATCHGRAPH_MAX_DEPTH", "yaml_values": "MATCHGRAPH_MAX_YAML_VALUES"}
+_SCALE = {"": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": _MIB, "mb": _MIB, "mib": _MIB,
+          "g": 1024 * _MIB, "gb": 1024 * _MIB, "gib": 1024 * _MIB}
+
+
+def _parse_amount(name: str, text: str) -> int:
+    m = re.fullmatch(r"\s*([0-9][0-9_]*)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _SCALE:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{name}={text!r} is not a size or count",
+                          hint=f"write a whole number, optionally with K, M or G, e.g. {name}=128M")
+    return int(m.group(1).replace("_", "")) * _SCALE[m.group(2).lower()]
+
+
+def limits() -> Limits:
+    """The limits in force: the defaults, overridden by the ``MATCHGRAPH_MAX_*`` environment variables."""
+    values = {}
+    for f in fields(Limits):
+        raw = os.environ.get(ENV[f.name])
+        if raw:
+            values[f.name] = _parse_amount(ENV[f.name], raw)
+    return Limits(**values)
+
+
+def describe(amount: int) -> str:
+    """A size for people: ``65536`` -> ``64 KiB``.
+
+    >>> describe(2 * 1024 * 1024), describe(1500)
+    ('2 MiB', '1,500 bytes')
+    """
+    for unit, scale in (("GiB", 1024 * _MIB), ("MiB", _MIB), ("KiB", 1024)):
+        if amount >= scale and amount % scale == 0:
+            return f"{amount // scale} {unit}"
+    return f"{amount:,} bytes"
+
+
+def _raise_hint(name: str, needed: int | None = None) -> str:
+    env = ENV[name]
+    example = f"{env}={needed}" if needed is not None else f"{env}=<larger>"
+    return f"if the input is trusted, raise the limit: {example} matchgraph ..."
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def check_size(path: Path, *, what: str = "file") -> int:
+    """Raise :class:`LimitError` when a file read whole is larger than the file-size limit; return its size."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
+                         hint="check that the file exists and that you may read it") from exc
+    limit = limits().file_size
+    if size > limit:
+        raise LimitError(f"the {what} is {describe(size)}, over the limit of {describe(limit)} "
+                         f"for a file read whole ({ENV['file_size']})", location=Location(str(path)),
+                         hint="split it into smaller files, or " + _raise_hint("file_size", size))
+    return size
+
+
+def read_bytes(path: Path, *, sized: bool = True) -> bytes:
+    """The bytes of a file, after checking its size against the limit (unless ``sized`` is False)."""
+    if sized:
+        check_size(path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
+                         hint="check that the file exists and that you may read it") from exc
+
+
+def read_text(path: Path, *, sized: bool = True) -> str:
+    """The UTF-8 text of a file (a byte-order mark dropped), after checking its size against the limit.
+
+    ``sized=False`` skips the size check, for formats parsed as a stream.
+
+    Raises
+    ------
+    LimitError
+        The file is over the file-size limit.
+    ParseError
+        The file is not UTF-8 (the message gives the line of the first bad byte).
+    """
+    data = read_bytes(path, sized=sized)
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")  # editors on Windows may start with a byte-order mark
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ParseError("the file is not UTF-8 text", location=Location(str(path), line),
+                         hint="save the file as UTF-8") from exc
+
+
+# ---------------------------------------------------------------------------- JSON
+
+_JSON_QUOTE_ESCAPE = re.compile(rb'\\["\\]')
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_BRACKET_STEPS = bytes(1 if b in b"[{" else 255 if b in b"]}" else 0 for b in range(256))
+
+
+def check_json_depth(text: str, path: str, *, first_line: int = 1) -> None:
+    """Raise :class:`LimitError` when JSON nests arrays and objects deeper than the depth limit.
+
+    The check runs on the text before it is parsed (Python's parser raises RecursionError on
+    200,000 nested ``[``) in C-speed passes: escapes dropped, the strings cut out by splitting at
+    quotes, the brackets kept as +1/-1 steps and their running sum taken by numpy.
+    """
+    limit = limits().depth
+    if text.count("[") + text.count("{") <= limit:
+        return
+    if _max_depth(text) <= limit:
+        return
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                line = first_line + text.count("\n", 0, m.start())
+                raise LimitError(f"the JSON nests arrays and objects more than {limit} deep "
+                                 f"({ENV['depth']})", location=Location(path, line),
+                                 hint="flatten the structure, or " + _raise_hint("depth"))
+        elif token in "]}":
+            depth -= 1
+
+
+def _max_depth(text: str, *, block: int = 8 * _MIB) -> int:
+    """The deepest nesting of arrays and objects in JSON text (brackets inside strings ignored).
+
+    Works on blocks of the UTF-8 bytes with numpy, carrying the in-string parity and the depth
+    from block to block, so memory stays a few times the block whatever the file's size.
+
+    >>> _max_depth('{"a": [1, "]]\\\\", {"b": ["\\\\"[["]}]}')
+    4
+    """
+    import numpy as np
+
+    raw = text.encode("utf-8", "surrogatepass")
+    if b"\\" in raw:
+        raw = _JSON_QUOTE_ESCAPE.sub(b"", raw)  # only escaped quotes and backslashes change where strings end
+    inside, depth, best = 0, 0, 0
+    for start in range(0, len(raw), block):
+        piece = raw[start:start + block]
+        quotes = np.frombuffer(piece, dtype=np.uint8) == ord('"')
+        parity = np.bitwise_xor.accumulate(quotes.view(np.uint8)) ^ inside
+        inside = int(parity[-1])
+        steps = np.frombuffer(piece.translate(_BRACKET_STEPS), dtype=np.int8)
+        steps = steps[(steps != 0) & (parity == 0)]
+        if len(steps):
+            running = np.cumsum(steps, dtype=np.int64) + depth
+            best = max(best, int(running.max()))
+            depth = int(running[-1])
+    return best
+
+
+def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that line", first_line: int = 1,
+              prefix: str = "not JSON") -> Any:
+    """Parse JSON text with the depth checked first; a syntax error names the file and line.
+
+    ``prefix`` starts the syntax error's message ("not JSON: Expecting ',' delimiter").
+
+    Examples
+    --------
+    >>> load_json("[[1]]", "x.json")
+    [[1]]
+    """
+    text = text.removeprefix("\ufeff")
+    check_json_depth(text, path, first_line=first_line)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"{prefix}: {exc.msg}", location=Location(path, first_line + exc.lineno - 1),
+                         hint=hint) from exc
+    except RecursionError as exc:  # pragma: no cover - the depth check comes first
+        raise LimitError("the JSON nests too deep", location=Location(path, first_line),
+                         hint=_raise_hint("depth")) from exc
+
+
+# ---------------------------------------------------------------------------- YAML
+
+
+def _yaml_loader() -> type:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_mark_line(exc: Exception, first_line: int) -> int:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + first_line if mark is not None else first_line
+
+
+def _check_yaml_events(text: str, path: str, first_line: int, what: str) -> None:
+    """Walk the YAML events once: bound the nesting depth and the values aliases expand to.
+
+    The expanded size is computed exactly without expanding anything: each anchored value
+    remembers its size and an alias adds it, so a 600-byte alias bomb of 10^9 values is refused
+    after a few hundred events.
+    """
+    import yaml
+
+    lim = limits()
+    stack: list[list[Any]] = []      # [size so far, anchor] of each open collection
+    anchors: dict[str, int] = {}
+    total = 0
+    for event in yaml.parse(text, Loader=_yaml_loader()):
+        line = first_line + event.start_mark.line if event.start_mark is not None else first_line
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= lim.depth:
+                raise LimitError(f"the {what} nests lists and mappings more than {lim.depth} deep "
+                                 f"({ENV['depth']})", location=Location(path, line),
+                                 hint="flatten the structure, or " + _raise_hint("depth"))
+            stack.append([1, event.anchor])
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = size
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor is not None:
+                anchors[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if any(a == event.anchor for _, a in stack):
+                raise UnsafeInputError(f"the {what} has an alias *{event.anchor} inside its own anchor "
+                                       f"&{event.anchor} (a value that contains itself)",
+                                       location=Location(path, line),
+                                       hint="write the value out instead of referring to it")
+            size = anchors.get(event.anchor, 1)
+        else:
+            continue
+        if stack:
+            stack[-1][0] += size
+        else:
+            total += size
+        if total + sum(s for s, _ in stack) > lim.yaml_values:
+            raise LimitError(f"the {what} expands to more than {lim.yaml_values:,} values once its aliases "
+                             f"(*name) are expanded ({ENV['yaml_values']})", location=Location(path, line),
+                             hint="write the values out instead of repeating aliases, or "
+                                  + _raise_hint("yaml_values"))
+
+
+def load_yaml(text: str, path: str, *, first_line: int = 1, what: str = "YAML",
+              hint: str = "check the indentation and quote values that contain ':' or '#'") -> tuple[Any, Any]:
+    """Parse YAML safely: depth and alias expansion bounded first, then the safe constructor.
+
+    Parameters
+    ----------
+    text : str
+        The YAML document.
+    path : str
+        The file, for error locations.
+    first_line : int
+        The file line the text starts on (front matter starts on line 2).
+    what : str
+        What the YAML is, for messages ("YAML front matter").
+
+    Returns
+    -------
+    (object, yaml.Node or None)
+        The value and the composed node tree (whose marks give the line of every key).
+
+    Raises
+    ------
+    ParseError
+        Invalid YAML, at its line.
+    LimitError
+        Nested deeper than the depth limit, or aliases that expand past the value limit.
+    """
+    import yaml
+
+    loader_cls = _yaml_loader()
+    try:
+        _check_yaml_events(text, path, first_line, what)
+        loader = loader_cls(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in str(exc):  # libyaml stops at 1,000 levels, before our own check sees them
+            raise LimitError(f"the {what} nests lists and mappings more than {min(limits().depth, 1000)} deep "
+                             f"({ENV['depth']}; the YAML parser itself reads at most 1,000 levels)",
+                             location=Location(path, _yaml_mark_line(exc, first_line)),
+                             hint="flatten the structure") from exc
+        better = _python_yaml_error(text) if loader_cls is not yaml.SafeLoader else None
+        if better is not None:
+            exc = better
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ParseError(f"invalid {what}: {problem}", location=Location(path, _yaml_mark_line(exc, first_line)),
+                         hint=hint) from exc
+    return data, node
+
+
+def _python_yaml_error(text: str) -> Exception | None:
+    """The error PyYAML's pure-Python parser gives (clearer than libyaml's), without composing anything."""
+    import yaml
+
+    try:
+        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            pass
+    except yaml.YAMLError as exc:
+        return exc
+    except RecursionError:  # pragma: no cover - the parser is iterative
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------- literals and records
+
+
+def check_literal(value: Any, what: str, location: Location | None) -> None:
+    """Raise :class:`LimitError` when a text value is longer than the literal limit.
+
+    Examples
+    --------
+    >>> check_literal("short", "the name", None)
+    """
+    if not isinstance(value, str):
+        return
+    limit = limits().literal_size
+    if len(value) > limit:
+        raise LimitError(f"{what} is {len(value):,} characters long, over the limit of {limit:,} "
+                         f"({ENV['literal_size']})", location=location,
+                         hint="shorten it (a claim or description is a few sentences), or "
+                              + _raise_hint("literal_size", len(value)))
+
+
+def _record_texts(rec: Any) -> Iterator[tuple[str, Any, Location | None]]:
+    """(what, text, location) of every text an entity record carries."""
+    yield "the id", rec.id, rec.where("id")
+    yield "the name", rec.name, rec.where("name")
+    for key in ("description", "pricing", "license", "url"):
+        yield f"the {key}", getattr(rec, key), rec.where(key)
+    for alias in rec.aliases:
+        yield "an alias", alias, rec.where("aliases")
+    for key, targets in rec.relations.items():
+        for target in targets:
+            yield f"a {key} target", target, rec.where(f"relations.{key}")
+    for key, value in rec.extra:
+        yield f"the {key}", value, rec.location
+    for obs in rec.observations:
+        yield f"the value of {obs.field!r}", obs.value, obs.location or rec.location
+    for cap in rec.capabilities:
+        where = cap.location or rec.location
+        yield "a capability title", cap.title, where
+        yield "a capability description", cap.description, where
+        yield "a Unique claim", cap.unique, cap.unique_location or where
+        yield "a vs-alternatives claim", cap.alternatives, cap.alternatives_location or where
+    for res in rec.results:
+        yield "a benchmark name", res.benchmark, res.location or rec.location
+
+
+def check_records(source: Any) -> Any:
+    """Check every text of parsed records against the literal limit; return the records.
+
+    Parameters
+    ----------
+    source : SourceRecords
+        What a parser read from one file.
+    """
+    where = Location(source.path)
+    for text, what in ((source.title, "the title"), (source.verdict, "the verdict")):
+        check_literal(text, what, where)
+    for note in source.notes:
+        check_literal(note, "a note", where)
+    for rec in source.entities:
+        for what, text, location in _record_texts(rec):
+            check_literal(text, f"{what} of {rec.name[:60]!r}" if what != "the name" else what,
+                          location or where)
+    return source
+
+
+# ---------------------------------------------------------------------------- XML
+
+
+_XML_DECL = re.compile(rb"<!(DOCTYPE|ENTITY)\b")
+_EXTERNAL_DTD = re.compile(rb"<!DOCTYPE\s+[^\s\[>]+\s+(SYSTEM|PUBLIC)\b")
+
+
+def _xml_declarations(chunks: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(line, text from there) of every ``<!DOCTYPE`` and ``<!ENTITY`` in XML given as chunks of bytes.
+
+    Chunks overlap by a few bytes, so a declaration split between two is still found; only the
+    matches are kept, so a large file is scanned in constant memory.
+    """
+    lines = 0
+    tail = b""
+    overlap = 16
+    for chunk in chunks:
+        block = tail + chunk
+        for m in _XML_DECL.finditer(block):
+            if m.end() <= len(tail):
+                continue  # wholly inside the overlap: seen in the previous block
+            yield lines + block.count(b"\n", 0, m.start()), block[m.start():m.start() + 512]
+        keep = min(len(block), overlap)
+        lines += block.count(b"\n", 0, len(block) - keep)
+        tail = block[len(block) - keep:]
+
+
+def check_xml(data: bytes | Iterator[bytes], path: str) -> None:
+    """Refuse XML that declares entities or points at an external DTD, naming the line.
+
+    pyoxigraph's RDF/XML parser expands internal entities (a 1 KB file can become gigabytes);
+    matchgraph never lets it: any ``<!ENTITY`` declaration is refused, and so is a DOCTYPE with
+    a ``SYSTEM`` or ``PUBLIC`` identifier (XXE). A DOCTYPE without either is harmless and kept.
+
+    Parameters
+    ----------
+    data : bytes or iterator of bytes
+        The file's content, whole or in chunks.
+    path : str
+        The file, for the message.
+    """
+    chunks = iter([data]) if isinstance(data, bytes) else data
+    for line0, text in _xml_declarations(chunks):
+        line = line0 + 1
+        if text.startswith(b"<!ENTITY"):
+            raise UnsafeInputError(
+                "the XML declares an entity (<!ENTITY ...>); matchgraph never expands XML entities, since a "
+                "few nested ones expand a small file to gigabytes and external ones read other files",
+                location=Location(path, line),
+                hint="write the values out in place of each &name; reference (or use XML namespaces for IRI "
+                     "prefixes), or convert the file to Turtle")
+        external = _EXTERNAL_DTD.match(text)
+        if external is not None:
+            raise UnsafeInputError(
+                f"the XML refers to an external DTD ({external.group(1).decode()}); matchgraph never loads "
+                "external DTDs or entities", location=Location(path, line),
+                hint="remove the <!DOCTYPE ...> declaration: RDF/XML needs no DTD")
+
+
+# ---------------------------------------------------------------------------- JSON-LD contexts
+
+_CONTEXT_FILES = {
+    "schemaorg.jsonld": ("https://schema.org", "http://schema.org", "https://schema.org/", "http://schema.org/",
+                         "https://schema.org/docs/jsonldcontext.jsonld", "http://schema.org/docs/jsonldcontext.jsonld",
+                         "https://schema.org/docs/jsonldcontext.json", "http://schema.org/docs/jsonldcontext.json"),
+    "croissant.jsonld": ("http://mlcommons.org/croissant/1.0", "https://mlcommons.org/croissant/1.0",
+                         "http://mlcommons.org/croissant/1.0/", "https://mlcommons.org/croissant/1.0/"),
+}
+_OWN_CONTEXTS = ("https://w3id.org/matchgraph/context.jsonld", "https://w3id.org/matchgraph/context")
+
+
+@lru_cache(maxsize=None)
+def _context_file(name: str) -> dict[str, Any]:
+    text = resources.files("matchgraph.sources").joinpath("contexts", name).read_text(encoding="utf-8")
+    return json.loads(text)["@context"]
+
+
+def bundled_context(url: str) -> dict[str, Any] | None:
+    """The bundled JSON-LD context for a context URL, or None when matchgraph does not bundle it.
+
+    Bundled: matchgraph's own context, schema.org's (``https://schema.org`` and its variants) and
+    Croissant 1.0's. Nothing is ever fetched.
+
+    Examples
+    --------
+    >>> bundled_context("https://schema.org/")["@vocab"]
+    'http://schema.org/'
+    >>> bundled_context("https://example.org/context.jsonld") is None
+    True
+    """
+    if url in _OWN_CONTEXTS:
+        from ..ontology import jsonld_context
+
+        return jsonld_context()
+    for name, urls in _CONTEXT_FILES.items():
+        if url in urls:
+            return _context_file(name)
+    return None
+
+
+def inline_contexts(data: Any, path: str) -> Any:
+    """Replace every context URL of a JSON-LD document by the bundled context; refuse any other.
+
+    Every ``@context`` (at any depth, also scoped contexts inside term definitions) and every
+    ``@import`` is looked at, so a JSON-LD processor given the result has nothing to fetch.
+
+    Raises
+    ------
+    UnsafeInputError
+        A context URL (or a relative reference to a context file) matchgraph does not bundle;
+        the message gives its JSON path.
+    """
+
+    def context_value(value: Any, where: str) -> Any:
+        if isinstance(value, str):
+            found = bundled_context(value)
+            if found is None:
+                raise UnsafeInputError(
+                    f"the JSON-LD @context {value!r} would have to be fetched, and matchgraph never fetches "
+                    "contexts", location=Location(path, json_path=where),
+                    hint="inline the context: replace the URL by the context object itself "
+                         "(\"@context\": {...}); bundled are schema.org, Croissant 1.0 and matchgraph's own")
+            return found
+        if isinstance(value, list):
+            return [context_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if key == "@import":
+                    if not isinstance(item, str):
+                        out[key] = item
+                        continue
+                    imported = context_value(item, f"{where}.@import")
+                    out.update({k: v for k, v in imported.items() if k not in value})
+                    continue
+                out[key] = walk(item, f"{where}.{key}") if isinstance(item, (dict, list)) else item
+            return out
+        return value
+
+    def walk(node: Any, where: str) -> Any:
+        if isinstance(node, dict):
+            return {k: context_value(v, f"{where}.{k}") if k == "@context" else walk(v, f"{where}.{k}")
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(node)]
+        return node
+
+    return walk(data, "$")
+
+
+def load_jsonld(text: str, path: str) -> Any:
+    """Parse a JSON-LD document (depth checked) with every context inlined from the bundled ones."""
+    return inline_contexts(load_json(text, path, hint="fix the JSON syntax at that line", prefix="invalid JSON"), path)
+
+
+# ---------------------------------------------------------------------------- RDF files
+
+#: RDF formats (rdflib names) that are read whole, so the file-size limit applies; the others stream.
+WHOLE_FILE_RDF = {"json-ld", "n3"}
+
+
+def precheck_rdf_file(path: str | os.PathLike[str], fmt: str, data: bytes | None = None) -> None:
+    """The checks an RDF file passes before any parser sees it.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    fmt : str
+        rdflib format name (``turtle``, ``xml``, ``json-ld``, ...) or a pyoxigraph ``RdfFormat``.
+    data : bytes, optional
+        The content, when already read; else the file is scanned in chunks (RDF/XML) or only sized.
+
+    Raises
+    ------
+    LimitError
+        A JSON-LD or N3 file (read whole) over the file-size limit.
+    UnsafeInputError
+        RDF/XML declaring entities or an external DTD (with the line).
+
+    Notes
+    -----
+    Remote JSON-LD contexts are handled by :func:`load_jsonld` (the document must be rewritten
+    with the bundled contexts before any JSON-LD parser runs); per-literal sizes by
+    :func:`check_literal` on each parsed literal.
+    """
+    file = Path(path)
+    name = _format_name(fmt)
+    if name in WHOLE_FILE_RDF:
+        check_size(file)
+    if name == "xml":
+        check_xml(data if data is not None else _file_chunks(file), str(file))
+
+
+def _format_name(fmt: Any) -> str:
+    if isinstance(fmt, str):
+        return fmt
+    label = str(getattr(fmt, "name", fmt)).lower()
+    return {"rdf/xml": "xml", "json-ld": "json-ld", "streaming json-ld": "json-ld", "n3": "n3"}.get(label, label)
+
+
+def _file_chunks(file: Path) -> Iterator[bytes]:
+    try:
+        with file.open("rb") as handle:
+            while chunk := handle.read(_MIB):
+                yield chunk
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(file)),
+                         hint="check that the file exists and that you may read it") from exc
+
+
+def type_error(key: str, value: Any, location: Location | None, *, expected: str, hint: str) -> SchemaError:
+    """A :class:`SchemaError` saying a value has the wrong type (what was found, what is expected)."""
+    found = {list: "a list", tuple: "a list", dict: "a mapping", bool: "true/false", int: f"the number {value!r}",
+             float: f"the number {value!r}", type(None): "nothing"}.get(type(value), f"a {type(value).__name__}")
+    return SchemaError(f"{key} must be {expected}, found {found}", location=location, hint=hint)

@@ -1,0 +1,421 @@
+"""Hostile inputs are refused quickly, in bounded memory, with the file named and the catalog unchanged.
+
+Each case runs the real ``matchgraph`` command in a subprocess capped at 1 GiB of address space
+(``RLIMIT_AS``) and 30 seconds, on a catalog that already holds the comparison page, then compares
+a sorted N-Quads dump of the catalog with the one taken before. The inputs are written by the
+tests (a 2 MB claim is not kept in the repository).
+
+The two RDF cases of issue 12 (a Turtle file re-typing or renaming another source's entity) are
+tested with the entity rules, in the store's tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from matchgraph import Catalog
+
+from conftest import DATA, EXAMPLES, ROOT, release
+
+MEMORY_CAP = 1 << 30  # bytes of address space for the command
+TIMEOUT = 30  # seconds
+
+
+def _cap_memory() -> None:  # runs in the child before exec
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def canonical(path: Path) -> list[str]:
+    """Every quad of a closed on-disk catalog as sorted N-Quads lines (the version token included)."""
+    import pyoxigraph as ox
+
+    release()
+    catalog = Catalog(path)
+    try:
+        dump = catalog.oxigraph.dump(format=ox.RdfFormat.N_QUADS)
+    finally:
+        catalog.close()
+        del catalog
+        release()
+    return sorted(dump.decode("utf-8").splitlines())
+
+
+def run_matchgraph(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m matchgraph ARGS`` in a subprocess with the memory cap and the timeout."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), full_env.get("PYTHONPATH", "")]))
+    full_env.pop("MATCHGRAPH_CATALOG", None)
+    full_env.setdefault("OPENBLAS_NUM_THREADS", "1")  # each BLAS thread reserves address space
+    return subprocess.run([sys.executable, "-m", "matchgraph", *map(str, args)], capture_output=True, text=True,
+                          timeout=TIMEOUT, preexec_fn=_cap_memory, env=full_env, cwd=ROOT)
+
+
+@pytest.fixture
+def seeded(page_catalog_dir: Path, tmp_path: Path) -> Path:
+    """A closed catalog directory holding the comparison page (so it is not empty)."""
+    path = tmp_path / "seeded"
+    shutil.copytree(page_catalog_dir, path)
+    return path
+
+
+# ---------------------------------------------------------------------------- the inputs
+
+def alias_bomb(folder: Path) -> Path:
+    """600 bytes of front matter whose aliases expand to 9^9 (387 million) values."""
+    rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        rows.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    path = folder / "alias-bomb.md"
+    path.write_text("---\nid: bomb\nname: Bomb\nkind: model\n" + "\n".join(rows) + "\n---\n# Bomb\n", encoding="utf-8")
+    return path
+
+
+def entity_expansion(folder: Path) -> Path:
+    """1 KB of RDF/XML whose nested entities expand to a billion characters ("billion laughs")."""
+    entities = ['<!ENTITY a0 "' + "ha" * 50 + '">'] + [
+        f'<!ENTITY a{i} "' + f"&a{i - 1};" * 10 + '">' for i in range(1, 8)]
+    path = folder / "laughs.rdf"
+    path.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n' + "\n".join(entities) + "\n]>\n"
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:s="https://schema.org/">\n'
+        ' <rdf:Description rdf:about="https://w3id.org/matchgraph/id/laughs"><s:name>&a7;</s:name>'
+        "</rdf:Description>\n</rdf:RDF>\n", encoding="utf-8")
+    return path
+
+
+def xxe(folder: Path) -> Path:
+    """RDF/XML reading a local file through an external entity."""
+    path = folder / "xxe.rdf"
+    path.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n <!ENTITY secret SYSTEM "file:///etc/passwd">\n]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:s="https://schema.org/">\n'
+        ' <rdf:Description rdf:about="https://w3id.org/matchgraph/id/xxe"><s:name>&secret;</s:name>'
+        "</rdf:Description>\n</rdf:RDF>\n", encoding="utf-8")
+    return path
+
+
+def external_dtd(folder: Path) -> Path:
+    """RDF/XML naming an external DTD."""
+    path = folder / "dtd.rdf"
+    path.write_text('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF SYSTEM "http://example.org/rdf.dtd">\n'
+                    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n', encoding="utf-8")
+    return path
+
+
+def deep_json(folder: Path) -> Path:
+    """200,000 nested arrays in a .json file."""
+    path = folder / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    return path
+
+
+def deep_jsonld(folder: Path) -> Path:
+    """200,000 nested arrays in a .jsonld file."""
+    path = folder / "deep.jsonld"
+    path.write_text('{"@context": {"@vocab": "https://schema.org/"},\n "name": ' + "[" * 200_000 + "]" * 200_000 + "}",
+                    encoding="utf-8")
+    return path
+
+
+def deep_yaml(folder: Path) -> Path:
+    """50,000 nested flow sequences in a card's front matter."""
+    path = folder / "deep-yaml.md"
+    path.write_text("---\nid: deep\nkind: model\nx: " + "[" * 50_000 + "]" * 50_000 + "\n---\n", encoding="utf-8")
+    return path
+
+
+def deep_block_yaml(folder: Path) -> Path:
+    """500 nested block sequences (below libyaml's own limit, above ours)."""
+    path = folder / "deep-block.md"
+    path.write_text("---\nid: deep\nkind: model\nx:\n" + "".join("  " * i + "-\n" for i in range(500)) + "---\n",
+                    encoding="utf-8")
+    return path
+
+
+def big_claim(folder: Path) -> Path:
+    """A card whose Unique claim is 2 MB long."""
+    path = folder / "big-claim.md"
+    path.write_text("---\nid: big-claim\nname: Big Claim\nkind: model\n---\n## Fast\n\nIt is fast.\n\n"
+                    f"Unique: {'x' * 2_000_000}\n", encoding="utf-8")
+    return path
+
+
+def big_literal_ttl(folder: Path) -> Path:
+    """A Turtle description of 1 MB."""
+    path = folder / "big-literal.ttl"
+    path.write_text("@prefix schema: <https://schema.org/> .\n\n"
+                    f'<https://w3id.org/matchgraph/id/big> schema:description "{"y" * 1_000_000}" .\n',
+                    encoding="utf-8")
+    return path
+
+
+def card(name: str, body: str) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        path = folder / name
+        path.write_text(f"---\nid: odd\nkind: model\n{body}\n---\n", encoding="utf-8")
+        return path
+
+    make.__name__ = name
+    return make
+
+
+def croissant(name: str, change: Callable[[dict], None]) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        doc = json.loads((EXAMPLES.parent / "croissant" / "titanic.json").read_text(encoding="utf-8"))
+        change(doc)
+        path = folder / name
+        path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        return path
+
+    make.__name__ = name
+    return make
+
+
+def remote_context(folder: Path) -> Path:
+    path = folder / "remote-context.jsonld"
+    path.write_text('{"@context": "https://example.org/context.jsonld",\n "@id": "https://w3id.org/matchgraph/id/r",'
+                    ' "name": "R"}', encoding="utf-8")
+    return path
+
+
+def imported_remote_context(folder: Path) -> Path:
+    path = folder / "import-context.jsonld"
+    path.write_text('{"@context": {"@import": "https://example.org/base.jsonld", "@vocab": "https://schema.org/"},\n'
+                    ' "@id": "https://w3id.org/matchgraph/id/r", "name": "R"}', encoding="utf-8")
+    return path
+
+
+#: (case, how to make the file, what the message says, command before the file)
+CASES = [
+    ("alias-bomb", alias_bomb, "expands to more than 100,000 values", ["ingest"]),
+    ("entity-expansion", entity_expansion, "declares an entity", ["ingest"]),
+    ("xxe", xxe, "xxe.rdf:3: the XML declares an entity", ["ingest"]),
+    ("external-dtd", external_dtd, "dtd.rdf:2: the XML refers to an external DTD", ["ingest"]),
+    ("deep-json", deep_json, "deep.json:1: the JSON nests arrays and objects more than 100 deep", ["ingest"]),
+    ("deep-jsonld", deep_jsonld, "deep.jsonld:2: the JSON nests", ["ingest"]),
+    ("deep-yaml", deep_yaml, "deep-yaml.md:4: the YAML front matter nests", ["ingest"]),
+    ("deep-block-yaml", deep_block_yaml, "the YAML front matter nests lists and mappings more than 100 deep",
+     ["ingest"]),
+    ("2mb-claim", big_claim, "big-claim.md:10: a Unique claim of 'Big Claim' is 2,000,000 characters long",
+     ["ingest"]),
+    ("1mb-turtle-literal", big_literal_ttl, "big-literal.ttl:3: a literal is 1,000,000 characters long", ["ingest"]),
+    ("list-as-name", card("list-name.md", "name: [a, b]"), "list-name.md:4: name must be one text value, found a list",
+     ["ingest"]),
+    ("mapping-as-description", card("dict-description.md", "description: {a: 1}"),
+     "dict-description.md:4: description must be one text value, found a mapping", ["ingest"]),
+    ("list-as-metrics", card("list-metrics.md", "metrics: [1, 2]"),
+     "list-metrics.md:4: metrics must be a mapping of names to counts, found a list", ["ingest"]),
+    ("mapping-as-alias", card("dict-alias.md", "aliases: [ok, {a: 1}]"),
+     "dict-alias.md:4: aliases[1] must be text, found a mapping", ["ingest"]),
+    ("remote-context", remote_context, "remote-context.jsonld at $.@context: the JSON-LD @context "
+     "'https://example.org/context.jsonld' would have to be fetched", ["ingest"]),
+    ("imported-context", imported_remote_context, "at $.@context.@import", ["ingest"]),
+    ("croissant-list-name", croissant("list-name.json", lambda d: d.update(name=["a", "b"])),
+     "list-name.json at $.name: name must be one text value, found a list", ["import", "croissant"]),
+    ("croissant-remote-context", croissant("remote.json", lambda d: d.update({"@context": "https://example.org/c"})),
+     "remote.json at $.@context", ["import", "croissant"]),
+    ("croissant-mapping-description", croissant("desc.json", lambda d: d.update(description={"a": 1})),
+     "desc.json at $.description: description must be one text value, found a mapping", ["import", "croissant"]),
+]
+
+
+@pytest.mark.parametrize(("make", "message", "command"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_hostile_input_is_refused_in_bounded_time_and_memory(make, message, command, seeded: Path,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path) -> None:
+    before = canonical(seeded)
+    assert len(before) > 1000
+    path = make(tmp_path)
+    result = run_matchgraph(*command, "--catalog", seeded, path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    assert "MemoryError" not in output and "RecursionError" not in output
+    assert output.startswith("Error: "), output
+    assert path.name in output
+    assert message in output, output
+    assert "\nHint: " in output, output
+    assert canonical(seeded) == before, "the catalog changed"
+
+
+def test_limits_are_named_and_can_be_raised(seeded: Path, tmp_path: Path) -> None:
+    """The message names the environment variable; setting it lets a trusted input through."""
+    path = big_claim(tmp_path)
+    refused = run_matchgraph("ingest", "--catalog", seeded, path)
+    assert "MATCHGRAPH_MAX_LITERAL_SIZE" in refused.stderr and "MATCHGRAPH_MAX_LITERAL_SIZE=2000000" in refused.stderr
+    accepted = run_matchgraph("ingest", "--catalog", seeded, path, env={"MATCHGRAPH_MAX_LITERAL_SIZE": "3M"})
+    assert accepted.returncode == 0, accepted.stderr
+    deep = deep_block_yaml(tmp_path)
+    assert run_matchgraph("ingest", "--catalog", seeded, deep).returncode == 1
+    # not a card that can be ingested even when read (no name), but the depth is no longer the problem
+    allowed = run_matchgraph("ingest", "--catalog", seeded, deep, env={"MATCHGRAPH_MAX_DEPTH": "1000"})
+    assert "nests" not in allowed.stderr
+
+
+def test_file_size_limit(seeded: Path, tmp_path: Path) -> None:
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps({"@context": {"@vocab": "https://schema.org/"}, "name": "x" * 3000}), encoding="utf-8")
+    result = run_matchgraph("ingest", "--catalog", seeded, path, env={"MATCHGRAPH_MAX_FILE_SIZE": "2K"})
+    assert result.returncode == 1
+    assert "large.json: the file is 3,0" in result.stderr and "over the limit of 2 KiB for a file read whole " \
+        "(MATCHGRAPH_MAX_FILE_SIZE)" in result.stderr
+    bad = run_matchgraph("ingest", "--catalog", seeded, path, env={"MATCHGRAPH_MAX_FILE_SIZE": "lots"})
+    assert bad.returncode == 2 and "MATCHGRAPH_MAX_FILE_SIZE='lots' is not a size" in bad.stderr
+
+
+def test_bounded_inputs_still_read(catalog: Catalog, tmp_path: Path) -> None:
+    """Aliases that expand a little, a harmless DOCTYPE and a schema.org context URL are all fine."""
+    from matchgraph import ingest
+
+    (tmp_path / "aliases.md").write_text(
+        "---\nid: aliased\nname: Aliased\nkind: model\ntags: &t [fast, small]\nkeywords: *t\n---\n", encoding="utf-8")
+    (tmp_path / "plain.rdf").write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:s="https://schema.org/">\n'
+        ' <rdf:Description rdf:about="https://w3id.org/matchgraph/id/aliased"><s:alternateName>A</s:alternateName>'
+        "</rdf:Description>\n</rdf:RDF>\n", encoding="utf-8")
+    (tmp_path / "schema.jsonld").write_text(json.dumps({
+        "@context": "https://schema.org/", "@id": "https://w3id.org/matchgraph/id/aliased",
+        "url": "https://example.org/aliased", "datePublished": "2024-01-02"}), encoding="utf-8")
+    ingest(catalog, [tmp_path], validate=False)
+    rows = {(str(p), str(o)) for p, o in catalog.rows(
+        "SELECT ?p ?o WHERE { <https://w3id.org/matchgraph/id/aliased> ?p ?o }")}
+    assert ("https://schema.org/alternateName", "A") in rows
+    # schema.org's own context maps to http://schema.org/, url to an IRI and dates to schema:Date
+    assert ("http://schema.org/url", "https://example.org/aliased") in rows
+    kinds = catalog.rows("SELECT (datatype(?d) AS ?t) (isIRI(?u) AS ?iri) WHERE { "
+                         "<https://w3id.org/matchgraph/id/aliased> <http://schema.org/datePublished> ?d ; "
+                         "<http://schema.org/url> ?u }")
+    assert [(str(t), bool(i.toPython())) for t, i in kinds] == [("http://schema.org/Date", True)]
+
+
+def test_json_ld_contexts_are_never_fetched(catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every socket refused, bundled contexts still work and other remote ones are refused before any fetch."""
+    import socket
+
+    from matchgraph import ingest
+    from matchgraph.errors import UnsafeInputError
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("matchgraph tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    (tmp_path / "ok.jsonld").write_text(json.dumps({
+        "@context": ["https://schema.org", {"mg": "https://w3id.org/matchgraph/ns#"}],
+        "@id": "https://w3id.org/matchgraph/id/ctx", "name": "Ctx"}), encoding="utf-8")
+    ingest(catalog, [tmp_path / "ok.jsonld"], validate=False)
+    assert catalog.rows("SELECT ?n WHERE { <https://w3id.org/matchgraph/id/ctx> <http://schema.org/name> ?n }")
+    (tmp_path / "scoped.jsonld").write_text(json.dumps({
+        "@context": {"@vocab": "https://schema.org/", "author": {"@id": "author", "@context": "https://e.org/c"}},
+        "@id": "https://w3id.org/matchgraph/id/ctx2", "author": {"name": "x"}}), encoding="utf-8")
+    with pytest.raises(UnsafeInputError, match=r"scoped.jsonld at \$.@context.author.@context"):
+        ingest(catalog, [tmp_path / "scoped.jsonld"], validate=False)
+
+
+def test_bundled_contexts_are_package_data() -> None:
+    from matchgraph.sources.safe_load import bundled_context
+
+    assert bundled_context("http://schema.org")["url"] == {"@id": "schema:url", "@type": "@id"}
+    assert bundled_context("http://mlcommons.org/croissant/1.0")["cr"] == "http://mlcommons.org/croissant/"
+    assert bundled_context("https://w3id.org/matchgraph/context.jsonld")["mg"] == "https://w3id.org/matchgraph/ns#"
+    assert bundled_context("https://example.org/") is None
+
+
+def test_json_depth_check_matches_the_parser() -> None:
+    """The fast bracket count agrees with the real nesting, with brackets and escapes inside strings."""
+    import random
+
+    from matchgraph.sources.safe_load import _max_depth
+
+    def depth(value: object) -> int:
+        if isinstance(value, dict):
+            return 1 + max(map(depth, value.values()), default=0)
+        if isinstance(value, list):
+            return 1 + max(map(depth, value), default=0)
+        return 0
+
+    rng = random.Random(12)
+
+    def make(level: int) -> object:
+        r = rng.random()
+        if level > 7 or r < 0.3:
+            return rng.choice(['a"]', "[\\", 1, "x{", '\\"', '\\\\"]', None])
+        if r < 0.65:
+            return [make(level + 1) for _ in range(rng.randint(0, 3))]
+        return {rng.choice(["k", '"[', "]", "\\"]): make(level + 1) for _ in range(rng.randint(0, 3))}
+
+    for i in range(300):
+        value = make(0)
+        text = json.dumps(value, ensure_ascii=bool(i % 2))
+        for block in (1, 5, 1 << 20):
+            assert _max_depth(text, block=block) == depth(value), text
+
+
+# ---------------------------------------------------------------------------- every input error has a hint
+
+INPUT_ERRORS = {"InputError", "ParseError", "SchemaError", "ConflictError", "LimitError", "UnsafeInputError"}
+
+
+def test_every_input_error_raised_by_readers_has_a_hint() -> None:
+    """Scan the readers: every InputError they construct passes a hint (ValidationError brings its own)."""
+    import ast
+
+    missing = []
+    package = ROOT / "matchgraph"
+    files = [*sorted((package / "ingest").glob("*.py")), *sorted((package / "importers").glob("*.py")),
+             *sorted((package / "sources").glob("*.py")), package / "build.py", package / "linking.py"]
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in INPUT_ERRORS \
+                    and not any(k.arg == "hint" for k in node.keywords):
+                missing.append(f"{file.relative_to(ROOT)}:{node.lineno}")
+    assert not missing, "input errors without a hint: " + ", ".join(missing)
+
+
+def _bad_files() -> list[tuple[str, Path]]:
+    unseen = DATA / "unseen"
+    cases = [("ingest", p) for p in sorted((DATA / "bad").iterdir())]
+    cases += [("ingest", p) for p in sorted((unseen / "cards-bad").iterdir())]
+    cases += [("croissant", p) for p in sorted((unseen / "croissant-bad").iterdir())]
+    cases += [("hf", p) for p in sorted((unseen / "hf-bad").iterdir())]
+    cases += [("mteb", p) for p in sorted((unseen / "mteb-bad").iterdir())]
+    return cases
+
+
+@pytest.mark.parametrize(("reader", "path"), _bad_files(), ids=lambda v: v if isinstance(v, str) else v.name)
+def test_every_bad_file_is_refused_with_a_hint(reader: str, path: Path) -> None:
+    """Each bad file of the test data is refused by its reader (or by ingest) with a location and a hint."""
+    from matchgraph.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        _read_or_ingest(reader, path)
+    error = info.value
+    assert error.hint, f"{path.name}: {error}"
+    assert path.name in str(error) or any(part in str(error) for part in path.parts[-2:]), str(error)
+
+
+def _read_or_ingest(reader: str, path: Path) -> None:
+    from matchgraph import ingest
+    from matchgraph.importers.croissant import read_croissant
+    from matchgraph.importers.hf import read_hub_file
+    from matchgraph.importers.mteb import parse_mteb
+
+    if reader == "croissant":
+        read_croissant(path)
+    elif reader == "hf":
+        read_hub_file(path)
+    elif reader == "mteb":
+        parse_mteb(path)
+    else:  # some files conflict with what the catalog holds: the comparison page is there first
+        with Catalog("memory:") as memory:
+            ingest(memory, [DATA / "comparison_page.txt"])
+            ingest(memory, [path])
