@@ -27,6 +27,7 @@ Run: ``python bench/bench_remote.py`` (``--entities 1000 --no-write`` for a quic
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shlex
@@ -57,12 +58,14 @@ def _env(catalog: str, update: str = "", store: str = "", cache: str = "") -> di
     return env
 
 
-def measure(name: str, env: dict[str, str], source: Path, slugs: dict[str, str], runs: int) -> dict[str, Any]:
-    """Ingest, scores and cold neighbours on one store."""
+def measure(name: str, env: dict[str, str], source: Path | None, slugs: dict[str, str], runs: int) -> dict[str, Any]:
+    """Ingest (unless the store is already loaded: ``source`` None), scores and cold neighbours on one store."""
     out: dict[str, Any] = {"store": name}
-    r = run(matchgraph("ingest", source, "--no-validate", "--no-progress", "--format", "json"), env=env)
-    report = json.loads(r.out)
-    out["ingest"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib), "triples": report["triples_added"]}
+    if source is not None:
+        r = run(matchgraph("ingest", source, "--no-validate", "--no-progress", "--format", "json"), env=env)
+        report = json.loads(r.out)
+        out["ingest"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib),
+                         "triples": report["triples_added"]}
     r = run(matchgraph("scores", "--recompute", "--limit", "5", "--format", "json"), env=env)
     out["scores"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib)}
     r = run(matchgraph("scores", "--limit", "5", "--format", "json"), env=env)
@@ -106,8 +109,10 @@ def section(results: list[dict[str, Any]], bulk: dict[str, Any] | None, n: int, 
              "| `neighbours` typical (ms) | ratio | `neighbours` hub (ms) | ratio |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
+        ingest = r.get("ingest")
         lines.append(
-            f"| {r['store']} | {r['ingest']['seconds']} | {r['ingest']['peak_rss_mib']:,} | {r['scores']['seconds']} | "
+            f"| {r['store']} | {ingest['seconds'] if ingest else '-'} | "
+            f"{format(ingest['peak_rss_mib'], ',') if ingest else '-'} | {r['scores']['seconds']} | "
             f"{r['scores']['seconds'] / base['scores']['seconds']:.2f} | {r['scores_again']['seconds']} | "
             f"{r['neighbours_typical']['median_ms']} | "
             f"{r['neighbours_typical']['median_ms'] / base['neighbours_typical']['median_ms']:.2f} | "
@@ -143,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true", help="do not edit BENCHMARKS.md")
     parser.add_argument("--no-bulk", action="store_true", help="skip the oxigraph load measurement")
+    parser.add_argument("--oxigraph-bulk", action="store_true",
+                        help="fill Oxigraph server with its bulk loader (a dump of the embedded catalog) "
+                             "instead of matchgraph ingest, then measure scores and neighbours on it")
     opts = parser.parse_args(argv)
     command = "python bench/bench_remote.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     info = machine()
@@ -156,15 +164,20 @@ def main(argv: list[str] | None = None) -> int:
         embedded = work / "embedded"
         results.append(measure("embedded", _env(str(embedded), cache=str(work / "cache")), source, slugs, opts.runs))
         print(json.dumps(results[-1]), flush=True)
+        bulk = None if opts.no_bulk and not opts.oxigraph_bulk else oxigraph_bulk_load(embedded, work)
         for name in opts.engines.split(","):
-            start = oxigraph_server if name == "oxigraph" else virtuoso_server
+            preloaded = name == "oxigraph" and opts.oxigraph_bulk
+            if name == "oxigraph":
+                start = functools.partial(oxigraph_server, location=work / "bulk" if preloaded else None)
+            else:
+                start = virtuoso_server
             with start() as engine:
                 t = time.perf_counter()
                 env = _env(engine.query_url, engine.update_url, engine.store_url or "", str(work / f"cache-{name}"))
-                results.append(measure(name, env, source, slugs, opts.runs))
+                results.append(measure(name + (" (bulk loaded)" if preloaded else ""), env,
+                                       None if preloaded else source, slugs, opts.runs))
                 results[-1]["total_seconds"] = round(time.perf_counter() - t, 1)
                 print(json.dumps(results[-1]), flush=True)
-        bulk = None if opts.no_bulk else oxigraph_bulk_load(embedded, work)
     text = section(results, bulk, opts.entities, info, command)
     print(text)
     if not opts.no_write:

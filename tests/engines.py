@@ -89,7 +89,7 @@ def _binary(name: str, install: str) -> str:
 
 
 @contextmanager
-def oxigraph_server(*, union_default_graph: bool = False) -> Iterator[Engine]:
+def oxigraph_server(*, union_default_graph: bool = False, location: Path | None = None) -> Iterator[Engine]:
     """Run ``oxigraph serve`` on a free port over a fresh on-disk store.
 
     Parameters
@@ -97,13 +97,15 @@ def oxigraph_server(*, union_default_graph: bool = False) -> Iterator[Engine]:
     union_default_graph : bool
         Start the server with ``--union-default-graph`` (by default it is started without it, so
         the client has to ask for the union itself, as it must for any server run that way).
+    location : Path, optional
+        Serve this store directory (e.g. one filled by ``oxigraph load``) instead of a new one.
     """
     binary = _binary("oxigraph", "install it with: pip install oxigraph (in matchgraph's [test] extra)")
     with tempfile.TemporaryDirectory(prefix="matchgraph-oxigraph-") as tmp:
         directory = Path(tmp)
         port = free_port()
         log = directory / "server.log"
-        args = [binary, "serve", "--location", str(directory / "store"), "--bind", f"127.0.0.1:{port}"]
+        args = [binary, "serve", "--location", str(location or directory / "store"), "--bind", f"127.0.0.1:{port}"]
         if union_default_graph:
             args.append("--union-default-graph")
         with log.open("wb") as out:
