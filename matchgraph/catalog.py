@@ -30,7 +30,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node
 
-from .errors import CatalogError, QueryError, RemoteError
+from .errors import CatalogError, QueryError
+from .store.bindings import bind_values as _substitute
 from .vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
 
 DEFAULT_LOCATION = ".matchgraph"
@@ -401,102 +402,6 @@ class _OxigraphBackend(_Backend):
         gc.collect()
 
 
-class _RemoteBackend(_Backend):
-    """A SPARQL 1.1 endpoint; data goes in with batched INSERT DATA (IRIs only, no blank nodes)."""
-
-    BATCH = 20_000
-
-    #: Environment variable holding the bearer token sent with every request (``matchgraph serve --token``).
-    TOKEN_VAR = "MATCHGRAPH_TOKEN"
-
-    def __init__(self, query_url: str, update_url: str | None, token: str | None = None) -> None:
-        from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
-
-        self.query_url = query_url
-        self.update_url = update_url or query_url
-        token = token or os.environ.get(self.TOKEN_VAR)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.store = SPARQLUpdateStore(query_endpoint=query_url, update_endpoint=self.update_url,
-                                       autocommit=False, returnFormat="json", headers=headers)
-        # rdflib asks for SPARQL JSON only, even for a CONSTRUCT, which a strict endpoint refuses
-        # (406): accept RDF/XML for graphs as well (rdflib parses the answer by its content type)
-        self.store.response_mime_types = lambda: (  # type: ignore[method-assign]
-            "application/sparql-results+json, application/rdf+xml;q=0.9")
-        self.dataset = rdflib.Dataset(store=self.store, default_union=True)
-        self.description = f"remote:{query_url}"
-
-    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
-        if bindings:
-            sparql = _substitute(sparql, bindings)
-        try:
-            return self.store.query(sparql, {}, {}, "__UNION__")
-        except Exception as exc:  # noqa: BLE001 - any transport error becomes a RemoteError
-            raise RemoteError(_remote_problem(self.query_url, exc),
-                              hint="check that the endpoint is running and the URL is right") from exc
-
-    def update(self, sparql: str) -> None:
-        try:
-            self.store.update(sparql, {}, {}, "__UNION__")
-            self.store.commit()
-        except Exception as exc:  # noqa: BLE001
-            self.store.rollback()  # else the refused update is sent again before every later query
-            raise RemoteError(_remote_problem(self.update_url, exc, "refused the update"),
-                              hint="check the update URL and that the endpoint allows writes") from exc
-
-    def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
-              updates_after: list[str]) -> None:
-        if any(isinstance(t, rdflib.BNode) for q in quads for t in q):
-            raise CatalogError("blank nodes cannot be sent to a remote endpoint", hint="skolemise the input")
-        batches = [quads[i:i + self.BATCH] for i in range(0, len(quads), self.BATCH)] or [[]]
-        first = " ;\n".join([*updates_before, _insert_data(batches[0])])
-        self.update(first)
-        for batch in batches[1:]:
-            self.update(_insert_data(batch))
-        if updates_after:
-            self.update(" ;\n".join(updates_after))
-
-
-def _remote_problem(url: str, exc: BaseException, what: str = "failed") -> str:
-    """Say what went wrong talking to an endpoint, naming it: down or unreachable, or its answer.
-
-    rdflib wraps transport errors in a generic message ("You did something wrong formulating
-    either the URI or your SPARQL query"); the cause underneath says what happened.
-    """
-    from urllib.error import HTTPError, URLError
-
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, HTTPError):
-            return f"the endpoint {url} {what}: HTTP {cause.code} {cause.reason}"
-        if isinstance(cause, URLError):
-            reason = cause.reason
-            return f"cannot reach the SPARQL endpoint {url}: {getattr(reason, 'strerror', None) or reason}"
-        if isinstance(cause, (ConnectionError, TimeoutError)):
-            return f"cannot reach the SPARQL endpoint {url}: {cause}"
-        cause = cause.__cause__ or cause.__context__
-    return f"the endpoint {url} {what}: {exc}"
-
-
-def _substitute(sparql: str, bindings: Mapping[str, Node]) -> str:
-    def n3(term: Node) -> str:
-        try:
-            return term.n3()
-        except Exception:  # noqa: BLE001 - rdflib raises a bare Exception for an IRI SPARQL cannot write
-            from urllib.parse import quote  # (a space in it): percent-encoded, it matches nothing
-
-            return "<" + quote(str(term), safe=":/?#[]@!$&'()*+,;=%~") + ">"
-
-    values = " ".join(f"?{k}" for k in bindings)
-    row = " ".join(n3(v) for v in bindings.values())
-    where = re.search(r"\bWHERE\s*\{", sparql, re.I)
-    brace = where.end() - 1 if where else sparql.find("{")
-    if brace < 0:
-        raise QueryError("cannot bind values into a query without a WHERE block")
-    return f"{sparql[:brace]}{{ VALUES ({values}) {{ ({row}) }} {sparql[brace + 1:]}"
-
-
 def _insert_data(quads: list[tuple[Node, Node, Node, URIRef]]) -> str:
     by_graph: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
     for s, p, o, g in quads:
@@ -514,7 +419,8 @@ class Catalog:
         A directory (embedded Oxigraph, created if missing), ``memory:`` or a SPARQL endpoint URL.
         Defaults to ``$MATCHGRAPH_CATALOG`` or ``./.matchgraph``.
     update_url : str, optional
-        For a remote endpoint, the SPARQL Update URL when it differs from the query URL.
+        For a remote endpoint, the SPARQL Update URL when it differs from the query URL
+        (default ``$MATCHGRAPH_UPDATE_URL``; see :mod:`matchgraph.store.remote`).
 
     Examples
     --------
@@ -540,7 +446,9 @@ class Catalog:
             self.backend: _Backend = _OxigraphBackend(None)
             self.path: Path | None = None
         elif self.location.startswith(("http://", "https://")):
-            self.backend = _RemoteBackend(self.location, update_url)
+            from .store.remote import RemoteBackend
+
+            self.backend = RemoteBackend(self.location, update_url)  # type: ignore[assignment]
             self.path = None
         else:
             self.path = Path(self.location)
@@ -825,11 +733,13 @@ class Catalog:
 
     @staticmethod
     def _bump_version_update(token: str, *, data: bool = True) -> str:
+        # DELETE WHERE then INSERT DATA (one request, so one transaction): Virtuoso answers
+        # "WHERE { OPTIONAL {...} }" with no solution when nothing matches, so the one-operation
+        # DELETE/INSERT form never set the version there.
         props = [MG.version, MG.dataVersion] if data else [MG.version]
         return " ;\n".join(
-            f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> ?v }} }} "
-            f"INSERT {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> {Literal(token).n3()} }} }} "
-            f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> ?v }} }} }}" for p in props)
+            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> ?v }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{p}> {Literal(token).n3()} }} }}" for p in props)
 
     def clear(self) -> str:
         """Remove everything from the catalog."""

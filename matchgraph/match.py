@@ -502,7 +502,7 @@ class _Explainer:
         index = self.index
         contributions = index.term_contributions(i, self.term_ids)
         terms = [self.surface.get(self.id_term[t], self.id_term[t])
-                 for t, _ in sorted(contributions.items(), key=lambda kv: (-kv[1], kv[0]))]
+                 for t, _ in sorted(contributions.items(), key=lambda kv: (-kv[1], self.id_term[kv[0]]))]
         offered = []
         for m in self.concepts:
             j = self.cols.get(m.slug)

@@ -128,7 +128,10 @@ def load_all_commands() -> dict[str, click.Command]:
 @click.version_option(package_name="matchgraph")
 @click.option("--catalog", "catalog_location", metavar="PATH|memory:|URL", expose_value=True,
               help="Catalog for every command (same as each command's --catalog).")
-def cli(catalog_location: str | None) -> None:
+@click.option("--update-url", metavar="URL", envvar="MATCHGRAPH_UPDATE_URL",
+              help="SPARQL Update endpoint of a remote catalog when it is not the query URL "
+                   "(Oxigraph server: http://HOST:PORT/update). Default: $MATCHGRAPH_UPDATE_URL")
+def cli(catalog_location: str | None, update_url: str | None) -> None:
     """matchgraph: a knowledge-graph backed match engine for AI artifacts.
 
     \b
@@ -139,6 +142,8 @@ def cli(catalog_location: str | None) -> None:
     """
     if catalog_location:
         os.environ["MATCHGRAPH_CATALOG"] = catalog_location
+    if update_url:
+        os.environ["MATCHGRAPH_UPDATE_URL"] = update_url
 
 
 def main() -> None:

@@ -99,9 +99,9 @@ def _replace_all(catalog: Catalog, table: ScoreTable, started: datetime) -> str:
             if getattr(t, "store", None) is not None:
                 t.store.remove_graph(ox.NamedNode(str(SCORE_GRAPH)))
                 t.store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-            else:
+            else:  # a remote engine: the quads are staged in batches and published in one update
                 t.update(f"DROP SILENT GRAPH <{SCORE_GRAPH}>")
-                _insert_batches(t.update, lines)
+                t.load(nquads, format=ox.RdfFormat.N_QUADS)
         return catalog.version
     store = catalog.oxigraph
     if store is None:

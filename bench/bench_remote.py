@@ -1,0 +1,189 @@
+"""Benchmark: the catalog on independent SPARQL engines against the embedded one.
+
+For one size (default 10,000 entities from ``matchgraph synth --format ttl``) it measures, each
+command as its own process the way a user runs it, on three stores:
+
+- ``embedded``: an on-disk catalog (pyoxigraph in the process);
+- ``oxigraph``: Oxigraph server (``oxigraph serve``), loaded through matchgraph's remote write
+  (``MATCHGRAPH_STORE_URL``: staged with Graph Store Protocol POSTs, published by one update);
+- ``virtuoso``: Virtuoso 7 (Debian ``virtuoso-opensource``), loaded the same way (its
+  ``/sparql-graph-crud`` Graph Store endpoint).
+
+and for each: ingest (``--no-validate``; wall, peak RSS of the matchgraph process), ``scores
+--recompute`` (projection and scores computed from paged SELECTs, scores written back), and
+``neighbours`` of a typical and of the most popular model (median of ``--runs`` cold CLI
+processes, after ``scores`` so the projection is cached). It also times Oxigraph's own bulk loader
+(``oxigraph load`` of the embedded catalog's TriG dump into a fresh server directory), the way to
+load a large catalog into a server in the first place. The engines run on this machine, so
+"remote" here measures the protocol and paging, not a network.
+
+Ratios (remote / embedded) come from this one run. The figures, command and machine go into the
+``## Remote engines`` section of ``BENCHMARKS.md``; the raw figures are printed as JSON.
+
+Run: ``python bench/bench_remote.py`` (``--entities 1000 --no-write`` for a quick check;
+``--engines oxigraph`` to leave Virtuoso out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_scale import machine, matchgraph, probes, run  # noqa: E402
+from engines import oxigraph_server, virtuoso_server  # noqa: E402
+
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+SECTION = "## Remote engines"
+
+
+def _env(catalog: str, update: str = "", store: str = "", cache: str = "") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHGRAPH_")}
+    env.update({"MATCHGRAPH_CATALOG": catalog, "MATCHGRAPH_UPDATE_URL": update, "MATCHGRAPH_STORE_URL": store,
+                "XDG_CACHE_HOME": cache, "PYTHONPATH": str(ROOT)})
+    return env
+
+
+def measure(name: str, env: dict[str, str], source: Path | None, slugs: dict[str, str], runs: int) -> dict[str, Any]:
+    """Ingest (unless the store is already loaded: ``source`` None), scores and cold neighbours on one store."""
+    out: dict[str, Any] = {"store": name}
+    if source is not None:
+        r = run(matchgraph("ingest", source, "--no-validate", "--no-progress", "--format", "json"), env=env)
+        report = json.loads(r.out)
+        out["ingest"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib),
+                         "triples": report["triples_added"]}
+    r = run(matchgraph("scores", "--recompute", "--limit", "5", "--format", "json"), env=env)
+    out["scores"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib)}
+    r = run(matchgraph("scores", "--limit", "5", "--format", "json"), env=env)
+    out["scores_again"] = {"seconds": round(r.wall, 2)}
+    for role, slug in slugs.items():
+        walls = [run(matchgraph("neighbours", slug, "--format", "json"), env=env).wall for _ in range(runs)]
+        out[f"neighbours_{role}"] = {"slug": slug, "median_ms": round(statistics.median(walls) * 1000)}
+    return out
+
+
+def oxigraph_bulk_load(embedded: Path, work: Path) -> dict[str, Any]:
+    """Dump the embedded catalog as N-Quads (every graph, the bookkeeping one too, so the server
+    has the same catalog version) and time ``oxigraph load`` of it into a new directory."""
+    import pyoxigraph as ox
+
+    from matchgraph import Catalog
+
+    dump = work / "catalog.nq"
+    start = time.perf_counter()
+    with Catalog(embedded) as cat:
+        cat.oxigraph.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
+    dumped = time.perf_counter() - start
+    binary = str(Path(sys.executable).parent / "oxigraph")
+    r = run([binary, "load", "--location", str(work / "bulk"), "--file", str(dump)])
+    return {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib), "dump_mib": round(dump.stat().st_size / 2**20),
+            "dump_seconds": round(dumped, 1)}
+
+
+def section(results: list[dict[str, Any]], bulk: dict[str, Any] | None, n: int, info: dict[str, Any],
+            command: str) -> str:
+    base = results[0]
+    lines = [SECTION, "",
+             f"The catalog on SPARQL engines running on this machine, against the embedded store: {n:,} synthetic "
+             "entities (`matchgraph synth --format ttl`), every command its own process. docs/scale.md says "
+             "what each number means for choosing an engine.", "",
+             f"Command: `{command}` ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)", "",
+             f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, Python {info['python']}; "
+             f"pyoxigraph and oxigraph server {info['pyoxigraph']}. Load average at the start: {info['load']} "
+             "(a machine shared by several engineers: wall times are noisy, ratios come from this one run).", "",
+             "| Store | Ingest (s) | Ingest peak RSS (MiB) | `scores --recompute` (s) | ratio | `scores` again (s) "
+             "| `neighbours` typical (ms) | ratio | `neighbours` hub (ms) | ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        ingest = r.get("ingest")
+        lines.append(
+            f"| {r['store']} | {ingest['seconds'] if ingest else '-'} | "
+            f"{format(ingest['peak_rss_mib'], ',') if ingest else '-'} | {r['scores']['seconds']} | "
+            f"{r['scores']['seconds'] / base['scores']['seconds']:.2f} | {r['scores_again']['seconds']} | "
+            f"{r['neighbours_typical']['median_ms']} | "
+            f"{r['neighbours_typical']['median_ms'] / base['neighbours_typical']['median_ms']:.2f} | "
+            f"{r['neighbours_hub']['median_ms']} | {r['neighbours_hub']['median_ms'] / base['neighbours_hub']['median_ms']:.2f} |")
+    lines.append("")
+    lines.append(f"Triples ingested: {base['ingest']['triples']:,}. Neighbours: `{base['neighbours_typical']['slug']}` "
+                 f"(typical) and `{base['neighbours_hub']['slug']}` (hub), median of cold CLI processes.")
+    if bulk:
+        lines.append("")
+        lines.append(f"Oxigraph's bulk loader: `oxigraph load --location DIR --file catalog.nq` of the embedded "
+                     f"catalog's N-Quads dump ({bulk['dump_mib']} MiB, written by pyoxigraph's `Store.dump` in "
+                     f"{bulk['dump_seconds']} s) took {bulk['seconds']} s (peak RSS {bulk['peak_rss_mib']:,} MiB).")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path = BENCHMARKS) -> None:
+    """Replace (or append) the section in BENCHMARKS.md, leaving the rest alone."""
+    current = path.read_text(encoding="utf-8")
+    start = current.find(SECTION + "\n")
+    if start < 0:
+        path.write_text(current.rstrip("\n") + "\n\n" + text, encoding="utf-8")
+        return
+    end = current.find("\n## ", start + len(SECTION))
+    tail = current[end + 1:] if end >= 0 else ""
+    path.write_text(current[:start] + text + ("\n" + tail if tail else ""), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entities", type=int, default=10_000)
+    parser.add_argument("--engines", default="oxigraph,virtuoso")
+    parser.add_argument("--runs", type=int, default=3, help="cold neighbours processes per entity")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-write", action="store_true", help="do not edit BENCHMARKS.md")
+    parser.add_argument("--no-bulk", action="store_true", help="skip the oxigraph load measurement")
+    parser.add_argument("--oxigraph-bulk", action="store_true",
+                        help="fill Oxigraph server with its bulk loader (a dump of the embedded catalog) "
+                             "instead of matchgraph ingest, then measure scores and neighbours on it")
+    opts = parser.parse_args(argv)
+    command = "python bench/bench_remote.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    info = machine()
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="matchgraph-bench-remote-") as tmp:
+        work = Path(tmp)
+        source = work / "synth"
+        subprocess.run(matchgraph("synth", "-n", str(opts.entities), "-o", source, "--format", "ttl",
+                                  "--seed", str(opts.seed), "--no-progress"), check=True, capture_output=True)
+        slugs = probes(opts.entities, opts.seed)
+        embedded = work / "embedded"
+        results.append(measure("embedded", _env(str(embedded), cache=str(work / "cache")), source, slugs, opts.runs))
+        print(json.dumps(results[-1]), flush=True)
+        bulk = None if opts.no_bulk and not opts.oxigraph_bulk else oxigraph_bulk_load(embedded, work)
+        for name in opts.engines.split(","):
+            preloaded = name == "oxigraph" and opts.oxigraph_bulk
+            if name == "oxigraph":
+                start = functools.partial(oxigraph_server, location=work / "bulk" if preloaded else None)
+            else:
+                start = virtuoso_server
+            with start() as engine:
+                t = time.perf_counter()
+                env = _env(engine.query_url, engine.update_url, engine.store_url or "", str(work / f"cache-{name}"))
+                results.append(measure(name + (" (bulk loaded)" if preloaded else ""), env,
+                                       None if preloaded else source, slugs, opts.runs))
+                results[-1]["total_seconds"] = round(time.perf_counter() - t, 1)
+                print(json.dumps(results[-1]), flush=True)
+    text = section(results, bulk, opts.entities, info, command)
+    print(text)
+    if not opts.no_write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
