@@ -80,49 +80,21 @@ def _run_triples(weights: str, data_version: str, started: datetime) -> list[str
             f"{run} <{_MG}catalogVersion> {_literal(data_version)} ."]
 
 
-def _transaction(catalog: Catalog) -> Any:
-    """``catalog.transaction(derived=True)`` when the catalog has transactions, else None."""
-    begin = getattr(catalog, "transaction", None)
-    return begin(derived=True) if callable(begin) else None
-
-
 def _replace_all(catalog: Catalog, table: ScoreTable, started: datetime) -> str:
-    """Remove the score graph and bulk load it again, in one transaction where the catalog has them."""
+    """Remove the score graph and bulk load it again, in one transaction (the next catalog version)."""
+    import pyoxigraph as ox
+
     lines = [t for i in range(table.n) for t in _node_triples(table, i, SCORE_KINDS, full=True)]
     lines += _run_triples(table.weights, table.data_version, started)
     nquads = "".join(f"{line[:-1]}<{SCORE_GRAPH}> .\n" for line in lines).encode("utf-8")
-    txn = _transaction(catalog)
-    if txn is not None:
-        import pyoxigraph as ox
-
-        with txn as t:
-            if getattr(t, "store", None) is not None:
-                t.store.remove_graph(ox.NamedNode(str(SCORE_GRAPH)))
-                t.store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-            else:  # a remote engine: the quads are staged in batches and published in one update
-                t.update(f"DROP SILENT GRAPH <{SCORE_GRAPH}>")
-                t.load(nquads, format=ox.RdfFormat.N_QUADS)
-        return catalog.version
-    store = catalog.oxigraph
-    if store is None:
-        catalog.update(f"DROP SILENT GRAPH <{SCORE_GRAPH}>", derived=True)
-        _insert_batches(lambda q: catalog.update(q, derived=True), lines[:-7])
-        return catalog.update(f"INSERT DATA {{ GRAPH <{SCORE_GRAPH}> {{\n{chr(10).join(lines[-7:])}\n}} }}",
-                              derived=True)
-    import pyoxigraph as ox
-
-    # Until the catalog has transactions: drop in one update, bulk load, then the run (written
-    # last, so an interrupted write is never taken for current scores).
-    catalog.update(f"DROP SILENT GRAPH <{SCORE_GRAPH}>", derived=True)
-    body = nquads[:-sum(len(f"{x[:-1]}<{SCORE_GRAPH}> .\n".encode()) for x in lines[-7:])]
-    store.bulk_load(body, format=ox.RdfFormat.N_QUADS)
-    return catalog.update(f"INSERT DATA {{ GRAPH <{SCORE_GRAPH}> {{\n{chr(10).join(lines[-7:])}\n}} }}",
-                          derived=True)
-
-
-def _insert_batches(update: Any, lines: list[str], size: int = 20_000) -> None:
-    for i in range(0, len(lines), size):
-        update(f"INSERT DATA {{ GRAPH <{SCORE_GRAPH}> {{\n{chr(10).join(lines[i:i + size])}\n}} }}")
+    with catalog.transaction(derived=True) as t:
+        if t.store is not None:
+            t.store.remove_graph(ox.NamedNode(str(SCORE_GRAPH)))
+            t.store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+        else:  # a remote engine: the quads are staged in batches and published in one update
+            t.update(f"DROP SILENT GRAPH <{SCORE_GRAPH}>")
+            t.load(nquads, format=ox.RdfFormat.N_QUADS)
+    return catalog.version
 
 
 def _changed_kinds(table: ScoreTable, old: ScoreTable, i: int, j: int) -> tuple[str, ...]:
