@@ -253,3 +253,24 @@ def test_validate_checks_integrity(tmp_path: Path) -> None:
     assert "urn:x-test:rogue holds triples but no source records it" in text
     assert "has two kinds: dataset in" in text and "model in urn:x-test:rogue" in text
     assert "'Hijacked'" in text and "'The Pile'" in text
+
+
+def test_a_catalog_from_before_versions_becomes_version_one(tmp_path: Path) -> None:
+    import pyoxigraph as ox
+
+    location = tmp_path / "old"
+    location.mkdir()
+    legacy = ox.Store(str(location / "store"))  # the layout earlier matchgraph versions wrote
+    legacy.add(ox.Quad(ox.NamedNode(PILE), ox.NamedNode("https://schema.org/name"), ox.Literal("The Pile"),
+                       ox.NamedNode("urn:x-test:g")))
+    legacy.flush()
+    del legacy
+    import gc
+
+    gc.collect()
+    notes: list[str] = []
+    with Catalog(location, notify=notes.append) as catalog:
+        assert catalog.exists
+        assert catalog.scalar(f"SELECT ?n WHERE {{ <{PILE}> schema:name ?n }}") == "The Pile"
+    assert any("converted to versioned storage" in n for n in notes)
+    assert (location / "CURRENT").read_text().strip() == "v00000001" and not (location / "store").exists()
