@@ -36,8 +36,6 @@ from .vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, 
 
 DEFAULT_LOCATION = ".matchgraph"
 ENV_VAR = "MATCHGRAPH_CATALOG"
-#: Writes up to this many quads go in one SPARQL update (atomic even on a crash); larger ones are bulk loaded.
-ATOMIC_UPDATE_LIMIT = 50_000
 
 __all__ = ["Catalog", "resolve_location", "rdflib_term"]
 
@@ -61,26 +59,6 @@ def resolve_location(location: str | os.PathLike[str] | None = None) -> str:
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
-
-
-def _nt(term: Node) -> str:
-    """A term in N-Triples syntax (also valid in SPARQL): literals on one line, escaped."""
-    if isinstance(term, Literal):
-        text = '"' + str(term).translate(_NT_ESCAPES) + '"'
-        if term.language:
-            return f"{text}@{term.language}"
-        if term.datatype is not None and str(term.datatype) != _XSD_STRING:
-            return f"{text}^^<{term.datatype}>"
-        return text
-    return term.n3()
-
-
-def _graph_block(graph_iri: URIRef, triples: Iterable[tuple[Node, Node, Node]]) -> str:
-    body = "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} ." for s, p, o in triples)
-    return f"GRAPH {graph_iri.n3()} {{\n{body}\n}}"
-
-
 #: Prefixes every query may use without declaring them: rdflib's core ones and the project's.
 _QUERY_PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
                    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
@@ -152,10 +130,6 @@ class _Backend:
 
     def update(self, sparql: str) -> None:
         self.dataset.update(sparql)
-
-    def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
-              updates_after: list[str]) -> None:
-        raise NotImplementedError
 
     def refresh(self) -> bool:
         """Move to the newest version another process committed; True if it changed."""
@@ -400,14 +374,6 @@ class _OxigraphBackend(_Backend):
             self._handle = None
         self._empty = None
         gc.collect()
-
-
-def _insert_data(quads: list[tuple[Node, Node, Node, URIRef]]) -> str:
-    by_graph: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
-    for s, p, o, g in quads:
-        by_graph.setdefault(g, []).append((s, p, o))
-    blocks = "\n".join(_graph_block(g, ts) for g, ts in by_graph.items())
-    return f"INSERT DATA {{\n{blocks}\n}}"
 
 
 class Catalog:

@@ -307,8 +307,8 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
             if progress:
                 progress("loading", i + 1, len(files_in))
         streamed = [source_iri(keys[str(p)]) for p, _ in files_in]
-        if streamed:
-            rdf_entities |= _staged_subjects(txn, streamed, MG.Entity)
+        typed = _staged_subjects(txn, streamed, (MG.Entity, MG.Capability, MG.Claim)) if streamed else {}
+        rdf_entities |= typed.get(MG.Entity, set())
         defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
         orphans = _orphaned_stubs(catalog, replaced, batch.graphs, txn, streamed)
         change = _derived_change(catalog, batch.graphs, replaced, sorted(defined | orphans))
@@ -329,8 +329,8 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
         len(set(g.subjects(RDF.type, MG.Capability))) for _, g in graphs_in)
     report.claims = batch.claims + sum(len(set(g.subjects(RDF.type, MG.Claim))) for _, g in graphs_in)
     if streamed:
-        report.capabilities += len(_staged_subjects(txn, streamed, MG.Capability))
-        report.claims += len(_staged_subjects(txn, streamed, MG.Claim))
+        report.capabilities += len(typed.get(MG.Capability, ()))
+        report.claims += len(typed.get(MG.Claim, ()))
     report.stubs = len([s for s in batch.stubs if s not in batch.defined])
     report.links = batch.links
     report.triples_after = catalog.triple_count()
@@ -346,11 +346,15 @@ def _staged_touched(txn: Any, graphs: list[URIRef], entities: set[URIRef]) -> se
         f"FILTER(isIRI(?x)) }}")}
 
 
-def _staged_subjects(txn: Any, graphs: list[URIRef], cls: URIRef) -> set[URIRef]:
-    """The IRIs typed ``cls`` in some named graphs of a staged version."""
+def _staged_subjects(txn: Any, graphs: list[URIRef], classes: tuple[URIRef, ...]) -> dict[URIRef, set[URIRef]]:
+    """The IRIs typed with each of ``classes`` in some named graphs of a staged version (one query)."""
     values = " ".join(g.n3() for g in graphs)
-    return {URIRef(row["s"].value) for row in txn.store.query(
-        f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s a <{cls}> }} FILTER(isIRI(?s)) }}")}
+    found: dict[URIRef, set[URIRef]] = {c: set() for c in classes}
+    for row in txn.store.query(f"SELECT DISTINCT ?s ?c WHERE {{ VALUES ?g {{ {values} }} "
+                               f"VALUES ?c {{ {' '.join(c.n3() for c in classes)} }} GRAPH ?g {{ ?s a ?c }} "
+                               f"FILTER(isIRI(?s)) }}"):
+        found[URIRef(row["c"].value)].add(URIRef(row["s"].value))
+    return found
 
 
 def _check_rdf_entities(txn: Any, rdf_graphs: dict[URIRef, str], replaced: list[URIRef]) -> None:
@@ -386,8 +390,8 @@ def _check_rdf_entities(txn: Any, rdf_graphs: dict[URIRef, str], replaced: list[
             else:
                 message = f"{entity} is named {mine!r} here but {theirs!r} in {there}; an entity has one name"
             raise ConflictError(message, location=Location(here, _line_of(Path(here), URIRef(entity))),
-                                hint=f"edit one of the two files so they agree, or describe the entity in "
-                                     f"one of them only (use schema:alternateName for another name)")
+                                hint="edit one of the two files so they agree, or describe the entity in "
+                                     "one of them only (use schema:alternateName for another name)")
 
 
 def _source_path(txn: Any, graph: str) -> str:
@@ -411,11 +415,11 @@ def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], p
 
     # the written graphs, the vocabulary, and what they point to: the kinds and names of the entities
     # they name that other sources describe (copied into a scratch graph of the staged version)
-    context = ox.NamedNode(f"urn:x-matchgraph:validation-context:{txn.version}")
     values = " ".join(g.n3() for g in graphs)
     if whole:
         found = check_store(txn.store, union=True)
         return _raise_violations(txn, found, values, paths)
+    context = ox.NamedNode(f"urn:x-matchgraph:validation-context:{txn.version}")
     txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
         {{ SELECT DISTINCT ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
             FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{ID}")) }} }}
@@ -450,8 +454,6 @@ def _raise_violations(txn: Any, found: list[Any], values: str, paths: dict[URIRe
             mine.append((v, Location(paths[g], line)))
     if not mine:
         return
-    from ..validate import ValidationReport  # noqa: F401 - the report type the messages follow
-
     report = _report_for(txn, [v for v, _ in mine])
     places = [loc for _, loc in mine]
     problems = list(report.problems)

@@ -321,18 +321,15 @@ class VersionedStore:
         if self._thread_lock.locked():
             self._thread_lock.release()
 
-    def interrupted(self) -> list[Path]:
-        """Staged versions left behind by a writer that died (none while a writer is at work)."""
+    def _staging_dirs(self) -> list[Path]:
+        """The ``.next-*`` directories: writes in progress, or left by writers that died."""
         if not self.versions_dir.is_dir():
             return []
-        stale = [p for p in self.versions_dir.iterdir() if p.name.startswith(_STAGING)]
-        if not stale or self._write_fd is not None:
-            return stale
-        return self._if_no_writer(stale)
+        return [p for p in self.versions_dir.iterdir() if p.name.startswith(_STAGING)]
 
     def roll_back_interrupted(self) -> None:
         """Delete what a killed writer left (when no writer is at work), saying so."""
-        if not self.versions_dir.is_dir() or not any(p.name.startswith(_STAGING) for p in self.versions_dir.iterdir()):
+        if not self._staging_dirs():
             return
         if not self._thread_lock.acquire(blocking=False):
             return  # a thread of this process is writing
@@ -346,23 +343,13 @@ class VersionedStore:
         finally:
             self._thread_lock.release()
 
-    def _if_no_writer(self, stale: list[Path]) -> list[Path]:
-        fd = os.open(self.locks_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return []  # a writer is at work: its staging directory is not stale
-        finally:
-            os.close(fd)
-        return stale
-
     def _roll_back_interrupted(self) -> None:
-        for path in self.interrupted():
+        """Delete every staging directory and stray pointer file (the caller holds the write lock)."""
+        for path in self._staging_dirs():
             shutil.rmtree(path, ignore_errors=True)
             self.notify(f"an interrupted write was rolled back ({path.name}): the catalog is as it was "
                         f"before that command")
-        pointer_tmp = list(self.root.glob(".CURRENT.*"))
-        for tmp in pointer_tmp:
+        for tmp in self.root.glob(".CURRENT.*"):
             tmp.unlink(missing_ok=True)
 
     def _collect_garbage(self, live: str) -> None:
