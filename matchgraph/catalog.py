@@ -551,7 +551,19 @@ class Catalog:
         return str(value) if value is not None else "empty"
 
     def triple_count(self) -> int:
-        """Count the distinct catalog triples (all graphs but the bookkeeping graph)."""
+        """Count the catalog's statements: the triples of every graph but the bookkeeping graph, a
+        triple stated by two sources (two named graphs) counted once in each, as Oxigraph's
+        ``len(store)`` and most engines count.
+
+        Counting distinct triples instead means a hash set of the whole catalog (about 2 GB at 15M
+        triples); this count streams. :meth:`distinct_triple_count` gives the other figure.
+        """
+        value = self.scalar(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{META_GRAPH}>) }}")
+        return int(value or 0)
+
+    def distinct_triple_count(self) -> int:
+        """Count the distinct triples of the catalog (what an N-Triples dump of it holds); holds them
+        all in memory once, so a figure for small catalogs and tests."""
         value = self.scalar(
             f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ "
             f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{META_GRAPH}>) }} }}")

@@ -307,7 +307,7 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
             if progress:
                 progress("loading", i + 1, len(files_in))
         streamed = [source_iri(keys[str(p)]) for p, _ in files_in]
-        typed = _staged_subjects(txn, streamed, (MG.Entity, MG.Capability, MG.Claim)) if streamed else {}
+        typed = _staged_subjects(txn, streamed) if streamed else {}
         rdf_entities |= typed.get(MG.Entity, set())
         defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
         orphans = _orphaned_stubs(catalog, replaced, batch.graphs, txn, streamed)
@@ -329,8 +329,8 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
         len(set(g.subjects(RDF.type, MG.Capability))) for _, g in graphs_in)
     report.claims = batch.claims + sum(len(set(g.subjects(RDF.type, MG.Claim))) for _, g in graphs_in)
     if streamed:
-        report.capabilities += len(typed.get(MG.Capability, ()))
-        report.claims += len(typed.get(MG.Claim, ()))
+        report.capabilities += typed[MG.Capability]
+        report.claims += typed[MG.Claim]
     report.stubs = len([s for s in batch.stubs if s not in batch.defined])
     report.links = batch.links
     report.triples_after = catalog.triple_count()
@@ -346,14 +346,16 @@ def _staged_touched(txn: Any, graphs: list[URIRef], entities: set[URIRef]) -> se
         f"FILTER(isIRI(?x)) }}")}
 
 
-def _staged_subjects(txn: Any, graphs: list[URIRef], classes: tuple[URIRef, ...]) -> dict[URIRef, set[URIRef]]:
-    """The IRIs typed with each of ``classes`` in some named graphs of a staged version (one query)."""
+def _staged_subjects(txn: Any, graphs: list[URIRef]) -> dict[URIRef, Any]:
+    """What some named graphs of a staged version describe: the set of entity IRIs (typed mg:Entity),
+    and how many capabilities and claims (counted in the store, not brought into Python)."""
     values = " ".join(g.n3() for g in graphs)
-    found: dict[URIRef, set[URIRef]] = {c: set() for c in classes}
-    for row in txn.store.query(f"SELECT DISTINCT ?s ?c WHERE {{ VALUES ?g {{ {values} }} "
-                               f"VALUES ?c {{ {' '.join(c.n3() for c in classes)} }} GRAPH ?g {{ ?s a ?c }} "
-                               f"FILTER(isIRI(?s)) }}"):
-        found[URIRef(row["c"].value)].add(URIRef(row["s"].value))
+    found: dict[URIRef, Any] = {MG.Entity: {URIRef(row["s"].value) for row in txn.store.query(
+        f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s a <{MG.Entity}> }} FILTER(isIRI(?s)) }}")}}
+    for cls in (MG.Capability, MG.Claim):
+        rows = list(txn.store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
+                                    f"GRAPH ?g {{ ?s a <{cls}> }} }}"))
+        found[cls] = int(rows[0]["n"].value)
     return found
 
 
@@ -367,14 +369,18 @@ def _check_rdf_entities(txn: Any, rdf_graphs: dict[URIRef, str], replaced: list[
 
     values = " ".join(g.n3() for g in rdf_graphs)
     kinds = " ".join(k.n3() for k in KINDS.values())
-    skip = f"?other != {STUB_GRAPH.n3()} && ?other != {ONTOLOGY_GRAPH.n3()} && ?other != ?g"
+    # hash joins of what the written graphs state with what every graph states (two subqueries):
+    # about 2x faster than a lookup per written entity
+    others = f"FILTER(?other != {STUB_GRAPH.n3()} && ?other != {ONTOLOGY_GRAPH.n3()})"
     checks = [
-        ("kind", f"""SELECT ?e ?mine ?theirs ?g ?other WHERE {{ VALUES ?g {{ {values} }} VALUES ?mine {{ {kinds} }}
-            VALUES ?theirs {{ {kinds} }} GRAPH ?g {{ ?e a ?mine }} GRAPH ?other {{ ?e a ?theirs }}
-            FILTER(?mine != ?theirs && {skip}) }} LIMIT 1"""),
-        ("name", f"""SELECT ?e ?mine ?theirs ?g ?other WHERE {{ VALUES ?g {{ {values} }}
-            GRAPH ?g {{ ?e <{SCHEMA.name}> ?mine }} GRAPH ?other {{ ?e <{SCHEMA.name}> ?theirs }}
-            FILTER(STR(?mine) != STR(?theirs) && {skip}) }} LIMIT 1"""),
+        ("kind", f"""SELECT ?e ?mine ?theirs ?g ?other WHERE {{
+            {{ SELECT ?e ?mine ?g WHERE {{ VALUES ?g {{ {values} }} VALUES ?mine {{ {kinds} }} GRAPH ?g {{ ?e a ?mine }} }} }}
+            {{ SELECT ?e ?theirs ?other WHERE {{ VALUES ?theirs {{ {kinds} }} GRAPH ?other {{ ?e a ?theirs }} {others} }} }}
+            FILTER(?mine != ?theirs && ?other != ?g) }} LIMIT 1"""),
+        ("name", f"""SELECT ?e ?mine ?theirs ?g ?other WHERE {{
+            {{ SELECT ?e ?mine ?g WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?e <{SCHEMA.name}> ?mine }} }} }}
+            {{ SELECT ?e ?theirs ?other WHERE {{ GRAPH ?other {{ ?e <{SCHEMA.name}> ?theirs }} {others} }} }}
+            FILTER(STR(?mine) != STR(?theirs) && ?other != ?g) }} LIMIT 1"""),
     ]
     local = {str(k): name for name, k in KINDS.items()}
     for key, query in checks:
