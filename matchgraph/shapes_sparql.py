@@ -122,6 +122,23 @@ class ShapeProgram:
                                 constraint.message))
         return out
 
+    def class_paths(self) -> list[URIRef]:
+        """The property paths whose values a ``sh:class`` test (alone or inside ``sh:or``) checks:
+        where data points at nodes that may be typed elsewhere.
+
+        Examples
+        --------
+        >>> from matchgraph.vocab import MG
+        >>> MG.claimOf in shape_program().class_paths()
+        True
+        """
+        def has_class(tests: tuple[_Test, ...]) -> bool:
+            return any(t.kind == SH["class"] or (t.kind == SH["or"] and any(has_class(m) for m in t.arg))
+                       for t in tests)
+
+        return sorted({p.path for shape in self.shapes for p in shape.properties
+                       if any(has_class(c.tests) for c in p.constraints)}, key=str)
+
     def screens(self, classes: Callable[[URIRef], list[URIRef]]) -> list[tuple[str, list[tuple[str, str, URIRef | None, str]]]]:
         """One cheap query per property shape that finds every focus node that may violate it, with the
         exact queries of :meth:`queries` that confirm and report those nodes.

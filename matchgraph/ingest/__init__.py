@@ -20,7 +20,7 @@ from rdflib import RDF, Graph, URIRef
 from ..build import build_batch
 from ..catalog import Catalog
 from ..errors import InputError, Location, ParseError, Problems, ValidationError
-from ..linking import load_index
+from ..linking import EntityIndex, load_index
 from ..records import SourceRecords
 from ..shapes_sparql import graph_store, load_triples
 from ..sources.safe_load import WHOLE_FILE_RDF, load_json, read_text
@@ -277,7 +277,7 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
         report.formats[r.format] = report.formats.get(r.format, 0) + 1
     for _ in [*graphs_in, *files_in]:
         report.formats["rdf"] = report.formats.get("rdf", 0) + 1
-    index = load_index(catalog)
+    index = load_index(catalog) if record_sources else EntityIndex()  # RDF alone links nothing
     dates = {str(p): _file_date(p) for p, r in parsed if isinstance(r, SourceRecords) and p.exists()}
     batch = build_batch(catalog, record_sources, index=index, source_keys=keys, source_dates=dates,
                         replaced=replaced)
@@ -337,24 +337,32 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
     return report
 
 
+def _in_graphs(graphs: Iterable[URIRef], pattern: str, var: str = "?g") -> str:
+    """A group matching ``pattern`` in each of some named graphs, ``var`` bound to the graph.
+
+    One ``GRAPH <g>`` branch per graph: Oxigraph answers a constant graph name from its graph-first
+    indexes, but ``VALUES ?g {...} GRAPH ?g {...}`` by scanning the pattern in every graph of the
+    store (3.5 s against 0.65 s for three source graphs of a 640k-triple catalog).
+    """
+    return "{ " + " UNION ".join(f"{{ GRAPH {g.n3()} {{ {pattern} }} BIND({g.n3()} AS {var}) }}"
+                                 for g in graphs) + " }"
+
+
 def _staged_touched(txn: Any, graphs: list[URIRef], entities: set[URIRef]) -> set[str]:
     """The entities some named graphs of a staged version describe (``entities``, typed mg:Entity
     there) or hold capabilities of (for the derived state)."""
-    values = " ".join(g.n3() for g in graphs)
     return {str(e) for e in entities} | {row["x"].value for row in txn.store.query(
-        f"SELECT DISTINCT ?x WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?c <{MG.capabilityOf}> ?x }} "
+        f"SELECT DISTINCT ?x WHERE {{ {_in_graphs(graphs, f'?c <{MG.capabilityOf}> ?x')} "
         f"FILTER(isIRI(?x)) }}")}
 
 
 def _staged_subjects(txn: Any, graphs: list[URIRef]) -> dict[URIRef, Any]:
     """What some named graphs of a staged version describe: the set of entity IRIs (typed mg:Entity),
     and how many capabilities and claims (counted in the store, not brought into Python)."""
-    values = " ".join(g.n3() for g in graphs)
     found: dict[URIRef, Any] = {MG.Entity: {URIRef(row["s"].value) for row in txn.store.query(
-        f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s a <{MG.Entity}> }} FILTER(isIRI(?s)) }}")}}
+        f"SELECT DISTINCT ?s WHERE {{ {_in_graphs(graphs, f'?s a <{MG.Entity}>')} FILTER(isIRI(?s)) }}")}}
     for cls in (MG.Capability, MG.Claim):
-        rows = list(txn.store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
-                                    f"GRAPH ?g {{ ?s a <{cls}> }} }}"))
+        rows = list(txn.store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {_in_graphs(graphs, f'?s a <{cls}>')} }}"))
         found[cls] = int(rows[0]["n"].value)
     return found
 
@@ -367,18 +375,17 @@ def _check_rdf_entities(txn: Any, rdf_graphs: dict[URIRef, str], replaced: list[
     from ..build import KINDS
     from ..errors import ConflictError
 
-    values = " ".join(g.n3() for g in rdf_graphs)
     kinds = " ".join(k.n3() for k in KINDS.values())
     # hash joins of what the written graphs state with what every graph states (two subqueries):
     # about 2x faster than a lookup per written entity
     others = f"FILTER(?other != {STUB_GRAPH.n3()} && ?other != {ONTOLOGY_GRAPH.n3()})"
     checks = [
         ("kind", f"""SELECT ?e ?mine ?theirs ?g ?other WHERE {{
-            {{ SELECT ?e ?mine ?g WHERE {{ VALUES ?g {{ {values} }} VALUES ?mine {{ {kinds} }} GRAPH ?g {{ ?e a ?mine }} }} }}
+            {{ SELECT ?e ?mine ?g WHERE {{ VALUES ?mine {{ {kinds} }} {_in_graphs(rdf_graphs, '?e a ?mine')} }} }}
             {{ SELECT ?e ?theirs ?other WHERE {{ VALUES ?theirs {{ {kinds} }} GRAPH ?other {{ ?e a ?theirs }} {others} }} }}
             FILTER(?mine != ?theirs && ?other != ?g) }} LIMIT 1"""),
         ("name", f"""SELECT ?e ?mine ?theirs ?g ?other WHERE {{
-            {{ SELECT ?e ?mine ?g WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?e <{SCHEMA.name}> ?mine }} }} }}
+            {{ SELECT ?e ?mine ?g WHERE {{ {_in_graphs(rdf_graphs, f'?e <{SCHEMA.name}> ?mine')} }} }}
             {{ SELECT ?e ?theirs ?other WHERE {{ GRAPH ?other {{ ?e <{SCHEMA.name}> ?theirs }} {others} }} }}
             FILTER(STR(?mine) != STR(?theirs) && ?other != ?g) }} LIMIT 1"""),
     ]
@@ -417,34 +424,37 @@ def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], p
     """
     import pyoxigraph as ox
 
-    from ..shapes_sparql import check_store
+    from ..shapes_sparql import check_store, shape_program
 
     # the written graphs, the vocabulary, and what they point to: the kinds and names of the entities
     # they name that other sources describe (copied into a scratch graph of the staged version)
-    values = " ".join(g.n3() for g in graphs)
     if whole:
         found = check_store(txn.store, union=True)
-        return _raise_violations(txn, found, values, paths)
+        return _raise_violations(txn, found, graphs, paths)
     context = ox.NamedNode(f"urn:x-matchgraph:validation-context:{txn.version}")
-    txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
-        {{ SELECT DISTINCT ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
-            FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{ID}")) }} }}
-        GRAPH ?h {{ ?o a ?t }} OPTIONAL {{ GRAPH ?h {{ ?o <{SCHEMA.name}> ?n }} }}
-        FILTER(?h != {STUB_GRAPH.n3()}) }}""")
-    txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
-        {{ SELECT DISTINCT ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
-            FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{ID}")) }} }}
-        GRAPH {STUB_GRAPH.n3()} {{ ?o a ?t OPTIONAL {{ ?o <{SCHEMA.name}> ?n }} }} }}""")
+    # only what the written graphs point to and do not type themselves (a hash anti-join): copying the
+    # kinds of everything they name took 31 s of a 3,000-entity ingest into a 352k-triple catalog
+    linking = " ".join(f"<{p}>" for p in shape_program().class_paths())
+    pointed = f"""{{ SELECT DISTINCT ?o WHERE {{ VALUES ?p {{ {linking} }} {_in_graphs(graphs, '?s ?p ?o')}
+            FILTER(isIRI(?o)) }} }}
+        MINUS {{ {_in_graphs(graphs, '?o a ?any')} }}"""
+    outside = [row["o"] for row in txn.store.query(f"SELECT ?o WHERE {{ {pointed} }}")]
+    for i in range(0, len(outside), 1000):
+        nodes = " ".join(str(o) for o in outside[i:i + 1000])
+        txn.store.update(f"""INSERT {{ GRAPH <{context.value}> {{ ?o a ?t . ?o <{SCHEMA.name}> ?n }} }} WHERE {{
+            VALUES ?o {{ {nodes} }}
+            {{ GRAPH ?h {{ ?o a ?t }} OPTIONAL {{ GRAPH ?h {{ ?o <{SCHEMA.name}> ?n }} }} FILTER(?h != {STUB_GRAPH.n3()}) }}
+            UNION {{ GRAPH {STUB_GRAPH.n3()} {{ ?o a ?t OPTIONAL {{ ?o <{SCHEMA.name}> ?n }} }} }} }}""")
     try:
         found = check_store(txn.store, graphs=[*graphs, ONTOLOGY_GRAPH, URIRef(context.value)])
     finally:
         txn.store.remove_graph(context)
     if progress:
         progress("validating", 1, 1)
-    _raise_violations(txn, found, values, paths)
+    _raise_violations(txn, found, graphs, paths)
 
 
-def _raise_violations(txn: Any, found: list[Any], values: str, paths: dict[URIRef, str]) -> None:
+def _raise_violations(txn: Any, found: list[Any], graphs: list[URIRef], paths: dict[URIRef, str]) -> None:
     """Raise a ValidationError for the violations whose focus node a written source describes."""
     if not found:
         return
@@ -452,8 +462,7 @@ def _raise_violations(txn: Any, found: list[Any], values: str, paths: dict[URIRe
     for v in found:
         if not isinstance(v.focus, URIRef):
             continue
-        rows = list(txn.store.query(f"SELECT ?g ?line WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ <{v.focus}> ?p ?o "
-                                    f"OPTIONAL {{ <{v.focus}> <{MG.sourceLine}> ?line }} }} }} LIMIT 1"))
+        rows = list(txn.store.query(f"SELECT ?g ?line WHERE {{ {_in_graphs(graphs, f'<{v.focus}> ?p ?o OPTIONAL {{ <{v.focus}> <{MG.sourceLine}> ?line }}')} }} LIMIT 1"))
         if rows:
             g = URIRef(rows[0]["g"].value)
             line = int(rows[0]["line"].value) if rows[0]["line"] is not None else _line_of(Path(paths[g]), v.focus)
@@ -504,11 +513,10 @@ def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRe
         return set()
     still_named = {o for g in graphs.values() for o in g.objects() if o in candidates}
     if streamed and txn is not None and txn.store is not None:
-        values = " ".join(g.n3() for g in streamed)
         for chunk in range(0, len(candidates), 1000):
             cands = " ".join(c.n3() for c in sorted(candidates)[chunk:chunk + 1000])
             still_named |= {URIRef(r["e"].value) for r in txn.store.query(
-                f"SELECT DISTINCT ?e WHERE {{ VALUES ?g {{ {values} }} VALUES ?e {{ {cands} }} GRAPH ?g {{ ?x ?p ?e }} }}")}
+                f"SELECT DISTINCT ?e WHERE {{ VALUES ?e {{ {cands} }} {_in_graphs(streamed, '?x ?p ?e')} }}")}
     return candidates - still_named
 
 
