@@ -14,8 +14,8 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it.
 _EXPORTS = {
     "Catalog": ".catalog",
-    "ingest": ".ingest",
-    "IngestReport": ".ingest",
+    "ingest": ".sources.ingest",
+    "IngestReport": ".sources.ingest",
     **{name: ".errors" for name in (
         "MatchgraphError", "CatalogError", "RemoteError", "InputError", "ParseError", "SchemaError",
         "ConflictError", "ValidationError", "EntityNotFound", "AmbiguousEntity", "QueryError", "ConfigError")},
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
         AmbiguousEntity, CatalogError, ConfigError, ConflictError, EntityNotFound, InputError, MatchgraphError,
         ParseError, QueryError, RemoteError, SchemaError, ValidationError,
     )
-    from .ingest import IngestReport, ingest
+    from .sources.ingest import IngestReport, ingest
 
 
 def __getattr__(name: str) -> Any:

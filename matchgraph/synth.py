@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .build import detect_aspects
+from .sources.build import detect_aspects
 from .classify import Concept, load_scheme
 from .errors import ConfigError, InputError, Location
 from .vocab import ASPECT, CONCEPT, ID, KINDS, MG, SCHEMA, SOURCE, capability_iri, claim_iri, metric_iri, slugify
@@ -577,7 +577,7 @@ def _q(text: str) -> str:
 
 
 def _capability_keys(entity: SynthEntity) -> list[str]:
-    """The capability IRI keys ingest mints from the titles (see :mod:`matchgraph.build`)."""
+    """The capability IRI keys ingest mints from the titles (see :mod:`matchgraph.sources.build`)."""
     used: set[str] = set()
     keys = []
     for position, cap in enumerate(entity.capabilities, start=1):

@@ -10,7 +10,7 @@ import click
 import pytest
 
 from matchgraph.cli import COMMAND_MODULES, cli, load_all_commands
-from matchgraph.ingest.cards import _HF_KEYS
+from matchgraph.sources.cards import _HF_KEYS
 from matchgraph.vocab import KINDS, RELATIONS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -405,9 +405,9 @@ def test_every_bad_file_is_refused_with_a_hint(reader: str, path: Path) -> None:
 
 def _read_or_ingest(reader: str, path: Path) -> None:
     from matchgraph import ingest
-    from matchgraph.importers.croissant import read_croissant
-    from matchgraph.importers.hf import read_hub_file
-    from matchgraph.importers.mteb import parse_mteb
+    from matchgraph.sources.croissant import read_croissant
+    from matchgraph.sources.hf import read_hub_file
+    from matchgraph.sources.mteb import parse_mteb
 
     if reader == "croissant":
         read_croissant(path)

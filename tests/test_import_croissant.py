@@ -11,8 +11,9 @@ from rdflib import Literal
 
 from matchgraph import Catalog
 from matchgraph.errors import InputError, ParseError, SchemaError
-from matchgraph.importers import import_croissant, sniff_json
-from matchgraph.importers.croissant import parse_croissant
+from matchgraph.sources.importers import import_croissant
+from matchgraph.sources.sniff import sniff_json
+from matchgraph.sources.croissant import parse_croissant
 from matchgraph.vocab import entity_iri
 
 from conftest import assert_refused_unchanged, loaded_once

@@ -9,8 +9,9 @@ import pytest
 
 from matchgraph import Catalog
 from matchgraph.errors import ParseError, SchemaError
-from matchgraph.importers import import_hf, sniff_json
-from matchgraph.importers.hf import parse_hub_json
+from matchgraph.sources.importers import import_hf
+from matchgraph.sources.sniff import sniff_json
+from matchgraph.sources.hf import parse_hub_json
 from matchgraph.validate import validate_graph
 from matchgraph.vocab import entity_iri
 
@@ -144,7 +145,7 @@ def test_cli_file_and_usage(invoke, tmp_path: Path) -> None:  # type: ignore[no-
 def test_live_mode_answers_convert_to_the_file_shape() -> None:
     """What ``huggingface_hub`` returns (built here from the fixtures, no network) reads like the API JSON."""
     from huggingface_hub import hf_api as hub  # the test extra installs it
-    from matchgraph.importers.hf import _info_dict
+    from matchgraph.sources.hf import _info_dict
 
     models = json.loads((DATA / "models.json").read_text(encoding="utf-8"))
     datasets = json.loads((DATA / "datasets.json").read_text(encoding="utf-8"))

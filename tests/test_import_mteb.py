@@ -10,7 +10,7 @@ import pytest
 
 from matchgraph import Catalog
 from matchgraph.errors import InputError, ParseError, SchemaError
-from matchgraph.importers import import_mteb
+from matchgraph.sources.importers import import_mteb
 from matchgraph.validate import validate_graph
 from matchgraph.vocab import entity_iri, slugify
 

@@ -9,7 +9,7 @@ import pytest
 from rdflib import XSD, URIRef
 
 from matchgraph import Catalog, ingest
-from matchgraph.ingest.cards import is_card, parse_card, parse_number, split_front_matter
+from matchgraph.sources.cards import is_card, parse_card, parse_number, split_front_matter
 from matchgraph.vocab import STUB_GRAPH, entity_iri
 
 from conftest import assert_refused_unchanged, loaded_once
@@ -290,7 +290,7 @@ def test_unseen_card_headings_lose_markup_and_card_lead() -> None:
 
 def test_unseen_readme_without_front_matter(catalog: Catalog, tmp_path: Path) -> None:
     from matchgraph.errors import ParseError
-    from matchgraph.importers import import_hf
+    from matchgraph.sources.importers import import_hf
 
     readme = UNSEEN / "no-front-matter" / "README.md"
     with pytest.raises(ParseError, match="README.md:1: neither an entity card"):

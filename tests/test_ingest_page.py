@@ -16,7 +16,7 @@ from rdflib import XSD
 
 from matchgraph import Catalog, ingest
 from matchgraph.errors import ParseError
-from matchgraph.ingest.page import is_page, parse_page
+from matchgraph.sources.page import is_page, parse_page
 from matchgraph.stats import catalog_stats
 from matchgraph.vocab import SCORE_GRAPH, STUB_GRAPH
 

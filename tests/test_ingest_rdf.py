@@ -9,7 +9,7 @@ import pytest
 from rdflib import BNode
 
 from matchgraph import Catalog, ingest
-from matchgraph.ingest.rdf import parse_rdf
+from matchgraph.sources.rdf import parse_rdf
 from matchgraph.vocab import STUB_GRAPH, entity_iri
 
 PAGE = Path(__file__).resolve().parent / "data" / "comparison_page.txt"

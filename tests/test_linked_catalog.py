@@ -8,8 +8,8 @@ import pytest
 
 from matchgraph import Catalog
 from matchgraph.errors import Location
-from matchgraph.importers import import_croissant, import_hf, import_mteb, run_import
-from matchgraph.records import EntityRecord, SourceRecords
+from matchgraph.sources.importers import import_croissant, import_hf, import_mteb, run_import
+from matchgraph.sources.records import EntityRecord, SourceRecords
 from matchgraph.validate import validate_graph
 from matchgraph.vocab import entity_iri
 

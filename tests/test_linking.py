@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matchgraph import Catalog, ingest
-from matchgraph.linking import EntityIndex, find_mentions, load_index, normalise_name, stub_slug
+from matchgraph.sources.linking import EntityIndex, find_mentions, load_index, normalise_name, stub_slug
 from matchgraph.vocab import entity_iri
 
 
@@ -183,7 +183,7 @@ def test_load_index_knows_stubs(catalog: Catalog, tmp_path) -> None:  # type: ig
 
 
 def test_plain_lowercase_words_are_not_taken_for_capitalised_names() -> None:
-    from matchgraph.linking import EntityIndex, find_mentions
+    from matchgraph.sources.linking import EntityIndex, find_mentions
 
     index = EntityIndex()
     index.add("openwebtext", "OpenWebText", ["WebText"])

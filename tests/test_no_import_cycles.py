@@ -15,11 +15,7 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parent.parent / "matchgraph"
 
 #: Cycles present when this test was written (outside the match graph), to be broken; none may be added.
-KNOWN: set[frozenset[str]] = {
-    # ingest <-> importers: ingest asks the importers to sniff a .json file, the importers hand their records
-    # to ingest's writer (the _read_text half is gone: both read through matchgraph.sources.safe_load)
-    frozenset({"matchgraph.ingest", "matchgraph.importers"}),
-}
+KNOWN: set[frozenset[str]] = set()  # the last one (ingest <-> importers) went with matchgraph/sources/sniff.py
 
 
 def _module_name(path: Path) -> str:

@@ -9,7 +9,7 @@ import pytest
 from rdflib import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, Graph, URIRef
 
 from matchgraph import Catalog, ingest
-from matchgraph.build import detect_aspects
+from matchgraph.sources.build import detect_aspects
 from matchgraph.ontology import jsonld_context, ontology_graph, shapes_graph
 from matchgraph.validate import validate_graph
 from matchgraph.vocab import ASPECT, KINDS, MG, RELATIONS, SCHEMA, aspect_iri

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from matchgraph import Catalog, ConfigError, InputError, ingest
-from matchgraph.linking import EntityIndex, find_mentions
+from matchgraph.sources.linking import EntityIndex, find_mentions
 from matchgraph.synth import (
     KIND_SHARES, MAX_CAPABILITIES, MIN_CAPABILITIES, REPORT_FILE, SynthReport, card_text, entities, generate, plan,
 )
@@ -119,7 +119,7 @@ def test_metrics_are_log_normal_and_follow_popularity(sample: tuple) -> None:
 
 
 def test_cards_parse_back(sample: tuple) -> None:
-    from matchgraph.ingest.cards import parse_card
+    from matchgraph.sources.cards import parse_card
 
     p, ents = sample
     for e in ents[:40]:

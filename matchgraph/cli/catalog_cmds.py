@@ -47,7 +47,7 @@ def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalo
         matchgraph ingest examples/catalog
         matchgraph ingest page.txt cards/ extra.ttl --format json
     """
-    from ..ingest import ingest as run
+    from ..sources.ingest import ingest as run
 
     progress, update = _progress_bar(not no_progress)
     with open_catalog(catalog_location, create=True) as catalog:

@@ -106,7 +106,7 @@ def croissant(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, cat
         matchgraph import croissant examples/croissant
         matchgraph import croissant c4.json --format json
     """
-    from ..importers import import_croissant
+    from ..sources.importers import import_croissant
 
     _run(fmt, no_progress, catalog_location,
          lambda cat, update: import_croissant(cat, paths, validate=not no_validate, progress=update))
@@ -139,7 +139,7 @@ def hf(file: Path | None, search: str | None, author: str | None, limit: int, ki
         matchgraph import hf models.json
         matchgraph import hf --author sentence-transformers --limit 20
     """
-    from ..importers import import_hf, save_hub_listing
+    from ..sources.importers import import_hf, save_hub_listing
     from ..vocab import slugify
 
     if file is None and not (search or author):
@@ -176,7 +176,7 @@ def mteb(directory: Path, no_validate: bool, no_progress: bool, catalog_location
         matchgraph import mteb examples/mteb
         matchgraph import mteb examples/mteb --format json
     """
-    from ..importers import import_mteb
+    from ..sources.importers import import_mteb
 
     _run(fmt, no_progress, catalog_location,
          lambda cat, update: import_mteb(cat, directory, validate=not no_validate, progress=update))

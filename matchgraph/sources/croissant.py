@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Location, SchemaError
-from ..records import CapabilityRecord, EntityRecord, SourceRecords
-from ..sources import safe_load
-from ..sources.safe_load import check_records, inline_contexts, read_text, type_error
+from .records import CapabilityRecord, EntityRecord, SourceRecords
+from . import safe_load
+from .safe_load import check_records, inline_contexts, read_text, type_error
 from ..vocab import slugify
 from .merge import hub_id_of_url
 

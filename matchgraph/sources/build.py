@@ -15,10 +15,10 @@ from typing import Any
 
 from rdflib import DCTERMS, OWL, PROV, RDF, XSD, Graph, Literal, URIRef
 
-from .errors import ConflictError, Location, SchemaError
+from ..errors import ConflictError, Location, SchemaError
 from .linking import EntityIndex, find_mentions, stub_slug
 from .records import CapabilityRecord, EntityRecord, SourceRecords
-from .vocab import (
+from ..vocab import (
     KIND_OF_CLASS, KINDS, META_GRAPH, MG, RELATIONS, SCHEMA, STUB_GRAPH, aspect_iri, capability_iri, claim_iri,
     entity_iri, metric_iri, normalise_kind, observation_iri, slug_of, slugify, source_iri,
 )
@@ -284,7 +284,7 @@ class _Builder:
             self.claim(rec, cap.alternatives, "alternative", cap.alternatives_location, g, c, source)
 
     def concepts(self, cap: CapabilityRecord, title: str, g: Graph, c: URIRef) -> None:
-        from .vocab import concept_iri
+        from ..vocab import concept_iri
         evidence: list[str] = []
         for slug in cap.concepts:
             g.add((c, MG.concept, concept_iri(slug)))
@@ -368,7 +368,7 @@ def build_batch(catalog: Any, sources: list[SourceRecords], *, index: EntityInde
         Graphs this write replaces (ignored in conflict checks).
     """
     try:
-        from . import classify
+        from .. import classify
     except ImportError:  # pragma: no cover - the scheme ships with the package
         classify = None  # type: ignore[assignment]
     records = _check_conflicts(sources)

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from rdflib import URIRef
 
-from .vocab import entity_iri, slug_of, slugify
+from ..vocab import entity_iri, slug_of, slugify
 
 __all__ = ["normalise_name", "EntityIndex", "find_mentions"]
 

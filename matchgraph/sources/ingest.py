@@ -17,13 +17,14 @@ from typing import Any
 
 from rdflib import RDF, Graph, URIRef
 
-from ..build import build_batch
+from .build import build_batch
 from ..catalog import Catalog
 from ..errors import InputError, Location, ParseError, Problems, ValidationError
-from ..linking import EntityIndex, load_index
-from ..records import SourceRecords
+from .linking import EntityIndex, load_index
+from .records import SourceRecords
+from .sniff import sniff_json
 from ..shapes_sparql import graph_store, load_triples
-from ..sources.safe_load import WHOLE_FILE_RDF, load_json, read_text
+from .safe_load import WHOLE_FILE_RDF, load_json, read_text
 from ..validate import validate_store
 from ..ontology import ontology_graph
 from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
@@ -170,14 +171,9 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
 
 def _read_json(text: str, name: str) -> SourceRecords | Graph:
     data = load_json(text, name, hint="fix the JSON syntax at that line", prefix="invalid JSON")
-    try:
-        from ..importers import sniff_json  # added by the importers
-    except ImportError:
-        sniff_json = None
-    if sniff_json is not None:
-        records = sniff_json(data, name)
-        if records is not None:
-            return records
+    records = sniff_json(data, name)
+    if records is not None:
+        return records
     if isinstance(data, (dict, list)) and ("@context" in (data if isinstance(data, dict) else (data[0] if data else {}))):
         return parse_rdf(text, name, "json-ld")
     raise ParseError("this JSON is neither JSON-LD nor a metadata format matchgraph imports",
@@ -372,7 +368,7 @@ def _check_rdf_entities(txn: Any, rdf_graphs: dict[URIRef, str], replaced: list[
     source a second kind or another name."""
     if not rdf_graphs:
         return
-    from ..build import KINDS
+    from .build import KINDS
     from ..errors import ConflictError
 
     kinds = " ".join(k.n3() for k in KINDS.values())

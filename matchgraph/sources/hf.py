@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InputError, Location, SchemaError
-from ..records import CapabilityRecord, EntityRecord, SourceRecords
-from ..ingest.cards import _as_list
-from ..sources.safe_load import check_records, read_text, type_error
+from .records import CapabilityRecord, EntityRecord, SourceRecords
+from .cards import _as_list
+from .safe_load import check_records, read_text, type_error
 from ..vocab import slugify
 from .croissant import load_json
 
@@ -190,10 +190,10 @@ def read_hub_file(path: Path) -> SourceRecords:
 def parse_model_card(text: str, path: str) -> SourceRecords:
     """Parse a Hugging Face model or dataset card README (YAML front matter, ``model-index``).
 
-    The card reader of :mod:`matchgraph.ingest.cards` reads the keys; a name that is a Hub id
+    The card reader of :mod:`matchgraph.sources.cards` reads the keys; a name that is a Hub id
     becomes the hub id. A README without front matter is a model named by its heading or folder.
     """
-    from ..ingest.cards import parse_card
+    from .cards import parse_card
 
     records = parse_card(text, path, hf=True)
     for rec in records.entities:
@@ -281,7 +281,7 @@ def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> Entit
     _capabilities(rec, entry, card, tags, kind, Location(path, json_path=json_path))
     for key, index in (("cardData.model-index", card.get("model-index")), ("model-index", entry.get("model-index"))):
         if isinstance(index, list) and not rec.results:
-            from ..ingest.cards import _model_index
+            from .cards import _model_index
 
             rec.results.extend(_model_index(index, path, at(key)))
     rec.extra = list(dict.fromkeys(rec.extra))
@@ -372,7 +372,7 @@ def _identity(rec: EntityRecord, entry: dict[str, Any], card: dict[str, Any], ki
         if isinstance(total, int) and not isinstance(total, bool) and total > 0:
             rec.extra.append(("parameters", total))
             break
-    from ..ingest.cards import _languages
+    from .cards import _languages
 
     for lang in _languages(card.get("language")):
         rec.extra.append(("language", lang))
@@ -434,7 +434,7 @@ def _lineage(rec: EntityRecord, card: dict[str, Any], tags: list[str]) -> None:
 
 def _drop_base_aliases(rec: EntityRecord) -> None:
     """Drop aliases that name a base model: a quantised repo's ``model_name`` is its original's name."""
-    from ..linking import normalise_name
+    from .linking import normalise_name
 
     bases = {normalise_name(b.rsplit("/", 1)[-1]) for b in rec.relations.get("derivedFrom", [])}
     rec.aliases = [a for a in rec.aliases if normalise_name(a.rsplit("/", 1)[-1]) not in bases]

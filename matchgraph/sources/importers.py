@@ -1,9 +1,9 @@
 """Importers of the ecosystem's own metadata: Croissant, Hugging Face Hub, MTEB.
 
-Each importer reads its format into :class:`~matchgraph.records.SourceRecords`, places every
-record on an entity with :class:`~matchgraph.importers.merge.CrossLinker` (so the C4 of a
+Each importer reads its format into :class:`~matchgraph.sources.records.SourceRecords`, places every
+record on an entity with :class:`~matchgraph.sources.merge.CrossLinker` (so the C4 of a
 Croissant file is the C4 a card already describes), then writes through
-:func:`matchgraph.ingest.write_sources`: the same linking, SHACL validation, provenance and
+:func:`matchgraph.sources.ingest.write_sources`: the same linking, SHACL validation, provenance and
 all-or-nothing write as ``matchgraph ingest``. Every source file is one named graph, so importing
 a file again replaces what it said.
 
@@ -24,36 +24,16 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..errors import InputError, Problems
-from ..ingest import IngestReport, Progress, write_sources
-from ..records import SourceRecords
+from .ingest import IngestReport, Progress, write_sources
+from .records import SourceRecords
 from ..vocab import source_iri
 from .croissant import collect_croissant, is_croissant, parse_croissant, read_croissant
 from .hf import fetch_hub, is_hub_json, parse_hub_json, read_hub_file
 from .merge import CrossLinker, MergeReport
 from .mteb import parse_mteb, resolve_training_sets
 
-__all__ = ["sniff_json", "ImportSummary", "run_import", "import_croissant", "import_hf", "import_mteb",
+__all__ = ["ImportSummary", "run_import", "import_croissant", "import_hf", "import_mteb",
            "save_hub_listing"]
-
-
-def sniff_json(data: Any, path: str) -> SourceRecords | None:
-    """Records for a JSON file ``matchgraph ingest`` meets: Croissant or a Hub API answer, else None.
-
-    ``ingest`` reads each file on its own; ``matchgraph import`` also links records to the
-    entities other sources describe (see :mod:`matchgraph.importers.merge`).
-
-    Examples
-    --------
-    >>> sniff_json({"@context": {}, "@type": "sc:Dataset", "name": "x", "conformsTo": "cr"}, "x.json").format
-    'croissant'
-    >>> sniff_json({"hello": "world"}, "x.json") is None
-    True
-    """
-    if is_croissant(data):
-        return parse_croissant(data, path)
-    if is_hub_json(data):
-        return parse_hub_json(data, path)
-    return None
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """What the importers read, before it becomes RDF: entities, capabilities, claims, observations.
 
 Every parser (cards, comparison pages, Croissant, Hugging Face, MTEB) produces these records with
-the location of every fact; :mod:`matchgraph.build` turns them into triples. Keeping one record
+the location of every fact; :mod:`matchgraph.sources.build` turns them into triples. Keeping one record
 shape means linking, conflict checks and provenance are written once.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Location
+from ..errors import Location
 
 
 @dataclass
@@ -53,7 +53,7 @@ class EntityRecord:
 
     ``relations`` maps a relation key (``derivedFrom``, ``trainedOn``, ...) to the names or ids
     of the entities it points to; linking resolves them. ``extra`` holds further literal facts as
-    (property key, value) pairs, e.g. ``("tag", "fill-mask")``; see :data:`matchgraph.build.EXTRA_PROPERTIES`.
+    (property key, value) pairs, e.g. ``("tag", "fill-mask")``; see :data:`matchgraph.sources.build.EXTRA_PROPERTIES`.
     """
 
     id: str

@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 
 from ..errors import Location, ParseError
-from ..records import CapabilityRecord, EntityRecord, ObservationRecord, SourceRecords
-from ..sources.safe_load import check_records
+from .records import CapabilityRecord, EntityRecord, ObservationRecord, SourceRecords
+from .safe_load import check_records
 from ..vocab import normalise_kind, slugify
 
 __all__ = ["parse_page", "is_page"]

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Location, ParseError, SchemaError
-from ..records import CapabilityRecord, EntityRecord, SourceRecords
-from ..sources.safe_load import check_json_depth, check_records, read_text
+from .records import CapabilityRecord, EntityRecord, SourceRecords
+from .safe_load import check_json_depth, check_records, read_text
 from ..vocab import entity_iri, slugify
 from .merge import CrossLinker
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location, ParseError, SchemaError
-from ..records import CapabilityRecord, EntityRecord, ObservationRecord, ResultRecord, SourceRecords
-from ..sources.safe_load import check_records, load_yaml, type_error
+from .records import CapabilityRecord, EntityRecord, ObservationRecord, ResultRecord, SourceRecords
+from .safe_load import check_records, load_yaml, type_error
 from ..vocab import RELATIONS, is_slug, normalise_kind, slugify
 
 __all__ = ["parse_card", "is_card", "split_front_matter", "parse_number", "texts"]

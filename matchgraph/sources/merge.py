@@ -30,8 +30,8 @@ from typing import Any
 from rdflib import URIRef
 
 from ..errors import Location
-from ..linking import EntityIndex, normalise_name
-from ..records import EntityRecord, ObservationRecord, SourceRecords
+from .linking import EntityIndex, normalise_name
+from .records import EntityRecord, ObservationRecord, SourceRecords
 from ..vocab import ID, KIND_OF_CLASS, SCHEMA, STUB_GRAPH, entity_iri, normalise_kind, slug_of, slugify
 
 __all__ = ["Merge", "NearMiss", "MergeReport", "CrossLinker", "hub_id_of_url", "url_key", "reduced_key"]
@@ -127,7 +127,7 @@ def hub_id_of_url(url: str | None) -> str | None:
 
 
 def url_key(url: str) -> str:
-    """The key a URL is matched on (as :func:`matchgraph.linking.load_index` stores it)."""
+    """The key a URL is matched on (as :func:`matchgraph.sources.linking.load_index` stores it)."""
     return "url:" + url.strip().rstrip("/").lower()
 
 
@@ -176,7 +176,7 @@ class CrossLinker:
     Examples
     --------
     >>> from matchgraph import Catalog
-    >>> from matchgraph.records import EntityRecord
+    >>> from matchgraph.sources.records import EntityRecord
     >>> linker = CrossLinker(Catalog("memory:"), [])
     >>> linker.place(EntityRecord(id="c4", name="c4", kind="dataset"))
     'c4'

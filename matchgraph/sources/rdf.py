@@ -12,7 +12,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
 
 from ..errors import Location, ParseError
-from ..sources.safe_load import check_literal, limits, load_jsonld, precheck_rdf_file
+from .safe_load import check_literal, limits, load_jsonld, precheck_rdf_file
 from ..vocab import BASE
 
 __all__ = ["RDF_SUFFIXES", "STREAMED_FORMATS", "parse_rdf", "load_rdf_file", "check_rdf_syntax"]
