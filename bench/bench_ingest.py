@@ -8,6 +8,11 @@ Usage::
 
     python bench/bench_ingest.py --entities 10000 --runs 2 --work /tmp/bench-ingest
     python bench/bench_ingest.py --entities 100000 --runs 1 --work /tmp/bench-ingest --json out.json
+    python bench/bench_ingest.py --entities 3000 --into /tmp/quickstart-catalog --runs 2
+
+With ``--into CATALOG`` both sides start from a copy of an existing catalog (made before the clock
+starts): ours ingests into the copy, the anchor bulk loads into a copy of that catalog's current
+version (the RocksDB store itself) -- the cost of adding to a catalog that already holds data.
 
 Prints a Markdown table row per size (and JSON with ``--json``).
 """
@@ -54,6 +59,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-ingest"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--into", type=Path, help="an existing catalog to ingest into (copied for each run)")
     args = parser.parse_args()
     synth = args.work / f"synth-{args.entities}"
     if not synth.exists():
@@ -65,6 +71,10 @@ def main() -> None:
         for side in ("anchor", "ingest"):
             target = args.work / f"{side}-{args.entities}-{run}"
             shutil.rmtree(target, ignore_errors=True)
+            if args.into:
+                current = (args.into / "CURRENT").read_text().strip()
+                source = args.into / "versions" / current if side == "anchor" else args.into
+                shutil.copytree(source, target, symlinks=True)
             if side == "anchor":
                 command = [sys.executable, "-c", ANCHOR, str(target), str(synth)]
             else:
@@ -77,7 +87,7 @@ def main() -> None:
     anchor = statistics.median(w for w, _ in rows["anchor"])
     ours = statistics.median(w for w, _ in rows["ingest"])
     result = {
-        "entities": args.entities, "runs": args.runs,
+        "entities": args.entities, "runs": args.runs, "into": str(args.into) if args.into else None,
         "anchor_wall_s": anchor, "ingest_wall_s": ours, "ratio": ours / anchor,
         "anchor_peak_rss_mb": max(r for _, r in rows["anchor"]), "ingest_peak_rss_mb": max(r for _, r in rows["ingest"]),
         "anchor_disk_mb": disk["anchor"], "ingest_disk_mb": disk["ingest"], "raw": rows,
