@@ -371,8 +371,8 @@ def test_every_input_error_raised_by_readers_has_a_hint() -> None:
 
     missing = []
     package = ROOT / "matchgraph"
-    files = [*sorted((package / "ingest").glob("*.py")), *sorted((package / "importers").glob("*.py")),
-             *sorted((package / "sources").glob("*.py")), package / "build.py", package / "linking.py"]
+    files = sorted((package / "sources").glob("*.py"))
+    assert len(files) > 10  # the readers, linking and build all live in sources/
     for file in files:
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in INPUT_ERRORS \
