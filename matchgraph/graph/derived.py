@@ -52,8 +52,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import Catalog
     from ..textindex import TextIndex
 
-__all__ = ["State", "current", "latest", "note_change", "advance", "touched_entities", "counters", "derived_root",
-           "rank_prior", "FORMAT"]
+__all__ = ["State", "current", "latest", "note_change", "advance", "stage_match", "touched_entities", "counters",
+           "derived_root", "rank_prior", "FORMAT"]
 
 #: Bumped when the layout of a version directory changes (older ones are then rebuilt).
 FORMAT = 1
@@ -474,6 +474,43 @@ def note_change(catalog: Catalog, parent: str, version: str, *, entities: Iterab
         with _LOCK:
             if load_state(catalog, version) is None:
                 advance(catalog, version)
+
+
+def stage_match(catalog: Catalog, txn: Any, parent: str, event: str, entities: list[str]) -> State | None:
+    """Inside a recorded match's transaction: the derived state of the version it writes.
+
+    The match event is the whole change: its rows are added to the parent's facts without reading
+    the store (:meth:`~matchgraph.graph.facts.Facts.add_event`), the projection is updated from
+    the parent's (Times Matched, co-matched edges), scores and neighbour index are computed and
+    the version directory published under the transaction's version token (which becomes the data
+    version at commit; a transaction that does not commit leaves an unused directory, collected
+    later). The writer then calls :func:`matchgraph.graph.score_graph.follow_match` to replace
+    the score cells the event moved in the same transaction. Returns None (and does nothing)
+    when the parent's state was never built.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    txn : Transaction
+        The open transaction of the match (its ``version`` is the new data version).
+    parent : str
+        The data version the match was recorded against.
+    event : str
+        The event IRI.
+    entities : list of str
+        IRIs of its results, best first.
+    """
+    base = load_state(catalog, parent)
+    if base is None:
+        return None
+    with _LOCK:
+        counters["delta"] += 1
+        with BuildProgress("Updating the match graph", total=5) as progress:
+            progress.step("the match event")
+            facts = base.facts.copy()
+            facts.add_event(event, entities)
+            meta = {"data_version": txn.version, "parent": parent, "change": "match"}
+            return _publish(catalog, facts, meta, progress, base.projection)
 
 
 def touched_entities(catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iterable[Any] = (),

@@ -226,6 +226,19 @@ class Facts:
             new = self.read_table(catalog, name, keys)
             self.tables[name] = _concat([{k: v[keep] for k, v in old.items()}, new], spec)
 
+    def add_event(self, event: str, entities: list[str]) -> None:
+        """Add the rows of a new match event whose results are ``entities``, best first.
+
+        The rows the keyed read of the event would give (its match table rows), made from what
+        the writer knows, so a recorded match updates the facts without reading the store.
+        """
+        spec = TABLES["match"]
+        rows = [(event, entity, str(position)) for position, entity in enumerate(entities, start=1)]
+        drop = self.known_terms([event])
+        old = self.tables["match"]
+        keep = ~np.isin(old["c0"], drop)
+        self.tables["match"] = _concat([{k: v[keep] for k, v in old.items()}, self._rows_to_columns(spec, rows)], spec)
+
     # ------------------------------------------------------------------ persistence
     def save(self, directory: Path) -> None:
         """Write ``facts.npz`` and ``facts.json`` into a (staging) directory."""
