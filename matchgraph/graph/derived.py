@@ -121,6 +121,7 @@ class State:
         self._tables: dict[str, ScoreTable] = {}
         self._neighbours: NeighbourIndex | None = None
         self._text: Any = None
+        self._fresh: set[str] = set()  # digests of tables computed by this process (a recompute is a no-op)
         self._lock = threading.RLock()
 
     @property
@@ -157,7 +158,7 @@ class State:
         w = load_weights(weights)
         digest = weights_digest(w)
         with self._lock:
-            table = None if recompute else self._tables.get(digest)
+            table = None if recompute and digest not in self._fresh else self._tables.get(digest)
             if table is not None:
                 return table
             name = f"scores-{digest}"
@@ -169,6 +170,7 @@ class State:
             if table is None:
                 table = compute_table(self.facts, self.nodes, self.projection, w)
                 counters["score_tables"] += 1
+                self._fresh.add(digest)
                 with _staged_files(self.directory) as stage:
                     table.save(stage, name)
                 if weights is None:
@@ -340,6 +342,7 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
         if state._facts is None:
             state._facts, state._nodes, state._projection = facts, nodes, p
             state._tables.setdefault(weights_digest(weights), table)
+            state._fresh.add(weights_digest(weights))
     from .history import record
 
     record(root, table, state.meta)
