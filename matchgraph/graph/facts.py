@@ -349,7 +349,85 @@ _NAMING_CLAIMS = f"SELECT ?cl ?e ?b WHERE {{ {_CLAIMS_NAMING} }}"
 _ASPECTS = "SELECT ?cl ?asp WHERE { ?cl mg:aspect ?asp }"
 
 
-def _read_claim_tables(facts: Facts, catalog: Catalog) -> None:
+#: A helper process reading the claims while this one reads the other tables: it opens the same
+#: published (immutable) version read-only and writes each result as SPARQL CSV to a file.
+_HELPER = """
+import sys, pyoxigraph as ox
+store = ox.Store.read_only(sys.argv[1])
+for query, out in zip(sys.argv[2::2], sys.argv[3::2]):
+    data = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.CSV)
+    with open(out + ".part", "wb") as fh:
+        fh.write(data)
+    import os
+    os.replace(out + ".part", out)
+"""
+
+
+class _ClaimsReader:
+    """The two claim reads, in a helper process when the catalog is an embedded on-disk version.
+
+    The engine spends most of a full read turning term ids into IRIs, with the GIL held, so a
+    thread does not help; a second process reading the same immutable version does (two cores).
+    Anywhere else (memory, remote, no version directory, a failing helper) the reads run here.
+    """
+
+    QUERIES = ("claims", "aspects")
+
+    def __init__(self, catalog: Catalog) -> None:
+        import subprocess
+        import sys
+        import tempfile
+
+        from ..vocab import sparql_prefixes
+
+        self.catalog = catalog
+        self.proc: Any = None
+        self.work: Any = None
+        versions = getattr(catalog.backend, "versions", None)
+        name = getattr(catalog.backend, "version_name", None)
+        if versions is None or name is None or not (versions.versions_dir / name).is_dir():
+            return
+        self.work = tempfile.TemporaryDirectory(prefix="matchgraph-facts-")
+        args = []
+        for key, query in zip(self.QUERIES, (_NAMING_CLAIMS, _ASPECTS)):
+            args += [sparql_prefixes() + query, str(Path(self.work.name) / key)]
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", _HELPER, str(versions.versions_dir / name), *args],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
+            self.proc = None
+
+    def results(self) -> tuple[bytes, bytes]:
+        """The CSV of the claims and of the aspects."""
+        try:
+            if self.proc is not None and self.proc.wait() == 0:
+                paths = [Path(self.work.name) / key for key in self.QUERIES]
+                return paths[0].read_bytes(), paths[1].read_bytes()
+        except OSError:
+            pass
+        finally:
+            if self.work is not None:
+                self.work.cleanup()
+        return _serialised(self.catalog, _NAMING_CLAIMS), _serialised(self.catalog, _ASPECTS)
+
+
+def _serialised(catalog: Catalog, query: str) -> bytes:
+    import pyoxigraph as ox
+
+    from ..vocab import sparql_prefixes
+
+    return catalog.oxigraph.query(sparql_prefixes() + query, use_default_graph_as_union=True).serialize(
+        format=ox.QueryResultsFormat.CSV)
+
+
+def _csv_rows(data: bytes) -> list[tuple[str, ...]]:
+    import csv
+    import io
+
+    return [tuple(r) for r in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))][1:]
+
+
+def _read_claim_tables(facts: Facts, claims_csv: bytes, aspects_csv: bytes) -> None:
     """The ``named`` and ``aspect`` tables from two reads instead of their two bulk queries.
 
     The aspect query repeats both entity IRIs on every (claim, aspect) row, which makes it the
@@ -357,23 +435,8 @@ def _read_claim_tables(facts: Facts, catalog: Catalog) -> None:
     once with their IRI and joined to a scan of ``mg:aspect`` by claim in NumPy. The join is the
     SPARQL join of the bulk query, so the rows (with their multiplicities) are the same.
     """
-    import pyoxigraph as ox
-
-    from ..vocab import sparql_prefixes
-
-    inner = catalog.oxigraph
-    prefixes = sparql_prefixes()
-
-    def read(query: str) -> list[tuple[str, ...]]:
-        import csv
-        import io
-
-        data = inner.query(prefixes + query, use_default_graph_as_union=True).serialize(
-            format=ox.QueryResultsFormat.CSV)
-        return [tuple(r) for r in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))][1:]
-
-    claims = [r for r in read(_NAMING_CLAIMS) if r[1]]
-    aspects = read(_ASPECTS)
+    claims = [r for r in _csv_rows(claims_csv) if r[1]]
+    aspects = _csv_rows(aspects_csv)
     claim_ids: dict[str, int] = {}
     cl = np.array([claim_ids.setdefault(r[0], len(claim_ids)) for r in claims], dtype=np.int64)
     e = np.array(facts._codes([r[1] for r in claims], "t"), dtype=np.int64)
@@ -403,16 +466,15 @@ def read_facts(catalog: Catalog, progress: Callable[[str], None] | None = None) 
     0
     """
     facts = Facts()
-    claims_read = False
+    claims = _ClaimsReader(catalog) if catalog.oxigraph is not None else None
     for name in TABLES:
         if progress is not None:
             progress(name)
-        if name in ("named", "aspect") and catalog.oxigraph is not None:
-            if not claims_read:
-                _read_claim_tables(facts, catalog)
-                claims_read = True
-            continue
-        facts.tables[name] = facts.read_table(catalog, name)
+        if claims is None or name not in ("named", "aspect"):
+            facts.tables[name] = facts.read_table(catalog, name)
+    if claims is not None:
+        _read_claim_tables(facts, *claims.results())
+        facts.tables = {name: facts.tables[name] for name in TABLES}
     return facts
 
 
