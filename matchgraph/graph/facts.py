@@ -372,6 +372,8 @@ class _ClaimsReader:
     """
 
     QUERIES = ("claims", "aspects")
+    #: Tables the helper reads too, so both processes spend about as long in the engine.
+    TABLES = ("stated", "concept", "dangling")
 
     def __init__(self, catalog: Catalog) -> None:
         import subprocess
@@ -389,7 +391,8 @@ class _ClaimsReader:
             return
         self.work = tempfile.TemporaryDirectory(prefix="matchgraph-facts-")
         args = []
-        for key, query in zip(self.QUERIES, (_NAMING_CLAIMS, _ASPECTS)):
+        queries = [_NAMING_CLAIMS, _ASPECTS, *(TABLES[name].bulk for name in self.TABLES)]
+        for key, query in zip((*self.QUERIES, *self.TABLES), queries):
             args += [sparql_prefixes() + query, str(Path(self.work.name) / key)]
         try:
             self.proc = subprocess.Popen([sys.executable, "-c", _HELPER, str(versions.versions_dir / name), *args],
@@ -397,18 +400,24 @@ class _ClaimsReader:
         except OSError:
             self.proc = None
 
-    def results(self) -> tuple[bytes, bytes]:
-        """The CSV of the claims and of the aspects."""
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables of :attr:`TABLES` the helper reads (none when there is no helper)."""
+        return self.TABLES if self.proc is not None else ()
+
+    def results(self) -> tuple[bytes, ...]:
+        """The CSV of the claims, of the aspects and of each of :attr:`tables`."""
+        keys = (*self.QUERIES, *self.tables)
         try:
             if self.proc is not None and self.proc.wait() == 0:
-                paths = [Path(self.work.name) / key for key in self.QUERIES]
-                return paths[0].read_bytes(), paths[1].read_bytes()
+                return tuple((Path(self.work.name) / key).read_bytes() for key in keys)
         except OSError:
             pass
         finally:
             if self.work is not None:
                 self.work.cleanup()
-        return _serialised(self.catalog, _NAMING_CLAIMS), _serialised(self.catalog, _ASPECTS)
+        return tuple(_serialised(self.catalog, q) for q in
+                     (_NAMING_CLAIMS, _ASPECTS, *(TABLES[name].bulk for name in self.tables)))
 
 
 def _serialised(catalog: Catalog, query: str) -> bytes:
@@ -470,10 +479,14 @@ def read_facts(catalog: Catalog, progress: Callable[[str], None] | None = None) 
     for name in TABLES:
         if progress is not None:
             progress(name)
-        if claims is None or name not in ("named", "aspect"):
+        if claims is None or name not in ("named", "aspect", *claims.tables):
             facts.tables[name] = facts.read_table(catalog, name)
     if claims is not None:
-        _read_claim_tables(facts, *claims.results())
+        helper_tables = claims.tables
+        claims_csv, aspects_csv, *others = claims.results()
+        _read_claim_tables(facts, claims_csv, aspects_csv)
+        for name, data in zip(helper_tables, others):
+            facts.tables[name] = facts._csv_to_columns(TABLES[name], data)
         facts.tables = {name: facts.tables[name] for name in TABLES}
     return facts
 
