@@ -15,9 +15,12 @@ co-match edges (entities returned together). The shape, in :data:`matchgraph.voc
         mg:position 1 ;                           # 1-based xsd:integer
         mg:matchScore 0.93 .                      # xsd:decimal
 
-Each event is one small transaction that appends to the graph (no replace). Recording one tells
-the owner of derived state (:func:`matchgraph.graph.derived.note_change`) what changed, so Times
-Matched, the co-matched edges and the scores are updated from the previous version's, not rebuilt.
+Each event is one small transaction that appends to the graph (no replace), and that transaction
+also owns what the event changes downstream: the derived state of the version it writes is made
+from the previous version's plus the event (:func:`matchgraph.graph.derived.stage_match`: Times
+Matched, co-matched edges, PageRank, scores, no read of the store), and the score cells the event
+moved are replaced in the store's score graph (:func:`matchgraph.graph.score_graph.follow_match`).
+The version a match publishes therefore holds its scores, and the next read only loads.
 """
 
 from __future__ import annotations
@@ -133,17 +136,30 @@ def record_match(catalog: Catalog, results: _Results) -> RecordedMatch:
     RecordedMatch
         The event IRI, the new catalog version and the data version read before the write.
     """
+    from .graph.derived import note_change, stage_match
+    from .graph.score_graph import follow_match
+
     items = [(r.id, float(r.score)) for r in results.results]
     ev, g = event_graph(results.query, items, started=results.started)
     stamp = (f"INSERT {{ GRAPH <{MATCH_GRAPH}> {{ {ev.n3()} <{MG.dataVersion}> ?v }} }} "
              f"WHERE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.dataVersion}> ?v }} }}")
-    version = catalog.write({MATCH_GRAPH: g}, extra_updates=[stamp])
-    read = catalog.scalar(f"SELECT ?v WHERE {{ GRAPH <{MATCH_GRAPH}> {{ {ev.n3()} mg:dataVersion ?v }} }}")
-    if read is not None:  # the event is the whole change: the derived state is updated from the parent's
-        from .graph.derived import note_change
-
-        note_change(catalog, str(read), version, events=[str(ev)])
+    with catalog.transaction() as txn:
+        read = _staged_data_version(txn) if txn.store is not None else catalog.data_version
+        Catalog.stage(txn, {MATCH_GRAPH: g}, extra_updates=[stamp])
+        staged = stage_match(catalog, txn, read, str(ev), [str(entity_iri(s)) for s, _ in items]) \
+            if read is not None else None
+        if staged is not None:  # the score cells the event moved, in the same version
+            follow_match(txn, catalog, staged)
+    version = txn.version
+    if read is not None:  # the event is the whole change: the note lets other states follow it
+        note_change(catalog, read, version, events=[str(ev)], apply=staged is None)
     return RecordedMatch(ev, version, str(read) if read is not None else None)
+
+
+def _staged_data_version(txn: Any) -> str | None:
+    """The data version of the catalog a transaction started from (read in its staged copy)."""
+    rows = list(txn.query(f"SELECT ?v WHERE {{ GRAPH <{META_GRAPH}> {{ <{CATALOG}> <{MG.dataVersion}> ?v }} }}"))
+    return rows[0]["v"].value if rows else None
 
 
 @dataclass

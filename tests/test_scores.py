@@ -13,6 +13,7 @@ from matchgraph import Catalog, ConfigError, ingest
 from matchgraph.scores import (
     SCORE_KINDS, compute_scores, default_weights, display, explanation, load_scores, load_weights, scores_for,
 )
+from matchgraph.graph.weights import weights_json
 from matchgraph.vocab import SCORE_GRAPH
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -109,6 +110,8 @@ def test_scores_are_stored_as_rdf_with_provenance(hand: Catalog) -> None:
     data_version = hand.data_version
     version = hand.version
     scores = load_scores(hand)
+    assert hand.version == version  # reading scores never writes the store
+    assert load_scores(hand, recompute=True) == scores  # the write: the score graph, a new version
     assert hand.data_version == data_version and hand.version != version
     rows = hand.rows(f"""SELECT ?id ?kind ?v ?why WHERE {{ GRAPH <{SCORE_GRAPH}> {{
         ?e mg:hasScore ?s . ?s a mg:Score ; mg:scoreKind ?kind ; schema:value ?v ; mg:explanation ?why ;
@@ -125,17 +128,21 @@ def test_scores_are_stored_as_rdf_with_provenance(hand: Catalog) -> None:
     assert json.loads(str(run[0][1])) == load_weights()
 
 
-def test_stored_scores_are_reused_until_data_or_weights_change(hand: Catalog) -> None:
-    load_scores(hand)
+def test_reading_scores_never_writes_and_recompute_does(hand: Catalog) -> None:
+    from matchgraph.graph.score_graph import stored_run
+
     version = hand.version
-    assert load_scores(hand)["a"].rank == 100.0 and hand.version == version  # read, not written again
+    assert load_scores(hand)["a"].rank == 100.0 and hand.version == version  # a read: nothing written
     assert scores_for(hand, ["b", "nope"])["b"].adoption == 60.0 and hand.version == version
+    assert stored_run(hand) is None
     load_scores(hand, recompute=True)
-    assert hand.version != version
+    assert hand.version != version and stored_run(hand) == (hand.data_version, weights_json(load_weights()))
     version = hand.version
     quality_only = {"rank": {"adoption": 0, "quality": 1, "ecosystem": 0, "match_graph": 0}}
     ranked = load_scores(hand, weights=quality_only)
-    assert hand.version != version
+    assert hand.version == version  # other weights, shown only
+    assert load_scores(hand, weights=quality_only, recompute=True) == ranked
+    assert hand.version != version and stored_run(hand)[1] == weights_json(load_weights(quality_only))
     assert {n: s.rank for n, s in ranked.items()} == pytest.approx(
         {n: round(100 * q / 100, 2) * (0.5 if n == "s" else 1) for n, q in QUALITY.items()}, abs=0.02)
     hand.update("INSERT DATA { GRAPH <https://example.org/x> { mgid:t mg:integratesWith mgid:f } }")
@@ -188,12 +195,12 @@ def _score_triples(catalog: Catalog) -> set[tuple[str, str, str]]:
 def test_recomputing_the_same_scores_only_renews_the_run(hand: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
     import matchgraph.graph.score_graph as module
 
-    load_scores(hand)
+    load_scores(hand, recompute=True)
     before = _score_triples(hand)
     assert len(before) == 6 * 5 * 6
     cleared: list[int] = []
-    clear = module._replace_all
-    monkeypatch.setattr(module, "_replace_all", lambda *args: (cleared.append(1), clear(*args))[1])
+    clear = module._stage_all
+    monkeypatch.setattr(module, "_stage_all", lambda *args: (cleared.append(1), clear(*args))[1])
     load_scores(hand, recompute=True)
     assert cleared == [] and _score_triples(hand) == before
     load_scores(hand, recompute=True, weights={"quality": {"licence": 3}})

@@ -27,7 +27,8 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] | frozense
 
 @cli.command()
 @click.argument("entities", nargs=-1)
-@click.option("--recompute", is_flag=True, help="Compute the scores again even when the stored ones are current.")
+@click.option("--recompute", is_flag=True,
+              help="Compute the scores again and write them to the catalog's score graph (a new catalog version).")
 @click.option("--weights", "weights_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML or JSON file overriding the default weights (see docs/scoring.md).")
 @click.option("--limit", type=click.IntRange(0), default=25, show_default=True,
@@ -41,8 +42,10 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
            catalog_location: str | None, fmt: str) -> None:
     """Show the Rank, Adoption, Quality, Ecosystem and Match Graph scores (0-100) of entities.
 
-    Without ENTITY, lists the highest ranked entities. Scores are computed when the catalog's
-    data or the weights changed, and stored in the catalog with their provenance.
+    Without ENTITY, lists the highest ranked entities. Showing scores only reads: they are
+    computed when the catalog's data or the weights changed and kept beside the catalog. The
+    catalog's score graph (for SPARQL) is kept current by recorded matches and rewritten with
+    --recompute (after an ingest, or with other --weights).
 
     \b
     Example:
@@ -60,7 +63,7 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
         _history(entities[0], catalog_location, fmt)
         return
     with open_catalog(catalog_location) as catalog:
-        table = score_table(catalog, weights=weights_file, recompute=recompute)
+        table = score_table(catalog, weights=weights_file, recompute=recompute, store=recompute)
         if entities:
             slugs = [resolve_entity(catalog, e).slug for e in entities]
             found = table.select(slugs, factors=False)

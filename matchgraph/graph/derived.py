@@ -52,8 +52,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import Catalog
     from ..textindex import TextIndex
 
-__all__ = ["State", "current", "latest", "note_change", "advance", "touched_entities", "counters", "derived_root",
-           "rank_prior", "FORMAT"]
+__all__ = ["State", "current", "latest", "note_change", "advance", "stage_match", "touched_entities", "counters",
+           "derived_root", "rank_prior", "FORMAT"]
 
 #: Bumped when the layout of a version directory changes (older ones are then rebuilt).
 FORMAT = 1
@@ -121,6 +121,7 @@ class State:
         self._tables: dict[str, ScoreTable] = {}
         self._neighbours: NeighbourIndex | None = None
         self._text: Any = None
+        self._fresh: set[str] = set()  # digests of tables computed by this process (a recompute is a no-op)
         self._lock = threading.RLock()
 
     @property
@@ -157,7 +158,7 @@ class State:
         w = load_weights(weights)
         digest = weights_digest(w)
         with self._lock:
-            table = None if recompute else self._tables.get(digest)
+            table = None if recompute and digest not in self._fresh else self._tables.get(digest)
             if table is not None:
                 return table
             name = f"scores-{digest}"
@@ -169,6 +170,7 @@ class State:
             if table is None:
                 table = compute_table(self.facts, self.nodes, self.projection, w)
                 counters["score_tables"] += 1
+                self._fresh.add(digest)
                 with _staged_files(self.directory) as stage:
                     table.save(stage, name)
                 if weights is None:
@@ -340,6 +342,7 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
         if state._facts is None:
             state._facts, state._nodes, state._projection = facts, nodes, p
             state._tables.setdefault(weights_digest(weights), table)
+            state._fresh.add(weights_digest(weights))
     from .history import record
 
     record(root, table, state.meta)
@@ -474,6 +477,43 @@ def note_change(catalog: Catalog, parent: str, version: str, *, entities: Iterab
         with _LOCK:
             if load_state(catalog, version) is None:
                 advance(catalog, version)
+
+
+def stage_match(catalog: Catalog, txn: Any, parent: str, event: str, entities: list[str]) -> State | None:
+    """Inside a recorded match's transaction: the derived state of the version it writes.
+
+    The match event is the whole change: its rows are added to the parent's facts without reading
+    the store (:meth:`~matchgraph.graph.facts.Facts.add_event`), the projection is updated from
+    the parent's (Times Matched, co-matched edges), scores and neighbour index are computed and
+    the version directory published under the transaction's version token (which becomes the data
+    version at commit; a transaction that does not commit leaves an unused directory, collected
+    later). The writer then calls :func:`matchgraph.graph.score_graph.follow_match` to replace
+    the score cells the event moved in the same transaction. Returns None (and does nothing)
+    when the parent's state was never built.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    txn : Transaction
+        The open transaction of the match (its ``version`` is the new data version).
+    parent : str
+        The data version the match was recorded against.
+    event : str
+        The event IRI.
+    entities : list of str
+        IRIs of its results, best first.
+    """
+    base = load_state(catalog, parent)
+    if base is None:
+        return None
+    with _LOCK:
+        counters["delta"] += 1
+        with BuildProgress("Updating the match graph", total=5) as progress:
+            progress.step("the match event")
+            facts = base.facts.copy()
+            facts.add_event(event, entities)
+            meta = {"data_version": txn.version, "parent": parent, "change": "match"}
+            return _publish(catalog, facts, meta, progress, base.projection)
 
 
 def touched_entities(catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iterable[Any] = (),

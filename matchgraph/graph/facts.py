@@ -203,10 +203,65 @@ class Facts:
         dtypes = {"t": np.int64, "s": np.int64, "S": np.int64, "f": np.float64, "i": np.int64}
         return {f"c{i}": np.array(c, dtype=dtypes[k]) for i, (k, c) in enumerate(zip(spec.columns, cols))}
 
+    def _codes(self, values: Iterable[str], kind: str) -> list[int]:
+        """Codes of a column of IRIs (``t``) or strings (``s``); empty IRIs (unbound) are -1."""
+        if kind == "t":
+            ids, add = self._terms(), self.term
+        else:
+            if self._string_ids is None:
+                self._string_ids = {x: i for i, x in enumerate(self.strings)}
+            ids, add = self._string_ids, self.string
+        get = ids.get
+        out = list(map(get, values))
+        if None in out:
+            for k, v in enumerate(values):  # type: ignore[arg-type]
+                if out[k] is None:
+                    out[k] = -1 if (kind == "t" and v == "") else add(v)
+        return out  # type: ignore[return-value]
+
+    def _csv_to_columns(self, spec: _Spec, data: bytes) -> dict[str, np.ndarray]:
+        """:meth:`_rows_to_columns` for a whole result serialised by the engine as SPARQL CSV.
+
+        The engine writes the rows (no Python object per solution or term); columns are then
+        coded in bulk. CSV gives an unbound value as an empty string: every bulk query binds
+        its strings and numbers, and an IRI is never empty, so the rows are the same.
+        """
+        import csv
+        import io
+
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))[1:]
+        if spec.columns[1:2] == "S":
+            rows = [(r[0], part) for r in rows if r[0] for part in r[1].split()]
+            columns = "ts"
+        else:
+            rows = [r for r in rows if r[0]]
+            columns = spec.columns
+        cols = list(zip(*rows)) if rows else [() for _ in columns]
+        dtypes = {"t": np.int64, "s": np.int64, "f": np.float64, "i": np.int64}
+        out = {}
+        for i, (kind, col) in enumerate(zip(columns, cols)):
+            if kind in "ts":
+                values: Any = self._codes(col, kind)
+            elif kind == "f":
+                values = [_number(v) for v in col]
+            else:
+                values = [int(float(v or 0)) for v in col]
+            out[f"c{i}"] = np.array(values, dtype=dtypes[kind])
+        return out
+
     def read_table(self, catalog: Catalog, name: str, keys: list[str] | None = None) -> dict[str, np.ndarray]:
         """The rows of a table for every key (``keys`` None) or for the given keys only."""
         spec = TABLES[name]
         if keys is None:
+            inner = catalog.oxigraph
+            if inner is not None:
+                import pyoxigraph as ox
+
+                from ..vocab import sparql_prefixes
+
+                data = inner.query(sparql_prefixes() + spec.bulk, use_default_graph_as_union=True).serialize(
+                    format=ox.QueryResultsFormat.CSV)
+                return self._csv_to_columns(spec, data)
             return self._rows_to_columns(spec, select_values(catalog, spec.bulk))
         var = "ev" if spec.by_event else "e"
         parts = [self._rows_to_columns(spec, select_values(
@@ -225,6 +280,19 @@ class Facts:
             keep = ~np.isin(old["c0"], drop)
             new = self.read_table(catalog, name, keys)
             self.tables[name] = _concat([{k: v[keep] for k, v in old.items()}, new], spec)
+
+    def add_event(self, event: str, entities: list[str]) -> None:
+        """Add the rows of a new match event whose results are ``entities``, best first.
+
+        The rows the keyed read of the event would give (its match table rows), made from what
+        the writer knows, so a recorded match updates the facts without reading the store.
+        """
+        spec = TABLES["match"]
+        rows = [(event, entity, str(position)) for position, entity in enumerate(entities, start=1)]
+        drop = self.known_terms([event])
+        old = self.tables["match"]
+        keep = ~np.isin(old["c0"], drop)
+        self.tables["match"] = _concat([{k: v[keep] for k, v in old.items()}, self._rows_to_columns(spec, rows)], spec)
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: Path) -> None:
@@ -276,6 +344,127 @@ def _concat(parts: list[dict[str, np.ndarray]], spec: _Spec) -> dict[str, np.nda
             for i, k in enumerate(spec.columns)}
 
 
+#: The claims naming alternatives, with the claim (``named`` and ``aspect`` both come from it).
+_NAMING_CLAIMS = f"SELECT ?cl ?e ?b WHERE {{ {_CLAIMS_NAMING} }}"
+_ASPECTS = "SELECT ?cl ?asp WHERE { ?cl mg:aspect ?asp }"
+
+
+#: A helper process reading the claims while this one reads the other tables: it opens the same
+#: published (immutable) version read-only and writes each result as SPARQL CSV to a file.
+_HELPER = """
+import sys, pyoxigraph as ox
+store = ox.Store.read_only(sys.argv[1])
+for query, out in zip(sys.argv[2::2], sys.argv[3::2]):
+    data = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.CSV)
+    with open(out + ".part", "wb") as fh:
+        fh.write(data)
+    import os
+    os.replace(out + ".part", out)
+"""
+
+
+class _ClaimsReader:
+    """The two claim reads, in a helper process when the catalog is an embedded on-disk version.
+
+    The engine spends most of a full read turning term ids into IRIs, with the GIL held, so a
+    thread does not help; a second process reading the same immutable version does (two cores).
+    Anywhere else (memory, remote, no version directory, a failing helper) the reads run here.
+    """
+
+    QUERIES = ("claims", "aspects")
+    #: Tables the helper reads too, so both processes spend about as long in the engine.
+    TABLES = ("stated", "concept", "dangling")
+
+    def __init__(self, catalog: Catalog) -> None:
+        import subprocess
+        import sys
+        import tempfile
+
+        from ..vocab import sparql_prefixes
+
+        self.catalog = catalog
+        self.proc: Any = None
+        self.work: Any = None
+        versions = getattr(catalog.backend, "versions", None)
+        name = getattr(catalog.backend, "version_name", None)
+        if versions is None or name is None or not (versions.versions_dir / name).is_dir():
+            return
+        self.work = tempfile.TemporaryDirectory(prefix="matchgraph-facts-")
+        args = []
+        queries = [_NAMING_CLAIMS, _ASPECTS, *(TABLES[name].bulk for name in self.TABLES)]
+        for key, query in zip((*self.QUERIES, *self.TABLES), queries):
+            args += [sparql_prefixes() + query, str(Path(self.work.name) / key)]
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", _HELPER, str(versions.versions_dir / name), *args],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
+            self.proc = None
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables of :attr:`TABLES` the helper reads (none when there is no helper)."""
+        return self.TABLES if self.proc is not None else ()
+
+    def results(self) -> tuple[bytes, ...]:
+        """The CSV of the claims, of the aspects and of each of :attr:`tables`."""
+        keys = (*self.QUERIES, *self.tables)
+        try:
+            if self.proc is not None and self.proc.wait() == 0:
+                return tuple((Path(self.work.name) / key).read_bytes() for key in keys)
+        except OSError:
+            pass
+        finally:
+            if self.work is not None:
+                self.work.cleanup()
+        return tuple(_serialised(self.catalog, q) for q in
+                     (_NAMING_CLAIMS, _ASPECTS, *(TABLES[name].bulk for name in self.tables)))
+
+
+def _serialised(catalog: Catalog, query: str) -> bytes:
+    import pyoxigraph as ox
+
+    from ..vocab import sparql_prefixes
+
+    return catalog.oxigraph.query(sparql_prefixes() + query, use_default_graph_as_union=True).serialize(
+        format=ox.QueryResultsFormat.CSV)
+
+
+def _csv_rows(data: bytes) -> list[tuple[str, ...]]:
+    import csv
+    import io
+
+    return [tuple(r) for r in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))][1:]
+
+
+def _read_claim_tables(facts: Facts, claims_csv: bytes, aspects_csv: bytes) -> None:
+    """The ``named`` and ``aspect`` tables from two reads instead of their two bulk queries.
+
+    The aspect query repeats both entity IRIs on every (claim, aspect) row, which makes it the
+    costliest read of all (about a third of the rows of a full read); here the claims are read
+    once with their IRI and joined to a scan of ``mg:aspect`` by claim in NumPy. The join is the
+    SPARQL join of the bulk query, so the rows (with their multiplicities) are the same.
+    """
+    claims = [r for r in _csv_rows(claims_csv) if r[1]]
+    aspects = _csv_rows(aspects_csv)
+    claim_ids: dict[str, int] = {}
+    cl = np.array([claim_ids.setdefault(r[0], len(claim_ids)) for r in claims], dtype=np.int64)
+    e = np.array(facts._codes([r[1] for r in claims], "t"), dtype=np.int64)
+    b = np.array(facts._codes([r[2] for r in claims], "t"), dtype=np.int64)
+    facts.tables["named"] = {"c0": e, "c1": b}
+    known = [(claim_ids[c], a) for c, a in aspects if c in claim_ids]
+    a_cl = np.array([k for k, _ in known], dtype=np.int64)
+    a_asp = np.array(facts._codes([a for _, a in known], "s"), dtype=np.int64)
+    order = np.argsort(cl, kind="stable")
+    sorted_cl = cl[order]
+    start = np.searchsorted(sorted_cl, a_cl, side="left")
+    stop = np.searchsorted(sorted_cl, a_cl, side="right")
+    counts = stop - start
+    rows_a = np.repeat(np.arange(len(a_cl)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows_c = order[np.repeat(start, counts) + offsets]
+    facts.tables["aspect"] = {"c0": e[rows_c], "c1": b[rows_c], "c2": a_asp[rows_a]}
+
+
 def read_facts(catalog: Catalog, progress: Callable[[str], None] | None = None) -> Facts:
     """Read every table from the store (one bulk query each, whatever the catalog size).
 
@@ -286,10 +475,19 @@ def read_facts(catalog: Catalog, progress: Callable[[str], None] | None = None) 
     0
     """
     facts = Facts()
+    claims = _ClaimsReader(catalog) if catalog.oxigraph is not None else None
     for name in TABLES:
         if progress is not None:
             progress(name)
-        facts.tables[name] = facts.read_table(catalog, name)
+        if claims is None or name not in ("named", "aspect", *claims.tables):
+            facts.tables[name] = facts.read_table(catalog, name)
+    if claims is not None:
+        helper_tables = claims.tables
+        claims_csv, aspects_csv, *others = claims.results()
+        _read_claim_tables(facts, claims_csv, aspects_csv)
+        for name, data in zip(helper_tables, others):
+            facts.tables[name] = facts._csv_to_columns(TABLES[name], data)
+        facts.tables = {name: facts.tables[name] for name in TABLES}
     return facts
 
 

@@ -1,5 +1,7 @@
-"""Scores for readers: every entity's or a few entities' scores for the current version, their
-history, and the score graph kept current in the store when asked to."""
+"""Scores for readers: every entity's or a few entities' scores for the current version and their
+history, read from the owner of derived state. Reading never writes the store: the score graph is
+written by writes only (a recorded match keeps it current, ``scores --recompute`` rewrites it;
+see :mod:`matchgraph.graph.score_graph`)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ Weights = str | os.PathLike[str] | Mapping[str, Any] | None
 
 
 def score_table(catalog: Catalog, *, weights: Weights = None, recompute: bool = False,
-                store: bool = True) -> ScoreTable:
+                store: bool = False) -> ScoreTable:
     """The score table of the current version; with ``store``, the store's score graph is made to hold it.
 
     Parameters
@@ -30,9 +32,10 @@ def score_table(catalog: Catalog, *, weights: Weights = None, recompute: bool = 
     weights : path or mapping, optional
         Overrides of the default weights (see :func:`matchgraph.graph.weights.load_weights`).
     recompute : bool
-        Compute the scores again (from the current projection) and write at least the run.
+        Compute the scores again (from the current projection) instead of reading the stored table.
     store : bool
-        Write the scores to the store's score graph when it does not hold them yet.
+        A write: bring the store's score graph to these scores (a new catalog version; with
+        ``recompute``, at least the run is renewed). Without it nothing is written to the store.
     """
     from .score_graph import store_scores
 
@@ -45,17 +48,16 @@ def score_table(catalog: Catalog, *, weights: Weights = None, recompute: bool = 
 
 def load_scores(catalog: Catalog, *, recompute: bool = False, weights: Weights = None,
                 factors: bool = True) -> dict[str, EntityScores]:
-    """Every entity's scores, computed only when the data or the weights changed, and stored.
+    """Every entity's scores for the current version and weights (computed when not yet; a read).
 
-    Stored scores are current when their run's ``mg:catalogVersion`` is the catalog's
-    :attr:`~matchgraph.catalog.Catalog.data_version` and its weights are the ones asked for;
-    otherwise the score graph is written (with provenance).
+    With ``recompute`` the scores are computed again and written to the store's score graph with
+    their provenance (the one write here, as ``matchgraph scores --recompute``).
 
     Parameters
     ----------
     catalog : Catalog
     recompute : bool
-        Compute (and write) even when stored scores are current.
+        Compute again, and write the score graph.
     weights : path or mapping, optional
         Overrides of the default weights.
     factors : bool
@@ -72,7 +74,7 @@ def load_scores(catalog: Catalog, *, recompute: bool = False, weights: Weights =
     >>> load_scores(Catalog("memory:"))
     {}
     """
-    return score_table(catalog, weights=weights, recompute=recompute).select(factors=factors)
+    return score_table(catalog, weights=weights, recompute=recompute, store=recompute).select(factors=factors)
 
 
 def scores_for(catalog: Catalog, slugs: Iterable[str], *, weights: Weights = None,

@@ -1,0 +1,130 @@
+"""Writes own derived state: a recorded match updates the derived state and the score graph in its
+own transaction, and reads (``stats``, ``neighbours``, ``scores``, ``explain``) never write the store.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from matchgraph import Catalog
+from matchgraph.events import record_match
+from matchgraph.graph import derived
+from matchgraph.graph.score_graph import RUN_IRI, _node_triples, stored_run
+from matchgraph.graph.weights import SCORE_KINDS
+from matchgraph.vocab import SCORE_GRAPH
+
+NEED = "masked language model trained on a large English corpus"
+
+
+def _current(path: Path) -> str:
+    return (path / "CURRENT").read_text().strip()
+
+
+def _versions(path: Path) -> tuple[str, str, str]:
+    """(CURRENT, version token, data version) of a closed on-disk catalog."""
+    with Catalog(path) as cat:
+        return _current(path), cat.version, cat.data_version
+
+
+@pytest.fixture
+def examples(example_catalog_dir: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, path)
+    return path
+
+
+def _score_graph(catalog: Catalog) -> set[tuple[str, str, str]]:
+    """Every triple of the score graph but the run's, as N-Triples terms."""
+    import pyoxigraph as ox
+
+    g = ox.NamedNode(str(SCORE_GRAPH))
+    return {(str(q.subject), str(q.predicate), str(q.object)) for q in catalog.oxigraph.quads_for_pattern(None, None, None, g)
+            if q.subject.value != RUN_IRI}
+
+
+def _written_whole(table) -> set[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    """What a full write of ``table`` puts in the score graph (but the run)."""
+    import pyoxigraph as ox
+
+    lines = "\n".join(t for i in range(table.n) for t in _node_triples(table, i, SCORE_KINDS, full=True))
+    store = ox.Store()  # literals as the store keeps them ("1.50"^^xsd:decimal is 1.5)
+    store.load(lines.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    return {(str(q.subject), str(q.predicate), str(q.object)) for q in store.quads_for_pattern(None, None, None, None)}
+
+
+def test_a_recorded_match_writes_one_version_and_reads_write_nothing(examples: Path, invoke) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("--catalog", examples, "scores", "--recompute", "--limit", "1").exit_code == 0  # the score graph
+    times = []
+    for round_ in range(2):
+        before = _versions(examples)
+        out = invoke("--catalog", examples, "match", NEED, "--limit", "3", "--format", "json")
+        assert out.exit_code == 0, out.output
+        recorded = json.loads(out.output)["event"]
+        after = _versions(examples)
+        # one version, written by the match: CURRENT moved once, version and data version are the match's
+        assert int(after[0][1:]) == int(before[0][1:]) + 1
+        assert after[1] == after[2] != before[2]
+        with Catalog(examples) as cat:
+            # the score graph belongs to the version the match wrote
+            assert stored_run(cat)[0] == after[2]
+            assert cat.scalar(f"SELECT ?v WHERE {{ GRAPH ?g {{ <{recorded}> mg:dataVersion ?v }} }}") == before[2]
+        for command in (["stats"], ["neighbours", "the-pile"], ["scores", "--limit", "3"], ["explain", "the-pile"],
+                        ["scores", "distilroberta-base", "--format", "json"]):
+            out = invoke("--catalog", examples, *command)
+            assert out.exit_code == 0, out.output
+            assert _versions(examples) == after, f"`matchgraph {' '.join(command)}` wrote the store"
+            if command[-1] == "json":
+                times.append(json.loads(out.output)[0]["times_matched"])
+    assert times[1] == times[0] + 1  # the top result of the same need, matched once more
+
+
+def test_after_matches_the_score_graph_equals_a_full_write(example_catalog: Catalog) -> None:
+    from matchgraph.graph.scores import load_scores
+
+    load_scores(example_catalog, recompute=True)
+    slugs = ["the-pile", "distilroberta-base", "roberta-base", "common-crawl", "bookcorpus"]
+    known = set(derived.current(example_catalog).projection.slugs)
+    slugs = [s for s in slugs if s in known]
+    assert len(slugs) >= 3
+    tm = []
+    for k in range(4):
+        version = example_catalog.version
+        chosen = slugs[k % 2:] if k % 2 else slugs
+        recorded = record_match(example_catalog, SimpleNamespace(
+            query=f"need {k}", started=datetime.now(timezone.utc),
+            results=[SimpleNamespace(id=s, score=1.0 / (i + 1)) for i, s in enumerate(chosen)]))
+        assert example_catalog.version == recorded.version != version
+        state = derived.current(example_catalog)
+        assert state.data_version == recorded.version  # built by the match, not by this read
+        table = state.scores()
+        assert stored_run(example_catalog) == (recorded.version, table.weights)
+        assert _score_graph(example_catalog) == _written_whole(table)
+        tm.append(int(table.times_matched[table.row(slugs[-1])]))
+    assert tm == [1, 2, 3, 4]
+
+
+def test_after_an_ingest_the_score_graph_waits_for_recompute(example_catalog: Catalog, tmp_path: Path) -> None:
+    from matchgraph import ingest
+    from matchgraph.graph.scores import load_scores
+
+    load_scores(example_catalog, recompute=True)
+    card = tmp_path / "new-model.md"
+    card.write_text("---\nid: new-model\nname: New Model\nkind: model\nrelations:\n  trainedOn: [the-pile]\n---\n"
+                    "\n## Masked-token prediction\nFills in masked tokens.\n", encoding="utf-8")
+    ingest(example_catalog, [card])
+    version = example_catalog.version
+    assert stored_run(example_catalog)[0] != example_catalog.data_version  # behind, and says so
+    assert "new-model" in load_scores(example_catalog) and example_catalog.version == version  # a read
+    # a match on a catalog whose score graph is behind leaves it behind (no full rewrite in a match)
+    record_match(example_catalog, SimpleNamespace(query="x", started=datetime.now(timezone.utc),
+                                                  results=[SimpleNamespace(id="new-model", score=1.0)]))
+    assert stored_run(example_catalog)[0] not in (example_catalog.data_version, None)
+    load_scores(example_catalog, recompute=True)
+    assert stored_run(example_catalog)[0] == example_catalog.data_version
+    assert _score_graph(example_catalog) == _written_whole(derived.current(example_catalog).scores())
