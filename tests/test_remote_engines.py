@@ -160,6 +160,14 @@ def test_a_select_larger_than_a_page_is_read_whole(remote: dict[str, str], engin
     assert count > 10_000  # more than one page, and more than Virtuoso's ResultSetMaxRows
     assert len(rows) == count == len(set(rows))
     assert backend.requests <= 2 + (count // 1000 + 1) + 1
+    # the bulk-read path of derived data (plain strings parsed by pyoxigraph): the same rows, paged the same way
+    before = backend.requests
+    values = list(backend.select_values(f"{PREFIXES}SELECT ?a ?b WHERE {{ {pairs} }}"))
+    assert sorted(values) == sorted((str(a), str(b)) for a, b in rows)
+    assert backend.requests - before <= 1 + (count // 1000 + 1)
+    # with the engine's default page size (Oxigraph server: no paging, one streamed request)
+    default = RemoteBackend(engine.query_url)
+    assert sorted(default.select_values(f"{PREFIXES}SELECT ?a ?b WHERE {{ {pairs} }}")) == sorted(values)
 
 
 def test_a_large_write_is_staged_and_published_at_once(engine: Engine, tmp_path: Path) -> None:
