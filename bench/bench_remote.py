@@ -49,6 +49,7 @@ from engines import oxigraph_server, virtuoso_server  # noqa: E402
 
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 SECTION = "## Remote engines"
+SECTION_BULK = "## Remote engines, bulk loaded"
 
 
 def _env(catalog: str, update: str = "", store: str = "", cache: str = "") -> dict[str, str]:
@@ -58,8 +59,14 @@ def _env(catalog: str, update: str = "", store: str = "", cache: str = "") -> di
     return env
 
 
-def measure(name: str, env: dict[str, str], source: Path | None, slugs: dict[str, str], runs: int) -> dict[str, Any]:
-    """Ingest (unless the store is already loaded: ``source`` None), scores and cold neighbours on one store."""
+MATCH_TEXT = "small fast multilingual text classification model"
+
+
+def measure(name: str, env: dict[str, str], source: Path | None, slugs: dict[str, str], runs: int,
+            match: bool = False) -> dict[str, Any]:
+    """Ingest (unless the store is already loaded: ``source`` None), scores, cold neighbours and
+    (``match``) cold ``match --no-record`` on one store: the first ``match`` builds the text index
+    from the store, the next ones read it from the client's cache."""
     out: dict[str, Any] = {"store": name}
     if source is not None:
         r = run(matchgraph("ingest", source, "--no-validate", "--no-progress", "--format", "json"), env=env)
@@ -73,25 +80,59 @@ def measure(name: str, env: dict[str, str], source: Path | None, slugs: dict[str
     for role, slug in slugs.items():
         walls = [run(matchgraph("neighbours", slug, "--format", "json"), env=env).wall for _ in range(runs)]
         out[f"neighbours_{role}"] = {"slug": slug, "median_ms": round(statistics.median(walls) * 1000)}
+    if match:
+        first = run(matchgraph("match", MATCH_TEXT, "--no-record", "--format", "json"), env=env)
+        walls = [run(matchgraph("match", MATCH_TEXT, "--no-record", "--format", "json"), env=env).wall
+                 for _ in range(runs)]
+        out["match_first"] = {"seconds": round(first.wall, 1), "peak_rss_mib": round(first.rss_mib)}
+        out["match"] = {"median_ms": round(statistics.median(walls) * 1000)}
     return out
+
+
+def server_pid(location: Path) -> int | None:
+    """The process id of the ``oxigraph serve`` running over ``location`` (found by its command line)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if len(args) > 2 and args[1] == b"serve" and str(location).encode() in args:
+            return int(proc.name)
+    return None
+
+
+def peak_rss_mib(pid: int | None) -> int | None:
+    """A running process's peak resident memory so far (``VmHWM``), MiB."""
+    if pid is None:
+        return None
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return None
+
+
+def disk_mib(path: Path) -> int:
+    """Bytes under ``path`` (du), MiB."""
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20)
+
+
+DUMP = """import sys, pyoxigraph as ox
+from matchgraph import Catalog
+with Catalog(sys.argv[1]) as cat:
+    cat.oxigraph.dump(output=sys.argv[2], format=ox.RdfFormat.N_QUADS)
+"""
 
 
 def oxigraph_bulk_load(embedded: Path, work: Path) -> dict[str, Any]:
     """Dump the embedded catalog as N-Quads (every graph, the bookkeeping one too, so the server
     has the same catalog version) and time ``oxigraph load`` of it into a new directory."""
-    import pyoxigraph as ox
-
-    from matchgraph import Catalog
-
     dump = work / "catalog.nq"
-    start = time.perf_counter()
-    with Catalog(embedded) as cat:
-        cat.oxigraph.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
-    dumped = time.perf_counter() - start
+    d = run([sys.executable, "-c", DUMP, str(embedded), str(dump)],
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
     binary = str(Path(sys.executable).parent / "oxigraph")
     r = run([binary, "load", "--location", str(work / "bulk"), "--file", str(dump)])
     return {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib), "dump_mib": round(dump.stat().st_size / 2**20),
-            "dump_seconds": round(dumped, 1)}
+            "dump_seconds": round(d.wall, 1), "dump_peak_rss_mib": round(d.rss_mib), "store_mib": disk_mib(work / "bulk")}
 
 
 def section(results: list[dict[str, Any]], bulk: dict[str, Any] | None, n: int, info: dict[str, Any],
@@ -128,16 +169,49 @@ def section(results: list[dict[str, Any]], bulk: dict[str, Any] | None, n: int, 
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = BENCHMARKS) -> None:
+def write_section(text: str, path: Path = BENCHMARKS, section_name: str = SECTION) -> None:
     """Replace (or append) the section in BENCHMARKS.md, leaving the rest alone."""
     current = path.read_text(encoding="utf-8")
-    start = current.find(SECTION + "\n")
+    start = current.find(section_name + "\n")
     if start < 0:
         path.write_text(current.rstrip("\n") + "\n\n" + text, encoding="utf-8")
         return
-    end = current.find("\n## ", start + len(SECTION))
+    end = current.find("\n## ", start + len(section_name))
     tail = current[end + 1:] if end >= 0 else ""
     path.write_text(current[:start] + text + ("\n" + tail if tail else ""), encoding="utf-8")
+
+
+def bulk_section(results: list[dict[str, Any]], bulk: dict[str, Any] | None, n: int, info: dict[str, Any],
+                 command: str) -> str:
+    """The ``--bulk-only`` figures: the embedded catalog against Oxigraph server filled by its bulk loader."""
+    base = results[0]
+
+    def ratio(r: dict[str, Any], key: str, field: str) -> str:
+        return f"{r[key][field]} ({r[key][field] / base[key][field]:.2f}x)" if key in r else "-"
+
+    lines = [SECTION_BULK, "",
+             f"{n:,} synthetic entities: the embedded catalog against Oxigraph server filled by its own bulk "
+             "loader from a dump of that catalog, every command its own process (docs/scale.md).", "",
+             f"Command: `{command}` ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)", "",
+             f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, Python {info['python']}; "
+             f"pyoxigraph and oxigraph server {info['pyoxigraph']}. Load average at the start: {info['load']}.", "",
+             (f"Load: N-Quads dump of the embedded catalog {bulk['dump_seconds']} s (peak RSS "
+              f"{bulk['dump_peak_rss_mib']:,} MiB, {bulk['dump_mib']:,} MiB on disk); `oxigraph load` {bulk['seconds']} s "
+              f"(peak RSS {bulk['peak_rss_mib']:,} MiB, store {bulk['store_mib']:,} MiB on disk)." if bulk else
+              "Load: an Oxigraph store filled beforehand (`--oxigraph-store`), see the notes."), "",
+             "| Store | `scores --recompute` (s) | client peak RSS (MiB) | server peak RSS (MiB) | `scores` again (s) "
+             "| `neighbours` typical (ms) | `neighbours` hub (ms) | first `match` (s) | `match` (ms) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r['store']} | {ratio(r, 'scores', 'seconds')} | {r['scores']['peak_rss_mib']:,} | "
+                     f"{r.get('server_peak_rss_mib') or '-'} | {r['scores_again']['seconds']} | "
+                     f"{ratio(r, 'neighbours_typical', 'median_ms')} | {ratio(r, 'neighbours_hub', 'median_ms')} | "
+                     f"{ratio(r, 'match_first', 'seconds')} | {ratio(r, 'match', 'median_ms')} |")
+    lines.append("")
+    lines.append(f"Ratios: remote / embedded in this run. Neighbours: `{base['neighbours_typical']['slug']}` (typical) "
+                 f"and `{base['neighbours_hub']['slug']}` (hub); `match \"{MATCH_TEXT}\" --no-record`; medians of "
+                 "cold CLI processes.")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,19 +225,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oxigraph-bulk", action="store_true",
                         help="fill Oxigraph server with its bulk loader (a dump of the embedded catalog) "
                              "instead of matchgraph ingest, then measure scores and neighbours on it")
+    parser.add_argument("--bulk-only", action="store_true",
+                        help="no matchgraph ingest into the engines: the embedded catalog (--catalog, or ingested "
+                             "here) against Oxigraph server filled by `oxigraph load` of its dump; also times "
+                             "`match`; writes its own section of BENCHMARKS.md")
+    parser.add_argument("--no-match", action="store_true", help="with --bulk-only: leave `match` out (its first "
+                                                                  "run builds the text index: 18 min at 100k here)")
+    parser.add_argument("--source", type=Path, help="an existing `matchgraph synth --format ttl` folder of "
+                                                    "--entities entities (default: generate one)")
+    parser.add_argument("--catalog", type=Path, help="an existing embedded catalog ingested from --source "
+                                                     "(copied, never written)")
+    parser.add_argument("--oxigraph-store", type=Path,
+                        help="with --bulk-only: an Oxigraph store already filled by `oxigraph load` of --catalog's "
+                             "N-Quads dump (copied, never written); skips the dump and load")
+    parser.add_argument("--work", type=Path, help="work directory, kept afterwards (default: a temporary one)")
     opts = parser.parse_args(argv)
     command = "python bench/bench_remote.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     info = machine()
     results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="matchgraph-bench-remote-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="matchgraph-bench-remote-", dir=opts.work) as tmp:
         work = Path(tmp)
-        source = work / "synth"
-        subprocess.run(matchgraph("synth", "-n", str(opts.entities), "-o", source, "--format", "ttl",
-                                  "--seed", str(opts.seed), "--no-progress"), check=True, capture_output=True)
+        source = opts.source or work / "synth"
+        if opts.source is None:
+            subprocess.run(matchgraph("synth", "-n", str(opts.entities), "-o", source, "--format", "ttl",
+                                      "--seed", str(opts.seed), "--no-progress"), check=True, capture_output=True)
         slugs = probes(opts.entities, opts.seed)
         embedded = work / "embedded"
-        results.append(measure("embedded", _env(str(embedded), cache=str(work / "cache")), source, slugs, opts.runs))
+        if opts.catalog is not None:
+            subprocess.run(["cp", "-a", str(opts.catalog), str(embedded)], check=True)
+        results.append(measure("embedded", _env(str(embedded), cache=str(work / "cache")),
+                               None if opts.catalog else source, slugs, opts.runs,
+                               match=opts.bulk_only and not opts.no_match))
         print(json.dumps(results[-1]), flush=True)
+        if opts.bulk_only:
+            if opts.oxigraph_store is not None:
+                subprocess.run(["cp", "-a", str(opts.oxigraph_store), str(work / "bulk")], check=True)
+                bulk = None
+            else:
+                bulk = oxigraph_bulk_load(embedded, work)
+                (work / "catalog.nq").unlink()
+            print(json.dumps(bulk), flush=True)
+            with oxigraph_server(location=work / "bulk") as engine:
+                pid = server_pid(work / "bulk")
+                env = _env(engine.query_url, engine.update_url, engine.store_url or "", str(work / "cache-oxigraph"))
+                results.append(measure("oxigraph (bulk loaded)", env, None, slugs, opts.runs, match=not opts.no_match))
+                results[-1]["server_peak_rss_mib"] = peak_rss_mib(pid)
+                print(json.dumps(results[-1]), flush=True)
+            text = bulk_section(results, bulk, opts.entities, info, command)
+            print(text)
+            if not opts.no_write:
+                write_section(text, section_name=SECTION_BULK)
+            return 0
         bulk = None if opts.no_bulk and not opts.oxigraph_bulk else oxigraph_bulk_load(embedded, work)
         for name in opts.engines.split(","):
             preloaded = name == "oxigraph" and opts.oxigraph_bulk

@@ -244,12 +244,12 @@ class Transaction:
         import pyoxigraph as ox
 
         graph = ox.NamedNode(str(to_graph)) if to_graph is not None else None
-        if self.store is None:
+        if self.store is None:  # remote: pyoxigraph quads, serialised as they are at commit (store/remote.py)
             parsed = ox.parse(data, path=str(path) if path else None, format=format, base_iri=base_iri)
-            for q in parsed:
-                g = rdflib_term(q.graph_name) if graph is None and not isinstance(q.graph_name, ox.DefaultGraph) \
-                    else URIRef(str(to_graph)) if to_graph is not None else None
-                self._quads.append((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object), g))
+            if graph is not None:
+                self._quads.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed)  # type: ignore[misc]
+            else:
+                self._quads.extend(parsed)  # type: ignore[arg-type]
             return
         kwargs: dict[str, Any] = {"format": format, "base_iri": base_iri}
         if graph is not None:
@@ -707,7 +707,8 @@ class Catalog:
         txn = Transaction(None, derived=derived)
         yield txn
         before = [sparql_prefixes() + " ;\n".join(txn._updates)] if txn._updates else []
-        self.backend.write(before, txn._quads, [self._bump_version_update(txn.version, data=not derived)])
+        self.backend.write(before, txn._quads, [self._bump_version_update(txn.version, data=not derived)],
+                           derived=derived)
 
     @staticmethod
     def _bump_version_update(token: str, *, data: bool = True) -> str:

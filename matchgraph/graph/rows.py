@@ -41,6 +41,10 @@ def select_values(catalog: Catalog, sparql: str) -> Iterator[tuple[str | None, .
         for solution in inner.query(sparql_prefixes() + sparql, use_default_graph_as_union=True):
             yield tuple(None if term is None else term.value for term in solution)
         return
+    remote = getattr(catalog.backend, "select_values", None)
+    if remote is not None:  # a SPARQL engine: rows parsed by pyoxigraph as they stream in (store/remote.py)
+        yield from remote(sparql_prefixes() + sparql)
+        return
     for row in catalog.query(sparql):
         yield tuple(None if term is None else str(term) for term in row)
 

@@ -48,7 +48,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import rdflib
@@ -81,6 +82,9 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = URIRef(_XSD + "string")
 _XSD_BOOLEAN = _XSD + "boolean"
 _RESULTS_JSON = "application/sparql-results+json"
+#: What bulk reads ask for: TSV (the smallest and fastest to parse), else JSON or XML.
+_ROWS_ACCEPT = ("text/tab-separated-values, application/sparql-results+json;q=0.9, "
+                "application/sparql-results+xml;q=0.8")
 _GRAPH_TYPES = {"application/n-triples": "nt", "text/plain": "nt", "text/ntriples": "nt",
                 "text/turtle": "turtle", "application/x-turtle": "turtle", "text/rdf+n3": "turtle",
                 "text/n3": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld"}
@@ -193,6 +197,19 @@ def _pageable(body: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------- terms
+def _rows_formats() -> dict[str, Any]:
+    import pyoxigraph as ox
+
+    return {"text/tab-separated-values": ox.QueryResultsFormat.TSV, "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+            "application/json": ox.QueryResultsFormat.JSON, "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+            "application/xml": ox.QueryResultsFormat.XML}
+
+
+def _boolean(term: Any) -> str:
+    """A boolean literal's lexical form as the embedded store gives it (Virtuoso sends 1 and 0)."""
+    return {"1": "true", "0": "false"}.get(term.value, term.value)
+
+
 def _term(cell: Mapping[str, str]) -> Node:
     """An rdflib term for one SPARQL JSON results cell, as the embedded backend gives it:
     plain literals carry ``xsd:string``; Virtuoso's ``1``/``0`` booleans read ``true``/``false``."""
@@ -210,10 +227,31 @@ def _term(cell: Mapping[str, str]) -> Node:
     return Literal(value, datatype=URIRef(datatype) if datatype else _XSD_STRING)
 
 
-def _skolemise(quads: Iterable[tuple[Node, Node, Node, Node]], token: str) -> list[tuple[Node, Node, Node, Node]]:
-    """Replace blank nodes by IRIs under :data:`GENID` (the same blank node, the same IRI)."""
-    out = []
+def _skolemise(quads: Iterable[Any], token: str) -> list[tuple[Any, Any, Any, Node]]:
+    """Replace blank nodes by IRIs under :data:`GENID` (the same blank node, the same IRI).
+
+    Quads are rdflib tuples ``(s, p, o, graph)`` or ``pyoxigraph.Quad`` objects (a bulk load's
+    parsed quads, kept as they are: no rdflib term is built for them); both come back as tuples
+    whose graph is an rdflib IRI and whose other terms are of either library.
+    """
+    import pyoxigraph as ox
+
+    out: list[tuple[Any, Any, Any, Node]] = []
+    graphs: dict[str, URIRef] = {}
+    blank, quad_type = ox.BlankNode, ox.Quad
     for quad in quads:
+        if type(quad) is quad_type:
+            name = quad.graph_name.value
+            graph = graphs.get(name)
+            if graph is None:
+                graph = graphs[name] = URIRef(name)
+            s, p, o = quad.subject, quad.predicate, quad.object
+            if type(s) is blank:
+                s = ox.NamedNode(f"{GENID}{token}-{s.value}")
+            if type(o) is blank:
+                o = ox.NamedNode(f"{GENID}{token}-{o.value}")
+            out.append((s, p, o, graph))
+            continue
         if any(isinstance(t, BNode) for t in quad):
             quad = tuple(URIRef(f"{GENID}{token}-{t}") if isinstance(t, BNode) else t  # type: ignore[assignment]
                          for t in quad)
@@ -229,9 +267,12 @@ class _Serialiser:
 
         self._ox = ox
         self._iris: dict[str, Any] = {}
+        self._native = (ox.NamedNode, ox.Literal, ox.BlankNode)
 
-    def _node(self, term: Node) -> Any:
+    def _node(self, term: Any) -> Any:
         ox = self._ox
+        if type(term) in self._native:  # already a pyoxigraph term (a bulk load's parsed quads)
+            return term
         if isinstance(term, URIRef):
             node = self._iris.get(str(term))
             if node is None:
@@ -319,18 +360,33 @@ class RemoteBackend:
     def _post(self, url: str, form: list[tuple[str, str]] | None = None, *, body: bytes | None = None,
               content_type: str | None = None, accept: str = _RESULTS_JSON, what: str = "query") -> tuple[bytes, Any]:
         """POST and return the body and headers; every failure is a RemoteError or QueryError naming the URL."""
+        with self._open(url, form, body=body, content_type=content_type, accept=accept, what=what) as response:
+            with self._failures(url, what):
+                return response.read(), response.headers
+
+    @contextmanager
+    def _open(self, url: str, form: list[tuple[str, str]] | None = None, *, body: bytes | None = None,
+              content_type: str | None = None, accept: str = _RESULTS_JSON, what: str = "query") -> Iterator[Any]:
+        """POST and yield the open response (to read, or to parse as it streams in)."""
         if form is not None:
             body = urllib.parse.urlencode(form).encode("utf-8")
             content_type = "application/x-www-form-urlencoded"
         headers = {"Accept": accept, "Content-Type": content_type or "application/octet-stream", **self._headers}
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         self.requests += 1
+        with self._failures(url, what):
+            response = urllib.request.urlopen(request, timeout=self.timeout)
+        with response:
+            if self._server is None:
+                self._server = response.headers.get("Server") or ""
+            yield response
+
+    @contextmanager
+    def _failures(self, url: str, what: str) -> Iterator[None]:
+        """Turn a failed request (or a connection lost while reading its answer) into a RemoteError
+        or QueryError naming the URL and saying what to do."""
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                data = response.read()
-                if self._server is None:
-                    self._server = response.headers.get("Server") or ""
-                return data, response.headers
+            yield
         except urllib.error.HTTPError as exc:
             raise self._http_error(url, exc, what) from None
         except urllib.error.URLError as exc:
@@ -401,11 +457,11 @@ class RemoteBackend:
 
     @property
     def page_size(self) -> int:
-        """Rows per SELECT page: ``$MATCHGRAPH_PAGE_SIZE``, else 1,000,000 on Oxigraph server (which
-        caps no answer, so one request reads a whole projection query) and 10,000 elsewhere (the
-        ``ResultSetMaxRows`` Virtuoso ships with)."""
+        """Rows per SELECT page: ``$MATCHGRAPH_PAGE_SIZE``, else 0 (no paging: every query is one
+        request, its answer parsed as it streams in) on Oxigraph server, which caps no answer, and
+        10,000 elsewhere (the ``ResultSetMaxRows`` Virtuoso ships with)."""
         if self._page_size is None:
-            self._page_size = 1_000_000 if self._engine().startswith("Oxigraph") else 10_000
+            self._page_size = 0 if self._engine().startswith("Oxigraph") else 10_000
         return self._page_size
 
     @property
@@ -443,27 +499,97 @@ class RemoteBackend:
         return names, rows
 
     def _paged_select(self, prologue: str, body: str) -> tuple[list[Variable], list[dict[Variable, Node]]]:
-        """A SELECT read in pages of :attr:`page_size` rows.
+        """A SELECT read in pages of :attr:`page_size` rows (see :meth:`_pages`)."""
+        pages = self._pages(prologue, body, self._select)
+        variables, rows = next(pages)
+        for _, page in pages:
+            rows.extend(page)
+        return variables, rows
 
-        The query is first asked with ``LIMIT page_size``; when fewer rows come back that is the
-        whole answer (one request, the common case). Otherwise it is read again in pages ordered by
-        every projected variable (``ORDER BY ... LIMIT ... OFFSET``), the only order SPARQL
-        guarantees to repeat from one request to the next.
+    def _pages(self, prologue: str, body: str, select: Any) -> Iterator[tuple[list[Any], list[Any]]]:
+        """The pages of a SELECT, each ``select(query)`` (its variables and rows).
+
+        With no page size (Oxigraph server) the query is asked once as it is. Otherwise it is first
+        asked with ``LIMIT page_size``; when fewer rows come back that is the whole answer (one
+        request, the common case). Otherwise it is read again in pages ordered by every projected
+        variable (``ORDER BY ... LIMIT ... OFFSET``), the only order SPARQL guarantees to repeat
+        from one request to the next.
         """
+        size = self.page_size
+        if not size:
+            yield select(prologue + body)
+            return
         names = projected_variables(body)
         projection = " ".join(f"?{n}" for n in names) if names else "*"
         inner = f"{prologue}SELECT {projection} WHERE {{ {{ {body} }} }}"
-        size = self.page_size
-        variables, rows = self._select(f"{inner} LIMIT {size}")
+        variables, rows = select(f"{inner} LIMIT {size}")
         if len(rows) < size:
-            return variables, rows
-        order = " ".join(f"?{v}" for v in variables)
-        rows = []
+            yield variables, rows
+            return
+        order = " ".join(f"?{v}" for v in (names or variables))
+        offset = 0
         while True:
-            _, page = self._select(f"{inner} ORDER BY {order} LIMIT {size} OFFSET {len(rows)}")
-            rows.extend(page)
+            variables, page = select(f"{inner} ORDER BY {order} LIMIT {size} OFFSET {offset}")
+            offset += len(page)
+            yield variables, page
             if len(page) < size:
-                return variables, rows
+                return
+
+    def select_values(self, sparql: str) -> Iterator[tuple[str | None, ...]]:
+        """Run a SELECT and stream its rows as tuples of plain strings (IRIs, lexical forms, None
+        for unbound), the way derived data reads the catalog in bulk (:mod:`matchgraph.graph.rows`).
+
+        The answer is asked as SPARQL TSV (JSON or XML when the engine has no TSV) and parsed by
+        pyoxigraph's result parsers as it streams in, without building rdflib terms; pages as
+        :meth:`query`.
+        """
+        if "GROUP_CONCAT" in sparql.upper():
+            sparql = explicit_separators(sparql)
+        prologue, body = split_prologue(sparql)
+        if not _pageable(body):
+            yield from self._value_rows(sparql)[1]
+            return
+        if not self.page_size:  # one request: stream the rows as they are parsed
+            with self._open(self.query_url, self._query_form(sparql), accept=_ROWS_ACCEPT) as response:
+                with self._failures(self.query_url, "query"):
+                    yield from self._parse_rows(response)
+            return
+        for _, page in self._pages(prologue, body, self._value_rows):
+            yield from page
+
+    def _value_rows(self, sparql: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
+        with self._open(self.query_url, self._query_form(sparql), accept=_ROWS_ACCEPT) as response:
+            with self._failures(self.query_url, "query"):
+                names: list[str] = []
+                rows = list(self._parse_rows(response, names))
+        return names, rows
+
+    def _parse_rows(self, response: Any, names: list[str] | None = None) -> Iterator[tuple[str | None, ...]]:
+        """The rows of a SELECT answer as it streams in; its variable names are put in ``names``."""
+        import pyoxigraph as ox
+
+        headers = response.headers
+        if headers.get("X-Matchgraph-Truncated") or headers.get("X-SQL-State"):
+            raise RemoteError(f"the endpoint {self.query_url} cut the answer short "
+                              f"({headers.get('X-Matchgraph-Truncated') or headers.get('X-SQL-Message') or 'truncated'})",
+                              hint=f"lower {PAGE_SIZE_VAR} below the engine's row cap, or raise its query time limit")
+        media = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        fmt = _rows_formats().get(media, ox.QueryResultsFormat.JSON)
+        boolean = _XSD_BOOLEAN
+        try:
+            solutions = ox.parse_query_results(response, fmt)
+            if names is not None:
+                names.extend(v.value for v in solutions.variables)
+            for solution in solutions:
+                row = tuple(None if t is None else t.value for t in solution)
+                if "1" in row or "0" in row:  # Virtuoso's stored booleans: read as true/false, as embedded
+                    row = tuple(_boolean(t) if t is not None and isinstance(t, ox.Literal)
+                                and t.datatype.value == boolean else v for t, v in zip(solution, row))
+                yield row
+        except (SyntaxError, ValueError) as exc:
+            raise RemoteError(f"the endpoint {self.query_url} sent an answer that is not SPARQL results "
+                              f"({media or 'no content type'}): {exc}",
+                              hint="check that the URL is a SPARQL query endpoint") from None
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
         """Run a query; SELECTs without their own ORDER BY, LIMIT or OFFSET are read in pages."""
@@ -533,7 +659,7 @@ class RemoteBackend:
             self.update(" ;\n".join(parts))
 
     def write(self, updates_before: list[str], quads: list[tuple[Node, Node, Node, URIRef]],
-              updates_after: list[str]) -> None:
+              updates_after: list[str], *, derived: bool = False) -> None:
         """Write quads between two lists of updates, all or nothing as far as the engine allows.
 
         Up to :attr:`batch` quads: one update request (``before ; INSERT DATA ; after``), which the
@@ -550,6 +676,9 @@ class RemoteBackend:
         serialiser = _Serialiser()
         if len(quads) <= self.batch:
             self.update(" ;\n".join([*updates_before, self._insert_data(serialiser, quads), *updates_after]))
+            return
+        if derived and self.store_url:
+            self._write_derived(serialiser, updates_before, quads, updates_after)
             return
         targets: dict[Node, str] = {}
         for *_, g in quads:
@@ -576,6 +705,20 @@ class RemoteBackend:
             except RemoteError:
                 pass  # the next write drops them (they are recorded in the bookkeeping graph)
             raise
+
+    def _write_derived(self, serialiser: _Serialiser, updates_before: list[str],
+                       quads: list[tuple[Any, Any, Any, Node]], updates_after: list[str]) -> None:
+        """Derived data straight into its graphs (see :meth:`write`)."""
+        if updates_before:
+            self.update(" ;\n".join(updates_before))
+        by_graph: dict[str, list[tuple[Any, Any, Any]]] = {}
+        for s, p, o, g in quads:
+            by_graph.setdefault(str(g), []).append((s, p, o))
+        batches = [(g, triples[i:i + self.load_batch]) for g, triples in by_graph.items()
+                   for i in range(0, len(triples), self.load_batch)]
+        for n, (graph, triples) in enumerate(batches):
+            self._post_graph(graph, serialiser.ntriples(triples), transaction=n == len(batches) - 1)
+        self.update(" ;\n".join(updates_after))
 
     def load(self, data: str | bytes, *, graph: str, format: str = "turtle") -> None:
         """Bulk load RDF text into a named graph, in batches: not atomic, like the embedded
@@ -607,8 +750,17 @@ class RemoteBackend:
             else:
                 self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}}} }}")
 
-    def _post_graph(self, graph: str, ntriples: str) -> None:
+    def _post_graph(self, graph: str, ntriples: str, *, transaction: bool = False) -> None:
+        """POST N-Triples to a graph (a staging graph, or derived data loaded without a transaction).
+
+        On Oxigraph server the POST asks for ``no_transaction``: the server's bulk loader, without
+        the per-request transaction, which makes large stagings several times faster. Nothing
+        here needs that transaction: staged graphs are published by one atomic update afterwards,
+        and :meth:`load` is documented as not atomic.
+        """
         url = self.store_url + ("&" if "?" in self.store_url else "?") + urllib.parse.urlencode({"graph": graph})
+        if not transaction and self._engine().startswith("Oxigraph"):
+            url += "&no_transaction"
         self._post(url, body=ntriples.encode("utf-8"), content_type="application/n-triples", accept="*/*",
                    what="Graph Store load")
 
