@@ -108,7 +108,7 @@ def main() -> None:
 
     from matchgraph import Catalog
     from matchgraph.export.html import export_html
-    from matchgraph.server import create_app
+    from matchgraph.web.server import create_app
     from matchgraph.web.browse import BrowseIndex
 
     out: dict[str, object] = {}

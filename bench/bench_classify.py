@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from matchgraph.classify import classify
+from matchgraph.matching.classify import classify
 
 
 def main(n: int = 100_000) -> None:

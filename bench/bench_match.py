@@ -1,7 +1,7 @@
 """Speed of `matchgraph match`: warm query latency and index build on a large synthetic catalog,
 and a cold `matchgraph match` process on the example catalog.
 
-Warm queries run :func:`matchgraph.match.match` in one process after a first query has loaded the
+Warm queries run :func:`matchgraph.matching.match.match` in one process after a first query has loaded the
 index, so they measure what a server or a notebook sees: the data-version check, classifying the
 need, BM25 and concept scoring over every entity, the rank prior, the alternatives pull and the
 explanations of the top 10. Recorded matches (one small write each) are timed separately.
@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from matchgraph import Catalog, ingest  # noqa: E402
-from matchgraph.classify import load_scheme  # noqa: E402
-from matchgraph.match import match, rank  # noqa: E402
-from matchgraph.match import load_index  # noqa: E402
-from matchgraph.textindex import CapabilityText, EntityText, build_index, index_texts  # noqa: E402
+from matchgraph.matching.classify import load_scheme  # noqa: E402
+from matchgraph.matching.match import match, rank  # noqa: E402
+from matchgraph.matching.match import load_index  # noqa: E402
+from matchgraph.matching.textindex import CapabilityText, EntityText, build_index, index_texts  # noqa: E402
 from matchgraph.vocab import ID  # noqa: E402
 
 NEED = "small fast masked language model for CPU inference"
@@ -123,7 +123,7 @@ def bench_store(location: str, queries: int, recorded: int) -> dict[str, Any]:
 
 def synthetic_texts(n: int, seed: int) -> dict[str, EntityText]:
     """EntityText records straight from the synthetic generator (what ingest would store)."""
-    from matchgraph.synth import entities, plan
+    from matchgraph.sources.synth import entities, plan
 
     the_plan = plan(n, seed=seed)
     out: dict[str, EntityText] = {}
@@ -147,7 +147,7 @@ def synthetic_texts(n: int, seed: int) -> dict[str, EntityText]:
 
 def bench_records(n: int, seed: int, queries: int) -> dict[str, Any]:
     """Index built from synthetic records (no store), then warm rank() queries."""
-    from matchgraph.textindex import save_index
+    from matchgraph.matching.textindex import save_index
 
     start = time.perf_counter()
     texts = synthetic_texts(n, seed)

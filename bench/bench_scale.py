@@ -172,7 +172,7 @@ print(json.dumps({{"median_ms": statistics.median(times) * 1000, "found": len(fo
 
 def probes(n: int, seed: int) -> dict[str, str]:
     """The entities whose neighbours are looked up: the median-popularity model and the top model."""
-    from matchgraph.synth import plan
+    from matchgraph.sources.synth import plan
 
     p = plan(n, seed=seed)
     models = sorted((p.ranks[i], i) for i, kind in enumerate(p.kinds) if kind == "model")
@@ -343,7 +343,7 @@ def profile_ingest(n: int, seed: int, top: int = 30) -> None:
     """Profile the in-process ingest of ``n`` synthetic cards (with validation) and print the hot spots."""
     from matchgraph import Catalog
     from matchgraph import ingest as run_ingest
-    from matchgraph.synth import generate
+    from matchgraph.sources.synth import generate
 
     with tempfile.TemporaryDirectory(prefix="mg-profile-") as tmp:
         generate(n, Path(tmp) / "cards", seed=seed)

@@ -1,4 +1,4 @@
-"""Distil the static token table of matchgraph.static_vectors from all-MiniLM-L6-v2 (Model2Vec-style).
+"""Distil the static token table of matchgraph.matching.static_vectors from all-MiniLM-L6-v2 (Model2Vec-style).
 
 Every token of the encoder's WordPiece vocabulary goes through the full network on its own
 (``[CLS] token [SEP]``; the output at the token's position is kept); the outputs are centred and
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 def token_outputs(batch: int = 1024) -> np.ndarray:
     """The encoder's output for every vocabulary token on its own (``[CLS] token [SEP]``)."""
-    from matchgraph.semantic import load_encoder
+    from matchgraph.matching.semantic import load_encoder
 
     enc = load_encoder()
     w = enc.weights
@@ -54,7 +54,7 @@ def token_outputs(batch: int = 1024) -> np.ndarray:
 
 
 def vocabulary() -> list[str]:
-    from matchgraph.semantic import load_encoder
+    from matchgraph.matching.semantic import load_encoder
 
     tok = load_encoder().tokenizer
     vocab = [""] * tok.get_vocab_size()

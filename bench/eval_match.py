@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from matchgraph import Catalog, ingest  # noqa: E402
-from matchgraph.match import BM25_ONLY, DEFAULT_WEIGHTS, MatchWeights, rank  # noqa: E402
-from matchgraph.match import load_index  # noqa: E402
-from matchgraph.textindex import FIELD_WEIGHTS, TextIndex, build_index  # noqa: E402
+from matchgraph.matching.match import BM25_ONLY, DEFAULT_WEIGHTS, MatchWeights, rank  # noqa: E402
+from matchgraph.matching.match import load_index  # noqa: E402
+from matchgraph.matching.textindex import FIELD_WEIGHTS, TextIndex, build_index  # noqa: E402
 
 K = 10
 
@@ -73,7 +73,7 @@ def evaluate(index: TextIndex, needs: list[dict[str, Any]], weights: MatchWeight
 def semantic_scorer(catalog: Catalog, index: TextIndex) -> Any:
     """A function need -> semantic similarity per entity, or None when the extra is not installed."""
     try:
-        from matchgraph.semantic import SemanticUnavailable, semantic_scores
+        from matchgraph.matching.semantic import SemanticUnavailable, semantic_scores
     except ImportError:
         return None
     try:

@@ -6,7 +6,7 @@ MTEB categories written as a short name and as a real one-sentence task descript
 
 - ``BM25 (bm25s)``: bm25s with its English stop words removed, over name + description (the baseline);
 - ``dense``: cosine of all-MiniLM-L6-v2 sentence embeddings alone (needs the ``semantic`` extra);
-- ``ours default``: :func:`matchgraph.match.rank` with the default weights and whatever the default
+- ``ours default``: :func:`matchgraph.matching.match.rank` with the default weights and whatever the default
   install has;
 - ``ours --semantic``: with dense similarity fused in;
 - ablations of ours.
@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from eval_match import load_needs, metrics  # noqa: E402
-from matchgraph.match import DEFAULT_WEIGHTS, MatchWeights, rank  # noqa: E402
-from matchgraph.textindex import EntityText, TextIndex, index_texts  # noqa: E402
+from matchgraph.matching.match import DEFAULT_WEIGHTS, MatchWeights, rank  # noqa: E402
+from matchgraph.matching.textindex import EntityText, TextIndex, index_texts  # noqa: E402
 
 K = 10
 Ranker = Callable[[str], list[str]]
@@ -77,7 +77,7 @@ def bm25s_ranker(records: list[dict]) -> Ranker:
 def dense_matrix(index: TextIndex, entities: dict[str, EntityText]) -> Any:
     """(rows, vectors, encoder) for the entities of an in-memory index, or None without the extra."""
     try:
-        from matchgraph.semantic import SemanticUnavailable, entity_texts_of, load_encoder
+        from matchgraph.matching.semantic import SemanticUnavailable, entity_texts_of, load_encoder
         encoder = load_encoder()
     except (ImportError, SemanticUnavailable) as exc:
         print(f"dense rankers skipped: {exc}", file=sys.stderr)
@@ -98,7 +98,7 @@ def evaluate(ranker: Ranker, needs: list[dict]) -> dict[str, Any]:
 
 
 def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic: bool = False) -> Ranker:
-    from matchgraph.semantic import scores_from_vectors
+    from matchgraph.matching.semantic import scores_from_vectors
 
     def run(need: str) -> list[str]:
         sim = None
@@ -111,7 +111,7 @@ def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic
 
 
 def dense_only(index: TextIndex, dense: Any) -> Ranker:
-    from matchgraph.semantic import similarity
+    from matchgraph.matching.semantic import similarity
 
     rows, vectors, encoder = dense
 
@@ -124,7 +124,7 @@ def dense_only(index: TextIndex, dense: Any) -> Ranker:
 
 
 def static_only(index: TextIndex) -> Ranker:
-    from matchgraph.match import static_similarity
+    from matchgraph.matching.match import static_similarity
 
     def run(need: str) -> list[str]:
         sim = static_similarity(index, need, floor=0.0)
@@ -182,8 +182,8 @@ def table(results: dict[str, dict[str, dict[str, Any]]], columns: list[str]) -> 
 def cards_rankers(dense_ok: bool) -> tuple[dict[str, Ranker], int]:
     """Rankers over the ingested example cards, for bench/eval_needs.yaml."""
     from matchgraph import Catalog, ingest
-    from matchgraph.semantic import semantic_scores
-    from matchgraph.textindex import load_index, read_entities
+    from matchgraph.matching.semantic import semantic_scores
+    from matchgraph.matching.textindex import load_index, read_entities
 
     tmp = tempfile.mkdtemp(prefix="matchgraph-eval-")
     catalog = Catalog(str(Path(tmp) / "catalog"))

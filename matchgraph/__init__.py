@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
-    "Catalog": ".catalog",
+    "Catalog": ".store.catalog",
     "ingest": ".sources.ingest",
     "IngestReport": ".sources.ingest",
     **{name: ".errors" for name in (
@@ -24,7 +24,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .catalog import Catalog
+    from .store.catalog import Catalog
     from .errors import (
         AmbiguousEntity, CatalogError, ConfigError, ConflictError, EntityNotFound, InputError, MatchgraphError,
         ParseError, QueryError, RemoteError, SchemaError, ValidationError,

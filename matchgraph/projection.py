@@ -17,7 +17,7 @@ from .graph.rows import select_values
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
 
-    from .catalog import Catalog
+    from .store.catalog import Catalog
 
 __all__ = [
     "RELATION_KINDS", "SYMMETRIC", "LINEAGE_RELATIONS", "INTEGRATION_RELATIONS", "STATED_RELATIONS",
@@ -31,7 +31,7 @@ def build_compact(catalog: Catalog) -> CompactProjection:
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> build_compact(Catalog("memory:")).n
     0
     """
@@ -45,7 +45,7 @@ def load_compact(catalog: Catalog) -> CompactProjection:
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> load_compact(Catalog("memory:")).data_version
     'empty'
     """
@@ -64,7 +64,7 @@ def load_projection(catalog: Catalog) -> nx.MultiDiGraph:
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> load_projection(Catalog("memory:")).graph["data_version"]
     'empty'
     """

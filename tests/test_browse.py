@@ -14,7 +14,7 @@ import pytest
 
 from browser import browser, open_page, running_server
 from matchgraph import Catalog, ingest
-from matchgraph.server import create_app
+from matchgraph.web.server import create_app
 from matchgraph.web.browse import FACETS, PER_PAGE, BrowseIndex, BrowseState, fmt_count
 
 PROBES = Path(__file__).parent / "data" / "probes"
@@ -261,7 +261,7 @@ def test_entity_page_draws_the_score_history_when_kept(example_catalog: Catalog)
     from starlette.testclient import TestClient
 
     from matchgraph import scores
-    from matchgraph.match import match
+    from matchgraph.matching.match import match
 
     for need in ("large web text corpus for pretraining", "web corpus for language model pretraining"):
         match(example_catalog, need, limit=5, record=True)

@@ -12,7 +12,7 @@ import rdflib.plugins.sparql.processor as rdflib_sparql
 from rdflib import Graph, Literal, URIRef
 
 from matchgraph import Catalog, ingest
-from matchgraph.catalog import resolve_location
+from matchgraph.store.catalog import resolve_location
 from matchgraph.errors import CatalogError, MatchgraphError
 from matchgraph.vocab import META_GRAPH, MG, SCHEMA, SCORE_GRAPH, STUB_GRAPH, entity_iri
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, SKOS, Graph, URIRef
 
-from matchgraph.classify import (
+from matchgraph.matching.classify import (
     Concept,
     ConceptMatch,
     ConceptScheme,

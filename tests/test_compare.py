@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from matchgraph import Catalog, QueryError, ingest
-from matchgraph.compare import Side, compare, render, verdict_sentence
-from matchgraph.resolve import EntityRef
+from matchgraph.graph.compare import Side, compare, render, verdict_sentence
+from matchgraph.graph.resolve import EntityRef
 from matchgraph.scores import EntityScores
 from matchgraph.vocab import entity_iri
 

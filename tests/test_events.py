@@ -10,8 +10,8 @@ import pytest
 from rdflib import Literal, URIRef
 
 from matchgraph import Catalog, ingest
-from matchgraph.events import MATCH, event_graph, list_events, record_match
-from matchgraph.match import match
+from matchgraph.matching.events import MATCH, event_graph, list_events, record_match
+from matchgraph.matching.match import match
 from matchgraph.vocab import MATCH_GRAPH, entity_iri
 
 from test_textindex import CARDS, write_cards
@@ -83,8 +83,8 @@ def test_events_append_and_bump_the_data_version(toy: Catalog) -> None:
 
 
 def test_record_match_reports_versions(toy: Catalog) -> None:
-    from matchgraph.match import rank
-    from matchgraph.match import load_index
+    from matchgraph.matching.match import rank
+    from matchgraph.matching.match import load_index
 
     before = toy.data_version
     results = rank(load_index(toy), "masked encoder")
@@ -109,7 +109,7 @@ def test_list_events_newest_first_with_results(toy: Catalog) -> None:
 
 def test_recording_does_not_rebuild_the_index(toy: Catalog) -> None:
     from matchgraph.graph import derived
-    from matchgraph.match import load_index
+    from matchgraph.matching.match import load_index
 
     match(toy, "masked encoder")  # builds the state and the index, records, updates the state from the event
     builds = derived.counters["text_builds"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from matchgraph import Catalog
-from matchgraph.sparql import run_sparql
+from matchgraph.store.sparql import run_sparql
 
 QUERIES = sorted((Path(__file__).resolve().parent.parent / "examples" / "queries").glob("*.rq"))
 

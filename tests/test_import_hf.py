@@ -12,7 +12,7 @@ from matchgraph.errors import ParseError, SchemaError
 from matchgraph.sources.importers import import_hf
 from matchgraph.sources.sniff import sniff_json
 from matchgraph.sources.hf import parse_hub_json
-from matchgraph.validate import validate_graph
+from matchgraph.store.validate import validate_graph
 from matchgraph.vocab import entity_iri
 
 from conftest import assert_refused_unchanged, loaded_once

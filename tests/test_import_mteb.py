@@ -11,7 +11,7 @@ import pytest
 from matchgraph import Catalog
 from matchgraph.errors import InputError, ParseError, SchemaError
 from matchgraph.sources.importers import import_mteb
-from matchgraph.validate import validate_graph
+from matchgraph.store.validate import validate_graph
 from matchgraph.vocab import entity_iri, slugify
 
 from conftest import assert_refused_unchanged, loaded_once

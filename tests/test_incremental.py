@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from matchgraph import Catalog, ingest
-from matchgraph.events import record_match
+from matchgraph.matching.events import record_match
 from matchgraph.graph import derived
 from matchgraph.graph.facts import read_facts
 from matchgraph.graph.projection import nodes_of, project

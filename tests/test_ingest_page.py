@@ -17,7 +17,7 @@ from rdflib import XSD
 from matchgraph import Catalog, ingest
 from matchgraph.errors import ParseError
 from matchgraph.sources.page import is_page, parse_page
-from matchgraph.stats import catalog_stats
+from matchgraph.graph.stats import catalog_stats
 from matchgraph.vocab import SCORE_GRAPH, STUB_GRAPH
 
 DATA = Path(__file__).resolve().parent / "data"

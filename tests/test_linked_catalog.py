@@ -10,7 +10,7 @@ from matchgraph import Catalog
 from matchgraph.errors import Location
 from matchgraph.sources.importers import import_croissant, import_hf, import_mteb, run_import
 from matchgraph.sources.records import EntityRecord, SourceRecords
-from matchgraph.validate import validate_graph
+from matchgraph.store.validate import validate_graph
 from matchgraph.vocab import entity_iri
 
 TESTS = Path(__file__).resolve().parent
@@ -41,7 +41,7 @@ def test_the_pile_names_the_croissant_c4(linked: Catalog) -> None:
 
 def test_neighbours_of_the_pile_reach_the_croissant_c4(linked: Catalog) -> None:
     from matchgraph.neighbours import neighbours
-    from matchgraph.resolve import EntityRef
+    from matchgraph.graph.resolve import EntityRef
 
     pile = EntityRef("the-pile", entity_iri("the-pile"), "The Pile", "dataset", False)
     found = {n.slug: n for n in neighbours(linked, pile, limit=100)}

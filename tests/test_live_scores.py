@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from matchgraph import Catalog
-from matchgraph.events import record_match
+from matchgraph.matching.events import record_match
 from matchgraph.graph import derived
 from matchgraph.graph.score_graph import RUN_IRI, _node_triples, stored_run
 from matchgraph.graph.weights import SCORE_KINDS

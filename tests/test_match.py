@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from matchgraph import Catalog, ConfigError, ingest
-from matchgraph.match import (
+from matchgraph.matching.match import (
     BM25_ONLY, DEFAULT_WEIGHTS, RECORD_ENV, MatchWeights, kind_hint, match, rank, recording_enabled,
 )
-from matchgraph.match import load_index
+from matchgraph.matching.match import load_index
 
 from test_textindex import CARDS, write_cards
 
@@ -219,7 +219,7 @@ def test_recording_switch(monkeypatch: pytest.MonkeyPatch, toy: Catalog) -> None
 
 
 def test_rescale_and_similarity_without_a_model() -> None:
-    from matchgraph.semantic import rescale, similarity
+    from matchgraph.matching.semantic import rescale, similarity
 
     rows = np.array([0, 0, 2])
     matrix = np.array([[1, 0], [0, 1], [0.6, 0.8]], dtype=np.float32)
@@ -233,7 +233,7 @@ def test_rescale_and_similarity_without_a_model() -> None:
 def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch, toy: Catalog) -> None:
     import sys
 
-    import matchgraph.semantic as sm
+    import matchgraph.matching.semantic as sm
 
     for _dist, module, _sub in sm.MODEL_PACKAGES:
         monkeypatch.setitem(sys.modules, module, None)
@@ -249,7 +249,7 @@ def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
 def test_words_that_name_a_confident_concept_outweigh_free_modifiers() -> None:
     from dataclasses import replace
 
-    from matchgraph.textindex import EntityText, index_texts
+    from matchgraph.matching.textindex import EntityText, index_texts
 
     ents = {"urn:x:fast": EntityText(slug="fast-retriever", name="fast-retriever", kind="model",
                                      description="A fast small retriever for CPU search."),
@@ -271,7 +271,7 @@ def test_words_that_name_a_confident_concept_outweigh_free_modifiers() -> None:
 def test_semantic_weights_come_from_a_package_without_torch() -> None:
     from importlib.metadata import PackageNotFoundError, requires
 
-    import matchgraph.semantic as sm
+    import matchgraph.matching.semantic as sm
 
     path = sm._model_dir()
     dist = next(d for d, module, _ in sm.MODEL_PACKAGES if module in str(path))
@@ -286,7 +286,7 @@ def test_semantic_weights_come_from_a_package_without_torch() -> None:
 
 
 def test_semantic_refuses_model_files_that_are_not_the_release(tmp_path: Path) -> None:
-    import matchgraph.semantic as sm
+    import matchgraph.matching.semantic as sm
 
     (tmp_path / "tokenizer.json").write_text("{}", encoding="utf-8")
     (tmp_path / "model.safetensors").write_bytes(b"not the weights")
@@ -295,7 +295,7 @@ def test_semantic_refuses_model_files_that_are_not_the_release(tmp_path: Path) -
 
 
 def test_minilm_encoder_reproduces_sentence_transformers() -> None:
-    from matchgraph.semantic import load_encoder
+    from matchgraph.matching.semantic import load_encoder
 
     encoder = load_encoder()
     v = encoder.encode([NEED, "a compact encoder that fills in masked words quickly on a laptop", "a corpus of novels"])
@@ -308,7 +308,7 @@ def test_minilm_encoder_reproduces_sentence_transformers() -> None:
 
 
 def test_semantic_fusion_finds_a_paraphrase(toy: Catalog) -> None:
-    from matchgraph import semantic
+    from matchgraph.matching import semantic
 
     need = "writing gathered from many different fields to teach a language model"
     index = load_index(toy)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from matchgraph import Catalog
-from matchgraph.match import RECORD_ENV
+from matchgraph.matching.match import RECORD_ENV
 
 NEED = "small fast masked language model for CPU inference"
 
@@ -120,7 +120,7 @@ def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    import matchgraph.semantic as sm
+    import matchgraph.matching.semantic as sm
 
     for _dist, module, _sub in sm.MODEL_PACKAGES:
         monkeypatch.setitem(sys.modules, module, None)

@@ -11,7 +11,7 @@ from rdflib import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, Graph, URIRef
 from matchgraph import Catalog, ingest
 from matchgraph.sources.build import detect_aspects
 from matchgraph.ontology import jsonld_context, ontology_graph, shapes_graph
-from matchgraph.validate import validate_graph
+from matchgraph.store.validate import validate_graph
 from matchgraph.vocab import ASPECT, KINDS, MG, RELATIONS, SCHEMA, aspect_iri
 
 ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology"

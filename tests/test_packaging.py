@@ -14,7 +14,7 @@ PROBE = """
 import json, sys
 import matchgraph
 from matchgraph import Catalog
-from matchgraph.server import create_app
+from matchgraph.web.server import create_app
 from matchgraph.web.query import example_queries, examples_folder
 from starlette.testclient import TestClient
 page = TestClient(create_app(Catalog("memory:"))).get("/query").text

@@ -9,8 +9,8 @@ import pytest
 
 from browser import running_server
 from matchgraph import Catalog, RemoteError, ingest
-from matchgraph.resolve import resolve_entity
-from matchgraph.server import ServerConfig, create_app
+from matchgraph.graph.resolve import resolve_entity
+from matchgraph.web.server import ServerConfig, create_app
 
 pytestmark = pytest.mark.server
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from matchgraph import Catalog, ingest
 from matchgraph.cli import cli
-from matchgraph.events import record_match
+from matchgraph.matching.events import record_match
 from matchgraph.graph.scores import score_history
 
 HAND = Path(__file__).resolve().parent / "data" / "scoring_graph.ttl"

@@ -17,8 +17,8 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from browser import browser, canvas_drawn, open_page, running_server
 from matchgraph import Catalog, ConfigError
-from matchgraph.endpoint import NotAcceptable
-from matchgraph.server import ServerConfig, create_app, example_queries, negotiate
+from matchgraph.web.endpoint import NotAcceptable
+from matchgraph.web.server import ServerConfig, create_app, example_queries, negotiate
 from matchgraph.vocab import ID, SCHEMA, sparql_prefixes
 
 pytestmark = pytest.mark.server

@@ -13,10 +13,10 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 from matchgraph import Catalog, ingest
 from matchgraph.errors import ValidationError
 from matchgraph.ontology import ontology_graph, shapes_graph
-from matchgraph.shapes_sparql import (
+from matchgraph.store.shapes import (
     UnsupportedShape, check_store, compile_shapes, graph_store, load_triples, subclass_edges,
 )
-from matchgraph.validate import validate_graph, violations
+from matchgraph.store.validate import validate_graph, violations
 from matchgraph.vocab import ID, MG, SCHEMA
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"

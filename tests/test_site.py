@@ -162,7 +162,7 @@ def test_static_list_agrees_with_the_server(site: tuple[Path, list[str]], site_c
     """The same URL state gives the same rows and facet counts on the static site (browse.js) as on
     the server (SQL), and the static list filters, pages and searches from file://."""
     from browser import running_server
-    from matchgraph.server import create_app
+    from matchgraph.web.server import create_app
 
     out, _ = site
 

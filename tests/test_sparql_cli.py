@@ -12,7 +12,7 @@ import pytest
 from rdflib import Graph, URIRef
 
 from matchgraph.errors import QueryError
-from matchgraph.sparql import format_result, query_kind, result_to_json
+from matchgraph.store.sparql import format_result, query_kind, result_to_json
 
 NAMES = 'SELECT ?name WHERE { ?e a mg:Entity ; schema:name ?name FILTER NOT EXISTS { ?e mg:isStub true } } ORDER BY ?name'
 

@@ -14,7 +14,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDF, RDFXML, TSV, TURTLE, XML, 
 
 from browser import running_server
 from matchgraph import Catalog
-from matchgraph.server import ServerConfig, create_app
+from matchgraph.web.server import ServerConfig, create_app
 from matchgraph.vocab import ID, SCHEMA
 
 pytestmark = pytest.mark.server

@@ -17,7 +17,7 @@ from rdflib import Graph, Literal, URIRef
 
 from browser import running_server
 from matchgraph import Catalog
-from matchgraph.server import ServerConfig, create_app
+from matchgraph.web.server import ServerConfig, create_app
 from matchgraph.vocab import ID, SCHEMA
 
 pytestmark = pytest.mark.server

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matchgraph.match import DEFAULT_WEIGHTS, rank, static_similarity
-from matchgraph.static_vectors import DATA_FILE, StaticEncoder, load_static, wordpiece
-from matchgraph.textindex import EntityText, index_texts, readable_name, vector_text
+from matchgraph.matching.match import DEFAULT_WEIGHTS, rank, static_similarity
+from matchgraph.matching.static_vectors import DATA_FILE, StaticEncoder, load_static, wordpiece
+from matchgraph.matching.textindex import EntityText, index_texts, readable_name, vector_text
 
 
 def test_wordpiece_on_a_hand_made_vocabulary() -> None:
@@ -30,7 +30,7 @@ def test_wordpiece_agrees_with_the_encoders_own_tokenizer(text: str) -> None:
         from tokenizers import Tokenizer
     except ImportError as exc:  # pragma: no cover
         pytest.fail(f'install the semantic extra for this test: pip install -e ".[semantic]" ({exc})')
-    from matchgraph.semantic import _model_dir
+    from matchgraph.matching.semantic import _model_dir
 
     reference = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
     reference.no_padding()
@@ -78,7 +78,7 @@ def _one_liners() -> dict[str, EntityText]:
 
 
 def test_index_keeps_one_unit_vector_per_entity_and_persists_them(tmp_path: Path) -> None:
-    from matchgraph.textindex import _load_saved, save_index
+    from matchgraph.matching.textindex import _load_saved, save_index
 
     index = index_texts(_one_liners())
     assert index.vectors.shape == (4, 128)

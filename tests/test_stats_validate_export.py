@@ -11,7 +11,7 @@ from rdflib import Graph
 
 from matchgraph import Catalog, ingest
 from matchgraph.export import export, formats
-from matchgraph.stats import catalog_stats
+from matchgraph.graph.stats import catalog_stats
 from matchgraph.vocab import ID
 
 from conftest import release
@@ -156,13 +156,13 @@ def test_unknown_export_format(invoke, page_dir: Path) -> None:  # type: ignore[
 
 def test_checking_the_store_in_place_reports_what_checking_a_copy_reports(example_catalog: Catalog) -> None:
     """``validate_catalog`` runs the shapes on the Oxigraph store; the copy is the reference."""
-    from matchgraph.validate import validate_catalog, validate_graph
+    from matchgraph.store.validate import validate_catalog, validate_graph
 
     assert validate_catalog(example_catalog).conforms
     example_catalog.update(f"""INSERT DATA {{ GRAPH <urn:test:bad> {{
         <{ID}nameless> a mg:Entity, mg:Tool .
         <{ID}c4> schema:name "A second name for C4" . }} }}""")
-    from matchgraph.validate import integrity_problems
+    from matchgraph.store.validate import integrity_problems
 
     in_place, copied = validate_catalog(example_catalog), validate_graph(example_catalog.data_graph())
     integrity = integrity_problems(example_catalog)  # the whole-catalog checks come after the shapes'

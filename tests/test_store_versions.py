@@ -233,7 +233,7 @@ def test_validate_checks_integrity(tmp_path: Path) -> None:
     from rdflib import Graph, Literal, URIRef
     from rdflib.namespace import RDF
 
-    from matchgraph.validate import validate_catalog
+    from matchgraph.store.validate import validate_catalog
     from matchgraph.vocab import KINDS, ONTOLOGY_GRAPH, SCHEMA
 
     with Catalog(tmp_path / "cat") as catalog:

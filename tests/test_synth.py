@@ -11,7 +11,7 @@ import pytest
 
 from matchgraph import Catalog, ConfigError, InputError, ingest
 from matchgraph.sources.linking import EntityIndex, find_mentions
-from matchgraph.synth import (
+from matchgraph.sources.synth import (
     KIND_SHARES, MAX_CAPABILITIES, MIN_CAPABILITIES, REPORT_FILE, SynthReport, card_text, entities, generate, plan,
 )
 
@@ -130,7 +130,7 @@ def test_cards_parse_back(sample: tuple) -> None:
 
 
 def _check_ingested(cat: Catalog, report: object, ents: list) -> None:
-    from matchgraph.stats import catalog_stats
+    from matchgraph.graph.stats import catalog_stats
 
     stats = catalog_stats(cat)
     assert stats["entities"] == report.entities

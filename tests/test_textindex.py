@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from matchgraph import Catalog, ingest
-from matchgraph.match import load_index
-from matchgraph.textindex import (
+from matchgraph.matching.match import load_index
+from matchgraph.matching.textindex import (
     FIELD_WEIGHTS, Sparse, TextIndex, build_index, concept_bm25,
     read_entities, tokenize,
 )
@@ -92,7 +92,7 @@ def test_comparatives_meet_their_adjective() -> None:
 
 
 def test_camel_case_names_are_also_indexed_as_words() -> None:
-    from matchgraph.textindex import EntityText, index_texts
+    from matchgraph.matching.textindex import EntityText, index_texts
 
     index = index_texts({"urn:x:a": EntityText(slug="amazon-polarity", name="AmazonPolarityClassification",
                                                description="Reviews.")}, vectors=False)
@@ -101,7 +101,7 @@ def test_camel_case_names_are_also_indexed_as_words() -> None:
 
 
 def test_a_hub_id_that_repeats_the_name_is_not_counted_twice() -> None:
-    from matchgraph.textindex import EntityText, index_texts
+    from matchgraph.matching.textindex import EntityText, index_texts
 
     def ent(keywords: list[str]) -> dict[str, EntityText]:
         return {"urn:x:a": EntityText(slug="org-fast-model", name="org/fast-model", description="An encoder.",

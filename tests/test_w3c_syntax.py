@@ -17,8 +17,8 @@ from rdflib import RDF, Graph, Namespace
 from browser import running_server
 from matchgraph import Catalog
 from matchgraph.errors import QueryError
-from matchgraph.server import ServerConfig, create_app
-from matchgraph.sparql import parse_query, run_sparql
+from matchgraph.web.server import ServerConfig, create_app
+from matchgraph.store.sparql import parse_query, run_sparql
 
 pytestmark = pytest.mark.server
 

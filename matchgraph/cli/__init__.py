@@ -20,7 +20,7 @@ import click
 from ..errors import MatchgraphError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog
+    from ..store.catalog import Catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,7 +73,7 @@ def open_catalog(location: str | None, *, update_url: str | None = None, create:
     write (ingest, import) create it. Notices from the store (an interrupted write rolled back, a
     wait for another writer) go to stderr.
     """
-    from ..catalog import Catalog
+    from ..store.catalog import Catalog
 
     def notify(message: str) -> None:
         click.echo(f"Note: {message}", err=True)

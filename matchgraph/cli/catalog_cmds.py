@@ -92,7 +92,7 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
         matchgraph sparql "SELECT ?name WHERE { ?e a mg:Dataset ; schema:name ?name }"
         matchgraph sparql -f examples/queries/alternatives-to-c4.rq --format json
     """
-    from ..sparql import check_query, run_sparql
+    from ..store.sparql import check_query, run_sparql
 
     if query_file is not None:
         text = query_file.read()
@@ -124,7 +124,7 @@ def validate(catalog_location: str | None, fmt: str) -> None:
     Example:
         matchgraph validate --format json
     """
-    from ..validate import validate_catalog
+    from ..store.validate import validate_catalog
 
     with open_catalog(catalog_location) as catalog:
         report = validate_catalog(catalog)
@@ -151,7 +151,7 @@ def stats(catalog_location: str | None, fmt: str) -> None:
     Example:
         matchgraph stats --format json
     """
-    from ..stats import catalog_stats
+    from ..graph.stats import catalog_stats
 
     with open_catalog(catalog_location) as catalog:
         data = catalog_stats(catalog)
@@ -252,7 +252,7 @@ def classify(text: str, limit: int, fmt: str) -> None:
     Example:
         matchgraph classify "int8 quantization for CPU inference"
     """
-    from .. import classify as clf
+    from ..matching import classify as clf
 
     matches = clf.classify(text, limit=limit)
     if fmt == "json":

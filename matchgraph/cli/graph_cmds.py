@@ -55,7 +55,7 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
         matchgraph scores distilroberta-base --history
     """
     from ..graph.scores import score_table
-    from ..resolve import resolve_entity
+    from ..graph.resolve import resolve_entity
 
     if history:
         if len(entities) != 1:
@@ -84,7 +84,7 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
 def _history(entity: str, catalog_location: str | None, fmt: str) -> None:
     """Print the score history of one entity."""
     from ..graph.scores import score_history
-    from ..resolve import resolve_entity
+    from ..graph.resolve import resolve_entity
 
     with open_catalog(catalog_location) as catalog:
         ref = resolve_entity(catalog, entity)
@@ -116,7 +116,7 @@ def explain(entity: str, weights_file: Path | None, catalog_location: str | None
         matchgraph explain the-pile
         matchgraph explain "The Pile" --format json
     """
-    from ..explain import explain as run
+    from ..graph.explain import explain as run
 
     with open_catalog(catalog_location) as catalog:
         result = run(catalog, entity, weights=weights_file)
@@ -150,7 +150,7 @@ def neighbours(entity: str, relations: tuple[str, ...], depth: int, limit: int, 
         matchgraph neighbours distilroberta-base --depth 2 --limit 30
     """
     from ..neighbours import neighbours as run
-    from ..resolve import resolve_entity
+    from ..graph.resolve import resolve_entity
 
     with open_catalog(catalog_location) as catalog:
         ref = resolve_entity(catalog, entity)
@@ -187,8 +187,8 @@ def compare(a: str, b: str, weights_file: Path | None, output: Path | None, cata
         matchgraph compare distilroberta-base the-pile
         matchgraph compare distilroberta-base "The Pile" --format html -o compare.html
     """
-    from ..compare import compare as run
-    from ..compare import render
+    from ..graph.compare import compare as run
+    from ..graph.compare import render
 
     with open_catalog(catalog_location) as catalog:
         text = render(run(catalog, a, b, weights=weights_file), fmt)

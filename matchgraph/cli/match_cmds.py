@@ -171,7 +171,7 @@ def match_command(text: str, kind: str | None, limit: int, no_record: bool, sema
         matchgraph match "small fast masked language model for CPU inference"
         matchgraph match "pretraining corpus with code" --kind dataset --format json --no-record
     """
-    from ..match import match
+    from ..matching.match import match
 
     with open_catalog(catalog_location) as catalog:
         results = match(catalog, text, kind=kind, limit=limit, record=not no_record, semantic=semantic)
@@ -197,7 +197,7 @@ def matches_command(limit: int, catalog_location: str | None, fmt: str) -> None:
         matchgraph matches --limit 5
         matchgraph matches --format json
     """
-    from ..events import list_events
+    from ..matching.events import list_events
 
     with open_catalog(catalog_location) as catalog:
         events = list_events(catalog, limit)

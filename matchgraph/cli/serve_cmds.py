@@ -49,7 +49,7 @@ def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: 
         curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=SELECT+*+WHERE+{?s+?p+?o}+LIMIT+3'
         matchgraph serve --allow-update --token "$(openssl rand -hex 16)"
     """
-    from ..server import ServerConfig, serve as run
+    from ..web.server import ServerConfig, serve as run
 
     if token and not allow_update:
         raise click.UsageError("--token only matters with --allow-update")
@@ -79,7 +79,7 @@ def site(outdir: Path, compare_neighbours: int, catalog_location: str | None, fm
         matchgraph site public/
         python -m http.server -d public/ 8080
     """
-    from ..site import build_site
+    from ..web.site import build_site
 
     with open_catalog(catalog_location) as catalog:
         report = build_site(catalog, outdir, compare_neighbours=compare_neighbours)

@@ -35,7 +35,7 @@ def synth(count: int, output: Path, seed: int, fmt: str, force: bool, no_progres
         matchgraph synth -n 100000 -o /tmp/synth-100k --format ttl --seed 7
         matchgraph --catalog /tmp/cat ingest /tmp/synth-1k
     """
-    from ..synth import generate
+    from ..sources.synth import generate
 
     progress, update = _progress_bar(not no_progress)
     if progress is not None:

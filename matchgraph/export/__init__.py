@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 from ..errors import ConfigError
 
 __all__ = ["EXPORTERS", "export", "register"]

@@ -30,7 +30,7 @@ from typing import Any
 import networkx as nx
 from rdflib import URIRef
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 from ..errors import ConfigError, QueryError
 from ..vocab import ID, KIND_OF_CLASS, RELATION_OF_PROPERTY, is_slug, slug_of
 from . import register
@@ -180,7 +180,7 @@ def construct_graph(catalog: Catalog, query: str, projection: nx.MultiDiGraph | 
     QueryError
         The query is not a CONSTRUCT or DESCRIBE.
     """
-    from ..sparql import query_kind
+    from ..store.sparql import query_kind
 
     if query_kind(query) not in ("CONSTRUCT", "DESCRIBE"):
         raise QueryError("a graph view needs a CONSTRUCT or DESCRIBE query",
@@ -246,7 +246,7 @@ def center_slug(catalog: Catalog, text: str, projection: nx.MultiDiGraph) -> str
     """
     if text in projection:
         return text
-    from ..resolve import resolve_entity
+    from ..graph.resolve import resolve_entity
 
     return resolve_entity(catalog, text).slug
 

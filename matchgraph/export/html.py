@@ -34,7 +34,7 @@ import jinja2
 import networkx as nx
 from markupsafe import Markup
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 from ..vocab import entity_iri
 from . import register
 
@@ -164,7 +164,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    from ..inline import to_html
+    from ..web.inline import to_html
 
     env.filters["fmtnum"] = _fmtnum
     env.filters["score"] = _score

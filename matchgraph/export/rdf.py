@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 from ..errors import ConfigError
 from ..vocab import META_GRAPH, PREFIXES
 

@@ -9,7 +9,7 @@ Storage (under ``catalog.cache_dir / "derived"``)::
         projection.npz/.json    the projection (:mod:`matchgraph.graph.projection`)
         scores-<w>.npz/.json    the scores for weights with digest <w> (:mod:`matchgraph.graph.scoring`)
         neighbours-*.npy        the neighbour index, memory-mapped by readers
-        textindex.json build-*  the text index (built by :func:`matchgraph.textindex.build_index`)
+        textindex.json build-*  the text index (built by :func:`matchgraph.matching.textindex.build_index`)
         embeddings.npz          sentence embeddings of the entity texts (``match --semantic``)
     changes/<data version>.json what a write changed: its parent data version, entities, events
     history/                    every computed version's scores, as deltas (``scores --history``)
@@ -49,8 +49,8 @@ from .scoring import Explainer, ScoreTable, compute_table
 from .weights import load_weights, weights_digest
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog
-    from ..textindex import TextIndex
+    from ..store.catalog import Catalog
+    from ..matching.textindex import TextIndex
 
 __all__ = ["State", "current", "latest", "note_change", "advance", "stage_match", "touched_entities", "counters",
            "derived_root", "rank_prior", "FORMAT"]
@@ -183,8 +183,8 @@ class State:
             return table
 
     def text_index(self, catalog: Catalog) -> TextIndex:
-        """The text index of this version (built by :mod:`matchgraph.textindex` when missing)."""
-        from .. import textindex
+        """The text index of this version (built by :mod:`matchgraph.matching.textindex` when missing)."""
+        from ..matching import textindex
 
         with self._lock:
             if self._text is not None:
@@ -238,7 +238,7 @@ class State:
     def embeddings(self, catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
         """(rows, vectors) of the embedded texts of the index's entities; vectors already computed for
         an identical text in any kept version are reused, only new texts are encoded."""
-        from .. import semantic
+        from ..matching import semantic
 
         path = self.directory / "embeddings.npz"
         if path.exists():
@@ -276,7 +276,7 @@ def _mtime(path: Path) -> float:
 
 
 def _load_text(path: Path) -> Any:
-    from .. import textindex
+    from ..matching import textindex
 
     try:
         return textindex.load_saved(path)
@@ -424,7 +424,7 @@ def current(catalog: Catalog) -> State:
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> current(Catalog("memory:")).projection.n
     0
     """

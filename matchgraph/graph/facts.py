@@ -26,7 +26,7 @@ from .relations import STATED_RELATIONS
 from .rows import chunks, select_values, values_clause
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog
+    from ..store.catalog import Catalog
 
 __all__ = ["Facts", "TABLES", "read_facts", "FACTS_FORMAT"]
 
@@ -470,7 +470,7 @@ def read_facts(catalog: Catalog, progress: Callable[[str], None] | None = None) 
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> read_facts(Catalog("memory:")).tables["entity"]["c0"].size
     0
     """

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import QueryError
-from ..resolve import EntityRef, resolve_entity
+from .resolve import EntityRef, resolve_entity
 from .derived import State, current
 from .neighbours_index import DIRECTIONS
 from .relations import RELATION_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog
+    from ..store.catalog import Catalog
 
 __all__ = ["Neighbour", "neighbours", "entity_rank", "RELATIONS"]
 
@@ -118,7 +118,7 @@ def neighbours(catalog: Catalog, entity: str | EntityRef, *, relations: Iterable
     ----------
     catalog : Catalog
     entity : str or EntityRef
-        An id, name, alias (any case) or IRI; see :func:`matchgraph.resolve.resolve_entity`.
+        An id, name, alias (any case) or IRI; see :func:`matchgraph.graph.resolve.resolve_entity`.
     relations : iterable of str, optional
         Keep only edges of these relations (see :data:`RELATIONS`; any case).
     depth : int

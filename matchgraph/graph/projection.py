@@ -398,7 +398,7 @@ def project(facts: Facts, data_version: str = "", *, base: CompactProjection | N
     Examples
     --------
     >>> from matchgraph.graph.facts import read_facts
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> project(read_facts(Catalog("memory:"))).n
     0
     """

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..vocab import sparql_prefixes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog
+    from ..store.catalog import Catalog
 
 __all__ = ["select_values", "values_clause", "chunks"]
 
@@ -32,7 +32,7 @@ def select_values(catalog: Catalog, sparql: str) -> Iterator[tuple[str | None, .
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> list(select_values(Catalog("memory:"), "SELECT ?x WHERE { VALUES ?x { 1 } }"))
     [('1',)]
     """

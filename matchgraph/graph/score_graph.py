@@ -36,7 +36,7 @@ from .scoring import ScoreTable, explanation
 from .weights import SCORE_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog, Transaction
+    from ..store.catalog import Catalog, Transaction
     from .derived import State
 
 __all__ = ["RUN_IRI", "stored_run", "store_scores", "follow_match"]

@@ -14,7 +14,7 @@ from .scoring import EntityScores, ScoreTable, compute_table
 from .weights import load_weights
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog
+    from ..store.catalog import Catalog
     from .projection import CompactProjection
 
 __all__ = ["load_scores", "scores_for", "current_ranks", "compute_scores", "score_table", "score_history"]
@@ -70,7 +70,7 @@ def load_scores(catalog: Catalog, *, recompute: bool = False, weights: Weights =
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> load_scores(Catalog("memory:"))
     {}
     """
@@ -83,7 +83,7 @@ def scores_for(catalog: Catalog, slugs: Iterable[str], *, weights: Weights = Non
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> scores_for(Catalog("memory:"), ["the-pile"])
     {}
     """
@@ -96,7 +96,7 @@ def current_ranks(catalog: Catalog) -> dict[str, float] | None:
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> current_ranks(Catalog("memory:")) is None
     True
     """
@@ -112,7 +112,7 @@ def compute_scores(catalog: Catalog, weights: Mapping[str, Any] | None = None, *
 
     Examples
     --------
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> compute_scores(Catalog("memory:"))
     {}
     """

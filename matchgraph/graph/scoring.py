@@ -364,7 +364,7 @@ def weighted_pagerank(p: CompactProjection, *, alpha: float = 0.85, tol: float =
     --------
     >>> from matchgraph.graph.facts import Facts, read_facts
     >>> from matchgraph.graph.projection import project
-    >>> from matchgraph.catalog import Catalog
+    >>> from matchgraph.store.catalog import Catalog
     >>> weighted_pagerank(project(read_facts(Catalog("memory:")))).shape
     (0,)
     """

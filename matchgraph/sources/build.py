@@ -368,7 +368,7 @@ def build_batch(catalog: Any, sources: list[SourceRecords], *, index: EntityInde
         Graphs this write replaces (ignored in conflict checks).
     """
     try:
-        from .. import classify
+        from ..matching import classify
     except ImportError:  # pragma: no cover - the scheme ships with the package
         classify = None  # type: ignore[assignment]
     records = _check_conflicts(sources)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 from ..errors import InputError, Problems
 from .ingest import IngestReport, Progress, write_sources
 from .records import SourceRecords

@@ -18,14 +18,14 @@ from typing import Any
 from rdflib import RDF, Graph, URIRef
 
 from .build import build_batch
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 from ..errors import InputError, Location, ParseError, Problems, ValidationError
 from .linking import EntityIndex, load_index
 from .records import SourceRecords
 from .sniff import sniff_json
-from ..shapes_sparql import graph_store, load_triples
+from ..store.shapes import graph_store, load_triples
 from .safe_load import WHOLE_FILE_RDF, load_json, read_text
-from ..validate import validate_store
+from ..store.validate import validate_store
 from ..ontology import ontology_graph
 from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
 from .cards import is_card, parse_card
@@ -420,7 +420,7 @@ def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], p
     """
     import pyoxigraph as ox
 
-    from ..shapes_sparql import check_store, shape_program
+    from ..store.shapes import check_store, shape_program
 
     # the written graphs, the vocabulary, and what they point to: the kinds and names of the entities
     # they name that other sources describe (copied into a scratch graph of the staged version)
@@ -476,8 +476,8 @@ def _raise_violations(txn: Any, found: list[Any], graphs: list[URIRef], paths: d
 
 def _report_for(txn: Any, violations: list[Any]) -> Any:
     """The validation report (messages with the entities' names) for some violations."""
-    from ..shapes_sparql import node_triples
-    from ..validate import _prefixed, _report
+    from ..store.shapes import node_triples
+    from ..store.validate import _prefixed, _report
 
     data = node_triples(txn.store, {v.focus for v in violations}, [RDF.type, SCHEMA.name, MG.sourceLine], union=True)
     return _report(violations, data, _prefixed(Graph()))
@@ -521,7 +521,7 @@ def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress 
     """Validate the staged graphs, with the types (and names) of the entities they point to from the store.
 
     Everything is loaded once into an in-memory Oxigraph store and checked with the shapes
-    compiled to SPARQL (:func:`matchgraph.validate.validate_store`). ``paths`` maps each source
+    compiled to SPARQL (:func:`matchgraph.store.validate.validate_store`). ``paths`` maps each source
     graph to its file, so a violation names the file (and the line).
     """
     try:

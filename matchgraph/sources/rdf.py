@@ -31,7 +31,7 @@ def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) ->
     """
     import pyoxigraph as ox
 
-    from ..catalog import rdflib_term
+    from ..store.catalog import rdflib_term
 
     name = _OX_FORMATS.get(fmt)
     if name is None:
@@ -146,7 +146,7 @@ def load_rdf_file(txn: object, path: Path, fmt: str, graph: URIRef, *, blank: bo
 
     Parameters
     ----------
-    txn : matchgraph.catalog.Transaction
+    txn : matchgraph.store.catalog.Transaction
         The open write.
     path : Path
         The file.
@@ -196,7 +196,7 @@ def load_rdf_file(txn: object, path: Path, fmt: str, graph: URIRef, *, blank: bo
         if store is not None:
             store.bulk_extend(quads())
         else:
-            from ..catalog import rdflib_term
+            from ..store.catalog import rdflib_term
 
             txn.add_quads((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object), graph)  # type: ignore[attr-defined]
                           for q in quads())

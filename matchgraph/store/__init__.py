@@ -4,7 +4,7 @@
 - :mod:`matchgraph.store.remote`: a catalog on an independent SPARQL 1.1 engine (Oxigraph server,
   Virtuoso, ``matchgraph serve``, any engine speaking the SPARQL 1.1 Protocol).
 
-The embedded Oxigraph backend and :class:`~matchgraph.catalog.Catalog` are in :mod:`matchgraph.catalog`.
+The embedded Oxigraph backend and :class:`~matchgraph.store.catalog.Catalog` are in :mod:`matchgraph.store.catalog`.
 """
 
 __all__: list[str] = []

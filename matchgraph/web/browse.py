@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 from ..vocab import ID
 
 __all__ = ["FACETS", "SORTS", "PER_PAGE", "BrowseState", "BrowseResult", "BrowseIndex", "render_browse",
@@ -165,7 +165,7 @@ class BrowseIndex:
         Uses the compact projection and the stored scores (:func:`matchgraph.scores.load_scores`,
         computed only when the data changed) and five bulk queries.
         """
-        from ..classify import concept_labels
+        from ..matching.classify import concept_labels
         from ..projection import load_compact, select_values
         from ..scores import load_scores
 
@@ -455,7 +455,7 @@ def render_browse(ctx: Any, result: BrowseResult, *, static: bool = False) -> st
 
     Parameters
     ----------
-    ctx : matchgraph.site.PageContext
+    ctx : matchgraph.web.site.PageContext
     result : BrowseResult
     static : bool
         A static site's page: ``browse.js`` re-renders it in the browser from ``browse-data.js``

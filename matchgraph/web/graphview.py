@@ -27,7 +27,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 
 __all__ = ["DEFAULT_SIZE", "TOP_SIZE", "WARN_SIZE", "MAX_SIZE", "View", "GraphIndex", "select_view", "choose_nodes", "cap_graph"]
 
@@ -239,7 +239,7 @@ def select_view(catalog: Catalog, *, center: str | None = None, depth: int = 2, 
         if center in index.position:
             slug = center
         else:
-            from ..resolve import resolve_entity
+            from ..graph.resolve import resolve_entity
 
             slug = resolve_entity(catalog, center).slug
         position = index.position.get(slug)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 
 __all__ = ["entity_history", "history_chart", "WIDTH", "HEIGHT"]
 

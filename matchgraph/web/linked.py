@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Catalog
+from ..store.catalog import Catalog
 from ..vocab import PREFIXES, entity_iri
 
 __all__ = ["FORMATS", "SUFFIXES", "entity_rdf", "entity_triples", "serialize", "format_key", "negotiate_entity",

@@ -3,7 +3,7 @@
 Routes
 ------
 ``/sparql``
-    SPARQL 1.1 Protocol (:mod:`matchgraph.endpoint`): ``GET ?query=``, ``POST`` form-encoded
+    SPARQL 1.1 Protocol (:mod:`matchgraph.web.endpoint`): ``GET ?query=``, ``POST`` form-encoded
     (``query=`` or ``update=``), ``POST application/sparql-query`` and ``application/sparql-update``;
     ``default-graph-uri`` and ``named-graph-uri`` are honoured. Results follow ``Accept`` with
     q-values (or a ``format=`` parameter): SPARQL JSON, XML, CSV and TSV for SELECT and ASK;
@@ -15,7 +15,7 @@ Routes
 ``/``, ``/query``, ``/entity/{id}``, ``/compare/{a}/{b}``, ``/match?q=``, ``/graph``
     The catalog list (facets, sort, paging, search: :mod:`matchgraph.web.browse`), the query page
     (:mod:`matchgraph.web.query`), the pages the static site also has (shared templates,
-    :mod:`matchgraph.site`; entity pages answer RDF by content negotiation,
+    :mod:`matchgraph.web.site`; entity pages answer RDF by content negotiation,
     :mod:`matchgraph.web.linked`) and a readable graph view (:mod:`matchgraph.web.graphview`).
 
 Safety and limits
@@ -55,76 +55,21 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .catalog import Catalog
-from .endpoint import (DEFAULT_MAX_BODY, TRUNCATED_HEADER, Negotiated, SparqlEndpoint, UrlLimit, dump_route,
+from ..store.catalog import Catalog
+from .endpoint import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig, TRUNCATED_HEADER, Negotiated, SparqlEndpoint, UrlLimit, dump_route,
                        negotiate, sparql_route)
-from .errors import ConfigError, EntityNotFound, QueryError
-from .export.html import Links
-from .web.query import example_queries
+from ..errors import ConfigError, EntityNotFound, QueryError
+from ..export.html import Links
+from .query import example_queries
 
 __all__ = ["ServerConfig", "SparqlEndpoint", "Negotiated", "negotiate", "create_app", "serve", "ServerLinks",
            "example_queries", "DEFAULT_TIMEOUT", "DEFAULT_MAX_ROWS"]
 
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_ROWS = 10_000
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-
-@dataclass
-class ServerConfig:
-    """How the endpoint behaves.
-
-    Parameters
-    ----------
-    allow_update : bool
-        Accept SPARQL updates (needs ``token`` too).
-    token : str, optional
-        The bearer token update requests must carry.
-    timeout : float
-        Seconds a query may run before the client gets 503.
-    max_rows : int
-        Rows (or triples) returned at most; the rest are cut.
-    examples_dir : path, optional
-        Folder of ``*.rq`` example queries for the query page (default: the bundled ones,
-        :func:`matchgraph.web.query.examples_folder`).
-    workers : int
-        Queries that run at once, each in its own worker process.
-    queue : int
-        Queries that may wait for a worker; beyond that, 503 with Retry-After.
-    max_body : int
-        Largest request body in bytes; larger ones get 413.
-    allow_service : tuple of str
-        Hosts SERVICE clauses (and LOAD, with update rights) may reach; none by default.
-    """
-
-    allow_update: bool = False
-    token: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    max_rows: int = DEFAULT_MAX_ROWS
-    examples_dir: Path | None = None
-    workers: int = 2
-    queue: int = 32
-    max_body: int = DEFAULT_MAX_BODY
-    allow_service: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.allow_update and not self.token:
-            raise ConfigError("updates need a token", hint="start the server with --allow-update --token TOKEN")
-        if self.timeout <= 0:
-            raise ConfigError("the timeout must be positive", hint="for example --timeout 30")
-        if self.max_rows < 1:
-            raise ConfigError("the row cap must be at least 1", hint="for example --max-rows 10000")
-        if self.workers < 1 or self.queue < 0:
-            raise ConfigError("the endpoint needs at least one worker and a queue of zero or more",
-                              hint="for example --workers 2")
-        if self.max_body < 1:
-            raise ConfigError("the body limit must be positive", hint="for example --max-body 1000000")
-        self.allow_service = tuple(self.allow_service)
-
 
 # ---------------------------------------------------------------------- the web application
 class ServerLinks(Links):
@@ -156,7 +101,7 @@ class ServerLinks(Links):
 
     def entity_data(self, slug: str, key: str) -> str:
         """The entity's RDF description in format ``key`` (``ttl``, ``jsonld``, ``nt``)."""
-        from .web.linked import FORMATS
+        from .linked import FORMATS
 
         return self.entity(slug) + FORMATS[key][1]
 
@@ -207,7 +152,7 @@ async def _page(request: Any, render: Any, *args: Any, ctx: Any = None) -> Any:
 
 def _browse_index(state: _State) -> Any:
     """The catalog list's index for the current version, built once per version (in a worker thread)."""
-    from .web.browse import BrowseIndex
+    from .browse import BrowseIndex
 
     with state.lock:
         version = state.catalog.version
@@ -240,7 +185,7 @@ async def entity_route(request: Any) -> Any:
     from starlette.responses import RedirectResponse, Response
 
     from . import site
-    from .web import linked
+    from . import linked
 
     ident = request.path_params["ident"]
     ctx = _context(request)
@@ -300,7 +245,7 @@ async def graph_route(request: Any) -> Any:
     caps what is drawn, with a warning past 2,000.
     """
     from . import site
-    from .web.graphview import MAX_SIZE
+    from .graphview import MAX_SIZE
 
     params = request.query_params
 
@@ -332,7 +277,7 @@ async def static_route(request: Any) -> Any:
     """Bundled scripts and the style sheet."""
     from starlette.responses import Response
 
-    from .export.html import ASSET_FILES, asset_text
+    from ..export.html import ASSET_FILES, asset_text
 
     name = request.path_params["name"]
     if name != "vis-network.js" and name not in ASSET_FILES:

@@ -30,9 +30,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node
 
-from .errors import CatalogError, QueryError
-from .store.bindings import bind_values as _substitute
-from .vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
+from ..errors import CatalogError, QueryError
+from .bindings import bind_values as _substitute
+from ..vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
 
 DEFAULT_LOCATION = ".matchgraph"
 ENV_VAR = "MATCHGRAPH_CATALOG"
@@ -233,7 +233,7 @@ class Transaction:
         try:
             self.store.bulk_extend(converted())
         except ValueError as exc:
-            from .errors import InputError
+            from ..errors import InputError
 
             raise InputError(f"a term cannot be written as RDF: {exc}",
                              hint="check the IRIs of the input for spaces or angle brackets") from exc
@@ -268,7 +268,7 @@ class _OxigraphBackend(_Backend):
     def __init__(self, root: Path | None, notify: Callable[[str], None] | None = None) -> None:
         import pyoxigraph as ox
 
-        from .store.versions import VersionedStore
+        from .versions import VersionedStore
 
         self._ox = ox
         self._dataset: rdflib.Dataset | None = None
@@ -412,7 +412,7 @@ class Catalog:
             self.backend: _Backend = _OxigraphBackend(None)
             self.path: Path | None = None
         elif self.location.startswith(("http://", "https://")):
-            from .store.remote import RemoteBackend
+            from .remote import RemoteBackend
 
             self.backend = RemoteBackend(self.location, update_url)  # type: ignore[assignment]
             self.path = None
@@ -735,7 +735,7 @@ class Catalog:
         """
         graph = self.data_graph()
         if fmt == "json-ld":
-            from .ontology import jsonld_context
+            from ..ontology import jsonld_context
             return graph.serialize(format="json-ld", context=jsonld_context(), auto_compact=True)
         return graph.serialize(format=fmt)
 

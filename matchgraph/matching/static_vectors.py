@@ -29,9 +29,9 @@ import numpy as np
 __all__ = ["StaticEncoder", "load_static", "wordpiece", "DATA_FILE", "VOCAB_FILE"]
 
 #: The token table: float16, one row per token id, already weighted (memory-mapped when loaded).
-DATA_FILE = Path(__file__).parent / "data" / "static-minilm.vectors.npy"
+DATA_FILE = Path(__file__).parent.parent / "data" / "static-minilm.vectors.npy"
 #: The WordPiece vocabulary, one token per line, in id order.
-VOCAB_FILE = Path(__file__).parent / "data" / "static-minilm.vocab.txt"
+VOCAB_FILE = Path(__file__).parent.parent / "data" / "static-minilm.vocab.txt"
 _MAX_WORD = 100
 
 

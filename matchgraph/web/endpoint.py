@@ -7,12 +7,12 @@ What a request goes through, in order:
    memory); text that is not UTF-8 gets 400; a POST body of another type than
    ``application/x-www-form-urlencoded``, ``application/sparql-query`` or
    ``application/sparql-update`` gets 415.
-2. **Parsing.** :func:`matchgraph.sparql.parse_query` says what the text is; malformed text gets
+2. **Parsing.** :func:`matchgraph.store.sparql.parse_query` says what the text is; malformed text gets
    400 with the line and column. SERVICE and LOAD are refused (400) unless the operator allowed
    the host (``serve --allow-service HOST``): the server never sends requests on a client's behalf.
 3. **Negotiation.** ``format=`` (or ``output=``) when given, else ``Accept`` with q-values and
    wildcards, picks one of the formats the query form has; nothing fitting gets 406 listing them.
-4. **Evaluation** in a worker process (:mod:`matchgraph.query_worker`) on a read-only snapshot
+4. **Evaluation** in a worker process (:mod:`matchgraph.web.query_worker`) on a read-only snapshot
    of the catalog's current version, at most ``workers`` at once with up to ``queue`` more waiting;
    beyond that, 503 with ``Retry-After``. A query past ``timeout`` gets 503 and its worker is
    killed, so it stops using CPU at once, and a fresh worker takes its place. Results are cut at
@@ -41,26 +41,25 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
-from .catalog import Catalog
-from .errors import ConfigError, MatchgraphError, QueryError
-from .vocab import MG, PREFIXES
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .server import ServerConfig
+from ..store.catalog import Catalog
+from ..errors import ConfigError, MatchgraphError, QueryError
+from ..vocab import MG, PREFIXES
 
 __all__ = ["Negotiated", "NotAcceptable", "QueryTimeout", "Busy", "negotiate", "SparqlEndpoint", "WorkerPool",
            "Snapshots", "sparql_route", "dump_route", "UrlLimit", "MAX_URL", "DEFAULT_MAX_BODY", "TRUNCATED_HEADER",
-           "RESULT_OFFERS", "GRAPH_OFFERS"]
+           "RESULT_OFFERS", "GRAPH_OFFERS", "ServerConfig", "DEFAULT_TIMEOUT", "DEFAULT_MAX_ROWS"]
 
-log = logging.getLogger("matchgraph.endpoint")
+log = logging.getLogger("matchgraph.web.endpoint")
 
 #: Longest request target (path and query string) accepted; longer ones get 414.
 MAX_URL = 8192
 #: Default request body limit in bytes (``serve --max-body``).
 DEFAULT_MAX_BODY = 1_000_000
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_ROWS = 10_000
 TRUNCATED_HEADER = "X-Matchgraph-Truncated"
 #: Seconds a client told to come back (503) should wait.
 RETRY_AFTER = 2
@@ -84,6 +83,58 @@ RESULT_NAMES = {"json": "json", "srj": "json", "xml": "xml", "srx": "xml", "csv"
 GRAPH_NAMES = {"turtle": "turtle", "ttl": "turtle", "n3": "n3", "nt": "nt", "ntriples": "nt", "n-triples": "nt",
                "json-ld": "json-ld", "jsonld": "json-ld", "json": "json-ld", "rdf": "rdfxml", "rdf+xml": "rdfxml",
                "rdfxml": "rdfxml", "xml": "rdfxml"}
+
+
+@dataclass
+class ServerConfig:
+    """How the endpoint behaves.
+
+    Parameters
+    ----------
+    allow_update : bool
+        Accept SPARQL updates (needs ``token`` too).
+    token : str, optional
+        The bearer token update requests must carry.
+    timeout : float
+        Seconds a query may run before the client gets 503.
+    max_rows : int
+        Rows (or triples) returned at most; the rest are cut.
+    examples_dir : path, optional
+        Folder of ``*.rq`` example queries for the query page (default: the bundled ones,
+        :func:`matchgraph.web.query.examples_folder`).
+    workers : int
+        Queries that run at once, each in its own worker process.
+    queue : int
+        Queries that may wait for a worker; beyond that, 503 with Retry-After.
+    max_body : int
+        Largest request body in bytes; larger ones get 413.
+    allow_service : tuple of str
+        Hosts SERVICE clauses (and LOAD, with update rights) may reach; none by default.
+    """
+
+    allow_update: bool = False
+    token: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    max_rows: int = DEFAULT_MAX_ROWS
+    examples_dir: Path | None = None
+    workers: int = 2
+    queue: int = 32
+    max_body: int = DEFAULT_MAX_BODY
+    allow_service: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.allow_update and not self.token:
+            raise ConfigError("updates need a token", hint="start the server with --allow-update --token TOKEN")
+        if self.timeout <= 0:
+            raise ConfigError("the timeout must be positive", hint="for example --timeout 30")
+        if self.max_rows < 1:
+            raise ConfigError("the row cap must be at least 1", hint="for example --max-rows 10000")
+        if self.workers < 1 or self.queue < 0:
+            raise ConfigError("the endpoint needs at least one worker and a queue of zero or more",
+                              hint="for example --workers 2")
+        if self.max_body < 1:
+            raise ConfigError("the body limit must be positive", hint="for example --max-body 1000000")
+        self.allow_service = tuple(self.allow_service)
 
 
 class QueryTimeout(Exception):
@@ -203,7 +254,7 @@ def negotiate(accept: str | None, kind: str, fmt: str | list[str] | None = None)
     >>> negotiate(None, "SELECT", ["turtle"])
     Traceback (most recent call last):
     ...
-    matchgraph.endpoint.NotAcceptable: a SELECT result cannot be written as turtle; ...
+    matchgraph.web.endpoint.NotAcceptable: a SELECT result cannot be written as turtle; ...
     """
     graph = kind in ("CONSTRUCT", "DESCRIBE")
     offers = GRAPH_OFFERS if graph else RESULT_OFFERS
@@ -298,7 +349,7 @@ class Snapshots:
 
 # ---------------------------------------------------------------------- worker processes
 class _Worker:
-    """One ``python -m matchgraph.query_worker`` process."""
+    """One ``python -m matchgraph.web.query_worker`` process."""
 
     def __init__(self) -> None:
         import matchgraph
@@ -306,7 +357,7 @@ class _Worker:
         env = dict(os.environ)
         package_root = str(Path(matchgraph.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.process = subprocess.Popen([sys.executable, "-m", "matchgraph.query_worker"], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-m", "matchgraph.web.query_worker"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, env=env, close_fds=True)
         self.ready = False
 
@@ -493,7 +544,7 @@ class SparqlEndpoint:
     async def query(self, text: str, accept: str | None, *, fmt: str | list[str] | None = None,
                     default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> Outcome:
         """Parse, check, negotiate and run a query; raise QueryError, NotAcceptable, Busy or QueryTimeout."""
-        from .sparql import base_iri, check_reach, parse_query, syntax_message
+        from ..store.sparql import base_iri, check_reach, parse_query, syntax_message
 
         started = time.monotonic()
         parsed = await asyncio.to_thread(parse_query, text)
@@ -531,7 +582,7 @@ class SparqlEndpoint:
         An update that sets the catalog version itself (as a remote :class:`~matchgraph.Catalog`
         does) runs as sent; any other update also bumps the version, so derived caches are rebuilt.
         """
-        from .sparql import check_reach, parse_query
+        from ..store.sparql import check_reach, parse_query
 
         parsed = await asyncio.to_thread(parse_query, text)
         if not parsed.is_update:
@@ -698,7 +749,7 @@ async def dump_route(request: Any) -> Any:
     """``/dump/catalog.{ttl,nt,nq,trig,jsonld}``: the whole catalog, streamed as it is written."""
     from starlette.responses import StreamingResponse
 
-    from .export.rdf import DUMP_FORMATS, dump
+    from ..export.rdf import DUMP_FORMATS, dump
 
     state = request.app.state.matchgraph
     name = request.path_params["name"]

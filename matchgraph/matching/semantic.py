@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import Catalog
-from .errors import ConfigError
+from ..store.catalog import Catalog
+from ..errors import ConfigError
 from .textindex import EntityText, TextIndex, read_entities
 
 __all__ = ["SemanticUnavailable", "MiniLMEncoder", "available", "load_encoder", "entity_texts", "similarity",
@@ -251,7 +251,7 @@ def entity_texts(catalog: Catalog, index: TextIndex) -> list[tuple[int, str]]:
 
 
 def entity_texts_of(entities: dict[str, EntityText], index: TextIndex) -> list[tuple[int, str]]:
-    """The texts embedded for each entity (what :func:`matchgraph.textindex.read_entities` returns).
+    """The texts embedded for each entity (what :func:`matchgraph.matching.textindex.read_entities` returns).
 
     Parameters
     ----------

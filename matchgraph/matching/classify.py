@@ -40,9 +40,9 @@ from pathlib import Path
 from rdflib import RDF, SKOS, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from .errors import ConfigError, Location, ParseError
-from .ontology import ontology_path
-from .vocab import CONCEPT, concept_iri
+from ..errors import ConfigError, Location, ParseError
+from ..ontology import ontology_path
+from ..vocab import CONCEPT, concept_iri
 
 __all__ = ["Concept", "ConceptMatch", "ConceptScheme", "SCHEME_IRI", "classify", "concept_labels",
            "explain", "load_scheme", "normalise", "stem"]

@@ -4,19 +4,19 @@ The ranker combines four kinds of evidence (the formula, with its constants, is 
 ``docs/matching.md``):
 
 1. **lexical**: BM25 over each entity's name, aliases, description, capabilities and the labels of
-   its capability concepts (:mod:`matchgraph.textindex`), divided by the best score of the query;
-2. **concepts**: the need is classified into capability concepts (:func:`matchgraph.classify.classify`)
+   its capability concepts (:mod:`matchgraph.matching.textindex`), divided by the best score of the query;
+2. **concepts**: the need is classified into capability concepts (:func:`matchgraph.matching.classify.classify`)
    and an entity gains by how confidently its capabilities carry those concepts;
 3. **graph evidence**: the entity's Rank (as last computed by :mod:`matchgraph.scores`, read from
    the score graph) as a small prior, and a pull towards the alternatives of the strongest hits;
 4. **kind**: a kind the need names ("... corpus with code", "a library to ...") favours entities of
    that kind; ``kind=`` filters. Stubs (entities known only by name) rank below described ones.
 
-With ``semantic=True`` the cosine similarity of sentence embeddings (:mod:`matchgraph.semantic`) is
+With ``semantic=True`` the cosine similarity of sentence embeddings (:mod:`matchgraph.matching.semantic`) is
 fused with the lexical and concept evidence.
 
 Unless ``record=False`` (or ``MATCHGRAPH_RECORD_MATCHES=0``), every match is stored as a match
-event (:mod:`matchgraph.events`): evidence for Times Matched and for the co-match edges of the
+event (:mod:`matchgraph.matching.events`): evidence for Times Matched and for the co-match edges of the
 projection.
 """
 
@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import Catalog
+from ..store.catalog import Catalog
 from .classify import ConceptMatch, classify, normalise, stem
-from .errors import ConfigError
+from ..errors import ConfigError
 from .textindex import TextIndex
-from .vocab import normalise_kind
+from ..vocab import normalise_kind
 
 __all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint", "recording_enabled",
            "DEFAULT_WEIGHTS", "BM25_ONLY", "RECORD_ENV", "KIND_FAMILIES"]
@@ -72,7 +72,7 @@ class MatchWeights:
     semantic : float
         Share of the semantic similarity in the relevance when semantic matching is on.
     dense : float
-        Share of the static-vector similarity (:mod:`matchgraph.static_vectors`) in the relevance
+        Share of the static-vector similarity (:mod:`matchgraph.matching.static_vectors`) in the relevance
         when semantic matching is off; 0 turns it off.
     floor : float
         Quantile of an entity's similarity to the need (static or semantic) that counts as no
@@ -362,7 +362,7 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     Parameters
     ----------
     index : TextIndex
-        From :func:`matchgraph.textindex.load_index`.
+        From :func:`matchgraph.matching.textindex.load_index`.
     text : str
         The need, in plain words.
     kind : str, optional
@@ -438,7 +438,7 @@ def static_similarity(index: TextIndex, text: str, *, floor: float = 0.5) -> np.
     text : str
         The need.
     floor : float
-        The quantile of the cosines mapped to 0 (see :func:`matchgraph.semantic.rescale`).
+        The quantile of the cosines mapped to 0 (see :func:`matchgraph.matching.semantic.rescale`).
 
     Returns
     -------
@@ -469,7 +469,7 @@ def _wanted_kind(kind: str | None) -> str | None:
         return None
     wanted = normalise_kind(kind)
     if wanted is None:
-        from .vocab import KINDS
+        from ..vocab import KINDS
         raise ConfigError(f"unknown kind {kind!r}", hint="use one of: " + ", ".join(KINDS))
     return wanted
 
@@ -565,7 +565,7 @@ def load_index(catalog: Catalog) -> TextIndex:
     >>> load_index(cat) is load_index(cat)
     True
     """
-    from .graph.derived import current
+    from ..graph.derived import current
 
     return current(catalog).text_index(catalog)
 
@@ -576,7 +576,7 @@ def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
     The owner of derived state (:func:`matchgraph.graph.derived.rank_prior`) answers without
     building: a prior may be a little stale, a search should not wait for scores.
     """
-    from .graph.derived import rank_prior
+    from ..graph.derived import rank_prior
 
     return rank_prior(catalog, list(index.slugs))
 
@@ -625,7 +625,7 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         prior = _rank_prior(catalog, index)
     similarity = None
     if semantic:
-        from .graph.derived import current
+        from ..graph.derived import current
         from .semantic import semantic_scores
         similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index))
     results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity)

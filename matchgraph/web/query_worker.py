@@ -1,7 +1,7 @@
 """A SPARQL query worker: a process that runs one query at a time on a read-only store snapshot.
 
-The endpoint (:mod:`matchgraph.endpoint`) starts a few of these with ``python -m
-matchgraph.query_worker`` and talks to each over its standard input and output, one pickled job
+The endpoint (:mod:`matchgraph.web.endpoint`) starts a few of these with ``python -m
+matchgraph.web.query_worker`` and talks to each over its standard input and output, one pickled job
 and one pickled reply at a time, each framed by an 8-byte length. Oxigraph cannot interrupt a
 query from another thread, so a query past its deadline is stopped the only sure way: its worker
 process is killed (and a fresh one started). The worker imports nothing but pyoxigraph and the

@@ -16,14 +16,14 @@ from typing import Any
 
 from rdflib import URIRef
 
-from .catalog import Catalog
-from .errors import QueryError
-from .graph.rows import select_values
-from .graph.scores import scores_for
-from .graph.scoring import EntityScores, display
-from .graph.weights import LABELS, SUB_SCORES
+from ..store.catalog import Catalog
+from ..errors import QueryError
+from .rows import select_values
+from .scores import scores_for
+from .scoring import EntityScores, display
+from .weights import LABELS, SUB_SCORES
 from .resolve import EntityRef, resolve_entity
-from .vocab import CONCEPT
+from ..vocab import CONCEPT
 
 __all__ = ["Side", "Comparison", "compare", "render", "FORMATS", "ROWS"]
 
@@ -169,7 +169,7 @@ def _concept_slug(iri: str) -> str:
 
 
 def _labels(slugs: set[str]) -> dict[str, str]:
-    from .classify import load_scheme
+    from ..matching.classify import load_scheme
 
     scheme = load_scheme()
     labels = {s: (scheme[s].pref_label if s in scheme else s.replace("-", " ")) for s in slugs}
@@ -347,8 +347,8 @@ def _render_text(c: Comparison) -> str:
 
 def _md(text: Any) -> str:
     """Markdown-safe text: HTML escaped (no raw tags survive), Markdown syntax backslashed, inline
-    code kept as code (:func:`matchgraph.inline.to_markdown`, the same rule as every output)."""
-    from .inline import to_markdown
+    code kept as code (:func:`matchgraph.web.inline.to_markdown`, the same rule as every output)."""
+    from ..web.inline import to_markdown
 
     return to_markdown(text)
 
@@ -391,7 +391,7 @@ def _render_md(c: Comparison) -> str:
 def _render_html(c: Comparison) -> str:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    from .inline import to_html
+    from ..web.inline import to_html
 
     env = Environment(loader=PackageLoader("matchgraph", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

@@ -25,7 +25,7 @@ depends only on ``n`` and ``seed`` and entities can be streamed to disk one at a
 
 Examples
 --------
->>> from matchgraph.synth import generate
+>>> from matchgraph.sources.synth import generate
 >>> report = generate(200, "/tmp/synth-200", seed=1)        # doctest: +SKIP
 >>> report.by_kind["model"]                                  # doctest: +SKIP
 90
@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .sources.build import detect_aspects
-from .classify import Concept, load_scheme
-from .errors import ConfigError, InputError, Location
-from .vocab import ASPECT, CONCEPT, ID, KINDS, MG, SCHEMA, SOURCE, capability_iri, claim_iri, metric_iri, slugify
+from .build import detect_aspects
+from ..matching.classify import Concept, load_scheme
+from ..errors import ConfigError, InputError, Location
+from ..vocab import ASPECT, CONCEPT, ID, KINDS, MG, SCHEMA, SOURCE, capability_iri, claim_iri, metric_iri, slugify
 
 __all__ = ["KIND_SHARES", "FORMATS", "SynthCapability", "SynthEntity", "SynthReport", "SynthPlan",
            "plan", "entities", "card_text", "turtle_text", "generate"]

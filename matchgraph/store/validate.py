@@ -1,7 +1,7 @@
 """SHACL validation of staged triples and of the whole catalog, reported in words.
 
 Two engines give the same report: the shapes compiled to SPARQL and run on an in-memory Oxigraph
-store (:mod:`matchgraph.shapes_sparql`, the default: seconds for an MTEB import), and pyshacl (the
+store (:mod:`matchgraph.store.shapes`, the default: seconds for an MTEB import), and pyshacl (the
 reference, used when a shape has a feature the compiler does not translate).
 """
 
@@ -16,11 +16,11 @@ import pyoxigraph as ox
 from rdflib import RDF, SH, Graph, URIRef
 from rdflib.term import Node
 
-from .ontology import shapes_graph
-from .shapes_sparql import (
+from ..ontology import shapes_graph
+from .shapes import (
     UnsupportedShape, Violation, check_store, compile_shapes, graph_store, node_triples, shape_program,
 )
-from .vocab import CATALOG, KINDS, MATCH_GRAPH, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, SCORE_GRAPH, STUB_GRAPH, slug_of
+from ..vocab import CATALOG, KINDS, MATCH_GRAPH, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, SCORE_GRAPH, STUB_GRAPH, slug_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import Catalog
@@ -117,7 +117,7 @@ def violations(data: Graph, *, engine: str = "sparql", shapes: Graph | None = No
         The triples to check.
     engine : {"sparql", "pyshacl"}
         ``sparql`` runs the shapes compiled to SPARQL on an in-memory Oxigraph store
-        (:mod:`matchgraph.shapes_sparql`), falling back to pyshacl with a warning when a shape cannot
+        (:mod:`matchgraph.store.shapes`), falling back to pyshacl with a warning when a shape cannot
         be compiled or the data cannot be loaded; ``pyshacl`` is the reference implementation.
     shapes : rdflib.Graph, optional
         Other shapes than the catalog's.
@@ -146,7 +146,7 @@ def validate_store(store: ox.Store, *, shapes: Graph | None = None) -> Validatio
     """Check the default graph of an in-memory Oxigraph store against the catalog shapes.
 
     The fast path of ingest: the staged triples (and the types of the entities they point to) are
-    loaded once into the store with :func:`matchgraph.shapes_sparql.load_triples`. Falls back to
+    loaded once into the store with :func:`matchgraph.store.shapes.load_triples`. Falls back to
     pyshacl, with a warning, when a shape cannot be compiled.
 
     Examples

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .catalog import Catalog
-from .errors import EntityNotFound
+from ..store.catalog import Catalog
+from ..errors import EntityNotFound
 from .resolve import EntityRef, resolve_entity
-from .graph.scores import scores_for
-from .graph.scoring import EntityScores, display, explanation
-from .graph.weights import LABELS, SCORE_KINDS, SUB_SCORES
+from .scores import scores_for
+from .scoring import EntityScores, display, explanation
+from .weights import LABELS, SCORE_KINDS, SUB_SCORES
 
 __all__ = ["Explanation", "explain"]
 

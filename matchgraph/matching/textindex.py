@@ -5,8 +5,8 @@ approximation): name and identifier x3, aliases x2, capability titles x2, and on
 description, importer keywords, capability descriptions, "Unique" and "vs alternatives" claims,
 and the preferred labels of the capability concepts the entity offers (the alternative labels work
 on the need's side, through the concept classifier, so they are not counted twice). Words go
-through the classifier's normalisation and stemmer (:func:`matchgraph.classify.normalise`,
-:func:`matchgraph.classify.stem`), so the index and the concept classifier see the same terms.
+through the classifier's normalisation and stemmer (:func:`matchgraph.matching.classify.normalise`,
+:func:`matchgraph.matching.classify.stem`), so the index and the concept classifier see the same terms.
 
 bm25s builds the BM25 matrix (term x entity, scores precomputed with its Lucene variant). Next to it
 the index keeps what the ranker needs without touching the store:
@@ -43,9 +43,9 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import Catalog
+from ..store.catalog import Catalog
 from .classify import Concept, ConceptScheme, load_scheme, normalise, stem
-from .vocab import ID, KIND_OF_CLASS, sparql_prefixes
+from ..vocab import ID, KIND_OF_CLASS, sparql_prefixes
 
 __all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities", "select_rows", "evidence_weights",
            "concept_bm25", "tokenize", "build_index", "index_texts", "save_index", "load_saved",
@@ -491,7 +491,7 @@ def _concept_from(data: dict[str, Any]) -> Concept:
 
 def scheme_digest() -> str:
     """A digest of the concept scheme file: an index built with another scheme is rebuilt."""
-    from .ontology import ontology_path
+    from ..ontology import ontology_path
 
     try:
         return hashlib.sha1(ontology_path("capabilities.ttl").read_bytes()).hexdigest()[:16]
@@ -670,7 +670,7 @@ def vector_text(ent: EntityText) -> str:
 
 
 def entity_vectors(entities: Sequence[EntityText]) -> np.ndarray:
-    """Unit static sentence vectors (:mod:`matchgraph.static_vectors`) of the entities, float16.
+    """Unit static sentence vectors (:mod:`matchgraph.matching.static_vectors`) of the entities, float16.
 
     Returns
     -------

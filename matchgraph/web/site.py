@@ -1,4 +1,4 @@
-"""The catalog's HTML pages, served live (:mod:`matchgraph.server`) or written as a static site.
+"""The catalog's HTML pages, served live (:mod:`matchgraph.web.server`) or written as a static site.
 
 One set of jinja2 templates (``matchgraph/templates``, autoescaped) renders every page; a
 :class:`PageContext` says where links point and how scripts are loaded:
@@ -29,11 +29,11 @@ import networkx as nx
 from markupsafe import Markup
 from rdflib import Literal, URIRef
 
-from .catalog import Catalog
-from .errors import EntityNotFound, MatchgraphError
-from .export.html import Assets, Links, environment, graph_view
-from .resolve import EntityRef, resolve_entity
-from .vocab import ID, KIND_OF_CLASS, RELATIONS, entity_iri, is_slug, slug_of
+from ..store.catalog import Catalog
+from ..errors import EntityNotFound, MatchgraphError
+from ..export.html import Assets, Links, environment, graph_view
+from ..graph.resolve import EntityRef, resolve_entity
+from ..vocab import ID, KIND_OF_CLASS, RELATIONS, entity_iri, is_slug, slug_of
 
 __all__ = ["PageContext", "SiteLinks", "SiteReport", "build_site", "entity_details", "render_entity", "render_compare", "render_match", "render_index",
            "render_graph", "render_query_page", "render_not_found", "render_error", "server_assets"]
@@ -87,7 +87,7 @@ class SiteLinks(Links):
 
     def entity_data(self, slug: str, key: str) -> str:
         """``entity/{slug}.ttl`` (``.jsonld``, ``.nt``)"""
-        from .web.linked import FORMATS
+        from .linked import FORMATS
 
         return f"{self.prefix}entity/{quote(slug, safe='')}{FORMATS[key][1]}"
 
@@ -124,14 +124,14 @@ class PageContext:
     @property
     def projection(self) -> nx.MultiDiGraph:
         """The catalog's projection (entities and typed, weighted edges)."""
-        from .projection import load_projection
+        from ..projection import load_projection
 
         return self._get("projection", lambda: load_projection(self.catalog))
 
     @property
     def scores(self) -> dict[str, Any]:
         """Every entity's scores."""
-        from .scores import load_scores
+        from ..scores import load_scores
 
         return self._get("scores", lambda: load_scores(self.catalog))
 
@@ -152,14 +152,14 @@ class PageContext:
     @property
     def graph_index(self) -> Any:
         """What graph views are chosen from (:class:`matchgraph.web.graphview.GraphIndex`)."""
-        from .web.graphview import GraphIndex
+        from .graphview import GraphIndex
 
         return self._get("graph_index", lambda: GraphIndex(self.catalog, self.scores))
 
     @property
     def browse(self) -> Any:
         """The catalog list's index (:class:`matchgraph.web.browse.BrowseIndex`) of this version."""
-        from .web.browse import BrowseIndex
+        from .browse import BrowseIndex
 
         return self._get("browse", lambda: BrowseIndex.build(self.catalog))
 
@@ -242,7 +242,7 @@ def _ref(iri: Any, names: dict[str, str]) -> dict[str, Any]:
 
 
 def _capabilities(catalog: Catalog, iri: URIRef) -> list[dict[str, Any]]:
-    from .classify import concept_labels
+    from ..matching.classify import concept_labels
 
     rows = _about(catalog, """SELECT ?e ?c ?pos ?title ?desc ?concept WHERE { ?e mg:hasCapability ?c .
         OPTIONAL { ?c mg:position ?pos } OPTIONAL { ?c schema:name ?title }
@@ -397,14 +397,14 @@ def _entity_scores(ctx: PageContext, slug: str) -> dict[str, Any] | None:
 
 def _neighbour_list(ctx: PageContext, slug: str, limit: int) -> list[dict[str, Any]]:
     """The closest entities (:func:`matchgraph.neighbours.neighbours`) as dicts, strongest first."""
-    from .neighbours import neighbours
+    from ..neighbours import neighbours
 
     return [n.to_dict() for n in neighbours(ctx.catalog, ctx.entity(slug), depth=1, limit=limit) if n.slug != slug]
 
 
 def entity_graph(ctx: PageContext, slug: str, *, depth: int = GRAPH_DEPTH) -> dict[str, Any]:
     """The graph view around one entity: its nearest (at most 150) within ``depth`` hops."""
-    from .web.graphview import select_view
+    from .graphview import select_view
 
     view = select_view(ctx.catalog, center=slug, depth=depth, index=ctx.graph_index)
     data = graph_view(view.graph, catalog=ctx.catalog, links=ctx.links, center=view.center)
@@ -423,8 +423,8 @@ def render_entity(ctx: PageContext, slug: str) -> str:
     entity = entity_details(ctx.catalog, slug)
     neighbours = _neighbour_list(ctx, slug, PAGE_NEIGHBOURS)
     compares = [ctx.entity(other).to_dict() for other in ctx.links.compare_partners(slug)]
-    from .web.history import entity_history, history_chart
-    from .web.linked import FORMATS as LINKED_FORMATS
+    from .history import entity_history, history_chart
+    from .linked import FORMATS as LINKED_FORMATS
 
     return ctx.render("entity.j2", history=history_chart(entity_history(ctx.catalog, slug)), title=entity["name"], entity=entity, scores=_entity_scores(ctx, slug),
                       linked_formats=[(k, label) for k, (_, _, label) in LINKED_FORMATS.items()],
@@ -434,7 +434,7 @@ def render_entity(ctx: PageContext, slug: str) -> str:
 
 def render_compare(ctx: PageContext, a: str, b: str) -> str:
     """The page comparing two entities (the compare module's HTML inside the shared layout)."""
-    from . import compare as cmp
+    from ..graph import compare as cmp
 
     first, second = ctx.entity(a), ctx.entity(b)
     comparison = cmp.compare(ctx.catalog, first, second)
@@ -453,10 +453,10 @@ def _body_of(html: str) -> str:
 
 
 def render_match(ctx: PageContext, need: str) -> str:
-    """Entities matching a need, with why (:func:`matchgraph.match.match`; nothing is recorded)."""
+    """Entities matching a need, with why (:func:`matchgraph.matching.match.match`; nothing is recorded)."""
     results = None
     if need.strip():
-        from .match import match
+        from ..matching.match import match
 
         results = match(ctx.catalog, need, limit=10, record=False).to_dict()
         for row in results["results"]:
@@ -474,7 +474,7 @@ def _why_text(why: dict[str, Any]) -> list[str]:
             f"{c.get('label', c.get('concept'))} ({c.get('entity', 0):.2f})" for c in why["concepts"]) + ".")
     graph = why.get("graph") or {}
     if graph.get("rank") is not None:
-        from .scores import display
+        from ..scores import display
 
         lines.append(f"Rank {display(graph['rank'])}.")
     if graph.get("alternative_of"):
@@ -503,7 +503,7 @@ def render_index(ctx: PageContext, params: dict[str, str] | None = None) -> str:
     The static site's ``index.html`` is the default state; its ``browse.js`` renders any other
     state from ``browse-data.js``.
     """
-    from .web.browse import BrowseState, render_browse
+    from .browse import BrowseState, render_browse
 
     state = BrowseState.from_params(params or {})
     return render_browse(ctx, ctx.browse.query(state), static=isinstance(ctx.links, SiteLinks))
@@ -523,7 +523,7 @@ def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2, si
     controls : bool
         Show the form that changes centre, depth and size (the server's ``/graph``).
     """
-    from .web.graphview import DEFAULT_SIZE, TOP_SIZE, WARN_SIZE, select_view
+    from .graphview import DEFAULT_SIZE, TOP_SIZE, WARN_SIZE, select_view
 
     view = select_view(ctx.catalog, center=center, depth=depth, size=size, relations=relations,
                        index=ctx.graph_index)
@@ -543,7 +543,7 @@ def render_query_page(ctx: PageContext, examples: list[dict[str, str]], endpoint
 
     ``query`` (the URL's ``?query=``) fills the editor and runs on load.
     """
-    from .vocab import ID
+    from ..vocab import ID
 
     return ctx.render("query.j2", title="SPARQL", examples=examples, endpoint=endpoint, query=query,
                       entity_base=str(ID), entity_page=ctx.links.entity("SLUG") or "")
@@ -635,9 +635,9 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
         if progress:
             progress("compare pages", i, len(candidates))
     _write_assets(out / "static", report)
-    from .web.browse import browse_data_script
-    from .web.linked import FORMATS as LINKED_FORMATS
-    from .web.linked import entity_triples, serialize
+    from .browse import browse_data_script
+    from .linked import FORMATS as LINKED_FORMATS
+    from .linked import entity_triples, serialize
 
     _write(out / "browse-data.js", browse_data_script(root.browse, SiteLinks("")), report)
     _write(out / "index.html", render_index(root), report)
@@ -656,7 +656,7 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
 
 
 def _write_assets(folder: Path, report: SiteReport) -> None:
-    from .export.html import ASSET_FILES, asset_text
+    from ..export.html import ASSET_FILES, asset_text
 
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("vis-network.js", *ASSET_FILES):

@@ -6,7 +6,7 @@ cardinalities and value tests), so each compiles to SPARQL SELECT queries that r
 focus nodes (and values) that violate it; Oxigraph answers them all in about a second.
 
 The compiler reads ``shapes.ttl`` generically. A shape using a feature it does not know raises
-:class:`UnsupportedShape`, so no constraint is ever ignored silently (:mod:`matchgraph.validate`
+:class:`UnsupportedShape`, so no constraint is ever ignored silently (:mod:`matchgraph.store.validate`
 then falls back to pyshacl). One deliberate difference from plain pyshacl: ``sh:class`` and
 ``sh:targetClass`` also follow the subclass axioms of the vocabulary (``ontology/matchgraph.ttl``),
 so staged triples are judged as they will be once written next to the vocabulary.
@@ -33,7 +33,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .catalog import rdflib_term
-from .errors import MatchgraphError
+from ..errors import MatchgraphError
 
 __all__ = ["UnsupportedShape", "Violation", "ShapeProgram", "compile_shapes", "shape_program", "graph_store",
            "load_triples", "ntriples", "node_triples", "check_store", "subclass_edges"]
@@ -307,7 +307,7 @@ def _only(node: Node, preds: set[URIRef], allowed: set[URIRef]) -> None:
     extra = preds - allowed
     if extra:
         raise UnsupportedShape(f"shape {node} uses {', '.join(sorted(map(str, extra)))}, which the SPARQL "
-                               "check does not translate", hint="extend matchgraph/shapes_sparql.py")
+                               "check does not translate", hint="extend matchgraph/store/shapes.py")
 
 
 def _types(shapes: Graph, node: Node, allowed: URIRef) -> None:
@@ -441,7 +441,7 @@ def shape_program() -> ShapeProgram:
     >>> shape_program() is shape_program()
     True
     """
-    from .ontology import shapes_graph
+    from ..ontology import shapes_graph
 
     return compile_shapes(shapes_graph())
 
@@ -642,7 +642,7 @@ def subclass_edges(graph: Graph) -> frozenset[tuple[URIRef, URIRef]]:
 
 @lru_cache(maxsize=None)
 def _ontology_edges() -> frozenset[tuple[URIRef, URIRef]]:
-    from .ontology import ontology_graph
+    from ..ontology import ontology_graph
 
     return subclass_edges(ontology_graph())
 

@@ -33,8 +33,8 @@ from typing import Any, Protocol
 
 from rdflib import PROV, RDF, XSD, Graph, Literal, Namespace, URIRef
 
-from .catalog import Catalog
-from .vocab import BASE, CATALOG, MATCH_GRAPH, META_GRAPH, MG, entity_iri, slug_of
+from ..store.catalog import Catalog
+from ..vocab import BASE, CATALOG, MATCH_GRAPH, META_GRAPH, MG, entity_iri, slug_of
 
 __all__ = ["MATCH", "MatchEvent", "RecordedMatch", "event_iri", "event_graph", "record_match", "list_events"]
 
@@ -129,15 +129,15 @@ def record_match(catalog: Catalog, results: _Results) -> RecordedMatch:
     ----------
     catalog : Catalog
     results : MatchResults
-        What :func:`matchgraph.match.rank` returned (its ``query``, ``started`` and ``results``).
+        What :func:`matchgraph.matching.match.rank` returned (its ``query``, ``started`` and ``results``).
 
     Returns
     -------
     RecordedMatch
         The event IRI, the new catalog version and the data version read before the write.
     """
-    from .graph.derived import note_change, stage_match
-    from .graph.score_graph import follow_match
+    from ..graph.derived import note_change, stage_match
+    from ..graph.score_graph import follow_match
 
     items = [(r.id, float(r.score)) for r in results.results]
     ev, g = event_graph(results.query, items, started=results.started)

@@ -26,7 +26,7 @@ from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.query import Result
 
 from .catalog import Catalog
-from .errors import QueryError
+from ..errors import QueryError
 
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
            "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri"]
@@ -39,7 +39,7 @@ _EXAMPLE = "for example: SELECT ?name WHERE { ?e schema:name ?name } LIMIT 10"
 def base_iri() -> str:
     """The base IRI relative IRIs in a query resolve against: the entity namespace, so ``<the-pile>``
     is ``mgid:the-pile``."""
-    from .vocab import ID
+    from ..vocab import ID
 
     return str(ID)
 
@@ -205,7 +205,7 @@ def parse_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> Pars
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
     if prefixes is None:
-        from .vocab import PREFIXES
+        from ..vocab import PREFIXES
 
         prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
     _patch_rdflib_service_text()
@@ -435,7 +435,7 @@ def write_result(result: Any, form: str, fmt: str) -> bytes:
     """
     import pyoxigraph as ox
 
-    from .vocab import PREFIXES
+    from ..vocab import PREFIXES
 
     fmt = _fitting(form, fmt)
     prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
@@ -475,7 +475,7 @@ def check_query(text: str, *, allow_update: bool = False, allow_service: Sequenc
         _fitting(parsed.form, fmt)
     import pyoxigraph as ox
 
-    from .vocab import PREFIXES
+    from ..vocab import PREFIXES
 
     try:  # Oxigraph's own parser has the last word (scope rules rdflib's grammar lets through)
         empty = ox.Store()
@@ -534,7 +534,7 @@ def run_sparql(catalog: Catalog, text: str, *, allow_update: bool = False,
     store = catalog.oxigraph
     if store is None:  # a remote catalog: its endpoint runs the query
         return format_result(catalog.query(text), fmt, catalog).encode("utf-8")
-    from .vocab import PREFIXES
+    from ..vocab import PREFIXES
 
     options: dict[str, Any] = {"prefixes": {p: str(ns) for p, ns in PREFIXES.items()}, "base_iri": base_iri()}
     if not parsed.has_dataset:

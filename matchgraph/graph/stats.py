@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import Catalog
-from .vocab import KIND_OF_CLASS
+from ..store.catalog import Catalog
+from ..vocab import KIND_OF_CLASS
 
 __all__ = ["catalog_stats"]
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from rdflib import Literal, URIRef
 
-from .catalog import Catalog
-from .errors import AmbiguousEntity, EntityNotFound
-from .sources.linking import EntityIndex, normalise_name
-from .vocab import ID, KIND_OF_CLASS, entity_iri, is_slug, slug_of, slugify
+from ..store.catalog import Catalog
+from ..errors import AmbiguousEntity, EntityNotFound
+from ..sources.linking import EntityIndex, normalise_name
+from ..vocab import ID, KIND_OF_CLASS, entity_iri, is_slug, slug_of, slugify
 
 __all__ = ["EntityRef", "resolve_entity", "describe_entity"]
 
