@@ -20,6 +20,11 @@ never see a partial file and several processes can build, or read, at once (the 
 identical content wins). Nothing here writes to the store except :mod:`matchgraph.graph.score_graph`,
 and read paths never write SQLite or pickles.
 
+Writes own what they change: a recorded match builds the state of the version it writes inside
+its own transaction (:func:`stage_match`), and the score graph follows in that transaction
+(:func:`matchgraph.graph.score_graph.follow_match`); an ingest leaves a change note and updates the
+state from it when the parent's is at hand (:func:`note_change`). Reads never write the store.
+
 Asked for the current version (:func:`current`), the owner loads it when present, else builds it:
 from the parent version's facts plus what the write recorded as changed (a recorded match, an
 ingest of a few cards: a delta, no full read of the store), or, failing that, from a full read,
