@@ -181,6 +181,48 @@ def write_section(text: str, path: Path = BENCHMARKS, section_name: str = SECTIO
     path.write_text(current[:start] + text + ("\n" + tail if tail else ""), encoding="utf-8")
 
 
+def raw_load(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The path for a catalog too large to build embedded first (``--raw-load``).
+
+    ``matchgraph synth`` (unless ``--source``); a small embedded catalog ingested from the first
+    Turtle file (it gives the vocabulary graph, the bookkeeping graph with a version, and that
+    file's source graph); its N-Quads dump; ``oxigraph load`` of the dump and of the other Turtle
+    files (``--files``: only the first that many) into a new store; then, with ``--scores``,
+    ``scores --recompute`` through the remote backend on ``oxigraph serve`` over it. Every step:
+    wall time, peak RSS (the process's own), disk.
+    """
+    out: dict[str, Any] = {"entities": opts.entities}
+    source = opts.source
+    if source is None:
+        source = work / "synth"
+        r = run(matchgraph("synth", "-n", str(opts.entities), "-o", source, "--format", "ttl",
+                           "--seed", str(opts.seed), "--no-progress"))
+        out["synth"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib), "disk_mib": disk_mib(source)}
+        print(json.dumps(out), flush=True)
+    files = sorted(source.rglob("*.ttl"))[:opts.files or None]
+    out["files"] = len(files)
+    out["input_mib"] = round(sum(f.stat().st_size for f in files) / 2**20)
+    tiny = work / "first-file"
+    r = run(matchgraph("--catalog", tiny, "ingest", files[0], "--no-validate", "--no-progress"),
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    dump = work / "first-file.nq"
+    run([sys.executable, "-c", DUMP, str(tiny), str(dump)], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    binary = str(Path(sys.executable).parent / "oxigraph")
+    store = work / "raw"
+    r = run([binary, "load", "--location", str(store), "--file", str(dump), *(str(f) for f in files[1:])])
+    out["oxigraph_load"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib), "store_mib": disk_mib(store)}
+    print(json.dumps(out), flush=True)
+    if opts.scores:
+        with oxigraph_server(location=store) as engine:
+            pid = server_pid(store)
+            env = _env(engine.query_url, engine.update_url, engine.store_url or "", str(work / "cache-raw"))
+            r = run(matchgraph("scores", "--recompute", "--limit", "5", "--format", "json"), env=env)
+            out["scores"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib),
+                             "server_peak_rss_mib": peak_rss_mib(pid)}
+            print(json.dumps(out), flush=True)
+    return out
+
+
 def bulk_section(results: list[dict[str, Any]], bulk: dict[str, Any] | None, n: int, info: dict[str, Any],
                  command: str) -> str:
     """The ``--bulk-only`` figures: the embedded catalog against Oxigraph server filled by its bulk loader."""
@@ -231,6 +273,13 @@ def main(argv: list[str] | None = None) -> int:
                              "`match`; writes its own section of BENCHMARKS.md")
     parser.add_argument("--no-match", action="store_true", help="with --bulk-only: leave `match` out (its first "
                                                                   "run builds the text index: 18 min at 100k here)")
+    parser.add_argument("--raw-load", action="store_true",
+                        help="the path past what the embedded store builds here: synth, then `oxigraph load` of the "
+                             "Turtle files (plus a small catalog of the first file for the vocabulary and version); "
+                             "prints JSON only")
+    parser.add_argument("--files", type=int, help="with --raw-load: load only the first N Turtle files")
+    parser.add_argument("--scores", action="store_true", help="with --raw-load: then `scores --recompute` "
+                                                              "through the remote backend")
     parser.add_argument("--source", type=Path, help="an existing `matchgraph synth --format ttl` folder of "
                                                     "--entities entities (default: generate one)")
     parser.add_argument("--catalog", type=Path, help="an existing embedded catalog ingested from --source "
@@ -243,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/bench_remote.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     info = machine()
     results: list[dict[str, Any]] = []
+    if opts.raw_load:
+        work = Path(tempfile.mkdtemp(prefix="matchgraph-bench-raw-", dir=opts.work))
+        print(json.dumps({"work": str(work), **raw_load(opts, work)}), flush=True)
+        return 0
     with tempfile.TemporaryDirectory(prefix="matchgraph-bench-remote-", dir=opts.work) as tmp:
         work = Path(tmp)
         source = opts.source or work / "synth"

@@ -82,9 +82,11 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = URIRef(_XSD + "string")
 _XSD_BOOLEAN = _XSD + "boolean"
 _RESULTS_JSON = "application/sparql-results+json"
-#: What bulk reads ask for: TSV (the smallest and fastest to parse), else JSON or XML.
-_ROWS_ACCEPT = ("text/tab-separated-values, application/sparql-results+json;q=0.9, "
-                "application/sparql-results+xml;q=0.8")
+#: What bulk reads ask Oxigraph server for: TSV (the smallest and fastest to parse).
+_ROWS_TSV = "text/tab-separated-values, application/sparql-results+json;q=0.9"
+#: What they ask other engines for: JSON (Virtuoso's TSV quotes the variable names, which the
+#: standard's parsers refuse), else XML.
+_ROWS_JSON = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 _GRAPH_TYPES = {"application/n-triples": "nt", "text/plain": "nt", "text/ntriples": "nt",
                 "text/turtle": "turtle", "application/x-turtle": "turtle", "text/rdf+n3": "turtle",
                 "text/n3": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld"}
@@ -539,7 +541,7 @@ class RemoteBackend:
         """Run a SELECT and stream its rows as tuples of plain strings (IRIs, lexical forms, None
         for unbound), the way derived data reads the catalog in bulk (:mod:`matchgraph.graph.rows`).
 
-        The answer is asked as SPARQL TSV (JSON or XML when the engine has no TSV) and parsed by
+        The answer is asked as SPARQL TSV from Oxigraph server, JSON (or XML) from other engines, and parsed by
         pyoxigraph's result parsers as it streams in, without building rdflib terms; pages as
         :meth:`query`.
         """
@@ -550,7 +552,7 @@ class RemoteBackend:
             yield from self._value_rows(sparql)[1]
             return
         if not self.page_size:  # one request: stream the rows as they are parsed
-            with self._open(self.query_url, self._query_form(sparql), accept=_ROWS_ACCEPT) as response:
+            with self._open(self.query_url, self._query_form(sparql), accept=self._rows_accept()) as response:
                 with self._failures(self.query_url, "query"):
                     yield from self._parse_rows(response)
             return
@@ -558,11 +560,14 @@ class RemoteBackend:
             yield from page
 
     def _value_rows(self, sparql: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
-        with self._open(self.query_url, self._query_form(sparql), accept=_ROWS_ACCEPT) as response:
+        with self._open(self.query_url, self._query_form(sparql), accept=self._rows_accept()) as response:
             with self._failures(self.query_url, "query"):
                 names: list[str] = []
                 rows = list(self._parse_rows(response, names))
         return names, rows
+
+    def _rows_accept(self) -> str:
+        return _ROWS_TSV if self._engine().startswith("Oxigraph") else _ROWS_JSON
 
     def _parse_rows(self, response: Any, names: list[str] | None = None) -> Iterator[tuple[str | None, ...]]:
         """The rows of a SELECT answer as it streams in; its variable names are put in ``names``."""
