@@ -98,6 +98,16 @@ class MatchWeights:
         With semantic similarity, the coverage exponent is scaled by ``min(1, this / n)`` for a
         need of ``n`` distinct terms: a long sentence is not expected to be covered word for word
         when the encoder reads its meaning (0 keeps the full exponent).
+    semantic_plain, dense_plain : float
+        ``semantic`` and ``dense`` for entities without capabilities (a name and a description
+        only, as most imported records): there the words are few and sentence similarity is
+        the better evidence. Negative means the same as for described entities.
+    semantic_plain_long, dense_plain_long : float
+        The same for a need written as a sentence: the share rises linearly from the ``*_plain``
+        value at ``short_need`` distinct words to this one at ``long_need`` words (a sentence
+        says what it wants in words the records need not use; a task name uses theirs).
+    short_need, long_need : int
+        The ends of that ramp, in distinct need words (stop words aside).
     """
 
     lexical: float = 0.7
@@ -115,6 +125,12 @@ class MatchWeights:
     concept_terms: float = 1.0
     confident: float = 0.5
     semantic_coverage_terms: int = 4
+    semantic_plain: float = 0.5
+    dense_plain: float = 0.4
+    semantic_plain_long: float = 0.8
+    dense_plain_long: float = 0.7
+    short_need: int = 3
+    long_need: int = 6
 
     def to_dict(self) -> dict[str, float]:
         """The weights as a plain dict."""
@@ -123,7 +139,7 @@ class MatchWeights:
 
 DEFAULT_WEIGHTS = MatchWeights()
 #: Pure BM25: the lexical evidence alone (the baseline of the evaluation).
-BM25_ONLY = MatchWeights(lexical=1.0, concept=0.0, coverage=0.0, dense=0.0, kind=0.0, prior=0.0, alternative=0.0,
+BM25_ONLY = MatchWeights(lexical=1.0, concept=0.0, coverage=0.0, dense=0.0, dense_plain=0.0, kind=0.0, prior=0.0, alternative=0.0,
                          stub=1.0)
 
 
@@ -396,21 +412,24 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
                 if weights.concept > 0 or weights.concept_terms > 0 else [])
     hint = kind_hint(text) if weights.kind > 0 else None
     bm25, covered = index.bm25_coverage(term_ids, _term_weights(index, term_ids, concepts, weights))
+    dense = None
+    if semantic is None and (weights.dense > 0 or weights.dense_plain > 0):
+        dense = static_similarity(index, text, floor=weights.floor)
     exponent = weights.coverage
-    if semantic is not None and weights.semantic_coverage_terms > 0 and term_ids:
+    if (semantic is not None or dense is not None) and weights.semantic_coverage_terms > 0 and term_ids:
         exponent *= min(1.0, weights.semantic_coverage_terms / len(term_ids))
     if exponent > 0:
         bm25 *= covered if exponent == 1 else covered ** exponent
     lexical = _normalised(bm25)
     concept = _concept_scores(index, concepts, weights.coverage)
     relevance = weights.lexical * lexical + weights.concept * concept
-    dense = None
+    ramp = min(1.0, max(0.0, (len(set(terms)) - weights.short_need) / max(1, weights.long_need - weights.short_need)))
     if semantic is not None:
-        relevance = (1 - weights.semantic) * relevance + weights.semantic * semantic.astype(np.float32)
-    elif weights.dense > 0:
-        dense = static_similarity(index, text, floor=weights.floor)
-        if dense is not None:
-            relevance = (1 - weights.dense) * relevance + weights.dense * dense
+        share = _share(index, weights.semantic, weights.semantic_plain, weights.semantic_plain_long, ramp)
+        relevance = (1 - share) * relevance + share * semantic.astype(np.float32)
+    elif dense is not None:
+        share = _share(index, weights.dense, weights.dense_plain, weights.dense_plain_long, ramp)
+        relevance = (1 - share) * relevance + share * dense
     ranks = _prior_array(index, prior)
     base = relevance * _kind_factor(index, hint, weights.kind) * _prior_factor(ranks, weights.prior)
     base = np.where(index.stub, base * weights.stub, base).astype(np.float32)
@@ -426,6 +445,20 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
                for pos, i in enumerate(order, start=1)]
     return MatchResults(query=text, results=results, concepts=list(concepts), kind=wanted, kind_hint=hint,
                         semantic=semantic is not None, started=started)
+
+
+def _share(index: TextIndex, described: float, plain: float, plain_long: float, ramp: float) -> np.ndarray | float:
+    """Per entity, the share of sentence similarity in its relevance: ``described`` for entities
+    with capabilities (and stubs); for the others ``plain``, moved towards ``plain_long`` by ``ramp`` (0 for a
+    task name, 1 for a sentence); ``described`` when ``plain`` is negative."""
+    if plain < 0:
+        return described
+    if plain_long >= 0:
+        plain = plain + ramp * (plain_long - plain)
+    if plain == described:
+        return described
+    # a stub has no sentence vector: only its name, which the lexical evidence counts
+    return np.where(index.described | index.stub, np.float32(described), np.float32(plain))
 
 
 def static_similarity(index: TextIndex, text: str, *, floor: float = 0.5) -> np.ndarray | None:

@@ -53,7 +53,7 @@ __all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities
            "CONCEPT_LABEL_MIN", "RANK_DECAY"]
 
 #: Index layout version; bump to invalidate persisted indexes.
-FORMAT = 5
+FORMAT = 6
 #: How many times each field's words are repeated in an entity's BM25 document.
 FIELD_WEIGHTS: dict[str, int] = {
     "name": 3, "aliases": 2, "keywords": 1, "description": 1,
@@ -415,6 +415,16 @@ class TextIndex:
         cached = self.__dict__.get("_vectors32")
         if cached is None or cached.shape != self.vectors.shape:
             cached = self.__dict__["_vectors32"] = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        return cached
+
+    @property
+    def described(self) -> np.ndarray:
+        """Which entities have capabilities (a card's worth of text), computed once: the others are
+        known by a name and a description only, where sentence similarity is the better evidence."""
+        cached = self.__dict__.get("_described")
+        if cached is None or cached.shape != (len(self),):
+            owners = self.segment_entity[self.segment_is_capability[:self.segment_entity.size]]
+            cached = self.__dict__["_described"] = np.bincount(owners, minlength=len(self))[:len(self)] > 0
         return cached
 
     @property
