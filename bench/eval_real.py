@@ -183,7 +183,8 @@ def cards_rankers(dense_ok: bool) -> tuple[dict[str, Ranker], int]:
     """Rankers over the ingested example cards, for bench/eval_needs.yaml."""
     from matchgraph import Catalog, ingest
     from matchgraph.semantic import semantic_scores
-    from matchgraph.textindex import load_index, read_entities
+    from matchgraph.match import load_index
+    from matchgraph.textindex import read_entities
 
     tmp = tempfile.mkdtemp(prefix="matchgraph-eval-")
     catalog = Catalog(str(Path(tmp) / "catalog"))
@@ -258,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"encoder not loaded: {exc}", file=sys.stderr)
     report: dict[str, Any] = {}
     columns = ["tune sentence", "tune short", "test sentence", "test short"]
-    for set_name in args.sets.split(","):
+    for set_name in [s for s in args.sets.split(",") if s]:
         records, needs = load_set(SETS[set_name])
         entities = entities_of(records)
         index = index_texts(entities)
