@@ -500,7 +500,7 @@ def static_similarity(index: TextIndex, text: str, *, floor: float = 0.5) -> np.
 #: Above this many entities, static cosines are computed in two stages (:func:`_cosines`).
 TWO_STAGE_ENTITIES = 20000
 #: Dimensions of the first stage, and the share of entities whose cosine is then made exact.
-TWO_STAGE_HEAD, TWO_STAGE_SHARE, TWO_STAGE_SAMPLE = 128, 0.02, 512
+TWO_STAGE_HEAD, TWO_STAGE_EXACT, TWO_STAGE_SAMPLE = 128, 1000, 512
 
 
 def _cosines(index: TextIndex, query: np.ndarray) -> np.ndarray:
@@ -509,7 +509,7 @@ def _cosines(index: TextIndex, query: np.ndarray) -> np.ndarray:
     Up to :data:`TWO_STAGE_ENTITIES` entities, one product. Beyond, the product over the first
     :data:`TWO_STAGE_HEAD` dimensions (the table's are in decreasing order of variance, 85 % of it
     in the first 128) for every entity, then the exact cosine for the best
-    :data:`TWO_STAGE_SHARE` of them (at least 1,000); the others get the mean contribution of the
+    :data:`TWO_STAGE_EXACT` of them; the others get the mean contribution of the
     remaining dimensions over an even sample of :data:`TWO_STAGE_SAMPLE` entities, so that the
     median similarity, which counts as no evidence (:func:`matchgraph.semantic.rescale`), stays
     where the exact product puts it. The memory read is about a third of the full product's.
@@ -519,7 +519,7 @@ def _cosines(index: TextIndex, query: np.ndarray) -> np.ndarray:
         return index.vectors32 @ query
     head, tail = index.vector_parts(TWO_STAGE_HEAD)
     cos = head @ query[:TWO_STAGE_HEAD]
-    k = min(n, max(1000, int(n * TWO_STAGE_SHARE)))
+    k = min(n, TWO_STAGE_EXACT)
     best = np.argpartition(-cos, k - 1)[:k]
     rest = query[TWO_STAGE_HEAD:]
     # the rest get the mean contribution of the other dimensions, read from an even sample; the
