@@ -134,3 +134,25 @@ def test_sentence_similarity_weighs_more_for_plain_records_and_sentence_needs() 
     flat = rank(index, need, limit=5, weights=replace(w, dense_plain=-1.0))
     top = {r.id: r.why["components"] for r in plain.results}["movie-reviews"]
     assert top["dense"] > 0 and flat.ids  # the same evidence, only weighed differently
+
+
+def test_two_stage_cosines_are_exact_for_the_best_entities(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above TWO_STAGE_ENTITIES the cosines are read from the first dimensions, then made exact for
+    the best TWO_STAGE_EXACT entities; the rest get the sample's mean of the other dimensions."""
+    import matchgraph.match as m
+
+    ents = {f"urn:x:{i}": EntityText(slug=f"e{i:03d}", name=f"Dataset {i}", kind="dataset",
+                                     description=f"{w} of {v} for testing {i}")
+            for i, (w, v) in enumerate((w, v) for w in ("reviews", "court cases", "photos", "speech", "code")
+                                       for v in ("films", "law", "birds", "meetings", "python", "news"))}
+    index = index_texts(ents)
+    query = load_static().encode(["opinions of film critics"])[0]
+    full = index.vectors.astype(np.float32) @ query
+    monkeypatch.setattr(m, "TWO_STAGE_ENTITIES", 0)
+    monkeypatch.setattr(m, "TWO_STAGE_EXACT", 5)
+    staged = m._cosines(index, query)
+    best = np.argsort(-staged)[:5]
+    assert staged[best] == pytest.approx(full[best], abs=1e-5)
+    assert set(best.tolist()) <= set(np.argsort(-full)[:8].tolist())
+    monkeypatch.setattr(m, "TWO_STAGE_ENTITIES", 20000)
+    assert m._cosines(index, query) == pytest.approx(full, abs=1e-5)
