@@ -18,6 +18,10 @@ sentence, on a corpus of real sentences:
    penalty ``--lam`` pulling each token to its mapped start vector (conjugate gradients on the
    normal equations, all 384 columns at once).
 
+5. *rotation* to the table's principal axes, in decreasing order of variance (cosines are
+   unchanged; the first 128 dimensions carry 85 % of the variance and rank alone in the first
+   stage of ``matchgraph.match._cosines`` on large catalogs).
+
 The result is stored as float16, 30,522 x 384, in ``matchgraph/data/static-minilm.vectors.npy``,
 with the vocabulary in ``static-minilm.vocab.txt``. What shipped: ``--docstrings 40000 --domain 3
 --lam 0.03`` (1,507 MTEB sentences), on the packages of the development venv; the docstring sample
@@ -213,7 +217,10 @@ def build(docstrings: int, domain: int, lam: float) -> tuple[np.ndarray, list[st
     gram = X.T @ X
     W = np.linalg.solve(gram + 1e-3 * np.eye(gram.shape[0]) * np.trace(gram) / gram.shape[0], X.T @ E)
     V = fit(C, E, V0 @ W, lam)
-    return V.astype(np.float16), vocab
+    # rotate to decreasing variance (cosines unchanged): the first dimensions rank alone in the
+    # two-stage product of matchgraph.match._cosines
+    _, _, vt = np.linalg.svd(V, full_matrices=False)
+    return (V @ vt.T).astype(np.float16), vocab
 
 
 def main(argv: list[str] | None = None) -> int:
