@@ -155,7 +155,7 @@ def rankers(index: TextIndex, records: list[dict] | None, dense: Any) -> dict[st
 def ablations() -> dict[str, MatchWeights]:
     """Ablations of the default ranker."""
     d = DEFAULT_WEIGHTS
-    return {"without static vectors": replace(d, dense=0.0), "without concepts": replace(d, concept=0.0),
+    return {"without static vectors": replace(d, dense=0.0, dense_plain=0.0), "without concepts": replace(d, concept=0.0),
             "without coverage": replace(d, coverage=0.0), "without kind hint": replace(d, kind=0.0),
             "without alternatives pull": replace(d, alternative=0.0)}
 
@@ -183,7 +183,8 @@ def cards_rankers(dense_ok: bool) -> tuple[dict[str, Ranker], int]:
     """Rankers over the ingested example cards, for bench/eval_needs.yaml."""
     from matchgraph import Catalog, ingest
     from matchgraph.matching.semantic import semantic_scores
-    from matchgraph.matching.textindex import load_index, read_entities
+    from matchgraph.matching.match import load_index
+    from matchgraph.matching.textindex import read_entities
 
     tmp = tempfile.mkdtemp(prefix="matchgraph-eval-")
     catalog = Catalog(str(Path(tmp) / "catalog"))
@@ -214,35 +215,73 @@ def cards_rankers(dense_ok: bool) -> tuple[dict[str, Ranker], int]:
     return out, len(index)
 
 
+SETS = {"mteb": ROOT / "bench" / "eval_sets" / "mteb.json", "hub": ROOT / "bench" / "eval_sets" / "hub.json"}
+
+
+def cached_encoder(encoder: Any, path: Path | None) -> Any:
+    """The encoder with its outputs kept by text (in memory, and in ``path`` when given): each of
+    the many rankers embeds the same needs."""
+    import hashlib
+
+    cache: dict[str, np.ndarray] = {}
+    if path is not None and path.is_file():
+        with np.load(path) as data:
+            cache.update({k: data[k] for k in data.files})
+    encode = encoder.encode
+
+    def run(texts: list[str], **kw: Any) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = list(dict.fromkeys(t for k, t in zip(keys, texts) if k not in cache))
+        if missing:
+            for t, v in zip(missing, encode(missing, **kw)):
+                cache[hashlib.sha1(t.encode("utf-8")).hexdigest()] = v
+            if path is not None:
+                np.savez(path, **cache)
+        return np.stack([cache[k] for k in keys]) if keys else np.zeros((0, encoder.dim), dtype=np.float32)
+
+    encoder.encode = run
+    return encoder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", default=str(ROOT / "bench" / "eval_sets" / "mteb.json"))
+    parser.add_argument("--sets", default="hub,mteb", help="Comma-separated sets: " + ", ".join(SETS))
     parser.add_argument("--no-cards", action="store_true", help="Skip bench/eval_needs.yaml over the cards.")
     parser.add_argument("--only", help="Comma-separated ranker names to run (substring match).")
+    parser.add_argument("--cache", help="A .npz file keeping the encoder's outputs between runs.")
     parser.add_argument("--json", help="Write all results here.")
     args = parser.parse_args(argv)
 
-    records, needs = load_set(Path(args.set))
-    entities = entities_of(records)
-    index = index_texts(entities)
-    dense = dense_matrix(index, entities)
-    groups: dict[str, list[dict]] = {}
-    for n in needs:
-        for key in (f"{n['split']} {n['style']}", f"all {n['style']}"):
-            groups.setdefault(key, []).append(n)
+    try:
+        from matchgraph.matching.semantic import load_encoder
+        cached_encoder(load_encoder(), Path(args.cache) if args.cache else None)
+    except Exception as exc:  # noqa: BLE001 -- the dense rankers are skipped below, saying why
+        print(f"encoder not loaded: {exc}", file=sys.stderr)
+    report: dict[str, Any] = {}
     columns = ["tune sentence", "tune short", "test sentence", "test short"]
-    results: dict[str, dict[str, dict[str, Any]]] = {}
-    for name, ranker in rankers(index, records, dense).items():
-        if args.only and not any(s in name for s in args.only.split(",")):
-            continue
-        start = time.perf_counter()
-        results[name] = {c: evaluate(ranker, groups.get(c, [])) for c in columns}
-        results[name]["seconds"] = time.perf_counter() - start
-    print(f"MTEB set: {len(records)} records (name + one sentence), {len(needs)} needs\n")
-    print(table(results, columns))
-    report: dict[str, Any] = {"mteb": results}
+    for set_name in [s for s in args.sets.split(",") if s]:
+        records, needs = load_set(SETS[set_name])
+        entities = entities_of(records)
+        index = index_texts(entities)
+        dense = dense_matrix(index, entities)
+        groups: dict[str, list[dict]] = {}
+        for n in needs:
+            for key in (f"{n['split']} {n['style']}", f"all {n['style']}"):
+                groups.setdefault(key, []).append(n)
+        results: dict[str, dict[str, dict[str, Any]]] = {}
+        for name, ranker in rankers(index, records, dense).items():
+            if args.only and not any(s in name for s in args.only.split(",")):
+                continue
+            start = time.perf_counter()
+            results[name] = {c: evaluate(ranker, groups.get(c, [])) for c in columns}
+            results[name]["seconds"] = time.perf_counter() - start
+        counts = {c: len(groups.get(c, [])) for c in columns}
+        print(f"\n{set_name} set: {len(records)} records, {len(needs)} needs {counts}\n")
+        print(table(results, columns))
+        report[set_name] = results
     if not args.no_cards:
-        cards, n = cards_rankers(dense is not None)
+        from matchgraph.matching.semantic import available
+        cards, n = cards_rankers(available())
         card_needs = load_needs(ROOT / "bench" / "eval_needs.yaml")
         card_results = {name: {"eval_needs": evaluate(r, card_needs)} for name, r in cards.items()
                         if not args.only or any(s in name for s in args.only.split(","))}

@@ -42,7 +42,7 @@ def test_wordpiece_agrees_with_the_encoders_own_tokenizer(text: str) -> None:
 def test_bundled_table_shape_and_unit_vectors() -> None:
     assert DATA_FILE.is_file(), "matchgraph/data/static-minilm.vectors.npy is missing from the install"
     encoder = load_static()
-    assert encoder.vectors.shape == (30522, 128) and encoder.vectors.dtype == np.float16
+    assert encoder.vectors.shape == (30522, 384) and encoder.vectors.dtype == np.float16
     v = encoder.encode(["masked language model", "", "zzzz"])
     assert np.linalg.norm(v[0]) == pytest.approx(1.0, abs=1e-5)
     assert not v[1].any()
@@ -81,7 +81,7 @@ def test_index_keeps_one_unit_vector_per_entity_and_persists_them(tmp_path: Path
     from matchgraph.matching.textindex import _load_saved, save_index
 
     index = index_texts(_one_liners())
-    assert index.vectors.shape == (4, 128)
+    assert index.vectors.shape == (4, load_static().dim)
     assert np.linalg.norm(index.vectors.astype(np.float32), axis=1) == pytest.approx([1, 1, 1, 1], abs=1e-2)
     again = _load_saved(tmp_path / save_index(index, tmp_path))
     assert np.array_equal(again.vectors, index.vectors)
@@ -104,5 +104,55 @@ def test_static_vectors_lift_a_paraphrase_in_the_ranking() -> None:
     with_vectors = rank(index, need, limit=4)
     assert with_vectors.ids[0] == "movie-reviews"
     assert with_vectors.results[0].why["components"]["dense"] > 0
-    without = rank(index, need, limit=4, weights=replace(DEFAULT_WEIGHTS, dense=0.0))
+    without = rank(index, need, limit=4, weights=replace(DEFAULT_WEIGHTS, dense=0.0, dense_plain=0.0))
     assert "dense" not in without.results[0].why["components"]
+
+
+def test_sentence_similarity_weighs_more_for_plain_records_and_sentence_needs() -> None:
+    """The share of sentence similarity: ``dense`` for entities with capabilities, ``dense_plain``
+    for one-line records, rising to ``dense_plain_long`` for a need written as a sentence."""
+    from dataclasses import replace
+
+    from matchgraph.matching.match import _share
+    from matchgraph.matching.textindex import CapabilityText
+
+    ents = _one_liners()
+    ents["urn:x:card"] = EntityText(slug="card", name="ReviewModel", kind="model", description="A model.",
+                                    capabilities={"c": CapabilityText(title="Sentiment of reviews", position=0)})
+    index = index_texts(ents)
+    card, movies = index.row_of["card"], index.row_of["movie-reviews"]
+    assert index.described.tolist() == [i == card for i in range(5)]
+    w = DEFAULT_WEIGHTS
+    short = _share(index, w.dense, w.dense_plain, w.dense_plain_long, 0.0)
+    long = _share(index, w.dense, w.dense_plain, w.dense_plain_long, 1.0)
+    assert short[card] == long[card] == pytest.approx(w.dense)
+    assert short[movies] == pytest.approx(w.dense_plain) and long[movies] == pytest.approx(w.dense_plain_long)
+    assert _share(index, 0.2, -1.0, 0.7, 1.0) == 0.2           # negative: as for described entities
+    need = "I want to know whether people liked a film from what critics wrote about it"
+    plain = rank(index, need, limit=5)
+    assert plain.ids[0] == "movie-reviews"
+    flat = rank(index, need, limit=5, weights=replace(w, dense_plain=-1.0))
+    top = {r.id: r.why["components"] for r in plain.results}["movie-reviews"]
+    assert top["dense"] > 0 and flat.ids  # the same evidence, only weighed differently
+
+
+def test_two_stage_cosines_are_exact_for_the_best_entities(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above TWO_STAGE_ENTITIES the cosines are read from the first dimensions, then made exact for
+    the best TWO_STAGE_EXACT entities; the rest get the sample's mean of the other dimensions."""
+    import matchgraph.matching.match as m
+
+    ents = {f"urn:x:{i}": EntityText(slug=f"e{i:03d}", name=f"Dataset {i}", kind="dataset",
+                                     description=f"{w} of {v} for testing {i}")
+            for i, (w, v) in enumerate((w, v) for w in ("reviews", "court cases", "photos", "speech", "code")
+                                       for v in ("films", "law", "birds", "meetings", "python", "news"))}
+    index = index_texts(ents)
+    query = load_static().encode(["opinions of film critics"])[0]
+    full = index.vectors.astype(np.float32) @ query
+    monkeypatch.setattr(m, "TWO_STAGE_ENTITIES", 0)
+    monkeypatch.setattr(m, "TWO_STAGE_EXACT", 5)
+    staged = m._cosines(index, query)
+    best = np.argsort(-staged)[:5]
+    assert staged[best] == pytest.approx(full[best], abs=1e-5)
+    assert set(best.tolist()) <= set(np.argsort(-full)[:8].tolist())
+    monkeypatch.setattr(m, "TWO_STAGE_ENTITIES", 20000)
+    assert m._cosines(index, query) == pytest.approx(full, abs=1e-5)

@@ -52,8 +52,9 @@ __all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities
            "index_dir", "scheme_digest", "entity_vectors", "vector_text", "readable_name", "FIELD_WEIGHTS",
            "CONCEPT_LABEL_MIN", "RANK_DECAY"]
 
-#: Index layout version; bump to invalidate persisted indexes.
-FORMAT = 5
+#: Index layout version; bump to invalidate persisted indexes (also when the static token table
+#: in matchgraph/data changes: the entity vectors are computed with it).
+FORMAT = 7
 #: How many times each field's words are repeated in an entity's BM25 document.
 FIELD_WEIGHTS: dict[str, int] = {
     "name": 3, "aliases": 2, "keywords": 1, "description": 1,
@@ -415,6 +416,27 @@ class TextIndex:
         cached = self.__dict__.get("_vectors32")
         if cached is None or cached.shape != self.vectors.shape:
             cached = self.__dict__["_vectors32"] = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        return cached
+
+    def vector_parts(self, head: int) -> tuple[np.ndarray, np.ndarray]:
+        """``vectors`` as two contiguous float32 blocks, the first ``head`` dimensions and the rest
+        (the token table's dimensions are in decreasing order of variance: the head alone ranks
+        nearly as the whole, in a third of the memory traffic)."""
+        key = f"_parts{head}"
+        cached = self.__dict__.get(key)
+        if cached is None or cached[0].shape[0] != self.vectors.shape[0]:
+            cached = self.__dict__[key] = (np.ascontiguousarray(self.vectors[:, :head], dtype=np.float32),
+                                           np.ascontiguousarray(self.vectors[:, head:], dtype=np.float32))
+        return cached
+
+    @property
+    def described(self) -> np.ndarray:
+        """Which entities have capabilities (a card's worth of text), computed once: the others are
+        known by a name and a description only, where sentence similarity is the better evidence."""
+        cached = self.__dict__.get("_described")
+        if cached is None or cached.shape != (len(self),):
+            owners = self.segment_entity[self.segment_is_capability[:self.segment_entity.size]]
+            cached = self.__dict__["_described"] = np.bincount(owners, minlength=len(self))[:len(self)] > 0
         return cached
 
     @property
