@@ -202,9 +202,9 @@ def _pageable(body: str) -> bool:
 def _rows_formats() -> dict[str, Any]:
     import pyoxigraph as ox
 
-    return {"text/tab-separated-values": ox.QueryResultsFormat.TSV, "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-            "application/json": ox.QueryResultsFormat.JSON, "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-            "application/xml": ox.QueryResultsFormat.XML}
+    tsv, json_, xml = ox.QueryResultsFormat.TSV, ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML
+    return {"text/tab-separated-values": tsv, "application/sparql-results+json": json_, "application/json": json_,
+            "application/sparql-results+xml": xml, "application/xml": xml}
 
 
 def _boolean(term: Any) -> str:
@@ -541,9 +541,9 @@ class RemoteBackend:
         """Run a SELECT and stream its rows as tuples of plain strings (IRIs, lexical forms, None
         for unbound), the way derived data reads the catalog in bulk (:mod:`matchgraph.graph.rows`).
 
-        The answer is asked as SPARQL TSV from Oxigraph server, JSON (or XML) from other engines, and parsed by
-        pyoxigraph's result parsers as it streams in, without building rdflib terms; pages as
-        :meth:`query`.
+        The answer is asked as SPARQL TSV from Oxigraph server, JSON (or XML) from other engines,
+        and parsed by pyoxigraph's result parsers as it streams in, without building rdflib terms;
+        pages as :meth:`query`.
         """
         if "GROUP_CONCAT" in sparql.upper():
             sparql = explicit_separators(sparql)
