@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import Location, ParseError, SchemaError
 from .records import CapabilityRecord, EntityRecord, ObservationRecord, ResultRecord, SourceRecords
-from .safe_load import check_records, load_yaml, type_error
+from .safe_load import check_records, load_yaml, text_list, type_error
 from ..vocab import RELATIONS, is_slug, normalise_kind, slugify
 
 __all__ = ["parse_card", "is_card", "split_front_matter", "parse_number", "texts"]
@@ -141,21 +141,8 @@ def texts(data: dict[str, Any], key: str, loc: Any) -> list[str]:
     ['a', '2']
     """
     value = data.get(key)
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    out = []
-    for i, item in enumerate(items):
-        if item is None:
-            continue
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-            where = f"{key}[{i}]" if isinstance(value, list) else key
-            raise type_error(where, item, loc(where) if isinstance(value, list) else loc(key),
-                             expected="text" if isinstance(value, list) else "text or a list of texts",
-                             hint=f"write '{key}: [first, second]' with one text per item")
-        if str(item).strip():
-            out.append(str(item).strip())
-    return out
+    return text_list(value, key, lambda spot: loc(spot) if isinstance(value, list) else loc(key),
+                     f"write '{key}: [first, second]' with one text per item")
 
 
 def _load_yaml(front: str, path: str) -> tuple[dict[str, Any], Any]:

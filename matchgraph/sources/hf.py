@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import ConfigError, InputError, Location, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
 from .cards import _as_list
-from .safe_load import check_records, read_text, type_error
+from .safe_load import check_records, read_text, text_list, type_error
 from ..vocab import slugify
 from .croissant import load_json
 
@@ -296,21 +296,8 @@ def _labels(value: Any, where: str, path: str) -> list[str]:
     >>> _labels(["mit", None, 3], "$.license", "x.json")
     ['mit', '3']
     """
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    out = []
-    for i, item in enumerate(items):
-        if item is None:
-            continue
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-            spot = f"{where}[{i}]" if isinstance(value, list) else where
-            raise type_error(spot.rsplit(".", 1)[-1], item, Location(path, json_path=spot),
-                             expected="text" if isinstance(value, list) else "text or a list of texts",
-                             hint="the Hub writes these as a string or a list of strings")
-        if str(item).strip():
-            out.append(str(item).strip())
-    return out
+    return text_list(value, where, lambda spot: Location(path, json_path=spot),
+                     "the Hub writes these as a string or a list of strings")
 
 
 #: Keys of a Hub entry and of its cardData that hold one text or a list of texts.

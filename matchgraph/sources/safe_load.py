@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
@@ -659,3 +659,29 @@ def type_error(key: str, value: Any, location: Location | None, *, expected: str
     found = {list: "a list", tuple: "a list", dict: "a mapping", bool: "true/false", int: f"the number {value!r}",
              float: f"the number {value!r}", type(None): "nothing"}.get(type(value), f"a {type(value).__name__}")
     return SchemaError(f"{key} must be {expected}, found {found}", location=location, hint=hint)
+
+
+def text_list(value: Any, where: str, location: Callable[[str], Location], hint: str) -> list[str]:
+    """The texts of a value that is a text or a list of texts (numbers count as texts); a mapping or a
+    nested list is a type error located by ``location(spot)``, where ``spot`` is ``where`` or
+    ``where[i]``. Empty and null items are passed over.
+
+    Examples
+    --------
+    >>> text_list(["a", 2, None], "tags", lambda spot: Location("x.md"), "one text per item")
+    ['a', '2']
+    """
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for i, item in enumerate(items):
+        if item is None:
+            continue
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            spot = f"{where}[{i}]" if isinstance(value, list) else where
+            raise type_error(spot.rsplit(".", 1)[-1], item, location(spot),
+                             expected="text" if isinstance(value, list) else "text or a list of texts", hint=hint)
+        if str(item).strip():
+            out.append(str(item).strip())
+    return out
