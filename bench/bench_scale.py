@@ -10,7 +10,7 @@ as its own process the way a user runs it:
   catalog (projection built too) and once more (projection cached);
 - ``matchgraph neighbours X`` latency as a cold CLI process (median of ``--runs``, interleaved over
   the sizes so that changes in the machine's load hit them alike) and as a warm
-  library call (:func:`matchgraph.neighbours.neighbours`, median of ``--calls``), for a typical
+  library call (:func:`matchgraph.graph.neighbours.neighbours`, median of ``--calls``), for a typical
   entity (the model of median popularity) and for the most popular model (a hub).
 
 Scores are measured after every catalog is ingested, the sizes back to back, for the same reason.
@@ -157,7 +157,7 @@ def warm_neighbours(catalog: Path, slug: str, calls: int) -> dict[str, Any]:
     code = f"""
 import json, statistics, time
 from matchgraph import Catalog
-from matchgraph.neighbours import neighbours
+from matchgraph.graph.neighbours import neighbours
 with Catalog({str(catalog)!r}) as cat:
     neighbours(cat, {slug!r})
     times = []

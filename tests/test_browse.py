@@ -255,19 +255,16 @@ def test_score_history_chart_from_entries() -> None:
     assert [s["name"] for s in chart["series"]] == ["Rank", "Adoption"]  # only scores with two values
 
 
-def test_entity_page_draws_the_score_history_when_kept(example_catalog: Catalog) -> None:
-    """With a matchgraph that keeps score history (``scores.score_history``), recorded matches
-    give the entity page a chart; without one the page has none and says nothing false."""
+def test_entity_page_draws_the_score_history(example_catalog: Catalog) -> None:
+    """Recorded matches are kept in the score history (``matchgraph.graph.scores.score_history``) and
+    give the entity page a chart."""
     from starlette.testclient import TestClient
 
-    from matchgraph import scores
+    from matchgraph.graph.scores import score_history
     from matchgraph.matching.match import match
 
     for need in ("large web text corpus for pretraining", "web corpus for language model pretraining"):
         match(example_catalog, need, limit=5, record=True)
     page = TestClient(create_app(example_catalog)).get("/entity/the-pile").text
-    if hasattr(scores, "score_history"):
-        assert len(scores.score_history(example_catalog, "the-pile")) >= 2
-        assert '<figure class="score-history"' in page and "<polyline" in page
-    else:
-        assert "score-history" not in page
+    assert len(score_history(example_catalog, "the-pile")) >= 2
+    assert '<figure class="score-history"' in page and "<polyline" in page

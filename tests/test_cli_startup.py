@@ -26,7 +26,7 @@ print("\\n" + json.dumps(sorted(sys.modules)))
 
 #: Modules a match never needs.
 HEAVY = ("oxrdflib", "rdflib.plugins.sparql", "pyshacl", "networkx", "scipy", "jinja2", "matchgraph.sources.ingest",
-         "matchgraph.sources.build", "matchgraph.projection", "matchgraph.scores", "matchgraph.cli.catalog_cmds",
+         "matchgraph.sources.build", "matchgraph.cli.catalog_cmds",
          "matchgraph.cli.graph_cmds", "matchgraph.cli.serve_cmds", "matchgraph.cli.import_cmds",
          "matchgraph.cli.synth_cmds")
 

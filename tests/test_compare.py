@@ -11,7 +11,7 @@ import pytest
 from matchgraph import Catalog, QueryError, ingest
 from matchgraph.graph.compare import Side, compare, render, verdict_sentence
 from matchgraph.graph.resolve import EntityRef
-from matchgraph.scores import EntityScores
+from matchgraph.graph.scoring import EntityScores
 from matchgraph.vocab import entity_iri
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -134,14 +134,14 @@ def test_three_recorded_matches_raise_times_matched_by_three(example_catalog: Ca
 
 
 def test_projection_counts_recorded_matches(example_catalog: Catalog) -> None:
-    from matchgraph import projection
+    from matchgraph.graph.derived import load_projection
 
-    graph = projection.load_projection(example_catalog)
+    graph = load_projection(example_catalog)
     before = graph.nodes["distilroberta-base"].get("times_matched", 0)
     for _ in range(3):
         match(example_catalog, NEED)
     match(example_catalog, NEED, record=False)
-    graph = projection.load_projection(example_catalog)
+    graph = load_projection(example_catalog)
     assert graph.nodes["distilroberta-base"]["times_matched"] == before + 3
     assert graph.has_edge("distilroberta-base", "all-minilm-l6-v2", key="co-matched") or \
         graph.has_edge("all-minilm-l6-v2", "distilroberta-base", key="co-matched")

@@ -27,7 +27,7 @@ mgid:f a mg:Entity, mg:Format ; schema:name "Format F" .
 
 
 class Scores:
-    """The attributes :func:`matchgraph.scores.load_scores` gives each entity."""
+    """The attributes :func:`matchgraph.graph.scores.load_scores` gives each entity."""
 
     def __init__(self, rank: float) -> None:
         self.rank, self.adoption, self.quality, self.ecosystem, self.match_graph = rank, rank / 2, 10.0, 20.0, 30.0

@@ -40,7 +40,7 @@ def test_the_pile_names_the_croissant_c4(linked: Catalog) -> None:
 
 
 def test_neighbours_of_the_pile_reach_the_croissant_c4(linked: Catalog) -> None:
-    from matchgraph.neighbours import neighbours
+    from matchgraph.graph.neighbours import neighbours
     from matchgraph.graph.resolve import EntityRef
 
     pile = EntityRef("the-pile", entity_iri("the-pile"), "The Pile", "dataset", False)

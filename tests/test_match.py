@@ -160,7 +160,7 @@ def test_rank_prior_tilts_close_scores(toy: Catalog) -> None:
 
 def test_the_versions_rank_scores_become_the_prior(toy: Catalog) -> None:
     from matchgraph.graph import derived
-    from matchgraph.scores import load_scores
+    from matchgraph.graph.scores import load_scores
 
     results = match(toy, "masked encoder", record=False)  # the owner builds the version, scores included
     ranks = {slug: s.rank for slug, s in load_scores(toy).items()}

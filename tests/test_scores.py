@@ -10,9 +10,9 @@ import networkx as nx
 import pytest
 
 from matchgraph import Catalog, ConfigError, ingest
-from matchgraph.scores import (
-    SCORE_KINDS, compute_scores, default_weights, display, explanation, load_scores, load_weights, scores_for,
-)
+from matchgraph.graph.weights import SCORE_KINDS, default_weights, load_weights
+from matchgraph.graph.scores import compute_scores, load_scores, scores_for
+from matchgraph.graph.scoring import display, explanation
 from matchgraph.graph.weights import weights_json
 from matchgraph.vocab import SCORE_GRAPH
 

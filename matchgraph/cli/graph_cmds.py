@@ -149,7 +149,7 @@ def neighbours(entity: str, relations: tuple[str, ...], depth: int, limit: int, 
         matchgraph neighbours "The Pile" --relation alternative --relation derivedFrom --format json
         matchgraph neighbours distilroberta-base --depth 2 --limit 30
     """
-    from ..neighbours import neighbours as run
+    from ..graph.neighbours import neighbours as run
     from ..graph.resolve import resolve_entity
 
     with open_catalog(catalog_location) as catalog:

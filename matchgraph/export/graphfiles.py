@@ -1,6 +1,6 @@
 """Graph files: the match graph as GraphML, GEXF or networkx node-link JSON.
 
-The graph is the projection (:func:`matchgraph.projection.load_projection`): one node per entity
+The graph is the projection (:func:`matchgraph.graph.derived.load_projection`): one node per entity
 (slug) and one edge per typed relation. A view narrows it (:func:`catalog_graph`): the entities
 within ``depth`` hops of a centre, only some relation kinds, or what a CONSTRUCT query returns.
 Nodes carry ``kind``, ``name``, ``stub`` and the scores (``rank``, ``adoption``, ``quality``,
@@ -74,7 +74,7 @@ def annotate(G: nx.MultiDiGraph, scores: Mapping[str, Any] | None = None) -> nx.
         Nodes are slugs with ``kind``, ``name``, ``stub``; edges have ``relation``, ``weight``, ``aspect``.
     scores : mapping of slug to scores, optional
         Objects with ``rank``, ``adoption``, ``quality``, ``ecosystem`` and ``match_graph``
-        attributes (as :func:`matchgraph.scores.load_scores` returns); missing ones are left out.
+        attributes (as :func:`matchgraph.graph.scores.load_scores` returns); missing ones are left out.
 
     Returns
     -------
@@ -131,7 +131,7 @@ def filter_relations(G: nx.MultiDiGraph, relations: Iterable[str]) -> nx.MultiDi
     wanted = {r.lower() for r in relations}
     if not wanted:
         return G
-    from ..projection import RELATION_KINDS
+    from ..graph.relations import RELATION_KINDS
 
     known = {str(d.get("relation")) for _, _, d in G.edges(data=True)} | set(RELATION_KINDS)
     unknown = sorted(wanted - {k.lower() for k in known})
@@ -278,8 +278,8 @@ def catalog_graph(catalog: Catalog, *, center: str | None = None, depth: int = 2
     >>> G.nodes["the-pile"]["kind"]                             # doctest: +SKIP
     'dataset'
     """
-    from ..projection import load_projection
-    from ..scores import load_scores
+    from ..graph.derived import load_projection
+    from ..graph.scores import load_scores
 
     projection = load_projection(catalog)
     G = construct_graph(catalog, query, projection) if query else projection

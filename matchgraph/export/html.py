@@ -174,8 +174,8 @@ def environment() -> jinja2.Environment:
 
 
 def _score(value: Any) -> str:
-    """A score as the CLI shows it (:func:`matchgraph.scores.display`: an integer, halves up)."""
-    from ..scores import display
+    """A score as the CLI shows it (:func:`matchgraph.graph.scoring.display`: an integer, halves up)."""
+    from ..graph.scoring import display
 
     return "–" if value is None else str(display(float(value)))
 
@@ -324,7 +324,7 @@ def graph_view(G: nx.MultiDiGraph, *, catalog: Catalog | None = None, links: Lin
     """
     from pyvis.network import Network
 
-    from ..scores import display
+    from ..graph.scoring import display
 
     links = links or Links()
     nodes = sorted(G.nodes, key=str)
@@ -411,7 +411,7 @@ def export_html(catalog: Catalog, *, center: str | None = None, depth: int = 2, 
     from ..web.graphview import View, cap_graph, select_view
 
     if query:
-        from ..projection import load_compact
+        from ..graph.derived import load_compact
         from .graphfiles import catalog_graph
 
         G = catalog_graph(catalog, center=center, depth=depth, query=query, relations=list(relations or []))

@@ -54,11 +54,13 @@ from .scoring import Explainer, ScoreTable, compute_table
 from .weights import load_weights, weights_digest
 
 if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
     from ..store.catalog import Catalog
     from ..matching.textindex import TextIndex
 
 __all__ = ["State", "current", "latest", "note_change", "advance", "stage_match", "touched_entities", "counters",
-           "derived_root", "rank_prior", "FORMAT"]
+           "derived_root", "rank_prior", "FORMAT", "load_compact", "load_projection"]
 
 #: Bumped when the layout of a version directory changes (older ones are then rebuilt).
 FORMAT = 1
@@ -442,6 +444,30 @@ def current(catalog: Catalog) -> State:
         if state is None:
             state = advance(catalog, version) or _full(catalog, version)
     return state
+
+
+def load_compact(catalog: Catalog) -> CompactProjection:
+    """The projection of the current version, as kept here (built first when missing).
+
+    Examples
+    --------
+    >>> from matchgraph.store.catalog import Catalog
+    >>> load_compact(Catalog("memory:")).data_version
+    'empty'
+    """
+    return current(catalog).projection
+
+
+def load_projection(catalog: Catalog) -> nx.MultiDiGraph:
+    """:func:`load_compact` as a networkx MultiDiGraph (a fresh object each call: callers may modify it).
+
+    Examples
+    --------
+    >>> from matchgraph.store.catalog import Catalog
+    >>> load_projection(Catalog("memory:")).graph["data_version"]
+    'empty'
+    """
+    return load_compact(catalog).to_networkx()
 
 
 def latest(catalog: Catalog) -> State | None:

@@ -62,7 +62,7 @@ def explain(catalog: Catalog, entity: str | EntityRef, *,
     entity : str or EntityRef
         An id, name, alias or IRI.
     weights : path or mapping, optional
-        Weight overrides (see :func:`matchgraph.scores.load_weights`).
+        Weight overrides (see :func:`matchgraph.graph.weights.load_weights`).
 
     Returns
     -------

@@ -37,8 +37,10 @@ from .relations import MATCH_TOP, RELATION_KINDS, STATED_RELATIONS, SYMMETRIC
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
 
+    from ..store.catalog import Catalog
+
 __all__ = ["CompactProjection", "project", "concept_idf", "shared_concept_pairs", "FORMAT",
-           "SHARED_CONCEPT_PARTNERS", "CONCEPT_WINDOW"]
+           "SHARED_CONCEPT_PARTNERS", "CONCEPT_WINDOW", "build_compact", "build_projection"]
 
 #: Each entity keeps shared-concept edges to at most this many most similar entities.
 SHARED_CONCEPT_PARTNERS = 5
@@ -417,3 +419,24 @@ def project(facts: Facts, data_version: str = "", *, base: CompactProjection | N
     src, dst, relation, weight, aspect = edges.arrays()
     return CompactProjection(nodes.slugs, nodes.names, nodes.kinds, nodes.stub, times, src, dst, relation, weight,
                              aspect, aspects, data_version)
+
+
+def build_compact(catalog: Catalog) -> CompactProjection:
+    """Project the catalog afresh from a full read of the store (nothing is kept).
+
+    The kept projection of the current version is :func:`matchgraph.graph.derived.load_compact`.
+
+    Examples
+    --------
+    >>> from matchgraph.store.catalog import Catalog
+    >>> build_compact(Catalog("memory:")).n
+    0
+    """
+    from .facts import read_facts
+
+    return project(read_facts(catalog), catalog.data_version)
+
+
+def build_projection(catalog: Catalog) -> nx.MultiDiGraph:
+    """:func:`build_compact` as a networkx MultiDiGraph."""
+    return build_compact(catalog).to_networkx()

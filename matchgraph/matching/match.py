@@ -7,7 +7,7 @@ The ranker combines four kinds of evidence (the formula, with its constants, is 
    its capability concepts (:mod:`matchgraph.matching.textindex`), divided by the best score of the query;
 2. **concepts**: the need is classified into capability concepts (:func:`matchgraph.matching.classify.classify`)
    and an entity gains by how confidently its capabilities carry those concepts;
-3. **graph evidence**: the entity's Rank (as last computed by :mod:`matchgraph.scores`, read from
+3. **graph evidence**: the entity's Rank (as last computed by :mod:`matchgraph.graph.scores`, read from
    the score graph) as a small prior, and a pull towards the alternatives of the strongest hits;
 4. **kind**: a kind the need names ("... corpus with code", "a library to ...") favours entities of
    that kind; ``kind=`` filters. Stubs (entities known only by name) rank below described ones.

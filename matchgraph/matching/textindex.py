@@ -110,7 +110,7 @@ def _terms(text: str) -> tuple[str, ...]:
 def select_rows(catalog: Catalog, sparql: str) -> Iterator[tuple[str | None, ...]]:
     """Run a SELECT and yield rows of plain strings (None for unbound), fast on embedded Oxigraph.
 
-    The same as :func:`matchgraph.projection.select_values`, kept here so that matching does not
+    The same as :func:`matchgraph.graph.rows.select_values`, kept here so that matching does not
     import networkx.
 
     Examples

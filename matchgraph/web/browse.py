@@ -162,12 +162,13 @@ class BrowseIndex:
     def build(cls, catalog: Catalog) -> BrowseIndex:
         """Read the catalog's entities, scores and facets into a new index.
 
-        Uses the compact projection and the stored scores (:func:`matchgraph.scores.load_scores`,
+        Uses the compact projection and the stored scores (:func:`matchgraph.graph.scores.load_scores`,
         computed only when the data changed) and five bulk queries.
         """
         from ..matching.classify import concept_labels
-        from ..projection import load_compact, select_values
-        from ..scores import load_scores
+        from ..graph.derived import load_compact
+        from ..graph.rows import select_values
+        from ..graph.scores import load_scores
 
         version = catalog.version
         compact = load_compact(catalog)
@@ -391,7 +392,7 @@ class BrowseIndex:
         return values
 
     def _rows(self, ids: list[int]) -> list[dict[str, Any]]:
-        from ..scores import display
+        from ..graph.scoring import display
 
         out = []
         for i in ids:
@@ -414,7 +415,7 @@ class BrowseIndex:
         facet value codes by facet, lower-case names and aliases, page link (``browse.js`` reads
         them by these positions).
         """
-        from ..scores import display
+        from ..graph.scoring import display
 
         per_entity: list[dict[str, list[int]]] = [{} for _ in range(self.n)]
         for facet in FACETS:

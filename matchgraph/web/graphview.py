@@ -171,8 +171,8 @@ class GraphIndex:
     """
 
     def __init__(self, catalog: Catalog, scores: Mapping[str, Any] | None = None) -> None:
-        from ..projection import load_compact
-        from ..scores import load_scores
+        from ..graph.derived import load_compact
+        from ..graph.scores import load_scores
 
         self.catalog = catalog
         self.compact = load_compact(catalog)
@@ -218,7 +218,7 @@ def select_view(catalog: Catalog, *, center: str | None = None, depth: int = 2, 
         An unknown relation.
     """
     from ..export.graphfiles import annotate
-    from ..projection import RELATION_KINDS
+    from ..graph.relations import RELATION_KINDS
 
     index = index or GraphIndex(catalog)
     compact = index.compact

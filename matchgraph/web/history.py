@@ -1,8 +1,8 @@
 """The score history of an entity as a small chart (inline SVG, no script, works offline).
 
-The history itself is kept by the derived state (``matchgraph.scores.score_history``: one entry
-per recorded catalog version with the five displayed scores). Where the installed matchgraph
-keeps no history, or an entity has fewer than two entries, the entity page shows no chart.
+The history itself is kept by the derived state (:func:`matchgraph.graph.scores.score_history`: one entry
+per recorded catalog version with the five displayed scores). Where an entity has fewer than two
+entries, the entity page shows no chart.
 
 Examples
 --------
@@ -27,14 +27,11 @@ SERIES = (("rank", "Rank", "#0b5cad", 2.5), ("adoption", "Adoption", "#f28e2b", 
 
 
 def entity_history(catalog: Catalog, slug: str) -> list[dict[str, Any]]:
-    """The entity's recorded scores, oldest first ([] when this matchgraph keeps no history)."""
-    from .. import scores
+    """The entity's recorded scores, oldest first ([] when none are kept for it)."""
+    from ..graph.scores import score_history
 
-    reader = getattr(scores, "score_history", None)
-    if reader is None:
-        return []
     try:
-        return list(reader(catalog, slug))
+        return list(score_history(catalog, slug))
     except (KeyError, OSError, ValueError):
         return []
 

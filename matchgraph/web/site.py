@@ -124,14 +124,14 @@ class PageContext:
     @property
     def projection(self) -> nx.MultiDiGraph:
         """The catalog's projection (entities and typed, weighted edges)."""
-        from ..projection import load_projection
+        from ..graph.derived import load_projection
 
         return self._get("projection", lambda: load_projection(self.catalog))
 
     @property
     def scores(self) -> dict[str, Any]:
         """Every entity's scores."""
-        from ..scores import load_scores
+        from ..graph.scores import load_scores
 
         return self._get("scores", lambda: load_scores(self.catalog))
 
@@ -383,7 +383,7 @@ def _plain(value: Any) -> Any:
 
 
 def _entity_scores(ctx: PageContext, slug: str) -> dict[str, Any] | None:
-    """Rank and sub-scores with the factors that explain each (:func:`matchgraph.scores.load_scores`)."""
+    """Rank and sub-scores with the factors that explain each (:func:`matchgraph.graph.scores.load_scores`)."""
     scores = ctx.scores.get(slug)
     if scores is None:
         return None
@@ -396,8 +396,8 @@ def _entity_scores(ctx: PageContext, slug: str) -> dict[str, Any] | None:
 
 
 def _neighbour_list(ctx: PageContext, slug: str, limit: int) -> list[dict[str, Any]]:
-    """The closest entities (:func:`matchgraph.neighbours.neighbours`) as dicts, strongest first."""
-    from ..neighbours import neighbours
+    """The closest entities (:func:`matchgraph.graph.neighbours.neighbours`) as dicts, strongest first."""
+    from ..graph.neighbours import neighbours
 
     return [n.to_dict() for n in neighbours(ctx.catalog, ctx.entity(slug), depth=1, limit=limit) if n.slug != slug]
 
@@ -474,7 +474,7 @@ def _why_text(why: dict[str, Any]) -> list[str]:
             f"{c.get('label', c.get('concept'))} ({c.get('entity', 0):.2f})" for c in why["concepts"]) + ".")
     graph = why.get("graph") or {}
     if graph.get("rank") is not None:
-        from ..scores import display
+        from ..graph.scoring import display
 
         lines.append(f"Rank {display(graph['rank'])}.")
     if graph.get("alternative_of"):
