@@ -30,18 +30,22 @@ from . import catalog_option, cli, echo_json, format_option, handle_errors, open
                    "None by default: the server sends no request on a client's behalf.")
 @click.option("--examples", "examples_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Folder of *.rq example queries for the query page. Default: examples/queries")
+@click.option("--build-wait", type=click.FloatRange(min=0), default=3.0, show_default=True, metavar="S",
+              help="Seconds a page waits for the match graph of a new catalog version; past that it shows "
+                   "'building' with progress and reloads itself until the build is done.")
 @catalog_option
 @handle_errors
 def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: float, max_rows: int,
           workers: int, queue: int, max_body: int, allow_service: tuple[str, ...], examples_dir: Path | None,
-          catalog_location: str | None) -> None:
+          build_wait: float, catalog_location: str | None) -> None:
     """Serve the catalog: a SPARQL 1.1 endpoint at /sparql and HTML pages.
 
     Read-only unless started with --allow-update and a --token; clients then send
     'Authorization: Bearer TOKEN' with their updates. Queries run in --workers processes; one past
     --timeout is stopped (its process killed) and gets 503. The whole catalog downloads from
     /dump/catalog.ttl (also .nt, .nq, .trig, .jsonld). Other processes may read and
-    write the catalog while the server runs; it follows each new version on its next request.
+    write the catalog while the server runs; it follows each new version on its next request,
+    and while the match graph of a large new version is built, pages say 'building' with progress.
 
     \b
     Example:
@@ -55,7 +59,7 @@ def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: 
         raise click.UsageError("--token only matters with --allow-update")
     config = ServerConfig(allow_update=allow_update, token=token, timeout=timeout, max_rows=max_rows,
                           examples_dir=examples_dir, workers=workers, queue=queue, max_body=max_body,
-                          allow_service=allow_service)
+                          allow_service=allow_service, build_wait=build_wait)
     click.echo(f"Serving the catalog on http://{host}:{port}/ (SPARQL at /sparql, "
                f"{'updates with the token' if allow_update else 'read-only'}); Ctrl-C stops.", err=True)
     run(catalog_location, host=host, port=port, config=config)

@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..matching.textindex import TextIndex
 
 __all__ = ["State", "current", "latest", "note_change", "advance", "stage_match", "touched_entities", "counters",
-           "derived_root", "rank_prior", "FORMAT", "load_compact", "load_projection"]
+           "derived_root", "rank_prior", "FORMAT", "load_compact", "load_projection", "is_built"]
 
 #: Bumped when the layout of a version directory changes (older ones are then rebuilt).
 FORMAT = 1
@@ -289,6 +289,11 @@ def _load_text(path: Path) -> Any:
         return textindex.load_saved(path)
     except (OSError, ValueError, KeyError):
         return None
+
+
+def is_built(catalog: Catalog, data_version: str) -> bool:
+    """Whether the state of a data version is published (a file check: never waits for a build)."""
+    return (derived_root(catalog) / _dirname(data_version) / "state.json").is_file()
 
 
 def load_state(catalog: Catalog, data_version: str) -> State | None:

@@ -1,12 +1,44 @@
-"""Progress for builds: silent for the first second, then a bar on the terminal (stderr)."""
+"""Progress for builds: silent for the first second, then a bar on the terminal (stderr).
+
+Every build running in this process is also listed by :func:`running`, so that a server can say
+what it is building (the web pages answer "building, step 3 of 18" instead of hanging).
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any
 
-__all__ = ["BuildProgress"]
+__all__ = ["BuildProgress", "running"]
+
+_RUNNING: dict[int, BuildProgress] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+def running() -> list[dict[str, Any]]:
+    """The builds running in this process now, oldest first.
+
+    Returns
+    -------
+    list of dict
+        ``title``, ``step`` (steps started), ``total``, ``what`` (the current step) and
+        ``seconds`` (since the build began) of each.
+
+    Examples
+    --------
+    >>> with BuildProgress("Building", total=2, enabled=False) as progress:
+    ...     progress.step("facts")
+    ...     [(b["title"], b["step"], b["total"], b["what"]) for b in running()]
+    [('Building', 1, 2, 'facts')]
+    >>> running()
+    []
+    """
+    with _RUNNING_LOCK:
+        builds = sorted(_RUNNING.values(), key=lambda b: b.started)
+        return [{"title": b.title, "step": b.done, "total": b.total, "what": b.what,
+                 "seconds": time.perf_counter() - b.started} for b in builds]
 
 
 class BuildProgress:
@@ -29,13 +61,18 @@ class BuildProgress:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self.started = time.perf_counter()
         self.done = 0
+        self.what = ""
         self._bar: Any = None
         self._task: Any = None
 
     def __enter__(self) -> BuildProgress:
+        with _RUNNING_LOCK:
+            _RUNNING[id(self)] = self
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with _RUNNING_LOCK:
+            _RUNNING.pop(id(self), None)
         if self._bar is not None:
             self._bar.update(self._task, completed=self.total)
             self._bar.stop()
@@ -44,6 +81,7 @@ class BuildProgress:
     def step(self, what: str) -> None:
         """Mark the start of a step (``what`` is shown next to the bar)."""
         self.done += 1
+        self.what = what
         if not self.enabled:
             return
         if self._bar is None and time.perf_counter() - self.started >= self.delay:

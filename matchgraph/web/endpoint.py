@@ -110,6 +110,9 @@ class ServerConfig:
         Largest request body in bytes; larger ones get 413.
     allow_service : tuple of str
         Hosts SERVICE clauses (and LOAD, with update rights) may reach; none by default.
+    build_wait : float
+        Seconds a page waits for the match graph of a new catalog version to be built before it
+        answers "building" (503, reloading itself) while the build goes on in the background.
     """
 
     allow_update: bool = False
@@ -121,6 +124,7 @@ class ServerConfig:
     queue: int = 32
     max_body: int = DEFAULT_MAX_BODY
     allow_service: tuple[str, ...] = ()
+    build_wait: float = 3.0
 
     def __post_init__(self) -> None:
         if self.allow_update and not self.token:
@@ -134,6 +138,8 @@ class ServerConfig:
                               hint="for example --workers 2")
         if self.max_body < 1:
             raise ConfigError("the body limit must be positive", hint="for example --max-body 1000000")
+        if self.build_wait < 0:
+            raise ConfigError("the build wait must be zero or more seconds", hint="for example --build-wait 3")
         self.allow_service = tuple(self.allow_service)
 
 

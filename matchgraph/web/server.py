@@ -33,6 +33,15 @@ Safety and limits
 - CORS is open (any origin may GET and POST) so browser clients such as YASGUI can query it.
 - HTML pages carry a Content-Security-Policy allowing scripts only from this server.
 
+Building
+--------
+Pages need the match graph of the catalog version they show (:mod:`matchgraph.graph.derived`).
+When another process wrote a version whose match graph is not built yet (a large ingest), the
+first page starts the build in a background thread and waits up to ``build_wait`` seconds; past
+that it answers 503 with ``Retry-After`` and a page saying what is being built (step, total,
+seconds so far) that reloads itself until the version is ready. The SPARQL endpoint never waits:
+it reads the store.
+
 Why starlette + uvicorn and not rdflib-endpoint
 -----------------------------------------------
 rdflib-endpoint (FastAPI) was evaluated first. It evaluates queries with rdflib's pure-Python
@@ -53,7 +62,10 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
+import html
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -66,7 +78,7 @@ from ..export.html import Links
 from .query import example_queries
 
 __all__ = ["ServerConfig", "SparqlEndpoint", "Negotiated", "negotiate", "create_app", "serve", "ServerLinks",
-           "example_queries", "DEFAULT_TIMEOUT", "DEFAULT_MAX_ROWS"]
+           "example_queries", "DEFAULT_TIMEOUT", "DEFAULT_MAX_ROWS", "DerivedBuilds", "building_page", "BUILD_RETRY"]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -106,6 +118,48 @@ class ServerLinks(Links):
         return self.entity(slug) + FORMATS[key][1]
 
 
+class DerivedBuilds:
+    """Builds of the match graph of the served catalog's current version, in a background thread.
+
+    One build at a time; a page asks :meth:`ready` and, when not, :meth:`start` and waits a moment
+    before answering "building" (see the module docstring).
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.error: BaseException | None = None
+        self._version: str | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def ready(self) -> bool:
+        """Whether the current version's match graph is built (read only, and never waits for a build)."""
+        from ..graph.derived import is_built
+
+        return is_built(self.catalog, self.catalog.data_version)
+
+    def start(self) -> None:
+        """Start building the current version unless a build is running."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._version, self.error = self.catalog.data_version, None
+            self._thread = threading.Thread(target=self._build, name="matchgraph-build", daemon=True)
+            self._thread.start()
+
+    def running(self) -> bool:
+        """Whether a build is running now."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _build(self) -> None:
+        from ..graph.derived import current
+
+        try:
+            current(self.catalog)
+        except BaseException as exc:  # reported by the next page, which starts a new build
+            self.error = exc
+
+
 @dataclass
 class _State:
     catalog: Catalog
@@ -114,6 +168,67 @@ class _State:
     owns_catalog: bool = False
     cache: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    builds: DerivedBuilds | None = None
+
+    def __post_init__(self) -> None:
+        self.builds = DerivedBuilds(self.catalog)
+
+
+#: Seconds the "building" page tells the browser (and clients) to wait before asking again.
+BUILD_RETRY = 2
+
+
+def building_page(version: str, builds: list[dict[str, Any]]) -> str:
+    """The page answered while the match graph of ``version`` is being built (reloads itself).
+
+    Examples
+    --------
+    >>> page = building_page("3", [{"title": "Building the match graph", "step": 2, "total": 8,
+    ...                             "what": "reading claims", "seconds": 4.2}])
+    >>> "step 2 of 8: reading claims" in page and 'http-equiv="refresh"' in page
+    True
+    """
+    lines = []
+    for build in builds:
+        lines.append(f"<p>{html.escape(build['title'])}: step {build['step']} of {build['total']}: "
+                     f"{html.escape(build['what'] or 'starting')} ({build['seconds']:.0f} s so far)</p>"
+                     f"<progress max=\"{build['total']}\" value=\"{max(build['step'] - 1, 0)}\"></progress>")
+    body = "".join(lines) or "<p>Starting the build.</p>"
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"refresh\" content=\"{BUILD_RETRY}\"><title>Building the match graph - matchgraph</title>"
+            f"</head><body><main><h1>Building the match graph</h1>"
+            f"<p>The catalog changed (version {html.escape(version)}); its match graph, scores and neighbour index "
+            f"are being built. This page reloads by itself every {BUILD_RETRY} s until they are ready.</p>"
+            f"{body}</main></body></html>")
+
+
+async def _wait_for_build(request: Any) -> Any | None:
+    """None when the current version's match graph is ready (waiting up to ``build_wait`` s for
+    a build), else the "building" response (503, Retry-After, a page that reloads itself)."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import HTMLResponse
+
+    from ..graph.progress import running
+
+    state: _State = request.app.state.matchgraph
+    builds = state.builds
+    assert builds is not None
+    if await run_in_threadpool(builds.ready):
+        return None
+    builds.start()
+    deadline = time.monotonic() + state.config.build_wait
+    while builds.running() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    if not builds.running():
+        if await run_in_threadpool(builds.ready):
+            return None
+        if builds.error is not None:
+            return _text(500, f"building the match graph failed: {builds.error}; the server tries again on the "
+                              "next request (run `matchgraph scores --recompute` to see the whole error)")
+    page = building_page(builds._version or state.catalog.data_version, running())
+    return HTMLResponse(page, status_code=503, headers={"Retry-After": str(BUILD_RETRY),
+                                                        "Content-Security-Policy": PAGE_CSP,
+                                                        "Cache-Control": "no-store"})
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Any:
@@ -169,6 +284,8 @@ async def index_route(request: Any) -> Any:
     from . import site
 
     state: _State = request.app.state.matchgraph
+    if (waiting := await _wait_for_build(request)) is not None:
+        return waiting
     ctx = _context(request)
     ctx.provide("browse", await run_in_threadpool(_browse_index, state))
     return await _page(request, site.render_index, dict(request.query_params), ctx=ctx)
@@ -193,6 +310,8 @@ async def entity_route(request: Any) -> Any:
     key = linked.format_key(fmt) if fmt else linked.negotiate_entity(request.headers.get("accept"))
     if fmt and key is None:
         return _text(400, f"unknown format {fmt!r}; use one of: " + ", ".join(linked.FORMATS))
+    if (waiting := await _wait_for_build(request)) is not None:
+        return waiting
     stem, suffix_key = linked.split_suffix(ident)
     try:
         ref = await run_in_threadpool(ctx.entity, ident)
@@ -228,6 +347,8 @@ async def compare_route(request: Any) -> Any:
     """Two entities side by side."""
     from . import site
 
+    if (waiting := await _wait_for_build(request)) is not None:
+        return waiting
     return await _page(request, site.render_compare, request.path_params["a"], request.path_params["b"])
 
 
@@ -235,6 +356,8 @@ async def match_route(request: Any) -> Any:
     """Entities matching a need, with why."""
     from . import site
 
+    if (waiting := await _wait_for_build(request)) is not None:
+        return waiting
     return await _page(request, site.render_match, request.query_params.get("q", ""))
 
 
@@ -247,6 +370,8 @@ async def graph_route(request: Any) -> Any:
     from . import site
     from .graphview import MAX_SIZE
 
+    if (waiting := await _wait_for_build(request)) is not None:
+        return waiting
     params = request.query_params
 
     def number(name: str, default: int | None, low: int, high: int) -> int | None:
