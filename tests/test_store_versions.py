@@ -164,8 +164,10 @@ def _free_port() -> int:
 def test_other_processes_read_and_write_while_serve_runs(example_dir: Path, tmp_path: Path) -> None:
     location = _copy(example_dir, tmp_path)
     port = _free_port()
+    # pages wait up to 60 s for the one build of the match graph (past --build-wait they say "building")
     server = subprocess.Popen([sys.executable, "-m", "matchgraph", "--catalog", str(location), "serve",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               "--port", str(port), "--build-wait", "60"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
