@@ -154,10 +154,18 @@ class DerivedBuilds:
     def _build(self) -> None:
         from ..graph.derived import current
 
+        # An embedded catalog is built from a reader of its own, pinned to the version current now:
+        # the server's catalog moves to newer versions between requests, and a long build must read
+        # one version throughout (and keep that version's lock while it reads).
+        pinned = None
         try:
-            current(self.catalog)
+            pinned = Catalog(self.catalog.path) if self.catalog.path is not None else None
+            current(pinned or self.catalog)
         except BaseException as exc:  # reported by the next page, which starts a new build
             self.error = exc
+        finally:
+            if pinned is not None:
+                pinned.close()
 
 
 @dataclass
