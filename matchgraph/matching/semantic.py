@@ -8,8 +8,8 @@ WordPiece tokenizer (``tokenizers``) and SafeTensors weights (``safetensors``) f
 forward pass and mean pooling, the same computation as sentence-transformers (to 1e-6) without
 importing PyTorch and transformers, which alone take some 20 s to import on a small machine.
 
-Each entity is embedded as several short texts (its name, aliases and description, and each
-capability's title, description and Unique claim); an entity's similarity to a need is the best
+Each entity is embedded as several short texts (its name as words, aliases, description and
+capability titles, and each capability's title, description and Unique claim); an entity's similarity to a need is the best
 cosine over its texts.
 Vectors are kept per catalog version by the owner of derived state (:mod:`matchgraph.graph.derived`),
 reused by the hash of their text, so a catalog change only embeds the texts that are new.
@@ -29,7 +29,7 @@ import numpy as np
 
 from ..store.catalog import Catalog
 from ..errors import ConfigError
-from .textindex import EntityText, TextIndex, read_entities
+from .textindex import EntityText, TextIndex, read_entities, vector_text
 
 __all__ = ["SemanticUnavailable", "MiniLMEncoder", "available", "load_encoder", "entity_texts", "similarity",
            "rescale", "semantic_scores", "scores_from_vectors", "entity_texts_of", "MODEL_NAME"]
@@ -262,16 +262,17 @@ def entity_texts_of(entities: dict[str, EntityText], index: TextIndex) -> list[t
     Returns
     -------
     list of (int, str)
-        One text with the name, aliases and description per entity, then one per capability with
-        its title, description and Unique claim.
+        One text per entity with its name as words, aliases, description and capability titles
+        (:func:`matchgraph.matching.textindex.vector_text`, the text of its static vector: a hub id
+        such as ``mteb/AmazonPolarityClassification`` reads as ``mteb Amazon Polarity
+        Classification``), then one per capability with its title, description and Unique claim.
     """
     out: list[tuple[int, str]] = []
     for ent in entities.values():
         row = index.row_of.get(ent.slug)
         if row is None:
             continue
-        head = ent.name + (f" ({', '.join(ent.aliases)})" if ent.aliases else "")
-        out.append((row, f"{head}. {ent.description}".strip()))
+        out.append((row, vector_text(ent)))
         for cap in sorted(ent.capabilities.values(), key=lambda c: (c.position, c.title)):
             out.append((row, " ".join([cap.title + ".", *cap.text, *cap.unique]).strip()))
     return sorted(out)
