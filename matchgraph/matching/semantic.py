@@ -157,8 +157,6 @@ class MiniLMEncoder:
         return flat.reshape(*x.shape[:-1], kernel.shape[1])
 
     def _layer(self, x: np.ndarray, mask: np.ndarray, i: int) -> np.ndarray:
-        from scipy.special import erf
-
         p = f"encoder.layer.{i}"
         batch, length, _ = x.shape
         size = self.dim // self.heads
@@ -175,7 +173,7 @@ class MiniLMEncoder:
         context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
         x = self._layer_norm(x + self._dense(context, f"{p}.attention.output.dense"), f"{p}.attention.output.LayerNorm")
         hidden = self._dense(x, f"{p}.intermediate.dense")
-        hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))
+        hidden = 0.5 * hidden * (1.0 + _erf(hidden * np.float32(1 / np.sqrt(2.0))))
         return self._layer_norm(x + self._dense(hidden, f"{p}.output.dense"), f"{p}.output.LayerNorm")
 
     def encode(self, texts: list[str], *, batch: int = BATCH) -> np.ndarray:
@@ -214,6 +212,28 @@ class MiniLMEncoder:
             x = self._layer(x, mask, i)
         pooled = (x * attention[:, :, None]).sum(1) / np.maximum(attention.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+#: Abramowitz and Stegun 7.1.26: erf to 1.5e-7, in NumPy (``scipy.special`` alone takes 0.2 s to
+#: import, a fifth of a cold ``match --semantic``).
+_ERF_P = np.float32(0.3275911)
+_ERF_A = tuple(np.float32(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function, elementwise, to 1.5e-7 (float32 in, float32 out).
+
+    Examples
+    --------
+    >>> [round(float(v), 6) for v in _erf(np.array([-1.0, 0.0, 0.5, 2.0], dtype=np.float32))]
+    [-0.842701, 0.0, 0.5205, 0.995322]
+    """
+    a = np.abs(x)
+    t = 1 / (1 + _ERF_P * a)
+    poly = _ERF_A[0]
+    for c in _ERF_A[1:]:
+        poly = poly * t + c
+    return np.copysign(1 - poly * t * np.exp(-a * a), x)
 
 
 @lru_cache(maxsize=1)
