@@ -9,7 +9,10 @@ MTEB categories written as a short name and as a real one-sentence task descript
 - ``ours default``: :func:`matchgraph.matching.match.rank` with the default weights and whatever the default
   install has;
 - ``ours --semantic``: with dense similarity fused in;
-- ablations of ours.
+- ablations of ours;
+- with ``--experiments``, two rankers that were tried and not taken (BENCHMARKS.md, round 3): the
+  need through the encoder against the entities' static vectors, and dense alone with each
+  entity's name as written.
 
 Reports recall@10, nDCG@10 and MRR@10 per split (``tune`` is the only part used to choose weights)
 and style (sentence / short name). Also runs ``bench/eval_needs.yaml`` over the example cards.
@@ -18,6 +21,7 @@ Usage::
 
     python bench/eval_real.py                    # all sets, all rankers
     python bench/eval_real.py --json out.json --no-cards
+    python bench/eval_real.py --cache /tmp/enc.npz --experiments
 """
 
 from __future__ import annotations
@@ -179,8 +183,8 @@ def rankers(index: TextIndex, records: list[dict] | None, dense: Any, *,
     if dense is not None:
         out["dense (all-MiniLM-L6-v2) alone"] = dense_only(index, dense)
         if experiments and entities is not None:
-            out["dense alone, names as written (before)"] = raw_name_dense(index, entities, dense)
-            out["asymmetric: encoder need x static entities"] = asymmetric(index, dense)
+            out["dense alone, names as written (round 2)"] = raw_name_dense(index, entities, dense)
+            out["asymmetric: encoder need × static entities"] = asymmetric(index, dense)
     out["static vectors alone"] = static_only(index)
     out["ours default"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=False)
     for name, w in ablations().items():
