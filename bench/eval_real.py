@@ -9,7 +9,10 @@ MTEB categories written as a short name and as a real one-sentence task descript
 - ``ours default``: :func:`matchgraph.matching.match.rank` with the default weights and whatever the default
   install has;
 - ``ours --semantic``: with dense similarity fused in;
-- ablations of ours.
+- ablations of ours;
+- with ``--experiments``, two rankers that were tried and not taken (BENCHMARKS.md, round 3): the
+  need through the encoder against the entities' static vectors, and dense alone with each
+  entity's name as written.
 
 Reports recall@10, nDCG@10 and MRR@10 per split (``tune`` is the only part used to choose weights)
 and style (sentence / short name). Also runs ``bench/eval_needs.yaml`` over the example cards.
@@ -18,6 +21,7 @@ Usage::
 
     python bench/eval_real.py                    # all sets, all rankers
     python bench/eval_real.py --json out.json --no-cards
+    python bench/eval_real.py --cache /tmp/enc.npz --experiments
 """
 
 from __future__ import annotations
@@ -135,12 +139,52 @@ def static_only(index: TextIndex) -> Ranker:
     return run
 
 
-def rankers(index: TextIndex, records: list[dict] | None, dense: Any) -> dict[str, Ranker]:
+def asymmetric(index: TextIndex, dense: Any) -> Ranker:
+    """The need through the full encoder, the entities by their static vectors (the default
+    install's): the table's space is a rotation of the encoder's (``bench/distil_static.py``), found
+    here by orthogonal Procrustes on the MTEB sentences the table was fitted on (no record, no need)."""
+    from distil_static import domain_sentences
+    from matchgraph.matching.static_vectors import load_static
+
+    _, _, encoder = dense
+    sentences = domain_sentences()
+    u, _, vt = np.linalg.svd(encoder.encode(sentences).T @ load_static().encode(sentences))
+    rotation = u @ vt
+
+    def run(need: str) -> list[str]:
+        query = encoder.encode([need])[0] @ rotation
+        cos = index.vectors32 @ (query / max(float(np.linalg.norm(query)), 1e-12))
+        return [index.slugs[i] for i in np.argsort(-cos, kind="stable")[:K]]
+
+    return run
+
+
+def raw_name_dense(index: TextIndex, entities: dict[str, EntityText], dense: Any) -> Ranker:
+    """Dense alone with each entity's first text as before this round: the name as written (a hub id)."""
+    from matchgraph.matching.semantic import similarity
+
+    _, _, encoder = dense
+    pairs = sorted((index.row_of[e.slug], f"{e.name}. {e.description}".strip()) for e in entities.values())
+    rows = np.array([r for r, _ in pairs], dtype=np.int64)
+    vectors = encoder.encode([t for _, t in pairs])
+
+    def run(need: str) -> list[str]:
+        cos = similarity(rows, vectors, encoder.encode([need])[0], len(index))
+        return [index.slugs[i] for i in np.argsort(-cos, kind="stable")[:K]]
+
+    return run
+
+
+def rankers(index: TextIndex, records: list[dict] | None, dense: Any, *,
+            entities: dict[str, EntityText] | None = None, experiments: bool = False) -> dict[str, Ranker]:
     out: dict[str, Ranker] = {}
     if records is not None:
         out["BM25 (bm25s, stop words removed)"] = bm25s_ranker(records)
     if dense is not None:
         out["dense (all-MiniLM-L6-v2) alone"] = dense_only(index, dense)
+        if experiments and entities is not None:
+            out["dense alone, names as written (round 2)"] = raw_name_dense(index, entities, dense)
+            out["asymmetric: encoder need × static entities"] = asymmetric(index, dense)
     out["static vectors alone"] = static_only(index)
     out["ours default"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=False)
     for name, w in ablations().items():
@@ -250,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="Comma-separated ranker names to run (substring match).")
     parser.add_argument("--cache", help="A .npz file keeping the encoder's outputs between runs.")
     parser.add_argument("--json", help="Write all results here.")
+    parser.add_argument("--experiments", action="store_true",
+                        help="Also the rejected rankers: asymmetric (encoder need x static entities), dense "
+                             "alone with names as written.")
     args = parser.parse_args(argv)
 
     try:
@@ -269,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             for key in (f"{n['split']} {n['style']}", f"all {n['style']}"):
                 groups.setdefault(key, []).append(n)
         results: dict[str, dict[str, dict[str, Any]]] = {}
-        for name, ranker in rankers(index, records, dense).items():
+        for name, ranker in rankers(index, records, dense, entities=entities, experiments=args.experiments).items():
             if args.only and not any(s in name for s in args.only.split(",")):
                 continue
             start = time.perf_counter()

@@ -331,3 +331,23 @@ def test_semantic_fusion_finds_a_paraphrase(toy: Catalog) -> None:
     finally:
         del semantic.load_encoder().encode
     assert calls == [1]  # the need only
+
+
+def test_semantic_texts_read_a_hub_id_as_words() -> None:
+    """The encoder reads an entity's name as words (camel case and separators split), the text of its
+    static vector; each capability stays a text of its own."""
+    from matchgraph.matching.semantic import entity_texts_of
+    from matchgraph.matching.textindex import CapabilityText, EntityText, index_texts
+
+    entities = {
+        "urn:a": EntityText(slug="mteb/AmazonPolarityClassification", name="mteb/AmazonPolarityClassification",
+                            kind="dataset", description="Amazon product reviews labelled positive or negative."),
+        "urn:b": EntityText(slug="tiny", name="Tiny Encoder", kind="model", description="A small encoder.",
+                            capabilities={"urn:b#c": CapabilityText("Masked-token prediction", 1,
+                                                                    text=["Fills in masked words."])}),
+    }
+    index = index_texts(entities, vectors=False)
+    texts = [t for _, t in entity_texts_of(entities, index)]
+    assert "mteb Amazon Polarity Classification. Amazon product reviews labelled positive or negative" in texts
+    assert "Tiny Encoder. A small encoder. Masked-token prediction" in texts
+    assert "Masked-token prediction. Fills in masked words." in texts

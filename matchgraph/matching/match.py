@@ -125,9 +125,9 @@ class MatchWeights:
     concept_terms: float = 1.0
     confident: float = 0.5
     semantic_coverage_terms: int = 4
-    semantic_plain: float = 0.5
+    semantic_plain: float = 0.6
     dense_plain: float = 0.4
-    semantic_plain_long: float = 0.8
+    semantic_plain_long: float = 0.9
     dense_plain_long: float = 0.7
     short_need: int = 3
     long_need: int = 6
