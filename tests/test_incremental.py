@@ -3,7 +3,9 @@
 Random sequences of recorded matches and small ingests (new cards, changed cards naming other
 entities, relations, capabilities with concepts and alternative claims) run against a catalog;
 after each step the owner's state, updated from the change notes, is compared with a state built
-from a full read of the store: facts, projection (exact) and scores (to 1e-9).
+from a full read of the store: facts, projection and neighbour index (exact), scores (to 1e-9;
+exact after a recorded match) and every entity's factors in words (exact), the stored version's
+explained entity by entity against the full rebuild's evidence of every entity.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from matchgraph.matching.events import record_match
 from matchgraph.graph import derived
 from matchgraph.graph.facts import read_facts
 from matchgraph.graph.projection import nodes_of, project
-from matchgraph.graph.scoring import compute_table
+from matchgraph.graph.neighbours_index import NeighbourIndex
+from matchgraph.graph.scoring import Explainer, LocalExplainer, compute_table
 from matchgraph.graph.weights import load_weights
 
 CAPABILITIES = [
@@ -103,11 +106,26 @@ def test_incremental_state_equals_a_full_rebuild(tmp_path: Path, seed: int) -> N
         assert mine.slugs == p.slugs and mine.names == p.names and mine.kinds == p.kinds
         assert (mine.stub == p.stub).all() and (mine.times_matched == p.times_matched).all()
         assert _edges(mine) == _edges(p)
+        for name in ("src", "dst", "relation", "weight", "aspect"):  # the same arrays, in the same order
+            np.testing.assert_array_equal(getattr(mine, name), getattr(p, name))
+        index, rebuilt = state.neighbour_index, NeighbourIndex.build(p)
+        for name in ("indptr", "other", "relation", "direction", "weight"):
+            np.testing.assert_array_equal(np.asarray(getattr(index, name)), getattr(rebuilt, name))
         scores = state.scores()
         assert scores.slugs == table.slugs
         np.testing.assert_allclose(scores.values, table.values, rtol=0, atol=1e-9)
         np.testing.assert_allclose(scores.pagerank, table.pagerank, rtol=0, atol=1e-12)
         np.testing.assert_allclose(scores.factor_values, table.factor_values, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(scores.factor_points, table.factor_points, rtol=0, atol=1e-9)
+        if state.meta["change"] == "match":  # kept from the parent, or computed again: the same numbers
+            for name in ("values", "pagerank", "factor_values", "factor_points"):
+                np.testing.assert_array_equal(getattr(scores, name), getattr(table, name))
+        # each entity explained from its own facts and neighbour index entries (a reader of the
+        # stored version) says what the evidence of every entity of a full rebuild says
+        stored = derived.State(catalog, state.directory, state.meta).scores()
+        for i in range(table.n):
+            assert stored.entity(i).factors == table.entity(i).factors, table.slugs[i]
+        assert isinstance(stored.local, LocalExplainer) and not isinstance(stored.explainer, Explainer)
     assert derived.counters["full"] == full_builds  # every step was a delta, never a rebuild
     assert derived.counters["delta"] - deltas == 10 and steps["match"] and steps["ingest"]
     catalog.close()
