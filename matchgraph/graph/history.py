@@ -70,6 +70,8 @@ def record(root: Path, table: ScoreTable, meta: dict[str, Any]) -> None:
                 same[:] = False
             changed = ~same
             removed = sorted(set(previous["index"]) - set(table.slugs))
+            if changed.all():  # every row is here (a match moves PageRank everywhere): no base to follow
+                base, removed = None, []
         else:
             base = None
     info = {"data_version": version, "parent": meta.get("parent"), "change": meta.get("change", "full"),
@@ -93,22 +95,19 @@ def _materialise(directory: Path, path: Path, depth: int = 0) -> dict[str, Any] 
     except (OSError, ValueError, KeyError):
         return None
     base_name = entry["meta"].get("base")
-    rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    if base_name and depth < 10_000:
-        base = _materialise(directory, directory / base_name, depth + 1)
-        if base is not None:
-            for slug, i in base["index"].items():
-                rows[slug] = (base["values"][i], base["fvalues"][i], base["fpoints"][i])
-    for slug in entry["meta"].get("removed", []):
-        rows.pop(slug, None)
-    for i, slug in enumerate(entry["slugs"]):
-        rows[slug] = (entry["values"][i], entry["fvalues"][i], entry["fpoints"][i])
-    slugs = sorted(rows)
+    base = _materialise(directory, directory / base_name, depth + 1) if base_name and depth < 10_000 else None
+    slugs, values, fvalues, fpoints = entry["slugs"], entry["values"], entry["fvalues"], entry["fpoints"]
+    if base is not None:  # the base's rows not in this entry (nor removed by it), then this entry's
+        drop = set(slugs) | set(entry["meta"].get("removed", []))
+        kept = [i for s, i in base["index"].items() if s not in drop]
+        slugs = [s for s in base["index"] if s not in drop] + list(slugs)
+        values, fvalues, fpoints = (np.concatenate([base[k][kept], entry[k]]) for k in ("values", "fvalues", "fpoints"))
+    order = sorted(range(len(slugs)), key=slugs.__getitem__)
     width = len(HISTORY_FACTORS)
-    result = {"index": {s: i for i, s in enumerate(slugs)}, "meta": entry["meta"],
-              "values": np.array([rows[s][0] for s in slugs], dtype=np.float32).reshape(-1, 5),
-              "fvalues": np.array([rows[s][1] for s in slugs], dtype=np.float32).reshape(-1, width),
-              "fpoints": np.array([rows[s][2] for s in slugs], dtype=np.float32).reshape(-1, width)}
+    result = {"index": {slugs[i]: k for k, i in enumerate(order)}, "meta": entry["meta"],
+              "values": np.asarray(values, dtype=np.float32)[order].reshape(-1, 5),
+              "fvalues": np.asarray(fvalues, dtype=np.float32)[order].reshape(-1, width),
+              "fpoints": np.asarray(fpoints, dtype=np.float32)[order].reshape(-1, width)}
     _CACHE[path.name] = result
     if len(_CACHE) > 64:
         _CACHE.pop(next(iter(_CACHE)))

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..vocab import KINDS, slug_of
+from ..vocab import ID, KINDS, slug_of
 from .facts import Facts
 from .relations import MATCH_TOP, RELATION_KINDS, STATED_RELATIONS, SYMMETRIC
 
@@ -396,15 +396,17 @@ def nodes_from(facts: Facts, p: CompactProjection) -> Nodes:
     if len(codes) != p.n:
         return nodes_of(facts)
     index = {s: i for i, s in enumerate(p.slugs)}
-    node_of = np.full(len(facts.terms) + 1, -1, dtype=np.int64)
+    prefix = str(ID)
+    cut = len(prefix)
+    terms = [facts.terms[c] for c in codes.tolist()]
+    where = [index.get(t[cut:] if t.startswith(prefix) else t, -1) for t in terms]  # slug_of, inlined
+    if -1 in where or len(set(where)) != p.n:
+        return nodes_of(facts)
     iris: list[str | None] = [None] * p.n
-    for code in codes.tolist():
-        iri = facts.terms[code]
-        i = index.get(slug_of(iri))
-        if i is None or iris[i] is not None:
-            return nodes_of(facts)
+    for i, iri in zip(where, terms):
         iris[i] = iri
-        node_of[code] = i
+    node_of = np.full(len(facts.terms) + 1, -1, dtype=np.int64)
+    node_of[codes] = where
     return Nodes(iris, list(p.slugs), list(p.names), list(p.kinds), p.stub.copy(), node_of)  # type: ignore[arg-type]
 
 

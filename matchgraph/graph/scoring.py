@@ -38,6 +38,8 @@ _LINEAGE_PHRASE = {"derivedFrom": ("derived from it", "derived from it"),
                    "trainedOn": ("trained on it", "trained on it"),
                    "subsetOf": ("is a subset of it", "are subsets of it")}
 _PLURAL = {"library": "libraries"}
+#: What this process built (for tests and benchmarks): passes over every entity's evidence.
+counters: dict[str, int] = {"evidence": 0}
 TABLE_FORMAT = 1
 
 
@@ -319,6 +321,7 @@ class _Evidence:
 def _evidence(facts: Facts, nodes: Nodes, p: CompactProjection, damping: float | None,
               pagerank: np.ndarray | None = None) -> _Evidence:
     """The evidence of every node; PageRank given, or computed with ``damping``."""
+    counters["evidence"] += 1
     ctx = _Context(p)
     metrics, docs = _gather(facts, nodes)
     alternative = p.mask("alternative")
@@ -431,8 +434,10 @@ def weighted_pagerank(p: CompactProjection, *, alpha: float = 0.85, tol: float =
     """PageRank of every node of a compact projection, following edges with their weights.
 
     The same power iteration as :func:`networkx.pagerank` (uniform teleport, dangling nodes
-    spread uniformly, parallel edges summed), vectorised over the edge arrays with NumPy only
-    (each step one ``bincount``), so a recorded match updates scores without loading SciPy.
+    spread uniformly, parallel edges summed), vectorised over the edge arrays: each step one
+    ``bincount`` with NumPy only (so a recorded match on a small catalog does not load SciPy), or,
+    above :data:`SPARSE_EDGES` edges, one product with a ``scipy.sparse`` matrix whose columns are
+    the projection's sources (already in order: no sort), about twice as fast.
 
     Examples
     --------
@@ -449,13 +454,26 @@ def weighted_pagerank(p: CompactProjection, *, alpha: float = 0.85, tol: float =
     out = np.bincount(src, weights=p.weight, minlength=n)
     dangling = out == 0
     share = p.weight / np.where(dangling, 1.0, out)[src]
+    if len(src) > SPARSE_EDGES and bool(np.all(src[1:] >= src[:-1])):
+        from scipy import sparse
+
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        matrix = sparse.csc_matrix((share, dst, indptr), shape=(n, n))
+        step = lambda x: matrix @ x  # noqa: E731
+    else:
+        step = lambda x: np.bincount(dst, weights=x[src] * share, minlength=n)  # noqa: E731
     x = np.full(n, 1.0 / n)
     for _ in range(max_iter):
         last = x
-        x = alpha * (np.bincount(dst, weights=x[src] * share, minlength=n) + x[dangling].sum() / n) + (1 - alpha) / n
+        x = alpha * (step(x) + x[dangling].sum() / n) + (1 - alpha) / n
         if np.abs(x - last).sum() < n * tol:
             break
     return x
+
+
+#: Above this many edges PageRank multiplies by a ``scipy.sparse`` matrix (see :func:`weighted_pagerank`).
+SPARSE_EDGES = 200_000
 
 
 def _rank_factors(scores: Mapping[str, float], stub: bool, w: Mapping[str, float]) -> list[Factor]:
@@ -532,7 +550,7 @@ def _match_columns(fv: np.ndarray, fp: np.ndarray, p: CompactProjection, pageran
     fp[:, 3] = [by_times[t][0] for t in times]
     fp[:, 16] = [by_times[t][1] for t in times]
     ranks = pagerank.tolist()
-    fv[:, 15] = [round(x, 8) for x in ranks]
+    fv[:, 15] = round_places(pagerank, 8)
     fp[:, 15] = [log_points(m["pagerank"], x * p.n) for x in ranks]
 
 
@@ -561,7 +579,29 @@ def _calibrate(raw: np.ndarray) -> np.ndarray:
     top = float(raw.max()) if raw.size else 0.0
     if top <= 0:
         return np.zeros(raw.shape, dtype=np.float64)
-    return np.array([round(v, 2) for v in (100.0 * raw / top).tolist()], dtype=np.float64)
+    return round_places(100.0 * raw / top, 2)
+
+
+def round_places(values: np.ndarray, places: int) -> np.ndarray:
+    """``[round(v, places) for v in values]`` (Python's correctly rounded ``round``), vectorised.
+
+    ``rint(v x 10^places) / 10^places`` is that same double unless ``v x 10^places`` lies within
+    rounding error of a half (where the product's rounding could decide): those few are rounded
+    one by one with :func:`round`.
+
+    Examples
+    --------
+    >>> round_places(np.array([0.125, 2.675, 70.5049999]), 2).tolist()
+    [0.12, 2.67, 70.5]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    scale = 10.0 ** places
+    scaled = values * scale
+    out = np.rint(scaled) / scale
+    near = ~(np.abs(scaled - np.floor(scaled) - 0.5) > 1e-6) | ~np.isfinite(scaled)
+    if near.any():
+        out[near] = [round(v, places) for v in values[near].tolist()]
+    return out
 
 
 def _factors_of(one: _One, values: np.ndarray, w: Mapping[str, Any]) -> dict[str, list[Factor]]:
