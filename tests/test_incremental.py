@@ -65,6 +65,18 @@ def _edges(p) -> list:  # type: ignore[no-untyped-def,type-arg]
     return sorted(p.edges())
 
 
+def _static_columns_are_per_entity_sums(facts, p) -> None:  # type: ignore[no-untyped-def]
+    """The factors of every entity computed at once equal those computed entity by entity (exactly)."""
+    from matchgraph.graph.scoring import _evidence, _static, _static_columns
+
+    weights = load_weights()
+    ev = _evidence(facts, nodes_of(facts), p, 0.85)
+    fv, fp = _static_columns(ev, weights)
+    for i in range(p.n):
+        values, points = _static(ev, i, weights)
+        assert fv[i].tolist() == [float(v) for v in values] and fp[i].tolist() == [float(x) for x in points], p.slugs[i]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_incremental_state_equals_a_full_rebuild(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
@@ -120,6 +132,7 @@ def test_incremental_state_equals_a_full_rebuild(tmp_path: Path, seed: int) -> N
         if state.meta["change"] == "match":  # kept from the parent, or computed again: the same numbers
             for name in ("values", "pagerank", "factor_values", "factor_points"):
                 np.testing.assert_array_equal(getattr(scores, name), getattr(table, name))
+        _static_columns_are_per_entity_sums(facts, p)
         # each entity explained from its own facts and neighbour index entries (a reader of the
         # stored version) says what the evidence of every entity of a full rebuild says
         stored = derived.State(catalog, state.directory, state.meta).scores()
@@ -129,3 +142,8 @@ def test_incremental_state_equals_a_full_rebuild(tmp_path: Path, seed: int) -> N
     assert derived.counters["full"] == full_builds  # every step was a delta, never a rebuild
     assert derived.counters["delta"] - deltas == 10 and steps["match"] and steps["ingest"]
     catalog.close()
+
+
+def test_static_columns_on_the_example_catalog(example_catalog: Catalog) -> None:
+    facts = read_facts(example_catalog)
+    _static_columns_are_per_entity_sums(facts, project(facts))

@@ -300,14 +300,30 @@ class _One:
 
 @dataclass
 class _Evidence:
-    """Everything the factors of every entity are computed from (one pass over all of them)."""
+    """Everything the factors of every entity are computed from (one pass over all of them).
+    ``metrics`` and ``docs`` (per node, for putting factors in words) are gathered on first use."""
 
     ctx: _Context
-    metrics: list[dict[str, float]]
-    docs: list[_Documentation]
+    facts: Facts
+    nodes: Nodes
     links: dict[str, _Links]
     mentions: np.ndarray
     pagerank: np.ndarray
+    _gathered: tuple[list[dict[str, float]], list[_Documentation]] | None = None
+
+    @property
+    def metrics(self) -> list[dict[str, float]]:
+        """Usage metrics of every node."""
+        if self._gathered is None:
+            self._gathered = _gather(self.facts, self.nodes)
+        return self._gathered[0]
+
+    @property
+    def docs(self) -> list[_Documentation]:
+        """Documentation facts of every node."""
+        if self._gathered is None:
+            self._gathered = _gather(self.facts, self.nodes)
+        return self._gathered[1]
 
     def one(self, i: int) -> _One:
         """The evidence of node ``i``."""
@@ -323,11 +339,10 @@ def _evidence(facts: Facts, nodes: Nodes, p: CompactProjection, damping: float |
     """The evidence of every node; PageRank given, or computed with ``damping``."""
     counters["evidence"] += 1
     ctx = _Context(p)
-    metrics, docs = _gather(facts, nodes)
     alternative = p.mask("alternative")
     if pagerank is None:
         pagerank = weighted_pagerank(p, alpha=damping if damping is not None else 0.85)
-    return _Evidence(ctx, metrics, docs,
+    return _Evidence(ctx, facts, nodes,
                      {name: ctx.links(rel, incoming=inc, outgoing=out) for name, (rel, inc, out) in LINK_GROUPS.items()},
                      np.bincount(p.dst[alternative], weights=p.weight[alternative], minlength=p.n), pagerank)
 
@@ -537,6 +552,101 @@ def _static(ev: _Evidence, i: int, w: Mapping[str, Any]) -> tuple[list[float], l
     points = [usage, log_points(a["derived_works"], derived), log_points(a["alternative_mentions"], mentions), 0.0,
               *(p for _, p in qualities), *(p for _, p in ecosystems), 0.0, 0.0]
     return values, points
+
+
+def _by_value(function: Callable[[float], float], values: np.ndarray) -> np.ndarray:
+    """``[function(v) for v in values]``, calling it once per distinct value (the same numbers)."""
+    values = np.asarray(values, dtype=np.float64)
+    if not len(values):
+        return np.zeros(0)
+    distinct, where = np.unique(values, return_inverse=True)
+    return np.array([function(v) for v in distinct.tolist()], dtype=np.float64)[where.reshape(-1)]
+
+
+def _static_columns(ev: _Evidence, w: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_static` of every node at once, with array operations: the same numbers (each point
+    computed by the same function, sums added in the same order), without a Python object per node."""
+    facts, node_of, n = ev.facts, ev.nodes.node_of, ev.ctx.p.n
+    a, q, e = w["adoption"], w["quality"], w["ecosystem"]
+    fv = np.zeros((n, len(HISTORY_FACTORS)))
+    fp = np.zeros((n, len(HISTORY_FACTORS)))
+    # usage metrics: the largest value per (node, metric), points added in the order of the metric names
+    node, name, value = node_of[facts.column("metric", 0)], facts.column("metric", 1), facts.column("metric", 2)
+    ok = (node >= 0) & ~np.isnan(value)
+    node, name, value = node[ok], name[ok], value[ok]
+    if len(node):
+        names = sorted(set(name.tolist()), key=lambda c: facts.strings[c])
+        rank = np.zeros(int(max(names)) + 1, dtype=np.int64)
+        rank[names] = np.arange(len(names))
+        order = np.lexsort((-value, rank[name], node))  # per (node, name): the largest value first
+        node, name, value = node[order], name[order], value[order]
+        first = np.concatenate([[True], (node[1:] != node[:-1]) | (name[1:] != name[:-1])])
+        node, name, value = node[first], name[first], value[first]
+        weights = {c: a["metrics"].get(facts.strings[c], a["metrics"]["other"]) for c in names}
+        pairs = np.stack([name.astype(np.float64), value], axis=1)
+        distinct, where = np.unique(pairs, axis=0, return_inverse=True)
+        points = np.array([log_points(weights[int(c)], v, 10.0) for c, v in distinct.tolist()])[where.reshape(-1)]
+        position = np.arange(len(node)) - np.searchsorted(node, node, side="left")
+        usage = np.zeros(n)
+        for k in range(int(position.max()) + 1):  # the k-th metric of every node, in name order
+            at = position == k
+            usage[node[at]] = usage[node[at]] + points[at]
+        fv[:, 0] = np.bincount(node, minlength=n)
+        fp[:, 0] = usage
+    derived = ev.links["derived"].count.astype(np.float64)
+    fv[:, 1], fp[:, 1] = derived, _by_value(lambda v: log_points(a["derived_works"], int(v)), derived)
+    fv[:, 2], fp[:, 2] = ev.mentions, _by_value(lambda v: log_points(a["alternative_mentions"], v), ev.mentions)
+
+    def counts(table: str) -> np.ndarray:
+        keys = node_of[facts.column(table, 0)]
+        ok = keys >= 0
+        out = np.zeros(n, dtype=np.int64)
+        np.add.at(out, keys[ok], facts.column(table, 1)[ok].astype(np.int64))
+        return out
+
+    def present(table: str) -> np.ndarray:
+        keys = node_of[facts.column(table, 0)]
+        out = np.zeros(n, dtype=bool)
+        out[keys[keys >= 0]] = True
+        return out
+
+    capabilities, with_claims, with_concepts = counts("capabilities"), counts("with_claims"), counts("with_concepts")
+    dangling, results = counts("dangling"), counts("results")
+    licence = _has_licence(facts, node_of, n)
+    warnings = (capabilities - with_claims) + (capabilities - with_concepts) + dangling
+    flags = ((6, "description", present("described")), (7, "licence", licence), (8, "homepage", present("homepage")),
+             (9, "source", present("source")))
+    fv[:, 4], fp[:, 4] = with_claims, _by_value(lambda v: log_points(q["capabilities_with_claims"], int(v)), with_claims)
+    fv[:, 5], fp[:, 5] = results, _by_value(lambda v: log_points(q["benchmark_results"], int(v)), results)
+    for k, key, flag in flags:
+        fv[:, k] = flag
+        fp[:, k] = np.where(flag, q[key] * True, q[key] * False)
+    fv[:, 10], fp[:, 10] = warnings, _by_value(lambda v: -q["warning_penalty"] * int(v), warnings)
+    for k, group, weight in ((11, "integrations", "integrations"), (12, "formats", "formats"),
+                             (13, "derived", "derived_works"), (14, "neighbours", "distinct_neighbours")):
+        count = ev.links[group].count
+        fv[:, k] = count
+        fp[:, k] = _by_value(lambda v, weight=weight: log_points(e[weight], int(v)), count)
+    return fv, fp
+
+
+def _has_licence(facts: Facts, node_of: np.ndarray, n: int) -> np.ndarray:
+    """Whether :func:`_gather` ends with a licence for each node (it keeps the least, but an empty
+    one on the way can reset it: those few nodes follow its steps one by one)."""
+    keys = node_of[facts.column("licence", 0)]
+    codes = facts.column("licence", 1)
+    ok = keys >= 0
+    keys, codes = keys[ok], codes[ok]
+    out = np.zeros(n, dtype=bool)
+    out[keys] = True
+    empty = np.array([not facts.strings[c] for c in codes.tolist()], dtype=bool) if len(codes) else np.zeros(0, bool)
+    for node in np.unique(keys[empty]).tolist():
+        current: str | None = None
+        for c in codes[keys == node].tolist():
+            licence = facts.strings[c] or None
+            current = min(current, licence or "") if current else licence
+        out[node] = current is not None
+    return out
 
 
 def _match_columns(fv: np.ndarray, fp: np.ndarray, p: CompactProjection, pagerank: np.ndarray,
@@ -879,9 +989,7 @@ def compute_table(facts: Facts, nodes: Nodes, p: CompactProjection, weights: Map
     else:
         ev = _evidence(facts, nodes, p, None, pagerank)
         explainer = Explainer(facts, nodes, p, w, evidence=ev)
-        rows = [_static(ev, i, w) for i in range(p.n)]
-        fv = np.array([v for v, _ in rows], dtype=np.float64).reshape(shape)
-        fp = np.array([q for _, q in rows], dtype=np.float64).reshape(shape)
+        fv, fp = _static_columns(ev, w)
     _match_columns(fv, fp, p, pagerank, w)
     raw_subs = _raw_subs(fp)
     subs = np.stack([_calibrate(np.maximum(0.0, raw_subs[:, k])) for k in range(4)], axis=1) if p.n \
