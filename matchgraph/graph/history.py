@@ -1,7 +1,8 @@
 """Score history: every computed version's default scores, kept compactly as deltas.
 
 Each entry (``history/h<time>-<data version>.npz``) holds the rows that differ from the entry it
-names as its base (the newest one when it was written): the five scores and the
+names as its base (the newest one when it was written; none when most rows changed, or after
+:data:`MAX_DEPTH` entries, so reading one follows a short chain): the five scores and the
 :data:`~matchgraph.graph.scoring.HISTORY_FACTORS` values and points of each changed entity, in
 float32. An entity's history is read back by following those bases.
 """
@@ -21,6 +22,14 @@ from .scoring import HISTORY_FACTORS, ScoreTable
 from .weights import LABELS, SCORE_KINDS
 
 __all__ = ["record", "entity_history", "history_dir"]
+
+
+#: An entry holds every row (and names no base) when at least this share of the rows changed (a
+#: recorded match moves PageRank, so Match Graph and Rank, nearly everywhere) ...
+FULL_SHARE = 0.5
+#: ... or when it would be more than this many entries from a whole one (reading an entry follows
+#: its bases: the chain stays short whatever the number of versions).
+MAX_DEPTH = 16
 
 
 def history_dir(root: Path) -> Path:
@@ -53,6 +62,7 @@ def record(root: Path, table: ScoreTable, meta: dict[str, Any]) -> None:
     fvalues, fpoints = table.factor_values.astype(np.float32), table.factor_points.astype(np.float32)
     changed = np.ones(table.n, dtype=bool)
     removed: list[str] = []
+    depth = 0
     base = None
     if entries:
         base = entries[-1]
@@ -70,12 +80,15 @@ def record(root: Path, table: ScoreTable, meta: dict[str, Any]) -> None:
                 same[:] = False
             changed = ~same
             removed = sorted(set(previous["index"]) - set(table.slugs))
-            if changed.all():  # every row is here (a match moves PageRank everywhere): no base to follow
-                base, removed = None, []
+            depth = int(previous["meta"].get("depth", 0)) + 1
+            if changed.mean() >= FULL_SHARE or depth > MAX_DEPTH:  # a whole entry: no base to follow
+                changed[:] = True
+                base, removed, depth = None, [], 0
         else:
             base = None
     info = {"data_version": version, "parent": meta.get("parent"), "change": meta.get("change", "full"),
-            "time": time.time(), "base": base.name if base is not None else None, "removed": removed}
+            "time": time.time(), "base": base.name if base is not None else None, "removed": removed,
+            "depth": depth if base is not None else 0}
     name = f"h{time.time_ns():020d}-{version}.npz"
     tmp = directory / f".{name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz"
     np.savez(tmp, slugs=np.array([s for s, c in zip(table.slugs, changed.tolist()) if c], dtype=str),
