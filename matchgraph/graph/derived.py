@@ -381,7 +381,7 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
             state._fresh.add(weights_digest(weights))
     from .history import record
 
-    record(root, table, state.meta)
+    record(root, table, state.meta, whole=base is not None)
     _collect(root)
     return state
 

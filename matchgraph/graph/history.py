@@ -51,8 +51,9 @@ def _read(path: Path) -> dict[str, Any]:
     return entry
 
 
-def record(root: Path, table: ScoreTable, meta: dict[str, Any]) -> None:
-    """Add the scores of a version to the history (once per data version)."""
+def record(root: Path, table: ScoreTable, meta: dict[str, Any], *, whole: bool = False) -> None:
+    """Add the scores of a version to the history (once per data version); ``whole``: write every
+    row without reading the newest entry (a recorded match moves PageRank nearly everywhere)."""
     directory = history_dir(root)
     entries = _entries(directory)
     version = meta.get("data_version", table.data_version)
@@ -64,7 +65,7 @@ def record(root: Path, table: ScoreTable, meta: dict[str, Any]) -> None:
     removed: list[str] = []
     depth = 0
     base = None
-    if entries:
+    if entries and not whole:
         base = entries[-1]
         previous = _materialise(directory, base)
         if previous is not None:
