@@ -25,6 +25,16 @@ its own transaction (:func:`stage_match`), and the score graph follows in that t
 (:func:`matchgraph.graph.score_graph.follow_match`); an ingest leaves a change note and updates the
 state from it when the parent's is at hand (:func:`note_change`). Reads never write the store.
 
+When only match events changed (a recorded match, or a chain of them), the new version reuses the
+parent's: its nodes, the projection's other edges (the new co-matched edges are merged into them,
+already in order), the factors of every entity that matches do not move (only Times Matched and
+PageRank, and the sums and calibration they feed, are computed again) and the neighbour index's
+other entries; no pass over every entity's evidence. Explanations are built for the entities
+asked for only (:class:`~matchgraph.graph.scoring.LocalExplainer`: their own rows of the facts and
+entries of the neighbour index), so ``explain``/``compare`` and the score cells a match rewrites
+cost what those entities hold, not the catalog size. ``tests/test_incremental.py`` checks all of
+it equal to a full rebuild.
+
 Asked for the current version (:func:`current`), the owner loads it when present, else builds it:
 from the parent version's facts plus what the write recorded as changed (a recorded match, an
 ingest of a few cards: a delta, no full read of the store), or, failing that, from a full read,
@@ -519,9 +529,9 @@ def stage_match(catalog: Catalog, txn: Any, parent: str, event: str, entities: l
     """Inside a recorded match's transaction: the derived state of the version it writes.
 
     The match event is the whole change: its rows are added to the parent's facts without reading
-    the store (:meth:`~matchgraph.graph.facts.Facts.add_event`), the projection is updated from
-    the parent's (Times Matched, co-matched edges), scores and neighbour index are computed and
-    the version directory published under the transaction's version token (which becomes the data
+    the store (:meth:`~matchgraph.graph.facts.Facts.add_event`), the projection, scores and
+    neighbour index are updated from the parent's (Times Matched, co-matched edges, PageRank and
+    what it moves; see :func:`_publish`) and the version directory published under the transaction's version token (which becomes the data
     version at commit; a transaction that does not commit leaves an unused directory, collected
     later). The writer then calls :func:`matchgraph.graph.score_graph.follow_match` to replace
     the score cells the event moved in the same transaction. Returns None (and does nothing)
