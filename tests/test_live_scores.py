@@ -163,3 +163,18 @@ def test_round_places_is_pythons_round() -> None:
         ties = np.arange(0, 20001) / 10 ** places + 0.5 / 10 ** places  # halves, as near as doubles get
         values = np.concatenate([rng.random(50_000) * scale, ties, [0.0, 0.125, 2.675, 100.0]])
         assert round_places(values, places).tolist() == [round(v, places) for v in values.tolist()]
+
+
+def test_a_recorded_match_writes_its_match_table_only(example_catalog: Catalog) -> None:
+    parent = derived.current(example_catalog)
+    recorded = record_match(example_catalog, SimpleNamespace(
+        query="a need", started=datetime.now(timezone.utc), results=[SimpleNamespace(id="the-pile", score=1.0)]))
+    state = derived.load_state(example_catalog, recorded.version)
+    assert state is not None and state.meta["parent"] == parent.data_version
+    files = sorted(p.name for p in state.directory.glob("facts-*.npy"))
+    assert "facts-match.c0.npy" in files and "facts-entity.c0.npy" in files
+    for name in files:  # unchanged tables are the parent's files, hard-linked
+        same = (state.directory / name).stat().st_ino == (parent.directory / name).stat().st_ino
+        assert same == (not name.startswith("facts-match.")), name
+    fresh = derived.State(example_catalog, state.directory, state.meta)
+    assert fresh.facts.canonical() == state.facts.canonical()

@@ -5,7 +5,7 @@ Storage (under ``catalog.cache_dir / "derived"``)::
 
     v1-<data version>/          one directory per data version, immutable once published
         state.json              data version, parent version, what changed (full, match, ingest)
-        facts.npz facts.json    the facts (:mod:`matchgraph.graph.facts`)
+        facts.json facts-*.npy  the facts (:mod:`matchgraph.graph.facts`; a match hard-links the unchanged tables)
         projection.npz/.json    the projection (:mod:`matchgraph.graph.projection`)
         scores-<w>.npz/.json    the scores for weights with digest <w> (:mod:`matchgraph.graph.scoring`)
         neighbours-*.npy        the neighbour index, memory-mapped by readers
@@ -382,6 +382,7 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
         shutil.rmtree(stage, ignore_errors=True)
     state = load_state(catalog, data_version)
     assert state is not None
+    facts._source, facts._changed = state.directory, set()  # what a next version can hard-link
     with state._lock:
         if state._facts is None:
             state._facts, state._nodes, state._projection, state._neighbours = facts, nodes, p, index
