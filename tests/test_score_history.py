@@ -77,3 +77,30 @@ def test_reading_an_entry_follows_a_short_chain(tmp_path: Path) -> None:
     assert last["meta"]["base"] is None and len(last["slugs"]) == 100
     rows = history.entity_history(tmp_path, "e005")
     assert [r["rank"] for r in rows][-1] == 2 and len(rows) == 41
+
+
+def test_a_match_writes_the_cells_it_moved_and_reads_back_its_scores(tmp_path: Path) -> None:
+    import numpy as np
+
+    from matchgraph.graph import derived, history
+
+    catalog = Catalog(tmp_path / "cat")
+    ingest(catalog, [HAND])
+    derived.current(catalog).scores()
+    for k in range(5):
+        _match(catalog, ["b", "c"] if k % 2 else ["a", "b", "c"])
+    root = derived.derived_root(catalog)
+    directory = history.history_dir(root)
+    entries = history._entries(directory)
+    metas = [history._read(p)["meta"] for p in entries]
+    assert [m.get("columns", False) for m in metas] == [False] + [True] * 5
+    for path, meta in zip(entries, metas):
+        state = derived.load_state(catalog, meta["data_version"])
+        table = state.scores()
+        got = history._materialise(directory, path)
+        rows = [got["index"][s] for s in table.slugs]
+        np.testing.assert_array_equal(got["values"][rows], table.values.astype(np.float32))
+        np.testing.assert_array_equal(got["fvalues"][rows], table.factor_values.astype(np.float32))
+        np.testing.assert_array_equal(got["fpoints"][rows], table.factor_points.astype(np.float32))
+    assert len(score_history(catalog, "b")) == 6
+    catalog.close()

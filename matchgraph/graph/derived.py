@@ -392,7 +392,7 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
             state._fresh.add(weights_digest(weights))
     from .history import record
 
-    record(root, table, state.meta, whole=base is not None)
+    record(root, table, state.meta, parent=parent_table)
     _collect(root)
     return state
 

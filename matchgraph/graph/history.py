@@ -5,6 +5,8 @@ names as its base (the newest one when it was written; none when most rows chang
 :data:`MAX_DEPTH` entries, so reading one follows a short chain): the five scores and the
 :data:`~matchgraph.graph.scoring.HISTORY_FACTORS` values and points of each changed entity, in
 float32. An entity's history is read back by following those bases.
+A version made by recorded matches writes, instead, the cells that differ from its parent's
+entry, column by column (``<array>.<column>.rows`` / ``.cells``; ``"columns": true`` in its meta).
 """
 
 from __future__ import annotations
@@ -47,13 +49,46 @@ def _read(path: Path) -> dict[str, Any]:
     with np.load(path) as data:
         entry = {k: data[k] for k in data.files}
     entry["meta"] = json.loads(str(entry["meta"]))
-    entry["slugs"] = entry["slugs"].tolist()
+    entry["slugs"] = entry["slugs"].tolist() if "slugs" in entry else []
     return entry
 
 
-def record(root: Path, table: ScoreTable, meta: dict[str, Any], *, whole: bool = False) -> None:
-    """Add the scores of a version to the history (once per data version); ``whole``: write every
-    row without reading the newest entry (a recorded match moves PageRank nearly everywhere)."""
+_ARRAYS = ("values", "fvalues", "fpoints")
+
+
+def _columns_entry(directory: Path, table: ScoreTable, parent: ScoreTable, arrays: tuple[np.ndarray, ...]
+                   ) -> tuple[Path, dict[str, np.ndarray], int] | None:
+    """The cells that differ from the parent's, column by column, when the newest entry holds the
+    parent's version, the rows are the same and the chain is short; else None."""
+    entries = _entries(directory)
+    if not entries or not entries[-1].name.endswith(f"-{parent.data_version}.npz") or parent.slugs != table.slugs:
+        return None
+    try:
+        with np.load(entries[-1]) as data:
+            depth = int(json.loads(str(data["meta"])).get("depth", 0)) + 1
+    except (OSError, ValueError, KeyError):
+        return None
+    if depth > MAX_DEPTH:
+        return None
+    cells: dict[str, np.ndarray] = {}
+    old = (parent.values.astype(np.float32), parent.factor_values.astype(np.float32),
+           parent.factor_points.astype(np.float32))
+    for name, new, before in zip(_ARRAYS, arrays, old):
+        for c in range(new.shape[1]):
+            rows = np.flatnonzero(new[:, c] != before[:, c]).astype(np.int32)
+            if len(rows):
+                cells[f"{name}.{c}.rows"], cells[f"{name}.{c}.cells"] = rows, new[rows, c]
+    return entries[-1], cells, depth
+
+
+def record(root: Path, table: ScoreTable, meta: dict[str, Any], *, parent: ScoreTable | None = None) -> None:
+    """Add the scores of a version to the history (once per data version).
+
+    ``parent``: the table of the version this one was made from by recorded matches, in memory:
+    when the newest entry holds it, only the cells that differ are written, column by column (a
+    match moves PageRank, Match Graph and Rank nearly everywhere, and little else), without
+    reading any entry.
+    """
     directory = history_dir(root)
     entries = _entries(directory)
     version = meta.get("data_version", table.data_version)
@@ -61,11 +96,18 @@ def record(root: Path, table: ScoreTable, meta: dict[str, Any], *, whole: bool =
         return
     values = table.values.astype(np.float32)
     fvalues, fpoints = table.factor_values.astype(np.float32), table.factor_points.astype(np.float32)
+    found = _columns_entry(directory, table, parent, (values, fvalues, fpoints)) if parent is not None else None
+    if found is not None:
+        base_path, cells, depth = found
+        info = {"data_version": version, "parent": meta.get("parent"), "change": meta.get("change", "full"),
+                "time": time.time(), "base": base_path.name, "removed": [], "depth": depth, "columns": True}
+        _write(directory, version, {**cells, "meta": np.array(json.dumps(info))})
+        return
     changed = np.ones(table.n, dtype=bool)
     removed: list[str] = []
     depth = 0
     base = None
-    if entries and not whole:
+    if entries:
         base = entries[-1]
         previous = _materialise(directory, base)
         if previous is not None:
@@ -90,10 +132,15 @@ def record(root: Path, table: ScoreTable, meta: dict[str, Any], *, whole: bool =
     info = {"data_version": version, "parent": meta.get("parent"), "change": meta.get("change", "full"),
             "time": time.time(), "base": base.name if base is not None else None, "removed": removed,
             "depth": depth if base is not None else 0}
+    _write(directory, version, {"slugs": np.array([s for s, c in zip(table.slugs, changed.tolist()) if c], dtype=str),
+                                "values": values[changed], "fvalues": fvalues[changed], "fpoints": fpoints[changed],
+                                "meta": np.array(json.dumps(info))})
+
+
+def _write(directory: Path, version: str, arrays: dict[str, np.ndarray]) -> None:
     name = f"h{time.time_ns():020d}-{version}.npz"
     tmp = directory / f".{name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz"
-    np.savez(tmp, slugs=np.array([s for s, c in zip(table.slugs, changed.tolist()) if c], dtype=str),
-             values=values[changed], fvalues=fvalues[changed], fpoints=fpoints[changed], meta=np.array(json.dumps(info)))
+    np.savez(tmp, **arrays)
     os.replace(tmp, directory / name)
 
 
@@ -110,6 +157,17 @@ def _materialise(directory: Path, path: Path, depth: int = 0) -> dict[str, Any] 
         return None
     base_name = entry["meta"].get("base")
     base = _materialise(directory, directory / base_name, depth + 1) if base_name and depth < 10_000 else None
+    if entry["meta"].get("columns"):  # the cells that differ from the base, whose rows it keeps
+        if base is None:
+            return None
+        result = {"index": base["index"], "meta": entry["meta"],
+                  **{name: base[name].copy() for name in _ARRAYS}}
+        for key in entry:
+            if key.endswith(".rows"):
+                name, c, _ = key.split(".")
+                result[name][entry[key], int(c)] = entry[f"{name}.{c}.cells"]
+        _cache(path.name, result)
+        return result
     slugs, values, fvalues, fpoints = entry["slugs"], entry["values"], entry["fvalues"], entry["fpoints"]
     if base is not None:  # the base's rows not in this entry (nor removed by it), then this entry's
         drop = set(slugs) | set(entry["meta"].get("removed", []))
@@ -122,10 +180,14 @@ def _materialise(directory: Path, path: Path, depth: int = 0) -> dict[str, Any] 
               "values": np.asarray(values, dtype=np.float32)[order].reshape(-1, 5),
               "fvalues": np.asarray(fvalues, dtype=np.float32)[order].reshape(-1, width),
               "fpoints": np.asarray(fpoints, dtype=np.float32)[order].reshape(-1, width)}
-    _CACHE[path.name] = result
-    if len(_CACHE) > 64:
-        _CACHE.pop(next(iter(_CACHE)))
+    _cache(path.name, result)
     return result
+
+
+def _cache(name: str, result: dict[str, Any]) -> None:
+    _CACHE[name] = result
+    if len(_CACHE) > 8:  # an entry's base is usually the one read just before it
+        _CACHE.pop(next(iter(_CACHE)))
 
 
 def entity_history(root: Path, slug: str) -> list[dict[str, Any]]:
