@@ -147,3 +147,30 @@ def test_incremental_state_equals_a_full_rebuild(tmp_path: Path, seed: int) -> N
 def test_static_columns_on_the_example_catalog(example_catalog: Catalog) -> None:
     facts = read_facts(example_catalog)
     _static_columns_are_per_entity_sums(facts, project(facts))
+
+
+def test_two_matches_followed_from_their_change_notes_equal_a_full_rebuild(example_catalog: Catalog) -> None:
+    import shutil
+
+    def need(slugs: list[str]) -> SimpleNamespace:
+        return SimpleNamespace(query="a need", started=datetime.now(timezone.utc),
+                               results=[SimpleNamespace(id=s, score=1.0 / (k + 1)) for k, s in enumerate(slugs)])
+
+    first = derived.current(example_catalog)
+    one = record_match(example_catalog, need(["the-pile", "bookcorpus", "roberta-base"]))
+    shutil.rmtree(derived.load_state(example_catalog, one.version).directory)  # as if never built
+    derived._STATES.clear()
+    two = record_match(example_catalog, need(["roberta-base", "the-pile"]))
+    assert derived.load_state(example_catalog, two.version) is None  # no parent state: only a change note
+    state = derived.current(example_catalog)  # from the first state and both notes (matches only)
+    assert state.meta == {**state.meta, "change": "match", "parent": first.data_version}
+    facts, p, table = _full(example_catalog)
+    assert state.facts.canonical() == facts.canonical()
+    for name in ("src", "dst", "relation", "weight", "aspect", "times_matched"):
+        np.testing.assert_array_equal(getattr(state.projection, name), getattr(p, name))
+    scores = state.scores()
+    for name in ("values", "pagerank", "factor_values", "factor_points"):
+        np.testing.assert_array_equal(getattr(scores, name), getattr(table, name))
+    stored = derived.State(example_catalog, state.directory, state.meta).scores()
+    for i in range(table.n):
+        assert stored.entity(i).factors == table.entity(i).factors, table.slugs[i]
