@@ -783,19 +783,21 @@ class LocalExplainer:
     def _one(self, i: int, metrics: dict[str, float], doc: _Documentation, other: np.ndarray, relation: np.ndarray,
              direction: np.ndarray, weight: np.ndarray) -> _One:
         t = self.table
+        entries = list(zip(other.tolist(), relation.tolist(), direction.tolist(), weight.tolist()))
         links = {}
         for name, (relations, incoming, outgoing) in LINK_GROUPS.items():
-            mask = np.isin(relation, [RELATION_KINDS.index(r) for r in relations])
-            ends = (direction == 2) | ((direction == 1) & incoming) | ((direction == 0) & outgoing)
-            partners = np.unique(other[mask & ends]).tolist()
+            codes = {RELATION_KINDS.index(r) for r in relations}
+            partners = sorted({o for o, r, d, _ in entries
+                               if r in codes and (d == 2 or (d == 1 and incoming) or (d == 0 and outgoing))})
             ordered = sorted(partners, key=lambda j: (t.names[j], t.slugs[j]))
             kinds = {t.kinds[j] for j in partners}
             links[name] = _Partners(len(partners), [t.names[j] for j in ordered[:_SHOWN]],
                                     next(iter(kinds)) if len(kinds) == 1 else None)
         mentions = 0.0
-        alternative = (relation == RELATION_KINDS.index("alternative")) & (direction == 1)
-        for value in weight[alternative].tolist():  # in the order np.bincount adds them
-            mentions += value
+        alternative = RELATION_KINDS.index("alternative")
+        for _, r, d, value in entries:  # in the order np.bincount adds them
+            if r == alternative and d == 1:
+                mentions += value
         return _One(metrics, doc, links, mentions, float(t.pagerank[i]), t.n, int(t.times_matched[i]),
                     bool(t.stub[i]))
 
