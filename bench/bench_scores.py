@@ -41,10 +41,28 @@ print(len(pr))
 """
 
 
-def timed(args: list[str]) -> float:
+#: Peak resident set size (KB) of the last command :func:`timed` ran (None without /usr/bin/time).
+PEAK_KB: list[int | None] = [None]
+
+
+def timed(args: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of a new process (its peak RSS in :data:`PEAK_KB`, measured by /usr/bin/time)."""
+    rss = Path(tempfile.mkstemp(prefix="bench-rss-")[1]) if Path("/usr/bin/time").exists() else None
+    wrapped = ["/usr/bin/time", "-f", "%M", "-o", str(rss), *args] if rss is not None else args
     start = time.perf_counter()
-    subprocess.run(args, check=True, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    subprocess.run(wrapped, check=True, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    if rss is not None:
+        try:
+            PEAK_KB[0] = int(rss.read_text().split()[-1])
+        except (OSError, ValueError, IndexError):
+            PEAK_KB[0] = None
+        rss.unlink(missing_ok=True)
+    return elapsed
+
+
+def peak_gb() -> float | None:
+    return round(PEAK_KB[0] / 1024 / 1024, 2) if PEAK_KB[0] else None
 
 
 def mg(catalog: Path, *args: str) -> list[str]:
@@ -76,7 +94,10 @@ with Catalog({str(catalog)!r}) as cat:
     return int(out.stdout.strip())
 
 
-def bench_igraph(catalog: Path, runs: int) -> dict[str, Any]:
+def bench_igraph(catalog: Path, runs: int, cold_runs: int | None = None) -> dict[str, Any]:
+    """igraph against ``scores --recompute`` with the derived state present, and (``cold_runs``
+    of the runs; all by default) after removing it, with the peak RSS of each."""
+    cold_runs = runs if cold_runs is None else cold_runs
     work = Path(tempfile.mkdtemp(prefix="bench-scores-"))
     try:
         edges = edge_list(catalog, work / "edges.ncol")
@@ -84,18 +105,28 @@ def bench_igraph(catalog: Path, runs: int) -> dict[str, Any]:
         subprocess.run(mg(catalog, "scores", "--recompute", "--limit", "1"), check=True, env=ENV,
                        stdout=subprocess.DEVNULL)
         igraph_s, warm, cold = [], [], []
+        peaks: dict[str, float | None] = {}
         for _ in range(runs):  # alternating, so load on the machine falls on both alike
             igraph_s.append(timed([sys.executable, "-c", IGRAPH, str(work / "edges.ncol")]))
+            peaks["igraph_peak_gb"] = peak_gb()
             warm.append(timed(mg(catalog, "scores", "--recompute", "--limit", "1")))
-            shutil.rmtree(catalog / "cache" / "derived", ignore_errors=True)
-            cold.append(timed(mg(catalog, "scores", "--recompute", "--limit", "1")))
+            peaks["recompute_peak_gb"] = peak_gb()
+            if cold_runs:
+                shutil.rmtree(catalog / "cache" / "derived", ignore_errors=True)
+                cold.append(timed(mg(catalog, "scores", "--recompute", "--limit", "1")))
+                peaks["cold_peak_gb"] = peak_gb()
+                cold_runs -= 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
     ig = statistics.median(igraph_s)
-    return {"edges": edges, "igraph_s": round(ig, 3), "recompute_s": round(statistics.median(warm), 3),
-            "recompute_ratio": round(statistics.median(warm) / ig, 2),
-            "cold_build_s": round(statistics.median(cold), 3), "cold_ratio": round(statistics.median(cold) / ig, 2),
-            "ratios_per_run": [round(c / i, 2) for c, i in zip(cold, igraph_s)]}
+    out = {"edges": edges, "igraph_s": round(ig, 3), "recompute_s": round(statistics.median(warm), 3),
+           "recompute_ratio": round(statistics.median(warm) / ig, 2),
+           "recompute_ratios_per_run": [round(w / i, 2) for w, i in zip(warm, igraph_s)], **peaks}
+    if cold:
+        out.update({"cold_build_s": round(statistics.median(cold), 3),
+                    "cold_ratio": round(statistics.median(cold) / statistics.median(igraph_s[:len(cold)]), 2),
+                    "cold_ratios_per_run": [round(c / i, 2) for c, i in zip(cold, igraph_s)]})
+    return out
 
 
 def quickstart(work: Path) -> Path:
@@ -133,6 +164,21 @@ def bench_after_match(catalog: Path, runs: int, entity: str = "the-pile") -> dic
     return out
 
 
+def bench_record(catalog: Path, runs: int) -> dict[str, Any]:
+    """A recorded ``match`` against the same ``match --no-record`` (new processes, alternating)."""
+    need = "small fast masked language model for CPU inference"
+    subprocess.run(mg(catalog, "match", need, "--no-record"), check=True, env=ENV, stdout=subprocess.DEVNULL)
+    recorded, plain, peaks = [], [], {}
+    for _ in range(runs):
+        plain.append(timed(mg(catalog, "match", need, "--no-record")))
+        peaks["no_record_peak_gb"] = peak_gb()
+        recorded.append(timed(mg(catalog, "match", need)))
+        peaks["recorded_peak_gb"] = peak_gb()
+    return {"no_record_s": round(statistics.median(plain), 3), "recorded_s": round(statistics.median(recorded), 3),
+            "ratio": round(statistics.median(recorded) / statistics.median(plain), 2),
+            "ratios_per_run": [round(r / p, 2) for r, p in zip(recorded, plain)], **peaks}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=10_000)
@@ -144,6 +190,10 @@ def main() -> None:
                         help="Another catalog to measure reads after a match on (match events are written to it).")
     parser.add_argument("--entity", default="the-pile", help="The entity of neighbours/explain on --after-match.")
     parser.add_argument("--skip-igraph", action="store_true", help="Only the reads after a match.")
+    parser.add_argument("--skip-quickstart", action="store_true", help="No Quickstart catalog.")
+    parser.add_argument("--cold-runs", type=int, help="Runs that also remove the derived state (default: all).")
+    parser.add_argument("--record", type=Path, action="append", default=[],
+                        help="A catalog to time a recorded match against `match --no-record` on.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-scores-"))
     try:
@@ -151,14 +201,18 @@ def main() -> None:
             "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"}
         if not args.skip_igraph:
             catalog = args.catalog or synth_catalog(args.entities, work)
-            report["scores_vs_igraph"] = {"entities": args.entities, **bench_igraph(catalog, args.runs)}
-        report["after_match_quickstart"] = bench_after_match(args.quickstart or quickstart(work), args.runs)
+            report["scores_vs_igraph"] = {"entities": args.entities, "catalog": str(catalog),
+                                          **bench_igraph(catalog, args.runs, args.cold_runs)}
+        for other in args.record:
+            report[f"record {other}"] = bench_record(other, args.runs)
+        if not args.skip_quickstart:
+            report["after_match_quickstart"] = bench_after_match(args.quickstart or quickstart(work), args.runs)
         for other in args.after_match:
             report[f"after_match {other}"] = bench_after_match(other, args.runs, args.entity)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=2))
-    if not args.no_write and "scores_vs_igraph" in report:
+    if not args.no_write and "scores_vs_igraph" in report and "after_match_quickstart" in report:
         s, q = report["scores_vs_igraph"], report["after_match_quickstart"]
         text = (f"\n## Scores and derived state (`bench/bench_scores.py`)\n\n"
                 f"`python bench/bench_scores.py --runs {args.runs}`; each figure the median of new processes.\n\n"

@@ -3,7 +3,9 @@
 Random sequences of recorded matches and small ingests (new cards, changed cards naming other
 entities, relations, capabilities with concepts and alternative claims) run against a catalog;
 after each step the owner's state, updated from the change notes, is compared with a state built
-from a full read of the store: facts, projection (exact) and scores (to 1e-9).
+from a full read of the store: facts, projection and neighbour index (exact), scores (to 1e-9;
+exact after a recorded match) and every entity's factors in words (exact), the stored version's
+explained entity by entity against the full rebuild's evidence of every entity.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from matchgraph.matching.events import record_match
 from matchgraph.graph import derived
 from matchgraph.graph.facts import read_facts
 from matchgraph.graph.projection import nodes_of, project
-from matchgraph.graph.scoring import compute_table
+from matchgraph.graph.neighbours_index import NeighbourIndex
+from matchgraph.graph.scoring import Explainer, LocalExplainer, compute_table
 from matchgraph.graph.weights import load_weights
 
 CAPABILITIES = [
@@ -60,6 +63,18 @@ def _full(catalog: Catalog) -> tuple:  # type: ignore[type-arg]
 
 def _edges(p) -> list:  # type: ignore[no-untyped-def,type-arg]
     return sorted(p.edges())
+
+
+def _static_columns_are_per_entity_sums(facts, p) -> None:  # type: ignore[no-untyped-def]
+    """The factors of every entity computed at once equal those computed entity by entity (exactly)."""
+    from matchgraph.graph.scoring import _evidence, _static, _static_columns
+
+    weights = load_weights()
+    ev = _evidence(facts, nodes_of(facts), p, 0.85)
+    fv, fp = _static_columns(ev, weights)
+    for i in range(p.n):
+        values, points = _static(ev, i, weights)
+        assert fv[i].tolist() == [float(v) for v in values] and fp[i].tolist() == [float(x) for x in points], p.slugs[i]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -103,11 +118,59 @@ def test_incremental_state_equals_a_full_rebuild(tmp_path: Path, seed: int) -> N
         assert mine.slugs == p.slugs and mine.names == p.names and mine.kinds == p.kinds
         assert (mine.stub == p.stub).all() and (mine.times_matched == p.times_matched).all()
         assert _edges(mine) == _edges(p)
+        for name in ("src", "dst", "relation", "weight", "aspect"):  # the same arrays, in the same order
+            np.testing.assert_array_equal(getattr(mine, name), getattr(p, name))
+        index, rebuilt = state.neighbour_index, NeighbourIndex.build(p)
+        for name in ("indptr", "other", "relation", "direction", "weight"):
+            np.testing.assert_array_equal(np.asarray(getattr(index, name)), getattr(rebuilt, name))
         scores = state.scores()
         assert scores.slugs == table.slugs
         np.testing.assert_allclose(scores.values, table.values, rtol=0, atol=1e-9)
         np.testing.assert_allclose(scores.pagerank, table.pagerank, rtol=0, atol=1e-12)
         np.testing.assert_allclose(scores.factor_values, table.factor_values, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(scores.factor_points, table.factor_points, rtol=0, atol=1e-9)
+        if state.meta["change"] == "match":  # kept from the parent, or computed again: the same numbers
+            for name in ("values", "pagerank", "factor_values", "factor_points"):
+                np.testing.assert_array_equal(getattr(scores, name), getattr(table, name))
+        _static_columns_are_per_entity_sums(facts, p)
+        # each entity explained from its own facts and neighbour index entries (a reader of the
+        # stored version) says what the evidence of every entity of a full rebuild says
+        stored = derived.State(catalog, state.directory, state.meta).scores()
+        for i in range(table.n):
+            assert stored.entity(i).factors == table.entity(i).factors, table.slugs[i]
+        assert isinstance(stored.local, LocalExplainer) and not isinstance(stored.explainer, Explainer)
     assert derived.counters["full"] == full_builds  # every step was a delta, never a rebuild
     assert derived.counters["delta"] - deltas == 10 and steps["match"] and steps["ingest"]
     catalog.close()
+
+
+def test_static_columns_on_the_example_catalog(example_catalog: Catalog) -> None:
+    facts = read_facts(example_catalog)
+    _static_columns_are_per_entity_sums(facts, project(facts))
+
+
+def test_two_matches_followed_from_their_change_notes_equal_a_full_rebuild(example_catalog: Catalog) -> None:
+    import shutil
+
+    def need(slugs: list[str]) -> SimpleNamespace:
+        return SimpleNamespace(query="a need", started=datetime.now(timezone.utc),
+                               results=[SimpleNamespace(id=s, score=1.0 / (k + 1)) for k, s in enumerate(slugs)])
+
+    first = derived.current(example_catalog)
+    one = record_match(example_catalog, need(["the-pile", "bookcorpus", "roberta-base"]))
+    shutil.rmtree(derived.load_state(example_catalog, one.version).directory)  # as if never built
+    derived._STATES.clear()
+    two = record_match(example_catalog, need(["roberta-base", "the-pile"]))
+    assert derived.load_state(example_catalog, two.version) is None  # no parent state: only a change note
+    state = derived.current(example_catalog)  # from the first state and both notes (matches only)
+    assert state.meta == {**state.meta, "change": "match", "parent": first.data_version}
+    facts, p, table = _full(example_catalog)
+    assert state.facts.canonical() == facts.canonical()
+    for name in ("src", "dst", "relation", "weight", "aspect", "times_matched"):
+        np.testing.assert_array_equal(getattr(state.projection, name), getattr(p, name))
+    scores = state.scores()
+    for name in ("values", "pagerank", "factor_values", "factor_points"):
+        np.testing.assert_array_equal(getattr(scores, name), getattr(table, name))
+    stored = derived.State(example_catalog, state.directory, state.meta).scores()
+    for i in range(table.n):
+        assert stored.entity(i).factors == table.entity(i).factors, table.slugs[i]

@@ -128,3 +128,53 @@ def test_after_an_ingest_the_score_graph_waits_for_recompute(example_catalog: Ca
     load_scores(example_catalog, recompute=True)
     assert stored_run(example_catalog)[0] == example_catalog.data_version
     assert _score_graph(example_catalog) == _written_whole(derived.current(example_catalog).scores())
+
+
+def test_explain_reads_the_evidence_of_the_entities_asked_for_only(example_catalog: Catalog) -> None:
+    from matchgraph.graph import scoring
+    from matchgraph.graph.compare import compare
+    from matchgraph.graph.explain import explain
+    from matchgraph.graph.projection import nodes_of
+    from matchgraph.graph.scoring import Explainer, LocalExplainer
+
+    state = derived.current(example_catalog)
+    fresh = derived.State(example_catalog, state.directory, state.meta)  # as a new process loads it
+    derived._STATES[(str(derived.derived_root(example_catalog)), state.data_version)] = fresh
+    before = scoring.counters["evidence"]
+    text = explain(example_catalog, "the-pile").to_text()
+    compare(example_catalog, "the-pile", "bookcorpus")
+    assert scoring.counters["evidence"] == before  # no pass over every entity
+    assert "The Pile" in text and "derived from it" in text
+    table = fresh.scores()
+    assert isinstance(table.local, LocalExplainer)
+    # entity by entity, from its own facts and neighbour index entries: what every entity's evidence says
+    everyone = Explainer(fresh.facts, nodes_of(fresh.facts), fresh.projection, json.loads(table.weights))
+    for i in range(table.n):
+        assert table.entity(i).factors == everyone.factors(i, table.values[i]), table.slugs[i]
+
+
+def test_round_places_is_pythons_round() -> None:
+    import numpy as np
+
+    from matchgraph.graph.scoring import round_places
+
+    rng = np.random.default_rng(7)
+    for places, scale in ((2, 100.0), (8, 1e-3)):
+        ties = np.arange(0, 20001) / 10 ** places + 0.5 / 10 ** places  # halves, as near as doubles get
+        values = np.concatenate([rng.random(50_000) * scale, ties, [0.0, 0.125, 2.675, 100.0]])
+        assert round_places(values, places).tolist() == [round(v, places) for v in values.tolist()]
+
+
+def test_a_recorded_match_writes_its_match_table_only(example_catalog: Catalog) -> None:
+    parent = derived.current(example_catalog)
+    recorded = record_match(example_catalog, SimpleNamespace(
+        query="a need", started=datetime.now(timezone.utc), results=[SimpleNamespace(id="the-pile", score=1.0)]))
+    state = derived.load_state(example_catalog, recorded.version)
+    assert state is not None and state.meta["parent"] == parent.data_version
+    files = sorted(p.name for p in state.directory.glob("facts-*.npy"))
+    assert "facts-match.c0.npy" in files and "facts-entity.c0.npy" in files
+    for name in files:  # unchanged tables are the parent's files, hard-linked
+        same = (state.directory / name).stat().st_ino == (parent.directory / name).stat().st_ino
+        assert same == (not name.startswith("facts-match.")), name
+    fresh = derived.State(example_catalog, state.directory, state.meta)
+    assert fresh.facts.canonical() == state.facts.canonical()

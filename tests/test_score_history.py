@@ -48,3 +48,59 @@ def test_each_version_is_listed_with_what_moved(tmp_path: Path) -> None:
     assert text.exit_code == 0 and "times matched 0 -> 1" in text.output and "FACTORS THAT MOVED" in text.output
     refused = CliRunner().invoke(cli, ["--catalog", str(path), "scores", "a", "b", "--history"])
     assert refused.exit_code == 2 and "exactly one ENTITY" in refused.output
+
+
+def test_reading_an_entry_follows_a_short_chain(tmp_path: Path) -> None:
+    import numpy as np
+
+    from matchgraph.graph import history
+    from matchgraph.graph.scoring import HISTORY_FACTORS, ScoreTable
+
+    slugs = [f"e{i:03d}" for i in range(100)]
+    width = len(HISTORY_FACTORS)
+
+    def table(version: str, values: np.ndarray) -> ScoreTable:
+        n = len(slugs)
+        return ScoreTable(slugs, slugs, [None] * n, np.zeros(n, bool), np.zeros(n, np.int64), values,
+                          np.zeros(n), np.zeros((n, width)), np.zeros((n, width)), version, "{}")
+
+    values = np.zeros((100, 5))
+    for k in range(40):  # one entity moves per version: each entry a delta, until the chain is long
+        values = values.copy()
+        values[k % 100, 0] += 1
+        history.record(tmp_path, table(f"d{k:02d}", values), {"data_version": f"d{k:02d}"})
+    metas = [history._read(p)["meta"] for p in history._entries(history.history_dir(tmp_path))]
+    assert max(m["depth"] for m in metas) <= history.MAX_DEPTH
+    assert sum(m["base"] is None for m in metas) >= 2  # whole entries every MAX_DEPTH + 1
+    history.record(tmp_path, table("most", values + 1), {"data_version": "most"})  # every row moved
+    last = history._read(history._entries(history.history_dir(tmp_path))[-1])
+    assert last["meta"]["base"] is None and len(last["slugs"]) == 100
+    rows = history.entity_history(tmp_path, "e005")
+    assert [r["rank"] for r in rows][-1] == 2 and len(rows) == 41
+
+
+def test_a_match_writes_the_cells_it_moved_and_reads_back_its_scores(tmp_path: Path) -> None:
+    import numpy as np
+
+    from matchgraph.graph import derived, history
+
+    catalog = Catalog(tmp_path / "cat")
+    ingest(catalog, [HAND])
+    derived.current(catalog).scores()
+    for k in range(5):
+        _match(catalog, ["b", "c"] if k % 2 else ["a", "b", "c"])
+    root = derived.derived_root(catalog)
+    directory = history.history_dir(root)
+    entries = history._entries(directory)
+    metas = [history._read(p)["meta"] for p in entries]
+    assert [m.get("columns", False) for m in metas] == [False] + [True] * 5
+    for path, meta in zip(entries, metas):
+        state = derived.load_state(catalog, meta["data_version"])
+        table = state.scores()
+        got = history._materialise(directory, path)
+        rows = [got["index"][s] for s in table.slugs]
+        np.testing.assert_array_equal(got["values"][rows], table.values.astype(np.float32))
+        np.testing.assert_array_equal(got["fvalues"][rows], table.factor_values.astype(np.float32))
+        np.testing.assert_array_equal(got["fpoints"][rows], table.factor_points.astype(np.float32))
+    assert len(score_history(catalog, "b")) == 6
+    catalog.close()

@@ -5,7 +5,7 @@ Storage (under ``catalog.cache_dir / "derived"``)::
 
     v1-<data version>/          one directory per data version, immutable once published
         state.json              data version, parent version, what changed (full, match, ingest)
-        facts.npz facts.json    the facts (:mod:`matchgraph.graph.facts`)
+        facts.json facts-*.npy  the facts (:mod:`matchgraph.graph.facts`; a match hard-links the unchanged tables)
         projection.npz/.json    the projection (:mod:`matchgraph.graph.projection`)
         scores-<w>.npz/.json    the scores for weights with digest <w> (:mod:`matchgraph.graph.scoring`)
         neighbours-*.npy        the neighbour index, memory-mapped by readers
@@ -24,6 +24,16 @@ Writes own what they change: a recorded match builds the state of the version it
 its own transaction (:func:`stage_match`), and the score graph follows in that transaction
 (:func:`matchgraph.graph.score_graph.follow_match`); an ingest leaves a change note and updates the
 state from it when the parent's is at hand (:func:`note_change`). Reads never write the store.
+
+When only match events changed (a recorded match, or a chain of them), the new version reuses the
+parent's: its nodes, the projection's other edges (the new co-matched edges are merged into them,
+already in order), the factors of every entity that matches do not move (only Times Matched and
+PageRank, and the sums and calibration they feed, are computed again) and the neighbour index's
+other entries; no pass over every entity's evidence. Explanations are built for the entities
+asked for only (:class:`~matchgraph.graph.scoring.LocalExplainer`: their own rows of the facts and
+entries of the neighbour index), so ``explain``/``compare`` and the score cells a match rewrites
+cost what those entities hold, not the catalog size. ``tests/test_incremental.py`` checks all of
+it equal to a full rebuild.
 
 Asked for the current version (:func:`current`), the owner loads it when present, else builds it:
 from the parent version's facts plus what the write recorded as changed (a recorded match, an
@@ -49,8 +59,8 @@ import numpy as np
 from .facts import TABLES, Facts, read_facts
 from .neighbours_index import NeighbourIndex
 from .progress import BuildProgress
-from .projection import CompactProjection, Nodes, nodes_of, project
-from .scoring import Explainer, ScoreTable, compute_table
+from .projection import CompactProjection, Nodes, nodes_from, nodes_of, project
+from .scoring import Explainer, LocalExplainer, ScoreTable, compute_table
 from .weights import load_weights, weights_digest
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,7 +152,7 @@ class State:
     def nodes(self) -> Nodes:
         """The nodes of the facts."""
         if self._nodes is None:
-            self._nodes = nodes_of(self.facts)
+            self._nodes = nodes_from(self.facts, self.projection)
         return self._nodes
 
     @property
@@ -177,6 +187,7 @@ class State:
             if table is None:
                 table = compute_table(self.facts, self.nodes, self.projection, w)
                 counters["score_tables"] += 1
+                self._attach(table, w)
                 self._fresh.add(digest)
                 with _staged_files(self.directory) as stage:
                     table.save(stage, name)
@@ -185,9 +196,17 @@ class State:
 
                     record(self.directory.parent, table, self.meta)
             else:
-                table.explainer = lambda: Explainer(self.facts, self.nodes, self.projection, w)
+                self._attach(table, w)
             self._tables[digest] = table
             return table
+
+    def _attach(self, table: ScoreTable, weights: Mapping[str, Any]) -> None:
+        """Let the table explain its numbers: a few entities from their own facts and neighbour
+        index entries, many from the evidence of every entity (built on first use)."""
+        if table.explainer is None:
+            table.explainer = lambda: Explainer(self.facts, self.nodes, self.projection, weights,
+                                                pagerank=table.pagerank)
+        table.local = lambda: LocalExplainer(table, lambda: self.facts, lambda: self.neighbour_index, weights)
 
     def text_index(self, catalog: Catalog) -> TextIndex:
         """The text index of this version (built by :mod:`matchgraph.matching.textindex` when missing)."""
@@ -319,19 +338,39 @@ def load_state(catalog: Catalog, data_version: str) -> State | None:
 
 # ---------------------------------------------------------------------------------- building
 def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: BuildProgress,
-             base: CompactProjection | None = None) -> State:
-    """Compute the projection, scores and neighbour index of ``facts`` and publish the version
-    (``base``: the parent's projection when only match events changed)."""
+             base: State | None = None) -> State:
+    """Compute the projection, scores and neighbour index of ``facts`` and publish the version.
+
+    ``base``: the parent's state when only match events changed. Its projection's other edges,
+    its scores' factors that matches do not move and its neighbour index's other entries are
+    kept; Times Matched, co-matched edges and PageRank (with what it moves) are computed again.
+    """
     root = derived_root(catalog)
     data_version = meta["data_version"]
-    progress.step("projection")
-    nodes = nodes_of(facts)
-    p = project(facts, data_version, base=base)
-    progress.step("scores")
     weights = load_weights()
-    table = compute_table(facts, nodes, p, weights)
+    progress.step("projection")
+    parent_table: ScoreTable | None = None
+    if base is not None:
+        nodes = nodes_from(facts, base.projection)
+        p = project(facts, data_version, base=base.projection, nodes=nodes)
+        try:
+            parent_table = base.scores()
+        except (OSError, ValueError, KeyError):
+            parent_table = None
+    else:
+        nodes = nodes_of(facts)
+        p = project(facts, data_version)
+    progress.step("scores")
+    table = compute_table(facts, nodes, p, weights, parent=parent_table)
     progress.step("neighbour index")
-    index = NeighbourIndex.build(p)
+    index = None
+    if base is not None and base.projection.slugs == p.slugs:
+        try:
+            index = base.neighbour_index.with_matches(p)
+        except (OSError, ValueError):
+            index = None
+    if index is None:
+        index = NeighbourIndex.build(p)
     progress.step("saving")
     stage = root / _unique("stage")
     stage.mkdir()
@@ -350,14 +389,17 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
         shutil.rmtree(stage, ignore_errors=True)
     state = load_state(catalog, data_version)
     assert state is not None
+    facts._source, facts._changed = state.directory, set()  # what a next version can hard-link
     with state._lock:
         if state._facts is None:
-            state._facts, state._nodes, state._projection = facts, nodes, p
-            state._tables.setdefault(weights_digest(weights), table)
+            state._facts, state._nodes, state._projection, state._neighbours = facts, nodes, p, index
+            if weights_digest(weights) not in state._tables:
+                state._attach(table, weights)
+                state._tables[weights_digest(weights)] = table
             state._fresh.add(weights_digest(weights))
     from .history import record
 
-    record(root, table, state.meta)
+    record(root, table, state.meta, parent=parent_table)
     _collect(root)
     return state
 
@@ -428,7 +470,7 @@ def advance(catalog: Catalog, data_version: str | None = None) -> State | None:
         facts = parent.facts.copy()
         facts.replace(catalog, entities, events)
         meta = {"data_version": version, "parent": parent.data_version, "change": "match" if only_matches else "ingest"}
-        return _publish(catalog, facts, meta, progress, parent.projection if only_matches else None)
+        return _publish(catalog, facts, meta, progress, parent if only_matches else None)
 
 
 def current(catalog: Catalog) -> State:
@@ -519,9 +561,9 @@ def stage_match(catalog: Catalog, txn: Any, parent: str, event: str, entities: l
     """Inside a recorded match's transaction: the derived state of the version it writes.
 
     The match event is the whole change: its rows are added to the parent's facts without reading
-    the store (:meth:`~matchgraph.graph.facts.Facts.add_event`), the projection is updated from
-    the parent's (Times Matched, co-matched edges), scores and neighbour index are computed and
-    the version directory published under the transaction's version token (which becomes the data
+    the store (:meth:`~matchgraph.graph.facts.Facts.add_event`), the projection, scores and
+    neighbour index are updated from the parent's (Times Matched, co-matched edges, PageRank and
+    what it moves; see :func:`_publish`) and the version directory published under the transaction's version token (which becomes the data
     version at commit; a transaction that does not commit leaves an unused directory, collected
     later). The writer then calls :func:`matchgraph.graph.score_graph.follow_match` to replace
     the score cells the event moved in the same transaction. Returns None (and does nothing)
@@ -549,7 +591,7 @@ def stage_match(catalog: Catalog, txn: Any, parent: str, event: str, entities: l
             facts = base.facts.copy()
             facts.add_event(event, entities)
             meta = {"data_version": txn.version, "parent": parent, "change": "match"}
-            return _publish(catalog, facts, meta, progress, base.projection)
+            return _publish(catalog, facts, meta, progress, base)
 
 
 def touched_entities(catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iterable[Any] = (),

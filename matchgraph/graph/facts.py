@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Facts", "TABLES", "read_facts", "FACTS_FORMAT"]
 
 #: Bumped when the tables change shape, so facts stored by an older version are not read.
-FACTS_FORMAT = 1
+FACTS_FORMAT = 2
 
 _KIND_VALUES = " ".join(f"<{iri}>" for iri in KINDS.values())
 _STATED_PROPS = " ".join(f"<{MG[r]}>" for r in (*STATED_RELATIONS, "alternativeTo"))
@@ -142,6 +143,9 @@ class Facts:
     tables: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     _term_ids: dict[str, int] | None = field(default=None, repr=False, compare=False)
     _string_ids: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    #: The directory the tables were loaded from, and the tables changed since (saved again).
+    _source: Path | None = field(default=None, repr=False, compare=False)
+    _changed: set[str] = field(default_factory=set, repr=False, compare=False)
 
     # ------------------------------------------------------------------ codes
     def term(self, iri: str) -> int:
@@ -280,6 +284,7 @@ class Facts:
             keep = ~np.isin(old["c0"], drop)
             new = self.read_table(catalog, name, keys)
             self.tables[name] = _concat([{k: v[keep] for k, v in old.items()}, new], spec)
+            self._changed.add(name)
 
     def add_event(self, event: str, entities: list[str]) -> None:
         """Add the rows of a new match event whose results are ``entities``, best first.
@@ -293,32 +298,50 @@ class Facts:
         old = self.tables["match"]
         keep = ~np.isin(old["c0"], drop)
         self.tables["match"] = _concat([{k: v[keep] for k, v in old.items()}, self._rows_to_columns(spec, rows)], spec)
+        self._changed.add("match")
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: Path) -> None:
-        """Write ``facts.npz`` and ``facts.json`` into a (staging) directory."""
-        arrays = {f"{t}.{c}": a for t, cols in self.tables.items() for c, a in cols.items()}
-        np.savez(directory / "facts.npz", **arrays)
+        """Write ``facts.json`` and one ``facts-<table>.<column>.npy`` per column into a (staging)
+        directory. Tables unchanged since they were loaded are hard-linked from the directory they
+        came from (a recorded match writes its match table only, whatever the catalog size)."""
+        for table, cols in self.tables.items():
+            for col, array in cols.items():
+                name = f"facts-{table}.{col}.npy"
+                if self._source is not None and table not in self._changed:
+                    try:
+                        os.link(self._source / name, directory / name)
+                        continue
+                    except OSError:
+                        pass
+                np.save(directory / name, array)
         (directory / "facts.json").write_text(json.dumps({"format": FACTS_FORMAT, "terms": self.terms,
-                                                          "strings": self.strings}, ensure_ascii=False),
-                                              encoding="utf-8")
+                                                          "strings": self.strings,
+                                                          "tables": {t: sorted(c) for t, c in self.tables.items()}},
+                                                         ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> Facts:
-        """Read what :meth:`save` wrote."""
+        """Read what :meth:`save` wrote (columns memory-mapped, read only)."""
         meta = json.loads((directory / "facts.json").read_text(encoding="utf-8"))
+        tables: dict[str, dict[str, np.ndarray]] = {name: {} for name in TABLES}
+        if meta.get("format") == 1:  # one facts.npz (written before columns were files of their own)
+            with np.load(directory / "facts.npz") as data:
+                for key in data.files:
+                    table, col = key.split(".", 1)
+                    tables[table][col] = data[key]
+            return cls(meta["terms"], meta["strings"], tables)
         if meta.get("format") != FACTS_FORMAT:
             raise ValueError("facts format changed")
-        tables: dict[str, dict[str, np.ndarray]] = {name: {} for name in TABLES}
-        with np.load(directory / "facts.npz") as data:
-            for key in data.files:
-                table, col = key.split(".", 1)
-                tables[table][col] = data[key]
-        return cls(meta["terms"], meta["strings"], tables)
+        for table, cols in meta["tables"].items():
+            for col in cols:
+                tables[table][col] = np.load(directory / f"facts-{table}.{col}.npy", mmap_mode="r")
+        return cls(meta["terms"], meta["strings"], tables, _source=directory)
 
     def copy(self) -> Facts:
         """An independent copy (tables are copied on write, so arrays are shared)."""
-        return Facts(list(self.terms), list(self.strings), {t: dict(c) for t, c in self.tables.items()})
+        return Facts(list(self.terms), list(self.strings), {t: dict(c) for t, c in self.tables.items()},
+                     _source=self._source, _changed=set(self._changed))
 
     def canonical(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every table as sorted rows of plain values: equal for equal facts, however they were read."""

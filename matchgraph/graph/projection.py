@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..vocab import KINDS, slug_of
+from ..vocab import ID, KINDS, slug_of
 from .facts import Facts
 from .relations import MATCH_TOP, RELATION_KINDS, STATED_RELATIONS, SYMMETRIC
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..store.catalog import Catalog
 
-__all__ = ["CompactProjection", "project", "concept_idf", "shared_concept_pairs", "FORMAT",
+__all__ = ["CompactProjection", "project", "nodes_from", "concept_idf", "shared_concept_pairs", "FORMAT",
            "SHARED_CONCEPT_PARTNERS", "CONCEPT_WINDOW", "build_compact", "build_projection"]
 
 #: Each entity keeps shared-concept edges to at most this many most similar entities.
@@ -391,11 +391,43 @@ def _matches(facts: Facts, nodes: Nodes, edges: _Edges) -> np.ndarray:
     return times
 
 
-def project(facts: Facts, data_version: str = "", *, base: CompactProjection | None = None) -> CompactProjection:
+def nodes_from(facts: Facts, p: CompactProjection) -> Nodes:
+    """The nodes of ``facts`` when ``p`` is their projection (or one with the same entities): what
+    :func:`nodes_of` gives, taken from the projection instead of worked out again."""
+    codes = np.unique(facts.column("entity", 0))
+    if len(codes) != p.n:
+        return nodes_of(facts)
+    index = {s: i for i, s in enumerate(p.slugs)}
+    prefix = str(ID)
+    cut = len(prefix)
+    terms = [facts.terms[c] for c in codes.tolist()]
+    where = [index.get(t[cut:] if t.startswith(prefix) else t, -1) for t in terms]  # slug_of, inlined
+    if -1 in where or len(set(where)) != p.n:
+        return nodes_of(facts)
+    iris: list[str | None] = [None] * p.n
+    for i, iri in zip(where, terms):
+        iris[i] = iri
+    node_of = np.full(len(facts.terms) + 1, -1, dtype=np.int64)
+    node_of[codes] = where
+    return Nodes(iris, list(p.slugs), list(p.names), list(p.kinds), p.stub.copy(), node_of)  # type: ignore[arg-type]
+
+
+def _merge(base: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...], n: int) -> tuple[np.ndarray, ...]:
+    """Two edge sets each sorted by (source, target, relation), with no edge in both, as one."""
+    def key(src: np.ndarray, dst: np.ndarray, rel: np.ndarray) -> np.ndarray:
+        return (src.astype(np.int64) * n + dst) * len(RELATION_KINDS) + rel
+
+    where = np.searchsorted(key(*base[:3]), key(*new[:3]))
+    return tuple(np.insert(a, where, b) for a, b in zip(base, new))
+
+
+def project(facts: Facts, data_version: str = "", *, base: CompactProjection | None = None,
+            nodes: Nodes | None = None) -> CompactProjection:
     """Project the facts into arrays (see :class:`CompactProjection`).
 
     ``base``: the projection of facts that differ from these in match events only; its other
-    edges are kept and only times matched and the co-matched edges are computed again.
+    edges are kept and only times matched and the co-matched edges are computed again (and
+    merged into the kept ones, already in order). ``nodes``: ``nodes_of(facts)`` when known.
 
     Examples
     --------
@@ -404,19 +436,21 @@ def project(facts: Facts, data_version: str = "", *, base: CompactProjection | N
     >>> project(read_facts(Catalog("memory:"))).n
     0
     """
-    nodes = nodes_of(facts)
+    if nodes is None:
+        nodes = nodes_from(facts, base) if base is not None else nodes_of(facts)
     edges = _Edges(max(len(nodes.slugs), 1))
     if base is not None and base.slugs == nodes.slugs:
         keep = base.relation != RELATION_KINDS.index("co-matched")
-        edges.parts.append((base.src[keep], base.dst[keep], 0, base.weight[keep], base.aspect[keep]))
-        edges.relations = base.relation[keep]
+        times = _matches(facts, nodes, edges)
+        kept = (base.src[keep], base.dst[keep], base.relation[keep], base.weight[keep], base.aspect[keep])
+        src, dst, relation, weight, aspect = _merge(kept, edges.arrays(), edges.n)
         aspects = list(base.aspects)
     else:
         explicit = _stated(facts, nodes, edges)
         aspects = _alternatives(facts, nodes, edges, explicit)
         _shared_concepts(facts, nodes, edges)
-    times = _matches(facts, nodes, edges)
-    src, dst, relation, weight, aspect = edges.arrays()
+        times = _matches(facts, nodes, edges)
+        src, dst, relation, weight, aspect = edges.arrays()
     return CompactProjection(nodes.slugs, nodes.names, nodes.kinds, nodes.stub, times, src, dst, relation, weight,
                              aspect, aspects, data_version)
 

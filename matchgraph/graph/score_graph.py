@@ -99,6 +99,7 @@ def _stage_all(txn: Transaction, table: ScoreTable, started: datetime) -> None:
     """Remove the score graph and bulk load it again, in an open transaction."""
     import pyoxigraph as ox
 
+    table.prepare(range(table.n))
     lines = [t for i in range(table.n) for t in _node_triples(table, i, SCORE_KINDS, full=True)]
     lines += _run_triples(table.weights, table.data_version, started)
     if txn.store is not None:
@@ -169,6 +170,7 @@ def _stage_changed(txn: Transaction, table: ScoreTable, old: ScoreTable, started
     """
     d = _delta(table, old)
     entities: dict[int, Any] = {}
+    table.prepare(sorted({i for i, _ in d.texts} | set(d.new)))  # their evidence, gathered at once
 
     def entity(i: int) -> Any:
         if i not in entities:
@@ -288,8 +290,10 @@ def _numbers_only_ancestor(catalog: Catalog, state: State, run: tuple[str, str],
     for _ in range(200):
         if version == stored_version:
             try:
-                name = f"scores-{weights_digest(json.loads(stored_weights))}"
-                return ScoreTable.load(current.directory, name) if current is not state else table
+                digest = weights_digest(json.loads(stored_weights))
+                if current is state:
+                    return table
+                return current._tables.get(digest) or ScoreTable.load(current.directory, f"scores-{digest}")
             except (OSError, ValueError, KeyError):
                 return None
         if current.meta.get("change") != "match" or not current.meta.get("parent"):
