@@ -290,7 +290,7 @@ def catalog_graph(catalog: Catalog, *, center: str | None = None, depth: int = 2
         G = ego_view(G, slug, depth=depth)
         if not G.nodes[slug] and slug in projection:
             G.nodes[slug].update(projection.nodes[slug])
-    return annotate(G, load_scores(catalog))
+    return annotate(G, load_scores(catalog, factors=False))
 
 
 def to_graphml(G: nx.MultiDiGraph) -> str:

@@ -172,7 +172,7 @@ class BrowseIndex:
 
         version = catalog.version
         compact = load_compact(catalog)
-        scores = load_scores(catalog)
+        scores = load_scores(catalog, factors=False)
         index = {slug: i for i, slug in enumerate(compact.slugs)}
         prefix = str(ID)
 

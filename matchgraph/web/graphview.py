@@ -176,7 +176,7 @@ class GraphIndex:
 
         self.catalog = catalog
         self.compact = load_compact(catalog)
-        self.scores = load_scores(catalog) if scores is None else scores
+        self.scores = load_scores(catalog, factors=False) if scores is None else scores
         self.position = {slug: i for i, slug in enumerate(self.compact.slugs)}
         self.rank = np.array([self.scores[s].rank if s in self.scores else 0.0 for s in self.compact.slugs], dtype=float)
         self._strength: Any = None

@@ -130,10 +130,30 @@ class PageContext:
 
     @property
     def scores(self) -> dict[str, Any]:
-        """Every entity's scores."""
+        """Every entity's scores, without their factors (cheap at any catalog size)."""
         from ..graph.scores import load_scores
 
-        return self._get("scores", lambda: load_scores(self.catalog))
+        return self._get("scores", lambda: load_scores(self.catalog, factors=False))
+
+    def scores_with_factors(self, slug: str) -> Any:
+        """One entity's scores with the factors that explain each (None for an unknown entity).
+
+        Built for that entity alone, unless :meth:`prepare_factors` built them for many at once.
+        """
+        factored: dict[str, Any] = self._cache.setdefault("factored", {})
+        if slug not in factored:
+            self.prepare_factors([slug])
+        return factored.get(slug)
+
+    def prepare_factors(self, slugs: list[str]) -> None:
+        """Build the factors of many entities in one pass (the static site's entity pages)."""
+        from ..graph.scores import scores_for
+
+        factored: dict[str, Any] = self._cache.setdefault("factored", {})
+        wanted = [s for s in slugs if s not in factored]
+        if wanted:
+            found = scores_for(self.catalog, wanted)
+            factored.update({s: found.get(s) for s in wanted})
 
     def entity(self, text: str) -> EntityRef:
         """The entity ``text`` names: a node of the projection directly, else resolved (names, aliases).
@@ -383,8 +403,8 @@ def _plain(value: Any) -> Any:
 
 
 def _entity_scores(ctx: PageContext, slug: str) -> dict[str, Any] | None:
-    """Rank and sub-scores with the factors that explain each (:func:`matchgraph.graph.scores.load_scores`)."""
-    scores = ctx.scores.get(slug)
+    """Rank and sub-scores with the factors that explain each (:func:`matchgraph.graph.scores.scores_for`)."""
+    scores = ctx.scores_with_factors(slug)
     if scores is None:
         return None
     factors = _plain(scores.factors)
@@ -642,6 +662,7 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
     _write(out / "browse-data.js", browse_data_script(root.browse, SiteLinks("")), report)
     _write(out / "index.html", render_index(root), report)
     _write(out / "graph.html", render_graph(root), report)
+    sub.prepare_factors(slugs)
     for i, slug in enumerate(slugs, 1):
         _write(out / "entity" / f"{slug}.html", render_entity(sub, slug), report)
         triples = entity_triples(catalog, slug)
