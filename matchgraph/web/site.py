@@ -163,11 +163,24 @@ class PageContext:
         EntityNotFound
             Nothing answers to ``text`` (with the closest candidates).
         """
-        if text in self.projection:
-            data = self.projection.nodes[text]
-            return EntityRef(text, entity_iri(text), str(data.get("name") or text), data.get("kind"),
-                             bool(data.get("stub")))
+        row = self.rows.get(text)
+        if row is not None:
+            compact = self.compact
+            return EntityRef(text, entity_iri(text), str(compact.names[row] or text), compact.kinds[row],
+                             bool(compact.stub[row]))
         return resolve_entity(self.catalog, text)
+
+    @property
+    def compact(self) -> Any:
+        """The catalog's projection as arrays (:func:`matchgraph.graph.derived.load_compact`)."""
+        from ..graph.derived import load_compact
+
+        return self._get("compact", lambda: load_compact(self.catalog))
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Slug -> row of :attr:`compact` (every entity of the projection)."""
+        return self._get("rows", lambda: self.compact.index_of())
 
     @property
     def graph_index(self) -> Any:
@@ -606,7 +619,7 @@ def _compare_pairs(ctx: PageContext, slugs: list[str], per_entity: int) -> list[
     pairs: set[tuple[str, str]] = set()
     for slug in slugs:
         for item in _neighbour_list(ctx, slug, per_entity):
-            if item["id"] in ctx.projection or is_slug(item["id"]):
+            if item["id"] in ctx.rows or is_slug(item["id"]):
                 a, b = sorted((slug, item["id"]))
                 pairs.add((a, b))
     return sorted(pairs)
