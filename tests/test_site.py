@@ -204,3 +204,24 @@ def test_static_list_agrees_with_the_server(site: tuple[Path, list[str]], site_c
                 report.assert_clean()
     finally:
         catalog.close()
+
+
+def test_long_lists_on_an_entity_page_are_cut_and_counted(example_catalog: Catalog,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hub of a large catalog is named by thousands: the page lists the first LIST_LIMIT and says
+    how many more there are (the counts agree with the uncut lists)."""
+    from matchgraph.web import site as site_module
+    from matchgraph.web.server import ServerLinks
+
+    full = site_module.entity_details(example_catalog, "the-pile")
+    named, related = len(full["named_by"]), sum(len(r["entities"]) for r in full["relations"])
+    assert named > 3 and related > 3 and full["named_by_left_out"] == full["relations_left_out"] == 0
+    monkeypatch.setattr(site_module, "LIST_LIMIT", 3)
+    cut = site_module.entity_details(example_catalog, "the-pile")
+    assert len(cut["named_by"]) == 3 and cut["named_by_left_out"] == named - 3
+    assert {r["id"] for r in cut["named_by"]} <= {r["id"] for r in full["named_by"]}
+    listed = sum(len(r["entities"]) for r in cut["relations"])
+    assert listed <= 6 and listed + cut["relations_left_out"] >= related
+    ctx = site_module.PageContext(example_catalog, ServerLinks(), site_module.server_assets())
+    page = site_module.render_entity(ctx, "the-pile")
+    assert f"and {named - 3:,} more" in page and "more relations, not listed here" in page

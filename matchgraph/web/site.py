@@ -322,10 +322,22 @@ def _claims(catalog: Catalog, iri: URIRef) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _relations(catalog: Catalog, iri: URIRef) -> list[dict[str, Any]]:
+#: Rows an entity page reads per list at most: the hub of a large catalog is named or related by
+#: thousands (76k rows for one hub of the 100k synthetic catalog); the page says how many it left out.
+LIST_LIMIT = 500
+
+
+def _relations(catalog: Catalog, iri: URIRef) -> tuple[list[dict[str, Any]], int]:
+    """The entity's stated relations grouped by kind and direction, and how many were left out."""
     values = " ".join(p.n3() for p in RELATIONS.values())
-    out_rows = _about(catalog, f"SELECT ?e ?p ?x WHERE {{ VALUES ?p {{ {values} }} ?e ?p ?x . ?x a mg:Entity }}", iri)
-    in_rows = _about(catalog, f"SELECT ?e ?p ?x WHERE {{ VALUES ?p {{ {values} }} ?x ?p ?e . ?x a mg:Entity }}", iri)
+    patterns = (f"VALUES ?p {{ {values} }} ?e ?p ?x . ?x a mg:Entity", f"VALUES ?p {{ {values} }} ?x ?p ?e . ?x a mg:Entity")
+    out_rows, in_rows = (_about(catalog, f"SELECT ?e ?p ?x WHERE {{ {pattern} }} LIMIT {LIST_LIMIT}", iri)
+                         for pattern in patterns)
+    left_out = 0
+    for rows, pattern in zip((out_rows, in_rows), patterns):
+        if len(rows) >= LIST_LIMIT:
+            total = _about(catalog, f"SELECT ?e (COUNT(*) AS ?n) WHERE {{ {pattern} }} GROUP BY ?e", iri)
+            left_out += int(total[0][0]) - len(rows) if total else 0
     names = _names(catalog, [x for _, x in out_rows + in_rows])
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rows, direction in ((out_rows, 0), (in_rows, 1)):
@@ -336,14 +348,20 @@ def _relations(catalog: Catalog, iri: URIRef) -> list[dict[str, Any]]:
             if ref not in groups.setdefault((label, key), []):
                 groups[(label, key)].append(ref)
     return [{"label": label, "relation": key, "entities": sorted(refs, key=lambda r: r["name"].lower())}
-            for (label, key), refs in sorted(groups.items())]
+            for (label, key), refs in sorted(groups.items())], left_out
 
 
-def _named_by(catalog: Catalog, iri: URIRef) -> list[dict[str, Any]]:
-    rows = _about(catalog, """SELECT DISTINCT ?e ?x WHERE { ?x mg:hasCapability/mg:hasClaim ?cl .
-        { ?cl schema:mentions ?e } UNION { ?cl mg:namesAlternative ?e } FILTER(?x != ?e) }""", iri)
+def _named_by(catalog: Catalog, iri: URIRef) -> tuple[list[dict[str, Any]], int]:
+    """The entities whose claims name this one (at most :data:`LIST_LIMIT`), and how many more do."""
+    pattern = """?x mg:hasCapability/mg:hasClaim ?cl .
+        { ?cl schema:mentions ?e } UNION { ?cl mg:namesAlternative ?e } FILTER(?x != ?e)"""
+    rows = _about(catalog, f"SELECT DISTINCT ?e ?x WHERE {{ {pattern} }} LIMIT {LIST_LIMIT}", iri)
+    left_out = 0
+    if len(rows) >= LIST_LIMIT:
+        total = _about(catalog, f"SELECT ?e (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }} GROUP BY ?e", iri)
+        left_out = int(total[0][0]) - len(rows) if total else 0
     names = _names(catalog, [x for (x,) in rows])
-    return sorted((_ref(x, names) for (x,) in rows), key=lambda r: r["name"].lower())
+    return sorted((_ref(x, names) for (x,) in rows), key=lambda r: r["name"].lower()), left_out
 
 
 def _figures(catalog: Catalog, iri: URIRef) -> dict[str, list[dict[str, Any]]]:
@@ -374,7 +392,8 @@ def entity_details(catalog: Catalog, slug: str) -> dict[str, Any]:
     dict
         ``id``, ``name``, ``kind``, ``stub``, ``aliases``, ``description``, ``license``, ``url``,
         ``pricing``, ``capabilities`` (with their claims), ``relations`` (both directions),
-        ``named_by``, ``metrics``, ``observations`` and ``results``.
+        ``named_by``, ``relations_left_out`` and ``named_by_left_out`` (rows past
+        :data:`LIST_LIMIT`, not listed), ``metrics``, ``observations`` and ``results``.
 
     Raises
     ------
@@ -392,8 +411,8 @@ def entity_details(catalog: Catalog, slug: str) -> dict[str, Any]:
         resolve_entity(catalog, slug)  # raises EntityNotFound with the closest candidates
         raise EntityNotFound(slug)
     facts["capabilities"] = _capabilities(catalog, iri)
-    facts["relations"] = _relations(catalog, iri)
-    facts["named_by"] = _named_by(catalog, iri)
+    facts["relations"], facts["relations_left_out"] = _relations(catalog, iri)
+    facts["named_by"], facts["named_by_left_out"] = _named_by(catalog, iri)
     facts.update(_figures(catalog, iri))
     return facts
 
