@@ -128,7 +128,8 @@ class DerivedBuilds:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.error: BaseException | None = None
-        self._version: str | None = None
+        #: The data version the running (or last) build started from.
+        self.version: str | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -143,7 +144,7 @@ class DerivedBuilds:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            self._version, self.error = self.catalog.data_version, None
+            self.version, self.error = self.catalog.data_version, None
             self._thread = threading.Thread(target=self._build, name="matchgraph-build", daemon=True)
             self._thread.start()
 
@@ -233,7 +234,7 @@ async def _wait_for_build(request: Any) -> Any | None:
         if builds.error is not None:
             return _text(500, f"building the match graph failed: {builds.error}; the server tries again on the "
                               "next request (run `matchgraph scores --recompute` to see the whole error)")
-    page = building_page(builds._version or state.catalog.data_version, running())
+    page = building_page(builds.version or state.catalog.data_version, running())
     return HTMLResponse(page, status_code=503, headers={"Retry-After": str(BUILD_RETRY),
                                                         "Content-Security-Policy": PAGE_CSP,
                                                         "Cache-Control": "no-store"})
