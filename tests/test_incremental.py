@@ -24,7 +24,7 @@ from matchgraph.graph import derived
 from matchgraph.graph.facts import read_facts
 from matchgraph.graph.projection import nodes_of, project
 from matchgraph.graph.neighbours_index import NeighbourIndex
-from matchgraph.graph.scoring import Explainer, LocalExplainer, compute_table
+from matchgraph.graph.scoring import Explainer, LocalExplainer, compute_table, log_points
 from matchgraph.graph.weights import load_weights
 
 CAPABILITIES = [
@@ -65,9 +65,38 @@ def _edges(p) -> list:  # type: ignore[no-untyped-def,type-arg]
     return sorted(p.edges())
 
 
+def _static(ev, i: int, w) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """The oracle of ``_static_columns``: the same values and points of node ``i``, entity by entity."""
+    a, q, e = w["adoption"], w["quality"], w["ecosystem"]
+    metrics = sorted(ev.metrics[i].items())
+    usage = 0.0
+    for name, value in metrics:
+        usage += log_points(a["metrics"].get(name, a["metrics"]["other"]), value, 10.0)
+    derived = int(ev.links["derived"].count[i])
+    mentions = float(ev.mentions[i])
+    doc = ev.docs[i]
+    warnings = (doc.capabilities - doc.with_claims) + (doc.capabilities - doc.with_concepts) + doc.dangling
+    qualities = [(doc.with_claims, log_points(q["capabilities_with_claims"], doc.with_claims)),
+                 (doc.results, log_points(q["benchmark_results"], doc.results)),
+                 (int(doc.description), q["description"] * doc.description),
+                 (int(doc.licence is not None), q["licence"] * (doc.licence is not None)),
+                 (int(doc.homepage), q["homepage"] * doc.homepage), (int(doc.source), q["source"] * doc.source),
+                 (warnings, -q["warning_penalty"] * warnings)]
+    integrations, formats = int(ev.links["integrations"].count[i]), int(ev.links["formats"].count[i])
+    links = int(ev.links["neighbours"].count[i])
+    ecosystems = [(integrations, log_points(e["integrations"], integrations)),
+                  (formats, log_points(e["formats"], formats)),
+                  (derived, log_points(e["derived_works"], derived)),
+                  (links, log_points(e["distinct_neighbours"], links))]
+    values = [float(len(metrics)), derived, mentions, 0, *(v for v, _ in qualities), *(v for v, _ in ecosystems), 0.0, 0]
+    points = [usage, log_points(a["derived_works"], derived), log_points(a["alternative_mentions"], mentions), 0.0,
+              *(p for _, p in qualities), *(p for _, p in ecosystems), 0.0, 0.0]
+    return values, points
+
+
 def _static_columns_are_per_entity_sums(facts, p) -> None:  # type: ignore[no-untyped-def]
     """The factors of every entity computed at once equal those computed entity by entity (exactly)."""
-    from matchgraph.graph.scoring import _evidence, _static, _static_columns
+    from matchgraph.graph.scoring import _evidence, _static_columns
 
     weights = load_weights()
     ev = _evidence(facts, nodes_of(facts), p, 0.85)

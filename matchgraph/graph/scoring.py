@@ -125,30 +125,43 @@ class _Documentation:
     source: bool = False
 
 
+def _collect(facts: Facts, size: int, slots: Callable[[str], tuple[np.ndarray, np.ndarray]],
+             ) -> tuple[list[dict[str, float]], list[_Documentation]]:
+    """Usage metrics and documentation facts of ``size`` slots; ``slots(table)`` gives the rows of a
+    facts table that belong to a slot and the slot of each, in table order."""
+    metrics: list[dict[str, float]] = [{} for _ in range(size)]
+    found, where = slots("metric")
+    for k, name, value in zip(where.tolist(), facts.column("metric", 1)[found].tolist(),
+                              facts.column("metric", 2)[found].tolist()):
+        if not math.isnan(value):
+            label = facts.strings[name]
+            metrics[k][label] = max(metrics[k].get(label, value), value)
+    docs = [_Documentation() for _ in range(size)]
+    for table in ("capabilities", "with_claims", "with_concepts", "dangling", "results"):
+        found, where = slots(table)
+        for k, n in zip(where.tolist(), facts.column(table, 1)[found].tolist()):
+            setattr(docs[k], table, getattr(docs[k], table) + int(n))
+    for table, attribute in (("described", "description"), ("homepage", "homepage"), ("source", "source")):
+        for k in slots(table)[1].tolist():
+            setattr(docs[k], attribute, True)
+    found, where = slots("licence")
+    for k, s in zip(where.tolist(), facts.column("licence", 1)[found].tolist()):
+        licence = facts.strings[s] or None
+        current = docs[k].licence
+        docs[k].licence = min(current, licence or "") if current else licence
+    return metrics, docs
+
+
 def _gather(facts: Facts, nodes: Nodes) -> tuple[list[dict[str, float]], list[_Documentation]]:
     """Usage metrics and documentation facts of every node, from the facts (no store access)."""
     node_of = nodes.node_of
-    metrics: list[dict[str, float]] = [{} for _ in nodes.slugs]
-    for e, name, value in zip(node_of[facts.column("metric", 0)].tolist(), facts.column("metric", 1).tolist(),
-                              facts.column("metric", 2).tolist()):
-        if e >= 0 and not math.isnan(value):
-            label = facts.strings[name]
-            metrics[e][label] = max(metrics[e].get(label, value), value)
-    docs = [_Documentation() for _ in nodes.slugs]
-    for table in ("capabilities", "with_claims", "with_concepts", "dangling", "results"):
-        for e, n in zip(node_of[facts.column(table, 0)].tolist(), facts.column(table, 1).tolist()):
-            if e >= 0:
-                setattr(docs[e], table, getattr(docs[e], table) + int(n))
-    for table, attribute in (("described", "description"), ("homepage", "homepage"), ("source", "source")):
-        for e in node_of[facts.column(table, 0)].tolist():
-            if e >= 0:
-                setattr(docs[e], attribute, True)
-    for e, s in zip(node_of[facts.column("licence", 0)].tolist(), facts.column("licence", 1).tolist()):
-        if e >= 0:
-            licence = facts.strings[s] or None
-            current = docs[e].licence
-            docs[e].licence = min(current, licence or "") if current else licence
-    return metrics, docs
+
+    def slots(table: str) -> tuple[np.ndarray, np.ndarray]:
+        node = node_of[facts.column(table, 0)]
+        found = np.flatnonzero(node >= 0)
+        return found, node[found]
+
+    return _collect(facts, len(nodes.slugs), slots)
 
 
 # ---------------------------------------------------------------------------------- links
@@ -523,37 +536,6 @@ _SUB_COLUMNS: tuple[tuple[int, ...], ...] = tuple(
     tuple(k for k, (score, _) in enumerate(HISTORY_FACTORS) if score == sub) for sub in SUB_SCORES)
 
 
-def _static(ev: _Evidence, i: int, w: Mapping[str, Any]) -> tuple[list[float], list[float]]:
-    """Values and points of the :data:`HISTORY_FACTORS` of node ``i`` that matches do not move
-    (0 in :data:`MATCH_COLUMNS`): the numbers the factors of :class:`Explainer` explain, computed
-    the same way, without building any text."""
-    a, q, e = w["adoption"], w["quality"], w["ecosystem"]
-    metrics = sorted(ev.metrics[i].items())
-    usage = 0.0
-    for name, value in metrics:
-        usage += log_points(a["metrics"].get(name, a["metrics"]["other"]), value, 10.0)
-    derived = int(ev.links["derived"].count[i])
-    mentions = float(ev.mentions[i])
-    doc = ev.docs[i]
-    warnings = (doc.capabilities - doc.with_claims) + (doc.capabilities - doc.with_concepts) + doc.dangling
-    qualities = [(doc.with_claims, log_points(q["capabilities_with_claims"], doc.with_claims)),
-                 (doc.results, log_points(q["benchmark_results"], doc.results)),
-                 (int(doc.description), q["description"] * doc.description),
-                 (int(doc.licence is not None), q["licence"] * (doc.licence is not None)),
-                 (int(doc.homepage), q["homepage"] * doc.homepage), (int(doc.source), q["source"] * doc.source),
-                 (warnings, -q["warning_penalty"] * warnings)]
-    integrations, formats = int(ev.links["integrations"].count[i]), int(ev.links["formats"].count[i])
-    links = int(ev.links["neighbours"].count[i])
-    ecosystems = [(integrations, log_points(e["integrations"], integrations)),
-                  (formats, log_points(e["formats"], formats)),
-                  (derived, log_points(e["derived_works"], derived)),
-                  (links, log_points(e["distinct_neighbours"], links))]
-    values = [float(len(metrics)), derived, mentions, 0, *(v for v, _ in qualities), *(v for v, _ in ecosystems), 0.0, 0]
-    points = [usage, log_points(a["derived_works"], derived), log_points(a["alternative_mentions"], mentions), 0.0,
-              *(p for _, p in qualities), *(p for _, p in ecosystems), 0.0, 0.0]
-    return values, points
-
-
 def _by_value(function: Callable[[float], float], values: np.ndarray) -> np.ndarray:
     """``[function(v) for v in values]``, calling it once per distinct value (the same numbers)."""
     values = np.asarray(values, dtype=np.float64)
@@ -564,8 +546,10 @@ def _by_value(function: Callable[[float], float], values: np.ndarray) -> np.ndar
 
 
 def _static_columns(ev: _Evidence, w: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_static` of every node at once, with array operations: the same numbers (each point
-    computed by the same function, sums added in the same order), without a Python object per node."""
+    """Values and points of the :data:`HISTORY_FACTORS` that matches do not move (0 in
+    :data:`MATCH_COLUMNS`), for every node at once with array operations: the numbers the factors
+    of :class:`Explainer` explain, each point computed by the same function and sums added in the
+    same order (``tests/test_incremental.py`` checks them against a per-entity computation)."""
     facts, node_of, n = ev.facts, ev.nodes.node_of, ev.ctx.p.n
     a, q, e = w["adoption"], w["quality"], w["ecosystem"]
     fv = np.zeros((n, len(HISTORY_FACTORS)))
@@ -824,31 +808,12 @@ def _gather_some(facts: Facts, codes: list[int]) -> tuple[list[dict[str, float]]
     """:func:`_gather` for a few entities (term codes; -1 has no facts): their rows, in table order."""
     slot = {c: k for k, c in enumerate(codes) if c >= 0}
     wanted = np.array(sorted(slot), dtype=np.int64)
-    metrics: list[dict[str, float]] = [{} for _ in codes]
-    docs = [_Documentation() for _ in codes]
 
-    def rows(table: str) -> tuple[np.ndarray, list[int]]:
+    def slots(table: str) -> tuple[np.ndarray, np.ndarray]:
         found = np.flatnonzero(np.isin(facts.column(table, 0), wanted))
-        return found, [slot[c] for c in facts.column(table, 0)[found].tolist()]
+        return found, np.array([slot[c] for c in facts.column(table, 0)[found].tolist()], dtype=np.int64)
 
-    found, where = rows("metric")
-    for k, name, value in zip(where, facts.column("metric", 1)[found].tolist(), facts.column("metric", 2)[found].tolist()):
-        if not math.isnan(value):
-            label = facts.strings[name]
-            metrics[k][label] = max(metrics[k].get(label, value), value)
-    for table in ("capabilities", "with_claims", "with_concepts", "dangling", "results"):
-        found, where = rows(table)
-        for k, n in zip(where, facts.column(table, 1)[found].tolist()):
-            setattr(docs[k], table, getattr(docs[k], table) + int(n))
-    for table, attribute in (("described", "description"), ("homepage", "homepage"), ("source", "source")):
-        for k in rows(table)[1]:
-            setattr(docs[k], attribute, True)
-    found, where = rows("licence")
-    for k, s in zip(where, facts.column("licence", 1)[found].tolist()):
-        licence = facts.strings[s] or None
-        current = docs[k].licence
-        docs[k].licence = min(current, licence or "") if current else licence
-    return metrics, docs
+    return _collect(facts, len(codes), slots)
 
 
 #: Above this many entities at once, factors come from one pass over every entity.
