@@ -101,15 +101,23 @@ def evaluate(ranker: Ranker, needs: list[dict]) -> dict[str, Any]:
     return {"means": means, "per_need": per}
 
 
-def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic: bool = False) -> Ranker:
-    from matchgraph.matching.semantic import scores_from_vectors
+def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic: bool | None = None) -> Ranker:
+    """``matchgraph match`` on an in-memory index: ``semantic`` None is the default (the encoder for
+    entities without capabilities when ``dense`` is given), True ``--semantic``, False ``--no-semantic``."""
+    from matchgraph.matching.semantic import PLAIN_TOP_COSINE, scores_from_vectors
+
+    plain = ~(index.described | index.stub)
 
     def run(need: str) -> list[str]:
-        sim = None
-        if semantic and dense is not None:
+        sim = plain_sim = None
+        if semantic is not False and dense is not None:
             rows, vectors, encoder = dense
-            sim = scores_from_vectors(rows, vectors, encoder.encode([need])[0], len(index))
-        return rank(index, need, limit=K, weights=weights, semantic=sim).ids
+            keep = np.ones(len(rows), dtype=bool) if semantic else plain[rows]
+            sim = scores_from_vectors(rows[keep], vectors[keep], encoder.encode([need])[0], len(index),
+                                      top_floor=-1.0 if semantic else PLAIN_TOP_COSINE)
+            if not semantic:
+                sim, plain_sim = None, (sim if plain.any() else None)
+        return rank(index, need, limit=K, weights=weights, semantic=sim, plain_semantic=plain_sim).ids
 
     return run
 
@@ -186,9 +194,10 @@ def rankers(index: TextIndex, records: list[dict] | None, dense: Any, *,
             out["dense alone, names as written (round 2)"] = raw_name_dense(index, entities, dense)
             out["asymmetric: encoder need × static entities"] = asymmetric(index, dense)
     out["static vectors alone"] = static_only(index)
-    out["ours default"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=False)
+    out["ours default"] = ours(index, DEFAULT_WEIGHTS, dense)
     for name, w in ablations().items():
-        out[f"  {name}"] = ours(index, w, dense, semantic=False)
+        out[f"  {name}"] = ours(index, w, dense)
+    out["ours --no-semantic (the default before round 4)"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=False)
     if dense is not None:
         out["ours --semantic"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=True)
         for name, w in semantic_ablations().items():
@@ -248,15 +257,30 @@ def cards_rankers(dense_ok: bool) -> tuple[dict[str, Ranker], int]:
             return [index.slugs[i] for i in np.argsort(-s, kind="stable")[:K]]
         out["dense (all-MiniLM-L6-v2) alone"] = dense_alone
     out["static vectors alone"] = static_only(index)
-    out["ours default"] = lambda need: rank(index, need, limit=K).ids
+    plain = semantic_plain(catalog, index) if dense_ok else None
+    out["ours default"] = lambda need: rank(index, need, limit=K, plain_semantic=plain(need) if plain else None).ids
     for name, w in ablations().items():
-        out[f"  {name}"] = (lambda w: lambda need: rank(index, need, limit=K, weights=w).ids)(w)
+        out[f"  {name}"] = (lambda w: lambda need: rank(index, need, limit=K, weights=w,
+                                                        plain_semantic=plain(need) if plain else None).ids)(w)
+    out["ours --no-semantic (the default before round 4)"] = lambda need: rank(index, need, limit=K).ids
     if sem is not None:
         out["ours --semantic"] = lambda need: rank(index, need, limit=K, semantic=sem(need)).ids
         for name, w in semantic_ablations().items():
             out[f"  --semantic {name}"] = (lambda w: lambda need: rank(index, need, limit=K, weights=w,
                                                                        semantic=sem(need)).ids)(w)
     return out, len(index)
+
+
+def semantic_plain(catalog: Any, index: TextIndex) -> Callable[[str], np.ndarray] | None:
+    """What a default ``matchgraph match`` fuses in: the encoder's similarity of the entities
+    without capabilities (None when the catalog has none)."""
+    from matchgraph.graph.derived import current
+    from matchgraph.matching.semantic import PLAIN_TOP_COSINE, semantic_scores
+
+    if bool((index.described | index.stub).all()):
+        return None
+    vectors = current(catalog).embeddings(catalog, index, plain_only=True)
+    return lambda need: semantic_scores(catalog, index, need, vectors=vectors, top_floor=PLAIN_TOP_COSINE)
 
 
 SETS = {"mteb": ROOT / "bench" / "eval_sets" / "mteb.json", "hub": ROOT / "bench" / "eval_sets" / "hub.json"}

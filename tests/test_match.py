@@ -238,11 +238,15 @@ def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
 
     for _dist, module, _sub in sm.MODEL_PACKAGES:
         monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setattr(sm, "ONNX_FILE", Path("/nonexistent/no-such-model.onnx"))
     sm.load_encoder.cache_clear()
     try:
         assert not sm.available()
         with pytest.raises(ConfigError, match="semantic matching is not available"):
             match(toy, "masked encoder", semantic=True, record=False)
+        # the default falls back to the static sentence vectors and says nothing
+        assert match(toy, "masked encoder", record=False).ids == match(toy, "masked encoder", semantic=False,
+                                                                       record=False).ids
     finally:
         sm.load_encoder.cache_clear()
 
@@ -295,10 +299,26 @@ def test_semantic_refuses_model_files_that_are_not_the_release(tmp_path: Path) -
         sm._check_files(tmp_path)
 
 
-def test_minilm_encoder_reproduces_sentence_transformers() -> None:
-    from matchgraph.matching.semantic import load_encoder
+def test_bundled_onnx_encoder_agrees_with_the_full_precision_one() -> None:
+    import matchgraph.matching.semantic as sm
 
-    encoder = load_encoder()
+    assert isinstance(sm.load_encoder(), sm.OnnxEncoder)  # what the default install runs
+    texts = [NEED, "a compact encoder that fills in masked words quickly on a laptop", "a corpus of novels",
+             "Tell whether a customer's review of a product is positive or negative.", "x" * 5000, ""]
+    ours = sm.load_encoder().encode(texts)
+    reference = sm.MiniLMEncoder(sm._model_dir()).encode(texts)
+    assert ours.shape == (6, 384)
+    assert np.linalg.norm(ours, axis=1) == pytest.approx([1.0] * 6, abs=1e-5)
+    # int8 matrix products: each vector within a small angle of the full-precision one
+    assert ((ours * reference).sum(1) > 0.97).all()
+    assert float(ours[0] @ ours[1]) == pytest.approx(0.5087, abs=0.03)
+    assert float(ours[0] @ ours[2]) == pytest.approx(0.2074, abs=0.03)
+
+
+def test_minilm_encoder_reproduces_sentence_transformers() -> None:
+    from matchgraph.matching.semantic import MiniLMEncoder, _model_dir
+
+    encoder = MiniLMEncoder(_model_dir())
     v = encoder.encode([NEED, "a compact encoder that fills in masked words quickly on a laptop", "a corpus of novels"])
     assert v.shape == (3, 384)
     assert np.linalg.norm(v, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
@@ -351,3 +371,58 @@ def test_semantic_texts_read_a_hub_id_as_words() -> None:
     assert "mteb Amazon Polarity Classification. Amazon product reviews labelled positive or negative" in texts
     assert "Tiny Encoder. A small encoder. Masked-token prediction" in texts
     assert "Masked-token prediction. Fills in masked words." in texts
+
+
+PLAIN_RECORDS = {
+    "imdb-reviews": "Movie reviews from a film database, each labelled positive or negative.",
+    "wmt-news": "Parallel news sentences in German and English from a translation campaign.",
+    "audiobook-speech": "Read English audiobooks with the transcript of every recording.",
+    "scene-captions": "Photos of everyday scenes, each with five captions written by people.",
+}
+
+
+def test_default_match_reads_records_without_capabilities_with_the_encoder(tmp_path: Path) -> None:
+    from matchgraph.graph import derived
+
+    for slug, description in PLAIN_RECORDS.items():
+        (tmp_path / f"{slug}.md").write_text(f"---\nid: {slug}\nname: {slug}\nkind: dataset\n"
+                                             f"description: {description}\n---\n", encoding="utf-8")
+    catalog = Catalog(str(tmp_path / "catalog"))
+    ingest(catalog, [tmp_path])
+    need = "tell whether a customer liked a film from what they wrote"
+    results = match(catalog, need, record=False)
+    assert results.ids[0] == "imdb-reviews"
+    assert results.semantic
+    assert results.results[0].why["components"]["semantic"] == pytest.approx(1.0)
+    assert "dense" not in results.results[0].why["components"]  # the encoder replaced the static vectors
+    assert (derived.current(catalog).directory / "embeddings-plain.npz").is_file()
+    assert not (derived.current(catalog).directory / "embeddings.npz").exists()  # only what it needs
+    static = match(catalog, need, record=False, semantic=False)
+    assert not static.semantic and "semantic" not in static.results[0].why["components"]
+    for other in ("translate news articles between German and English", "speech recognition from spoken books"):
+        assert match(catalog, other, record=False).ids[0] == ("wmt-news" if "German" in other else "audiobook-speech")
+
+
+def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from matchgraph.graph import derived
+    from matchgraph.matching import semantic
+
+    for slug, description in PLAIN_RECORDS.items():
+        (tmp_path / f"{slug}.md").write_text(f"---\nid: {slug}\nname: {slug}\nkind: dataset\n"
+                                             f"description: {description}\n---\n", encoding="utf-8")
+    catalog = Catalog(str(tmp_path / "catalog"))
+    ingest(catalog, [tmp_path])
+    need = "tell whether a customer liked a film from what they wrote"
+    first = match(catalog, need)  # embeds in this version; recorded: a new version
+    match(catalog, "speech recognition from spoken books")  # recorded again, on the carried vectors
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the entity texts were read again")
+
+    monkeypatch.setattr(semantic, "entity_texts", no_reading)
+    again = match(catalog, need, record=False)
+    assert again.ids == first.ids
+    files = sorted(derived.current(catalog).directory.parent.glob("*/embeddings-plain.npz"))
+    assert len(files) == 3  # three versions, one file: hard links
+    assert len({f.stat().st_ino for f in files}) == 1

@@ -124,13 +124,18 @@ def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[
 
     for _dist, module, _sub in sm.MODEL_PACKAGES:
         monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # an install without its dependencies
     sm.load_encoder.cache_clear()
     try:
         result = invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir)
+        default = invoke("match", NEED, "--no-record", "--catalog", cat_dir)
     finally:
         sm.load_encoder.cache_clear()
     assert result.exit_code == 2
+    assert "onnxruntime is not installed" in result.output and "Traceback" not in result.output
     assert 'pip install "matchgraph[semantic]"' in result.output
+    # the default match falls back to the static sentence vectors
+    assert default.exit_code == 0 and "distilroberta-base" in default.output
 
 
 @pytest.mark.parametrize("command", ["match", "matches"])

@@ -154,12 +154,15 @@ def _print_results(data: dict[str, Any], width: int | None = None) -> None:
 @click.option("--kind", metavar="KIND", help="Only entities of this kind (model, dataset, tool, library, ...).")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="At most this many results.")
 @click.option("--no-record", is_flag=True, help="Do not store this match as a match event.")
-@click.option("--semantic", is_flag=True,
-              help='Fuse in sentence-embedding similarity (pip install "matchgraph[semantic]").')
+@click.option("--semantic/--no-semantic", default=None,
+              help="--semantic: the sentence encoder's similarity for every entity and each of its "
+                   "capabilities (the first such match of a catalog embeds them). --no-semantic: the static "
+                   "sentence vectors alone. Default: the encoder for entities described only by a name "
+                   "and a sentence or two, the static vectors for the others.")
 @catalog_option
 @format_option("table", "json")
 @handle_errors
-def match_command(text: str, kind: str | None, limit: int, no_record: bool, semantic: bool,
+def match_command(text: str, kind: str | None, limit: int, no_record: bool, semantic: bool | None,
                   catalog_location: str | None, fmt: str) -> None:
     """Rank entities for a need written in plain words, showing what matched and why.
 

@@ -11,6 +11,7 @@ Storage (under ``catalog.cache_dir / "derived"``)::
         neighbours-*.npy        the neighbour index, memory-mapped by readers
         textindex.json build-*  the text index (built by :func:`matchgraph.matching.textindex.build_index`)
         embeddings.npz          sentence embeddings of the entity texts (``match --semantic``)
+        embeddings-plain.npz    the same for the entities without capabilities only (a default ``match``)
     changes/<data version>.json what a write changed: its parent data version, entities, events
     history/                    every computed version's scores, as deltas (``scores --history``)
 
@@ -261,24 +262,36 @@ class State:
             index.build = build
         return index
 
-    def embeddings(self, catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
+    def embeddings(self, catalog: Catalog, index: TextIndex, *,
+                   plain_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(rows, vectors) of the embedded texts of the index's entities; vectors already computed for
-        an identical text in any kept version are reused, only new texts are encoded."""
+        an identical text in any kept version are reused, only new texts are encoded.
+
+        With ``plain_only``, only the entities without capabilities (their one text: name as words
+        and description), kept in ``embeddings-plain.npz``: what a default ``match`` uses."""
         from ..matching import semantic
 
-        path = self.directory / "embeddings.npz"
+        name = "embeddings-plain.npz" if plain_only else "embeddings.npz"
+        path = self.directory / name
         if path.exists():
             with np.load(path) as data:
                 return data["rows"], data["vectors"]
+        carried = self._carry_embeddings(name, getattr(index, "build", None))
+        if carried is not None:
+            return carried
         texts = semantic.entity_texts(catalog, index)
+        if plain_only:
+            plain = ~(index.described | index.stub)
+            texts = [(r, t) for r, t in texts if plain[r]]
         known: dict[str, np.ndarray] = {}
-        for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/embeddings.npz"), key=_mtime, reverse=True):
-            try:
-                with np.load(other) as data:
-                    known.update((k, v) for k, v in zip(data["keys"].tolist(), data["vectors"]) if k not in known)
-            except (OSError, ValueError, KeyError):
-                continue
-            break
+        for kind in ("embeddings.npz", "embeddings-plain.npz"):
+            for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{kind}"), key=_mtime, reverse=True):
+                try:
+                    with np.load(other) as data:
+                        known.update((k, v) for k, v in zip(data["keys"].tolist(), data["vectors"]) if k not in known)
+                except (OSError, ValueError, KeyError):
+                    continue
+                break
         keys = [semantic.text_key(t) for _, t in texts]
         missing = sorted({t for (_, t), k in zip(texts, keys) if k not in known})
         if missing:
@@ -290,8 +303,28 @@ class State:
         dim = semantic.load_encoder().dim if not known else len(next(iter(known.values())))
         matrix = np.stack([known[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
         with _staged_files(self.directory) as stage:
-            np.savez(stage / "embeddings.npz", rows=rows, vectors=matrix, keys=np.array(keys))
+            np.savez(stage / name, rows=rows, vectors=matrix, keys=np.array(keys),
+                     build=np.array(getattr(index, "build", None) or ""))
         return rows, matrix
+
+    def _carry_embeddings(self, name: str, build: str | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The newest other version's embeddings when they were made from the same text index
+        build (a recorded match changes no text): hard-linked into this version, nothing read from
+        the store nor encoded."""
+        if not build:
+            return None
+        for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{name}"), key=_mtime, reverse=True):
+            try:
+                with np.load(other) as data:
+                    if "build" not in data.files or str(data["build"]) != build:
+                        return None
+                    rows, vectors = data["rows"], data["vectors"]
+                with _staged_files(self.directory) as stage:
+                    os.link(other, stage / name)
+                return rows, vectors
+            except (OSError, ValueError, KeyError):
+                return None
+        return None
 
 
 def _mtime(path: Path) -> float:

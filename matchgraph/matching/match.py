@@ -372,7 +372,7 @@ def _alternative_pull(index: TextIndex, base: np.ndarray,
 
 def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 10,
          weights: MatchWeights = DEFAULT_WEIGHTS, prior: Mapping[str, float] | np.ndarray | None = None,
-         semantic: np.ndarray | None = None) -> MatchResults:
+         semantic: np.ndarray | None = None, plain_semantic: np.ndarray | None = None) -> MatchResults:
     """Rank the entities of a text index for a need (pure: reads and writes nothing else).
 
     Parameters
@@ -392,6 +392,9 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
         multiplicative prior.
     semantic : numpy.ndarray, optional
         Semantic similarity of every entity to the need in [0, 1] (row order of the index).
+    plain_semantic : numpy.ndarray, optional
+        The same for the entities without capabilities (a name and a description; ignored for the
+        others, which keep their static sentence vectors): what the default install uses.
 
     Returns
     -------
@@ -412,11 +415,14 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
                 if weights.concept > 0 or weights.concept_terms > 0 else [])
     hint = kind_hint(text) if weights.kind > 0 else None
     bm25, covered = index.bm25_coverage(term_ids, _term_weights(index, term_ids, concepts, weights))
+    plain = None if semantic is not None or plain_semantic is None else ~(index.described | index.stub)
     dense = None
-    if semantic is None and (weights.dense > 0 or weights.dense_plain > 0):
+    if (semantic is None and (weights.dense > 0 or weights.dense_plain > 0)
+            and (plain is None or not bool(plain.all()))):
         dense = static_similarity(index, text, floor=weights.floor)
     exponent = weights.coverage
-    if (semantic is not None or dense is not None) and weights.semantic_coverage_terms > 0 and term_ids:
+    if ((semantic is not None or dense is not None or plain is not None) and weights.semantic_coverage_terms > 0
+            and term_ids):
         exponent *= min(1.0, weights.semantic_coverage_terms / len(term_ids))
     if exponent > 0:
         bm25 *= covered if exponent == 1 else covered ** exponent
@@ -427,9 +433,9 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     if semantic is not None:
         share = _share(index, weights.semantic, weights.semantic_plain, weights.semantic_plain_long, ramp)
         relevance = (1 - share) * relevance + share * semantic.astype(np.float32)
-    elif dense is not None:
-        share = _share(index, weights.dense, weights.dense_plain, weights.dense_plain_long, ramp)
-        relevance = (1 - share) * relevance + share * dense
+    elif dense is not None or plain is not None:
+        relevance, dense, semantic = _mix_sentence_similarity(index, relevance, dense, plain, plain_semantic, weights,
+                                                              ramp)
     ranks = _prior_array(index, prior)
     base = relevance * _kind_factor(index, hint, weights.kind) * _prior_factor(ranks, weights.prior)
     base = np.where(index.stub, base * weights.stub, base).astype(np.float32)
@@ -445,6 +451,26 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
                for pos, i in enumerate(order, start=1)]
     return MatchResults(query=text, results=results, concepts=list(concepts), kind=wanted, kind_hint=hint,
                         semantic=semantic is not None, started=started)
+
+
+def _mix_sentence_similarity(index: TextIndex, relevance: np.ndarray, dense: np.ndarray | None,
+                             plain: np.ndarray | None, plain_semantic: np.ndarray | None, weights: MatchWeights,
+                             ramp: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Fuse sentence similarity into the relevance of each entity: the encoder's for entities
+    without capabilities when ``plain`` is given (at the ``semantic_plain`` shares), the static
+    vectors' for the others (at the ``dense`` shares). Returns the relevance and the two
+    similarities as the explanation shows them (NaN where an entity did not use one)."""
+    share = _share(index, weights.dense, weights.dense_plain, weights.dense_plain_long, ramp)
+    similarity = dense if dense is not None else np.zeros(len(index), dtype=np.float32)
+    if plain is None or plain_semantic is None:
+        return (1 - share) * relevance + share * similarity, dense, None
+    plain_share = weights.semantic_plain
+    if weights.semantic_plain_long >= 0:
+        plain_share += ramp * (weights.semantic_plain_long - weights.semantic_plain)
+    share = np.where(plain, np.float32(plain_share), share)
+    similarity = np.where(plain, plain_semantic.astype(np.float32), similarity)
+    shown_dense = None if dense is None else np.where(plain, np.nan, dense)
+    return (1 - share) * relevance + share * similarity, shown_dense, np.where(plain, plain_semantic, np.nan)
 
 
 def _share(index: TextIndex, described: float, plain: float, plain_long: float, ramp: float) -> np.ndarray | float:
@@ -585,7 +611,7 @@ class _Explainer:
             graph["alternative_of"] = [index.slugs[h] for h in pulled_by]
         if self.hint is not None:
             graph["kind_hint"] = self.hint
-        components = {k: round(float(v[i]), 4) for k, v in parts.items() if v is not None}
+        components = {k: round(float(v[i]), 4) for k, v in parts.items() if v is not None and not np.isnan(v[i])}
         why = {"terms": terms, "concepts": offered, "graph": graph, "components": components}
         return MatchResult(id=index.slugs[i], name=index.names[i], kind=index.kinds[i], score=score,
                            position=position, matched=_matched_segments(index, i, contributions, self.concepts,
@@ -650,7 +676,7 @@ def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
 
 
 def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 10, record: bool = True,
-          semantic: bool = False, weights: MatchWeights | None = None) -> MatchResults:
+          semantic: bool | None = None, weights: MatchWeights | None = None) -> MatchResults:
     """Rank the catalog's entities for a need written in plain words, and record the match.
 
     Parameters
@@ -664,8 +690,10 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         Return at most this many results.
     record : bool, default True
         Store the match as a match event (also off when ``MATCHGRAPH_RECORD_MATCHES=0``).
-    semantic : bool, default False
-        Fuse sentence-embedding similarity in (needs ``pip install "matchgraph[semantic]"``).
+    semantic : bool, optional
+        True: the sentence encoder's similarity for every entity (each of its texts). None (the
+        default): the encoder for entities without capabilities, the static sentence vectors for the
+        others, or the static vectors alone where no encoder can run. False: static vectors alone.
     weights : MatchWeights, optional
         The constants of the formula; :data:`DEFAULT_WEIGHTS` by default.
 
@@ -691,15 +719,33 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
     with _LOCK:
         index = load_index(catalog)
         prior = _rank_prior(catalog, index)
-    similarity = None
+    similarity = plain_similarity = None
     if semantic:
         from ..graph.derived import current
         from .semantic import semantic_scores
         similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index))
-    results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity)
+    elif semantic is None and weights.semantic_plain > 0:
+        plain_similarity = _plain_similarity(catalog, index, text)
+    results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity,
+                   plain_semantic=plain_similarity)
     if record and recording_enabled():
         _record(catalog, index, results)
     return results
+
+
+def _plain_similarity(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray | None:
+    """The encoder's similarity of the entities without capabilities to the need (None when the
+    catalog has none, or no encoder can run here)."""
+    from .semantic import PLAIN_TOP_COSINE, SemanticUnavailable, available, semantic_scores
+
+    if not len(index) or bool((index.described | index.stub).all()) or not available():
+        return None
+    from ..graph.derived import current
+    try:
+        vectors = current(catalog).embeddings(catalog, index, plain_only=True)
+        return semantic_scores(catalog, index, text, vectors=vectors, top_floor=PLAIN_TOP_COSINE)
+    except SemanticUnavailable:
+        return None
 
 
 def _record(catalog: Catalog, index: TextIndex, results: MatchResults) -> None:
