@@ -15,6 +15,8 @@ Usage::
 
     # without a store: the index is built straight from the synthetic records
     python bench/bench_match.py --entities 100000 --from-records
+    # the same records without capabilities: a default match reads them with the sentence encoder
+    python bench/bench_match.py --entities 100000 --from-records --plain
 
     python bench/bench_match.py --cold-only        # just the cold CLI on the example catalog
 """
@@ -34,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -125,8 +129,9 @@ def bench_store(location: str, queries: int, recorded: int) -> dict[str, Any]:
             "rebuilt_after_recording": rebuilt}
 
 
-def synthetic_texts(n: int, seed: int) -> dict[str, EntityText]:
-    """EntityText records straight from the synthetic generator (what ingest would store)."""
+def synthetic_texts(n: int, seed: int, *, plain: bool = False) -> dict[str, EntityText]:
+    """EntityText records straight from the synthetic generator (what ingest would store); with
+    ``plain``, a name and a description only (no capabilities), as most imported records are."""
     from matchgraph.sources.synth import entities, plan
 
     the_plan = plan(n, seed=seed)
@@ -134,7 +139,7 @@ def synthetic_texts(n: int, seed: int) -> dict[str, EntityText]:
     for ent in entities(the_plan):
         text = EntityText(slug=ent.slug, name=ent.name, kind=ent.kind, description=ent.description,
                           aliases=list(ent.aliases))
-        for pos, cap in enumerate(ent.capabilities, start=1):
+        for pos, cap in enumerate([] if plain else ent.capabilities, start=1):
             text.capabilities[f"{ent.slug}/{pos}"] = CapabilityText(
                 title=cap.title, position=pos, text=[cap.description], unique=[cap.unique] if cap.unique else [],
                 alternatives=[cap.alternatives] if cap.alternatives else [], concepts={c: 1.0 for c in cap.concepts})
@@ -149,29 +154,62 @@ def synthetic_texts(n: int, seed: int) -> dict[str, EntityText]:
     return out
 
 
-def bench_records(n: int, seed: int, queries: int) -> dict[str, Any]:
-    """Index built from synthetic records (no store), then warm rank() queries."""
+def bench_records(n: int, seed: int, queries: int, *, plain: bool = False) -> dict[str, Any]:
+    """Index built from synthetic records (no store), then warm rank() queries.
+
+    With ``plain`` the records have no capabilities and a default match reads them with the
+    sentence encoder: the entity texts are embedded once (timed), and each query encodes the need,
+    takes its cosine with every entity and ranks, against the same ranking with the static vectors
+    alone (``--no-semantic``) in the same run."""
+    from matchgraph.matching.semantic import (PLAIN_TOP_COSINE, _single_thread, entity_texts_of, load_encoder,
+                                              scores_from_vectors)
     from matchgraph.matching.textindex import save_index
 
     start = time.perf_counter()
-    texts = synthetic_texts(n, seed)
+    texts = synthetic_texts(n, seed, plain=plain)
     generate = time.perf_counter() - start
     start = time.perf_counter()
     index = index_texts(texts, data_version="synthetic")
     build = time.perf_counter() - start
+    embed_s = None
+    if plain:
+        encoder = load_encoder()
+        pairs = entity_texts_of(texts, index)
+        start = time.perf_counter()
+        rows = np.array([r for r, _ in pairs], dtype=np.int64)
+        vectors = encoder.encode([t for _, t in pairs])
+        embed_s = time.perf_counter() - start
     del texts
     with tempfile.TemporaryDirectory(prefix="matchgraph-bench-") as tmp:
         name = save_index(index, Path(tmp))
         size = dir_size(Path(tmp) / name)
     items = needs(queries)
-    rank(index, items[0])
-    ms = []
-    for text in items:
-        start = time.perf_counter()
-        rank(index, text)
-        ms.append((time.perf_counter() - start) * 1000)
-    return {"entities": len(index), "segments": len(index.segment_labels), "terms": len(index.terms),
-            "generate_s": round(generate, 1), "build_s": round(build, 1), "index_bytes": size, "warm": summary(ms)}
+
+    def default(text: str) -> Any:
+        if not plain:
+            return rank(index, text)
+        with _single_thread():
+            query = encoder.encode([text])[0]
+        sim = scores_from_vectors(rows, vectors, query, len(index), top_floor=PLAIN_TOP_COSINE)
+        return rank(index, text, plain_semantic=sim)
+
+    out: dict[str, Any] = {"entities": len(index), "segments": len(index.segment_labels), "terms": len(index.terms),
+                           "generate_s": round(generate, 1), "build_s": round(build, 1), "index_bytes": size}
+    runs = {"warm": default}
+    if plain:
+        runs["warm_static_only"] = lambda text: rank(index, text)
+    for label, run in runs.items():
+        run(items[0])
+        ms = []
+        for text in items:
+            start = time.perf_counter()
+            run(text)
+            ms.append((time.perf_counter() - start) * 1000)
+        out[label] = summary(ms)
+    if embed_s is not None:
+        out["embed_s"] = round(embed_s, 1)
+        out["embed_texts_per_s"] = round(len(rows) / embed_s)
+    return out
 
 
 def bench_cold(runs: int) -> dict[str, Any]:
@@ -206,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entities", type=int, default=100_000, help="Size for --from-records.")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--from-records", action="store_true", help="Build the index from synthetic records.")
+    parser.add_argument("--plain", action="store_true",
+                        help="With --from-records: records without capabilities, read by the sentence encoder.")
     parser.add_argument("--queries", type=int, default=300, help="Warm queries to time.")
     parser.add_argument("--recorded", type=int, default=30, help="Recorded matches to time (store only).")
     parser.add_argument("--cold-runs", type=int, default=7)
@@ -218,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.catalog:
             report["store"] = bench_store(args.catalog, args.queries, args.recorded)
         if args.from_records:
-            report["records"] = bench_records(args.entities, args.seed, args.queries)
+            report["records"] = bench_records(args.entities, args.seed, args.queries, plain=args.plain)
     report["cold_cli"] = bench_cold(args.cold_runs)
     print(json.dumps(report, indent=2))
     if args.json:

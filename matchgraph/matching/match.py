@@ -1,6 +1,6 @@
 """Match a need written in plain words to the catalog's entities, and say why.
 
-The ranker combines four kinds of evidence (the formula, with its constants, is in
+The ranker combines five kinds of evidence (the formula, with its constants, is in
 ``docs/matching.md``):
 
 1. **lexical**: BM25 over each entity's name, aliases, description, capabilities and the labels of
@@ -12,8 +12,11 @@ The ranker combines four kinds of evidence (the formula, with its constants, is 
 4. **kind**: a kind the need names ("... corpus with code", "a library to ...") favours entities of
    that kind; ``kind=`` filters. Stubs (entities known only by name) rank below described ones.
 
-With ``semantic=True`` the cosine similarity of sentence embeddings (:mod:`matchgraph.matching.semantic`) is
-fused with the lexical and concept evidence.
+5. **meaning**: the cosine similarity of sentence vectors, fused with the lexical and concept
+   evidence: by default the sentence encoder's (:mod:`matchgraph.matching.semantic`) for entities
+   known by a name and a description only, the static vectors' (:mod:`matchgraph.matching.static_vectors`)
+   for entities with capabilities; ``semantic=True`` the encoder's for every entity,
+   ``semantic=False`` the static vectors' for every entity.
 
 Unless ``record=False`` (or ``MATCHGRAPH_RECORD_MATCHES=0``), every match is stored as a match
 event (:mod:`matchgraph.matching.events`): evidence for Times Matched and for the co-match edges of the
