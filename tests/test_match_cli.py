@@ -192,3 +192,30 @@ def test_match_command_follows_columns(invoke, cat_dir: Path, monkeypatch: pytes
     result = invoke("--catalog", cat_dir, "match", NEED, "--no-record")
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_a_damaged_model_file_is_an_error_for_semantic_and_a_fallback_by_default(  # type: ignore[no-untyped-def]
+        invoke, cat_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import matchgraph.matching.semantic as sm
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "reviews.md").write_text("---\nid: film-reviews\nname: film-reviews\nkind: dataset\n"
+                                      "description: Movie reviews labelled positive or negative.\n---\n",
+                                      encoding="utf-8")
+    assert invoke("ingest", str(plain), "--catalog", cat_dir).exit_code == 0  # a record the encoder would read
+    damaged = tmp_path / "model.onnx"
+    damaged.write_bytes(b"\x08\x07 not a model")
+    monkeypatch.setattr(sm, "ONNX_FILE", damaged)
+    for _dist, module, _sub in sm.MODEL_PACKAGES:
+        monkeypatch.setitem(sys.modules, module, None)
+    sm.load_encoder.cache_clear()
+    try:
+        result = invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir)
+        default = invoke("match", NEED, "--no-record", "--catalog", cat_dir)
+    finally:
+        sm.load_encoder.cache_clear()
+    assert result.exit_code == 2 and "could not be loaded" in result.output and "Traceback" not in result.output
+    assert default.exit_code == 0 and "distilroberta-base" in default.output

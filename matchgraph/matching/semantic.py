@@ -351,6 +351,8 @@ def load_encoder() -> OnnxEncoder | MiniLMEncoder:
             return OnnxEncoder(ONNX_FILE)
         except ImportError:  # onnxruntime missing (an install without dependencies): try the extra
             missing = "onnxruntime is not installed"
+        except Exception as exc:  # noqa: BLE001 -- onnxruntime's own errors: a damaged model file
+            missing = f"{ONNX_FILE} could not be loaded ({type(exc).__name__}: {str(exc)[:200]})"
     try:
         path = _model_dir()
     except SemanticUnavailable as exc:
