@@ -426,3 +426,27 @@ def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(tmp_p
     files = sorted(derived.current(catalog).directory.parent.glob("*/embeddings-plain.npz"))
     assert len(files) == 3  # three versions, one file: hard links
     assert len({f.stat().st_ino for f in files}) == 1
+
+
+def test_records_are_embedded_in_chunks_each_a_progress_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matchgraph.graph import derived
+    from matchgraph.graph.progress import BuildProgress
+
+    for slug, description in PLAIN_RECORDS.items():
+        (tmp_path / f"{slug}.md").write_text(f"---\nid: {slug}\nname: {slug}\nkind: dataset\n"
+                                             f"description: {description}\n---\n", encoding="utf-8")
+    catalog = Catalog(str(tmp_path / "catalog"))
+    ingest(catalog, [tmp_path])
+    need = "tell whether a customer liked a film from what they wrote"
+    whole = match(catalog, need, record=False)
+    for path in derived.current(catalog).directory.parent.glob("*/embeddings-plain.npz"):
+        path.unlink()
+    steps: list[str] = []
+    step = BuildProgress.step
+    monkeypatch.setattr(BuildProgress, "step", lambda self, what: (steps.append(what), step(self, what))[1])
+    monkeypatch.setattr(derived, "EMBED_CHUNK", 3)
+    chunked = match(catalog, need, record=False)
+    assert [s for s in steps if s.startswith("texts")] == ["texts 1-3 of 4", "texts 4-4 of 4"]
+    assert chunked.ids == whole.ids
+    # int8 activations are quantised per run: a text's vector moves a little with its batch
+    assert [r.score for r in chunked.results] == pytest.approx([r.score for r in whole.results], abs=0.01)

@@ -124,6 +124,11 @@ def _write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+#: Entity texts are embedded in chunks of this many, one progress step each (100,000 records take
+#: about four minutes on two cores).
+EMBED_CHUNK = 2000
+
+
 # ---------------------------------------------------------------------------------- one version
 class State:
     """The derived state of one data version (a published, immutable directory); parts load on first use."""
@@ -295,10 +300,13 @@ class State:
         keys = [semantic.text_key(t) for _, t in texts]
         missing = sorted({t for (_, t), k in zip(texts, keys) if k not in known})
         if missing:
-            with BuildProgress("Embedding entity texts", total=1) as progress:
-                progress.step(f"{len(missing)} texts")
-                vectors = semantic.load_encoder().encode(missing)
-            known.update((semantic.text_key(t), v) for t, v in zip(missing, vectors))
+            encoder = semantic.load_encoder()
+            chunks = range(0, len(missing), EMBED_CHUNK)
+            with BuildProgress("Embedding entity texts", total=len(chunks)) as progress:
+                for start in chunks:
+                    part = missing[start:start + EMBED_CHUNK]
+                    progress.step(f"texts {start + 1:,}-{start + len(part):,} of {len(missing):,}")
+                    known.update((semantic.text_key(t), v) for t, v in zip(part, encoder.encode(part)))
         rows = np.array([r for r, _ in texts], dtype=np.int64)
         dim = semantic.load_encoder().dim if not known else len(next(iter(known.values())))
         matrix = np.stack([known[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)

@@ -258,7 +258,11 @@ class OnnxEncoder:
     The same network and pooling as :class:`MiniLMEncoder`, exported with its matrix products in
     int8 (``bench/export_encoder.py``): cosine 0.993 on average (0.976 at least, over 2,000
     sentences) to sentence-transformers' own embeddings, about 14 times the NumPy pass's
-    throughput (948 against 68 texts a second on two cores). A need is encoded on one thread (2.8 ms; two threads took 6.4 ms on a busy machine),
+    throughput (948 against 68 texts a second on two cores). Activations are quantised per run
+    (dynamic quantisation), so a text's vector moves a little with the texts batched with it:
+    cosine 0.990 on average (0.981 at least) between 100 sentences encoded alone and in batches
+    of 32; the evaluation in BENCHMARKS.md reads the same as with the exact NumPy pass, within
+    0.02 either way. A need is encoded on one thread (2.8 ms; two threads took 6.4 ms on a busy machine),
     batches of entity texts on every core. Texts are cut into BERT's uncased WordPiece tokens by
     :func:`matchgraph.matching.static_vectors.wordpiece` (the vocabulary the static table shares).
 
