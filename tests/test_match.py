@@ -381,14 +381,21 @@ PLAIN_RECORDS = {
 }
 
 
-def test_default_match_reads_records_without_capabilities_with_the_encoder(tmp_path: Path) -> None:
-    from matchgraph.graph import derived
-
+@pytest.fixture
+def plain_catalog(tmp_path: Path) -> Catalog:
+    """A catalog of the PLAIN_RECORDS: a name and a sentence each, no capabilities."""
     for slug, description in PLAIN_RECORDS.items():
         (tmp_path / f"{slug}.md").write_text(f"---\nid: {slug}\nname: {slug}\nkind: dataset\n"
                                              f"description: {description}\n---\n", encoding="utf-8")
     catalog = Catalog(str(tmp_path / "catalog"))
     ingest(catalog, [tmp_path])
+    return catalog
+
+
+def test_default_match_reads_records_without_capabilities_with_the_encoder(plain_catalog: Catalog) -> None:
+    catalog = plain_catalog
+    from matchgraph.graph import derived
+
     need = "tell whether a customer liked a film from what they wrote"
     results = match(catalog, need, record=False)
     assert results.ids[0] == "imdb-reviews"
@@ -403,16 +410,12 @@ def test_default_match_reads_records_without_capabilities_with_the_encoder(tmp_p
         assert match(catalog, other, record=False).ids[0] == ("wmt-news" if "German" in other else "audiobook-speech")
 
 
-def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(tmp_path: Path,
+def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(plain_catalog: Catalog,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = plain_catalog
     from matchgraph.graph import derived
     from matchgraph.matching import semantic
 
-    for slug, description in PLAIN_RECORDS.items():
-        (tmp_path / f"{slug}.md").write_text(f"---\nid: {slug}\nname: {slug}\nkind: dataset\n"
-                                             f"description: {description}\n---\n", encoding="utf-8")
-    catalog = Catalog(str(tmp_path / "catalog"))
-    ingest(catalog, [tmp_path])
     need = "tell whether a customer liked a film from what they wrote"
     first = match(catalog, need)  # embeds in this version; recorded: a new version
     match(catalog, "speech recognition from spoken books")  # recorded again, on the carried vectors
@@ -428,15 +431,12 @@ def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(tmp_p
     assert len({f.stat().st_ino for f in files}) == 1
 
 
-def test_records_are_embedded_in_chunks_each_a_progress_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_records_are_embedded_in_chunks_each_a_progress_step(plain_catalog: Catalog,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = plain_catalog
     from matchgraph.graph import derived
     from matchgraph.graph.progress import BuildProgress
 
-    for slug, description in PLAIN_RECORDS.items():
-        (tmp_path / f"{slug}.md").write_text(f"---\nid: {slug}\nname: {slug}\nkind: dataset\n"
-                                             f"description: {description}\n---\n", encoding="utf-8")
-    catalog = Catalog(str(tmp_path / "catalog"))
-    ingest(catalog, [tmp_path])
     need = "tell whether a customer liked a film from what they wrote"
     whole = match(catalog, need, record=False)
     for path in derived.current(catalog).directory.parent.glob("*/embeddings-plain.npz"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,21 +117,29 @@ def test_matches_lists_events(invoke, cat_dir: Path) -> None:  # type: ignore[no
                                                "score": data["events"][0]["results"][0]["score"]}
 
 
-def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def _semantic_and_default_without_the_extra(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]
+                                            monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """``match --semantic`` and a default ``match`` with the semantic extra's packages hidden."""
     import sys
 
     import matchgraph.matching.semantic as sm
 
     for _dist, module, _sub in sm.MODEL_PACKAGES:
         monkeypatch.setitem(sys.modules, module, None)
-    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # an install without its dependencies
     sm.load_encoder.cache_clear()
     try:
-        result = invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir)
-        default = invoke("match", NEED, "--no-record", "--catalog", cat_dir)
+        return (invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir),
+                invoke("match", NEED, "--no-record", "--catalog", cat_dir))
     finally:
         sm.load_encoder.cache_clear()
+
+
+def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # an install without its dependencies
+    result, default = _semantic_and_default_without_the_extra(invoke, cat_dir, monkeypatch)
     assert result.exit_code == 2
     assert "onnxruntime is not installed" in result.output and "Traceback" not in result.output
     assert 'pip install "matchgraph[semantic]"' in result.output
@@ -196,8 +205,6 @@ def test_match_command_follows_columns(invoke, cat_dir: Path, monkeypatch: pytes
 
 def test_a_damaged_model_file_is_an_error_for_semantic_and_a_fallback_by_default(  # type: ignore[no-untyped-def]
         invoke, cat_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
     import matchgraph.matching.semantic as sm
 
     plain = tmp_path / "plain"
@@ -209,13 +216,6 @@ def test_a_damaged_model_file_is_an_error_for_semantic_and_a_fallback_by_default
     damaged = tmp_path / "model.onnx"
     damaged.write_bytes(b"\x08\x07 not a model")
     monkeypatch.setattr(sm, "ONNX_FILE", damaged)
-    for _dist, module, _sub in sm.MODEL_PACKAGES:
-        monkeypatch.setitem(sys.modules, module, None)
-    sm.load_encoder.cache_clear()
-    try:
-        result = invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir)
-        default = invoke("match", NEED, "--no-record", "--catalog", cat_dir)
-    finally:
-        sm.load_encoder.cache_clear()
+    result, default = _semantic_and_default_without_the_extra(invoke, cat_dir, monkeypatch)
     assert result.exit_code == 2 and "could not be loaded" in result.output and "Traceback" not in result.output
     assert default.exit_code == 0 and "distilroberta-base" in default.output
