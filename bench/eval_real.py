@@ -106,7 +106,7 @@ def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic
     entities without capabilities when ``dense`` is given), True ``--semantic``, False ``--no-semantic``."""
     from matchgraph.matching.semantic import PLAIN_TOP_COSINE, scores_from_vectors
 
-    plain = ~(index.described | index.stub)
+    plain = index.plain
 
     def run(need: str) -> list[str]:
         sim = plain_sim = None
@@ -277,7 +277,7 @@ def semantic_plain(catalog: Any, index: TextIndex) -> Callable[[str], np.ndarray
     from matchgraph.graph.derived import current
     from matchgraph.matching.semantic import PLAIN_TOP_COSINE, semantic_scores
 
-    if bool((index.described | index.stub).all()):
+    if not bool(index.plain.any()):
         return None
     vectors = current(catalog).embeddings(catalog, index, plain_only=True)
     return lambda need: semantic_scores(catalog, index, need, vectors=vectors, top_floor=PLAIN_TOP_COSINE)

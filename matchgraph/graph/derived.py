@@ -286,8 +286,7 @@ class State:
             return carried
         texts = semantic.entity_texts(catalog, index)
         if plain_only:
-            plain = ~(index.described | index.stub)
-            texts = [(r, t) for r, t in texts if plain[r]]
+            texts = [(r, t) for r, t in texts if index.plain[r]]
         known: dict[str, np.ndarray] = {}
         for kind in ("embeddings.npz", "embeddings-plain.npz"):
             for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{kind}"), key=_mtime, reverse=True):

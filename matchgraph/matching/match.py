@@ -418,7 +418,7 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
                 if weights.concept > 0 or weights.concept_terms > 0 else [])
     hint = kind_hint(text) if weights.kind > 0 else None
     bm25, covered = index.bm25_coverage(term_ids, _term_weights(index, term_ids, concepts, weights))
-    plain = None if semantic is not None or plain_semantic is None else ~(index.described | index.stub)
+    plain = None if semantic is not None or plain_semantic is None else index.plain
     dense = None
     if (semantic is None and (weights.dense > 0 or weights.dense_plain > 0)
             and (plain is None or not bool(plain.all()))):
@@ -487,7 +487,7 @@ def _share(index: TextIndex, described: float, plain: float, plain_long: float, 
     if plain == described:
         return described
     # a stub has no sentence vector: only its name, which the lexical evidence counts
-    return np.where(index.described | index.stub, np.float32(described), np.float32(plain))
+    return np.where(index.plain, np.float32(plain), np.float32(described))
 
 
 def static_similarity(index: TextIndex, text: str, *, floor: float = 0.5) -> np.ndarray | None:
@@ -741,7 +741,7 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str) -> np.ndarr
     catalog has none, or no encoder can run here)."""
     from .semantic import PLAIN_TOP_COSINE, SemanticUnavailable, available, semantic_scores
 
-    if not len(index) or bool((index.described | index.stub).all()) or not available():
+    if not bool(index.plain.any()) or not available():
         return None
     from ..graph.derived import current
     try:

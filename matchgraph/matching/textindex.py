@@ -440,6 +440,15 @@ class TextIndex:
         return cached
 
     @property
+    def plain(self) -> np.ndarray:
+        """Which entities are known by a name and a description only: neither capabilities nor a
+        stub (what a default match reads with the sentence encoder), computed once."""
+        cached = self.__dict__.get("_plain")
+        if cached is None or cached.shape != (len(self),):
+            cached = self.__dict__["_plain"] = ~(self.described | self.stub)
+        return cached
+
+    @property
     def scheme(self) -> ConceptScheme:
         """The concept scheme the index was built with (to classify needs consistently)."""
         if self._scheme is None:
