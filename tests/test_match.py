@@ -414,7 +414,7 @@ def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(plain
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     catalog = plain_catalog
     from matchgraph.graph import derived
-    from matchgraph.matching import semantic
+    from matchgraph.matching import semantic, textindex
 
     need = "tell whether a customer liked a film from what they wrote"
     first = match(catalog, need)  # embeds in this version; recorded: a new version
@@ -424,11 +424,40 @@ def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(plain
         raise AssertionError("the entity texts were read again")
 
     monkeypatch.setattr(semantic, "entity_texts", no_reading)
+    monkeypatch.setattr(textindex, "read_entities", no_reading)
     again = match(catalog, need, record=False)
     assert again.ids == first.ids
     files = sorted(derived.current(catalog).directory.parent.glob("*/embeddings-plain.npz"))
     assert len(files) == 3  # three versions, one file: hard links
     assert len({f.stat().st_ino for f in files}) == 1
+
+
+def test_the_first_default_match_reads_the_entity_texts_once(plain_catalog: Catalog,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = plain_catalog
+    from matchgraph.graph import derived
+    from matchgraph.matching import semantic, textindex
+
+    reads: list[int] = []
+    original = textindex.read_entities
+
+    def counted(cat: Catalog) -> dict:
+        reads.append(1)
+        return original(cat)
+
+    monkeypatch.setattr(textindex, "read_entities", counted)
+    monkeypatch.setattr(semantic, "read_entities", counted)
+    results = match(catalog, "tell whether a customer liked a film from what they wrote", record=False)
+    assert results.ids[0] == "imdb-reviews" and results.semantic
+    assert len(reads) == 1  # the text index and the records' vectors share one read of the store
+    # the texts kept from the index build are what a process reading them anew would embed
+    state = derived.current(catalog)
+    with np.load(state.directory / "embeddings-plain.npz") as data:
+        rows, keys = data["rows"].tolist(), data["keys"].tolist()
+    expected = derived._plain_texts(original(catalog), state.text_index(catalog))
+    assert rows == [r for r, _ in expected] and len(rows) == len(PLAIN_RECORDS)
+    assert keys == [semantic.text_key(t) for _, t in expected]
+    assert state._plain_texts is None  # released once embedded
 
 
 def test_records_are_embedded_in_chunks_each_a_progress_step(plain_catalog: Catalog,

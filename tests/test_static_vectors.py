@@ -20,6 +20,20 @@ def test_wordpiece_on_a_hand_made_vocabulary() -> None:
     assert wordpiece("qqq", vocab) == [0]
 
 
+def test_the_ascii_fast_path_splits_as_the_unicode_path_does() -> None:
+    import random
+
+    from matchgraph.matching import static_vectors
+
+    rng = random.Random(7)
+    alphabet = "".join(chr(i) for i in range(128)) + "aaaeeeiii     "
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 50))) for _ in range(5000)]
+    texts += ["4m\x0b\r\x17x", "tab\there\nline\rreturn", "x\x00y\x7fz", "RoBERTa's 12-layer (v2.1)!"]
+    for text in texts:
+        assert static_vectors._basic(text) == static_vectors._basic_unicode(text), repr(text)
+    assert static_vectors._basic("tab\there\x0bto") == ["tab", "hereto"]
+
+
 @pytest.mark.parametrize("text", [
     "small fast masked language model for CPU inference",
     "Café déjà-vu: RoBERTa's 12-layer, 125M-parameter model!!",

@@ -144,6 +144,7 @@ class State:
         self._tables: dict[str, ScoreTable] = {}
         self._neighbours: NeighbourIndex | None = None
         self._text: Any = None
+        self._plain_texts: list[tuple[int, str]] | None = None  # read with the text index, until embedded
         self._fresh: set[str] = set()  # digests of tables computed by this process (a recompute is a no-op)
         self._lock = threading.RLock()
 
@@ -230,8 +231,10 @@ class State:
             if index is None:
                 with BuildProgress("Building the text index", total=2) as progress:
                     progress.step("reading texts")
-                    index = textindex.build_index(catalog)
+                    entities = textindex.read_entities(catalog)
+                    index = textindex.build_index(catalog, entities=entities)
                     counters["text_builds"] += 1
+                    self._plain_texts = _plain_texts(entities, index)
                     progress.step("saving")
                     build = textindex.save_index(index, self.directory)
                 _write_json(pointer, {"build": build})
@@ -284,9 +287,14 @@ class State:
         carried = self._carry_embeddings(name, getattr(index, "build", None))
         if carried is not None:
             return carried
-        texts = semantic.entity_texts(catalog, index)
-        if plain_only:
-            texts = [(r, t) for r, t in texts if index.plain[r]]
+        if plain_only and self._plain_texts is not None and self._text is index:
+            texts = self._plain_texts  # this process built the index: the texts are not read twice
+        elif plain_only:
+            from ..matching.textindex import read_entities
+
+            texts = _plain_texts(read_entities(catalog), index)
+        else:
+            texts = semantic.entity_texts(catalog, index)
         known: dict[str, np.ndarray] = {}
         for kind in ("embeddings.npz", "embeddings-plain.npz"):
             for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{kind}"), key=_mtime, reverse=True):
@@ -312,6 +320,8 @@ class State:
         with _staged_files(self.directory) as stage:
             np.savez(stage / name, rows=rows, vectors=matrix, keys=np.array(keys),
                      build=np.array(getattr(index, "build", None) or ""))
+        if plain_only:
+            self._plain_texts = None
         return rows, matrix
 
     def _carry_embeddings(self, name: str, build: str | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -332,6 +342,15 @@ class State:
             except (OSError, ValueError, KeyError):
                 return None
         return None
+
+
+def _plain_texts(entities: dict[str, Any], index: TextIndex) -> list[tuple[int, str]]:
+    """The embedded text of each entity without capabilities (:attr:`TextIndex.plain`), by row."""
+    from ..matching.semantic import entity_texts_of
+
+    plain = index.plain
+    return entity_texts_of({iri: ent for iri, ent in entities.items()
+                            if (row := index.row_of.get(ent.slug)) is not None and plain[row]}, index)
 
 
 def _mtime(path: Path) -> float:

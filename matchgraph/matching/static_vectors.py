@@ -15,10 +15,15 @@ what words mean alike ("masked language model" is near "BERT-style encoder").
 
 The tokenizer is BERT's uncased WordPiece written out in Python (lower case, accents stripped,
 punctuation split off, greedy longest-match word pieces), so nothing beyond NumPy is imported.
+ASCII text, 97 % of the MTEB descriptions, takes a path of two regular expressions that splits
+exactly as the character-by-character path does (a test compares them on random ASCII): 25x
+faster on the 2,021 ASCII MTEB descriptions (0.019 s against 0.479 s); the static vectors of
+20,000 entities take 2.7 s of CPU instead of 8.8 (BENCHMARKS.md, round 5).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -47,8 +52,22 @@ def _is_cjk(cp: int) -> bool:
             or 0x2F800 <= cp <= 0x2FA1F)
 
 
+# ASCII text (nearly every catalog text) needs none of the Unicode tables: control characters other
+# than tab and line breaks are dropped, and a token is a run of letters and digits or one punctuation
+# character (BERT counts every ASCII symbol as punctuation).
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
+
+
 def _basic(text: str) -> list[str]:
     """BERT's basic tokenizer (uncased): clean, split CJK characters and punctuation, strip accents."""
+    if text.isascii():
+        return _ASCII_TOKEN.findall(_ASCII_CONTROL.sub("", text).lower())
+    return _basic_unicode(text)
+
+
+def _basic_unicode(text: str) -> list[str]:
+    """:func:`_basic` for text with non-ASCII characters, one character at a time."""
     out: list[str] = []
     chars = []
     for ch in text:

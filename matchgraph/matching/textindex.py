@@ -581,7 +581,8 @@ def _bm25(docs: list[list[str]]) -> tuple[list[str], Sparse]:
     return terms, matrix
 
 
-def build_index(catalog: Catalog, *, field_weights: dict[str, int] | None = None) -> TextIndex:
+def build_index(catalog: Catalog, *, field_weights: dict[str, int] | None = None,
+                entities: dict[str, EntityText] | None = None) -> TextIndex:
     """Build the text index from the catalog (reads the store; does not persist).
 
     Parameters
@@ -590,6 +591,8 @@ def build_index(catalog: Catalog, *, field_weights: dict[str, int] | None = None
     field_weights : dict, optional
         Repetitions per field (keys of :data:`FIELD_WEIGHTS`; missing keys count 0). The default is
         :data:`FIELD_WEIGHTS`; ``concept_labels: 0`` leaves concept labels out.
+    entities : dict, optional
+        The catalog's entity texts when the caller has read them already (:func:`read_entities`).
 
     Returns
     -------
@@ -604,7 +607,8 @@ def build_index(catalog: Catalog, *, field_weights: dict[str, int] | None = None
     """
     start = time.perf_counter()
     version = catalog.data_version
-    index = index_texts(read_entities(catalog), data_version=version, field_weights=field_weights)
+    index = index_texts(read_entities(catalog) if entities is None else entities, data_version=version,
+                        field_weights=field_weights)
     index.build_seconds = time.perf_counter() - start
     return index
 
