@@ -9,9 +9,13 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BuildProgress", "running"]
+__all__ = ["BuildProgress", "ProgressCallback", "running"]
+
+#: What long library calls (ingest, import, synth, site) report to: ``progress(stage, done, total)``.
+ProgressCallback = Callable[[str, int, int], None]
 
 _RUNNING: dict[int, BuildProgress] = {}
 _RUNNING_LOCK = threading.Lock()

@@ -24,7 +24,8 @@ from typing import Any
 
 from ..store.catalog import Catalog
 from ..errors import InputError, Problems
-from .ingest import IngestReport, Progress, write_sources
+from ..graph.progress import ProgressCallback
+from .ingest import IngestReport, write_sources
 from .records import SourceRecords
 from ..vocab import source_iri
 from .croissant import collect_croissant, is_croissant, parse_croissant, read_croissant
@@ -75,7 +76,7 @@ class ImportSummary:
 
 
 def run_import(catalog: Catalog, parsed: list[tuple[Path, SourceRecords]], *, importer: str,
-               validate: bool = True, progress: Progress | None = None, skipped: Iterable[tuple[str, str]] = (),
+               validate: bool = True, progress: ProgressCallback | None = None, skipped: Iterable[tuple[str, str]] = (),
                order: Iterable[Any] | None = None,
                after_linking: Callable[[CrossLinker], dict[str, Any]] | None = None) -> ImportSummary:
     """Link parsed sources to the catalog's entities and write them in one transaction.
@@ -120,7 +121,7 @@ def run_import(catalog: Catalog, parsed: list[tuple[Path, SourceRecords]], *, im
 
 
 def import_croissant(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validate: bool = True,
-                     progress: Progress | None = None) -> ImportSummary:
+                     progress: ProgressCallback | None = None) -> ImportSummary:
     """Import Croissant files and folders of them, all or nothing.
 
     Parameters
@@ -161,7 +162,7 @@ def import_croissant(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], 
 
 
 def import_hf(catalog: Catalog, path: str | os.PathLike[str], *, validate: bool = True,
-              progress: Progress | None = None) -> ImportSummary:
+              progress: ProgressCallback | None = None) -> ImportSummary:
     """Import a Hugging Face Hub API answer (JSON) or a model-card README.
 
     Examples
@@ -191,7 +192,7 @@ def save_hub_listing(kind: str, target: Path, *, search: str | None = None, auth
 
 
 def import_mteb(catalog: Catalog, directory: str | os.PathLike[str], *, validate: bool = True,
-                progress: Progress | None = None) -> ImportSummary:
+                progress: ProgressCallback | None = None) -> ImportSummary:
     """Import an MTEB folder (``models.jsonl``, ``tasks.jsonl``): models, datasets and benchmarks.
 
     The summary's ``details["training_sets"]`` says how many distinct training-set names resolved

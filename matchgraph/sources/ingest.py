@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from rdflib import RDF, Graph, URIRef
 from .build import build_batch
 from ..store.catalog import Catalog
 from ..errors import InputError, Location, ParseError, Problems, ValidationError
+from ..graph.progress import ProgressCallback
 from .linking import EntityIndex, load_index
 from .records import SourceRecords
 from .sniff import sniff_json
@@ -57,7 +58,6 @@ class RdfFile:
 
 SUPPORTED = TEXT_SUFFIXES | set(RDF_SUFFIXES) | {".json"}
 
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -186,7 +186,7 @@ def _file_date(path: Path) -> datetime:
 
 
 def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validate: bool = True,
-           progress: Progress | None = None) -> IngestReport:
+           progress: ProgressCallback | None = None) -> IngestReport:
     """Ingest files and folders into a catalog, all or nothing.
 
     Parameters
@@ -239,7 +239,7 @@ def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validat
 
 
 def write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Graph | RdfFile]], *, validate: bool = True,
-                  progress: Progress | None = None) -> IngestReport:
+                  progress: ProgressCallback | None = None) -> IngestReport:
     """Link, validate and write parsed sources in one transaction (the second half of :func:`ingest`).
 
     Importers call this with the records they made, so every format gets the same linking,
@@ -267,7 +267,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Graph | RdfFile]], *, validate: bool,
-                   progress: Progress | None) -> IngestReport:
+                   progress: ProgressCallback | None) -> IngestReport:
     if catalog.oxigraph is None:  # a remote catalog: RDF files are parsed here and sent as triples
         parsed = [(p, parse_rdf(_read_text(p), str(p), r.fmt) if isinstance(r, RdfFile) else r) for p, r in parsed]
     report = IngestReport(files=len(parsed))
@@ -449,7 +449,7 @@ def _source_path(txn: Any, graph: str) -> str:
     return rows[0]["p"].value if rows else graph
 
 
-def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], progress: Progress | None,
+def _validate_staged(txn: Any, graphs: list[URIRef], paths: dict[URIRef, str], progress: ProgressCallback | None,
                      *, whole: bool = False) -> None:
     """Check the staged version with the compiled shapes, where it lies: a violation counts when its
     focus node is described by one of the sources this write adds.
@@ -555,7 +555,7 @@ def _orphaned_stubs(catalog: Catalog, replaced: list[URIRef], graphs: dict[URIRe
     return candidates - still_named
 
 
-def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: Progress | None,
+def _validate(catalog: Catalog, graphs: dict[URIRef, Graph], progress: ProgressCallback | None,
               paths: dict[URIRef, str]) -> None:
     """Validate the staged graphs, with the types (and names) of the entities they point to from the store.
 

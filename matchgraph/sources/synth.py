@@ -38,7 +38,7 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from typing import Any
 from .build import detect_aspects
 from ..matching.classify import Concept, load_scheme
 from ..errors import ConfigError, InputError, Location
+from ..graph.progress import ProgressCallback
 from ..vocab import ASPECT, CONCEPT, ID, KINDS, MG, SCHEMA, SOURCE, capability_iri, claim_iri, metric_iri, slugify
 
 __all__ = ["KIND_SHARES", "FORMATS", "SynthCapability", "SynthEntity", "SynthReport", "SynthPlan",
@@ -66,7 +67,6 @@ MIN_CAPABILITIES, MAX_CAPABILITIES, CAPABILITY_TAIL_MEAN = 3, 15, 2.5
 #: Name of the hidden report file written next to the catalog files (ingest skips hidden files).
 REPORT_FILE = ".synth-report.json"
 
-Progress = Callable[[str, int, int], None]
 
 _GROUPS: dict[str, tuple[str, ...]] = {
     "model": ("model",), "dataset": ("dataset",), "software": ("tool", "library", "framework"),
@@ -671,7 +671,7 @@ def _check_out_dir(out: Path, overwrite: bool) -> None:
 
 
 def generate(n: int, out_dir: str | Path, *, seed: int = 0, fmt: str = "cards", overwrite: bool = False,
-             progress: Progress | None = None) -> SynthReport:
+             progress: ProgressCallback | None = None) -> SynthReport:
     """Write a synthetic catalog of ``n`` entities that ``matchgraph ingest out_dir`` reads.
 
     Parameters

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store.catalog import Catalog
+from ..store.catalog import Catalog, ox_term
 from ..vocab import PREFIXES, entity_iri
 
 __all__ = ["FORMATS", "SUFFIXES", "entity_rdf", "entity_triples", "serialize", "format_key", "negotiate_entity",
@@ -104,7 +104,7 @@ def entity_triples(catalog: Catalog, slug: str) -> list[Any]:
 
         triples: list[Any] = list(store.query(sparql_prefixes() + query, use_default_graph_as_union=True))
     else:
-        triples = [ox.Triple(*(_ox_term(t) for t in triple)) for triple in catalog.query(query)]
+        triples = [ox.Triple(*(ox_term(t) for t in triple)) for triple in catalog.query(query)]
     triples.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     return triples
 
@@ -131,18 +131,3 @@ def entity_rdf(catalog: Catalog, slug: str, key: str) -> bytes:
         A key of :data:`FORMATS`.
     """
     return serialize(entity_triples(catalog, slug), key)
-
-
-def _ox_term(term: Any) -> Any:
-    import pyoxigraph as ox
-    from rdflib import BNode, Literal, URIRef
-
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
-    raise TypeError(f"not an RDF term: {term!r}")

@@ -32,6 +32,7 @@ from rdflib import Literal, URIRef
 from ..store.catalog import Catalog
 from ..errors import EntityNotFound, MatchgraphError
 from ..export.html import Assets, Links, environment, graph_view
+from ..graph.progress import ProgressCallback
 from ..graph.resolve import EntityRef, resolve_entity
 from ..vocab import ID, KIND_OF_CLASS, RELATIONS, entity_iri, is_slug, slug_of
 
@@ -645,7 +646,7 @@ def _compare_pairs(ctx: PageContext, slugs: list[str], per_entity: int) -> list[
 
 
 def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int = COMPARE_NEIGHBOURS,
-               progress: Callable[[str, int, int], None] | None = None) -> SiteReport:
+               progress: ProgressCallback | None = None) -> SiteReport:
     """Write the catalog as a static site: an index with search, a page per entity, compare pages.
 
     Parameters
