@@ -135,6 +135,28 @@ def test_update_needs_the_token(writable: tuple[str, Catalog]) -> None:
     assert [b["n"]["value"] for b in found["results"]["bindings"]] == ["New thing"]
 
 
+def test_an_update_mentioning_the_version_in_a_string_is_seen_and_a_failed_one_is_400(
+        writable: tuple[str, Catalog]) -> None:
+    url, catalog = writable
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    before = catalog.version
+    update = "INSERT DATA { GRAPH <urn:g> { <urn:v2> <urn:b> 'this text mentions mg:version' } }"
+    applied = httpx.post(url + "/sparql", data={"update": update}, headers=auth)
+    assert applied.status_code == 200, applied.text
+    assert catalog.version != before  # bumped: the string does not set the version
+    assert httpx.get(url + "/sparql", params={"query": "ASK { <urn:v2> ?p ?o }"}).json()["boolean"] is True
+    # an update that only reads the version is bumped too
+    reads = ("INSERT { GRAPH <urn:g> { <urn:v3> <urn:saw> ?v } } WHERE { GRAPH ?m { ?c mg:version ?v } }")
+    middle = catalog.version
+    assert httpx.post(url + "/sparql", data={"update": reads}, headers=auth).status_code == 200
+    assert catalog.version != middle
+    assert httpx.get(url + "/sparql", params={"query": "ASK { <urn:v3> ?p ?o }"}).json()["boolean"] is True
+    last = catalog.version
+    failed = httpx.post(url + "/sparql", data={"update": "DROP GRAPH <http://nothing.example/>"}, headers=auth)
+    assert failed.status_code == 400 and "the update failed" in failed.text and "Traceback" not in failed.text
+    assert catalog.version == last
+
+
 def test_update_without_token_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         ServerConfig(allow_update=True)

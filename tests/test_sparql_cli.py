@@ -231,3 +231,36 @@ def test_one_line_prefix_query_as_sparqlwrapper_sends_it(sparql) -> None:  # typ
     code, out = sparql("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
                        "SELECT ?s WHERE { ?s rdf:type mg:Dataset } LIMIT 1", "--format", "csv")
     assert code == 0 and out.splitlines() == ["s", "https://w3id.org/matchgraph/id/the-pile"]
+
+
+# ------------------------------------------------------------------ hostile text and files
+
+
+def test_table_cells_are_data_not_markup(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql('SELECT ?x WHERE { VALUES ?x { "[/i]" "a[i]b" "[bold]x" } }')
+    assert code == 0, out
+    for cell in ("[/i]", "a[i]b", "[bold]x"):
+        assert cell in out
+
+
+def test_a_query_file_that_is_not_utf8_names_its_line(sparql, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "latin1.rq"
+    path.write_bytes(b'# a query\nSELECT ?x WHERE { VALUES ?x { "caf\xe9" } }\n')
+    code, out = sparql("-f", path)
+    assert code == 1 and f"{path}:2: byte" in out and "UTF-8" in out and "Traceback" not in out
+
+
+def test_query_and_file_together_are_refused(sparql, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "q.rq"
+    path.write_text("ASK {}", encoding="utf-8")
+    code, out = sparql("-f", path, "SELECT * {}")
+    assert code == 2 and "not both" in out
+
+
+def test_byte_order_mark_and_from_in_a_name(sparql) -> None:  # type: ignore[no-untyped-def]
+    code, out = sparql("-", "--format", "csv", input="\ufeffASK {}")
+    assert code == 0 and out == "true\n"
+    # "from" in a comment and a negative number after a term: rdflib's grammar refuses it, Oxigraph runs it
+    code, out = sparql("SELECT (COUNT(*) AS ?n) WHERE { ?e schema:name ?name VALUES ?x { -1.0 } } # from the docs",
+                       "--format", "csv")
+    assert code == 0 and int(out.splitlines()[1]) > 0

@@ -17,7 +17,7 @@ def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=Console(stderr=True), transient=True)
     tasks: dict[str, int] = {}
 
@@ -69,8 +69,8 @@ def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalo
 
 @cli.command()
 @click.argument("query", required=False)
-@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"),
-              help="Read the query from a file ('-' for stdin).")
+@click.option("-f", "--file", "query_file", type=click.File("rb"),
+              help="Read the query from a file ('-' for stdin), UTF-8.")
 @click.option("--update", "allow_update", is_flag=True, help="Allow SPARQL updates (the catalog is read-only otherwise).")
 @click.option("--allow-service", "allow_service", multiple=True, metavar="HOST",
               help="Let SERVICE (and LOAD) reach this host; repeat for more. None by default.")
@@ -94,10 +94,12 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
     """
     from ..store.sparql import check_query, run_sparql
 
+    if query_file is not None and query:
+        raise click.UsageError("give the query either as QUERY or with -f FILE, not both")
     if query_file is not None:
-        text = query_file.read()
+        text = _utf8(query_file.read(), getattr(query_file, "name", "<stdin>"))
     elif query == "-":
-        text = sys.stdin.read()
+        text = _utf8(click.get_binary_stream("stdin").read(), "<stdin>")
     elif query:
         text = query
     else:
@@ -109,8 +111,21 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
             click.echo(f"Update applied; catalog version {catalog.version[:12]}.")
             return
     stdout = sys.stdout.buffer
-    stdout.write(data)
+    stdout.write(data if data.endswith(b"\n") else data + b"\n")
     stdout.flush()
+
+
+def _utf8(data: bytes, name: str) -> str:
+    """A query file's text, or an InputError naming the line of the first byte that is not UTF-8."""
+    from ..errors import InputError, Location
+
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"byte {exc.start + 1} (0x{data[exc.start]:02x}) is not UTF-8",
+                         location=Location(str(name), line=line),
+                         hint="save the query as UTF-8 (iconv -f latin1 -t utf-8 FILE)") from None
 
 
 @cli.command()

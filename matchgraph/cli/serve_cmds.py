@@ -50,7 +50,7 @@ def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: 
     \b
     Example:
         matchgraph serve --port 8000
-        curl -H 'Accept: text/csv' 'http://127.0.0.1:8000/sparql?query=SELECT+*+WHERE+{?s+?p+?o}+LIMIT+3'
+        curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3' http://127.0.0.1:8000/sparql
         matchgraph serve --allow-update --token "$(openssl rand -hex 16)"
     """
     from ..web.server import ServerConfig, serve as run

@@ -92,7 +92,7 @@ class BuildProgress:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[what]}"),
+            self._bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.fields[what]}", markup=False),
                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
             self._task = self._bar.add_task(self.title, total=self.total, what=what)
             self._bar.start()

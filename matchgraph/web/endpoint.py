@@ -42,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from ..store.catalog import Catalog
 from ..errors import ConfigError, MatchgraphError, QueryError
@@ -281,11 +281,15 @@ def negotiate(accept: str | None, kind: str, fmt: str | list[str] | None = None)
     ranges = _accept_ranges(accept or "*/*")
     if not ranges:
         ranges = _accept_ranges("*/*")
+    # the reply carries the canonical type: a key whose canonical type the client refuses by name
+    # (q=0) is not sent under an alias such as application/json that a wildcard lets through
+    refused = {key for key, media in canonical.items()
+               if any((k, sub) == tuple(media.split("/", 1)) and q <= 0 for k, sub, q, _ in ranges)}
     best: tuple[float, int, int] | None = None
     choice: Negotiated | None = None
     for order, (media, key) in enumerate(offers):
         q, position = _quality(media, ranges)
-        if q <= 0:
+        if q <= 0 or key in refused:
             continue
         rank = (-q, position, order)
         if best is None or rank < best:
@@ -488,7 +492,9 @@ class WorkerPool:
             reply = worker.receive(deadline - time.monotonic())
         except (EOFError, OSError) as exc:
             self._replace(worker)
-            raise MatchgraphError(f"the query worker stopped unexpectedly ({exc})") from None
+            raise MatchgraphError("the query engine (Oxigraph) crashed on this query; its worker was replaced and "
+                                  "other queries are not affected. This is an engine bug: rewriting the query "
+                                  f"(another property path or ORDER BY) usually avoids it ({exc or 'no reply'})") from None
         if reply is None:
             self._replace(worker)  # the only way to stop an Oxigraph evaluation: kill its process
             raise QueryTimeout()
@@ -557,9 +563,12 @@ class SparqlEndpoint:
         if parsed.is_update:
             raise QueryError("this is an update: send it with POST as update= or application/sparql-update")
         check_reach(parsed, allow_service=self.config.allow_service)
+        for name, iris in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
+            for iri in iris or []:
+                _check_graph_iri(name, iri)
         negotiated = negotiate(accept, parsed.form, fmt)
         snapshot = await asyncio.to_thread(self.snapshots.current)
-        job = {"snapshot": snapshot, "query": text, "prefixes": self.prefixes, "base_iri": base_iri(),
+        job = {"snapshot": snapshot, "query": parsed.text, "prefixes": self.prefixes, "base_iri": base_iri(),
                "union": not parsed.has_dataset, "default_graphs": default_graphs or [],
                "named_graphs": named_graphs or [], "fmt": negotiated.key, "max_rows": self.config.max_rows}
         reply = await self.pool.run(job, self.config.timeout - (time.monotonic() - started))
@@ -594,15 +603,51 @@ class SparqlEndpoint:
         if not parsed.is_update:
             raise QueryError("this is a query, not an update: send it as query= or application/sparql-query")
         check_reach(parsed, allow_service=self.config.allow_service)
+        text = parsed.text
 
         def run() -> str:
             with self.write_lock:
-                if str(MG.version) in text or "mg:version" in text:
+                if _names_version(text):  # perhaps a remote Catalog writing its own next version
+                    before = self.catalog.version
                     self.catalog.backend.update(text)
-                    return self.catalog.version
+                    if self.catalog.version != before:
+                        return self.catalog.version
+                    return str(self.catalog.update("INSERT DATA { }"))  # it only read the version: bump
                 return str(self.catalog.update(text.strip().rstrip(";")))
 
-        return str(await asyncio.to_thread(run))
+        try:
+            return str(await asyncio.to_thread(run))
+        except SyntaxError as exc:
+            from ..store.sparql import syntax_message
+
+            raise QueryError(syntax_message(exc)) from None
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise QueryError(f"the update failed and changed nothing: {exc}") from None
+
+
+def _names_version(text: str) -> bool:
+    """True when an update names the catalog version property (``mg:version``) as an IRI or a
+    prefixed name; a string or a comment that mentions it does not count."""
+    from ..store.sparql import scan_tokens
+
+    full = f"<{MG.version}>"
+    return any((kind == "iri" and token == full) or (kind == "pname" and token == "mg:version")
+               for kind, token, _ in scan_tokens(text))
+
+
+def _check_graph_iri(name: str, iri: str) -> None:
+    """Refuse a ``default-graph-uri`` / ``named-graph-uri`` that is not an absolute IRI."""
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(iri)
+        absolute = bool(urlsplit(iri).scheme)
+    except ValueError:
+        absolute = False
+    if not absolute:
+        raise QueryError(f"{name} {iri!r} is not an absolute IRI",
+                         hint="name a graph by its full IRI, as GRAPH ?g lists them: "
+                              "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
 
 
 # ---------------------------------------------------------------------- HTTP
@@ -727,7 +772,8 @@ async def sparql_route(request: Any) -> Any:
         return _text(503, f"the query ran past the {config.timeout:g} s time limit and was stopped; "
                           "narrow it (more specific patterns, a LIMIT) or ask the operator for a longer --timeout")
     except Busy:
-        return _text(503, f"the endpoint is busy ({config.workers} queries running, {config.queue} waiting); "
+        return _text(503, f"the endpoint is busy (its {config.workers} query workers and {config.queue} queue places "
+                          "are taken); "
                           f"try again in {RETRY_AFTER} s", {"Retry-After": str(RETRY_AFTER)})
     except NotAcceptable as exc:
         return _text(406, str(exc))

@@ -87,14 +87,14 @@ def run_job(job: dict[str, Any], stores: dict[str, Any]) -> dict[str, Any]:
         stores.clear()  # one snapshot at a time: the previous version's store is closed
         store = stores[job["snapshot"]] = ox.Store.read_only(job["snapshot"])
     options: dict[str, Any] = {"prefixes": job["prefixes"], "base_iri": job.get("base_iri")}
-    if job.get("default_graphs"):
-        options["default_graph"] = [ox.NamedNode(g) for g in job["default_graphs"]]
-    elif job.get("union"):
-        options["use_default_graph_as_union"] = True
-    if job.get("named_graphs"):
-        options["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
     fmt, cap = job["fmt"], job["max_rows"]
     try:
+        if job.get("default_graphs") or job.get("named_graphs"):
+            # the protocol's dataset replaces the query's: graphs not named are in neither part
+            options["default_graph"] = [ox.NamedNode(g) for g in job.get("default_graphs") or []]
+            options["named_graphs"] = [ox.NamedNode(g) for g in job.get("named_graphs") or []]
+        elif job.get("union"):
+            options["use_default_graph_as_union"] = True
         result = store.query(job["query"], **options)
         if isinstance(result, ox.QueryBoolean):
             return {"ok": True, "rows": 1, "truncated": False,

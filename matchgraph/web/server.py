@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ from .endpoint import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig, TRUNCATE
 from ..errors import ConfigError, EntityNotFound, QueryError
 from ..export.html import Links
 from .query import example_queries
+
+log = logging.getLogger("matchgraph.web.server")
 
 __all__ = ["ServerConfig", "SparqlEndpoint", "Negotiated", "negotiate", "create_app", "serve", "ServerLinks",
            "example_queries", "DEFAULT_TIMEOUT", "DEFAULT_MAX_ROWS", "DerivedBuilds", "building_page", "BUILD_RETRY"]
@@ -483,14 +486,43 @@ def create_app(catalog: Catalog, config: ServerConfig | None = None, *, owns_cat
         Route("/graph", graph_route),
         Route("/static/{name}", static_route),
     ]
-    middleware = [Middleware(_FollowNewVersions, catalog=catalog), Middleware(UrlLimit),
-                  Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
+    # CORS outermost, so that every answer a browser client can get (a 414, a 500) carries it
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
                              allow_headers=["Accept", "Authorization", "Content-Type"],
-                             expose_headers=[TRUNCATED_HEADER, "X-Matchgraph-Rows"], max_age=600)]
+                             expose_headers=[TRUNCATED_HEADER, "X-Matchgraph-Rows", "Retry-After"], max_age=600),
+                  Middleware(_InternalErrors), Middleware(_FollowNewVersions, catalog=catalog), Middleware(UrlLimit)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.matchgraph = state
 
     return app
+
+
+class _InternalErrors:
+    """ASGI middleware: an unexpected exception becomes a plain 500 inside the CORS layer (Starlette's
+    own error page is sent outside every middleware, so a browser client could not read it); the
+    traceback goes to the log, not to the client."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = False
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if scope["type"] != "http" or started:
+                raise
+            log.exception("request failed: %s %s", scope.get("method"), scope.get("path"))
+            from starlette.responses import PlainTextResponse
+
+            await PlainTextResponse("internal error: the server could not answer this request; the operator's "
+                                    "log has the details", status_code=500)(scope, receive, send)
 
 
 def serve(location: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
