@@ -198,6 +198,17 @@ def test_update_is_applied_with_update_flag(sparql, peek, cat_dir: Path) -> None
     assert sparql('ASK { mgid:the-pile schema:alternateName "Pile" }') == (0, "true\n")
 
 
+def test_the_documented_update_removes_the_stubs(sparql, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    stubs = "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e mg:isStub true }"
+    code, out = sparql(stubs, "--format", "csv")
+    assert code == 0 and int(out.splitlines()[1]) > 0
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    update = next(line for line in docs.splitlines() if line.startswith("matchgraph sparql --update"))
+    code, out = sparql(update.split('"')[1], "--update")
+    assert code == 0 and "Update applied" in out
+    assert sparql(stubs, "--format", "csv")[1].splitlines()[1] == "0"
+
+
 # ------------------------------------------------------------------ the library
 
 

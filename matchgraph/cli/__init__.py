@@ -7,13 +7,15 @@ the hint that says how to fix it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "echo_json", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
+__all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "atomic_output", "echo_json", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
 
 
 class MatchgraphUsageError(click.UsageError):
@@ -42,8 +44,43 @@ def handle_errors(func: F) -> F:
             if exc.exit_code == 2:
                 raise MatchgraphUsageError(str(exc)) from exc
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # the system said no: a missing folder, no permission, a full disk
+            raise click.ClickException(_os_message(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[IO[bytes]]:
+    """A binary file that becomes ``path`` only when the block ends without an error: an
+    interrupted export (Ctrl-C, a full disk) leaves the previous file as it was and no partial one."""
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with partial.open("wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _os_message(exc: OSError) -> str:
+    """An operating system error as one sentence with a hint (no traceback)."""
+    import errno
+
+    what = exc.strerror or str(exc)
+    where = f": {exc.filename}" if exc.filename else ""
+    hints = {errno.ENOENT: "create the folder first, or give a path that exists",
+             errno.EACCES: "this user may not write there: choose another path, or ask for write access "
+                           "(a read-only catalog can still be read)",
+             errno.EROFS: "the file system is read-only: write somewhere else",
+             errno.ENOSPC: "free some disk space, or write somewhere else",
+             errno.EEXIST: "choose a path that is not taken", errno.ENOTDIR: "a part of the path is a file"}
+    hint = hints.get(exc.errno or 0)
+    if hint is None and "Permission denied" in what:
+        hint = hints[errno.EACCES]
+    return f"{what}{where}" + (f"\nHint: {hint}" if hint else "")
 
 
 def catalog_option(func: F) -> F:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+from . import atomic_output, catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
 
 
 def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
@@ -212,6 +212,12 @@ def export(fmt: str, output: Path | None, center: str | None, depth: int, constr
 
     fmt = fmt.lower()
     if fmt in DUMP_FORMATS:
+        given = [name for name, value in (("--center", center), ("--query", construct), ("--relation", relations),
+                                          ("--size", size)) if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} shape graph views (graphml, gexf, json, html); a {fmt} "
+                                   "dump is the whole catalog. For part of it as RDF use matchgraph sparql "
+                                   "'CONSTRUCT ...' --format turtle")
         _dump(fmt, output, catalog_location)
         return
     with open_catalog(catalog_location) as catalog:
@@ -223,10 +229,8 @@ def export(fmt: str, output: Path | None, center: str | None, depth: int, constr
         else:
             click.echo(data, nl=not data.endswith("\n"))
         return
-    if isinstance(data, bytes):
-        output.write_bytes(data)
-    else:
-        output.write_text(data, encoding="utf-8")
+    with atomic_output(output) as handle:
+        handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
     click.echo(f"Wrote {output} ({output.stat().st_size} bytes).", err=True)
 
 
@@ -248,7 +252,7 @@ def _dump(fmt: str, output: Path | None, catalog_location: str | None) -> None:
             def progress(n: int) -> None:
                 bar.update(n - done[0])
                 done[0] = n
-        target = stack.enter_context(output.open("wb")) if output is not None else sys.stdout.buffer
+        target = stack.enter_context(atomic_output(output)) if output is not None else sys.stdout.buffer
         dump(catalog, fmt, target, progress=progress)
         target.flush()
     if output is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+from . import atomic_output, catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
 
 from ..graph.relations import RELATION_KINDS as _RELATIONS
 
@@ -195,5 +195,6 @@ def compare(a: str, b: str, weights_file: Path | None, output: Path | None, cata
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
+    with atomic_output(output) as handle:
+        handle.write(text.encode("utf-8"))
     click.echo(f"Wrote {output} ({output.stat().st_size} bytes).", err=True)

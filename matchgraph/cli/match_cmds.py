@@ -177,7 +177,12 @@ def match_command(text: str, kind: str | None, limit: int, no_record: bool, sema
     from ..matching.match import match
 
     with open_catalog(catalog_location) as catalog:
-        results = match(catalog, text, kind=kind, limit=limit, record=not no_record, semantic=semantic)
+        record = not no_record
+        if record and not catalog.writable:
+            record = False
+            click.echo("Note: the catalog is read-only for this user, so this match is not recorded "
+                       "(--no-record says so quietly).", err=True)
+        results = match(catalog, text, kind=kind, limit=limit, record=record, semantic=semantic)
     data = results.to_dict()
     if fmt == "json":
         echo_json(data)

@@ -60,9 +60,10 @@ def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: 
     config = ServerConfig(allow_update=allow_update, token=token, timeout=timeout, max_rows=max_rows,
                           examples_dir=examples_dir, workers=workers, queue=queue, max_body=max_body,
                           allow_service=allow_service, build_wait=build_wait)
-    click.echo(f"Serving the catalog on http://{host}:{port}/ (SPARQL at /sparql, "
-               f"{'updates with the token' if allow_update else 'read-only'}); Ctrl-C stops.", err=True)
-    run(catalog_location, host=host, port=port, config=config)
+    mode = "updates with the token" if allow_update else "read-only"
+    run(catalog_location, host=host, port=port, config=config,
+        announce=lambda url: click.echo(f"Serving the catalog on {url} (SPARQL at /sparql, {mode}); Ctrl-C stops.",
+                                        err=True))
 
 
 @cli.command()

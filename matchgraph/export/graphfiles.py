@@ -312,7 +312,7 @@ def to_node_link(G: nx.MultiDiGraph) -> str:
 
 
 def _view(catalog: Catalog, options: dict[str, Any]) -> nx.MultiDiGraph:
-    return catalog_graph(catalog, center=options.get("center"), depth=int(options.get("depth") or 2),
+    return catalog_graph(catalog, center=options.get("center"), depth=int(2 if options.get("depth") is None else options["depth"]),
                          query=options.get("query"), relations=options.get("relations") or None)
 
 

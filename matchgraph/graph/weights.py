@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -31,6 +32,9 @@ def default_weights() -> dict[str, Any]:
     return yaml.safe_load(resources.files("matchgraph").joinpath("weights.yaml").read_text(encoding="utf-8"))
 
 
+_FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
@@ -42,8 +46,10 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str) -> dic
                 raise ConfigError(f"weight {dotted!r} must be a mapping of weights")
             merged[key] = _merge(base[key], value, dotted + ".")
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
-            raise ConfigError(f"weight {dotted!r} must be a number of zero or more, not {value!r}")
+        if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+            value = float(value)  # 2e-1: a number in JSON and YAML 1.2, a string to YAML 1.1's reader
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or not math.isfinite(value):
+            raise ConfigError(f"weight {dotted!r} must be a number of zero or more (and finite), not {value!r}")
         merged[key] = float(value)
     return merged
 

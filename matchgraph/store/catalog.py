@@ -477,10 +477,24 @@ class Catalog:
             self._tmp = None
 
     @property
+    def writable(self) -> bool:
+        """False for an embedded catalog this user may only read (its folders are not writable);
+        True otherwise (a remote endpoint decides for itself)."""
+        if self.path is None:
+            return True
+        locks = self.path / "locks"
+        return os.access(self.path, os.W_OK) and (not locks.exists() or os.access(locks, os.W_OK))
+
+    @property
     def cache_dir(self) -> Path:
         """A directory for derived data (projection, text index) cached against the version."""
         if self.path is not None:
             cache = self.path / "cache"
+            if not os.access(cache if cache.exists() else self.path, os.W_OK):
+                # a catalog this user may only read: its derived state goes to the user's own cache
+                digest = hashlib.sha1(str(self.path.resolve()).encode()).hexdigest()[:12]
+                base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                cache = base / "matchgraph" / f"read-only-{digest}"
         else:
             if self._tmp is None:
                 if self.location == "memory:":

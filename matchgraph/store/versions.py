@@ -63,6 +63,11 @@ def _crash_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _close(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -188,12 +193,12 @@ class VersionedStore:
             lock_fd = self._lock_version(name)
             directory = self.versions_dir / name
             if self.current() != name and not directory.is_dir():
-                os.close(lock_fd)  # deleted between reading CURRENT and locking it: read the new one
+                _close(lock_fd)  # deleted between reading CURRENT and locking it: read the new one
                 continue
             try:
                 store = self._ox.Store.read_only(str(directory))
             except OSError as exc:
-                os.close(lock_fd)
+                _close(lock_fd)
                 if not directory.is_dir():
                     continue
                 raise CatalogError(f"cannot open the catalog version {directory}: {exc}",
@@ -202,9 +207,23 @@ class VersionedStore:
         raise CatalogError(f"the catalog at {self.root} changed too often to be opened",
                            hint="try again when the writers are done")
 
-    def _lock_version(self, name: str) -> int:
-        self.locks_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.locks_dir / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    def _lock_version(self, name: str) -> int | None:
+        """A shared lock on a version, so that no writer deletes it while it is read. A catalog this
+        user may not write is read without one when the lock file cannot be opened: this user's
+        writes cannot run there either."""
+        path = self.locks_dir / f"{name}.lock"
+        try:
+            self.locks_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:
+            try:
+                fd = os.open(path, os.O_RDONLY)  # flock needs no write access
+            except OSError:
+                return None
+        except OSError as exc:
+            if exc.errno != errno.EROFS:
+                raise
+            return None
         fcntl.flock(fd, fcntl.LOCK_SH)
         return fd
 

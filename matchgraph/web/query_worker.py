@@ -128,6 +128,10 @@ def run_job(job: dict[str, Any], stores: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     """Serve jobs from standard input until it closes."""
+    import signal
+
+    # Ctrl-C in the terminal reaches the whole process group: the server stops its workers itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames
     stores: dict[str, Any] = {}

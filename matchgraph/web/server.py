@@ -67,6 +67,7 @@ import html
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -526,7 +527,8 @@ class _InternalErrors:
 
 
 def serve(location: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
-          config: ServerConfig | None = None, log_level: str = "info") -> None:
+          config: ServerConfig | None = None, log_level: str = "info",
+          announce: Callable[[str], None] | None = None) -> None:
     """Open the catalog once and serve it until interrupted.
 
     Parameters
@@ -537,13 +539,33 @@ def serve(location: str | None = None, *, host: str = "127.0.0.1", port: int = 8
         Where to listen (localhost by default).
     config : ServerConfig, optional
         Update permission, token, timeout and row cap.
+    announce : callable, optional
+        Called with the server's URL once the port is taken, before requests are served.
     """
+    import errno
+    import socket
+
     import uvicorn
 
     catalog = Catalog(location)
     if not (config and config.allow_update):
         catalog.require()
+    try:  # bound here, so that a taken port is an error before anything says "serving"
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        catalog.close()
+        taken = exc.errno == errno.EADDRINUSE
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                          hint="another server uses that port: choose another with --port" if taken else
+                          "check --host (an address of this machine) and --port (1024 or above without root)"
+                          ) from None
     app = create_app(catalog, config, owns_catalog=True)
+    if announce is not None:
+        announce(f"http://{host}:{sock.getsockname()[1]}/")
     # h11's own limit on a request head (16 KB) would answer a long URL with a bare 400 before
     # the application could say 414; raise it so UrlLimit decides.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, h11_max_incomplete_event_size=256 * 1024)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, h11_max_incomplete_event_size=256 * 1024))
+    server.run(sockets=[sock])

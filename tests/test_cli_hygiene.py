@@ -1,0 +1,75 @@
+"""What a new user and a script writer ran into (a probe of every command): exports that are all
+or nothing, system errors as messages, options that do what they say, weights as JSON writes
+numbers, a taken port said before anything claims to serve."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from matchgraph.cli import atomic_output
+
+
+def test_an_interrupted_output_leaves_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "catalog.ttl"
+    target.write_bytes(b"the previous export\n")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(target) as handle:
+            handle.write(b"half of a new ")
+            raise KeyboardInterrupt
+    assert target.read_bytes() == b"the previous export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["catalog.ttl"]  # no partial file left
+    with atomic_output(target) as handle:
+        handle.write(b"the new export\n")
+    assert target.read_bytes() == b"the new export\n"
+
+
+def test_export_to_a_missing_folder_is_a_message(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+                                                tmp_path: Path) -> None:
+    for fmt in ("ttl", "graphml", "json"):
+        out = invoke("export", fmt, "-o", tmp_path / "no-such-folder" / f"x.{fmt}", "--catalog", example_catalog_dir)
+        assert out.exit_code == 1 and "No such file or directory" in out.output and "Hint:" in out.output
+    compared = invoke("compare", "the-pile", "c4", "-o", tmp_path / "nope" / "c.md", "--catalog", example_catalog_dir)
+    assert compared.exit_code == 1 and "No such file or directory" in compared.output
+
+
+def test_graph_view_options_are_refused_for_a_whole_dump(invoke, example_catalog_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    out = invoke("export", "ttl", "--center", "the-pile", "--catalog", example_catalog_dir)
+    assert out.exit_code == 2 and "--center" in out.output and "CONSTRUCT" in out.output
+
+
+def test_depth_zero_is_the_centre_alone(invoke, example_catalog_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sizes = []
+    for depth in (0, 1):
+        path = tmp_path / f"d{depth}.json"
+        assert invoke("export", "json", "--center", "the-pile", "--depth", depth, "-o", path,
+                      "--catalog", example_catalog_dir).exit_code == 0
+        sizes.append(len(json.loads(path.read_text(encoding="utf-8"))["nodes"]))
+    assert sizes[0] == 1 and sizes[1] > 1
+
+
+def test_weights_files_take_exponents_and_refuse_infinity(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+                                                          tmp_path: Path) -> None:
+    exponent = tmp_path / "w.json"
+    exponent.write_text('{"rank": {"adoption": 2e-1}}', encoding="utf-8")
+    assert invoke("scores", "--weights", exponent, "--limit", "2", "--catalog", example_catalog_dir).exit_code == 0
+    infinite = tmp_path / "inf.yaml"
+    infinite.write_text("rank: {adoption: .inf}\n", encoding="utf-8")
+    out = invoke("scores", "--weights", infinite, "--catalog", example_catalog_dir)
+    assert out.exit_code != 0 and "and finite" in out.output
+
+
+def test_a_taken_port_is_an_error_before_serving_is_announced(example_catalog_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "matchgraph", "--catalog", str(example_catalog_dir), "serve",
+                               "--port", str(port)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "cannot listen" in done.stderr and "--port" in done.stderr
+    assert "Serving" not in done.stderr and "Traceback" not in done.stderr
