@@ -55,6 +55,7 @@ def run_matchgraph(*args: object, env: dict[str, str] | None = None) -> subproce
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), full_env.get("PYTHONPATH", "")]))
     full_env.pop("MATCHGRAPH_CATALOG", None)
     full_env.setdefault("OPENBLAS_NUM_THREADS", "1")  # each BLAS thread reserves address space
+    full_env.setdefault("MALLOC_ARENA_MAX", "2")  # and so does each malloc arena (64 MB), one per busy thread
     return subprocess.run([sys.executable, "-m", "matchgraph", *map(str, args)], capture_output=True, text=True,
                           timeout=TIMEOUT, preexec_fn=_cap_memory, env=full_env, cwd=ROOT)
 
