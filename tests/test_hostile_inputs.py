@@ -195,8 +195,61 @@ def imported_remote_context(folder: Path) -> Path:
     return path
 
 
+def fifo(folder: Path) -> Path:
+    """A named pipe: its size reads 0 and a read would wait for a writer forever."""
+    path = folder / "pipe-card.md"
+    os.mkfifo(path)
+    return path
+
+
+def device(folder: Path) -> Path:
+    """A link to /dev/zero: size 0, and endless zeros when read."""
+    path = folder / "zero-card.md"
+    path.symlink_to("/dev/zero")
+    return path
+
+
+def huge_integer_jsonld(folder: Path) -> Path:
+    path = folder / "bigint.jsonld"
+    path.write_text('{"@context": {"@vocab": "https://schema.org/"},\n "@id": "https://w3id.org/matchgraph/id/n",'
+                    f' "size": {"9" * 5000}}}', encoding="utf-8")
+    return path
+
+
+def term_over_16mib(folder: Path) -> Path:
+    path = folder / "huge-term.ttl"
+    path.write_text(f'<https://w3id.org/matchgraph/id/h> <https://schema.org/description> "{"z" * 17_000_000}" .\n',
+                    encoding="utf-8")
+    return path
+
+
+def mteb_folder(name: str, line: str) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        path = folder / name
+        path.mkdir()
+        (path / "models.jsonl").write_text(line + "\n", encoding="utf-8")
+        return path
+
+    make.__name__ = name
+    return make
+
+
 #: (case, how to make the file, what the message says, command before the file)
 CASES = [
+    ("fifo", fifo, "pipe-card.md: cannot read the file: it is a FIFO (named pipe), not a regular file", ["ingest"]),
+    ("dev-zero", device, "zero-card.md: cannot read the file: it is a device, not a regular file", ["ingest"]),
+    ("huge-integer-yaml", card("bigint.md", "name: N\nmetrics: {downloads: " + "9" * 5000 + "}"),
+     "bigint.md:2: invalid YAML front matter: Exceeds the limit (4300 digits)", ["ingest"]),
+    ("huge-integer-jsonld", huge_integer_jsonld, "bigint.jsonld:1: invalid JSON: Exceeds the limit", ["ingest"]),
+    ("impossible-date", card("baddate.md", "name: N\nreleased: 2023-02-30"),
+     "baddate.md:5: invalid YAML front matter: '2023-02-30' is not a date that exists", ["ingest"]),
+    ("term-over-16mib", term_over_16mib, "huge-term.ttl: a literal or an IRI is longer than 16 MiB", ["ingest"]),
+    ("jsonld-null", lambda folder: (folder / "null.jsonld", (folder / "null.jsonld").write_text("null"))[0],
+     "null.jsonld:1: a JSON-LD document is an object or an array, not null", ["ingest"]),
+    ("mteb-nan", mteb_folder("mteb-nan", '{"name": "m/x", "n_parameters": NaN}'),
+     "models.jsonl:1: n_parameters must be a number, found nan", ["import", "mteb"]),
+    ("mteb-huge-integer", mteb_folder("mteb-int", '{"name": "m/x", "n_parameters": ' + "9" * 5000 + "}"),
+     "models.jsonl:1: not JSON: Exceeds the limit", ["import", "mteb"]),
     ("alias-bomb", alias_bomb, "expands to more than 100,000 values", ["ingest"]),
     ("entity-expansion", entity_expansion, "declares an entity", ["ingest"]),
     ("xxe", xxe, "xxe.rdf:3: the XML declares an entity", ["ingest"]),

@@ -160,6 +160,23 @@ def test_a_folder_without_the_files_is_an_input_error(catalog: Catalog, tmp_path
         import_mteb(catalog, tmp_path)
 
 
+def test_line_separators_inside_strings_are_text_and_links_to_nothing_are_errors(catalog: Catalog,
+                                                                                tmp_path: Path) -> None:
+    folder = tmp_path / "mteb"
+    folder.mkdir()
+    # U+2028 may stand raw inside a JSON string; JSON Lines ends a record at "\n" only
+    (folder / "models.jsonl").write_text('{"name": "org/odd-model", "reference": "a\u2028b"}\n'.replace(
+        "\\u2028", "\u2028"), encoding="utf-8")
+    assert "\u2028" in (folder / "models.jsonl").read_text(encoding="utf-8")
+    import_mteb(catalog, folder)
+    assert catalog.ask("ASK { ?e mg:hubId 'org/odd-model' }")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "models.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    with pytest.raises(InputError, match="symbolic link to nothing"):
+        import_mteb(catalog, broken)
+
+
 def test_cli_summary(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     location = tmp_path / "cat"
     result = invoke("--catalog", location, "import", "mteb", DATA, "--format", "json")

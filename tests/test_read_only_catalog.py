@@ -67,3 +67,24 @@ def test_reading_commands_work_and_writes_fail_cleanly(read_only: tuple[Path, di
     after = sorted((p.relative_to(catalog), p.stat().st_size) for p in catalog.rglob("*") if p.is_file())
     assert after == before  # nothing written inside the catalog
     assert any((Path(env["XDG_CACHE_HOME"]) / "matchgraph").glob("read-only-*/derived"))  # derived state: user's cache
+
+
+def test_a_folder_this_user_cannot_list_is_an_error_not_a_silent_gap(tmp_path: Path) -> None:
+    source = tmp_path / "cards"
+    (source / "open").mkdir(parents=True)
+    (source / "locked").mkdir()
+    card = "---\nid: {0}\nname: {0}\nkind: model\ndescription: A model.\n---\n"
+    (source / "open" / "a.md").write_text(card.format("visible-model"), encoding="utf-8")
+    (source / "locked" / "b.md").write_text(card.format("hidden-model"), encoding="utf-8")
+    (source / "locked").chmod(0)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    try:
+        for command in (["ingest"], ["import", "croissant"]):
+            done = run(tmp_path / "catalog", env, *command, str(source))
+            assert done.returncode == 1, done.stdout + done.stderr
+            assert "locked: cannot read the folder: Permission denied" in done.stderr, done.stderr
+            assert "Traceback" not in done.stderr
+        assert not (tmp_path / "catalog" / "versions").exists() or not any((tmp_path / "catalog" / "versions").iterdir())
+    finally:
+        (source / "locked").chmod(0o755)

@@ -185,6 +185,11 @@ def cli(catalog_location: str | None, update_url: str | None) -> None:
 
 def main() -> None:
     """Entry point of the ``matchgraph`` console script."""
+    import logging
+
+    # rdflib logs a literal it cannot convert ("abc"^^xsd:integer) with a traceback before our own
+    # error names the file and line; the command line shows the error alone
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)
     cli(prog_name="matchgraph")
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import InputError, Location, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
 from . import safe_load
-from .safe_load import check_records, inline_contexts, read_text, type_error
+from .safe_load import check_readable_tree, check_records, inline_contexts, read_text, type_error
 from ..vocab import slugify
 from .merge import hub_id_of_url
 
@@ -321,9 +321,10 @@ def collect_croissant(paths: Iterable[str | Path]) -> tuple[list[Path], list[tup
         if not path.exists():
             raise InputError("no such file or folder", location=Location(str(raw)),
                              hint="give a Croissant JSON file or a folder of them")
-        if path.is_file():
+        if not path.is_dir():  # a file, or something that is not (refused, by name, when it is read)
             files.append(path)
             continue
+        check_readable_tree(path)
         for sub in sorted(path.rglob("*")):
             if not sub.is_file() or any(p.startswith(".") for p in sub.relative_to(path).parts):
                 continue

@@ -26,7 +26,7 @@ from .linking import EntityIndex, load_index
 from .records import SourceRecords
 from .sniff import sniff_json
 from ..store.shapes import graph_store, load_triples
-from .safe_load import WHOLE_FILE_RDF, load_json, precheck_rdf_file, read_text
+from .safe_load import WHOLE_FILE_RDF, check_readable_tree, load_json, precheck_rdf_file, read_text
 from ..store.validate import validate_store
 from ..ontology import ontology_graph
 from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
@@ -99,6 +99,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
             raise InputError("no such file or folder", location=Location(str(raw)),
                              hint="check the path; folders are read recursively")
         if path.is_dir():
+            check_readable_tree(path)
             for sub in sorted(path.rglob("*")):
                 rel = sub.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):

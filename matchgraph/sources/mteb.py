@@ -102,7 +102,9 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """
     text = read_text(path).lstrip("\ufeff")
     out = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines ends a record at "\n" only: U+2028 and the like may stand raw inside a string
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         check_json_depth(line, str(path), first_line=number)
@@ -111,6 +113,9 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
         except json.JSONDecodeError as exc:
             raise ParseError(f"not JSON: {exc.msg} (column {exc.colno})", location=Location(str(path), number),
                              hint="each line of a .jsonl file is one JSON object") from exc
+        except ValueError as exc:  # a number Python will not read (over 4,300 digits)
+            raise ParseError(f"not JSON: {exc}".split("; use sys.")[0],
+                             location=Location(str(path), number), hint="write the number with fewer digits") from exc
         if not isinstance(obj, dict):
             raise ParseError("the line is not a JSON object", location=Location(str(path), number),
                              hint="each line of a .jsonl file is one JSON object")
@@ -161,7 +166,7 @@ class _Fields:
             return None
         if value == "inf":
             return float("inf")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN
             raise SchemaError(f"{key} must be a number, found {value!r}"[:200], location=self.loc,
                               hint=f"write \"{key}\": 1234 (a number, or null)")
         return float(value)
@@ -477,6 +482,10 @@ def parse_mteb(directory: Path) -> MtebRead:
         raise InputError("not a folder", location=Location(str(directory)),
                          hint="give the folder holding models.jsonl and tasks.jsonl")
     tasks_path, models_path = directory / "tasks.jsonl", directory / "models.jsonl"
+    for link in (tasks_path, models_path):
+        if link.is_symlink() and not link.exists():
+            raise InputError("the file is a symbolic link to nothing (broken, or a loop)", location=Location(str(link)),
+                             hint="point the link at the file, or remove it")
     if not tasks_path.exists() and not models_path.exists():
         raise InputError("neither models.jsonl nor tasks.jsonl is here", location=Location(str(directory)),
                          hint="an MTEB folder holds models.jsonl and/or tasks.jsonl")

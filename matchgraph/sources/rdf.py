@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
 
-from ..errors import Location, ParseError
+from ..errors import LimitError, Location, ParseError
 from .safe_load import check_literal, limits, load_jsonld, precheck_rdf_file
 from ..vocab import BASE
 
@@ -60,6 +60,8 @@ def _parse_with_oxigraph(text: str, fmt: str, path: str, graph: Graph | None) ->
             add = graph.add
             for quad in quads:
                 add((term(quad.subject), term(quad.predicate), term(quad.object)))
+    except MemoryError as exc:
+        raise _term_too_long(exc, path) from exc
     except SyntaxError as exc:
         msg = str(exc)
         m = re.search(r"at (?:line )?(\d+):(\d+)", msg) or re.search(r"line (\d+)", msg)
@@ -130,6 +132,8 @@ def check_rdf_syntax(path: Path, fmt: str) -> bool:
                     blank = True
     except SyntaxError as exc:
         raise _syntax_error(exc, fmt, str(path)) from exc
+    except MemoryError as exc:
+        raise _term_too_long(exc, str(path)) from exc
     except OSError as exc:
         raise ParseError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
                          hint="check that the file exists and that you may read it") from exc
@@ -202,9 +206,20 @@ def load_rdf_file(txn: object, path: Path, fmt: str, graph: URIRef, *, blank: bo
                           for q in quads())
     except SyntaxError as exc:
         raise _syntax_error(exc, fmt, str(path)) from exc
+    except MemoryError as exc:
+        raise _term_too_long(exc, str(path)) from exc
     except OSError as exc:
         raise ParseError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
                          hint="check that the file exists and that you may read it") from exc
+
+
+def _term_too_long(exc: MemoryError, path: str) -> Exception:
+    """Oxigraph's parsers stop at a term (a literal, an IRI) of 16 MiB with a MemoryError: a limit."""
+    if "buffer maximal size" not in str(exc):
+        return exc
+    return LimitError("a literal or an IRI is longer than 16 MiB, the most Oxigraph's parser reads in one term "
+                      f"(the literal limit, MATCHGRAPH_MAX_LITERAL_SIZE, is {limits().literal_size:,} characters)",
+                      location=Location(path), hint="shorten it: a description or claim is a few sentences")
 
 
 def _check_literal(value: str, text: str, path: str, limit: int) -> None:
@@ -242,7 +257,11 @@ def parse_rdf(text: str, path: str, fmt: str) -> Graph:
     if fmt == "json-ld":
         import json
 
-        text = json.dumps(load_jsonld(text, path))  # every context inlined: nothing left to fetch
+        document = load_jsonld(text, path)  # every context inlined: nothing left to fetch
+        if not isinstance(document, (dict, list)):
+            raise ParseError(f"a JSON-LD document is an object or an array, not {json.dumps(document)[:40]}",
+                             location=Location(path, 1), hint='start it with { "@context": ..., "@id": ... }')
+        text = json.dumps(document)
     try:  # JSON-LD (with the bundled contexts) and N3 are read by rdflib
         graph.parse(data=text, format=fmt, publicID=Path(path).resolve().as_uri())
     except Exception as exc:  # noqa: BLE001 - rdflib raises many types for bad input

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -37,7 +38,7 @@ from typing import Any
 
 from ..errors import InputError, LimitError, Location, ParseError, SchemaError, UnsafeInputError
 
-__all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "load_json", "check_json_depth",
+__all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_regular", "check_readable_tree", "load_json", "check_json_depth",
            "load_yaml", "check_literal", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
            "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "ENV"]
 
@@ -129,8 +130,39 @@ def check_size(path: Path, *, what: str = "file") -> int:
     return size
 
 
+def check_readable_tree(root: Path) -> None:
+    """Raise for a folder below ``root`` that cannot be listed (pathlib's glob passes over it in
+    silence, and its files would be left out of a write that says it read the folder)."""
+    errors: list[OSError] = []
+    for _ in os.walk(root, onerror=errors.append):
+        pass
+    for exc in errors:
+        where = Path(exc.filename or root)
+        rel = where.relative_to(root) if where.is_relative_to(root) else where
+        if not any(part.startswith(".") for part in rel.parts):  # hidden folders are skipped anyway
+            raise InputError(f"cannot read the folder: {exc.strerror or exc}", location=Location(str(where)),
+                             hint="give this user read access to it, or move it out of the folder ingested")
+
+
+def check_regular(path: Path) -> None:
+    """Raise :class:`InputError` unless ``path`` (links followed) is a regular file: a device or a
+    FIFO reports size 0 and would be read forever (``/dev/zero``) or wait forever (a FIFO)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(path)),
+                         hint="check that the file exists and that you may read it") from exc
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "not a regular file")
+        raise InputError(f"cannot read the file: it is {kind}, not a regular file", location=Location(str(path)),
+                         hint="save the input to a file and give that file")
+
+
 def read_bytes(path: Path, *, sized: bool = True) -> bytes:
-    """The bytes of a file, after checking its size against the limit (unless ``sized`` is False)."""
+    """The bytes of a regular file, after checking its size against the limit (unless ``sized`` is False)."""
+    check_regular(path)
     if sized:
         check_size(path)
     try:
@@ -241,6 +273,9 @@ def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that 
     except json.JSONDecodeError as exc:
         raise ParseError(f"{prefix}: {exc.msg}", location=Location(path, first_line + exc.lineno - 1),
                          hint=hint) from exc
+    except ValueError as exc:  # a number Python will not read (over 4,300 digits)
+        raise ParseError(f"{prefix}: {exc}".split("; use sys.")[0], location=Location(path, first_line),
+                         hint="write the number with fewer digits") from exc
     except RecursionError as exc:  # pragma: no cover - the depth check comes first
         raise LimitError("the JSON nests too deep", location=Location(path, first_line),
                          hint=_raise_hint("depth")) from exc
@@ -249,10 +284,29 @@ def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that 
 # ---------------------------------------------------------------------------- YAML
 
 
+_LOADERS: dict[str, type] = {}
+
+
 def _yaml_loader() -> type:
+    """The safe loader (libyaml's when installed) whose dates that cannot be (2023-02-30) are a
+    YAML error at their line instead of a ValueError from inside the constructor."""
     import yaml
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = _LOADERS.get(base.__name__)
+    if loader is None:
+        def timestamp(self: Any, node: Any) -> Any:
+            try:
+                return yaml.SafeLoader.construct_yaml_timestamp(self, node)
+            except (ValueError, OverflowError) as exc:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{node.value!r} is not a date that exists ({exc}); quote it to keep it as text",
+                    node.start_mark) from exc
+
+        loader = type(f"Matchgraph{base.__name__}", (base,), {})
+        loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)  # type: ignore[attr-defined]
+        _LOADERS[base.__name__] = loader
+    return loader
 
 
 def _yaml_mark_line(exc: Exception, first_line: int) -> int:
@@ -348,6 +402,9 @@ def load_yaml(text: str, path: str, *, first_line: int = 1, what: str = "YAML",
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except ValueError as exc:  # a number Python will not read (over 4,300 digits)
+        raise ParseError(f"invalid {what}: {exc}".split("; use sys.")[0], location=Location(path, first_line),
+                         hint="write the number with fewer digits, or quote it") from exc
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         if "nesting depth" in str(exc):  # libyaml stops at 1,000 levels, before our own check sees them
