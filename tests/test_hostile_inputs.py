@@ -209,18 +209,15 @@ def device(folder: Path) -> Path:
     return path
 
 
-def huge_integer_jsonld(folder: Path) -> Path:
-    path = folder / "bigint.jsonld"
-    path.write_text('{"@context": {"@vocab": "https://schema.org/"},\n "@id": "https://w3id.org/matchgraph/id/n",'
-                    f' "size": {"9" * 5000}}}', encoding="utf-8")
-    return path
+def written(name: str, text: str) -> Callable[[Path], Path]:
+    """A maker of the file ``name`` holding ``text``."""
+    def make(folder: Path) -> Path:
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        return path
 
-
-def term_over_16mib(folder: Path) -> Path:
-    path = folder / "huge-term.ttl"
-    path.write_text(f'<https://w3id.org/matchgraph/id/h> <https://schema.org/description> "{"z" * 17_000_000}" .\n',
-                    encoding="utf-8")
-    return path
+    make.__name__ = name
+    return make
 
 
 def mteb_folder(name: str, line: str) -> Callable[[Path], Path]:
@@ -240,11 +237,16 @@ CASES = [
     ("dev-zero", device, "zero-card.md: cannot read the file: it is a device, not a regular file", ["ingest"]),
     ("huge-integer-yaml", card("bigint.md", "name: N\nmetrics: {downloads: " + "9" * 5000 + "}"),
      "bigint.md:2: invalid YAML front matter: Exceeds the limit (4300 digits)", ["ingest"]),
-    ("huge-integer-jsonld", huge_integer_jsonld, "bigint.jsonld:1: invalid JSON: Exceeds the limit", ["ingest"]),
+    ("huge-integer-jsonld", written("bigint.jsonld", '{"@context": {"@vocab": "https://schema.org/"}, '
+                                                     '"@id": "https://w3id.org/matchgraph/id/n", "size": '
+                                                     + "9" * 5000 + "}"),
+     "bigint.jsonld:1: invalid JSON: Exceeds the limit", ["ingest"]),
     ("impossible-date", card("baddate.md", "name: N\nreleased: 2023-02-30"),
      "baddate.md:5: invalid YAML front matter: '2023-02-30' is not a date that exists", ["ingest"]),
-    ("term-over-16mib", term_over_16mib, "huge-term.ttl: a literal or an IRI is longer than 16 MiB", ["ingest"]),
-    ("jsonld-null", lambda folder: (folder / "null.jsonld", (folder / "null.jsonld").write_text("null"))[0],
+    ("term-over-16mib", written("huge-term.ttl", '<https://w3id.org/matchgraph/id/h> <https://schema.org/description> "'
+                                                 + "z" * 17_000_000 + '" .\n'),
+     "huge-term.ttl: a literal or an IRI is longer than 16 MiB", ["ingest"]),
+    ("jsonld-null", written("null.jsonld", "null"),
      "null.jsonld:1: a JSON-LD document is an object or an array, not null", ["ingest"]),
     ("mteb-nan", mteb_folder("mteb-nan", '{"name": "m/x", "n_parameters": NaN}'),
      "models.jsonl:1: n_parameters must be a number, found nan", ["import", "mteb"]),
