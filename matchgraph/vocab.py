@@ -131,7 +131,9 @@ def slugify(text: str) -> str:
     Returns
     -------
     str
-        The slug, e.g. ``"the-pile"``; ``"item"`` when nothing usable is left.
+        The slug, e.g. ``"the-pile"``. A name with letters but none in ASCII (``"日本語データ"``)
+        gets ``item-`` and 8 hex digits of its SHA-1, so two such names are two entities;
+        ``"item"`` when nothing usable is left (:func:`is_fallback_slug` tells both).
 
     Examples
     --------
@@ -139,13 +141,27 @@ def slugify(text: str) -> str:
     'the-pile'
     >>> slugify("sentence-transformers/all-MiniLM-L6-v2")
     'sentence-transformers-all-minilm-l6-v2'
+    >>> slugify("日本語データ") != slugify("中文模型") and is_fallback_slug(slugify("中文模型"))
+    True
     """
     normal = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     normal = normal.lower().replace("+", " plus ").replace("&", " and ")
     slug = re.sub(r"[^a-z0-9.]+", "-", normal).strip("-.")
     slug = re.sub(r"(?<!\d)\.|\.(?!\d)", "-", slug)
     slug = re.sub(r"-{2,}", "-", slug).strip("-")
-    return slug or "item"
+    if slug:
+        return slug
+    if any(ch.isalnum() for ch in text):
+        return "item-" + hashlib.sha1(unicodedata.normalize("NFC", text.strip()).encode("utf-8")).hexdigest()[:8]
+    return "item"
+
+
+_FALLBACK = re.compile(r"item(?:-[0-9a-f]{8})?")
+
+
+def is_fallback_slug(slug: str) -> bool:
+    """True for a slug :func:`slugify` made up because the name has no ASCII letters or digits."""
+    return bool(_FALLBACK.fullmatch(slug))
 
 
 def is_slug(text: str) -> bool:

@@ -320,3 +320,19 @@ def test_observation_values_are_plain_strings(page_catalog: Catalog) -> None:
     value = page_catalog.scalar("""SELECT ?v WHERE { ?o mg:observedField "UnfragileRank" ;
         mg:observedEntity/dcterms:identifier "the-pile" ; schema:value ?v }""")
     assert value == "59/100"
+
+
+def test_names_without_ascii_letters_are_two_entities(catalog: Catalog, tmp_path: Path) -> None:
+    page = tmp_path / "cjk.txt"
+    page.write_text("中文模型 vs 日本語データ\nBeta wins.\n| Feature | 中文模型 | 日本語データ |\n|---|---|---|\n"
+                    "| Type | Model | Dataset |\n| Capabilities | 1 decomposed | 1 decomposed |\n"
+                    "中文模型 Capabilities\nDoes alpha things quickly.\nUnique: Only alpha does it.\n"
+                    "vs alternatives: Faster than 日本語データ.\n日本語データ Capabilities\nHolds beta data.\n"
+                    "Verdict\nPick alpha.\n", encoding="utf-8")
+    ingest(catalog, [page])
+    names = {row.name.toPython() for row in catalog.query(
+        "SELECT ?name WHERE { ?e a mg:Entity ; schema:name ?name FILTER NOT EXISTS { ?e mg:isStub true } }")}
+    assert {"中文模型", "日本語データ"} <= names
+    ids = {str(row.id) for row in catalog.query("SELECT ?id WHERE { ?e schema:name ?n ; dcterms:identifier ?id "
+                                                "FILTER(?n IN ('中文模型', '日本語データ')) }")}
+    assert len(ids) == 2 and all(i.startswith("item-") for i in ids)

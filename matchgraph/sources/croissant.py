@@ -27,7 +27,7 @@ from ..errors import InputError, Location, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
 from . import safe_load
 from .safe_load import check_readable_tree, check_records, inline_contexts, read_text, type_error
-from ..vocab import slugify
+from ..vocab import is_fallback_slug, slugify
 from .merge import hub_id_of_url
 
 __all__ = ["is_croissant", "parse_croissant", "read_croissant", "collect_croissant", "load_json", "FORMATS"]
@@ -381,7 +381,7 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     rec = EntityRecord(id=slugify(name), name=name, kind="dataset", location=at("$"))
     rec.field_locations = {k: at(f"$.{k}") for k in ("name", "description", "license", "url", "kind")}
     _identity(data, rec, at)
-    if rec.id == "item":  # nothing of the name is ASCII (e.g. only CJK): a slug from another label
+    if is_fallback_slug(rec.id):  # nothing of the name is ASCII (e.g. only CJK): a slug from another label
         rec.id = _fallback_slug(rec, path)
     _provenance(data, rec, at)
     formats, format_caps = _distribution(data, rec, at)
@@ -484,9 +484,9 @@ def _fallback_slug(rec: EntityRecord, path: str) -> str:
     candidates = [hub, *rec.aliases, re.sub(r"^https?://(www\.)?", "", rec.url or "") or None,
                   Path(path).stem]
     for text in candidates:
-        if text and slugify(text) != "item":
+        if text and not is_fallback_slug(slugify(text)):
             return slugify(text)
-    return "item"
+    return rec.id
 
 
 def _provenance(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
