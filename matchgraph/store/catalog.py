@@ -490,7 +490,7 @@ class Catalog:
         """A directory for derived data (projection, text index) cached against the version."""
         if self.path is not None:
             cache = self.path / "cache"
-            if not os.access(cache if cache.exists() else self.path, os.W_OK):
+            if self.path.exists() and not os.access(cache if cache.exists() else self.path, os.W_OK):
                 # a catalog this user may only read: its derived state goes to the user's own cache
                 digest = hashlib.sha1(str(self.path.resolve()).encode()).hexdigest()[:12]
                 base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
