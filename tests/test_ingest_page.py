@@ -336,3 +336,14 @@ def test_names_without_ascii_letters_are_two_entities(catalog: Catalog, tmp_path
     ids = {str(row.id) for row in catalog.query("SELECT ?id WHERE { ?e schema:name ?n ; dcterms:identifier ?id "
                                                 "FILTER(?n IN ('中文模型', '日本語データ')) }")}
     assert len(ids) == 2 and all(i.startswith("item-") for i in ids)
+
+
+def test_a_section_about_a_title_side_the_table_does_not_name_is_an_error(tmp_path: Path) -> None:
+    page = tmp_path / "mismatch.txt"
+    page.write_text("Alpha Probe vs Beta Probe\nBeta wins.\n| Feature | Gamma | Delta |\n|---|---|---|\n"
+                    "| Type | Model | Dataset |\nAlpha Probe Capabilities\nDoes alpha things quickly.\n"
+                    "Unique: Only alpha does it.\nVerdict\nPick alpha.\n", encoding="utf-8")
+    with pytest.raises(ParseError) as info:
+        parse_page(page.read_text(encoding="utf-8"), str(page))
+    assert f"{page}:6" in str(info.value) and "'Gamma' and 'Delta'" in str(info.value)
+    assert "| Feature | Alpha Probe | Beta Probe |" in str(info.value)

@@ -96,7 +96,7 @@ def parse_page(text: str, path: str) -> SourceRecords:
         for rec, value in zip(records, values):
             _apply_row(rec, field, value, Location(path, number))
     summary = content[1][1] if len(content) > 1 and not content[1][1].lstrip().startswith("|") else None
-    _read_sections(content, records, path)
+    _read_sections(content, records, path, title_names=names)
     verdict = _verdict(content)
     source = SourceRecords(path=path, format="comparison-page", entities=records, title=title.strip(),
                            verdict=verdict)
@@ -121,9 +121,12 @@ def _apply_row(rec: EntityRecord, field: str, value: str, where: Location) -> No
             rec.declared_capabilities = int(m.group(1))
 
 
-def _read_sections(content: list[tuple[int, str]], records: list[EntityRecord], path: str) -> None:
-    """Read the '<Name> Capabilities' sections."""
+def _read_sections(content: list[tuple[int, str]], records: list[EntityRecord], path: str, *,
+                   title_names: list[str] | None = None) -> None:
+    """Read the '<Name> Capabilities' sections; one named after a side of the title that the
+    table's columns do not name is an error (its capabilities would be lost)."""
     heads = {f"{rec.name} capabilities".lower(): rec for rec in records}
+    orphans = {f"{n} capabilities".lower(): n for n in title_names or []} if title_names else {}
     current: EntityRecord | None = None
     cap: CapabilityRecord | None = None
     more: dict[str, int] = {}
@@ -133,6 +136,12 @@ def _read_sections(content: list[tuple[int, str]], records: list[EntityRecord], 
         if low in heads:
             current, cap = heads[low], None
             continue
+        if low in orphans:
+            columns = " and ".join(repr(rec.name) for rec in records)
+            raise ParseError(f"the section '{text}' is about {orphans[low]!r} of the title, but the feature "
+                             f"table's columns are {columns}", location=Location(path, number),
+                             hint="name the table's columns as the title does: "
+                                  f"'| Feature | {title_names[0]} | {title_names[1]} |'")
         if current is None or text.startswith("|"):
             continue
         if low == "verdict" or _TRAILER.match(text):
