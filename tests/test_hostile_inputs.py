@@ -246,6 +246,11 @@ CASES = [
     ("term-over-16mib", written("huge-term.ttl", '<https://w3id.org/matchgraph/id/h> <https://schema.org/description> "'
                                                  + "z" * 17_000_000 + '" .\n'),
      "huge-term.ttl: a literal or an IRI is longer than 16 MiB", ["ingest"]),
+    ("deep-rdfxml", written("deep.rdf", '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                                        'xmlns:s="https://schema.org/">\n<rdf:Description rdf:about="urn:x:d">\n'
+                                        + '<s:p rdf:parseType="Resource">\n' * 40_000 + "</s:p>\n" * 40_000
+                                        + "</rdf:Description>\n</rdf:RDF>\n"),
+     "deep.rdf:101: the XML nests elements more than 100 deep", ["ingest"]),
     ("jsonld-null", written("null.jsonld", "null"),
      "null.jsonld:1: a JSON-LD document is an object or an array, not null", ["ingest"]),
     ("mteb-nan", mteb_folder("mteb-nan", '{"name": "m/x", "n_parameters": NaN}'),
