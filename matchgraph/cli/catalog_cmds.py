@@ -99,7 +99,7 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
     if query_file is not None:
         text = _utf8(query_file.read(), getattr(query_file, "name", "<stdin>"))
     elif query == "-":
-        text = _utf8(click.get_binary_stream("stdin").read(), "<stdin>")
+        text = _utf8(sys.stdin.buffer.read(), "<stdin>")
     elif query:
         text = query
     else:
