@@ -152,7 +152,8 @@ def slugify(text: str) -> str:
     if slug:
         return slug
     if any(ch.isalnum() for ch in text):
-        return "item-" + hashlib.sha1(unicodedata.normalize("NFC", text.strip()).encode("utf-8")).hexdigest()[:8]
+        key = " ".join(unicodedata.normalize("NFKC", text).casefold().split())  # case and spacing do not count
+        return "item-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
     return "item"
 
 

@@ -27,6 +27,17 @@ def test_an_interrupted_output_leaves_the_old_file(tmp_path: Path) -> None:
     with atomic_output(target) as handle:
         handle.write(b"the new export\n")
     assert target.read_bytes() == b"the new export\n"
+    # a private file stays private, a link keeps pointing at the file it names
+    target.chmod(0o600)
+    link = tmp_path / "latest.ttl"
+    link.symlink_to(target)
+    with atomic_output(link) as handle:
+        handle.write(b"through the link\n")
+    assert link.is_symlink() and target.read_bytes() == b"through the link\n"
+    assert target.stat().st_mode & 0o777 == 0o600
+    with atomic_output(Path("/dev/null")) as handle:  # not a regular file: written in place, left alone
+        handle.write(b"nothing")
+    assert Path("/dev/null").is_char_device()
 
 
 def test_export_to_a_missing_folder_is_a_message(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]

@@ -275,3 +275,32 @@ def test_byte_order_mark_and_from_in_a_name(sparql) -> None:  # type: ignore[no-
     code, out = sparql("SELECT (COUNT(*) AS ?n) WHERE { ?e schema:name ?name VALUES ?x { -1.0 } } # from the docs",
                        "--format", "csv")
     assert code == 0 and int(out.splitlines()[1]) > 0
+
+
+@pytest.mark.parametrize(("text", "form", "dataset"), [
+    (r"SELECT ?n (<urn:\u0041#> AS ?x) FROM <urn:g> WHERE { ?e ?p ?n }", "SELECT", True),  # escape in an IRI
+    ("PREFIX ex: <urn:ex:> SELECT ?n (ex:a€\\#b AS ?x) FROM <urn:g> WHERE { ?e ?p ?n }", "SELECT", True),
+    (r"SELECT ?n WHERE { ?e ?p ?n FILTER(?e != <urn:\u0041/FROM>) }", "SELECT", False),
+    ("PREFIX ex: <urn:ex:> SELECT ?n WHERE { ?e ex:a€FROM ?n }", "SELECT", False),
+    (r"PREFIX p: <SELECT\u0041/> CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT", False),
+    (r"BASE <SELECT/\u0041> INSERT DATA { <a> <b> <c> }", "UPDATE", False),
+    ("SELECT * WHERE { ?s ?p \"\"\"two\nlines from \"\" here\"\"\" }", "SELECT", False),
+    ("select * from<g>{}", "SELECT", True),
+])
+def test_the_lexer_reads_form_and_from_as_the_grammar_does(text: str, form: str, dataset: bool) -> None:
+    from matchgraph.store.sparql import parse_query
+
+    parsed = parse_query(text)
+    assert (parsed.form, parsed.has_dataset) == (form, dataset)
+
+
+def test_escapes_cannot_hide_a_service_clause() -> None:
+    from matchgraph.store.sparql import check_reach, parse_query
+
+    # rdflib expands \u everywhere, Oxigraph only in strings: "\u0022" opened a long string for one
+    hidden = r'SELECT * WHERE { BIND("\u0022" AS ?x) SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } BIND("\u0022" AS ?y) }'
+    with pytest.raises(QueryError, match="escapes"):
+        check_reach(parse_query(hidden))
+    load = r'INSERT DATA { <urn:a> <urn:b> "\u0022" } ; LOAD <http://127.0.0.1:9/x> ; INSERT DATA { <urn:a> <urn:b> "\u0022" }'
+    with pytest.raises(QueryError, match="escapes"):
+        check_reach(parse_query(load))

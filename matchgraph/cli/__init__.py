@@ -44,6 +44,10 @@ def handle_errors(func: F) -> F:
             if exc.exit_code == 2:
                 raise MatchgraphUsageError(str(exc)) from exc
             raise click.ClickException(str(exc)) from exc
+        except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except OSError as exc:  # the system said no: a missing folder, no permission, a full disk
             raise click.ClickException(_os_message(exc)) from exc
 
@@ -54,13 +58,26 @@ def handle_errors(func: F) -> F:
 def atomic_output(path: Path) -> Iterator[IO[bytes]]:
     """A binary file that becomes ``path`` only when the block ends without an error: an
     interrupted export (Ctrl-C, a full disk) leaves the previous file as it was and no partial one."""
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    import stat
+
+    target = path.resolve() if path.is_symlink() else path  # a link keeps pointing at the new file
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):  # /dev/stdout, a FIFO: written in place
+        with target.open("wb") as handle:
+            yield handle
+        return
+    partial = target.with_name(f".{target.name[:200]}.partial-{os.getpid()}")
     try:
         with partial.open("wb") as handle:
+            if mode is not None:
+                os.chmod(partial, stat.S_IMODE(mode))  # a private export stays private
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(partial, path)
+        os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
 

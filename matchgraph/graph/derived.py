@@ -282,10 +282,14 @@ class State:
         name = "embeddings-plain.npz" if plain_only else "embeddings.npz"
         path = self.directory / name
         if path.exists():
+            if plain_only:
+                self._plain_texts = None
             with np.load(path) as data:
                 return data["rows"], data["vectors"]
         carried = self._carry_embeddings(name, getattr(index, "build", None))
         if carried is not None:
+            if plain_only:
+                self._plain_texts = None
             return carried
         if plain_only and self._plain_texts is not None and self._text is index:
             texts = self._plain_texts  # this process built the index: the texts are not read twice

@@ -561,7 +561,7 @@ def _xml_depth_checked(chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
         if counting:
             try:
                 parser.Parse(chunk, False)
-            except (expat.ExpatError, _StopScan):
+            except (expat.ExpatError, _StopScan, LookupError, ValueError):  # LookupError: an unknown encoding
                 counting = False  # not for this check to judge: the declaration scan or the parser says why
         yield chunk
 

@@ -41,6 +41,7 @@ from ..errors import QueryError
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
            "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri"]
 
+_ESCAPE = re.compile(r"\\[uU]")
 _QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                 "DescribeQuery": "DESCRIBE"}
 _EXAMPLE = "for example: SELECT ?name WHERE { ?e schema:name ?name } LIMIT 10"
@@ -189,23 +190,39 @@ def _absolute(term: Any, prologue: Any) -> str:
 
 
 # ---------------------------------------------------------------------- the lexer
-#: One SPARQL token at a time, tried in this order (SPARQL 1.1 section 19.8 and 1.2's additions):
-#: long and short strings with their escapes, IRIs, variables, blank node labels, language tags,
-#: numbers, prefixed names and keywords, then any other character.
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\r\n]*)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*(?:\"\"\")?|'\''(?:[^'\\]|\\.|'(?!''))*(?:'\''|)?
-              |"(?:[^"\\\r\n]|\\.)*"?|'(?:[^'\\\r\n]|\\.)*'?)
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]*)
-  | (?P<bnode>_:[\w.\-\u00b7]*)
-  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)
-  | (?P<number>[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))
-  | (?P<pname>[^\W\d][\w.\-\u00b7]*:(?:[\w:%\\.\-\u00b7]|\\.)*|:(?:[\w:%.\-\u00b7]|\\.)*)
-  | (?P<word>[^\W\d][\w\-]*)
-  | (?P<other>.)
-""", re.VERBOSE | re.DOTALL)
+# The terminals of the SPARQL 1.1 grammar (section 19.8), character classes as written there.
+_PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
+                  "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
+_PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
+_PN_PREFIX = f"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_PN_LOCAL = f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_ECHAR = r"\\[tbnrf\\\"']"
+_VARNAME = f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*"
+_STRINGS = (f'"""(?:[^"\\\\]|{_ECHAR}|{_UCHAR}|"(?!""))*"""'
+            f"|'''(?:[^'\\\\]|{_ECHAR}|{_UCHAR}|'(?!''))*'''"
+            f'|"(?:[^"\\\\\\n\\r]|{_ECHAR}|{_UCHAR})*"'
+            f"|'(?:[^'\\\\\\n\\r]|{_ECHAR}|{_UCHAR})*'")
+
+#: One SPARQL token at a time, tried in this order: long and short strings (with their escapes),
+#: IRIs, variables, blank node labels, language tags, numbers, prefixed names, keywords, then any
+#: other single character.
+_TOKEN = re.compile(
+    r"(?P<ws>\s+)|(?P<comment>#[^\r\n]*)"
+    f"|(?P<string>{_STRINGS})"
+    f"|(?P<iri><(?:[^<>\"{{}}|^`\\\\\\x00-\\x20]|{_UCHAR})*>)"
+    f"|(?P<var>[?$]{_VARNAME})"
+    f"|(?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)"
+    r"|(?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)"
+    r"|(?P<number>(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))"
+    f"|(?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)"
+    r"|(?P<word>[A-Za-z][A-Za-z0-9_]*)"
+    r"|(?P<other>.)",
+    re.DOTALL)
+#: Characters that stand alone in SPARQL (punctuation, operators, the property path marks).
+_PUNCTUATION = set("{}()[].,;*+-/!=<>|^?&")
 
 _QUERY_KEYWORDS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 _UPDATE_KEYWORDS = {"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY"}
@@ -215,8 +232,9 @@ def scan_tokens(text: str) -> list[tuple[str, str, int]]:
     """The SPARQL tokens of a text (whitespace and comments left out): ``(kind, text, offset)``.
 
     Kinds: ``string``, ``iri``, ``var``, ``bnode``, ``lang``, ``number``, ``pname`` (a prefixed
-    name, ``schema:name``), ``word`` (a keyword or ``a``) and ``other`` (punctuation and operators).
-    The lexer never fails: what is not SPARQL comes out as ``other`` for the parser to refuse.
+    name, ``schema:name``), ``word`` (a keyword or ``a``) and ``other`` (punctuation and operators,
+    or a character no SPARQL token starts with). The terminals are the grammar's own (section
+    19.8 of SPARQL 1.1), escapes included; the lexer never fails.
 
     Examples
     --------
@@ -231,11 +249,14 @@ def scan_tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def _lexical_parse(text: str) -> ParsedQuery:
-    """Form and dataset of a text that holds no SERVICE and no LOAD (see the module docstring)."""
+def _lexical_parse(text: str) -> ParsedQuery | None:
+    """Form and dataset of a text that holds no SERVICE and no LOAD (see the module docstring); None
+    when it holds a character the lexer cannot place (rdflib's grammar reads the text then)."""
     tokens = scan_tokens(text)
     if not tokens:
         raise QueryError("the query is empty (it holds only comments)", hint=_EXAMPLE)
+    if any(kind == "other" and token not in _PUNCTUATION for kind, token, _ in tokens):
+        return None  # a character no SPARQL token starts with: not for the lexer to judge
     position = 0
     while position < len(tokens):  # the prologue: BASE <iri>, PREFIX p: <iri>, VERSION "1.2"
         kind, word, _ = tokens[position]
@@ -300,7 +321,14 @@ def parse_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> Pars
         raise QueryError("the query is empty", hint=_EXAMPLE)
     lowered = text.lower()
     if "service" not in lowered and "load" not in lowered:
-        return _lexical_parse(text)
+        lexical = _lexical_parse(text)
+        if lexical is not None:
+            return lexical
+    elif _ESCAPE.search(text):
+        # rdflib expands \u escapes everywhere before it parses, Oxigraph only inside strings and
+        # IRIs: "\u0022" would hide a SERVICE clause from one and not from the other
+        raise QueryError("a query that mentions SERVICE or LOAD cannot use \\u or \\U escapes: what it would "
+                         "reach could not be told for sure", hint="write the characters themselves")
     _patch_rdflib_service_text()
     errors: list[Any] = []
     try:

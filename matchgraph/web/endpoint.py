@@ -216,6 +216,16 @@ def _quality(media: str, ranges: list[tuple[str, str, float, int]]) -> tuple[flo
     return (0.0, 0) if best is None else (best[1], best[2])
 
 
+def _refused_by_name(media: str, ranges: list[tuple[str, str, float, int]]) -> bool:
+    """True when the most specific range naming ``media`` (``type/sub`` or ``type/*``) gives it q=0."""
+    kind, _, sub = media.partition("/")
+    exact = [q for r_kind, r_sub, q, _ in ranges if (r_kind, r_sub) == (kind, sub)]
+    if exact:
+        return min(exact) <= 0
+    partial = [q for r_kind, r_sub, q, _ in ranges if (r_kind, r_sub) == (kind, "*")]
+    return bool(partial) and min(partial) <= 0
+
+
 def offered(form: str) -> list[str]:
     """The media types a result of this query form can be written in (canonical ones)."""
     offers = GRAPH_OFFERS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_OFFERS
@@ -283,8 +293,7 @@ def negotiate(accept: str | None, kind: str, fmt: str | list[str] | None = None)
         ranges = _accept_ranges("*/*")
     # the reply carries the canonical type: a key whose canonical type the client refuses by name
     # (q=0) is not sent under an alias such as application/json that a wildcard lets through
-    refused = {key for key, media in canonical.items()
-               if any((k, sub) == tuple(media.split("/", 1)) and q <= 0 for k, sub, q, _ in ranges)}
+    refused = {key for key, media in canonical.items() if _refused_by_name(media, ranges)}
     best: tuple[float, int, int] | None = None
     choice: Negotiated | None = None
     for order, (media, key) in enumerate(offers):

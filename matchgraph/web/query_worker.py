@@ -122,8 +122,11 @@ def run_job(job: dict[str, Any], stores: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "body": body, "rows": min(rows, cap), "truncated": truncated}
     except SyntaxError as exc:
         return {"ok": False, "kind": "syntax", "message": str(exc)}
-    except (OSError, ValueError, RuntimeError, TypeError) as exc:
-        return {"ok": False, "kind": "failed", "message": str(exc)}
+    except KeyError as exc:  # the result is of another form than the endpoint read from the text
+        return {"ok": False, "kind": "failed",
+                "message": f"the result cannot be written as {exc.args[0]}: the query's form was misread"}
+    except Exception as exc:  # noqa: BLE001 - a worker answers every job; only the engine's own crash kills it
+        return {"ok": False, "kind": "failed", "message": str(exc) or type(exc).__name__}
 
 
 def main() -> None:

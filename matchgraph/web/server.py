@@ -562,9 +562,15 @@ def serve(location: str | None = None, *, host: str = "127.0.0.1", port: int = 8
                           hint="another server uses that port: choose another with --port" if taken else
                           "check --host (an address of this machine) and --port (1024 or above without root)"
                           ) from None
-    app = create_app(catalog, config, owns_catalog=True)
+    try:
+        app = create_app(catalog, config, owns_catalog=True)
+    except BaseException:
+        sock.close()
+        catalog.close()
+        raise
     if announce is not None:
-        announce(f"http://{host}:{sock.getsockname()[1]}/")
+        shown = f"[{host}]" if ":" in host else host
+        announce(f"http://{shown}:{sock.getsockname()[1]}/")
     # h11's own limit on a request head (16 KB) would answer a long URL with a bare 400 before
     # the application could say 414; raise it so UrlLimit decides.
     server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, h11_max_incomplete_event_size=256 * 1024))
