@@ -104,9 +104,10 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
         text = query
     else:
         raise click.UsageError("give a query, -f FILE, or '-' to read standard input")
-    check_query(text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower())  # before the catalog
+    parsed = check_query(text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower())  # before the catalog
     with open_catalog(catalog_location, create=allow_update) as catalog:
-        data = run_sparql(catalog, text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower())
+        data = run_sparql(catalog, text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower(),
+                          parsed=parsed)
         if data is None:
             click.echo(f"Update applied; catalog version {catalog.version[:12]}.")
             return

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import InputError, Location, ParseError, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
-from .safe_load import check_json_depth, check_records, read_text
+from .safe_load import check_json_depth, check_records, read_text, unreadable_number
 from ..vocab import entity_iri, slugify
 from .merge import CrossLinker
 
@@ -113,9 +113,8 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
         except json.JSONDecodeError as exc:
             raise ParseError(f"not JSON: {exc.msg} (column {exc.colno})", location=Location(str(path), number),
                              hint="each line of a .jsonl file is one JSON object") from exc
-        except ValueError as exc:  # a number Python will not read (over 4,300 digits)
-            raise ParseError(f"not JSON: {exc}".split("; use sys.")[0],
-                             location=Location(str(path), number), hint="write the number with fewer digits") from exc
+        except ValueError as exc:
+            raise unreadable_number("not JSON", exc, Location(str(path), number)) from exc
         if not isinstance(obj, dict):
             raise ParseError("the line is not a JSON object", location=Location(str(path), number),
                              hint="each line of a .jsonl file is one JSON object")

@@ -38,7 +38,7 @@ from typing import Any
 
 from ..errors import InputError, LimitError, Location, ParseError, SchemaError, UnsafeInputError
 
-__all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_regular", "check_readable_tree", "load_json", "check_json_depth",
+__all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_regular", "check_readable_tree", "load_json", "unreadable_number", "check_json_depth",
            "load_yaml", "check_literal", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
            "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "ENV"]
 
@@ -255,6 +255,13 @@ def _max_depth(text: str, *, block: int = 8 * _MIB) -> int:
     return best
 
 
+def unreadable_number(prefix: str, exc: ValueError, location: Location, *, quoted: bool = False) -> ParseError:
+    """The parse error for a number Python will not read (over 4,300 digits), which the JSON and
+    YAML readers raise as a bare ValueError; the message drops Python's own advice."""
+    return ParseError(f"{prefix}: {exc}".split("; use sys.")[0], location=location,
+                      hint="write the number with fewer digits" + (", or quote it" if quoted else ""))
+
+
 def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that line", first_line: int = 1,
               prefix: str = "not JSON") -> Any:
     """Parse JSON text with the depth checked first; a syntax error names the file and line.
@@ -273,9 +280,8 @@ def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that 
     except json.JSONDecodeError as exc:
         raise ParseError(f"{prefix}: {exc.msg}", location=Location(path, first_line + exc.lineno - 1),
                          hint=hint) from exc
-    except ValueError as exc:  # a number Python will not read (over 4,300 digits)
-        raise ParseError(f"{prefix}: {exc}".split("; use sys.")[0], location=Location(path, first_line),
-                         hint="write the number with fewer digits") from exc
+    except ValueError as exc:
+        raise unreadable_number(prefix, exc, Location(path, first_line)) from exc
     except RecursionError as exc:  # pragma: no cover - the depth check comes first
         raise LimitError("the JSON nests too deep", location=Location(path, first_line),
                          hint=_raise_hint("depth")) from exc
@@ -402,9 +408,8 @@ def load_yaml(text: str, path: str, *, first_line: int = 1, what: str = "YAML",
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
-    except ValueError as exc:  # a number Python will not read (over 4,300 digits)
-        raise ParseError(f"invalid {what}: {exc}".split("; use sys.")[0], location=Location(path, first_line),
-                         hint="write the number with fewer digits, or quote it") from exc
+    except ValueError as exc:
+        raise unreadable_number(f"invalid {what}", exc, Location(path, first_line), quoted=True) from exc
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         if "nesting depth" in str(exc):  # libyaml stops at 1,000 levels, before our own check sees them

@@ -376,6 +376,12 @@ class _OxigraphBackend(_Backend):
         gc.collect()
 
 
+def _user_cache(key: str, *, prefix: str = "") -> Path:
+    """This user's cache folder for a catalog it cannot keep derived state in (``$XDG_CACHE_HOME``)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "matchgraph" / f"{prefix}{hashlib.sha1(key.encode()).hexdigest()[:12]}"
+
+
 class Catalog:
     """An RDF catalog of AI artifacts in a store.
 
@@ -488,24 +494,17 @@ class Catalog:
     @property
     def cache_dir(self) -> Path:
         """A directory for derived data (projection, text index) cached against the version."""
-        if self.path is not None:
-            cache = self.path / "cache"
-            if self.path.exists() and not os.access(cache if cache.exists() else self.path, os.W_OK):
-                # a catalog this user may only read: its derived state goes to the user's own cache
-                digest = hashlib.sha1(str(self.path.resolve()).encode()).hexdigest()[:12]
-                base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                cache = base / "matchgraph" / f"read-only-{digest}"
-        else:
+        if self.location == "memory:":
             if self._tmp is None:
-                if self.location == "memory:":
-                    self._tmp = tempfile.TemporaryDirectory(prefix="matchgraph-")
-                    return Path(self._tmp.name)
-                digest = hashlib.sha1(self.location.encode()).hexdigest()[:12]
-                base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                cache = base / "matchgraph" / digest
-                cache.mkdir(parents=True, exist_ok=True)
-                return cache
+                self._tmp = tempfile.TemporaryDirectory(prefix="matchgraph-")
             return Path(self._tmp.name)
+        if self.path is None:  # a remote catalog: the user's own cache, one folder per endpoint
+            cache = _user_cache(self.location)
+        elif self.path.exists() and not os.access(self.path / "cache" if (self.path / "cache").exists()
+                                                  else self.path, os.W_OK):
+            cache = _user_cache(str(self.path.resolve()), prefix="read-only-")  # a catalog this user may only read
+        else:
+            cache = self.path / "cache"
         cache.mkdir(parents=True, exist_ok=True)
         return cache
 

@@ -11,8 +11,8 @@ messages give the line and column of a syntax error.
   names, variables and keywords; one regular expression, linear, no recursion). Written by hand
   because rdflib's pyparsing grammar, the one alternative (Oxigraph parses only to evaluate),
   recurses past Python's limit on 40 nested groups, refuses valid SPARQL 1.1 (``VALUES ?x { -1.0
-  }``) and all of SPARQL 1.2, and is slow: a 73 KB ``VALUES`` query takes it 5.1 s against 0.042 s
-  for the lexer (122x; 869 KB: 0.34 s), measured in BENCHMARKS.md.
+  }``) and all of SPARQL 1.2, and is slow: a 49 KB ``VALUES`` query takes it 2.8 s against 0.029 s
+  for the lexer (97x; ``python bench/bench_sparql_parse.py``, BENCHMARKS.md).
 - Any other text is read by rdflib's SPARQL 1.1 grammar, which names every SERVICE endpoint and
   LOAD document; a text it cannot read is refused with its message rather than run.
 
@@ -562,11 +562,9 @@ def check_query(text: str, *, allow_update: bool = False, allow_service: Sequenc
         if parsed.is_update:
             empty.update(text, prefixes={p: str(n) for p, n in PREFIXES.items()}, base_iri=base_iri())
         else:
-            answer = empty.query(text, prefixes={p: str(n) for p, n in PREFIXES.items()}, base_iri=base_iri(),
-                                 use_default_graph_as_union=True)
-            if not isinstance(answer, ox.QueryBoolean):
-                for _ in answer:
-                    break
+            # parsing is all this is for: solutions and triples are lazy and are not asked for
+            empty.query(text, prefixes={p: str(n) for p, n in PREFIXES.items()}, base_iri=base_iri(),
+                        use_default_graph_as_union=True)
     except SyntaxError as exc:
         raise QueryError(syntax_message(exc), hint=_EXAMPLE) from exc
     except (OSError, ValueError):
@@ -575,7 +573,8 @@ def check_query(text: str, *, allow_update: bool = False, allow_service: Sequenc
 
 
 def run_sparql(catalog: Catalog, text: str, *, allow_update: bool = False,
-               allow_service: Sequence[str] = (), fmt: str = "table") -> bytes | None:
+               allow_service: Sequence[str] = (), fmt: str = "table",
+               parsed: ParsedQuery | None = None) -> bytes | None:
     """Run a query (or, when allowed, an update) with the project prefixes predeclared.
 
     Parameters
@@ -589,6 +588,8 @@ def run_sparql(catalog: Catalog, text: str, *, allow_update: bool = False,
         Hosts that SERVICE and LOAD may reach (none by default).
     fmt : str
         Output format (see :func:`write_result`).
+    parsed : ParsedQuery, optional
+        What :func:`check_query` returned for ``text``, so that it is not read twice.
 
     Returns
     -------
@@ -601,7 +602,8 @@ def run_sparql(catalog: Catalog, text: str, *, allow_update: bool = False,
         When the text is malformed, reaches out without permission, is an update and updates are
         not allowed, or ``fmt`` does not fit the query form.
     """
-    parsed = parse_query(text)
+    if parsed is None:
+        parsed = parse_query(text)
     text = parsed.text
     if parsed.is_update:
         if not allow_update:
