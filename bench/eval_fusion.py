@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from eval_match import metrics  # noqa: E402
 from eval_real import SETS, K, cached_encoder, dense_matrix, entities_of, load_set  # noqa: E402
 from matchgraph.matching.match import DEFAULT_WEIGHTS, rank  # noqa: E402
-from matchgraph.matching.semantic import load_encoder, rescale, similarity  # noqa: E402
+from matchgraph.matching.semantic import MODEL_NAME, load_encoder, rescale, similarity  # noqa: E402
 from matchgraph.matching.textindex import index_texts  # noqa: E402
 
 COLUMNS = [f"{s} {style}" for s in ("hub", "mteb") for style in ("sentence", "short")]
@@ -49,7 +49,7 @@ def prepare() -> list[tuple[str, Any, list[dict]]]:
         records, needs = load_set(SETS[name])
         entities = entities_of(records)
         index = index_texts(entities)
-        rows, vectors, encoder = dense_matrix(index, entities)
+        rows, vectors, encoder = dense_matrix(index, entities, MODEL_NAME)
         lexical_only = replace(DEFAULT_WEIGHTS, dense=0.0, dense_plain=0.0, kind=0.0, alternative=0.0, prior=0.0)
         for n in needs:
             n["cos"] = similarity(rows, vectors, encoder.encode([n["need"]])[0], len(index))

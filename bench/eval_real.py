@@ -78,11 +78,11 @@ def bm25s_ranker(records: list[dict]) -> Ranker:
     return run
 
 
-def dense_matrix(index: TextIndex, entities: dict[str, EntityText]) -> Any:
-    """(rows, vectors, encoder) for the entities of an in-memory index, or None without the extra."""
+def dense_matrix(index: TextIndex, entities: dict[str, EntityText], model: str) -> Any:
+    """(rows, vectors, encoder) of ``model`` for the entities of an in-memory index, or None when it cannot run."""
     try:
         from matchgraph.matching.semantic import SemanticUnavailable, entity_texts_of, load_encoder
-        encoder = load_encoder()
+        encoder = load_encoder(model)
     except (ImportError, SemanticUnavailable) as exc:
         print(f"dense rankers skipped: {exc}", file=sys.stderr)
         return None
@@ -183,13 +183,18 @@ def raw_name_dense(index: TextIndex, entities: dict[str, EntityText], dense: Any
     return run
 
 
-def rankers(index: TextIndex, records: list[dict] | None, dense: Any, *,
+def rankers(index: TextIndex, records: list[dict] | None, dense: Any, *, big: Any = None,
             entities: dict[str, EntityText] | None = None, experiments: bool = False) -> dict[str, Ranker]:
+    """Every ranker of the tables: ``dense`` is all-MiniLM-L6-v2's (rows, vectors, encoder) (the
+    default's), ``big`` all-mpnet-base-v2's (``--semantic``'s)."""
     out: dict[str, Ranker] = {}
     if records is not None:
         out["BM25 (bm25s, stop words removed)"] = bm25s_ranker(records)
     if dense is not None:
         out["dense (all-MiniLM-L6-v2) alone"] = dense_only(index, dense)
+    if big is not None:
+        out["dense (all-mpnet-base-v2) alone"] = dense_only(index, big)
+    if dense is not None:
         if experiments and entities is not None:
             out["dense alone, names as written (round 2)"] = raw_name_dense(index, entities, dense)
             out["asymmetric: encoder need × static entities"] = asymmetric(index, dense)
@@ -198,10 +203,12 @@ def rankers(index: TextIndex, records: list[dict] | None, dense: Any, *,
     for name, w in ablations().items():
         out[f"  {name}"] = ours(index, w, dense)
     out["ours --no-semantic (the default before round 4)"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=False)
-    if dense is not None:
-        out["ours --semantic"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=True)
+    if big is not None:
+        out["ours --semantic"] = ours(index, DEFAULT_WEIGHTS, big, semantic=True)
         for name, w in semantic_ablations().items():
-            out[f"  --semantic {name}"] = ours(index, w, dense, semantic=True)
+            out[f"  --semantic {name}"] = ours(index, w, big, semantic=True)
+    if dense is not None:
+        out["ours --semantic with all-MiniLM-L6-v2 (round 5)"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=True)
     return out
 
 
@@ -255,7 +262,7 @@ def cards_rankers(dense_ok: bool) -> tuple[dict[str, Ranker], int]:
         def dense_alone(need: str) -> list[str]:
             s = sem(need)
             return [index.slugs[i] for i in np.argsort(-s, kind="stable")[:K]]
-        out["dense (all-MiniLM-L6-v2) alone"] = dense_alone
+        out["dense (all-mpnet-base-v2) alone"] = dense_alone
     out["static vectors alone"] = static_only(index)
     plain = semantic_plain(catalog, index) if dense_ok else None
     out["ours default"] = lambda need: rank(index, need, limit=K, plain_semantic=plain(need) if plain else None).ids
@@ -275,12 +282,13 @@ def semantic_plain(catalog: Any, index: TextIndex) -> Callable[[str], np.ndarray
     """What a default ``matchgraph match`` fuses in: the encoder's similarity of the entities
     without capabilities (None when the catalog has none)."""
     from matchgraph.graph.derived import current
-    from matchgraph.matching.semantic import PLAIN_TOP_COSINE, semantic_scores
+    from matchgraph.matching.semantic import MODEL_NAME, PLAIN_TOP_COSINE, semantic_scores
 
     if not bool(index.plain.any()):
         return None
     vectors = current(catalog).embeddings(catalog, index, plain_only=True)
-    return lambda need: semantic_scores(catalog, index, need, vectors=vectors, top_floor=PLAIN_TOP_COSINE)
+    return lambda need: semantic_scores(catalog, index, need, vectors=vectors, top_floor=PLAIN_TOP_COSINE,
+                                        model=MODEL_NAME)
 
 
 SETS = {"mteb": ROOT / "bench" / "eval_sets" / "mteb.json", "hub": ROOT / "bench" / "eval_sets" / "hub.json"}
@@ -323,24 +331,29 @@ def main(argv: list[str] | None = None) -> int:
                              "alone with names as written.")
     args = parser.parse_args(argv)
 
-    try:
-        from matchgraph.matching.semantic import load_encoder
-        cached_encoder(load_encoder(), Path(args.cache) if args.cache else None)
-    except Exception as exc:  # noqa: BLE001 -- the dense rankers are skipped below, saying why
-        print(f"encoder not loaded: {exc}", file=sys.stderr)
+    from matchgraph.matching.semantic import MODEL_NAME, SEMANTIC_MODEL, load_encoder
+    for model in (MODEL_NAME, SEMANTIC_MODEL):  # one cache file per model
+        path = Path(args.cache) if args.cache else None
+        if path is not None and model != MODEL_NAME:
+            path = path.with_name(f"{path.stem}-{model}{path.suffix}")
+        try:
+            cached_encoder(load_encoder(model), path)
+        except Exception as exc:  # noqa: BLE001 -- the dense rankers are skipped below, saying why
+            print(f"encoder {model} not loaded: {exc}", file=sys.stderr)
     report: dict[str, Any] = {}
     columns = ["tune sentence", "tune short", "test sentence", "test short"]
     for set_name in [s for s in args.sets.split(",") if s]:
         records, needs = load_set(SETS[set_name])
         entities = entities_of(records)
         index = index_texts(entities)
-        dense = dense_matrix(index, entities)
+        dense = dense_matrix(index, entities, MODEL_NAME)
+        big = dense_matrix(index, entities, SEMANTIC_MODEL)
         groups: dict[str, list[dict]] = {}
         for n in needs:
             for key in (f"{n['split']} {n['style']}", f"all {n['style']}"):
                 groups.setdefault(key, []).append(n)
         results: dict[str, dict[str, dict[str, Any]]] = {}
-        for name, ranker in rankers(index, records, dense, entities=entities, experiments=args.experiments).items():
+        for name, ranker in rankers(index, records, dense, big=big, entities=entities, experiments=args.experiments).items():
             if args.only and not any(s in name for s in args.only.split(",")):
                 continue
             start = time.perf_counter()

@@ -239,9 +239,10 @@ def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
     for _dist, module, _sub in sm.MODEL_PACKAGES:
         monkeypatch.setitem(sys.modules, module, None)
     monkeypatch.setattr(sm, "ONNX_FILE", Path("/nonexistent/no-such-model.onnx"))
+    monkeypatch.setattr(sm, "SEMANTIC_ONNX_FILE", Path("/nonexistent/no-such-model.onnx"))
     sm.load_encoder.cache_clear()
     try:
-        assert not sm.available()
+        assert not sm.available() and not sm.available(sm.SEMANTIC_MODEL)
         with pytest.raises(ConfigError, match="semantic matching is not available"):
             match(toy, "masked encoder", semantic=True, record=False)
         # the default falls back to the static sentence vectors and says nothing
@@ -315,6 +316,43 @@ def test_bundled_onnx_encoder_agrees_with_the_full_precision_one() -> None:
     assert float(ours[0] @ ours[2]) == pytest.approx(0.2074, abs=0.03)
 
 
+def test_semantic_encoder_agrees_with_sentence_transformers() -> None:
+    """all-mpnet-base-v2 in int8 (``match --semantic``) against sentence-transformers' float32
+    embeddings of the same texts, written by ``bench/export_encoder.py --reference``."""
+    import matchgraph.matching.semantic as sm
+
+    with np.load(Path(__file__).parent / "data" / "mpnet_reference.npz") as data:
+        texts, reference = data["texts"].tolist(), data["vectors"]
+    encoder = sm.load_encoder(sm.SEMANTIC_MODEL)
+    assert isinstance(encoder, sm.OnnxEncoder) and encoder.dim == 768 and encoder.offset == 4
+    ours = encoder.encode(texts)
+    cosine = (ours * reference).sum(1)
+    assert float(cosine.mean()) > 0.985 and float(cosine.min()) > 0.96  # without SmoothQuant: 0.88 on average
+    # a need is encoded alone: the same vector within the int8 activations' noise
+    alone = encoder.encode([texts[-3]])[0]
+    assert float(alone @ reference[-3]) > 0.97
+    # and the two encoders are not mixed up: the default's has its own space and size
+    assert sm.load_encoder().dim == 384
+
+
+def test_semantic_and_default_vectors_are_kept_apart(toy: Catalog, tmp_path: Path) -> None:
+    from matchgraph.graph import derived
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "reviews.md").write_text("---\nid: film-reviews\nname: film-reviews\nkind: dataset\n"
+                                      "description: Movie reviews labelled positive or negative.\n---\n",
+                                      encoding="utf-8")
+    ingest(toy, [plain])
+    assert match(toy, "movie review sentiment", record=False).ids[0] == "film-reviews"
+    assert match(toy, "movie review sentiment", semantic=True, record=False).ids[0] == "film-reviews"
+    directory = derived.current(toy).directory
+    with np.load(directory / "embeddings-plain.npz") as data:
+        assert data["vectors"].shape == (2, 384)  # the default: all-MiniLM-L6-v2, the records without capabilities
+    with np.load(directory / "embeddings-all-mpnet-base-v2.npz") as data:
+        assert data["vectors"].shape[1] == 768 and len(data["vectors"]) > 5  # every entity and capability
+
+
 def test_minilm_encoder_reproduces_sentence_transformers() -> None:
     from matchgraph.matching.semantic import MiniLMEncoder, _model_dir
 
@@ -331,7 +369,7 @@ def test_minilm_encoder_reproduces_sentence_transformers() -> None:
 def test_semantic_fusion_finds_a_paraphrase(toy: Catalog) -> None:
     from matchgraph.matching import semantic
 
-    need = "writing gathered from many different fields to teach a language model"
+    need = "a varied mix of writing to teach a language model before fine-tuning"
     index = load_index(toy)
     assert rank(index, need).ids[0] != "beta-corpus"  # the words point at the encoders
     results = match(toy, need, semantic=True, record=False)
@@ -341,15 +379,16 @@ def test_semantic_fusion_finds_a_paraphrase(toy: Catalog) -> None:
     # vectors are kept with the version and reused by text: a new version embeds nothing new
     from matchgraph.graph import derived
 
-    assert (derived.current(toy).directory / "embeddings.npz").is_file()
+    assert (derived.current(toy).directory / "embeddings-all-mpnet-base-v2.npz").is_file()
     match(toy, "masked encoder")  # a recorded match: a new version
-    encode = semantic.load_encoder().encode
+    encoder = semantic.load_encoder(semantic.SEMANTIC_MODEL)
+    encode = encoder.encode
     calls: list[int] = []
-    semantic.load_encoder().encode = lambda texts, **kw: (calls.append(len(texts)), encode(texts, **kw))[1]  # type: ignore[method-assign]
+    encoder.encode = lambda texts, **kw: (calls.append(len(texts)), encode(texts, **kw))[1]  # type: ignore[method-assign]
     try:
         assert match(toy, need, semantic=True, record=False).ids[0] == "beta-corpus"
     finally:
-        del semantic.load_encoder().encode
+        del encoder.encode
     assert calls == [1]  # the need only
 
 
@@ -403,7 +442,7 @@ def test_default_match_reads_records_without_capabilities_with_the_encoder(plain
     assert results.results[0].why["components"]["semantic"] == pytest.approx(1.0)
     assert "dense" not in results.results[0].why["components"]  # the encoder replaced the static vectors
     assert (derived.current(catalog).directory / "embeddings-plain.npz").is_file()
-    assert not (derived.current(catalog).directory / "embeddings.npz").exists()  # only what it needs
+    assert not (derived.current(catalog).directory / "embeddings-all-mpnet-base-v2.npz").exists()  # only what it needs
     static = match(catalog, need, record=False, semantic=False)
     assert not static.semantic and "semantic" not in static.results[0].why["components"]
     for other in ("translate news articles between German and English", "speech recognition from spoken books"):

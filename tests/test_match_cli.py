@@ -142,7 +142,8 @@ def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[
     result, default = _semantic_and_default_without_the_extra(invoke, cat_dir, monkeypatch)
     assert result.exit_code == 2
     assert "onnxruntime is not installed" in result.output and "Traceback" not in result.output
-    assert 'pip install "matchgraph[semantic]"' in result.output
+    assert "all-mpnet-base-v2 runs with onnxruntime only" in result.output  # the extra cannot stand in for it
+    assert "pip install matchgraph brings onnxruntime" in result.output
     # the default match falls back to the static sentence vectors
     assert default.exit_code == 0 and "distilroberta-base" in default.output
 
@@ -216,6 +217,7 @@ def test_a_damaged_model_file_is_an_error_for_semantic_and_a_fallback_by_default
     damaged = tmp_path / "model.onnx"
     damaged.write_bytes(b"\x08\x07 not a model")
     monkeypatch.setattr(sm, "ONNX_FILE", damaged)
+    monkeypatch.setattr(sm, "SEMANTIC_ONNX_FILE", damaged)
     result, default = _semantic_and_default_without_the_extra(invoke, cat_dir, monkeypatch)
     assert result.exit_code == 2 and "could not be loaded" in result.output and "Traceback" not in result.output
     assert default.exit_code == 0 and "distilroberta-base" in default.output

@@ -10,8 +10,8 @@ Storage (under ``catalog.cache_dir / "derived"``)::
         scores-<w>.npz/.json    the scores for weights with digest <w> (:mod:`matchgraph.graph.scoring`)
         neighbours-*.npy        the neighbour index, memory-mapped by readers
         textindex.json build-*  the text index (built by :func:`matchgraph.matching.textindex.build_index`)
-        embeddings.npz          sentence embeddings of the entity texts (``match --semantic``)
-        embeddings-plain.npz    the same for the entities without capabilities only (a default ``match``)
+        embeddings-all-mpnet-base-v2.npz  sentence embeddings of the entity texts (``match --semantic``)
+        embeddings-plain.npz    all-MiniLM-L6-v2's of the entities without capabilities (a default ``match``)
     changes/<data version>.json what a write changed: its parent data version, entities, events
     history/                    every computed version's scores, as deltas (``scores --history``)
 
@@ -275,11 +275,15 @@ class State:
         """(rows, vectors) of the embedded texts of the index's entities; vectors already computed for
         an identical text in any kept version are reused, only new texts are encoded.
 
-        With ``plain_only``, only the entities without capabilities (their one text: name as words
-        and description), kept in ``embeddings-plain.npz``: what a default ``match`` uses."""
+        Without ``plain_only``, every text by :data:`~matchgraph.matching.semantic.SEMANTIC_MODEL`
+        (``match --semantic``), kept in ``embeddings-<model>.npz``. With ``plain_only``, only the
+        entities without capabilities (their one text: name as words and description) by
+        :data:`~matchgraph.matching.semantic.MODEL_NAME`, kept in ``embeddings-plain.npz``: what a
+        default ``match`` uses. Vectors are reused from files of the same name only (one model each)."""
         from ..matching import semantic
 
-        name = "embeddings-plain.npz" if plain_only else "embeddings.npz"
+        model = semantic.MODEL_NAME if plain_only else semantic.SEMANTIC_MODEL
+        name = "embeddings-plain.npz" if plain_only else f"embeddings-{model}.npz"
         path = self.directory / name
         if path.exists():
             if plain_only:
@@ -300,18 +304,17 @@ class State:
         else:
             texts = semantic.entity_texts(catalog, index)
         known: dict[str, np.ndarray] = {}
-        for kind in ("embeddings.npz", "embeddings-plain.npz"):
-            for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{kind}"), key=_mtime, reverse=True):
-                try:
-                    with np.load(other) as data:
-                        known.update((k, v) for k, v in zip(data["keys"].tolist(), data["vectors"]) if k not in known)
-                except (OSError, ValueError, KeyError):
-                    continue
-                break
+        for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{name}"), key=_mtime, reverse=True):
+            try:
+                with np.load(other) as data:
+                    known.update(zip(data["keys"].tolist(), data["vectors"]))
+            except (OSError, ValueError, KeyError):
+                continue
+            break
         keys = [semantic.text_key(t) for _, t in texts]
         missing = sorted({t for (_, t), k in zip(texts, keys) if k not in known})
         if missing:
-            encoder = semantic.load_encoder()
+            encoder = semantic.load_encoder(model)
             chunks = range(0, len(missing), EMBED_CHUNK)
             with BuildProgress("Embedding entity texts", total=len(chunks)) as progress:
                 for start in chunks:
@@ -319,7 +322,7 @@ class State:
                     progress.step(f"texts {start + 1:,}-{start + len(part):,} of {len(missing):,}")
                     known.update((semantic.text_key(t), v) for t, v in zip(part, encoder.encode(part)))
         rows = np.array([r for r, _ in texts], dtype=np.int64)
-        dim = semantic.load_encoder().dim if not known else len(next(iter(known.values())))
+        dim = semantic.load_encoder(model).dim if not known else len(next(iter(known.values())))
         matrix = np.stack([known[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
         with _staged_files(self.directory) as stage:
             np.savez(stage / name, rows=rows, vectors=matrix, keys=np.array(keys),

@@ -739,14 +739,14 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
 def _plain_similarity(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray | None:
     """The encoder's similarity of the entities without capabilities to the need (None when the
     catalog has none, or no encoder can run here)."""
-    from .semantic import PLAIN_TOP_COSINE, SemanticUnavailable, available, semantic_scores
+    from .semantic import MODEL_NAME, PLAIN_TOP_COSINE, SemanticUnavailable, available, semantic_scores
 
     if not bool(index.plain.any()) or not available():
         return None
     from ..graph.derived import current
     try:
         vectors = current(catalog).embeddings(catalog, index, plain_only=True)
-        return semantic_scores(catalog, index, text, vectors=vectors, top_floor=PLAIN_TOP_COSINE)
+        return semantic_scores(catalog, index, text, vectors=vectors, top_floor=PLAIN_TOP_COSINE, model=MODEL_NAME)
     except SemanticUnavailable:
         return None
 

