@@ -155,10 +155,11 @@ def _print_results(data: dict[str, Any], width: int | None = None) -> None:
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="At most this many results.")
 @click.option("--no-record", is_flag=True, help="Do not store this match as a match event.")
 @click.option("--semantic/--no-semantic", default=None,
-              help="--semantic: the sentence encoder's similarity for every entity and each of its "
-                   "capabilities (the first such match of a catalog embeds them). --no-semantic: the static "
-                   "sentence vectors alone. Default: the encoder for entities described only by a name "
-                   "and a sentence or two, the static vectors for the others.")
+              help="--semantic: the larger sentence encoder (all-mpnet-base-v2) for every entity and each "
+                   "of its capabilities (the first such match of a catalog embeds them: about 150 texts a "
+                   "second). --no-semantic: the static sentence vectors alone. Default: the small encoder "
+                   "(all-MiniLM-L6-v2) for entities described only by a name and a sentence or two, the "
+                   "static vectors for the others.")
 @catalog_option
 @format_option("table", "json")
 @handle_errors
