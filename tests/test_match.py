@@ -240,7 +240,7 @@ def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
         monkeypatch.setitem(sys.modules, module, None)
     monkeypatch.setattr(sm, "ONNX_FILE", Path("/nonexistent/no-such-model.onnx"))
     monkeypatch.setattr(sm, "SEMANTIC_ONNX_FILE", Path("/nonexistent/no-such-model.onnx"))
-    sm.load_encoder.cache_clear()
+    sm._load_encoder.cache_clear()
     try:
         assert not sm.available() and not sm.available(sm.SEMANTIC_MODEL)
         with pytest.raises(ConfigError, match="semantic matching is not available"):
@@ -249,7 +249,7 @@ def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
         assert match(toy, "masked encoder", record=False).ids == match(toy, "masked encoder", semantic=False,
                                                                        record=False).ids
     finally:
-        sm.load_encoder.cache_clear()
+        sm._load_encoder.cache_clear()
 
 
 def test_words_that_name_a_confident_concept_outweigh_free_modifiers() -> None:

@@ -126,12 +126,12 @@ def _semantic_and_default_without_the_extra(invoke, cat_dir: Path,  # type: igno
 
     for _dist, module, _sub in sm.MODEL_PACKAGES:
         monkeypatch.setitem(sys.modules, module, None)
-    sm.load_encoder.cache_clear()
+    sm._load_encoder.cache_clear()
     try:
         return (invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir),
                 invoke("match", NEED, "--no-record", "--catalog", cat_dir))
     finally:
-        sm.load_encoder.cache_clear()
+        sm._load_encoder.cache_clear()
 
 
 def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]

@@ -366,7 +366,6 @@ class OnnxEncoder:
         return onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
 
-@lru_cache(maxsize=2)
 def load_encoder(model: str = MODEL_NAME) -> OnnxEncoder | MiniLMEncoder:
     """Load a sentence encoder once per process: its bundled ONNX file when onnxruntime is
     installed (it is a dependency), else, for all-MiniLM-L6-v2, the NumPy forward pass over the
@@ -382,6 +381,13 @@ def load_encoder(model: str = MODEL_NAME) -> OnnxEncoder | MiniLMEncoder:
     SemanticUnavailable
         Neither is installed.
     """
+    return _load_encoder(model)
+
+
+@lru_cache(maxsize=None)
+def _load_encoder(model: str) -> OnnxEncoder | MiniLMEncoder:
+    """:func:`load_encoder`, once per model and process (``load_encoder()`` and
+    ``load_encoder(MODEL_NAME)`` are one entry)."""
     path = SEMANTIC_ONNX_FILE if model == SEMANTIC_MODEL else ONNX_FILE
     missing = f"{path} is missing"
     if path.is_file():
