@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         report[set_name] = results
     if not args.no_cards:
         from matchgraph.matching.semantic import available
-        cards, n = cards_rankers(available())
+        cards, n = cards_rankers(available(SEMANTIC_MODEL))
         card_needs = load_needs(ROOT / "bench" / "eval_needs.yaml")
         card_results = {name: {"eval_needs": evaluate(r, card_needs)} for name, r in cards.items()
                         if not args.only or any(s in name for s in args.only.split(","))}

