@@ -16,6 +16,7 @@ Usage::
 
     python bench/eval_fusion.py --cache /tmp/enc.npz            # both families, tune halves
     python bench/eval_fusion.py --mode default                   # static-vector shares only
+    python bench/eval_fusion.py --mode semantic --model all-mpnet-base-v2 --cache /tmp/enc.npz
 """
 
 from __future__ import annotations
@@ -36,20 +37,20 @@ sys.path.insert(0, str(ROOT / "bench"))
 from eval_match import metrics  # noqa: E402
 from eval_real import SETS, K, cached_encoder, dense_matrix, entities_of, load_set  # noqa: E402
 from matchgraph.matching.match import DEFAULT_WEIGHTS, rank  # noqa: E402
-from matchgraph.matching.semantic import MODEL_NAME, load_encoder, rescale, similarity  # noqa: E402
+from matchgraph.matching.semantic import MODEL_NAME, SEMANTIC_MODEL, load_encoder, rescale, similarity  # noqa: E402
 from matchgraph.matching.textindex import index_texts  # noqa: E402
 
 COLUMNS = [f"{s} {style}" for s in ("hub", "mteb") for style in ("sentence", "short")]
 
 
-def prepare() -> list[tuple[str, Any, list[dict]]]:
-    """Per set: the index, and per need its encoder cosines and our lexical evidence."""
+def prepare(model: str = MODEL_NAME) -> list[tuple[str, Any, list[dict]]]:
+    """Per set: the index, and per need its encoder's (``model``) cosines and our lexical evidence."""
     out = []
     for name in ("hub", "mteb"):
         records, needs = load_set(SETS[name])
         entities = entities_of(records)
         index = index_texts(entities)
-        rows, vectors, encoder = dense_matrix(index, entities, MODEL_NAME)
+        rows, vectors, encoder = dense_matrix(index, entities, model)
         lexical_only = replace(DEFAULT_WEIGHTS, dense=0.0, dense_plain=0.0, kind=0.0, alternative=0.0, prior=0.0)
         for n in needs:
             n["cos"] = similarity(rows, vectors, encoder.encode([n["need"]])[0], len(index))
@@ -91,9 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("all", "semantic", "default"), default="all")
     parser.add_argument("--cache", help="A .npz file keeping the encoder's outputs between runs.")
     parser.add_argument("--test", action="store_true", help="Also print the test halves (to report only).")
+    parser.add_argument("--model", choices=(MODEL_NAME, SEMANTIC_MODEL), default=MODEL_NAME,
+                        help="The encoder of the sentence-similarity rows (the default's, or --semantic's).")
     args = parser.parse_args(argv)
-    cached_encoder(load_encoder(), Path(args.cache) if args.cache else None)
-    prepared = prepare()
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and args.model != MODEL_NAME:  # eval_real.py's file for this model
+        cache = cache.with_name(f"{cache.stem}-{args.model}{cache.suffix}")
+    cached_encoder(load_encoder(args.model), cache)
+    prepared = prepare(args.model)
     rows: list[tuple[str, Callable[[Any, dict], list[str]]]] = []
     d = DEFAULT_WEIGHTS
     if args.mode in ("all", "semantic"):
