@@ -71,17 +71,18 @@ def evaluate(index: TextIndex, needs: list[dict[str, Any]], weights: MatchWeight
 
 
 def semantic_scorer(catalog: Catalog, index: TextIndex) -> Any:
-    """A function need -> semantic similarity per entity, or None when the extra is not installed."""
+    """A function need -> ``--semantic``'s similarity per entity (all-mpnet-base-v2; the texts are
+    embedded once), or None when that encoder cannot run here."""
     try:
-        from matchgraph.matching.semantic import SemanticUnavailable, semantic_scores
+        from matchgraph.matching.semantic import SemanticUnavailable, semantic_scores, text_matrix
     except ImportError:
         return None
     try:
-        semantic_scores(catalog, index, "warm up")
+        vectors = text_matrix(catalog, index)
     except SemanticUnavailable as exc:
         print(f"semantic matching unavailable: {exc}", file=sys.stderr)
         return None
-    return lambda need: semantic_scores(catalog, index, need)
+    return lambda need: semantic_scores(catalog, index, need, vectors=vectors)
 
 
 #: Plain BM25 (the baseline): every text field once, no concept labels.
