@@ -68,6 +68,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     # one uninterrupted run: the expected result, and how long the write phase lasts
     full = work / "full"
     shutil.copytree(base, full)
+    launched = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "matchgraph", "--catalog", str(full), "ingest", str(synth),
                              "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started = _wait_for_staging(full, proc)
@@ -77,7 +78,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     after = canonical(full)
     assert after != before and len(after) > len(before) + 1000
     return {"work": work, "synth": synth, "base": base, "before": before, "after": after,
-            "write_seconds": write_seconds}
+            "write_seconds": write_seconds, "seconds_to_staging": started - launched}
 
 
 def _wait_for_staging(location: Path, proc: subprocess.Popen[str]) -> float:
@@ -138,7 +139,10 @@ def test_kill_at_moments_spread_over_the_write(setup: dict[str, object]) -> None
 
 
 def test_kill_before_the_write_starts(setup: dict[str, object]) -> None:
-    for i, delay in enumerate((0.05, 0.4, 0.9)):
+    # moments before the command stages its version, as measured on this machine (fixed delays
+    # were after the whole write on a fast one)
+    lead = float(setup["seconds_to_staging"])  # type: ignore[arg-type]
+    for i, delay in enumerate((0.05 * lead, 0.3 * lead, 0.6 * lead)):
         location = _fresh_copy(setup, f"early-{i}")
         proc = subprocess.Popen([sys.executable, "-m", "matchgraph", "--catalog", str(location), "ingest",
                                  str(setup["synth"]), "--no-progress"],
