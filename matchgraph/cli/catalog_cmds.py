@@ -92,7 +92,7 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
         matchgraph sparql "SELECT ?name WHERE { ?e a mg:Dataset ; schema:name ?name }"
         matchgraph sparql -f examples/queries/alternatives-to-c4.rq --format json
     """
-    from ..store.sparql import check_query, run_sparql
+    from ..store.isolation import call_isolated
 
     if query_file is not None and query:
         raise click.UsageError("give the query either as QUERY or with -f FILE, not both")
@@ -104,16 +104,28 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
         text = query
     else:
         raise click.UsageError("give a query, -f FILE, or '-' to read standard input")
-    parsed = check_query(text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower())  # before the catalog
-    with open_catalog(catalog_location, create=allow_update) as catalog:
-        data = run_sparql(catalog, text, allow_update=allow_update, allow_service=allow_service, fmt=fmt.lower(),
-                          parsed=parsed)
-        if data is None:
-            click.echo(f"Update applied; catalog version {catalog.version[:12]}.")
-            return
+    # in a child process: an abort of the engine on its own bug becomes an error message
+    data, version = call_isolated(_run_sparql, catalog_location, text, allow_update, allow_service, fmt.lower(),
+                                  what="this query or update" if allow_update else "this query")
+    if data is None:
+        click.echo(f"Update applied; catalog version {version[:12]}.")
+        return
     stdout = sys.stdout.buffer
     stdout.write(data if data.endswith(b"\n") else data + b"\n")
     stdout.flush()
+
+
+def _run_sparql(location: str | None, text: str, allow_update: bool, allow_service: tuple[str, ...],
+                fmt: str) -> tuple[bytes | None, str]:
+    """``matchgraph sparql``'s work, in its child process: (the written result or None for an
+    update, the catalog version after an update)."""
+    from ..store.sparql import check_query, run_sparql
+
+    parsed = check_query(text, allow_update=allow_update, allow_service=allow_service, fmt=fmt)  # before the catalog
+    with open_catalog(location, create=allow_update) as catalog:
+        out = run_sparql(catalog, text, allow_update=allow_update, allow_service=allow_service, fmt=fmt,
+                         parsed=parsed)
+        return out, (catalog.version if out is None else "")
 
 
 def _utf8(data: bytes, name: str) -> str:

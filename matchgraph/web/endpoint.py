@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..store.catalog import Catalog
+from ..store.isolation import ENGINE_CRASH_HINT, call_isolated
 from ..errors import ConfigError, MatchgraphError, QueryError
 from ..vocab import MG, PREFIXES
 
@@ -502,8 +503,7 @@ class WorkerPool:
         except (EOFError, OSError) as exc:
             self._replace(worker)
             raise MatchgraphError("the query engine (Oxigraph) crashed on this query; its worker was replaced and "
-                                  "other queries are not affected. This is an engine bug: rewriting the query "
-                                  f"(another property path or ORDER BY) usually avoids it ({exc or 'no reply'})") from None
+                                  f"other queries are not affected ({exc or 'no reply'})", hint=ENGINE_CRASH_HINT) from None
         if reply is None:
             self._replace(worker)  # the only way to stop an Oxigraph evaluation: kill its process
             raise QueryTimeout()
@@ -616,13 +616,13 @@ class SparqlEndpoint:
 
         def run() -> str:
             with self.write_lock:
-                if _names_version(text):  # perhaps a remote Catalog writing its own next version
-                    before = self.catalog.version
-                    self.catalog.backend.update(text)
-                    if self.catalog.version != before:
-                        return self.catalog.version
-                    return str(self.catalog.update("INSERT DATA { }"))  # it only read the version: bump
-                return str(self.catalog.update(text.strip().rstrip(";")))
+                if getattr(self.catalog, "path", None) is None:  # in memory, or a remote engine's to run
+                    return apply_update(self.catalog, text)
+                # on disk: in a child process, so that an abort of the engine on its own bug is a
+                # 500 and not the end of the server; the child commits a version, the server moves to it
+                version = call_isolated(apply_update_at, self.catalog.location, text, what="this update")
+                self.catalog.refresh()
+                return version
 
         try:
             return str(await asyncio.to_thread(run))
@@ -632,6 +632,27 @@ class SparqlEndpoint:
             raise QueryError(syntax_message(exc)) from None
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"the update failed and changed nothing: {exc}") from None
+
+
+def apply_update(catalog: Catalog, text: str) -> str:
+    """Run a checked update on ``catalog``; the catalog version after it.
+
+    An update that sets the catalog version itself (as a remote :class:`~matchgraph.Catalog` does)
+    runs as sent; any other update also bumps the version, so derived caches are rebuilt.
+    """
+    if _names_version(text):  # perhaps a remote Catalog writing its own next version
+        before = catalog.version
+        catalog.backend.update(text)
+        if catalog.version != before:
+            return catalog.version
+        return str(catalog.update("INSERT DATA { }"))  # it only read the version: bump
+    return str(catalog.update(text.strip().rstrip(";")))
+
+
+def apply_update_at(location: str, text: str) -> str:
+    """:func:`apply_update` on the catalog at ``location``, opened here (in a child process)."""
+    with Catalog(location) as catalog:
+        return apply_update(catalog, text)
 
 
 def _names_version(text: str) -> bool:

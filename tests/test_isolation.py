@@ -1,0 +1,127 @@
+"""An abort of the query engine is an error message, not a dead process: ``matchgraph sparql``
+runs its query in a child process (:mod:`matchgraph.store.isolation`), the endpoint in workers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from browser import running_server
+from matchgraph import Catalog
+from matchgraph.errors import QueryError
+from matchgraph.store import isolation
+from matchgraph.store.isolation import EngineCrash, call_isolated
+from matchgraph.store.sparql import check_query
+from matchgraph.web.server import ServerConfig, create_app
+
+CRASH = Path(__file__).parent / "data" / "engine_crash.rq"
+
+
+@pytest.fixture(params=["fork", "fresh interpreter"])
+def method(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of making the child: a fork (single-threaded callers) and a fresh interpreter."""
+    monkeypatch.setattr(isolation, "_single_threaded", lambda: request.param == "fork")
+    return str(request.param)
+
+
+def test_the_work_returns_its_value(method: str) -> None:
+    assert call_isolated(sorted, [3, 1, 2]) == [1, 2, 3]
+    assert call_isolated(os.getpid) != os.getpid()  # it really ran elsewhere
+
+
+def test_an_abort_is_an_engine_crash_naming_the_signal(method: str) -> None:
+    with pytest.raises(EngineCrash) as caught:
+        call_isolated(os.abort, what="this query")
+    assert "this query" in str(caught.value) and "SIGABRT" in str(caught.value)
+    assert "catalog is unchanged" in str(caught.value)
+
+
+def test_errors_of_the_work_arrive_as_themselves(method: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        call_isolated(check_query, "SELECT ?x WHERE { ?x ?y }")
+    assert caught.value.exit_code == 2 and "line 1" in str(caught.value) and caught.value.hint
+
+
+def sparql(location: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "matchgraph", "--catalog", str(location), "sparql", *args],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "120"})
+
+
+def test_the_cli_survives_an_engine_abort(example_catalog_dir: Path, tmp_path: Path) -> None:
+    location = tmp_path / "cat"
+    shutil.copytree(example_catalog_dir, location)
+    before = sparql(location, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv")
+    crashed = sparql(location, "-f", str(CRASH), "--format", "csv")
+    if crashed.returncode == 0:  # an engine without the bug: the sixty values, in SPARQL's order
+        assert len(crashed.stdout.splitlines()) == 61
+    else:
+        assert crashed.returncode == 1, crashed.stderr
+        assert "the query engine (Oxigraph) crashed on this query" in crashed.stderr
+        assert "total order" in crashed.stderr and "Hint: " in crashed.stderr
+        for noise in ("stack backtrace", "Traceback", "panicked at"):
+            assert noise not in crashed.stderr
+        assert crashed.stdout == ""
+    after = sparql(location, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv")
+    assert after.returncode == 0 and after.stdout == before.stdout
+
+
+def test_the_cli_in_a_threaded_process_survives_an_engine_abort(invoke, example_catalog_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    # in-process (a test runner has threads): the query runs in a fresh interpreter
+    outcome = invoke("--catalog", example_catalog_dir, "sparql", "-f", CRASH, "--format", "csv")
+    if outcome.exit_code:
+        assert outcome.exit_code == 1 and "crashed on this query" in outcome.output
+    else:
+        assert len(outcome.output.splitlines()) == 61
+    outcome = invoke("--catalog", example_catalog_dir, "sparql", "ASK { ?s ?p ?o }")
+    assert outcome.exit_code == 0 and outcome.output.strip() == "true"
+
+
+def test_the_endpoint_answers_500_and_goes_on() -> None:
+    catalog = Catalog("memory:")
+    app = create_app(catalog, ServerConfig(timeout=30.0, workers=1))
+    with running_server(app) as url:
+        crashed = httpx.post(f"{url}/sparql", data={"query": CRASH.read_text()}, timeout=60)
+        if crashed.status_code != 200:
+            assert crashed.status_code == 500
+            assert "crashed on this query" in crashed.text and "Hint: " in crashed.text
+        ask = httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=60)
+        assert ask.status_code == 200 and "true" in ask.text
+
+
+def test_an_update_that_aborts_the_engine_leaves_the_server_and_the_catalog(example_catalog_dir: Path,
+                                                                             tmp_path: Path) -> None:
+    import gc
+
+    gc.collect()
+    shutil.copytree(example_catalog_dir, tmp_path / "cat")
+    catalog = Catalog(tmp_path / "cat")
+    values = CRASH.read_text().split("VALUES ?o {", 1)[1].split("}", 1)[0]
+    crashing = ("INSERT { GRAPH <urn:test:g> { <urn:test:s> <urn:test:p> ?o } } WHERE { SELECT ?o WHERE { "
+                f"VALUES ?o {{{values}}} }} ORDER BY ?o LIMIT 1 }}")
+    auth = {"Authorization": "Bearer t0ken"}
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    try:
+        with running_server(create_app(catalog, ServerConfig(allow_update=True, token="t0ken", timeout=30.0))) as url:
+            before = httpx.post(f"{url}/sparql", data={"query": count}, headers={"Accept": "text/csv"}, timeout=60).text
+            version = catalog.version
+            crashed = httpx.post(f"{url}/sparql", data={"update": crashing}, headers=auth, timeout=60)
+            if crashed.status_code == 200:  # an engine without the bug: the update applied
+                assert catalog.version != version
+            else:
+                assert crashed.status_code == 500 and "crashed on this update" in crashed.text
+                assert catalog.version == version
+                after = httpx.post(f"{url}/sparql", data={"query": count}, headers={"Accept": "text/csv"}, timeout=60)
+                assert after.status_code == 200 and after.text == before
+            fine = httpx.post(f"{url}/sparql", data={"update": "INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> "
+                                                               "<urn:test:b> 'c' } }"}, headers=auth, timeout=60)
+            assert fine.status_code == 200
+            seen = httpx.post(f"{url}/sparql", data={"query": "ASK { <urn:test:a> <urn:test:b> 'c' }"}, timeout=60)
+            assert seen.status_code == 200 and "true" in seen.text
+    finally:
+        catalog.close()
