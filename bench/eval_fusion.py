@@ -17,6 +17,10 @@ Usage::
     python bench/eval_fusion.py --cache /tmp/enc.npz            # both families, tune halves
     python bench/eval_fusion.py --mode default                   # static-vector shares only
     python bench/eval_fusion.py --mode semantic --model all-mpnet-base-v2 --cache /tmp/enc.npz
+    python bench/eval_fusion.py --mode ensemble --cache /tmp/enc.npz --test   # both encoders mixed
+
+``--mode ensemble`` (round 7, tried and not taken): the cosine ``a * all-mpnet-base-v2 + (1 - a) *
+all-MiniLM-L6-v2``, alone and fused as ``--semantic`` fuses its encoder (``a = 1`` is ``--semantic``).
 """
 
 from __future__ import annotations
@@ -89,7 +93,7 @@ def top(index: Any, values: np.ndarray) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("all", "semantic", "default"), default="all")
+    parser.add_argument("--mode", choices=("all", "semantic", "default", "ensemble"), default="all")
     parser.add_argument("--cache", help="A .npz file keeping the encoder's outputs between runs.")
     parser.add_argument("--test", action="store_true", help="Also print the test halves (to report only).")
     parser.add_argument("--model", choices=(MODEL_NAME, SEMANTIC_MODEL), default=MODEL_NAME,
@@ -98,10 +102,25 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache) if args.cache else None
     if cache is not None and args.model != MODEL_NAME:  # eval_real.py's file for this model
         cache = cache.with_name(f"{cache.stem}-{args.model}{cache.suffix}")
+    if args.mode == "ensemble":
+        args.model = SEMANTIC_MODEL
+        cache = Path(args.cache).with_name(f"{Path(args.cache).stem}-{SEMANTIC_MODEL}{Path(args.cache).suffix}") \
+            if args.cache else None
+        cached_encoder(load_encoder(MODEL_NAME), Path(args.cache) if args.cache else None)
     cached_encoder(load_encoder(args.model), cache)
     prepared = prepare(args.model)
     rows: list[tuple[str, Callable[[Any, dict], list[str]]]] = []
     d = DEFAULT_WEIGHTS
+    if args.mode == "ensemble":
+        for (_, _, needs), (_, _, small) in zip(prepared, prepare(MODEL_NAME)):
+            for n, m in zip(needs, small):
+                n["cos_small"] = m["cos"]
+        for a in (1.0, 0.8, 0.7, 0.6, 0.5):
+            rows.append((f"dense ensemble, mpnet share {a}",
+                         (lambda a: lambda index, n: top(index, a * n["cos"] + (1 - a) * n["cos_small"]))(a)))
+            rows.append((f"--semantic with the ensemble, mpnet share {a}",
+                         (lambda a: lambda index, n: rank(index, n["need"], limit=K, weights=d, semantic=rescale(
+                             a * n["cos"] + (1 - a) * n["cos_small"])).ids)(a)))
     if args.mode in ("all", "semantic"):
         rows.append(("dense alone", lambda index, n: top(index, n["cos"])))
         for a, b in itertools.product((0.5, 0.6, 0.7, 0.8), (0.7, 0.8, 0.9, 1.0)):
