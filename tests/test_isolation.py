@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -46,6 +48,87 @@ def test_errors_of_the_work_arrive_as_themselves(method: str) -> None:
     with pytest.raises(QueryError) as caught:
         call_isolated(check_query, "SELECT ?x WHERE { ?x ?y }")
     assert caught.value.exit_code == 2 and "line 1" in str(caught.value) and caught.value.hint
+
+
+def test_the_child_s_stderr_comes_as_it_is_written(method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import time
+
+    written: list[tuple[float, str]] = []
+
+    class Clock(io.StringIO):
+        def write(self, text: str) -> int:
+            written.append((time.monotonic(), text))
+            return len(text)
+
+    monkeypatch.setattr(sys, "stderr", Clock())
+    call_isolated(exec, "import sys, time; sys.stderr.write('Note: waiting\\n'); sys.stderr.flush(); time.sleep(1.5)")
+    done = time.monotonic()
+    assert [t for _, t in written] == ["Note: waiting\n"]
+    assert done - written[0][0] > 1.0  # shown while the child still worked, not after it
+
+
+def test_a_failed_allocation_is_named_with_its_own_hint(method: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # what Rust's allocator writes before it aborts the process
+    with pytest.raises(EngineCrash) as caught:
+        call_isolated(exec, "import os, sys; sys.stderr.write('memory allocation of 2077753344 bytes failed\\n'); "
+                            "sys.stderr.flush(); os.abort()")
+    assert "ran out of memory (memory allocation of 2077753344 bytes failed)" in str(caught.value)
+    assert "LIMIT" in (caught.value.hint or "") and "ORDER BY" not in (caught.value.hint or "")
+    assert "memory allocation" not in capsys.readouterr().err  # said once, in the message
+
+
+def test_a_module_in_the_working_directory_does_not_shadow_the_child_s(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    monkeypatch.setattr(isolation, "_single_threaded", lambda: False)  # a fresh interpreter
+    (tmp_path / "pickle.py").write_text("raise ImportError('not the standard pickle')\n")
+    monkeypatch.chdir(tmp_path)
+    assert call_isolated(sorted, [2, 1]) == [1, 2]
+
+
+def processes_in_group(group: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_command_leaves_no_child_and_commits_nothing(example_catalog_dir: Path, tmp_path: Path,
+                                                              sig: int) -> None:
+    location = tmp_path / "cat"
+    shutil.copytree(example_catalog_dir, location)
+    endless = ("INSERT { GRAPH <urn:test:g> { <urn:test:killed> <urn:test:n> ?n } } WHERE { SELECT (COUNT(*) AS ?n) "
+               "WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } GRAPH ?z { ?g ?h ?i } } }")
+    command = subprocess.Popen([sys.executable, "-m", "matchgraph", "--catalog", str(location), "sparql", "--update",
+                                endless], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(processes_in_group(command.pid)) < 2 and time.monotonic() < deadline:  # the child is working
+            time.sleep(0.05)
+        assert len(processes_in_group(command.pid)) == 2
+        time.sleep(0.5)
+        os.kill(command.pid, sig)  # the command only, as a calling program's timeout does
+        command.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while processes_in_group(command.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_in_group(command.pid) == []
+    finally:  # whatever happened, nothing of it runs on
+        try:
+            os.killpg(command.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        command.wait(timeout=30)
+    asked = sparql(location, "ASK { <urn:test:killed> ?p ?o }")
+    assert asked.returncode == 0 and asked.stdout.strip() == "false"
 
 
 def sparql(location: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,20 +1,27 @@
 """Run a piece of work on the store in a child process, so that an engine abort cannot take the caller down.
 
 Oxigraph's engine aborts the whole process on some of its own bugs (pyoxigraph 0.5.13 panics,
-"user-provided comparison function does not correctly implement a total order", on
-``SELECT ?a ?b WHERE { ?a mg:derivedFrom* ?b } ORDER BY ?a`` and aborts: exit 134, a Rust
-backtrace, no Python exception to catch). ``matchgraph serve`` already runs queries in worker
-processes and answers 500 when one dies; :func:`call_isolated` gives a single command the same:
+"user-provided comparison function does not correctly implement a total order", on ORDER BY over
+dateTimes with and without a time zone, ``tests/data/engine_crash.rq``, and on some property paths
+under ORDER BY, and aborts: exit 134, a Rust backtrace, no Python exception to catch), and aborts
+too when an allocation fails. ``matchgraph serve`` runs queries in worker processes and answers 500
+when one dies; :func:`call_isolated` gives a single command, and the server's updates, the same:
 the work runs in a child process, its result (or its exception) comes back pickled over a pipe,
-and a child killed by a signal becomes an :class:`EngineCrash` that says what happened, without
-the backtrace. The catalog is as it was: the child's writes, if any, are all-or-nothing versions
-(:mod:`matchgraph.store.versions`).
+and a child killed by a signal becomes an :class:`EngineCrash` that says what happened (the
+panic's message, or the allocation that failed), without the backtrace. The catalog is as it was:
+the child's writes, if any, are all-or-nothing versions (:mod:`matchgraph.store.versions`).
 
-The child is a fork when the calling process has a single thread (a command line process: the
-work opens the catalog itself, in the child). A process with other threads (a test runner, an
-application that has opened stores: RocksDB's thread pool does not survive a fork, and a fork
-waiting on it hangs) gets a fresh interpreter instead, ``python -m matchgraph.store.isolation``,
-which is sent the work by reference (a module-level function) and its arguments pickled.
+- The child is a fork when the calling process has a single thread (a command line process: the
+  work opens the catalog itself, in the child). A process with other threads (a server, a test
+  runner, an application that has opened stores: RocksDB's thread pool does not survive a fork,
+  and a fork waiting on it hangs) gets a fresh interpreter, ``python -P -m
+  matchgraph.store.isolation``, sent the work by reference (a module-level function) and its
+  arguments pickled.
+- The child dies with its caller (Linux ``PR_SET_PDEATHSIG``): a killed command leaves no query
+  running and no update that commits after it.
+- What the child writes to stderr (a note that it waits for another writer's lock) is passed on
+  as it comes, line by line, up to the first line of an abort, which is kept for the message.
+
 Figures (2-core Xeon, BENCHMARKS.md "An engine abort"): ``call_isolated(sum, [1, 2])`` 2.1 ms
 with a fork, 38 ms with a fresh interpreter (plus the imports of the work); ``matchgraph sparql``
 over the example catalog (every triple, 7,002 rows, CSV) 0.286 s against 0.285 s in-process
@@ -29,8 +36,8 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
-from typing import Any, Callable, TypeVar
+import threading
+from typing import IO, Any, Callable, TypeVar
 
 from ..errors import CatalogError, MatchgraphError
 
@@ -42,14 +49,20 @@ T = TypeVar("T")
 ENGINE_CRASH_HINT = ("this is a bug of the query engine, not of the query or the catalog; rewriting the query "
                      "usually avoids it: order by strings (ORDER BY STR(?x)) or not at all, or use another "
                      "property path")
+MEMORY_HINT = "add a LIMIT, or run it on a machine with more memory"
 
 _PANIC = re.compile(r"panicked at [^\n]*:\n([^\n]+)")
+_NO_MEMORY = re.compile(r"memory allocation of \d+ bytes failed")
+#: The first line of what an abort writes: from here on stderr is kept for the message, not shown.
+_ABORT_STARTS = re.compile(r"^(thread '.*' .*panicked at|memory allocation of \d+ bytes failed|fatal runtime error"
+                           r"|matchgraph child failed:)")
 #: Exit code of a child whose own machinery failed (not the work: its errors travel back).
 _CHILD_FAILED = 70
+_PR_SET_PDEATHSIG = 1
 
 
 class EngineCrash(CatalogError):
-    """The query engine killed the process that ran the work (the catalog is unchanged)."""
+    """The process that ran the work died (an abort of the query engine, out of memory); the catalog is unchanged."""
 
 
 def call_isolated(work: Callable[..., T], *args: Any, what: str = "the query", **kwargs: Any) -> T:
@@ -73,7 +86,9 @@ def call_isolated(work: Callable[..., T], *args: Any, what: str = "the query", *
     Raises
     ------
     EngineCrash
-        When the child died of a signal (an abort of the engine, an out-of-memory kill).
+        When the child died (an abort of the engine, an allocation that failed, a kill).
+    KeyboardInterrupt
+        When Ctrl-C stopped the child (in the main thread only: elsewhere the child ignores it).
     MatchgraphError
         What ``work`` raised (the same class when it can be pickled).
 
@@ -84,18 +99,16 @@ def call_isolated(work: Callable[..., T], *args: Any, what: str = "the query", *
     """
     sys.stdout.flush()
     sys.stderr.flush()
+    interruptible = threading.current_thread() is threading.main_thread()
     if hasattr(os, "fork") and _single_threaded():
-        status, data, stderr_text = _forked(work, args, kwargs)
+        status, reply, kept = _forked(work, args, kwargs, interruptible)
     else:
-        status, data, stderr_text = _spawned(work, args, kwargs)
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT:
+        status, reply, kept = _spawned(work, args, kwargs, interruptible)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT and interruptible:
         raise KeyboardInterrupt
-    if os.WIFSIGNALED(status) or not data:
-        raise _crash(status, stderr_text, what)
-    if stderr_text:  # the child's notes and warnings, as they would have been written
-        sys.stderr.write(stderr_text)
-        sys.stderr.flush()
-    ok, value = pickle.loads(data)
+    if reply is None:
+        raise _crash(status, kept, what)
+    ok, value = reply
     if ok:
         return value
     raise value
@@ -108,70 +121,159 @@ def _single_threaded() -> bool:
         return False
 
 
-def _forked(work: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[int, bytes, str]:
-    """(wait status, reply, stderr) of ``work`` run in a fork."""
-    read_end, write_end = os.pipe()
-    with tempfile.TemporaryFile() as errors:
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            os.close(read_end)
-            _serve(lambda: (work, args, kwargs), write_end, errors.fileno())
-        os.close(write_end)
+def _forked(work: Callable[..., Any], args: tuple, kwargs: dict,
+            interruptible: bool) -> tuple[int, tuple[bool, Any] | None, str]:
+    """(wait status, reply or None, the kept end of stderr) of ``work`` run in a fork."""
+    parent = os.getpid()
+    reply_read, reply_write = os.pipe()
+    err_read, err_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(reply_read)
+        os.close(err_read)
+        _die_with_parent(parent)
+        _serve(lambda: (work, args, kwargs), reply_write, err_write, interruptible)
+    os.close(reply_write)
+    os.close(err_write)
+    with os.fdopen(err_read, "rb") as errors:
+        pump = _StderrPump(errors)
         try:
-            with os.fdopen(read_end, "rb") as reply:
-                data = reply.read()
+            with os.fdopen(reply_read, "rb") as stream:
+                reply = _read_reply(stream)
             status = os.waitpid(pid, 0)[1]
-        except BaseException:  # Ctrl-C: the child goes too
+        except BaseException:  # Ctrl-C in the caller: the child goes too
             try:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
             except (ProcessLookupError, ChildProcessError):
                 pass
             raise
-        errors.seek(0)
-        return status, data, errors.read().decode("utf-8", "replace")
+        finally:
+            pump.join()
+    return status, reply, pump.kept
 
 
-def _spawned(work: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[int, bytes, str]:
-    """(wait status, reply, stderr) of ``work`` run in a fresh interpreter."""
-    job = pickle.dumps((work, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-    with tempfile.TemporaryFile() as errors:
-        done = subprocess.run([sys.executable, "-m", "matchgraph.store.isolation"], input=job,
-                              stdout=subprocess.PIPE, stderr=errors, check=False)
-        errors.seek(0)
-        stderr_text = errors.read().decode("utf-8", "replace")
-    code = done.returncode
+def _spawned(work: Callable[..., Any], args: tuple, kwargs: dict,
+             interruptible: bool) -> tuple[int, tuple[bool, Any] | None, str]:
+    """(wait status, reply or None, the kept end of stderr) of ``work`` run in a fresh interpreter."""
+    import matchgraph
+
+    job = pickle.dumps((work, args, kwargs, interruptible, os.getpid()), protocol=pickle.HIGHEST_PROTOCOL)
+    env = dict(os.environ)
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(matchgraph.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    # -P: the working directory is not on the path (a pickle.py there would be imported)
+    flags = ["-P"] if sys.version_info >= (3, 11) else []
+    child = subprocess.Popen([sys.executable, *flags, "-m", "matchgraph.store.isolation"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, close_fds=True)
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    pump = _StderrPump(child.stderr)
+    try:
+        try:
+            child.stdin.write(job)
+            child.stdin.close()
+        except BrokenPipeError:  # it died at once; its stderr says why
+            pass
+        reply = _read_reply(child.stdout)
+        code = child.wait()
+    except BaseException:
+        child.kill()
+        child.wait()
+        raise
+    finally:
+        pump.join()
+        child.stdout.close()
+        child.stderr.close()
     status = (-code) & 0x7F if code < 0 else (code & 0xFF) << 8  # as os.waitpid reports it
-    return status, done.stdout, stderr_text
+    return status, reply, pump.kept
 
 
-def _serve(job: Callable[[], tuple[Callable[..., Any], tuple, dict]], reply_fd: int, errors_fd: int) -> None:
+def _read_reply(stream: IO[bytes]) -> tuple[bool, Any] | None:
+    """The child's pickled (ok, value), read as it streams in; None when it died before the end."""
+    try:
+        reply = pickle.load(stream)
+    except (EOFError, pickle.UnpicklingError, ValueError):
+        return None
+    except Exception as exc:  # noqa: BLE001 - a value that cannot be rebuilt here is an error of its own
+        return False, MatchgraphError(f"the result could not be read back: {type(exc).__name__}: {exc}")
+    if not (isinstance(reply, tuple) and len(reply) == 2):
+        return None
+    return reply
+
+
+class _StderrPump:
+    """Passes the child's stderr on line by line as it comes, until the first line of an abort;
+    keeps that line and the rest (``kept``) for the error message."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.kept = ""
+        self.thread = threading.Thread(target=self._run, name="matchgraph-child-stderr", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        kept: list[str] = []
+        for raw in iter(self.stream.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            if kept or _ABORT_STARTS.match(line):
+                kept.append(line)
+                continue
+            try:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+            except (OSError, ValueError):  # the caller's stderr is gone: keep reading, so the child is not blocked
+                pass
+        self.kept = "".join(kept)
+
+    def join(self) -> None:
+        self.thread.join()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (no-op elsewhere)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(_CHILD_FAILED)
+
+
+def _serve(job: Callable[[], tuple[Callable[..., Any], tuple, dict]], reply_fd: int, errors_fd: int,
+           interruptible: bool) -> None:
     """The child's side: run the job, write the pickled (ok, value) to ``reply_fd``, exit."""
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C stops the child at once; the parent says so
+        # Ctrl-C stops a command's child at once (the parent says so); a server's child finishes its update
+        signal.signal(signal.SIGINT, signal.SIG_DFL if interruptible else signal.SIG_IGN)
         import faulthandler
 
         faulthandler.disable()  # an abort is reported by the parent, not as a Python stack on a stray stream
-        os.dup2(errors_fd, 2)
-        # what the work writes to stderr reaches the file even where sys.stderr is not file 2 (a test runner)
+        if errors_fd != 2:
+            os.dup2(errors_fd, 2)
+            os.close(errors_fd)
+        # what the work writes to stderr reaches the parent even where sys.stderr is not file 2 (a test runner)
         sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
         try:
             work, args, kwargs = job()
             payload = (True, work(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001 - carried to the parent, which raises it
             payload = (False, _portable(exc))
-        try:
-            data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # noqa: BLE001 - a result that cannot travel is an error of its own
-            data = pickle.dumps((False, MatchgraphError(f"the result could not be passed back: {exc}")))
         with os.fdopen(reply_fd, "wb") as out:
-            out.write(data)
+            try:
+                pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - a result that cannot travel is an error of its own
+                pickle.dump((False, MatchgraphError(f"the result could not be passed back: {exc}")), out)
     except BaseException:  # noqa: BLE001 - the child must not return into the caller's stack
         code = _CHILD_FAILED
     finally:
-        sys.stderr.flush()
-        os._exit(code)
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -191,7 +293,8 @@ def _portable(exc: BaseException) -> BaseException:
     return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _crash(status: int, stderr_text: str, what: str) -> EngineCrash:
+def _crash(status: int, kept: str, what: str) -> EngineCrash:
+    """The error for a child that died without a reply."""
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         try:
@@ -201,24 +304,36 @@ def _crash(status: int, stderr_text: str, what: str) -> EngineCrash:
         died = f"was killed by {name}"
     else:
         died = f"exited with code {os.WEXITSTATUS(status)} without an answer"
-    panic = _PANIC.search(stderr_text)
+    no_memory = _NO_MEMORY.search(kept)
+    if no_memory:
+        return EngineCrash(f"{what} ran out of memory ({no_memory.group(0)}); the catalog is unchanged",
+                           hint=MEMORY_HINT)
+    panic = _PANIC.search(kept)
     if panic:
         return EngineCrash(f"the query engine (Oxigraph) crashed on {what} ({died}: \"{panic.group(1).strip()}\"); "
                            "the catalog is unchanged", hint=ENGINE_CRASH_HINT)
     if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
         return EngineCrash(f"{what} was stopped: its process {died} (out of memory?); the catalog is unchanged",
-                           hint="add a LIMIT, or run it on a machine with more memory")
-    tail = stderr_text.strip().splitlines()[-1:] or [""]
-    return EngineCrash(f"{what} failed: its process {died}{': ' + tail[0] if tail[0] else ''}; "
-                       "the catalog is unchanged", hint=ENGINE_CRASH_HINT)
+                           hint=MEMORY_HINT)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT:
+        return EngineCrash(f"{what} was interrupted (SIGINT); the catalog is unchanged")
+    lines = [x for x in kept.strip().splitlines() if not x.startswith(("note:", "stack backtrace", " "))]
+    said = f": {lines[0]}" if lines else ""
+    return EngineCrash(f"{what} failed: its process {died}{said}; the catalog is unchanged",
+                       hint="if it happens again, report it with the query (a bug of matchgraph or of the engine)")
 
 
 def _main() -> None:
     """``python -m matchgraph.store.isolation``: one pickled job on stdin, its pickled reply on stdout."""
-    job = pickle.loads(sys.stdin.buffer.read())
+    try:
+        work, args, kwargs, interruptible, parent = pickle.loads(sys.stdin.buffer.read())
+    except Exception as exc:  # noqa: BLE001 - said in one line, which the caller's message quotes
+        sys.stderr.write(f"matchgraph child failed: {type(exc).__name__}: {exc}\n")
+        raise SystemExit(_CHILD_FAILED) from None
+    _die_with_parent(parent)
     reply_fd = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the reply
-    _serve(lambda: job, reply_fd, 2)
+    _serve(lambda: (work, args, kwargs), reply_fd, 2, interruptible)
 
 
 if __name__ == "__main__":

@@ -377,7 +377,8 @@ class _Worker:
         env = dict(os.environ)
         package_root = str(Path(matchgraph.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.process = subprocess.Popen([sys.executable, "-m", "matchgraph.web.query_worker"], stdin=subprocess.PIPE,
+        flags = ["-P"] if sys.version_info >= (3, 11) else []  # the working directory is not on the path
+        self.process = subprocess.Popen([sys.executable, *flags, "-m", "matchgraph.web.query_worker"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, env=env, close_fds=True)
         self.ready = False
 
