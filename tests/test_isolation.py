@@ -208,3 +208,48 @@ def test_an_update_that_aborts_the_engine_leaves_the_server_and_the_catalog(exam
             assert seen.status_code == 200 and "true" in seen.text
     finally:
         catalog.close()
+
+
+def test_a_killed_server_leaves_no_worker_running_a_query(example_catalog_dir: Path) -> None:
+    from engines import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "matchgraph", "--catalog", str(example_catalog_dir), "serve",
+                               "--port", str(port), "--timeout", "600", "--workers", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/sparql"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, params={"query": "ASK {}"}, timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        endless = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        import threading
+
+        client = threading.Thread(target=lambda: _ignore(lambda: httpx.post(url, data={"query": endless}, timeout=60)))
+        client.start()
+        time.sleep(1.5)  # the worker is counting
+        assert len(processes_in_group(server.pid)) >= 2
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+        client.join(timeout=60)
+        deadline = time.monotonic() + 10
+        while processes_in_group(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_in_group(server.pid) == []
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        server.wait(timeout=30)
+
+
+def _ignore(call):  # type: ignore[no-untyped-def]
+    try:
+        call()
+    except httpx.HTTPError:
+        pass

@@ -19,6 +19,7 @@ Reply (a dict)
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import sys
@@ -129,12 +130,29 @@ def run_job(job: dict[str, Any], stores: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "kind": "failed", "message": str(exc) or type(exc).__name__}
 
 
+def _die_with_server() -> None:
+    """Ask Linux to kill this worker when the server dies (a kill -9 of the server must not leave
+    a long query running here); no-op elsewhere."""
+    import signal
+
+    server = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != server:  # the server died before the request took effect
+        os._exit(1)
+
+
 def main() -> None:
     """Serve jobs from standard input until it closes."""
     import signal
 
     # Ctrl-C in the terminal reaches the whole process group: the server stops its workers itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_server()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames
     stores: dict[str, Any] = {}
