@@ -41,7 +41,7 @@ from typing import IO, Any, Callable, TypeVar
 
 from ..errors import CatalogError, MatchgraphError
 
-__all__ = ["call_isolated", "EngineCrash", "ENGINE_CRASH_HINT"]
+__all__ = ["call_isolated", "child_interpreter", "die_with_parent", "EngineCrash", "ENGINE_CRASH_HINT"]
 
 T = TypeVar("T")
 
@@ -131,7 +131,7 @@ def _forked(work: Callable[..., Any], args: tuple, kwargs: dict,
     if pid == 0:  # the child: never returns
         os.close(reply_read)
         os.close(err_read)
-        _die_with_parent(parent)
+        die_with_parent(parent)
         _serve(lambda: (work, args, kwargs), reply_write, err_write, interruptible)
     os.close(reply_write)
     os.close(err_write)
@@ -156,16 +156,10 @@ def _forked(work: Callable[..., Any], args: tuple, kwargs: dict,
 def _spawned(work: Callable[..., Any], args: tuple, kwargs: dict,
              interruptible: bool) -> tuple[int, tuple[bool, Any] | None, str]:
     """(wait status, reply or None, the kept end of stderr) of ``work`` run in a fresh interpreter."""
-    import matchgraph
-
     job = pickle.dumps((work, args, kwargs, interruptible, os.getpid()), protocol=pickle.HIGHEST_PROTOCOL)
-    env = dict(os.environ)
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(matchgraph.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    # -P: the working directory is not on the path (a pickle.py there would be imported)
-    flags = ["-P"] if sys.version_info >= (3, 11) else []
-    child = subprocess.Popen([sys.executable, *flags, "-m", "matchgraph.store.isolation"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, close_fds=True)
+    argv, env = child_interpreter("matchgraph.store.isolation")
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                             close_fds=True)
     assert child.stdin is not None and child.stdout is not None and child.stderr is not None
     pump = _StderrPump(child.stderr)
     try:
@@ -229,8 +223,24 @@ class _StderrPump:
         self.thread.join()
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this process when its parent dies (no-op elsewhere)."""
+def child_interpreter(module: str) -> tuple[list[str], dict[str, str]]:
+    """(argv, environment) that run ``python -m module`` of this matchgraph in a fresh interpreter:
+    the package found first whatever the working directory and ``PYTHONPATH`` hold, and the working
+    directory not on the path (``-P``: a ``pickle.py`` there would be imported). The server's query
+    workers start the same way."""
+    import matchgraph
+
+    env = dict(os.environ)
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(matchgraph.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    flags = ["-P"] if sys.version_info >= (3, 11) else []
+    return [sys.executable, *flags, "-m", module], env
+
+
+def die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent (pid ``parent``) dies, so that a killed
+    caller leaves no work running here; exits at once if the parent is already gone (no-op where
+    ``prctl`` does not exist)."""
     try:
         import ctypes
 
@@ -330,7 +340,7 @@ def _main() -> None:
     except Exception as exc:  # noqa: BLE001 - said in one line, which the caller's message quotes
         sys.stderr.write(f"matchgraph child failed: {type(exc).__name__}: {exc}\n")
         raise SystemExit(_CHILD_FAILED) from None
-    _die_with_parent(parent)
+    die_with_parent(parent)
     reply_fd = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the reply
     _serve(lambda: (work, args, kwargs), reply_fd, 2, interruptible)

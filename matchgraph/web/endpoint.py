@@ -28,12 +28,10 @@ import asyncio
 import gc
 import hmac
 import logging
-import os
 import queue as queue_module
 import select
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -45,7 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..store.catalog import Catalog
-from ..store.isolation import ENGINE_CRASH_HINT, call_isolated
+from ..store.isolation import ENGINE_CRASH_HINT, EngineCrash, call_isolated, child_interpreter
 from ..errors import ConfigError, MatchgraphError, QueryError
 from ..vocab import MG, PREFIXES
 
@@ -372,14 +370,8 @@ class _Worker:
     """One ``python -m matchgraph.web.query_worker`` process."""
 
     def __init__(self) -> None:
-        import matchgraph
-
-        env = dict(os.environ)
-        package_root = str(Path(matchgraph.__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        flags = ["-P"] if sys.version_info >= (3, 11) else []  # the working directory is not on the path
-        self.process = subprocess.Popen([sys.executable, *flags, "-m", "matchgraph.web.query_worker"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env, close_fds=True)
+        argv, env = child_interpreter("matchgraph.web.query_worker")
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
         self.ready = False
 
     def send(self, job: dict[str, Any]) -> None:
@@ -503,8 +495,8 @@ class WorkerPool:
             reply = worker.receive(deadline - time.monotonic())
         except (EOFError, OSError) as exc:
             self._replace(worker)
-            raise MatchgraphError("the query engine (Oxigraph) crashed on this query; its worker was replaced and "
-                                  f"other queries are not affected ({exc or 'no reply'})", hint=ENGINE_CRASH_HINT) from None
+            raise EngineCrash("the query engine (Oxigraph) crashed on this query; its worker was replaced and "
+                              f"other queries are not affected ({exc or 'no reply'})", hint=ENGINE_CRASH_HINT) from None
         if reply is None:
             self._replace(worker)  # the only way to stop an Oxigraph evaluation: kill its process
             raise QueryTimeout()

@@ -4,8 +4,10 @@ The endpoint (:mod:`matchgraph.web.endpoint`) starts a few of these with ``pytho
 matchgraph.web.query_worker`` and talks to each over its standard input and output, one pickled job
 and one pickled reply at a time, each framed by an 8-byte length. Oxigraph cannot interrupt a
 query from another thread, so a query past its deadline is stopped the only sure way: its worker
-process is killed (and a fresh one started). The worker imports nothing but pyoxigraph and the
-standard library, so a new one is ready in a fraction of a second.
+process is killed (and a fresh one started); it dies with the server
+(:func:`matchgraph.store.isolation.die_with_parent`). The worker imports nothing but pyoxigraph,
+the standard library and that module (the standard library only), so a new one is ready in a
+fraction of a second.
 
 Job (a dict)
     ``snapshot`` (store directory, opened read-only), ``query``, ``prefixes``, ``base_iri``,
@@ -130,29 +132,15 @@ def run_job(job: dict[str, Any], stores: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "kind": "failed", "message": str(exc) or type(exc).__name__}
 
 
-def _die_with_server() -> None:
-    """Ask Linux to kill this worker when the server dies (a kill -9 of the server must not leave
-    a long query running here); no-op elsewhere."""
-    import signal
-
-    server = os.getppid()
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != server:  # the server died before the request took effect
-        os._exit(1)
-
-
 def main() -> None:
     """Serve jobs from standard input until it closes."""
     import signal
 
+    from ..store.isolation import die_with_parent
+
     # Ctrl-C in the terminal reaches the whole process group: the server stops its workers itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_server()
+    die_with_parent(os.getppid())  # a kill -9 of the server must not leave a long query running here
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames
     stores: dict[str, Any] = {}
