@@ -134,9 +134,7 @@ def available(model: str = MODEL_NAME) -> bool:
     """
     import importlib.util
 
-    if model not in (MODEL_NAME, SEMANTIC_MODEL):
-        raise ValueError(f"unknown sentence encoder {model!r}: {MODEL_NAME!r} or {SEMANTIC_MODEL!r}")
-    path = SEMANTIC_ONNX_FILE if model == SEMANTIC_MODEL else ONNX_FILE
+    path = _onnx_file(model)
     if path.is_file() and importlib.util.find_spec("onnxruntime") is not None:
         return True
     if model == SEMANTIC_MODEL:
@@ -386,10 +384,18 @@ def load_encoder(model: str = MODEL_NAME) -> OnnxEncoder | MiniLMEncoder:
     SemanticUnavailable
         Neither is installed.
     """
-    if model not in (MODEL_NAME, SEMANTIC_MODEL):
-        raise ValueError(f"unknown sentence encoder {model!r}: {MODEL_NAME!r} or {SEMANTIC_MODEL!r}")
+    _onnx_file(model)  # an unknown name is refused before the lock
     with _LOAD_LOCK:  # two threads of the server asking at once build one encoder, not two
         return _load_encoder(model)
+
+
+def _onnx_file(model: str) -> Path:
+    """The bundled ONNX file of ``model``; ValueError for a name that is neither encoder."""
+    if model == MODEL_NAME:
+        return ONNX_FILE
+    if model == SEMANTIC_MODEL:
+        return SEMANTIC_ONNX_FILE
+    raise ValueError(f"unknown sentence encoder {model!r}: {MODEL_NAME!r} or {SEMANTIC_MODEL!r}")
 
 
 #: Held while an encoder or a session is built.
@@ -400,7 +406,7 @@ _LOAD_LOCK = threading.RLock()
 def _load_encoder(model: str) -> OnnxEncoder | MiniLMEncoder:
     """:func:`load_encoder`, once per model and process (``load_encoder()`` and
     ``load_encoder(MODEL_NAME)`` are one entry)."""
-    path = SEMANTIC_ONNX_FILE if model == SEMANTIC_MODEL else ONNX_FILE
+    path = _onnx_file(model)
     missing = f"{path} is missing"
     if path.is_file():
         try:
