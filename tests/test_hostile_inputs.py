@@ -251,6 +251,13 @@ CASES = [
                                         + '<s:p rdf:parseType="Resource">\n' * 40_000 + "</s:p>\n" * 40_000
                                         + "</rdf:Description>\n</rdf:RDF>\n"),
      "deep.rdf:101: the XML nests elements more than 100 deep", ["ingest"]),
+    ("deep-turtle", written("deep.ttl", "@prefix s: <https://schema.org/> .\n<urn:x:d> s:p\n"
+                                        + "[ s:p\n" * 1_000_000 + "s:o" + " ]" * 1_000_000 + " .\n"),
+     "deep.ttl:103: the RDF nests blank nodes [ ] and collections ( ) more than 100 deep", ["ingest"]),
+    ("deep-turtle-collection", written("deep-list.ttl", "<urn:x:d> <urn:x:p> " + "(" * 1_000_000 + ")" * 1_000_000
+                                       + " .\n"), "deep-list.ttl:1: the RDF nests", ["ingest"]),
+    ("deep-trig", written("deep.trig", "<urn:x:g> {\n<urn:x:d> <urn:x:p> " + "[ <urn:x:p> " * 1000 + "1"
+                                       + " ]" * 1000 + " .\n}\n"), "deep.trig:2: the RDF nests", ["ingest"]),
     ("jsonld-null", written("null.jsonld", "null"),
      "null.jsonld:1: a JSON-LD document is an object or an array, not null", ["ingest"]),
     ("mteb-nan", mteb_folder("mteb-nan", '{"name": "m/x", "n_parameters": NaN}'),
@@ -419,6 +426,64 @@ def test_json_depth_check_matches_the_parser() -> None:
         text = json.dumps(value, ensure_ascii=bool(i % 2))
         for block in (1, 5, 1 << 20):
             assert _max_depth(text, block=block) == depth(value), text
+
+
+def test_turtle_depth_check_matches_the_parser() -> None:
+    """The nesting counted before parsing is the real one (brackets inside short and long strings,
+    IRIs, comments and escapes do not count), whatever the chunks the file is read in; every
+    generated document is Turtle that Oxigraph parses."""
+    import random
+
+    import pyoxigraph as ox
+
+    from matchgraph.errors import LimitError
+    from matchgraph.sources.safe_load import check_turtle_depth
+
+    rng = random.Random(7)
+    noise = ['"a ( [ \\" ]"', "'(('", '"""x\n( [ \\""" ]\n"""', "'''] ) '\n'''", "<urn:x:a(b)((>", "3",
+             '""', "<urn:x:o>"]
+
+    def node(level: int) -> tuple[str, int]:
+        r = rng.random()
+        if level > 6 or r < 0.35:
+            return rng.choice(noise), 0
+        if r < 0.7:
+            inner = [node(level + 1) for _ in range(rng.randint(0, 3))]
+            return "(" + " ".join(t for t, _ in inner) + ")", 1 + max((d for _, d in inner), default=0)
+        inner = [node(level + 1) for _ in range(rng.randint(1, 3))]
+        props = " ; ".join(f"<urn:x:p> {t}" for t, _ in inner)
+        return "[ " + props + " # ] [ ( comment\n]", 1 + max(d for _, d in inner)
+
+    for _ in range(200):
+        statements = [node(0) for _ in range(rng.randint(1, 4))]
+        text = "".join(f"<urn:x:s> <urn:x:p> {t} .\n" for t, _ in statements)
+        deepest = max(d for _, d in statements)
+        assert sum(1 for _ in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)) > 0
+        data = text.encode()
+        for size in (1, 3, 17, 1 << 20):
+            chunks = [data[i:i + size] for i in range(0, len(data), size)]
+            os.environ["MATCHGRAPH_MAX_DEPTH"] = str(deepest)
+            try:
+                check_turtle_depth(iter(chunks), "t.ttl")
+                if deepest:
+                    os.environ["MATCHGRAPH_MAX_DEPTH"] = str(deepest - 1)
+                    with pytest.raises(LimitError, match="more than"):
+                        check_turtle_depth(iter(chunks), "t.ttl")
+            finally:
+                del os.environ["MATCHGRAPH_MAX_DEPTH"]
+
+
+def test_turtle_within_the_depth_limit_is_read(catalog: Catalog, tmp_path: Path) -> None:
+    """100 levels of blank nodes, with brackets in every literal, is ingested in full."""
+    from matchgraph import ingest
+
+    text = ("<https://w3id.org/matchgraph/id/nested> <https://schema.org/name> \"Nested ((\" ;\n"
+            "  <https://schema.org/about> " + '[ <https://schema.org/name> "[[[" ; <https://schema.org/about>\n' * 99
+            + '[ <https://schema.org/name> """deepest ]]\n((""" ]' + " ]" * 99 + " .\n")
+    (tmp_path / "nested.ttl").write_text(text, encoding="utf-8")
+    ingest(catalog, [tmp_path / "nested.ttl"], validate=False)
+    [(count,)] = catalog.rows("SELECT (COUNT(*) AS ?n) WHERE { ?s <https://schema.org/about> ?o }")
+    assert int(count) == 100
 
 
 # ---------------------------------------------------------------------------- every input error has a hint

@@ -230,7 +230,7 @@ def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validat
         for path, result in parsed:
             if isinstance(result, RdfFile) and result.blank is None:
                 try:
-                    check_rdf_syntax(path, result.fmt)
+                    check_rdf_syntax(path, result.fmt, prechecked=True)
                 except InputError as exc:
                     problems.add(exc)
     problems.raise_if_any()
@@ -305,7 +305,7 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
     # a thread while the bulk loader, which releases the GIL, takes the file before it: 0.20 s of each
     # 1.1 s file hidden on two cores (see BENCHMARKS.md, store-native ingest)
     checker = ThreadPoolExecutor(max_workers=1)
-    checks = [checker.submit(check_rdf_syntax, p, r.fmt) if r.blank is None else None for p, r in files_in]
+    checks = [checker.submit(check_rdf_syntax, p, r.fmt, prechecked=True) if r.blank is None else None for p, r in files_in]
     with _shut_down(checker), catalog.transaction() as txn:
         for g in replaced:
             txn.drop_graph(g)

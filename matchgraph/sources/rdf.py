@@ -96,10 +96,19 @@ def _open_skipping_bom(path: Path) -> Any:
     return fh
 
 
-def check_rdf_syntax(path: Path, fmt: str) -> bool:
+def check_rdf_syntax(path: Path, fmt: str, *, prechecked: bool = False) -> bool:
     """Parse an RDF file once without keeping anything (Oxigraph's parser: about 1 s per million
     triples, a few per cent of loading them), so every bad file of an ingest is reported before
     anything is written.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    fmt : str
+        One of :data:`STREAMED_FORMATS`.
+    prechecked : bool
+        The file has passed :func:`~matchgraph.sources.safe_load.precheck_rdf_file` already.
 
     Returns
     -------
@@ -113,9 +122,10 @@ def check_rdf_syntax(path: Path, fmt: str) -> bool:
     """
     import pyoxigraph as ox
 
-    precheck_rdf_file(str(path), fmt)
+    if not prechecked:  # DTDs, entities and nesting, before any parser sees the file
+        precheck_rdf_file(str(path), fmt)
     blank_node = ox.BlankNode
-    blank = False  # DTDs and entities, before any parser sees the file
+    blank = False
     rdf_format = getattr(ox.RdfFormat, _OX_FORMATS[fmt])
     limit = limits().literal_size
     literal = ox.Literal
@@ -247,7 +257,7 @@ def parse_rdf(text: str, path: str, fmt: str) -> Graph:
     fmt : str
         rdflib format name: ``turtle``, ``nt``, ``json-ld``, ...
     """
-    precheck_rdf_file(path, fmt, data=text.encode("utf-8") if fmt == "xml" else None)
+    precheck_rdf_file(path, fmt, data=text.encode("utf-8") if fmt in ("xml", "turtle", "trig", "n3") else None)
     graph = Graph()
     if fmt in _OX_FORMATS and fmt != "n3":
         blank = _parse_with_oxigraph(text, fmt, path, graph)
