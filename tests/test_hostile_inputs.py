@@ -258,6 +258,9 @@ CASES = [
                                        + " .\n"), "deep-list.ttl:1: the RDF nests", ["ingest"]),
     ("deep-trig", written("deep.trig", "<urn:x:g> {\n<urn:x:d> <urn:x:p> " + "[ <urn:x:p> " * 1000 + "1"
                                        + " ]" * 1000 + " .\n}\n"), "deep.trig:2: the RDF nests", ["ingest"]),
+    ("deep-n3-formulas", written("deep.n3", "<urn:x:d> <urn:x:p> " + "{ <urn:x:a> <urn:x:b> " * 5000 + "<urn:x:c>"
+                                       + " }" * 5000 + " .\n"),
+     "deep.n3:1: the RDF nests blank nodes [ ], collections ( ) and formulas { } more than 100 deep", ["ingest"]),
     ("jsonld-null", written("null.jsonld", "null"),
      "null.jsonld:1: a JSON-LD document is an object or an array, not null", ["ingest"]),
     ("mteb-nan", mteb_folder("mteb-nan", '{"name": "m/x", "n_parameters": NaN}'),

@@ -840,7 +840,8 @@ def _scan_turtle_chunk(chunk: bytes, start: int, depth: int, line: int, path: st
         if char in opening:
             depth += 1
             if depth > limit:
-                raise LimitError(f"the RDF nests blank nodes [ ] and collections ( ) more than {limit} deep "
+                what = "blank nodes [ ], collections ( ) and formulas { }" if n3 else "blank nodes [ ] and collections ( )"
+                raise LimitError(f"the RDF nests {what} more than {limit} deep "
                                  f"({ENV['depth']})", location=Location(path, line + chunk.count(b"\n", 0, m.start())),
                                  hint="give the nested nodes IRIs of their own, or " + _raise_hint("depth"))
         elif char in closing:
