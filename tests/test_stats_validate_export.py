@@ -48,6 +48,12 @@ def test_stats_json_has_the_counts(invoke, peek, page_dir: Path) -> None:  # typ
     assert data["entities"] == data["stubs"] + 2
     assert data["by_kind"] == {"dataset": 1, "model": 1}
     assert (data["triples"], data["version"]) == peek(page_dir)
+    # with the bookkeeping graph, every quad of the store is counted
+    everything = invoke("sparql", "--catalog", page_dir, "--format", "json",
+                        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    [row] = json.loads(everything.output)["results"]["bindings"]
+    assert data["bookkeeping_triples"] > 0
+    assert data["triples"] + data["bookkeeping_triples"] == int(row["n"]["value"])
 
 
 def test_stats_table(invoke, page_dir: Path) -> None:  # type: ignore[no-untyped-def]

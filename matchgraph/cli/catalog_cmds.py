@@ -193,7 +193,8 @@ def stats(catalog_location: str | None, fmt: str) -> None:
     click.echo(f"Claims        {data['claims']} ({data['unique_claims']} unique, {data['alternative_claims']} vs alternatives)")
     click.echo(f"Observations  {data['observations']}")
     click.echo(f"Sources       {data['sources']}")
-    click.echo(f"Triples       {data['triples']}")
+    click.echo(f"Triples       {data['triples']} (and {data['bookkeeping_triples']} of bookkeeping: the version "
+               "and where each source was read from)")
     click.echo(f"Version       {data['version'][:12]}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..store.catalog import Catalog
-from ..vocab import KIND_OF_CLASS
+from ..vocab import KIND_OF_CLASS, META_GRAPH
 
 __all__ = ["catalog_stats"]
 
@@ -17,7 +17,10 @@ def catalog_stats(catalog: Catalog) -> dict[str, Any]:
     -------
     dict
         ``entities``, ``stubs``, ``by_kind``, ``capabilities``, ``claims`` (with ``unique`` and
-        ``alternative``), ``observations``, ``sources``, ``triples`` and ``version``.
+        ``alternative``), ``observations``, ``sources``, ``triples`` (the catalog's statements,
+        :meth:`~matchgraph.store.catalog.Catalog.triple_count`), ``bookkeeping_triples`` (its
+        version and where each source was read from, in a graph of their own: ``triples`` plus these
+        is what ``SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }`` counts) and ``version``.
     """
     counts = catalog.rows("""SELECT
         (COUNT(DISTINCT ?e) AS ?entities) WHERE { ?e a mg:Entity }""")
@@ -44,5 +47,7 @@ def catalog_stats(catalog: Catalog) -> dict[str, Any]:
         "observations": obs,
         "sources": len(catalog.sources()),
         "triples": catalog.triple_count(),
+        "bookkeeping_triples": int(catalog.scalar(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{META_GRAPH}> {{ ?s ?p ?o }} }}")
+                                   or 0),
         "version": catalog.version,
     }
