@@ -79,6 +79,9 @@ def test_closest_suggests_near_names(index: EntityIndex) -> None:
     assert index.closest("roberta-large")[0] == "roberta-base"
     assert "common-crawl" in index.closest("Common Crawl corpus")
     assert index.closest("zzzz") == []
+    # a near-exact name is not followed by names that share a few letters; 2 letters hold nothing
+    assert index.closest("the-pil") == ["the-pile"]
+    assert index.closest("no") == []
 
 
 def test_stub_slugs(index: EntityIndex) -> None:

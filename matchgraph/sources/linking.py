@@ -91,17 +91,24 @@ class EntityIndex:
         return sorted(slugs, key=lambda s: (s in self.stubs, s))
 
     def closest(self, name: str, n: int = 5) -> list[str]:
-        """Return the slugs whose labels are closest to ``name``, best first."""
+        """Return the slugs whose labels are closest to ``name``, best first.
+
+        A label is close when its similarity (difflib's ratio) is at least 0.6, as in
+        :func:`difflib.get_close_matches`, or when one of the two holds the other (3 characters or
+        more; the closer in length first); and within 0.15 of the best, so a near-exact match is
+        not followed by names that merely share a few letters.
+        """
         key = normalise_name(name)
         scored: dict[str, float] = {}
         for label_key, slugs in self.keys.items():
             ratio = difflib.SequenceMatcher(None, key, label_key).ratio()
-            if key and (key in label_key or label_key in key):
-                ratio = max(ratio, 0.8)
+            if min(len(key), len(label_key)) >= 3 and (key in label_key or label_key in key):
+                ratio = 0.8 + 0.2 * ratio
             for slug in slugs:
                 scored[slug] = max(scored.get(slug, 0.0), ratio)
         ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [slug for slug, score in ranked[:n] if score >= 0.5]
+        floor = max(0.6, ranked[0][1] - 0.15) if ranked else 0.0
+        return [slug for slug, score in ranked[:n] if score >= floor]
 
     def surface_forms(self) -> dict[str, set[str]]:
         """Map each normalised multi-character label to its slugs (for scanning text)."""
