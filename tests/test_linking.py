@@ -79,9 +79,11 @@ def test_closest_suggests_near_names(index: EntityIndex) -> None:
     assert index.closest("roberta-large")[0] == "roberta-base"
     assert "common-crawl" in index.closest("Common Crawl corpus")
     assert index.closest("zzzz") == []
-    # a near-exact name is not followed by names that share a few letters; 2 letters hold nothing
+    # a near-exact name is not followed by names that share a few letters (difflib ratio 0.55)
+    index.add("helm", "HELM")
+    index.add("unicode", "Unicode")
     assert index.closest("the-pil") == ["the-pile"]
-    assert index.closest("no") == []
+    assert index.closest("nope") == []
 
 
 def test_stub_slugs(index: EntityIndex) -> None:
