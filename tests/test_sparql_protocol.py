@@ -322,7 +322,15 @@ def test_service_is_refused_and_nothing_is_sent(server: str, listener: tuple[str
                 f"{{ ?s rdf:type ?t . SERVICE <{target}> {{ ?s ?p ?o }} }}")
     for query in (one_line, f"SELECT * WHERE {{ SERVICE SILENT <{target}> {{ ?s ?p ?o }} }}",
                   "SELECT * WHERE { VALUES ?x { <%s> } SERVICE ?x { ?s ?p ?o } }" % target,
-                  f"ASK {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"):
+                  f"ASK {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+                  # as Oxigraph reads them: a comment ends at a lone CR, keywords need no boundary,
+                  # names resolve against PREFIX and BASE, \\u escapes count inside IRIs
+                  f"SELECT * WHERE {{ # x\rSERVICE <{target}> {{ ?s ?p ?o }}\n }}",
+                  f"SELECT * WHERE {{ SERVICESILENT <{target}> {{ ?s ?p ?o }} }}",
+                  f"SELECT * WHERE {{ ?s ?p 1SERVICE <{target}> {{ ?s ?p ?o }} }}",
+                  f"PREFIX r: <{target.rsplit('/', 1)[0]}/> SELECT * WHERE {{ SERVICE r:sparql {{ ?s ?p ?o }} }}",
+                  f"BASE <{target.rsplit('/', 1)[0]}/> SELECT * WHERE {{ SERVICE <sparql> {{ ?s ?p ?o }} }}",
+                  "SELECT * WHERE { SERVICE <%s> { ?s ?p ?o } }" % target.replace("127", "\\u0031\\u0032\\u0037")):
         response = httpx.get(server + "/sparql", params={"query": query})
         assert response.status_code == 400, response.text
         assert "SERVICE" in response.text and "--allow-service" in response.text
@@ -350,6 +358,9 @@ def test_cli_refuses_service_unless_allowed(invoke, tmp_path, listener) -> None:
     assert result.exit_code == 2 and "SERVICE" in result.output and "--allow-service 127.0.0.1" in result.output
     load = invoke("sparql", f"LOAD <{target}>", "--update", "--catalog", tmp_path / "c")
     assert load.exit_code == 2 and "LOAD" in load.output
+    hidden = invoke("sparql", f"INSERT DATA {{ }} ; # x\rLOAD SILENT <{target}> INTO GRAPH <urn:x-test:l>\n", "--update",
+                    "--catalog", tmp_path / "c")
+    assert hidden.exit_code == 2 and "LOAD <" in hidden.output
     time.sleep(0.3)
     assert seen == []
 

@@ -5,16 +5,20 @@ an update), whether it names its own dataset (FROM / FROM NAMED), and which remo
 (SERVICE) or documents (LOAD) it would make the engine fetch. Oxigraph parses and runs it; its
 messages give the line and column of a syntax error.
 
-- A text in which the letters ``service`` and ``load`` appear nowhere (any case, even inside a word:
-  Oxigraph's grammar reads ``1SERVICE`` as ``1 SERVICE``) cannot reach the network. Its form and
-  dataset are read by :func:`scan_tokens`, a SPARQL lexer (strings, IRIs, comments, prefixed
-  names, variables and keywords; one regular expression, linear, no recursion). Written by hand
-  because rdflib's pyparsing grammar, the one alternative (Oxigraph parses only to evaluate),
-  recurses past Python's limit on 40 nested groups, refuses valid SPARQL 1.1 (``VALUES ?x { -1.0
-  }``) and all of SPARQL 1.2, and is slow: a 49 KB ``VALUES`` query takes it 2.8 s against 0.029 s
-  for the lexer (97x; ``python bench/bench_sparql_parse.py``, BENCHMARKS.md).
-- Any other text is read by rdflib's SPARQL 1.1 grammar, which names every SERVICE endpoint and
-  LOAD document; a text it cannot read is refused with its message rather than run.
+- The form and the dataset are read by :func:`scan_tokens`, a SPARQL lexer (strings, IRIs,
+  comments, prefixed names, variables and keywords; one regular expression, linear, no
+  recursion). Written by hand because rdflib's pyparsing grammar, the one alternative (Oxigraph
+  parses only to evaluate), recurses past Python's limit on 40 nested groups, refuses valid SPARQL
+  1.1 (``VALUES ?x { -1.0 }``) and all of SPARQL 1.2, and is slow: a 49 KB ``VALUES`` query takes
+  it 2.8 s against 0.029 s for the lexer (97x; ``python bench/bench_sparql_parse.py``,
+  BENCHMARKS.md). Only a text holding a character no SPARQL token starts with goes to rdflib.
+- What a text would reach is read from the same tokens, as Oxigraph reads them: a comment ends at
+  ``\\r`` or ``\\n``, ``\\u`` escapes count only inside strings and IRIs, keywords need no word
+  boundary (``SERVICESILENT``, ``1SERVICE``); each SERVICE endpoint and LOAD document is resolved
+  against the BASE and PREFIX declarations before it (:func:`_reach`). A text in which the letters
+  ``service`` and ``load`` appear nowhere, in any case, cannot reach the network. (An earlier
+  version asked rdflib's grammar, whose comments end only at ``\\n``: ``# x\\rSERVICE <...>`` was
+  hidden from it and run by Oxigraph.)
 
 Results are written by pyoxigraph's own serialisers (SPARQL JSON, XML, CSV, TSV; Turtle,
 N-Triples, JSON-LD, RDF/XML, N3). A format that does not fit the query form is an error that
@@ -41,7 +45,6 @@ from ..errors import QueryError
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
            "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri"]
 
-_ESCAPE = re.compile(r"\\[uU]")
 _QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                 "DescribeQuery": "DESCRIBE"}
 _EXAMPLE = "for example: SELECT ?name WHERE { ?e schema:name ?name } LIMIT 10"
@@ -165,30 +168,6 @@ def syntax_message(exc: BaseException, *, line_shift: int = 0) -> str:
     return f"SPARQL syntax error: {' '.join(text.split())}"
 
 
-def _walk(node: Any, name: str, found: list[Any]) -> None:
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    if isinstance(node, CompValue):
-        if node.name == name:
-            found.append(node)
-        for value in node.values():
-            _walk(value, name, found)
-    elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-        for value in node:
-            _walk(value, name, found)
-
-
-def _absolute(term: Any, prologue: Any) -> str:
-    from rdflib.term import Variable
-
-    if isinstance(term, Variable):
-        return f"?{term}"
-    try:
-        return str(prologue.absolutize(term))
-    except Exception:  # noqa: BLE001 - an undeclared prefix: Oxigraph reports it when the query runs
-        return str(term)
-
-
 # ---------------------------------------------------------------------- the lexer
 # The terminals of the SPARQL 1.1 grammar (section 19.8), character classes as written there.
 _PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
@@ -286,6 +265,57 @@ def _lexical_parse(text: str) -> ParsedQuery | None:
     return ParsedQuery(form, has_dataset=has_dataset, text=text)
 
 
+_UCHAR_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
+
+
+def _iri_value(token: str) -> str:
+    """The IRI an ``<...>`` token names, its ``\\u`` escapes read as Oxigraph reads them."""
+    return _UCHAR_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), token[1:-1])
+
+
+def _reach(tokens: list[tuple[str, str, int]], prefixes: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """The endpoint of every SERVICE and the document of every LOAD, as absolute IRIs (``?x`` for a
+    variable endpoint), read from the tokens with the prologue in force where each stands.
+
+    Oxigraph reads keywords without a word boundary (``SERVICESILENT <x>`` is ``SERVICE SILENT <x>``,
+    ``trueSERVICE`` is ``true SERVICE``): a word that holds SERVICE or LOAD and is not one of them
+    (with SILENT) is refused rather than guessed at.
+    """
+    from urllib.parse import urljoin
+
+    declared, base = dict(prefixes), base_iri()
+    services: list[str] = []
+    loads: list[str] = []
+    for i, (kind, token, _) in enumerate(tokens):
+        if kind != "word":
+            continue
+        upper = token.upper()
+        following = tokens[i + 1:i + 3]
+        if upper == "BASE" and following and following[0][0] == "iri":
+            base = urljoin(base, _iri_value(following[0][1]))
+        elif upper == "PREFIX" and len(following) == 2 and following[0][1].endswith(":") and following[1][0] == "iri":
+            declared[following[0][1][:-1]] = urljoin(base, _iri_value(following[1][1]))
+        if "SERVICE" not in upper and "LOAD" not in upper:
+            continue
+        keyword = upper.removesuffix("SILENT")
+        if keyword not in ("SERVICE", "LOAD"):
+            raise QueryError(f"the word {token!r} holds the keyword {'SERVICE' if 'SERVICE' in upper else 'LOAD'}, "
+                             "which the engine would read on its own", hint="put a space between keywords")
+        if keyword == upper and following and following[0][0] == "word" and following[0][1].upper() == "SILENT":
+            following = following[1:]
+        target_kind, target = following[0][:2] if following else ("", "")
+        if target_kind == "iri":
+            where = urljoin(base, _iri_value(target))
+        elif target_kind == "pname":
+            prefix, _, local = target.partition(":")
+            where = declared[prefix] + _LOCAL_ESCAPE.sub(r"\1", local) if prefix in declared else target
+        else:  # a variable, or nothing the engine could send a request to (its parser refuses it)
+            where = target if target_kind == "var" else f"?{target or 'nothing'}"
+        (services if keyword == "SERVICE" else loads).append(where)
+    return services, loads
+
+
 def parse_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> ParsedQuery:
     """Parse a SPARQL query or update and say what it is and what it would reach.
 
@@ -308,10 +338,6 @@ def parse_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> Pars
     >>> parse_query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }").services
     ('http://example.org/sparql',)
     """
-    from pyparsing import ParseBaseException
-    from rdflib.plugins.sparql.algebra import translatePrologue
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-
     if prefixes is None:
         from ..vocab import PREFIXES
 
@@ -320,54 +346,36 @@ def parse_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> Pars
     if not text.strip():
         raise QueryError("the query is empty", hint=_EXAMPLE)
     lowered = text.lower()
+    parsed = _lexical_parse(text) or _rdflib_form(text)
     if "service" not in lowered and "load" not in lowered:
-        lexical = _lexical_parse(text)
-        if lexical is not None:
-            return lexical
-    elif _ESCAPE.search(text):
-        # rdflib expands \u escapes everywhere before it parses, Oxigraph only inside strings and
-        # IRIs: "\u0022" would hide a SERVICE clause from one and not from the other
-        raise QueryError("a query that mentions SERVICE or LOAD cannot use \\u or \\U escapes: what it would "
-                         "reach could not be told for sure", hint="write the characters themselves")
+        return parsed  # no keyword of the text can reach the network
+    services, loads = _reach(scan_tokens(text), prefixes)
+    return ParsedQuery(parsed.form, services=tuple(services), loads=tuple(loads),
+                       has_dataset=parsed.has_dataset, text=text)
+
+
+def _rdflib_form(text: str) -> ParsedQuery:
+    """Form and dataset of a text holding a character the lexer cannot place, read by rdflib's
+    grammar (its syntax error is the one shown when it cannot read the text either)."""
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
     _patch_rdflib_service_text()
     errors: list[Any] = []
-    try:
-        tree = parseQuery(text)
-    except (ParseBaseException, ValueError, TypeError, RecursionError) as exc:
-        errors.append(exc)
-        tree = None
-    if tree is not None:
-        prologue = translatePrologue(tree[0], base_iri(), initNs=dict(prefixes))
-        query = tree[1]
-        services: list[Any] = []
-        _walk(query, "ServiceGraphPattern", services)
-        return ParsedQuery(_QUERY_FORMS.get(query.name, "SELECT"),
-                           services=tuple(_absolute(s["term"], prologue) for s in services),
-                           has_dataset="datasetClause" in query, text=text)
-    try:
-        update = parseUpdate(text)
-    except (ParseBaseException, ValueError, TypeError, RecursionError) as exc:
-        errors.append(exc)
-        update = None
-    if update is not None and "request" in update:
-        services, loads = [], []
-        # each operation resolves its IRIs against the prologue written before it
-        for prologue_tree, request in zip(update["prologue"], update["request"]):
-            prologue = translatePrologue(prologue_tree, base_iri(), initNs=dict(prefixes))
-            found_services: list[Any] = []
-            found_loads: list[Any] = []
-            _walk(request, "ServiceGraphPattern", found_services)
-            _walk(request, "Load", found_loads)
-            services += [_absolute(s["term"], prologue) for s in found_services]
-            loads += [_absolute(ld["iri"], prologue) for ld in found_loads]
-        return ParsedQuery("UPDATE", services=tuple(services), loads=tuple(loads), text=text)
-    # Neither grammar took it. The text names SERVICE or LOAD somewhere (perhaps only in a string or
-    # a name): what it would reach cannot be known, so it is not run.
+    for parse in (parseQuery, parseUpdate):
+        try:
+            tree = parse(text)
+        except (ParseBaseException, ValueError, TypeError, RecursionError) as exc:
+            errors.append(exc)
+            continue
+        if parse is parseQuery:
+            return ParsedQuery(_QUERY_FORMS.get(tree[1].name, "SELECT"), has_dataset="datasetClause" in tree[1],
+                               text=text)
+        if "request" in tree:
+            return ParsedQuery("UPDATE", text=text)
     best = max(errors, key=lambda e: getattr(e, "loc", -1))
     if isinstance(best, RecursionError):
-        raise QueryError("the query nests groups too deeply to be checked for SERVICE and LOAD (it mentions "
-                         "'service' or 'load')", hint="write it with fewer nested { } or ( ), or leave out the "
-                                                      "word 'service' / 'load' where it is not a keyword")
+        raise QueryError("the query nests groups too deeply to be read", hint="write it with fewer nested { } or ( )")
     if isinstance(best, ParseBaseException):
         raise QueryError(syntax_message(best), hint=_EXAMPLE)
     raise QueryError(f"SPARQL syntax error: {best}", hint=_EXAMPLE)
