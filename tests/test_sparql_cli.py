@@ -330,3 +330,18 @@ def test_the_letters_service_and_load_are_not_keywords(invoke, tmp_path: Path, t
     Catalog(tmp_path / "c").update("INSERT DATA { GRAPH <urn:x-test:g> { <urn:x-test:a> <urn:x-test:b> 1 } }")
     result = invoke("sparql", text, "--catalog", tmp_path / "c", "--format", "json")
     assert result.exit_code == 0, result.output
+
+
+def test_a_result_the_format_cannot_hold_is_an_error(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from matchgraph import Catalog
+
+    Catalog(tmp_path / "c").update("INSERT DATA { GRAPH <urn:x-test:g> { <urn:x-test:a> <urn:x-test:b> 1 } }")
+    broken = invoke("sparql", 'CONSTRUCT { <http://a> <http://example.org/p/> "x" } WHERE {}', "--format", "rdfxml",
+                    "--catalog", tmp_path / "c")
+    assert broken.exit_code == 2 and "RDF/XML cannot write this result" in broken.output
+    star = invoke("sparql", 'CONSTRUCT { <http://a> <http://b> <<( <http://a> <http://b> "c" )>> } WHERE {}',
+                  "--format", "json-ld", "--catalog", tmp_path / "c")
+    assert star.exit_code == 2 and "json-ld cannot write this result" in star.output
+    fine = invoke("sparql", 'CONSTRUCT { <http://a> <http://example.org/p> "x" } WHERE {}', "--format", "rdfxml",
+                  "--catalog", tmp_path / "c")
+    assert fine.exit_code == 0 and Graph().parse(data=fine.output, format="xml")

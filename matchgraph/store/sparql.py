@@ -40,10 +40,11 @@ from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.query import Result
 
 from .catalog import Catalog
+from .rdfxml import rdfxml_problem
 from ..errors import QueryError
 
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
-           "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri"]
+           "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri", "with_using"]
 
 _QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                 "DescribeQuery": "DESCRIBE"}
@@ -381,6 +382,54 @@ def _rdflib_form(text: str) -> ParsedQuery:
     raise QueryError(f"SPARQL syntax error: {best}", hint=_EXAMPLE)
 
 
+def with_using(text: str, graphs: Sequence[str] = (), named: Sequence[str] = ()) -> str:
+    """An update with ``USING <g>`` and ``USING NAMED <g>`` put before the WHERE of each of its
+    ``DELETE``/``INSERT`` ... ``WHERE`` operations: the dataset the protocol's ``using-graph-uri``
+    and ``using-named-graph-uri`` parameters give an update (SPARQL 1.1 Protocol, 2.2.3).
+
+    Parameters
+    ----------
+    text : str
+        The update.
+    graphs, named : sequence of str
+        Absolute graph IRIs.
+
+    Raises
+    ------
+    QueryError
+        The update names its own dataset (``USING``, ``USING NAMED`` or ``WITH``): the protocol
+        makes that, with the parameters, an error.
+
+    Examples
+    --------
+    >>> with_using("INSERT { ?s a ?o } WHERE { ?s ?p ?o }", ["urn:g"])
+    'INSERT { ?s a ?o }  USING <urn:g> WHERE { ?s ?p ?o }'
+    """
+    if not graphs and not named:
+        return text
+    clause = " " + " ".join([f"USING <{g}>" for g in graphs] + [f"USING NAMED <{g}>" for g in named]) + " "
+    depth, operation, previous, places = 0, "", "", []
+    for kind, token, offset in scan_tokens(text):
+        if kind == "other" and token in "{}":
+            depth += 1 if token == "{" else -1
+        elif depth == 0 and kind == "other" and token == ";":
+            operation = ""
+        elif depth == 0 and kind == "word":
+            upper = token.upper()
+            if upper in ("USING", "WITH"):
+                raise QueryError(f"the update names its own dataset ({upper}) and the request gives "
+                                 "using-graph-uri / using-named-graph-uri too",
+                                 hint="give the graphs one way: in the update, or as parameters")
+            if not operation and upper not in ("PREFIX", "BASE"):
+                operation = upper
+            if upper == "WHERE" and operation in ("DELETE", "INSERT") and previous == "}":
+                places.append(offset)
+        previous = token
+    for offset in reversed(places):
+        text = text[:offset] + clause + text[offset:]
+    return text
+
+
 def query_kind(text: str) -> str:
     """Return ``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE`` or ``UPDATE`` for a SPARQL text.
 
@@ -533,7 +582,12 @@ def write_result(result: Any, form: str, fmt: str) -> bytes:
     if isinstance(result, ox.QueryTriples):
         key = "turtle" if fmt == "table" else fmt
         out = io.BytesIO()
-        ox.serialize(result, out, getattr(ox.RdfFormat, QUERY_FORMATS["graph"][key][0]), prefixes=prefixes)
+        try:
+            ox.serialize(result, out, getattr(ox.RdfFormat, QUERY_FORMATS["graph"][key][0]), prefixes=prefixes)
+        except (ValueError, OSError) as exc:  # a format that cannot hold the result (JSON-LD and RDF 1.2)
+            raise QueryError(f"{key} cannot write this result: {exc}", hint="use --format turtle or nt") from None
+        if key == "rdfxml" and (problem := rdfxml_problem(out.getvalue())) is not None:
+            raise QueryError(problem, hint="use --format turtle or nt")
         return out.getvalue()
     if fmt == "table":
         names = [v.value for v in result.variables]

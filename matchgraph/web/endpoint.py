@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -581,6 +582,8 @@ class SparqlEndpoint:
         if not reply["ok"]:
             if reply["kind"] == "syntax":
                 raise QueryError(syntax_message(SyntaxError(reply["message"])))
+            if reply["kind"] == "unwritable":  # a format that cannot hold this result: 406, as for a misfit
+                raise NotAcceptable(f"{reply['message']}; ask for another format (Turtle, N-Triples)")
             raise QueryError(f"the query failed: {reply['message']}")
         return Outcome(reply["body"], negotiated.media_type, reply["truncated"], reply["rows"])
 
@@ -597,19 +600,24 @@ class SparqlEndpoint:
             return 403, "the bearer token is wrong"
         return None
 
-    async def update(self, text: str) -> str:
+    async def update(self, text: str, *, using: Sequence[str] = (), using_named: Sequence[str] = ()) -> str:
         """Check and run an update; return the catalog version after it.
 
-        An update that sets the catalog version itself (as a remote :class:`~matchgraph.Catalog`
-        does) runs as sent; any other update also bumps the version, so derived caches are rebuilt.
+        ``using`` and ``using_named`` are the protocol's ``using-graph-uri`` and
+        ``using-named-graph-uri``: the dataset of the update's WHERE clauses. An update that sets
+        the catalog version itself (as a remote :class:`~matchgraph.Catalog` does) runs as sent;
+        any other update also bumps the version, so derived caches are rebuilt.
         """
-        from ..store.sparql import check_reach, parse_query
+        from ..store.sparql import check_reach, parse_query, with_using
 
         parsed = await asyncio.to_thread(parse_query, text)
         if not parsed.is_update:
             raise QueryError("this is a query, not an update: send it as query= or application/sparql-query")
         check_reach(parsed, allow_service=self.config.allow_service)
-        text = parsed.text
+        for name, iris in (("using-graph-uri", using), ("using-named-graph-uri", using_named)):
+            for iri in iris:
+                _check_graph_iri(name, iri)
+        text = with_using(parsed.text, using, using_named)
 
         def run() -> str:
             with self.write_lock:
@@ -742,9 +750,17 @@ class _UnsupportedType(Exception):
 
 
 def service_description(request: Any, config: ServerConfig) -> Any:
-    """The SPARQL service description (Turtle) of this endpoint."""
+    """The SPARQL service description of this endpoint, in the RDF format ``Accept`` picks (a
+    browser that prefers HTML is sent to the query page)."""
     from rdflib import RDF, Graph, Namespace, URIRef
-    from starlette.responses import Response
+    from starlette.responses import RedirectResponse, Response
+
+    accept = request.headers.get("accept")
+    negotiated = negotiate(accept, "DESCRIBE")
+    ranges = _accept_ranges(accept or "*/*")
+    html_q, _ = _quality("text/html", ranges)
+    if html_q > 0 and html_q >= _quality(negotiated.media_type, ranges)[0] and "text/html" in (accept or ""):
+        return RedirectResponse("/query", status_code=303, headers={"Vary": "Accept"})
 
     sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
     formats = Namespace("http://www.w3.org/ns/formats/")
@@ -760,13 +776,15 @@ def service_description(request: Any, config: ServerConfig) -> Any:
     graph.add((service, sd.feature, sd.UnionDefaultGraph))
     if config.allow_update:
         graph.add((service, sd.supportedLanguage, sd.SPARQL11Update))
-    return Response(graph.serialize(format="turtle"), media_type="text/turtle; charset=utf-8")
+    written = graph.serialize(format={"rdfxml": "xml"}.get(negotiated.key, negotiated.key), encoding="utf-8")
+    media = negotiated.media_type + ("; charset=utf-8" if negotiated.media_type.startswith("text/") else "")
+    return Response(written, media_type=media, headers={"Vary": "Accept"})
 
 
 async def sparql_route(request: Any) -> Any:
     """The SPARQL 1.1 Protocol endpoint (``/sparql``)."""
     from starlette.requests import ClientDisconnect
-    from starlette.responses import RedirectResponse, Response
+    from starlette.responses import Response
 
     state = request.app.state.matchgraph
     endpoint: SparqlEndpoint = state.endpoint
@@ -782,13 +800,16 @@ async def sparql_route(request: Any) -> Any:
             if refusal is not None:
                 headers = {"WWW-Authenticate": 'Bearer realm="matchgraph"'} if refusal[0] == 401 else None
                 return _text(refusal[0], refusal[1], headers)
-            version = await endpoint.update(update)
+            version = await endpoint.update(update, using=[v for k, v in params if k == "using-graph-uri"],
+                                            using_named=[v for k, v in params if k == "using-named-graph-uri"])
             return _text(200, f"Update applied; catalog version {version[:12]}.")
         if query is None or not query.strip():
             if request.method == "POST" or query is not None:
                 raise QueryError("the request has no query", hint="send query=... (or update=... with POST)")
-            if "text/html" in request.headers.get("accept", ""):
-                return RedirectResponse("/query", status_code=303)
+            if any(k in ("graph", "default") for k, _ in params):
+                raise QueryError("this endpoint answers the SPARQL Protocol, not the Graph Store Protocol",
+                                 hint="ask for a graph with a query: CONSTRUCT { ?s ?p ?o } WHERE "
+                                      "{ GRAPH <IRI> { ?s ?p ?o } }")
             return service_description(request, config)
         fmt = [v for k, v in params if k in ("format", "output")]
         outcome = await endpoint.query(
@@ -817,7 +838,7 @@ async def sparql_route(request: Any) -> Any:
     except MatchgraphError as exc:
         log.warning("SPARQL request failed: %s", exc.message)
         return _text(500, str(exc))
-    headers = {"X-Matchgraph-Rows": str(outcome.rows)}
+    headers = {"X-Matchgraph-Rows": str(outcome.rows), "Vary": "Accept"}
     if outcome.truncated:
         headers[TRUNCATED_HEADER] = f"max-rows={config.max_rows}"
     media = outcome.media_type + ("; charset=utf-8" if outcome.media_type.startswith("text/") else "")

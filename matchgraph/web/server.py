@@ -489,7 +489,7 @@ def create_app(catalog: Catalog, config: ServerConfig | None = None, *, owns_cat
     ]
     # CORS outermost, so that every answer a browser client can get (a 414, a 500) carries it
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
-                             allow_headers=["Accept", "Authorization", "Content-Type"],
+                             allow_headers=["*"],
                              expose_headers=[TRUNCATED_HEADER, "X-Matchgraph-Rows", "Retry-After"], max_age=600),
                   Middleware(_InternalErrors), Middleware(_FollowNewVersions, catalog=catalog), Middleware(UrlLimit)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
