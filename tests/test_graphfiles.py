@@ -99,6 +99,9 @@ def test_construct_graph(catalog: Catalog) -> None:
     assert [(u, v, d["relation"]) for u, v, d in G.edges(data=True)] == [("a", "d", "trainedOn")]
     with pytest.raises(QueryError, match="CONSTRUCT"):
         construct_graph(catalog, "SELECT * WHERE { ?s ?p ?o }")
+    # a drawing sends no request on the network (Oxigraph would have tried the host)
+    with pytest.raises(QueryError, match="SERVICE <http://127.0.0.1:9/> asks this server"):
+        construct_graph(catalog, "CONSTRUCT { ?s ?p ?o } WHERE { # x\rSERVICE <http://127.0.0.1:9/> { ?s ?p ?o }\n }")
 
 
 def test_graphml_of_the_example_catalog(example_catalog: Catalog, tmp_path: Path) -> None:

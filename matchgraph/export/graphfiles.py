@@ -178,14 +178,17 @@ def construct_graph(catalog: Catalog, query: str, projection: nx.MultiDiGraph | 
     Raises
     ------
     QueryError
-        The query is not a CONSTRUCT or DESCRIBE.
+        The query is not a CONSTRUCT or DESCRIBE, or it would reach the network (SERVICE).
     """
-    from ..store.sparql import query_kind
+    from ..store.sparql import check_reach, parse_query
 
-    if query_kind(query) not in ("CONSTRUCT", "DESCRIBE"):
+    parsed = parse_query(query)
+    if parsed.form not in ("CONSTRUCT", "DESCRIBE"):
         raise QueryError("a graph view needs a CONSTRUCT or DESCRIBE query",
                          hint="for example: CONSTRUCT { ?a mg:derivedFrom ?b } WHERE { ?a mg:derivedFrom ?b }")
-    graph = catalog.query(query).graph
+    # no request on the network from a drawing (matchgraph sparql --allow-service HOST is the way)
+    check_reach(parsed, option="matchgraph sparql --allow-service")
+    graph = catalog.query(parsed.text).graph
     projection = projection if projection is not None else nx.MultiDiGraph()
 
     def entity(term: Any) -> str | None:
