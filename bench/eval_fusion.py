@@ -19,6 +19,9 @@ Usage::
     python bench/eval_fusion.py --mode semantic --model all-mpnet-base-v2 --cache /tmp/enc.npz
     python bench/eval_fusion.py --mode ensemble --cache /tmp/enc.npz --test   # both encoders mixed
 
+``--mode prf`` (session 10): pseudo-relevance feedback on the embeddings (the need's vector moved
+toward its first k entities' vectors), alone and fused as ``--semantic``.
+
 ``--mode ensemble`` (round 7, tried and not taken): the cosine ``a * all-mpnet-base-v2 + (1 - a) *
 all-MiniLM-L6-v2``, alone and fused as ``--semantic`` fuses its encoder (``a = 1`` is ``--semantic``).
 """
@@ -41,7 +44,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from eval_match import metrics  # noqa: E402
 from eval_real import SETS, K, cached_encoder, dense_matrix, entities_of, load_set  # noqa: E402
 from matchgraph.matching.match import DEFAULT_WEIGHTS, rank  # noqa: E402
-from matchgraph.matching.semantic import MODEL_NAME, SEMANTIC_MODEL, load_encoder, rescale, similarity  # noqa: E402
+from matchgraph.matching.semantic import (MODEL_NAME, SEMANTIC_MODEL, feedback_similarity, load_encoder,  # noqa: E402
+                                         rescale, similarity)
 from matchgraph.matching.textindex import index_texts  # noqa: E402
 
 COLUMNS = [f"{s} {style}" for s in ("hub", "mteb") for style in ("sentence", "short")]
@@ -57,7 +61,9 @@ def prepare(model: str = MODEL_NAME) -> list[tuple[str, Any, list[dict]]]:
         rows, vectors, encoder = dense_matrix(index, entities, model)
         lexical_only = replace(DEFAULT_WEIGHTS, dense=0.0, dense_plain=0.0, kind=0.0, alternative=0.0, prior=0.0)
         for n in needs:
-            n["cos"] = similarity(rows, vectors, encoder.encode([n["need"]])[0], len(index))
+            n["query"] = encoder.encode([n["need"]])[0]
+            n["cos"] = similarity(rows, vectors, n["query"], len(index))
+            n["rows"], n["vectors"] = rows, vectors
             parts = {r.id: r.why["components"] for r in rank(index, n["need"], limit=len(index),
                                                              weights=lexical_only).results}
             n["lexical"] = np.array([parts.get(s, {}).get("lexical", 0.0) for s in index.slugs])
@@ -93,7 +99,7 @@ def top(index: Any, values: np.ndarray) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("all", "semantic", "default", "ensemble"), default="all")
+    parser.add_argument("--mode", choices=("all", "semantic", "default", "ensemble", "prf"), default="all")
     parser.add_argument("--cache", help="A .npz file keeping the encoder's outputs between runs.")
     parser.add_argument("--test", action="store_true", help="Also print the test halves (to report only).")
     parser.add_argument("--model", choices=(MODEL_NAME, SEMANTIC_MODEL), default=MODEL_NAME,
@@ -102,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache) if args.cache else None
     if cache is not None and args.model != MODEL_NAME:  # eval_real.py's file for this model
         cache = cache.with_name(f"{cache.stem}-{args.model}{cache.suffix}")
+    if args.mode == "prf":
+        args.model = SEMANTIC_MODEL
+        cache = Path(args.cache).with_name(f"{Path(args.cache).stem}-{SEMANTIC_MODEL}{Path(args.cache).suffix}") \
+            if args.cache else None
     if args.mode == "ensemble":
         args.model = SEMANTIC_MODEL
         cache = Path(args.cache).with_name(f"{Path(args.cache).stem}-{SEMANTIC_MODEL}{Path(args.cache).suffix}") \
@@ -121,6 +131,16 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"--semantic with the ensemble, mpnet share {a}",
                          (lambda a: lambda index, n: rank(index, n["need"], limit=K, weights=d, semantic=rescale(
                              a * n["cos"] + (1 - a) * n["cos_small"])).ids)(a)))
+    if args.mode == "prf":
+        rows.append(("dense alone", lambda index, n: top(index, n["cos"])))
+        rows.append(("--semantic", lambda index, n: rank(index, n["need"], limit=K, weights=d,
+                                                         semantic=rescale(n["cos"])).ids))
+        for k, beta in itertools.product((3, 5, 10), (0.25, 0.5, 1.0)):
+            rows.append((f"dense with feedback, top {k}, weight {beta}",
+                         (lambda k, b: lambda index, n: top(index, feedback(index, n, k, b)))(k, beta)))
+            rows.append((f"--semantic with feedback, top {k}, weight {beta}",
+                         (lambda k, b: lambda index, n: rank(index, n["need"], limit=K, weights=d,
+                                                             semantic=rescale(feedback(index, n, k, b))).ids)(k, beta)))
     if args.mode in ("all", "semantic"):
         rows.append(("dense alone", lambda index, n: top(index, n["cos"])))
         for a, b in itertools.product((0.5, 0.6, 0.7, 0.8), (0.7, 0.8, 0.9, 1.0)):
@@ -151,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         for label, run in rows:
             print(line(label, score(prepared, run, split)), flush=True)
     return 0
+
+
+def feedback(index: Any, need: dict, k: int, beta: float) -> np.ndarray:
+    """The need's cosines after pseudo-relevance feedback (the product's :func:`feedback_similarity`)."""
+    return feedback_similarity(need["rows"], need["vectors"], need["query"], len(index), top=k, weight=beta)
 
 
 def _z(values: np.ndarray) -> np.ndarray:

@@ -101,9 +101,11 @@ def evaluate(ranker: Ranker, needs: list[dict]) -> dict[str, Any]:
     return {"means": means, "per_need": per}
 
 
-def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic: bool | None = None) -> Ranker:
+def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic: bool | None = None,
+         feedback: bool = True) -> Ranker:
     """``matchgraph match`` on an in-memory index: ``semantic`` None is the default (the encoder for
-    entities without capabilities when ``dense`` is given), True ``--semantic``, False ``--no-semantic``."""
+    entities without capabilities when ``dense`` is given), True ``--semantic`` (with its feedback
+    round unless ``feedback`` is False), False ``--no-semantic``."""
     from matchgraph.matching.semantic import PLAIN_TOP_COSINE, scores_from_vectors
 
     plain = index.plain
@@ -114,7 +116,8 @@ def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic
             rows, vectors, encoder = dense
             keep = np.ones(len(rows), dtype=bool) if semantic else plain[rows]
             sim = scores_from_vectors(rows[keep], vectors[keep], encoder.encode([need])[0], len(index),
-                                      top_floor=-1.0 if semantic else PLAIN_TOP_COSINE)
+                                      top_floor=-1.0 if semantic else PLAIN_TOP_COSINE,
+                                      feedback=bool(semantic) and feedback)
             if not semantic:
                 sim, plain_sim = None, (sim if plain.any() else None)
         return rank(index, need, limit=K, weights=weights, semantic=sim, plain_semantic=plain_sim).ids
@@ -207,8 +210,11 @@ def rankers(index: TextIndex, records: list[dict] | None, dense: Any, *, big: An
         out["ours --semantic"] = ours(index, DEFAULT_WEIGHTS, big, semantic=True)
         for name, w in semantic_ablations().items():
             out[f"  --semantic {name}"] = ours(index, w, big, semantic=True)
+        out["ours --semantic without feedback (round 6)"] = ours(index, DEFAULT_WEIGHTS, big, semantic=True,
+                                                                  feedback=False)
     if dense is not None:
-        out["ours --semantic with all-MiniLM-L6-v2 (round 5)"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=True)
+        out["ours --semantic with all-MiniLM-L6-v2 (round 5)"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=True,
+                                                                      feedback=False)
     return out
 
 

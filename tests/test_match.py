@@ -231,6 +231,26 @@ def test_rescale_and_similarity_without_a_model() -> None:
     assert rescale(np.array([-1.0, -1.0], dtype=np.float32)).tolist() == [0.0, 0.0]
 
 
+def test_feedback_moves_the_need_toward_its_first_entities() -> None:
+    """Rocchio on the embeddings: each of the top entities lends its text closest to the need; an
+    entity near those (not near the need itself) comes up; with no entity embedded nothing moves."""
+    from matchgraph.matching.semantic import feedback_similarity, similarity
+
+    rows = np.array([0, 0, 1, 2, 3])
+    matrix = np.array([[0.96, 0.28], [-1, 0], [0.6, 0.8], [0, 1], [-0.6, 0.8]], dtype=np.float32)
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    plain = similarity(rows, matrix, query, 4)
+    moved = feedback_similarity(rows, matrix, query, 4, top=2, weight=1.0)
+    # the first two are entities 0 (0.96) and 1 (0.6); entity 0 lends its text closest to the need
+    direction = query + (matrix[0] + matrix[2]) / 2
+    expected = similarity(rows, matrix, (direction / np.linalg.norm(direction)).astype(np.float32), 4)
+    assert moved.tolist() == pytest.approx(expected.tolist(), abs=1e-6)
+    assert moved[2] > plain[2]  # entity 2, near what the first ones say, comes up
+    assert feedback_similarity(rows, matrix, query, 4, top=2, weight=0.0).tolist() == pytest.approx(plain.tolist())
+    assert feedback_similarity(np.array([], dtype=np.int64), np.zeros((0, 2), dtype=np.float32), query, 2).tolist() \
+        == [-1.0, -1.0]
+
+
 def test_semantic_unavailable_is_a_config_error(monkeypatch: pytest.MonkeyPatch, toy: Catalog) -> None:
     import sys
 

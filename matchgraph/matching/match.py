@@ -726,7 +726,8 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
     if semantic:
         from ..graph.derived import current
         from .semantic import semantic_scores
-        similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index))
+        similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index),
+                                     feedback=True)
     elif semantic is None and weights.semantic_plain > 0:
         plain_similarity = _plain_similarity(catalog, index, text)
     results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity,
