@@ -225,3 +225,55 @@ def test_long_lists_on_an_entity_page_are_cut_and_counted(example_catalog: Catal
     ctx = site_module.PageContext(example_catalog, ServerLinks(), site_module.server_assets())
     page = site_module.render_entity(ctx, "the-pile")
     assert f"and {named - 3:,} more" in page and "more relations, not listed here" in page
+
+
+# ---------------------------------------------------------------------- a site is put in place whole
+def test_a_killed_run_leaves_the_previous_site_and_the_next_cleans_up(site: tuple[Path, list[str]],
+                                                                       site_catalog: Path, tmp_path: Path) -> None:
+    """kill -9 of a real `matchgraph site` while it writes: the folder holds the previous complete
+    site (its marker, every page its browse data links to), never a part; the next run removes the
+    abandoned folder and replaces the site whole (a page of an entity no longer there goes)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "public"
+    shutil.copytree(site[0], out)
+    (out / "entity" / "gone-entity.html").write_text("an entity removed since", encoding="utf-8")
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    process = subprocess.Popen([sys.executable, "-m", "matchgraph", "site", str(out), "--catalog", str(site_catalog),
+                                "--compare", "0", "--no-progress"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    staging: list[Path] = []
+    while time.monotonic() < deadline and process.poll() is None:
+        staging = list(tmp_path.glob(".public.partial-*"))
+        if staging and len(list(staging[0].rglob("*.html"))) >= 10:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None and staging, "the run ended before it could be killed mid-way"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before  # the previous site, as it was
+    assert staging[0].exists()  # what the killed run wrote, beside it
+    again = subprocess.run([sys.executable, "-m", "matchgraph", "site", str(out), "--catalog", str(site_catalog),
+                            "--compare", "0", "--no-progress"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert not list(tmp_path.glob(".public.*")), "an abandoned folder was left"
+    assert not (out / "entity" / "gone-entity.html").exists() and (out / ".matchgraph-site").exists()
+    assert len(list((out / "entity").glob("*.html"))) == len(site[1])
+
+
+def test_a_folder_of_other_files_is_not_replaced(site_catalog: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from matchgraph.cli import cli
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["site", str(tmp_path / "mine"), "--catalog", str(site_catalog), "--compare", "0"])
+    assert result.exit_code == 1 and "did not write" in result.output and "Hint:" in result.output
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]

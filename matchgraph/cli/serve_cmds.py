@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
 from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+from .catalog_cmds import _progress_bar
 
 
 @cli.command()
@@ -70,14 +72,17 @@ def serve(host: str, port: int, allow_update: bool, token: str | None, timeout: 
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--compare", "compare_neighbours", type=click.IntRange(0, 20), default=3, show_default=True,
               help="Compare pages per entity (with its closest neighbours).")
+@click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
 @catalog_option
 @format_option("text", "json")
 @handle_errors
-def site(outdir: Path, compare_neighbours: int, catalog_location: str | None, fmt: str) -> None:
+def site(outdir: Path, compare_neighbours: int, no_progress: bool, catalog_location: str | None, fmt: str) -> None:
     """Write a static site: a page per entity, compare pages, an index with search.
 
     The pages link to each other with relative links and load nothing from the network, so
-    OUTDIR works opened from disk (file://) or copied to any static host.
+    OUTDIR works opened from disk (file://) or copied to any static host. The site is put in
+    place only when complete (an interrupted run leaves the previous one); OUTDIR is new, empty,
+    or a site written before, which is replaced whole.
 
     \b
     Example:
@@ -86,8 +91,9 @@ def site(outdir: Path, compare_neighbours: int, catalog_location: str | None, fm
     """
     from ..web.site import build_site
 
-    with open_catalog(catalog_location) as catalog:
-        report = build_site(catalog, outdir, compare_neighbours=compare_neighbours)
+    progress, update = _progress_bar(not no_progress)
+    with open_catalog(catalog_location) as catalog, progress or contextlib.nullcontext():
+        report = build_site(catalog, outdir, compare_neighbours=compare_neighbours, progress=update)
     if fmt == "json":
         echo_json(report.to_dict())
         return

@@ -645,15 +645,25 @@ def _compare_pairs(ctx: PageContext, slugs: list[str], per_entity: int) -> list[
     return sorted(pairs)
 
 
+#: Written last into every site: a folder holding it was written by :func:`build_site`, whose next
+#: run may replace it whole.
+SITE_MARKER = ".matchgraph-site"
+
+
 def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int = COMPARE_NEIGHBOURS,
                progress: ProgressCallback | None = None) -> SiteReport:
     """Write the catalog as a static site: an index with search, a page per entity, compare pages.
+
+    The site is written into a hidden folder beside ``outdir`` and put in its place only when
+    complete: an interrupted run (Ctrl-C, ``kill -9``, a full disk) leaves the previous site as it
+    was, and pages of entities no longer in the catalog do not linger. A folder left by a killed
+    run is removed by the next one.
 
     Parameters
     ----------
     catalog : Catalog
     outdir : path
-        The folder to write (created; files already there are overwritten).
+        The folder to write: new, empty, or a site this function wrote before (replaced whole).
     compare_neighbours : int
         For each entity, write compare pages with this many closest neighbours.
     progress : callable, optional
@@ -663,13 +673,80 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
     -------
     SiteReport
 
+    Raises
+    ------
+    InputError
+        ``outdir`` is a file, or a folder holding files this function did not write.
+
     Examples
     --------
     >>> build_site(cat, "public").entities                  # doctest: +SKIP
     58
     """
+    import os
+    import shutil
+
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve() if out.is_symlink() else out
+    _check_site_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(out)
+    staging = out.with_name(f".{out.name[:200]}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        report = _write_site(catalog, staging, compare_neighbours, progress)
+        (staging / SITE_MARKER).write_text("written by matchgraph site; the next run replaces this folder whole\n",
+                                           encoding="utf-8")
+        if out.exists():
+            old = out.with_name(f".{out.name[:200]}.old-{os.getpid()}")
+            os.rename(out, old)
+            os.rename(staging, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report.outdir = out
+    return report
+
+
+def _check_site_folder(out: Path) -> None:
+    from ..errors import InputError, Location
+
+    if out.exists() and not out.is_dir():
+        raise InputError("the site folder is a file", location=Location(str(out)), hint="give a folder")
+    if out.is_dir() and not (out / SITE_MARKER).exists() and any(out.iterdir()):
+        raise InputError("the folder holds files that matchgraph site did not write; a site replaces its "
+                         "folder whole", location=Location(str(out)),
+                         hint="give a new or empty folder (or remove what is there first)")
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Folders of earlier runs beside ``out`` whose process is gone (killed before its swap)."""
+    import shutil
+
+    for folder in out.parent.glob(f".{out.name[:200]}.*-*"):
+        kind, _, pid = folder.name.rpartition("-")
+        if kind.endswith((".partial", ".old")) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_site(catalog: Catalog, out: Path, compare_neighbours: int,
+                progress: ProgressCallback | None) -> SiteReport:
+    """Every file of the site, into ``out``."""
     report = SiteReport(out)
     pairs: set[tuple[str, str]] = set()
     root = PageContext(catalog, SiteLinks("", pairs), Assets("static/"))
