@@ -13,7 +13,7 @@ from rdflib import Graph, URIRef
 from matchgraph import Catalog, ConfigError, QueryError
 from matchgraph.export import export
 from matchgraph.export.graphfiles import (
-    SCORE_FIELDS, annotate, construct_graph, ego_view, filter_relations, to_gexf, to_graphml, to_node_link,
+    SCORE_FIELDS, annotate, catalog_graph, construct_graph, ego_view, filter_relations, to_gexf, to_graphml, to_node_link,
 )
 
 TINY = """
@@ -128,3 +128,32 @@ def test_export_view_options(example_catalog: Catalog) -> None:
     assert {d["relation"] for _, _, d in lineage.edges(data=True)} == {"derivedFrom"}
     gexf = nx.read_gexf(io.BytesIO(export(example_catalog, "gexf", center="the-pile", depth=1).encode()))
     assert set(gexf.nodes) == set(around.nodes)
+
+
+def test_names_with_control_characters(tmp_path: Path) -> None:
+    """A name imported with a bell and an escape sequence: GraphML and GEXF stay XML (the character
+    becomes U+FFFD), and the terminal is shown the characters, not sent them."""
+    import xml.etree.ElementTree as ET
+
+    from click.testing import CliRunner
+
+    from matchgraph import ingest
+    from matchgraph.cli import cli
+
+    (tmp_path / "ctrl.ttl").write_text(
+        '@prefix mg: <https://w3id.org/matchgraph/ns#> . @prefix schema: <https://schema.org/> .\n'
+        '<https://w3id.org/matchgraph/id/ctrl-tool> a mg:Tool, mg:Entity ; '
+        'schema:name "Bell\\u0007Esc\\u001B]0;pwned\\u0007 Tool" ; mg:trainedOn <https://w3id.org/matchgraph/id/other> .\n'
+        '<https://w3id.org/matchgraph/id/other> a mg:Dataset, mg:Entity ; schema:name "Other" .\n', encoding="utf-8")
+    catalog = Catalog(tmp_path / "c")
+    ingest(catalog, [tmp_path / "ctrl.ttl"], validate=False)
+    G = catalog_graph(catalog)
+    catalog.close()
+    for text in (to_graphml(G), to_gexf(G)):
+        tree = ET.fromstring(text.encode("utf-8"))  # well-formed
+        values = [e.text for e in tree.iter()] + [v for e in tree.iter() for v in e.attrib.values()]
+        assert "Bell\ufffdEsc\ufffd]0;pwned\ufffd Tool" in values
+    for args in (["explain", "ctrl-tool"], ["neighbours", "other"], ["compare", "ctrl-tool", "other"]):
+        out = CliRunner().invoke(cli, [*args, "--catalog", str(tmp_path / "c")])
+        assert out.exit_code == 0, out.output
+        assert "\x07" not in out.output and "\x1b" not in out.output and "Bell\\x07Esc\\x1b]0;pwned" in out.output

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from importlib import import_module
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "atomic_output", "echo_json", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
+__all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "atomic_output", "echo_json", "echo_text", "terminal_safe", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
 
 
 class MatchgraphUsageError(click.UsageError):
@@ -143,8 +144,29 @@ def open_catalog(location: str | None, *, update_url: str | None = None, create:
 
 
 def echo_json(data: Any) -> None:
-    """Print JSON for scripts."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print JSON for scripts (JSON escapes control characters itself; C1 ones are escaped here)."""
+    click.echo(terminal_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
+
+
+#: Control characters a terminal acts on (bell, escape sequences, 8-bit CSI), but for newline and tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    r"""Text for a terminal with its control characters shown, not obeyed: a name imported with
+    ``ESC ]0;...BEL`` in it would otherwise set the terminal's title (or worse) when printed.
+
+    Examples
+    --------
+    >>> terminal_safe("Bell\x07 and \x1b]0;title\x07\ttab")
+    'Bell\\x07 and \\x1b]0;title\\x07\ttab'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def echo_text(text: str = "", **kwargs: Any) -> None:
+    """``click.echo`` of text that holds catalog values (names, descriptions, claims): :func:`terminal_safe`."""
+    click.echo(terminal_safe(text), **kwargs)
 
 
 #: Command name -> the module of this package that defines it. Modules are imported only when

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import atomic_output, catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+from . import atomic_output, catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog
 
 from ..graph.relations import RELATION_KINDS as _RELATIONS
 
@@ -78,7 +78,7 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
     headers = ["ID", "NAME", "KIND", "RANK", "ADOPTION", "QUALITY", "ECOSYSTEM", "MATCH GRAPH", "TIMES MATCHED"]
     rows = [[d["id"], d["name"], d["kind"] or ("stub" if d["stub"] else "-"), str(d["rank"]), str(d["adoption"]),
              str(d["quality"]), str(d["ecosystem"]), str(d["match_graph"]), str(d["times_matched"])] for d in data]
-    click.echo(_table(headers, rows, right=set(range(3, 9))))
+    echo_text(_table(headers, rows, right=set(range(3, 9))))
 
 
 def _history(entity: str, catalog_location: str | None, fmt: str) -> None:
@@ -92,13 +92,13 @@ def _history(entity: str, catalog_location: str | None, fmt: str) -> None:
     if fmt == "json":
         echo_json({"entity": ref.to_dict(), "history": rows})
         return
-    click.echo(f"Score history of {ref.name} ({ref.slug}), oldest first:")
+    echo_text(f"Score history of {ref.name} ({ref.slug}), oldest first:")
     headers = ["VERSION", "TIME", "CHANGE", "RANK", "ADOPTION", "QUALITY", "ECOSYSTEM", "MATCH GRAPH", "FACTORS THAT MOVED"]
     table = [[r["data_version"][:12], r["time"], r["change"], *(str(r[k]) for k in
               ("rank", "adoption", "quality", "ecosystem", "match_graph")),
               "; ".join(f"{m['score']} {m['factor']} {m['before']:g} -> {m['after']:g} ({m['points']:+.2f} points)"
                         for m in r["moved"]) or "-"] for r in rows]
-    click.echo(_table(headers, table, right=set(range(3, 8))))
+    echo_text(_table(headers, table, right=set(range(3, 8))))
 
 
 @cli.command()
@@ -123,7 +123,7 @@ def explain(entity: str, weights_file: Path | None, catalog_location: str | None
     if fmt == "json":
         echo_json(result.to_dict())
     else:
-        click.echo(result.to_text())
+        echo_text(result.to_text())
 
 
 @cli.command()
@@ -159,14 +159,14 @@ def neighbours(entity: str, relations: tuple[str, ...], depth: int, limit: int, 
         echo_json({"entity": ref.to_dict(), "neighbours": [n.to_dict() for n in found]})
         return
     if not found:
-        click.echo(f"{ref.name} ({ref.slug}) has no neighbours" + (" by these relations." if relations else "."))
+        echo_text(f"{ref.name} ({ref.slug}) has no neighbours" + (" by these relations." if relations else "."))
         return
     headers = ["ID", "NAME", "KIND", "RELATIONS", "DIRECTION", "WEIGHT", "RANK"] + (["DEPTH"] if depth > 1 else [])
     rows = [[n.slug, n.name, n.kind or "-", ", ".join(n.relations), n.direction, f"{n.weight:.2f}",
              "-" if n.rank is None else str(n.to_dict()["rank"])] + ([str(n.depth)] if depth > 1 else [])
             for n in found]
-    click.echo(f"Neighbours of {ref.name} ({ref.slug}):")
-    click.echo(_table(headers, rows, right={5, 6, 7}))
+    echo_text(f"Neighbours of {ref.name} ({ref.slug}):")
+    echo_text(_table(headers, rows, right={5, 6, 7}))
 
 
 @cli.command()
@@ -193,8 +193,8 @@ def compare(a: str, b: str, weights_file: Path | None, output: Path | None, cata
     with open_catalog(catalog_location) as catalog:
         text = render(run(catalog, a, b, weights=weights_file), fmt)
     if output is None:
-        click.echo(text, nl=False)
+        echo_text(text, nl=False)
         return
     with atomic_output(output) as handle:
         handle.write(text.encode("utf-8"))
-    click.echo(f"Wrote {output} ({output.stat().st_size} bytes).", err=True)
+    echo_text(f"Wrote {output} ({output.stat().st_size} bytes).", err=True)

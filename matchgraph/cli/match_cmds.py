@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+from . import catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog
 
 #: Widest a table cell gets before it is cut with an ellipsis.
 CELL = 48
@@ -140,13 +140,13 @@ def _print_results(data: dict[str, Any], width: int | None = None) -> None:
     if not kind and data["kind_hint"]:
         kind = f"; asks for a {data['kind_hint']}"
     width = width or terminal_width()
-    click.echo(f"Need: {data['query']}")
-    click.echo(_cut(f"Concepts: {concepts}{kind}", width))
+    echo_text(f"Need: {data['query']}")
+    echo_text(_cut(f"Concepts: {concepts}{kind}", width))
     if not data["results"]:
-        click.echo("No entity matches this need.")
+        echo_text("No entity matches this need.")
         return
-    click.echo("")
-    click.echo(match_table(data, width))
+    echo_text("")
+    echo_text(match_table(data, width))
 
 
 @cli.command("match")
@@ -181,7 +181,7 @@ def match_command(text: str, kind: str | None, limit: int, no_record: bool, sema
         record = not no_record
         if record and not catalog.writable:
             record = False
-            click.echo("Note: the catalog is read-only for this user, so this match is not recorded "
+            echo_text("Note: the catalog is read-only for this user, so this match is not recorded "
                        "(--no-record says so quietly).", err=True)
         results = match(catalog, text, kind=kind, limit=limit, record=record, semantic=semantic)
     data = results.to_dict()
@@ -190,7 +190,7 @@ def match_command(text: str, kind: str | None, limit: int, no_record: bool, sema
         return
     _print_results(data)
     if data["event"]:
-        click.echo(f"\nRecorded as {data['event']} (--no-record to skip).", err=True)
+        echo_text(f"\nRecorded as {data['event']} (--no-record to skip).", err=True)
 
 
 @cli.command("matches")
@@ -214,8 +214,8 @@ def matches_command(limit: int, catalog_location: str | None, fmt: str) -> None:
         echo_json({"events": [e.to_dict() for e in events]})
         return
     if not events:
-        click.echo('No match events yet; run matchgraph match "..." to record one.')
+        echo_text('No match events yet; run matchgraph match "..." to record one.')
         return
     rows = [[e.started, _cut(e.query, 40), str(len(e.results)), _cut(", ".join(r["id"] for r in e.results[:3]) or "-")]
             for e in events]
-    click.echo(_table(["STARTED", "QUERY", "RESULTS", "TOP"], rows))
+    echo_text(_table(["STARTED", "QUERY", "RESULTS", "TOP"], rows))

@@ -296,15 +296,34 @@ def catalog_graph(catalog: Catalog, *, center: str | None = None, depth: int = 2
     return annotate(G, load_scores(catalog, factors=False))
 
 
+#: Characters XML 1.0 cannot hold, even escaped (most C0 controls, lone surrogates, U+FFFE/FFFF).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """``G`` with every text attribute XML can hold: a character it cannot (a name imported with a
+    bell or an escape in it) becomes U+FFFD, so the file is XML that every reader parses."""
+    def clean(attrs: dict[str, Any]) -> dict[str, Any]:
+        return {k: _NOT_XML.sub("\ufffd", v) if isinstance(v, str) else v for k, v in attrs.items()}
+
+    if not any(isinstance(v, str) and _NOT_XML.search(v)
+               for _, attrs in (*G.nodes(data=True), *((None, d) for *_, d in G.edges(data=True))) for v in attrs.values()):
+        return G
+    H = nx.MultiDiGraph(**clean(dict(G.graph)))
+    H.add_nodes_from((n, clean(a)) for n, a in G.nodes(data=True))
+    H.add_edges_from((u, v, k, clean(a)) for u, v, k, a in G.edges(keys=True, data=True))
+    return H
+
+
 def to_graphml(G: nx.MultiDiGraph) -> str:
     """GraphML text (Gephi, Cytoscape, yEd, ``networkx.read_graphml``)."""
-    return "\n".join(nx.generate_graphml(G, encoding="utf-8", prettyprint=True)) + "\n"
+    return "\n".join(nx.generate_graphml(_xml_safe(G), encoding="utf-8", prettyprint=True)) + "\n"
 
 
 def to_gexf(G: nx.MultiDiGraph) -> str:
     """GEXF 1.2 text (Gephi), without the export date so equal graphs give equal files."""
     buffer = io.BytesIO()
-    nx.write_gexf(G, buffer, encoding="utf-8", prettyprint=True, version="1.2draft")
+    nx.write_gexf(_xml_safe(G), buffer, encoding="utf-8", prettyprint=True, version="1.2draft")
     text = buffer.getvalue().decode("utf-8")
     return re.sub(r'\s+lastmodifieddate="[^"]*"', "", text, count=1)
 
