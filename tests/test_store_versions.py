@@ -276,3 +276,27 @@ def test_a_catalog_from_before_versions_becomes_version_one(tmp_path: Path) -> N
         assert catalog.scalar(f"SELECT ?n WHERE {{ <{PILE}> schema:name ?n }}") == "The Pile"
     assert any("converted to versioned storage" in n for n in notes)
     assert (location / "CURRENT").read_text().strip() == "v00000001" and not (location / "store").exists()
+
+
+def test_a_refused_write_leaves_nothing_taken_for_an_interrupted_one(tmp_path: Path) -> None:
+    """An aborted write's directory is renamed .discarded-* before deletion; if anything is left (the
+    engine still writing into it), the next write deletes it without saying a write was interrupted."""
+    import pyoxigraph as ox
+
+    from matchgraph.store.versions import VersionedStore
+
+    said: list[str] = []
+    store = VersionedStore(tmp_path / "c", notify=said.append)
+    staged = store.begin()
+    staged.store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
+    store.commit(staged)
+    staged = store.begin()
+    staged.store.add(ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:y"), ox.Literal("z")))
+    name = staged.directory.name
+    store.abort(staged)
+    assert not list((tmp_path / "c" / "versions").glob(".next-*"))
+    leftover = tmp_path / "c" / "versions" / (".discarded-" + name[len(".next-"):])
+    (leftover / "000123.sst").parent.mkdir(parents=True)  # as a late flush of the engine would leave it
+    (leftover / "000123.sst").write_bytes(b"x")
+    store.commit(store.begin())
+    assert not leftover.exists() and not any("interrupted" in s for s in said)
