@@ -49,6 +49,26 @@ def test_export_to_a_missing_folder_is_a_message(invoke, example_catalog_dir: Pa
     assert compared.exit_code == 1 and "No such file or directory" in compared.output
 
 
+def test_output_through_a_symlink_loop_is_a_message(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+                                                      tmp_path: Path) -> None:
+    """-o naming a link that leads back to itself (was a RuntimeError traceback from Path.resolve)."""
+    loop = tmp_path / "l1"
+    (tmp_path / "l2").symlink_to("l1")
+    loop.symlink_to("l2")
+    for args in (["export", "ttl"], ["export", "json", "--center", "the-pile"],
+                 ["compare", "the-pile", "c4", "--format", "html"]):
+        out = invoke(*args, "-o", loop, "--catalog", example_catalog_dir)
+        assert out.exit_code == 1, out.output
+        assert f"Too many levels of symbolic links (the links form a loop): {loop}" in out.output, out.output
+        assert "\nHint: a symbolic link in the path leads back to itself" in out.output
+    inside = invoke("export", "ttl", "-o", loop / "x.ttl", "--catalog", example_catalog_dir)
+    assert inside.exit_code == 1 and "Hint: a symbolic link in the path leads back" in inside.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l1", "l2"]  # no partial file left
+    with pytest.raises(OSError, match="the links form a loop"):
+        with atomic_output(loop):
+            pass
+
+
 def test_graph_view_options_are_refused_for_a_whole_dump(invoke, example_catalog_dir: Path) -> None:  # type: ignore[no-untyped-def]
     out = invoke("export", "ttl", "--center", "the-pile", "--catalog", example_catalog_dir)
     assert out.exit_code == 2 and "--center" in out.output and "CONSTRUCT" in out.output

@@ -267,6 +267,44 @@ CASES = [
      "models.jsonl:1: n_parameters must be a number, found nan", ["import", "mteb"]),
     ("mteb-huge-integer", mteb_folder("mteb-int", '{"name": "m/x", "n_parameters": ' + "9" * 5000 + "}"),
      "models.jsonl:1: not JSON: Exceeds the limit", ["import", "mteb"]),
+    # were an OverflowError traceback (int(inf)); NaN and 10^30 were written out, -5 stored as a parameter count
+    ("mteb-infinity", mteb_folder("mteb-inf", '{"name": "m/x", "n_parameters": Infinity}'),
+     "models.jsonl:1: n_parameters must be a finite number, found Infinity", ["import", "mteb"]),
+    ("mteb-1e999", mteb_folder("mteb-1e999", '{"name": "m/x", "n_parameters": 1e999}'),
+     "models.jsonl:1: n_parameters must be a finite number, found Infinity (or a number too large for a float, "
+     "such as 1e999)", ["import", "mteb"]),
+    ("mteb-inf-text-parameters", mteb_folder("mteb-inf-text", '{"name": "m/x", "n_parameters": "inf"}'),
+     "models.jsonl:1: n_parameters must be a number, found 'inf'", ["import", "mteb"]),
+    ("mteb-400-digit-parameters", mteb_folder("mteb-400", '{"name": "m/x", "n_parameters": 1' + "0" * 400 + "}"),
+     "models.jsonl:1: n_parameters must be at most 1,000,000,000,000,000 (a quadrillion; the largest models have a "
+     "few trillion), found a number of 401 digits", ["import", "mteb"]),
+    ("mteb-negative-parameters", mteb_folder("mteb-neg", '{"name": "m/x", "n_parameters": -5}'),
+     "models.jsonl:1: n_parameters must be zero or more, found -5", ["import", "mteb"]),
+    ("mteb-nan-dimensions", mteb_folder("mteb-nan-dim", '{"name": "m/x", "embed_dim": NaN}'),
+     "models.jsonl:1: embed_dim must be a number, found nan", ["import", "mteb"]),
+    ("mteb-nan-in-dimension-list", mteb_folder("mteb-nan-dims", '{"name": "m/x", "embed_dim": [256, NaN]}'),
+     "models.jsonl:1: embed_dim[1] must be a number, found nan", ["import", "mteb"]),
+    ("mteb-huge-dimensions", mteb_folder("mteb-big-dim", '{"name": "m/x", "embed_dim": 100000000}'),
+     "models.jsonl:1: embed_dim must be at most 10,000,000", ["import", "mteb"]),
+    ("mteb-31-digit-tokens", mteb_folder("mteb-tokens", '{"name": "m/x", "max_tokens": ' + str(10 ** 30) + "}"),
+     "models.jsonl:1: max_tokens must be at most 1,000,000,000 (a billion; the longest inputs models take are a "
+     "few million tokens), found a number of 31 digits", ["import", "mteb"]),
+    ("mteb-negative-memory", mteb_folder("mteb-memory", '{"name": "m/x", "memory_usage_mb": -1.5}'),
+     "models.jsonl:1: memory_usage_mb must be zero or more, found -1.5", ["import", "mteb"]),
+    # was "OverflowError: int too large to convert to float"; NaN and Infinity were a shape violation without the path
+    ("hf-400-digit-downloads", written("hf-bigint.json", '[{"id": "a/b", "downloads": 1' + "0" * 400 + "}]"),
+     "hf-bigint.json at $[0].downloads: downloads must be a count of at most 1,000,000,000,000,000, found a number "
+     "of 401 digits", ["import", "hf"]),
+    ("hf-nan-downloads", written("hf-nan.json", '[{"id": "a/b", "likes": 2}, {"id": "c/d", "downloads": NaN}]'),
+     "hf-nan.json at $[1].downloads: downloads must be a count, found NaN", ["import", "hf"]),
+    ("hf-infinite-likes", written("hf-inf.json", '{"models": [{"id": "a/b", "likes": Infinity}]}'),
+     "hf-inf.json at $.models[0].likes: likes must be a count, found Infinity", ["import", "hf"]),
+    ("hf-1e999-likes", written("hf-1e999.json", '[{"id": "a/b", "likes": 1e999}]'),
+     "hf-1e999.json at $[0].likes: likes must be a count, found Infinity (or a number too large for a float",
+     ["import", "hf"]),
+    ("hf-absurd-downloads", written("hf-absurd.json", '[{"id": "a/b", "downloads": 2e15}]'),
+     "hf-absurd.json at $[0].downloads: downloads must be a count of at most 1,000,000,000,000,000, found "
+     "2,000,000,000,000,000.0", ["import", "hf"]),
     ("alias-bomb", alias_bomb, "expands to more than 100,000 values", ["ingest"]),
     ("entity-expansion", entity_expansion, "declares an entity", ["ingest"]),
     ("xxe", xxe, "xxe.rdf:3: the XML declares an entity", ["ingest"]),
@@ -313,6 +351,75 @@ def test_hostile_input_is_refused_in_bounded_time_and_memory(make, message, comm
     assert output.startswith("Error: "), output
     assert path.name in output
     assert message in output, output
+    assert "\nHint: " in output, output
+    assert canonical(seeded) == before, "the catalog changed"
+
+
+# ---------------------------------------------------------------------------- weights files
+
+def sparse(name: str, size: int) -> Callable[[Path], Path]:
+    """A maker of the file ``name`` of ``size`` bytes written as a hole (no disk used, no time spent)."""
+    def make(folder: Path) -> Path:
+        path = folder / name
+        with path.open("wb") as handle:
+            handle.truncate(size)
+        return path
+
+    make.__name__ = name
+    return make
+
+
+def written_bytes(name: str, data: bytes) -> Callable[[Path], Path]:
+    """A maker of the file ``name`` holding ``data``."""
+    def make(folder: Path) -> Path:
+        path = folder / name
+        path.write_bytes(data)
+        return path
+
+    make.__name__ = name
+    return make
+
+
+#: (case, how to make the weights file, what the message says, the command taking --weights, its environment).
+#: Were a UnicodeDecodeError, a RecursionError and an OverflowError/ValueError traceback, and a file of any size
+#: read whole (300 MB: 85 seconds).
+WEIGHTS_CASES = [
+    ("not-utf8", written_bytes("latin1.yaml", b"rank:\n  quality: 0.5 # \xe9t\xe9\n"),
+     "cannot use the weights file {path}:2: the file is not UTF-8 text", ["explain", "the-pile"], {}),
+    ("deep-json", written("deep-weights.json", "[" * 100_000 + "]" * 100_000),
+     "cannot use the weights file {path}:1: the YAML or JSON nests lists and mappings more than",
+     ["explain", "the-pile"], {}),
+    ("deep-yaml", written("deep-weights.yaml", "rank:\n" + "".join("  " * i + "-\n" for i in range(1, 300))),
+     "cannot use the weights file {path}:101: the YAML or JSON nests lists and mappings more than 100 deep "
+     "(MATCHGRAPH_MAX_DEPTH)", ["compare", "the-pile", "distilroberta-base"], {}),
+    ("300-mb", sparse("huge-weights.yaml", 300 * 1024 * 1024),
+     "cannot use the weights file {path}: the file is 300 MiB, over the limit of 64 MiB for a file read whole "
+     "(MATCHGRAPH_MAX_FILE_SIZE)", ["scores"], {}),
+    ("over-a-lowered-limit", written("weights.yaml", "rank: {quality: 0.5}\n" + "#" * 3000 + "\n"),
+     "cannot use the weights file {path}: the file is 3,022 bytes, over the limit of 2 KiB", ["explain", "the-pile"],
+     {"MATCHGRAPH_MAX_FILE_SIZE": "2K"}),
+    ("400-digit-weight", written("bigint-weights.yaml", "rank: {quality: 1" + "0" * 400 + "}\n"),
+     "weight 'rank.quality' must be a number of zero or more (and finite), not a number of 401 digits",
+     ["explain", "the-pile"], {}),
+    ("5000-digit-weight", written("longint-weights.json", '{"rank": {"quality": ' + "9" * 5000 + "}}"),
+     "the weights file {path}:1 is not valid YAML or JSON: Exceeds the limit (4300 digits)", ["scores"], {}),
+]
+
+
+@pytest.mark.parametrize(("make", "message", "command", "env"), [c[1:] for c in WEIGHTS_CASES],
+                         ids=[c[0] for c in WEIGHTS_CASES])
+def test_hostile_weights_file_is_refused(make, message, command, env, seeded: Path,  # type: ignore[no-untyped-def]
+                                         tmp_path: Path) -> None:
+    """A weights file is read through the safe readers: a message naming it (a usage error: exit 2), no traceback."""
+    before = canonical(seeded)
+    path = make(tmp_path)
+    result = run_matchgraph(*command, "--catalog", seeded, "--weights", path, env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output
+    assert "MemoryError" not in output and "RecursionError" not in output
+    assert "\nError: " in output, output
+    assert message.format(path=path) in output, output
     assert "\nHint: " in output, output
     assert canonical(seeded) == before, "the catalog changed"
 

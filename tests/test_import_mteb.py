@@ -11,6 +11,7 @@ import pytest
 from matchgraph import Catalog
 from matchgraph.errors import InputError, ParseError, SchemaError
 from matchgraph.sources.importers import import_mteb
+from matchgraph.sources.mteb import parse_mteb
 from matchgraph.store.validate import validate_graph
 from matchgraph.vocab import entity_iri, slugify
 
@@ -153,6 +154,26 @@ def test_malformed_records_name_the_line_and_write_nothing(catalog: Catalog, tmp
         import_mteb(catalog, folder)
     assert f"{path}:4" in str(info.value) and message in str(info.value)
     assert catalog.triple_count() == 0
+
+
+def test_model_numbers_within_their_bounds_are_read(tmp_path: Path) -> None:
+    """The bounds refuse only mistakes: the largest counts allowed, 0, floats and "inf"/Infinity tokens (no
+    fixed input limit, as Python's json module writes MTEB's float("inf")) are read."""
+    folder = tmp_path / "mteb"
+    folder.mkdir()
+    (folder / "models.jsonl").write_text(
+        '{"name": "a/top", "n_parameters": 1000000000000000, "embed_dim": 10000000, "max_tokens": 1000000000, '
+        '"memory_usage_mb": 1e9}\n'
+        '{"name": "a/api", "n_parameters": 0, "embed_dim": [256, null, 1024.0], "max_tokens": Infinity}\n'
+        '{"name": "a/api-2", "max_tokens": "inf", "embed_dim": 384.0}\n', encoding="utf-8")
+    models = {rec.name: rec for _, source in parse_mteb(folder).sources for rec in source.entities}
+    top, api, api2 = models["a/top"], models["a/api"], models["a/api-2"]
+    assert ("parameters", 10 ** 15) in top.extra
+    assert "10000000-dimensional embeddings, up to 1,000,000,000 input tokens" in (top.description or "")
+    assert "unlimited input length" in (api.description or "") and "unlimited input length" in (api2.description or "")
+    assert any("256/1024-dimensional" in c.description for c in api.capabilities)
+    assert "384-dimensional embeddings" in (api2.description or "")
+    assert any(c.title == "Long context" and "no fixed limit" in c.description for c in api.capabilities)
 
 
 def test_a_folder_without_the_files_is_an_input_error(catalog: Catalog, tmp_path: Path) -> None:

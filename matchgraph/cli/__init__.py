@@ -58,10 +58,22 @@ def handle_errors(func: F) -> F:
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[IO[bytes]]:
     """A binary file that becomes ``path`` only when the block ends without an error: an
-    interrupted export (Ctrl-C, a full disk) leaves the previous file as it was and no partial one."""
+    interrupted export (Ctrl-C, a full disk) leaves the previous file as it was and no partial one.
+
+    Raises
+    ------
+    OSError
+        ``ELOOP`` when ``path`` is a symbolic link that leads back to itself (``ln -s l2 l1; ln -s l1 l2``),
+        which :func:`handle_errors` prints as a message with a hint; pathlib raises a RuntimeError
+        for it up to Python 3.12.
+    """
+    import errno
     import stat
 
-    target = path.resolve() if path.is_symlink() else path  # a link keeps pointing at the new file
+    try:
+        target = path.resolve() if path.is_symlink() else path  # a link keeps pointing at the new file
+    except RuntimeError as exc:  # Python 3.13 returns a path here, and the stat below raises ELOOP
+        raise OSError(errno.ELOOP, f"{os.strerror(errno.ELOOP)} (the links form a loop)", str(path)) from exc
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:
@@ -94,7 +106,10 @@ def _os_message(exc: OSError) -> str:
                            "(a read-only catalog can still be read)",
              errno.EROFS: "the file system is read-only: write somewhere else",
              errno.ENOSPC: "free some disk space, or write somewhere else",
-             errno.EEXIST: "choose a path that is not taken", errno.ENOTDIR: "a part of the path is a file"}
+             errno.EEXIST: "choose a path that is not taken", errno.ENOTDIR: "a part of the path is a file",
+             errno.ELOOP: "a symbolic link in the path leads back to itself through other links: remove it or "
+                          "point it at a real file or folder (ls -l shows where a link leads), or write to another "
+                          "path"}
     hint = hints.get(exc.errno or 0)
     if hint is None and "Permission denied" in what:
         hint = hints[errno.EACCES]

@@ -35,6 +35,22 @@ def default_weights() -> dict[str, Any]:
 _FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
+def _finite(value: Any) -> float | None:
+    """A weight as a finite float, or None when it is not a number or not finite (an integer too
+    large for a float, such as 1 followed by 400 zeros, is not finite either).
+
+    >>> _finite(2), _finite(float("nan")), _finite(10 ** 400), _finite("2")
+    (2.0, None, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
@@ -48,9 +64,13 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str) -> dic
             continue
         if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
             value = float(value)  # 2e-1: a number in JSON and YAML 1.2, a string to YAML 1.1's reader
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or not math.isfinite(value):
-            raise ConfigError(f"weight {dotted!r} must be a number of zero or more (and finite), not {value!r}")
-        merged[key] = float(value)
+        number = _finite(value)
+        if number is None or number < 0:
+            shown = f"a number of {len(str(abs(value)))} digits" if isinstance(value, int) and number is None \
+                else repr(value)[:100]
+            raise ConfigError(f"weight {dotted!r} must be a number of zero or more (and finite), not {shown}",
+                              hint=f"write a number such as {dotted.rsplit('.', 1)[-1]}: 0.5")
+        merged[key] = number
     return merged
 
 
@@ -70,28 +90,22 @@ def load_weights(source: str | os.PathLike[str] | Mapping[str, Any] | None = Non
     Raises
     ------
     ConfigError
-        The file cannot be read, has unknown keys or values that are not numbers >= 0.
+        The file cannot be read, is over the file-size limit, is not UTF-8, is not valid YAML or
+        JSON, nests deeper than the depth limit, has unknown keys or values that are not finite
+        numbers >= 0.
 
     Examples
     --------
     >>> load_weights({"rank": {"quality": 1}})["rank"]["quality"]
     1.0
     """
-    import yaml
-
     defaults = _merge(default_weights(), {}, "")
     if source is None:
         override: Any = {}
     elif isinstance(source, Mapping):
         override = source
     else:
-        path = Path(source)
-        try:
-            override = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConfigError(f"cannot read the weights file {path}: {exc.strerror or exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"the weights file {path} is not valid YAML or JSON: {exc}") from exc
+        override = _read_weights_file(Path(source))
     if not isinstance(override, Mapping):
         raise ConfigError("a weights file holds a mapping such as {rank: {quality: 0.5}}")
     weights = _merge(defaults, override, "")
@@ -102,6 +116,46 @@ def load_weights(source: str | os.PathLike[str] | Mapping[str, Any] | None = Non
     if not 0 < weights["match_graph"]["damping"] < 1:
         raise ConfigError("match_graph.damping must lie strictly between 0 and 1")
     return weights
+
+
+def _read_weights_file(path: Path) -> Any:
+    """The parsed content of a weights file (YAML or JSON), read through the safe readers.
+
+    The file-size limit, UTF-8, the nesting-depth and the YAML alias limits are checked before
+    anything is parsed, so a hostile file is a message naming it, not a traceback.
+
+    Parameters
+    ----------
+    path : Path
+        The weights file.
+
+    Returns
+    -------
+    object
+        What the file holds (an empty file gives ``{}``, as before).
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read, is over the file-size limit, is not UTF-8, is not valid YAML or
+        JSON, or nests too deep; the message names the file (and the line) and keeps the reader's hint.
+    """
+    from ..errors import InputError, ParseError
+    from ..sources.safe_load import load_yaml, read_text
+
+    try:
+        text = read_text(path)
+    except InputError as exc:
+        raise ConfigError(f"cannot use the weights file {exc.location or path}: {exc.detail}", hint=exc.hint) from exc
+    try:
+        override, _ = load_yaml(text, str(path), what="YAML or JSON")
+    except ParseError as exc:  # a syntax error, or a number too long to read
+        problem = exc.detail.removeprefix("invalid YAML or JSON: ")
+        raise ConfigError(f"the weights file {exc.location} is not valid YAML or JSON: {problem}",
+                          hint=exc.hint) from exc
+    except InputError as exc:  # over the depth or YAML-alias limit, an alias inside its own anchor
+        raise ConfigError(f"cannot use the weights file {exc.location or path}: {exc.detail}", hint=exc.hint) from exc
+    return override or {}
 
 
 def weights_json(weights: Mapping[str, Any]) -> str:

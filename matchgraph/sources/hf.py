@@ -262,12 +262,8 @@ def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> Entit
     rec.url = f"https://huggingface.co/{'datasets/' if kind == 'dataset' else ''}{hub_id}"
     for key in ("downloads", "likes"):
         value = entry.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise SchemaError(f"{key} must be a count, found {value!r}"[:200], location=at(key),
-                              hint=f"write \"{key}\": 1200 (a whole number, zero or more)")
-        rec.metrics[key] = float(value)
+        if value is not None:
+            rec.metrics[key] = _count(key, value, at(key))
     raw_tags = entry.get("tags")
     if raw_tags is not None and not (isinstance(raw_tags, list) and all(isinstance(t, str) for t in raw_tags)):
         raise SchemaError("tags must be a list of strings", location=at("tags"),
@@ -286,6 +282,51 @@ def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> Entit
             rec.results.extend(_model_index(index, path, at(key)))
     rec.extra = list(dict.fromkeys(rec.extra))
     return rec
+
+
+#: The largest count a Hub entry may give (the most downloaded models have a few billion downloads):
+#: a larger one is a mistake in the file, and one past 10^308 would overflow a float.
+MAX_COUNT = 10 ** 15
+
+
+def _count(key: str, value: Any, location: Location) -> float:
+    """A count of a Hub entry (downloads, likes) as a float, checked: a number, finite, from 0 to :data:`MAX_COUNT`.
+
+    Parameters
+    ----------
+    key : str
+        The field, for the message.
+    value : object
+        What the entry gives.
+    location : Location
+        The file and the JSON path of the field.
+
+    Raises
+    ------
+    SchemaError
+        Not a number, NaN or Infinity (Python's json module reads both), negative, or over
+        :data:`MAX_COUNT`; the message gives the JSON path.
+
+    Examples
+    --------
+    >>> _count("likes", 3, Location("m.json", json_path="$[0].likes"))
+    3.0
+    """
+    hint = f"write \"{key}\": 1200 (a whole number, zero or more, at most {MAX_COUNT:,})"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SchemaError(f"{key} must be a count, found {value!r}"[:200], location=location, hint=hint)
+    if value != value:
+        raise SchemaError(f"{key} must be a count, found NaN (not a number)", location=location, hint=hint)
+    if value in (float("inf"), float("-inf")):
+        raise SchemaError(f"{key} must be a count, found {'-' if value < 0 else ''}Infinity (or a number too large "
+                          "for a float, such as 1e999)", location=location, hint=hint)
+    if value < 0:
+        raise SchemaError(f"{key} must be a count, found {value!r}"[:200], location=location, hint=hint)
+    if value > MAX_COUNT:
+        shown = f"a number of {len(str(int(value)))} digits" if value >= 10 ** 20 else f"{value:,}"
+        raise SchemaError(f"{key} must be a count of at most {MAX_COUNT:,}, found {shown}", location=location,
+                          hint=hint)
+    return float(value)
 
 
 def _labels(value: Any, where: str, path: str) -> list[str]:

@@ -79,6 +79,16 @@ _HUB_ID = re.compile(r"^[\w.\-]+/[\w.\-]+$")
 COMPACT_PARAMETERS = 150_000_000
 #: Models accepting at least this many tokens get a "long context" capability.
 LONG_CONTEXT_TOKENS = 8192
+#: The largest value a number of a model record may take, and why (said in the message): a larger one
+#: is a mistake in the file, and would be written out as a 31-digit count or overflow a float.
+NUMBER_LIMITS: dict[str, tuple[int, str]] = {
+    "n_parameters": (10 ** 15, "a quadrillion; the largest models have a few trillion"),
+    "max_tokens": (10 ** 9, "a billion; the longest inputs models take are a few million tokens"),
+    "embed_dim": (10 ** 7, "ten million; vectors over a whole vocabulary have a few hundred thousand dimensions"),
+    "memory_usage_mb": (10 ** 9, "a petabyte; the largest models take a few terabytes"),
+}
+#: Numbers that may be infinite: no fixed limit.
+_UNLIMITED = {"max_tokens"}
 
 
 @dataclass
@@ -160,14 +170,46 @@ class _Fields:
         return [v for v in value if v is not None and v.strip()]
 
     def number(self, key: str) -> float | None:
+        """A number of zero or more, at most its bound in :data:`NUMBER_LIMITS` (or null).
+
+        Only ``max_tokens`` may be infinite (``"inf"``, or ``Infinity`` as Python's json module
+        writes ``float("inf")``): MTEB's way of saying an API model has no fixed input limit.
+        """
         value = self.obj.get(key)
         if value is None:
             return None
-        if value == "inf":
+        if key in _UNLIMITED and (value == "inf" or value == float("inf")):
             return float("inf")
+        return self._checked(key, value, key)
+
+    def dimensions(self, key: str) -> list[float]:
+        """The embedding sizes: one number, or a list of them (the sizes a Matryoshka model can
+        be cut to), each checked as :meth:`number` checks (nulls in the list passed over)."""
+        value = self.obj.get(key)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [self._checked(key, v, f"{key}[{i}]") for i, v in enumerate(value) if v is not None]
+        return [self._checked(key, value, key)]
+
+    def _checked(self, key: str, value: Any, where: str) -> float:
+        """``value`` as a float when it is a finite number from 0 to the bound of ``key``; else a SchemaError
+        naming ``where`` (the field, or the item of a list), the bound and why it is there."""
+        limit, reason = NUMBER_LIMITS.get(key, (10 ** 15, "a quadrillion"))
+        hint = f"write \"{key}\": a number from 0 to {limit:,}, or null" + (
+            " (or \"inf\" for no limit)" if key in _UNLIMITED else "")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN
-            raise SchemaError(f"{key} must be a number, found {value!r}"[:200], location=self.loc,
+            raise SchemaError(f"{where} must be a number, found {value!r}"[:200], location=self.loc,
                               hint=f"write \"{key}\": 1234 (a number, or null)")
+        if value in (float("inf"), float("-inf")):
+            raise SchemaError(f"{where} must be a finite number, found {'-' if value < 0 else ''}Infinity (or a "
+                              "number too large for a float, such as 1e999)", location=self.loc, hint=hint)
+        if value < 0:
+            raise SchemaError(f"{where} must be zero or more, found {value!r}"[:200], location=self.loc, hint=hint)
+        if value > limit:
+            shown = f"a number of {len(str(int(value)))} digits" if value >= 10 ** 20 else f"{value:,}"
+            raise SchemaError(f"{where} must be at most {limit:,} ({reason}), found {shown}", location=self.loc,
+                              hint=hint)
         return float(value)
 
     def flag(self, key: str) -> bool | None:
@@ -320,9 +362,8 @@ def _whole(value: Any) -> str:
 def _model_capabilities(f: _Fields, rec: EntityRecord) -> None:
     loc = f.loc
     modalities = f.strings("modalities") or ["text"]
-    dims = f.obj.get("embed_dim")
-    dim_text = (f"{_whole(dims)}-dimensional" if isinstance(dims, (int, float)) and not isinstance(dims, bool) else
-                f"{'/'.join(_whole(d) for d in dims)}-dimensional" if isinstance(dims, list) and dims else "dense")
+    dims = f.dimensions("embed_dim")
+    dim_text = f"{'/'.join(_whole(d) for d in dims)}-dimensional" if dims else "dense"
     sim = f.text("similarity_fn_name")
     multi_vector = sim == "MaxSim"
     what = " and ".join(modalities)
@@ -376,11 +417,11 @@ def _model_record(f: _Fields, models: dict[str, EntityRecord], task_dataset: dic
                   read: MtebRead) -> EntityRecord:
     name = f.text("name", required=True) or ""
     rec = models[name]
-    params, tokens, dims = f.number("n_parameters"), f.number("max_tokens"), f.obj.get("embed_dim")
+    params, tokens, dims = f.number("n_parameters"), f.number("max_tokens"), f.dimensions("embed_dim")
     release, languages = f.text("release_date"), f.strings("languages")
+    one_size = bool(dims) and not isinstance(f.obj.get("embed_dim"), list)
     facts = [f"{_number_words(params)} parameters" if params else None,
-             f"{_whole(dims)}-dimensional embeddings" if isinstance(dims, (int, float))
-             and not isinstance(dims, bool) else None,
+             f"{_whole(dims[0])}-dimensional embeddings" if one_size else None,
              ("unlimited input length" if tokens == float("inf") else f"up to {tokens:,.0f} input tokens")
              if tokens else None,
              f"{len(languages)} language(s)" if languages else None, f"released {release}" if release else None]
