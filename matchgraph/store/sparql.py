@@ -452,7 +452,7 @@ def _host_allowed(iri: str, allowed: Iterable[str]) -> bool:
     return any(a.lower() in (host, netloc) for a in allowed)
 
 
-def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), option: str = "--allow-service") -> None:
+def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), option: str | None = "--allow-service") -> None:
     """Refuse a query that would make this process fetch from the network, unless allowed.
 
     Parameters
@@ -460,8 +460,8 @@ def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), optio
     parsed : ParsedQuery
     allow_service : sequence of str
         Hosts (``example.org`` or ``example.org:8890``) that SERVICE and LOAD may reach.
-    option : str
-        The option that allows a host, for the hint.
+    option : str or None
+        The option that allows a host, for the hint; None where no option can (``export --query``).
 
     Raises
     ------
@@ -475,10 +475,13 @@ def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), optio
                              hint="name the endpoint as an IRI of a host the operator allows "
                                   f"(started with {option} HOST)")
         if not _host_allowed(iri, allow_service):
+            host = urlsplit(iri).hostname or "HOST"
             raise QueryError(f"SERVICE <{iri}> asks this server to query another endpoint; it does not send "
                              "requests to other servers on a client's behalf",
-                             hint=f"run the query against <{iri}> directly, or start with {option} "
-                                  f"{urlsplit(iri).hostname or 'HOST'} to allow that host")
+                             hint=f"run the query against <{iri}> directly, or start with {option} {host} to allow "
+                                  "that host" if option else
+                                  f"a drawing shows what the catalog holds: fetch what <{iri}> has with 'matchgraph "
+                                  f"sparql --allow-service {host}' and ingest it first")
     for iri in parsed.loads:
         if not _host_allowed(iri, allow_service):
             raise QueryError(f"LOAD <{iri}> asks this server to fetch a document from the network; "
