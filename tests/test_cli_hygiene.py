@@ -69,6 +69,24 @@ def test_output_through_a_symlink_loop_is_a_message(invoke, example_catalog_dir:
             pass
 
 
+def test_a_killed_exports_partial_file_is_removed_by_the_next(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
+    """kill -9 during an export leaves .NAME.partial-PID; the next export of that file deletes the
+    ones whose process is gone, not one a live process is writing."""
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f".out.ttl.partial-{int(gone.stdout)}"
+    live = tmp_path / f".out.ttl.partial-{os.getppid()}"
+    for path in (dead, live):
+        path.write_bytes(b"half an export")
+    out = invoke("export", "ttl", "-o", tmp_path / "out.ttl", "--catalog", example_catalog_dir)
+    assert out.exit_code == 0, out.output
+    assert not dead.exists() and live.exists() and (tmp_path / "out.ttl").stat().st_size > 1000
+
+
 def test_graph_view_options_are_refused_for_a_whole_dump(invoke, example_catalog_dir: Path) -> None:  # type: ignore[no-untyped-def]
     out = invoke("export", "ttl", "--center", "the-pile", "--catalog", example_catalog_dir)
     assert out.exit_code == 2 and "--center" in out.output and "CONSTRUCT" in out.output

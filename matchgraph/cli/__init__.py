@@ -82,6 +82,7 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
         with target.open("wb") as handle:
             yield handle
         return
+    _remove_abandoned_partials(target)
     partial = target.with_name(f".{target.name[:200]}.partial-{os.getpid()}")
     try:
         with partial.open("wb") as handle:
@@ -93,6 +94,17 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _remove_abandoned_partials(target: Path) -> None:
+    """Delete the partial files of earlier writes of ``target`` whose process is gone (a ``kill -9``
+    leaves its ``.NAME.partial-PID`` beside the file; a 22 MB export's stayed for good)."""
+    from ..store.isolation import process_alive
+
+    for partial in target.parent.glob(f".{target.name[:200]}.partial-*"):
+        pid = partial.name.rpartition("-")[2]
+        if pid.isdigit() and not process_alive(int(pid)):
+            partial.unlink(missing_ok=True)
 
 
 def _os_message(exc: OSError) -> str:

@@ -41,7 +41,7 @@ from typing import IO, Any, Callable, TypeVar
 
 from ..errors import CatalogError, MatchgraphError
 
-__all__ = ["call_isolated", "child_interpreter", "die_with_parent", "EngineCrash", "ENGINE_CRASH_HINT"]
+__all__ = ["call_isolated", "child_interpreter", "die_with_parent", "process_alive", "EngineCrash", "ENGINE_CRASH_HINT"]
 
 T = TypeVar("T")
 
@@ -235,6 +235,24 @@ def child_interpreter(module: str) -> tuple[list[str], dict[str, str]]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     flags = ["-P"] if sys.version_info >= (3, 11) else []
     return [sys.executable, *flags, "-m", module], env
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this id exists (one of another user's counts as alive).
+
+    Examples
+    --------
+    >>> import os
+    >>> process_alive(os.getpid())
+    True
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def die_with_parent(parent: int) -> None:

@@ -726,22 +726,12 @@ def _remove_abandoned(out: Path) -> None:
     """Folders of earlier runs beside ``out`` whose process is gone (killed before its swap)."""
     import shutil
 
+    from ..store.isolation import process_alive
+
     for folder in out.parent.glob(f".{out.name[:200]}.*-*"):
         kind, _, pid = folder.name.rpartition("-")
-        if kind.endswith((".partial", ".old")) and pid.isdigit() and not _alive(int(pid)):
+        if kind.endswith((".partial", ".old")) and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_site(catalog: Catalog, out: Path, compare_neighbours: int,
