@@ -277,3 +277,10 @@ def test_a_folder_of_other_files_is_not_replaced(site_catalog: Path, tmp_path: P
     result = CliRunner().invoke(cli, ["site", str(tmp_path / "mine"), "--catalog", str(site_catalog), "--compare", "0"])
     assert result.exit_code == 1 and "did not write" in result.output and "Hint:" in result.output
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+    old = tmp_path / "old-site"  # a site written before sites carried their marker
+    (old / "entity").mkdir(parents=True)
+    for name in ("index.html", "browse-data.js"):
+        (old / name).write_text("from an earlier version", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["site", str(old), "--catalog", str(site_catalog), "--compare", "0"])
+    assert result.exit_code == 0, result.output
+    assert (old / ".matchgraph-site").exists() and "earlier" not in (old / "index.html").read_text(encoding="utf-8")

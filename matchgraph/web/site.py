@@ -716,7 +716,9 @@ def _check_site_folder(out: Path) -> None:
 
     if out.exists() and not out.is_dir():
         raise InputError("the site folder is a file", location=Location(str(out)), hint="give a folder")
-    if out.is_dir() and not (out / SITE_MARKER).exists() and any(out.iterdir()):
+    written = (out / SITE_MARKER).exists() or all((out / name).exists() for name in ("browse-data.js", "index.html",
+                                                                                     "entity"))  # before the marker
+    if out.is_dir() and not written and any(out.iterdir()):
         raise InputError("the folder holds files that matchgraph site did not write; a site replaces its "
                          "folder whole", location=Location(str(out)),
                          hint="give a new or empty folder (or remove what is there first)")
