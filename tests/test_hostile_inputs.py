@@ -258,6 +258,10 @@ CASES = [
                                        + " .\n"), "deep-list.ttl:1: the RDF nests", ["ingest"]),
     ("deep-trig", written("deep.trig", "<urn:x:g> {\n<urn:x:d> <urn:x:p> " + "[ <urn:x:p> " * 1000 + "1"
                                        + " ]" * 1000 + " .\n}\n"), "deep.trig:2: the RDF nests", ["ingest"]),
+    ("deep-turtle-behind-closers", written("closers.ttl", "<urn:x:s> <urn:x:p> <urn:x:\\u0041" + ")" * 2000
+                                           + "> .\n<urn:x:d> <urn:x:p> " + "[ <urn:x:p> " * 150 + "1" + " ]" * 150
+                                           + " .\n"),
+     "closers.ttl:2: the RDF nests blank nodes [ ] and collections ( ) more than 100 deep", ["ingest"]),
     ("deep-n3-formulas", written("deep.n3", "<urn:x:d> <urn:x:p> " + "{ <urn:x:a> <urn:x:b> " * 5000 + "<urn:x:c>"
                                        + " }" * 5000 + " .\n"),
      "deep.n3:1: the RDF nests blank nodes [ ], collections ( ) and formulas { } more than 100 deep", ["ingest"]),
@@ -550,7 +554,8 @@ def test_turtle_depth_check_matches_the_parser() -> None:
     from matchgraph.sources.safe_load import check_turtle_depth
 
     rng = random.Random(7)
-    noise = ['"a ( [ \\" ]"', "'(('", '"""x\n( [ \\""" ]\n"""', "'''] ) '\n'''", "<urn:x:a(b)((>", "3",
+    noise = ['"a ( [ \\" ]"', "'(('", '"""x\n( [ \\""" ]\n"""', "'''] ) '\n'''", "<urn:x:a(b)((>",
+             r"<urn:x:\u0041)))>", r"<urn:x:\u0041((>", "3",
              '""', "<urn:x:o>"]
 
     def node(level: int) -> tuple[str, int]:

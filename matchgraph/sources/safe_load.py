@@ -748,19 +748,19 @@ def precheck_rdf_file(path: str | os.PathLike[str], fmt: str, data: bytes | None
 
 
 #: RDF syntaxes in the Turtle family, whose blank nodes ``[ ]``, collections ``( )`` (and N3's formulas
-#: ``{ }``) nest: Oxigraph's parser keeps about 1.5 KB per open level (a 9 MB file of 1,000,000
-#: nested ``[`` took 1.46 GB and 17.7 s), so the nesting is counted before any parser runs.
+#: ``{ }``) nest: Oxigraph's parser keeps about 1.4 KB per open level (an 8 MB file of 1,000,000
+#: nested ``[`` took 1.41 GB and 19.7 s to ingest), so the nesting is counted before any parser runs.
 _NESTING_RDF = {"turtle", "trig", "n3"}
 
 # A token of the Turtle family that may hold brackets which do not nest: long and short strings
-# (their loops unrolled: 0.05 s for 10 MB of Turtle, which Oxigraph parses in 0.16 s), IRIs,
-# comments, escapes in prefixed names. Short strings, IRIs and comments end on their line; a long
+# (their loops unrolled: 0.05 s for 10 MB of Turtle, which Oxigraph parses in 0.16 s), IRIs (with
+# their \u escapes), comments, escapes in prefixed names. Short strings, IRIs and comments end on their line; a long
 # string may run on, which the token-by-token scan carries from chunk to chunk. Three quotes always
 # open a long string, never an empty short one and a third quote: a long string left open in a chunk
 # leaves its quotes behind, and the chunk is scanned token by token.
 _LONG_STRINGS = rb'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""' rb"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
 _SHORT_TOKENS = (rb'"(?!"")[^"\\\n]*(?:\\.[^"\\\n]*)*"' rb"|'(?!'')[^'\\\n]*(?:\\.[^'\\\n]*)*'"
-                 rb'|<[^<>"{}|^`\\\s]*>|\#[^\n]*|\\.')
+                 rb'|<(?:[^<>"{}|^`\\\s]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>|\#[^\n]*|\\.')
 _TURTLE_SKIP = re.compile(_LONG_STRINGS + b"|" + _SHORT_TOKENS, re.S)
 _TURTLE_SCAN = re.compile(_LONG_STRINGS + rb"""|(?P<open>"{3}|'{3})|""" + _SHORT_TOKENS + rb"|(?P<bracket>[\[\](){}])",
                           re.S)
@@ -817,7 +817,9 @@ def check_turtle_depth(data: bytes | Iterator[bytes], path: str, *, n3: bool = F
             steps = steps[steps != 0]
             if len(steps):
                 running = np.cumsum(steps, dtype=np.int64) + depth
-                precise = int(running.max()) > limit
+                # over the limit (to find the line), or below 0: a closer without its opener is the
+                # parser's error to report, and must not buy room for openers after it
+                precise = int(running.max()) > limit or int(running.min()) < 0
                 if not precise:
                     depth = int(running[-1])
         if precise:
@@ -845,7 +847,7 @@ def _scan_turtle_chunk(chunk: bytes, start: int, depth: int, line: int, path: st
                                  f"({ENV['depth']})", location=Location(path, line + chunk.count(b"\n", 0, m.start())),
                                  hint="give the nested nodes IRIs of their own, or " + _raise_hint("depth"))
         elif char in closing:
-            depth -= 1
+            depth = max(depth - 1, 0)
     return depth, b""
 
 
