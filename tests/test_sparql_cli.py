@@ -341,7 +341,7 @@ def test_a_result_the_format_cannot_hold_is_an_error(invoke, tmp_path: Path) -> 
     assert broken.exit_code == 2 and "RDF/XML cannot write this result" in broken.output
     star = invoke("sparql", 'CONSTRUCT { <http://a> <http://b> <<( <http://a> <http://b> "c" )>> } WHERE {}',
                   "--format", "json-ld", "--catalog", tmp_path / "c")
-    assert star.exit_code == 2 and "json-ld cannot write this result" in star.output
+    assert star.exit_code == 2 and "JSON-LD cannot write this result" in star.output
     fine = invoke("sparql", 'CONSTRUCT { <http://a> <http://example.org/p> "x" } WHERE {}', "--format", "rdfxml",
                   "--catalog", tmp_path / "c")
     assert fine.exit_code == 0 and Graph().parse(data=fine.output, format="xml")

@@ -496,6 +496,9 @@ def test_the_service_description_follows_accept(server: str) -> None:
     assert not_html.status_code == 200 and not_html.headers["content-type"].startswith("text/turtle")
     browser = httpx.get(server + "/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert browser.status_code == 303
+    assert httpx.get(server + "/sparql", headers={"Accept": "text/html"}).status_code == 303
+    results_only = httpx.get(server + "/sparql", headers={"Accept": "application/sparql-results+json"})
+    assert results_only.status_code == 200 and results_only.headers["content-type"].startswith("text/turtle")
     store_protocol = httpx.get(server + "/sparql", params={"graph": "urn:x-test:g"})
     assert store_protocol.status_code == 400 and "Graph Store Protocol" in store_protocol.text
 

@@ -171,8 +171,14 @@ def open_catalog(location: str | None, *, update_url: str | None = None, create:
 
 
 def echo_json(data: Any) -> None:
-    """Print JSON for scripts (JSON escapes control characters itself; C1 ones are escaped here)."""
-    click.echo(terminal_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
+    r"""Print JSON for scripts. JSON escapes the C0 control characters itself; DEL and the C1 ones
+    (``\x85``, the 8-bit CSI ``\x9b``), which it may carry raw, are escaped here as ``\u00XX``."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+#: DEL and the C1 control characters, which JSON need not escape but a terminal may act on.
+_C1 = re.compile(r"[\x7f-\x9f]")
 
 
 #: Control characters a terminal acts on (bell, escape sequences, 8-bit CSI), but for newline and tab.

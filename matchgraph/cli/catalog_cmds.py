@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from . import atomic_output, catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+from . import (atomic_output, catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog,
+               terminal_safe)
 
 
 def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
@@ -110,6 +111,8 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
     if data is None:
         click.echo(f"Update applied; catalog version {version[:12]}.")
         return
+    if fmt.lower() == "table":  # for people: catalog values' control characters shown, not obeyed
+        data = terminal_safe(data.decode("utf-8")).encode("utf-8")
     stdout = sys.stdout.buffer
     stdout.write(data if data.endswith(b"\n") else data + b"\n")
     stdout.flush()
@@ -163,7 +166,7 @@ def validate(catalog_location: str | None, fmt: str) -> None:
     else:
         click.echo(f"{len(report.problems)} violation{'s' if len(report.problems) != 1 else ''}:")
         for problem in report.problems:
-            click.echo(f"  - {problem}")
+            echo_text(f"  - {problem}")
     if not report.conforms:
         sys.exit(1)
 

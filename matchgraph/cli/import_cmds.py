@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
+from . import catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog
 from .catalog_cmds import _progress_bar
 
 #: How many merges, near-misses and skipped reasons the text summary lists.
@@ -57,7 +57,7 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
     if merges:
         click.echo(f"Merged ({len(merges)}):")
         for m in merges[:SHOWN]:
-            click.echo(f"  {m.record} -> {m.slug} ({m.target}) by {m.via}")
+            echo_text(f"  {m.record} -> {m.slug} ({m.target}) by {m.via}")
         if len(merges) > SHOWN:
             click.echo(f"  ... and {len(merges) - SHOWN} more (--format json lists all)")
     near = summary.linking.near_misses
@@ -65,7 +65,7 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
         click.echo(f"Near-misses to confirm ({len(near)}), kept separate:")
         for n in near[:SHOWN]:
             names = ", ".join(f"{s} ({name})" for s, name in n.candidates)
-            click.echo(f"  {n.record} [{n.slug}] ~ {names}: {n.reason}")
+            echo_text(f"  {n.record} [{n.slug}] ~ {names}: {n.reason}")
         if len(near) > SHOWN:
             click.echo(f"  ... and {len(near) - SHOWN} more (--format json lists all)")
     if summary.linking.kept:

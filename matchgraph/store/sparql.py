@@ -40,7 +40,7 @@ from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.query import Result
 
 from .catalog import Catalog
-from .rdfxml import rdfxml_problem
+from .serialize import Unwritable, write_triples
 from ..errors import QueryError
 
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
@@ -473,7 +473,8 @@ def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), optio
             raise QueryError(f"SERVICE {iri} asks for a federated query to an endpoint chosen while the query "
                              "runs; this endpoint does not send requests to other servers on a client's behalf",
                              hint="name the endpoint as an IRI of a host the operator allows "
-                                  f"(started with {option} HOST)")
+                                  f"(started with {option} HOST)" if option else
+                                  "a drawing shows what the catalog holds: leave the SERVICE part out")
         if not _host_allowed(iri, allow_service):
             host = urlsplit(iri).hostname or "HOST"
             raise QueryError(f"SERVICE <{iri}> asks this server to query another endpoint; it does not send "
@@ -486,8 +487,9 @@ def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), optio
         if not _host_allowed(iri, allow_service):
             raise QueryError(f"LOAD <{iri}> asks this server to fetch a document from the network; "
                              "it does not fetch documents on a client's behalf",
-                             hint=f"download the document and ingest it ('matchgraph ingest FILE'), or allow "
-                                  f"the host with {option} {urlsplit(iri).hostname or 'HOST'}")
+                             hint="download the document and ingest it ('matchgraph ingest FILE')"
+                                  + (f", or allow the host with {option} {urlsplit(iri).hostname or 'HOST'}"
+                                     if option else ""))
 
 
 # ---------------------------------------------------------------------- result formats
@@ -584,14 +586,10 @@ def write_result(result: Any, form: str, fmt: str) -> bytes:
         return result.serialize(format=getattr(ox.QueryResultsFormat, QUERY_FORMATS["results"][fmt][0]))
     if isinstance(result, ox.QueryTriples):
         key = "turtle" if fmt == "table" else fmt
-        out = io.BytesIO()
         try:
-            ox.serialize(result, out, getattr(ox.RdfFormat, QUERY_FORMATS["graph"][key][0]), prefixes=prefixes)
-        except (ValueError, OSError) as exc:  # a format that cannot hold the result (JSON-LD and RDF 1.2)
-            raise QueryError(f"{key} cannot write this result: {exc}", hint="use --format turtle or nt") from None
-        if key == "rdfxml" and (problem := rdfxml_problem(out.getvalue())) is not None:
-            raise QueryError(problem, hint="use --format turtle or nt")
-        return out.getvalue()
+            return write_triples(result, QUERY_FORMATS["graph"][key][0], prefixes)
+        except Unwritable as exc:  # a format that cannot hold the result
+            raise QueryError(str(exc), hint="use --format turtle or nt") from None
     if fmt == "table":
         names = [v.value for v in result.variables]
         namespaces = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))

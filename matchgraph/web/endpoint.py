@@ -756,7 +756,10 @@ def service_description(request: Any, config: ServerConfig) -> Any:
     from starlette.responses import RedirectResponse, Response
 
     accept = request.headers.get("accept")
-    negotiated = negotiate(accept, "DESCRIBE")
+    try:
+        negotiated = negotiate(accept, "DESCRIBE")
+    except NotAcceptable:  # a client that asks for HTML or for query results only
+        negotiated = negotiate("text/turtle", "DESCRIBE")
     ranges = _accept_ranges(accept or "*/*")
     html_q, _ = _quality("text/html", ranges)
     if html_q > 0 and html_q >= _quality(negotiated.media_type, ranges)[0] and "text/html" in (accept or ""):

@@ -104,17 +104,12 @@ def run_job(job: dict[str, Any], stores: dict[str, Any]) -> dict[str, Any]:
                     "body": result.serialize(format=getattr(ox.QueryResultsFormat, RESULT_FORMATS[fmt]))}
         if isinstance(result, ox.QueryTriples):
             triples = list(islice(result, cap + 1))
-            try:
-                body = ox.serialize(triples[:cap], format=getattr(ox.RdfFormat, GRAPH_FORMATS[fmt]),
-                                    prefixes=job["prefixes"])
-            except (ValueError, OSError) as exc:  # a format that cannot hold the result (JSON-LD and RDF 1.2)
-                return {"ok": False, "kind": "unwritable", "message": f"{fmt} cannot write this result: {exc}"}
-            if fmt == "rdfxml":
-                from ..store.rdfxml import rdfxml_problem
+            from ..store.serialize import Unwritable, write_triples
 
-                problem = rdfxml_problem(body)
-                if problem is not None:
-                    return {"ok": False, "kind": "unwritable", "message": problem}
+            try:
+                body = write_triples(triples[:cap], GRAPH_FORMATS[fmt], job["prefixes"])
+            except Unwritable as exc:  # a format that cannot hold the result
+                return {"ok": False, "kind": "unwritable", "message": str(exc)}
             return {"ok": True, "body": body, "rows": min(len(triples), cap), "truncated": len(triples) > cap}
         names = [v.value for v in result.variables]
         lines = ["\t".join("?" + n for n in names)]

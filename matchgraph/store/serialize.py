@@ -1,0 +1,73 @@
+"""RDF triples written by pyoxigraph's serialisers, checked before a client gets a broken document.
+
+Two results a format cannot hold come back from pyoxigraph 0.5.13 in different ways: JSON-LD and
+RDF 1.2 triple terms raise an error; RDF/XML, which names each predicate as an XML element
+(namespace plus a local name that must be an XML name), writes a predicate whose IRI ends without
+one (``<http://ex.org/p/>``, ``<http://ex.org/1>``) as ``<oxprefix: ...>``, which no XML parser
+reads, and reports success. :func:`write_triples` turns both into :class:`Unwritable`; the RDF/XML
+written is read back by expat with namespaces (C, stdlib), which costs about what writing it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["Unwritable", "write_triples", "rdfxml_problem"]
+
+
+class Unwritable(ValueError):
+    """A result the format asked for cannot hold; the message says why."""
+
+
+def write_triples(triples: Iterable[Any], format_name: str, prefixes: Mapping[str, str]) -> bytes:
+    """The triples in a pyoxigraph RDF format, or :class:`Unwritable`.
+
+    Parameters
+    ----------
+    triples : iterable of pyoxigraph.Triple
+    format_name : str
+        A ``pyoxigraph.RdfFormat`` attribute: ``TURTLE``, ``N_TRIPLES``, ``JSON_LD``, ``RDF_XML``, ``N3``.
+    prefixes : mapping
+        Prefix -> namespace, for the formats that abbreviate.
+
+    Examples
+    --------
+    >>> import pyoxigraph as ox
+    >>> t = ox.Triple(ox.NamedNode("http://a"), ox.NamedNode("http://ex.org/p/"), ox.Literal("x"))
+    >>> write_triples([t], "RDF_XML", {})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    matchgraph.store.serialize.Unwritable: RDF/XML cannot write this result: ...
+    """
+    import pyoxigraph as ox
+
+    label = {"RDF_XML": "RDF/XML"}.get(format_name, format_name.replace("_", "-"))
+    try:
+        body = ox.serialize(triples, format=getattr(ox.RdfFormat, format_name), prefixes=dict(prefixes))
+    except (ValueError, OSError) as exc:  # JSON-LD and RDF 1.2
+        raise Unwritable(f"{label} cannot write this result: {exc}") from None
+    if format_name == "RDF_XML" and (problem := rdfxml_problem(body)) is not None:
+        raise Unwritable(problem)
+    return body or b""
+
+
+def rdfxml_problem(body: bytes) -> str | None:
+    """Why an RDF/XML document pyoxigraph wrote is not XML, or None when it is.
+
+    Examples
+    --------
+    >>> rdfxml_problem(b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>')
+    >>> rdfxml_problem(b'<a><oxprefix: xmlns:oxprefix="http://ex.org/p/">x</oxprefix:></a>')[:58]
+    'RDF/XML cannot write this result: what it wrote is not XML'
+    """
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator=" ")  # names read as namespace + local name
+    try:
+        parser.Parse(body, True)
+    except expat.ExpatError as exc:
+        return (f"RDF/XML cannot write this result: what it wrote is not XML ({expat.ErrorString(exc.code)} "
+                f"at line {exc.lineno}, column {exc.offset}), as when a predicate IRI ends without an XML name "
+                "(http://example.org/p/, http://example.org/1) or a literal holds a control character")
+    return None
