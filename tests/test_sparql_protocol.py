@@ -462,16 +462,19 @@ def test_using_graph_uri_gives_an_update_its_dataset(tmp_path) -> None:  # type:
 
 @pytest.mark.parametrize(("update", "expected"), [
     ("PREFIX ex: <urn:x:> DELETE { ?s ex:p ?o } INSERT { ?s ex:q ?o } WHERE { ?s ex:p ?o } ; "
-     "INSERT DATA { ex:a ex:b ex:c } ; DELETE WHERE { ?s ?p ?o }",
+     "INSERT DATA { ex:a ex:b ex:c } ; CLEAR GRAPH <urn:x:old>",
      "PREFIX ex: <urn:x:> DELETE { ?s ex:p ?o } INSERT { ?s ex:q ?o }  USING <urn:g> WHERE { ?s ex:p ?o } ; "
-     "INSERT DATA { ex:a ex:b ex:c } ; DELETE WHERE { ?s ?p ?o }"),
+     "INSERT DATA { ex:a ex:b ex:c } ; CLEAR GRAPH <urn:x:old>"),
     ("INSERT { ?s <urn:x:w> 'WHERE' } WHERE { ?s ?p ?o } # WHERE",
      "INSERT { ?s <urn:x:w> 'WHERE' }  USING <urn:g> WHERE { ?s ?p ?o } # WHERE"),
 ])
 def test_using_clauses_go_before_each_where(update: str, expected: str) -> None:
+    from matchgraph.errors import QueryError
     from matchgraph.store.sparql import with_using
 
     assert with_using(update, ["urn:g"]) == expected
+    with pytest.raises(QueryError, match="DELETE WHERE"):  # it would read the default graph, not urn:g
+        with_using(update + "\n; DELETE WHERE { ?s ?p ?o }", ["urn:g"])
 
 
 # ---------------------------------------------------------------------- what a probe with standard clients found

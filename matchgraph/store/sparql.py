@@ -398,7 +398,9 @@ def with_using(text: str, graphs: Sequence[str] = (), named: Sequence[str] = ())
     ------
     QueryError
         The update names its own dataset (``USING``, ``USING NAMED`` or ``WITH``): the protocol
-        makes that, with the parameters, an error.
+        makes that, with the parameters, an error; or it has a ``DELETE WHERE``, which cannot
+        take them. Operations without a WHERE clause (``INSERT DATA``, ``CLEAR``...) read no
+        dataset and are left as they are.
 
     Examples
     --------
@@ -422,7 +424,12 @@ def with_using(text: str, graphs: Sequence[str] = (), named: Sequence[str] = ())
                                  hint="give the graphs one way: in the update, or as parameters")
             if not operation and upper not in ("PREFIX", "BASE"):
                 operation = upper
-            if upper == "WHERE" and operation in ("DELETE", "INSERT") and previous == "}":
+            if upper == "WHERE" and operation in ("DELETE", "INSERT"):
+                if previous != "}":  # DELETE WHERE: its pattern is its template, and it takes no USING
+                    raise QueryError("using-graph-uri / using-named-graph-uri cannot apply to a DELETE WHERE "
+                                     "operation (SPARQL has no USING for it)",
+                                     hint="write it as DELETE { ... } WHERE { ... }, or name the graph inside: "
+                                          "DELETE WHERE { GRAPH <g> { ... } }")
                 places.append(offset)
         previous = token
     for offset in reversed(places):
