@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -267,20 +269,35 @@ def test_a_killed_run_leaves_the_previous_site_and_the_next_cleans_up(site: tupl
     assert len(list((out / "entity").glob("*.html"))) == len(site[1])
 
 
-def test_a_folder_of_other_files_is_not_replaced(site_catalog: Path, tmp_path: Path) -> None:
+def test_what_else_the_folder_holds_is_kept(site_catalog: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A site folder's .git and CNAME (GitHub Pages) survive the swap; the site's own entries are
+    replaced; a previous folder caught between the swap's two renames is put back by the next run;
+    the current folder is refused with a hint."""
+    import os
+
     from click.testing import CliRunner
 
     from matchgraph.cli import cli
 
-    (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "notes.txt").write_text("keep me", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["site", str(tmp_path / "mine"), "--catalog", str(site_catalog), "--compare", "0"])
-    assert result.exit_code == 1 and "did not write" in result.output and "Hint:" in result.output
-    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
-    old = tmp_path / "old-site"  # a site written before sites carried their marker
-    (old / "entity").mkdir(parents=True)
-    for name in ("index.html", "browse-data.js"):
-        (old / name).write_text("from an earlier version", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["site", str(old), "--catalog", str(site_catalog), "--compare", "0"])
+    out = tmp_path / "public"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main", encoding="utf-8")
+    (out / "CNAME").write_text("docs.example.org", encoding="utf-8")
+    (out / "index.html").write_text("an old index", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["site", str(out), "--catalog", str(site_catalog), "--compare", "0"])
     assert result.exit_code == 0, result.output
-    assert (old / ".matchgraph-site").exists() and "earlier" not in (old / "index.html").read_text(encoding="utf-8")
+    assert (out / ".git" / "HEAD").read_text(encoding="utf-8") == "ref: refs/heads/main"
+    assert (out / "CNAME").read_text(encoding="utf-8") == "docs.example.org"
+    assert "an old index" not in (out / "index.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+    # killed between the two renames: the folder is only .public.old-PID (and a dead process's PID)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    os.rename(out, tmp_path / f".public.old-{int(gone.stdout)}")
+    result = CliRunner().invoke(cli, ["site", str(out), "--catalog", str(site_catalog), "--compare", "0"])
+    assert result.exit_code == 0, result.output
+    assert (out / "CNAME").exists() and (out / ".git" / "HEAD").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+    monkeypatch.chdir(out)
+    here = CliRunner().invoke(cli, ["site", ".", "--catalog", str(site_catalog), "--compare", "0"])
+    assert here.exit_code == 1 and "current folder" in here.output and "cd .. && matchgraph site public" in here.output

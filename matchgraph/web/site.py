@@ -645,9 +645,10 @@ def _compare_pairs(ctx: PageContext, slugs: list[str], per_entity: int) -> list[
     return sorted(pairs)
 
 
-#: Written last into every site: a folder holding it was written by :func:`build_site`, whose next
-#: run may replace it whole.
+#: Written last into every site. The entries of a site folder that :func:`build_site` owns (each run
+#: replaces them whole); anything else in the folder (``.git``, ``CNAME``, notes) is kept.
 SITE_MARKER = ".matchgraph-site"
+SITE_ENTRIES = frozenset({"index.html", "graph.html", "browse-data.js", "static", "entity", "compare", SITE_MARKER})
 
 
 def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int = COMPARE_NEIGHBOURS,
@@ -656,14 +657,17 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
 
     The site is written into a hidden folder beside ``outdir`` and put in its place only when
     complete: an interrupted run (Ctrl-C, ``kill -9``, a full disk) leaves the previous site as it
-    was, and pages of entities no longer in the catalog do not linger. A folder left by a killed
-    run is removed by the next one.
+    was, and pages of entities no longer in the catalog do not linger. What else the folder holds
+    (:data:`SITE_ENTRIES` are the site's) is moved into the new one. A run killed before its swap
+    leaves a ``.NAME.partial-PID`` folder, which the next run deletes; one killed between the two
+    renames of the swap leaves the previous folder as ``.NAME.old-PID``, which the next run puts
+    back (or empties into the new folder, if one is in place).
 
     Parameters
     ----------
     catalog : Catalog
     outdir : path
-        The folder to write: new, empty, or a site this function wrote before (replaced whole).
+        The folder to write (created when missing).
     compare_neighbours : int
         For each entity, write compare pages with this many closest neighbours.
     progress : callable, optional
@@ -676,7 +680,7 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
     Raises
     ------
     InputError
-        ``outdir`` is a file, or a folder holding files this function did not write.
+        ``outdir`` is a file, or the current folder (or one holding it), which cannot be swapped.
 
     Examples
     --------
@@ -686,23 +690,22 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
     import os
     import shutil
 
-    out = Path(outdir)
-    out = out.resolve() if out.is_symlink() else out
+    out = Path(outdir).resolve()
     _check_site_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(out)
+    _recover_abandoned(out)
     staging = out.with_name(f".{out.name[:200]}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
         report = _write_site(catalog, staging, compare_neighbours, progress)
-        (staging / SITE_MARKER).write_text("written by matchgraph site; the next run replaces this folder whole\n",
+        (staging / SITE_MARKER).write_text("written by matchgraph site: its next run replaces the site's files\n",
                                            encoding="utf-8")
         if out.exists():
             old = out.with_name(f".{out.name[:200]}.old-{os.getpid()}")
             os.rename(out, old)
             os.rename(staging, out)
-            shutil.rmtree(old, ignore_errors=True)
+            _empty_into(old, out)
         else:
             os.rename(staging, out)
     finally:
@@ -716,24 +719,44 @@ def _check_site_folder(out: Path) -> None:
 
     if out.exists() and not out.is_dir():
         raise InputError("the site folder is a file", location=Location(str(out)), hint="give a folder")
-    written = (out / SITE_MARKER).exists() or all((out / name).exists() for name in ("browse-data.js", "index.html",
-                                                                                     "entity"))  # before the marker
-    if out.is_dir() and not written and any(out.iterdir()):
-        raise InputError("the folder holds files that matchgraph site did not write; a site replaces its "
-                         "folder whole", location=Location(str(out)),
-                         hint="give a new or empty folder (or remove what is there first)")
+    here = Path.cwd().resolve()
+    if out == here or out in here.parents:
+        raise InputError("the site folder is the current folder (or holds it); a site is written beside its "
+                         "folder and swapped in", location=Location(str(out)),
+                         hint=f"run it from outside the folder: cd .. && matchgraph site {out.name}")
 
 
-def _remove_abandoned(out: Path) -> None:
-    """Folders of earlier runs beside ``out`` whose process is gone (killed before its swap)."""
+def _empty_into(old: Path, out: Path) -> None:
+    """Move what ``old`` holds beside the site (not :data:`SITE_ENTRIES`) into ``out``, then delete it."""
+    import os
+    import shutil
+
+    for entry in old.iterdir():
+        if entry.name not in SITE_ENTRIES and not (out / entry.name).exists():
+            os.rename(entry, out / entry.name)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_abandoned(out: Path) -> None:
+    """Folders of earlier runs beside ``out`` whose process is gone: a partial site is deleted; a
+    previous folder caught between the two renames of a swap is put back, or emptied into ``out``."""
+    import glob
+    import os
     import shutil
 
     from ..store.isolation import process_alive
 
-    for folder in out.parent.glob(f".{out.name[:200]}.*-*"):
+    for folder in sorted(out.parent.glob(f".{glob.escape(out.name[:200])}.*-*")):
         kind, _, pid = folder.name.rpartition("-")
-        if kind.endswith((".partial", ".old")) and pid.isdigit() and not process_alive(int(pid)):
+        if not pid.isdigit() or process_alive(int(pid)):
+            continue
+        if kind.endswith(".partial"):
             shutil.rmtree(folder, ignore_errors=True)
+        elif kind.endswith(".old"):
+            if out.exists():
+                _empty_into(folder, out)
+            else:
+                os.rename(folder, out)
 
 
 def _write_site(catalog: Catalog, out: Path, compare_neighbours: int,
