@@ -227,6 +227,7 @@ def test_a_large_change_is_built_afresh_not_updated_entity_by_entity(tmp_path: P
     assert derived.counters["delta"] == before["delta"] + 1 and derived.counters["full"] == before["full"] + 1
     state = derived.current(catalog)  # built by the ingest, not by this read
     assert derived.counters["full"] == before["full"] + 1
+    assert state.meta["change"] == "ingest" and state.meta["parent"]  # its history knows where it came from
     facts, p, _ = _full(catalog)
     assert state.facts.canonical() == facts.canonical() and state.projection.slugs == p.slugs
     catalog.close()

@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "atomic_output", "echo_json", "echo_text", "terminal_safe", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
+__all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "atomic_output", "echo_json", "echo_text",
+           "terminal_safe", "progress_bar", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
 
 
 class MatchgraphUsageError(click.UsageError):
@@ -101,7 +102,9 @@ def _remove_abandoned_partials(target: Path) -> None:
     leaves its ``.NAME.partial-PID`` beside the file; a 22 MB export's stayed for good)."""
     from ..store.isolation import process_alive
 
-    for partial in target.parent.glob(f".{target.name[:200]}.partial-*"):
+    import glob
+
+    for partial in target.parent.glob(f".{glob.escape(target.name[:200])}.partial-*"):
         pid = partial.name.rpartition("-")[2]
         if pid.isdigit() and not process_alive(int(pid)):
             partial.unlink(missing_ok=True)
@@ -200,6 +203,25 @@ def terminal_safe(text: str) -> str:
 def echo_text(text: str = "", **kwargs: Any) -> None:
     """``click.echo`` of text that holds catalog values (names, descriptions, claims): :func:`terminal_safe`."""
     click.echo(terminal_safe(text), **kwargs)
+
+
+def progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr when it is a terminal, else a silent callback."""
+    if not enabled or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return progress, update
 
 
 #: Command name -> the module of this package that defines it. Modules are imported only when

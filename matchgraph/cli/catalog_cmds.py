@@ -8,26 +8,7 @@ from pathlib import Path
 import click
 
 from . import (atomic_output, catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog,
-               terminal_safe)
-
-
-def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
-    """A rich progress bar on stderr when it is a terminal, else a silent callback."""
-    if not enabled or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
-    tasks: dict[str, int] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(stage, total=total)
-        progress.update(tasks[stage], completed=done, total=total)
-
-    return progress, update
+               progress_bar, terminal_safe)
 
 
 @cli.command()
@@ -50,7 +31,7 @@ def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalo
     """
     from ..sources.ingest import ingest as run
 
-    progress, update = _progress_bar(not no_progress)
+    progress, update = progress_bar(not no_progress)
     with open_catalog(catalog_location, create=True) as catalog:
         if progress is not None:
             with progress:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog
-from .catalog_cmds import _progress_bar
+from . import catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog, progress_bar
 
 #: How many merges, near-misses and skipped reasons the text summary lists.
 SHOWN = 8
@@ -28,7 +27,7 @@ def import_group() -> None:
 
 
 def _run(fmt: str, no_progress: bool, catalog_location: str | None, call):  # type: ignore[no-untyped-def]
-    progress, update = _progress_bar(not no_progress)
+    progress, update = progress_bar(not no_progress)
     with open_catalog(catalog_location, create=True) as catalog:
         if progress is not None:
             with progress:

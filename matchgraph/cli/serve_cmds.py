@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog
-from .catalog_cmds import _progress_bar
+from . import catalog_option, cli, echo_json, format_option, handle_errors, open_catalog, progress_bar
 
 
 @cli.command()
@@ -91,7 +90,7 @@ def site(outdir: Path, compare_neighbours: int, no_progress: bool, catalog_locat
     """
     from ..web.site import build_site
 
-    progress, update = _progress_bar(not no_progress)
+    progress, update = progress_bar(not no_progress)
     with open_catalog(catalog_location) as catalog, progress or contextlib.nullcontext():
         report = build_site(catalog, outdir, compare_neighbours=compare_neighbours, progress=update)
     if fmt == "json":

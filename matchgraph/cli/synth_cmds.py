@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import cli, echo_json, handle_errors
-from .catalog_cmds import _progress_bar
+from . import cli, echo_json, handle_errors, progress_bar
 
 
 @cli.command()
@@ -37,7 +36,7 @@ def synth(count: int, output: Path, seed: int, fmt: str, force: bool, no_progres
     """
     from ..sources.synth import generate
 
-    progress, update = _progress_bar(not no_progress)
+    progress, update = progress_bar(not no_progress)
     if progress is not None:
         with progress:
             report = generate(count, output, seed=seed, fmt=fmt.lower(), overwrite=force, progress=update)

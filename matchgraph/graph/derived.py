@@ -492,11 +492,13 @@ def _collect(root: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def _full(catalog: Catalog, data_version: str) -> State:
+def _full(catalog: Catalog, data_version: str, *, parent: str | None = None, change: str = "full") -> State:
+    """Build a version's state from the store; ``parent`` and ``change`` go to its metadata (and so
+    to its score history) when the build stands for a known change."""
     counters["full"] += 1
     with BuildProgress("Building the match graph", total=len(TABLES) + 4) as progress:
         facts = read_facts(catalog, progress=lambda name: progress.step(f"reading {name}"))
-        return _publish(catalog, facts, {"data_version": data_version, "parent": None, "change": "full"}, progress)
+        return _publish(catalog, facts, {"data_version": data_version, "parent": parent, "change": change}, progress)
 
 
 def _note(root: Path, data_version: str) -> dict[str, Any] | None:
@@ -530,8 +532,9 @@ def _chain(catalog: Catalog, data_version: str) -> tuple[State, set[str], set[st
 def advance(catalog: Catalog, data_version: str | None = None) -> State | None:
     """Build the state of the catalog's data version from an ancestor's and the recorded changes.
 
-    Returns None (and builds nothing) when no ancestor state or no change note leads there, or
-    when the change is large enough for a full build to be faster (:data:`DELTA_SHARE`).
+    Returns None (and builds nothing) when no ancestor state or no change note leads there. A
+    change large enough for a full build to be faster (:data:`DELTA_SHARE`) is built in full,
+    recorded as the change from its parent all the same.
     """
     version = data_version or catalog.data_version
     found = _chain(catalog, version)
@@ -539,7 +542,7 @@ def advance(catalog: Catalog, data_version: str | None = None) -> State | None:
         return None
     parent, entities, events, only_matches = found
     if len(entities) > max(DELTA_MIN, parent.projection.n / DELTA_SHARE):
-        return None
+        return _full(catalog, version, parent=parent.data_version, change="ingest")
     counters["delta"] += 1
     with BuildProgress("Updating the match graph", total=5) as progress:
         progress.step("reading the changes")
@@ -630,7 +633,7 @@ def note_change(catalog: Catalog, parent: str, version: str, *, entities: Iterab
     if apply and load_state(catalog, parent) is not None and catalog.data_version == version:
         with _LOCK:
             if load_state(catalog, version) is None:
-                advance(catalog, version) or _full(catalog, version)  # a large change: built afresh
+                advance(catalog, version)
 
 
 def stage_match(catalog: Catalog, txn: Any, parent: str, event: str, entities: list[str]) -> State | None:
