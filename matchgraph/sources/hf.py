@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import ConfigError, InputError, Location, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
 from .cards import _as_list
-from .safe_load import check_records, read_text, text_list, type_error
+from .safe_load import bounded_number, check_records, read_text, text_list, type_error
 from ..vocab import slugify
 from .croissant import load_json
 
@@ -290,43 +290,15 @@ MAX_COUNT = 10 ** 15
 
 
 def _count(key: str, value: Any, location: Location) -> float:
-    """A count of a Hub entry (downloads, likes) as a float, checked: a number, finite, from 0 to :data:`MAX_COUNT`.
-
-    Parameters
-    ----------
-    key : str
-        The field, for the message.
-    value : object
-        What the entry gives.
-    location : Location
-        The file and the JSON path of the field.
-
-    Raises
-    ------
-    SchemaError
-        Not a number, NaN or Infinity (Python's json module reads both), negative, or over
-        :data:`MAX_COUNT`; the message gives the JSON path.
+    """A count of a Hub entry (downloads, likes), checked (:func:`~matchgraph.sources.safe_load.bounded_number`).
 
     Examples
     --------
     >>> _count("likes", 3, Location("m.json", json_path="$[0].likes"))
     3.0
     """
-    hint = f"write \"{key}\": 1200 (a whole number, zero or more, at most {MAX_COUNT:,})"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SchemaError(f"{key} must be a count, found {value!r}"[:200], location=location, hint=hint)
-    if value != value:
-        raise SchemaError(f"{key} must be a count, found NaN (not a number)", location=location, hint=hint)
-    if value in (float("inf"), float("-inf")):
-        raise SchemaError(f"{key} must be a count, found {'-' if value < 0 else ''}Infinity (or a number too large "
-                          "for a float, such as 1e999)", location=location, hint=hint)
-    if value < 0:
-        raise SchemaError(f"{key} must be a count, found {value!r}"[:200], location=location, hint=hint)
-    if value > MAX_COUNT:
-        shown = f"a number of {len(str(int(value)))} digits" if value >= 10 ** 20 else f"{value:,}"
-        raise SchemaError(f"{key} must be a count of at most {MAX_COUNT:,}, found {shown}", location=location,
-                          hint=hint)
-    return float(value)
+    return bounded_number(value, key, location, limit=MAX_COUNT, what="a count",
+                          hint=f"write \"{key}\": 1200 (a whole number, zero or more, at most {MAX_COUNT:,})")
 
 
 def _labels(value: Any, where: str, path: str) -> list[str]:

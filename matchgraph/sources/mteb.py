@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import InputError, Location, ParseError, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
-from .safe_load import check_json_depth, check_records, read_text, unreadable_number
+from .safe_load import bounded_number, check_json_depth, check_records, read_text, unreadable_number
 from ..vocab import entity_iri, slugify
 from .merge import CrossLinker
 
@@ -198,19 +198,7 @@ class _Fields:
         limit, reason = NUMBER_LIMITS.get(key, (10 ** 15, "a quadrillion"))
         hint = f"write \"{key}\": a number from 0 to {limit:,}, or null" + (
             " (or \"inf\" for no limit)" if key in _UNLIMITED else "")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN
-            raise SchemaError(f"{where} must be a number, found {value!r}"[:200], location=self.loc,
-                              hint=f"write \"{key}\": 1234 (a number, or null)")
-        if value in (float("inf"), float("-inf")):
-            raise SchemaError(f"{where} must be a finite number, found {'-' if value < 0 else ''}Infinity (or a "
-                              "number too large for a float, such as 1e999)", location=self.loc, hint=hint)
-        if value < 0:
-            raise SchemaError(f"{where} must be zero or more, found {value!r}"[:200], location=self.loc, hint=hint)
-        if value > limit:
-            shown = f"a number of {len(str(int(value)))} digits" if value >= 10 ** 20 else f"{value:,}"
-            raise SchemaError(f"{where} must be at most {limit:,} ({reason}), found {shown}", location=self.loc,
-                              hint=hint)
-        return float(value)
+        return bounded_number(value, where, self.loc, limit=limit, reason=reason, hint=hint)
 
     def flag(self, key: str) -> bool | None:
         value = self.obj.get(key)

@@ -40,7 +40,7 @@ from ..errors import InputError, LimitError, Location, ParseError, SchemaError, 
 
 __all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_regular", "check_readable_tree", "load_json", "unreadable_number", "check_json_depth",
            "load_yaml", "check_literal", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
-           "check_turtle_depth", "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "ENV"]
+           "check_turtle_depth", "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "bounded_number", "ENV"]
 
 _MIB = 1024 * 1024
 
@@ -881,6 +881,58 @@ def _file_chunks(file: Path) -> Iterator[bytes]:
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", location=Location(str(file)),
                          hint="check that the file exists and that you may read it") from exc
+
+
+def bounded_number(value: Any, where: str, location: Location | None, *, limit: float, what: str = "a number",
+                   reason: str = "", hint: str) -> float:
+    """A number read from an input as a float, checked: a number (not true/false), finite, from 0
+    to ``limit``; else a :class:`SchemaError` naming ``where`` and what was found.
+
+    Python's json module reads ``NaN``, ``Infinity`` and ``1e999`` (infinite), and integers of
+    hundreds of digits that no float holds: each is named as such.
+
+    Parameters
+    ----------
+    value : object
+        What the input gives.
+    where : str
+        The field (``downloads``, ``embed_dim[1]``), for the message.
+    location : Location or None
+        The file and line or JSON path.
+    limit : float
+        The largest value accepted.
+    what : str
+        What the field holds, for the message: ``a number``, ``a count``.
+    reason : str
+        Why the limit is where it is, said beside it.
+    hint : str
+        How to write the field.
+
+    Examples
+    --------
+    >>> bounded_number(3, "likes", None, limit=10, hint="write a count")
+    3.0
+    >>> bounded_number(float("nan"), "likes", None, limit=10, what="a count", hint="write a count")
+    Traceback (most recent call last):
+    ...
+    matchgraph.errors.SchemaError: likes must be a count, found NaN (not a number)
+    Hint: write a count
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SchemaError(f"{where} must be {what}, found {value!r}"[:200], location=location, hint=hint)
+    if value != value:
+        raise SchemaError(f"{where} must be {what}, found NaN (not a number)", location=location, hint=hint)
+    if value in (float("inf"), float("-inf")):
+        raise SchemaError(f"{where} must be {what}, found {'-' if value < 0 else ''}Infinity (or a number too "
+                          "large for a float, such as 1e999)", location=location, hint=hint)
+    if value < 0:
+        raise SchemaError(f"{where} must be {what} of zero or more, found {value!r}"[:200], location=location,
+                          hint=hint)
+    if value > limit:
+        shown = f"a number of {len(str(int(value)))} digits" if value >= 10 ** 20 else f"{value:,}"
+        raise SchemaError(f"{where} must be {what} of at most {limit:,}{f' ({reason})' if reason else ''}, "
+                          f"found {shown}", location=location, hint=hint)
+    return float(value)
 
 
 def type_error(key: str, value: Any, location: Location | None, *, expected: str, hint: str) -> SchemaError:
