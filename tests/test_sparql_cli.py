@@ -345,3 +345,31 @@ def test_a_result_the_format_cannot_hold_is_an_error(invoke, tmp_path: Path) -> 
     fine = invoke("sparql", 'CONSTRUCT { <http://a> <http://example.org/p> "x" } WHERE {}', "--format", "rdfxml",
                   "--catalog", tmp_path / "c")
     assert fine.exit_code == 0 and Graph().parse(data=fine.output, format="xml")
+
+
+@pytest.mark.parametrize(("text", "services", "loads"), [
+    ("PREFIX : <http://127.0.0.1:9/> SELECT * WHERE { SERVICE:x { ?s ?p ?o } }", ("http://127.0.0.1:9/x",), ()),
+    ("PREFIX p: <http://127.0.0.1:9/> SELECT * WHERE { SERVICESILENTp:x { ?s ?p ?o } }", ("SILENTp:x", "http://127.0.0.1:9/x"), ()),
+    ("PREFIX : <http://127.0.0.1:9/> CLEAR ALL ; LOAD:x", (), ("http://127.0.0.1:9/x",)),
+    ("BASE <http://127.0.0.1:8/b/> PREFIX p: <http:> SELECT * WHERE { SERVICE p:\\/\\/127.0.0.1:9\\/x { ?s ?p ?o } }",
+     ("http://127.0.0.1:9/x",), ()),
+    ("PREFIX service: <urn:s:> SELECT * WHERE { service:a service:b ?o }", (), ()),
+    ("PREFIX load: <urn:l:> INSERT DATA { load:a load:b load:c } ; CLEAR GRAPH load:g", (), ()),
+])
+def test_reach_is_read_as_oxigraph_reads_it(text: str, services: tuple[str, ...], loads: tuple[str, ...]) -> None:
+    """Cases a fuzz of the guard against Oxigraph found (each made Oxigraph connect while the guard
+    saw nothing, or another host): keywords glued to prefixed names, PREFIX IRIs resolved by RFC 3986."""
+    from matchgraph.store.sparql import parse_query
+
+    parsed = parse_query(text)
+    assert (parsed.services, parsed.loads) == (services, loads)
+
+
+def test_a_port_that_is_no_port_is_refused_not_a_crash() -> None:
+    from matchgraph.store.sparql import check_reach, parse_query
+
+    for text in ("SELECT * WHERE { SERVICE <http://127.0.0.1:+18765/x> { ?s ?p ?o } }",
+                 "SELECT * WHERE { SERVICE <http://127.0.0.1:99999/x> { ?s ?p ?o } }",
+                 "SELECT * WHERE { SERVICE <http://[::1/x> { ?s ?p ?o } }"):
+        with pytest.raises(QueryError, match="SERVICE"):
+            check_reach(parse_query(text), allow_service=("127.0.0.1",))

@@ -330,7 +330,13 @@ def test_service_is_refused_and_nothing_is_sent(server: str, listener: tuple[str
                   f"SELECT * WHERE {{ ?s ?p 1SERVICE <{target}> {{ ?s ?p ?o }} }}",
                   f"PREFIX r: <{target.rsplit('/', 1)[0]}/> SELECT * WHERE {{ SERVICE r:sparql {{ ?s ?p ?o }} }}",
                   f"BASE <{target.rsplit('/', 1)[0]}/> SELECT * WHERE {{ SERVICE <sparql> {{ ?s ?p ?o }} }}",
-                  "SELECT * WHERE { SERVICE <%s> { ?s ?p ?o } }" % target.replace("127", "\\u0031\\u0032\\u0037")):
+                  "SELECT * WHERE { SERVICE <%s> { ?s ?p ?o } }" % target.replace("127", "\\u0031\\u0032\\u0037"),
+                  # a fuzz against Oxigraph found: the keyword glued to a prefixed name, and PREFIX
+                  # IRIs resolved as RFC 3986 says (not as urljoin: <http:> and <//> are not the base's host)
+                  f"PREFIX : <{target.rsplit('/', 1)[0]}/> SELECT * WHERE {{ SERVICE:sparql {{ ?s ?p ?o }} }}",
+                  f"PREFIX p: <{target.rsplit('/', 1)[0]}/> SELECT * WHERE {{ SERVICESILENTp:sparql {{ ?s ?p ?o }} }}",
+                  "PREFIX p: <http:> SELECT * WHERE { SERVICE p:%s { ?s ?p ?o } }" % target[5:].replace("/", "\\/"),
+                  "PREFIX p: <//> SELECT * WHERE { SERVICE p:%s { ?s ?p ?o } }" % target[7:].replace("/", "\\/")):
         response = httpx.get(server + "/sparql", params={"query": query})
         assert response.status_code == 400, response.text
         assert "SERVICE" in response.text and "--allow-service" in response.text

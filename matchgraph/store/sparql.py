@@ -268,6 +268,8 @@ def _lexical_parse(text: str) -> ParsedQuery | None:
 
 _UCHAR_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
+#: RFC 3986, appendix B: scheme, authority, path, query, fragment (None where absent).
+_IRI_PARTS = re.compile(r"(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.S)
 
 
 def _iri_value(token: str) -> str:
@@ -275,45 +277,114 @@ def _iri_value(token: str) -> str:
     return _UCHAR_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), token[1:-1])
 
 
+def resolve_iri(base: str, reference: str) -> str:
+    """An IRI reference resolved against a base as RFC 3986 (section 5.2) says, strictly, as Oxigraph
+    does: ``http:x`` is absolute even against an ``http:`` base and ``//`` an empty authority,
+    where Python's ``urljoin`` fills in the base's host (which let a guard and the engine disagree
+    on where a request goes).
+
+    Examples
+    --------
+    >>> resolve_iri("https://w3id.org/a/b", "../c?q"), resolve_iri("http://h/a", "http:x")
+    ('https://w3id.org/c?q', 'http:x')
+    >>> resolve_iri("https://w3id.org/id/", "//"), resolve_iri("https://w3id.org/id/", "//h:1/p")
+    ('https://', 'https://h:1/p')
+    """
+    scheme, authority, path, query, fragment = _IRI_PARTS.fullmatch(reference).groups()  # type: ignore[union-attr]
+    if scheme is None:
+        b_scheme, b_authority, b_path, b_query, _ = _IRI_PARTS.fullmatch(base).groups()  # type: ignore[union-attr]
+        scheme = b_scheme
+        if authority is None:
+            authority = b_authority
+            if not path:
+                path, query = b_path, (query if query is not None else b_query)
+            elif not path.startswith("/"):
+                path = ("/" if b_authority is not None and not b_path else b_path[:b_path.rfind("/") + 1]) + path
+    out = (f"{scheme}:" if scheme is not None else "") + (f"//{authority}" if authority is not None else "")
+    out += _remove_dot_segments(path)
+    return out + (f"?{query}" if query is not None else "") + (f"#{fragment}" if fragment is not None else "")
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986, 5.2.4."""
+    out: list[str] = []
+    while path:
+        if path.startswith(("../", "./")):
+            path = path[path.index("/") + 1:]
+        elif path.startswith("/./") or path == "/.":
+            path = "/" + path[3:]
+        elif path.startswith("/../") or path == "/..":
+            path = "/" + path[4:]
+            if out:
+                out.pop()
+        elif path in (".", ".."):
+            path = ""
+        else:
+            cut = path.find("/", 1)
+            segment, path = (path, "") if cut < 0 else (path[:cut], path[cut:])
+            out.append(segment)
+    return "".join(out)
+
+
 def _reach(tokens: list[tuple[str, str, int]], prefixes: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """The endpoint of every SERVICE and the document of every LOAD, as absolute IRIs (``?x`` for a
     variable endpoint), read from the tokens with the prologue in force where each stands.
 
-    Oxigraph reads keywords without a word boundary (``SERVICESILENT <x>`` is ``SERVICE SILENT <x>``,
-    ``trueSERVICE`` is ``true SERVICE``): a word that holds SERVICE or LOAD and is not one of them
-    (with SILENT) is refused rather than guessed at.
+    Oxigraph reads keywords without a word boundary: ``SERVICESILENT <x>`` is ``SERVICE SILENT
+    <x>``, ``trueSERVICE`` is ``true SERVICE``, and ``SERVICE:x {`` (or ``SERVICEp:x {``) is
+    ``SERVICE :x {``, which the lexer sees as one prefixed name; so is ``LOAD:x`` where an
+    operation starts. A word that holds SERVICE or LOAD and is not one of them (with SILENT) is
+    refused rather than guessed at; a prefixed name that starts with one where the keyword could
+    stand counts as the keyword (every reading of an optional SILENT counted).
     """
-    from urllib.parse import urljoin
-
     declared, base = dict(prefixes), base_iri()
     services: list[str] = []
     loads: list[str] = []
-    for i, (kind, token, _) in enumerate(tokens):
-        if kind != "word":
-            continue
-        upper = token.upper()
-        following = tokens[i + 1:i + 3]
-        if upper == "BASE" and following and following[0][0] == "iri":
-            base = urljoin(base, _iri_value(following[0][1]))
-        elif upper == "PREFIX" and len(following) == 2 and following[0][1].endswith(":") and following[1][0] == "iri":
-            declared[following[0][1][:-1]] = urljoin(base, _iri_value(following[1][1]))
-        if "SERVICE" not in upper and "LOAD" not in upper:
-            continue
-        keyword = upper.removesuffix("SILENT")
-        if keyword not in ("SERVICE", "LOAD"):
-            raise QueryError(f"the word {token!r} holds the keyword {'SERVICE' if 'SERVICE' in upper else 'LOAD'}, "
-                             "which the engine would read on its own", hint="put a space between keywords")
-        if keyword == upper and following and following[0][0] == "word" and following[0][1].upper() == "SILENT":
-            following = following[1:]
-        target_kind, target = following[0][:2] if following else ("", "")
+
+    def named(target_kind: str, target: str) -> str:
         if target_kind == "iri":
-            where = urljoin(base, _iri_value(target))
-        elif target_kind == "pname":
+            return resolve_iri(base, _iri_value(target))
+        if target_kind == "pname":
             prefix, _, local = target.partition(":")
-            where = declared[prefix] + _LOCAL_ESCAPE.sub(r"\1", local) if prefix in declared else target
-        else:  # a variable, or nothing the engine could send a request to (its parser refuses it)
-            where = target if target_kind == "var" else f"?{target or 'nothing'}"
-        (services if keyword == "SERVICE" else loads).append(where)
+            return declared[prefix] + _LOCAL_ESCAPE.sub(r"\1", local) if prefix in declared else target
+        return target if target_kind == "var" else f"?{target or 'nothing'}"  # the engine's parser refuses it
+
+    depth, starting, i = 0, True, 0
+    while i < len(tokens):
+        kind, token, _ = tokens[i]
+        following = tokens[i + 1:i + 3]
+        upper = token.upper()
+        if kind == "word" and upper in ("BASE", "VERSION") and following:
+            if upper == "BASE" and following[0][0] == "iri":
+                base = resolve_iri(base, _iri_value(following[0][1]))
+            i += 2
+            continue
+        if kind == "word" and upper == "PREFIX" and len(following) == 2 and following[0][1].endswith(":") \
+                and following[1][0] == "iri":
+            declared[following[0][1][:-1]] = resolve_iri(base, _iri_value(following[1][1]))
+            i += 3
+            continue
+        if kind == "other" and token in "{}":
+            depth += 1 if token == "{" else -1
+        if kind == "word" and ("SERVICE" in upper or "LOAD" in upper):
+            keyword = upper.removesuffix("SILENT")
+            if keyword not in ("SERVICE", "LOAD"):
+                raise QueryError(f"the word {token!r} holds the keyword "
+                                 f"{'SERVICE' if 'SERVICE' in upper else 'LOAD'}, which the engine would read on "
+                                 "its own", hint="put a space between keywords")
+            if keyword == upper and following and following[0][0] == "word" and following[0][1].upper() == "SILENT":
+                following = following[1:]
+            (services if keyword == "SERVICE" else loads).append(named(*following[0][:2]) if following else "?nothing")
+        elif kind == "pname":
+            head = upper.partition(":")[0]
+            for keyword, found in (("SERVICE", services), ("LOAD", loads)):
+                viable = (following and following[0][1] == "{") if keyword == "SERVICE" else starting and depth == 0
+                if head.startswith(keyword) and viable:
+                    rest = token[len(keyword):]
+                    readings = [rest] + ([rest[len("SILENT"):]] if rest.upper().startswith("SILENT") else [])
+                    found.extend(named("pname", reading) for reading in readings)
+        starting = depth == 0 and kind == "other" and token == ";"
+        i += 1
     return services, loads
 
 
@@ -451,12 +522,23 @@ def query_kind(text: str) -> str:
 
 
 def _host_allowed(iri: str, allowed: Iterable[str]) -> bool:
-    parts = urlsplit(iri)
+    try:
+        parts = urlsplit(iri)
+        port = parts.port
+    except ValueError:  # a port that is no port (+18765, 99999), a broken [IPv6]: never allowed
+        return False
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
     host = parts.hostname.lower()
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = f"{host}:{port}" if port else host
     return any(a.lower() in (host, netloc) for a in allowed)
+
+
+def _host_of(iri: str) -> str:
+    try:
+        return urlsplit(iri).hostname or "HOST"
+    except ValueError:
+        return "HOST"
 
 
 def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), option: str | None = "--allow-service") -> None:
@@ -483,7 +565,7 @@ def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), optio
                                   f"(started with {option} HOST)" if option else
                                   "a drawing shows what the catalog holds: leave the SERVICE part out")
         if not _host_allowed(iri, allow_service):
-            host = urlsplit(iri).hostname or "HOST"
+            host = _host_of(iri)
             raise QueryError(f"SERVICE <{iri}> asks this server to query another endpoint; it does not send "
                              "requests to other servers on a client's behalf",
                              hint=f"run the query against <{iri}> directly, or start with {option} {host} to allow "
@@ -495,7 +577,7 @@ def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), optio
             raise QueryError(f"LOAD <{iri}> asks this server to fetch a document from the network; "
                              "it does not fetch documents on a client's behalf",
                              hint="download the document and ingest it ('matchgraph ingest FILE')"
-                                  + (f", or allow the host with {option} {urlsplit(iri).hostname or 'HOST'}"
+                                  + (f", or allow the host with {option} {_host_of(iri)}"
                                      if option else ""))
 
 
