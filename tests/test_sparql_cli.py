@@ -373,3 +373,17 @@ def test_a_port_that_is_no_port_is_refused_not_a_crash() -> None:
                  "SELECT * WHERE { SERVICE <http://[::1/x> { ?s ?p ?o } }"):
         with pytest.raises(QueryError, match="SERVICE"):
             check_reach(parse_query(text), allow_service=("127.0.0.1",))
+
+
+def test_a_host_written_another_way_is_the_same_host() -> None:
+    """127.1, 0x7f.1 and 2130706433 are 127.0.0.1 to the engine's resolver: allowing one allows
+    the others, and not allowing one refuses them all."""
+    from matchgraph.store.sparql import check_reach, parse_query
+
+    for spelling in ("127.1", "0x7f.1", "2130706433", "0177.0.0.1", "127.000.000.001"):
+        parsed = parse_query(f"SELECT * WHERE {{ SERVICE <http://{spelling}:18765/x> {{ ?s ?p ?o }} }}")
+        check_reach(parsed, allow_service=("127.0.0.1:18765",))
+        with pytest.raises(QueryError, match="SERVICE"):
+            check_reach(parsed, allow_service=("127.0.0.2",))
+    check_reach(parse_query("SELECT * WHERE { SERVICE <http://127.0.0.1:8/x> { } }"), allow_service=("0x7f.1",))
+    check_reach(parse_query("SELECT * WHERE { SERVICE <http://[::1]:8/x> { } }"), allow_service=("[::1]:8",))

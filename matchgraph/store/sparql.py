@@ -529,9 +529,41 @@ def _host_allowed(iri: str, allowed: Iterable[str]) -> bool:
         return False
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
-    host = parts.hostname.lower()
+    host = _canonical_host(parts.hostname)
     netloc = f"{host}:{port}" if port else host
-    return any(a.lower() in (host, netloc) for a in allowed)
+    for entry in allowed:
+        name, number = entry.lower(), ""
+        if name.startswith("[") and "]:" in name:  # [::1]:8890
+            name, _, number = name[1:].partition("]:")
+        elif name.count(":") == 1:  # example.org:8890 (an IPv6 address has more)
+            name, _, number = name.partition(":")
+        if _canonical_host(name) + (f":{number}" if number else "") in (host, netloc):
+            return True
+    return False
+
+
+def _canonical_host(host: str) -> str:
+    """A host as the engine's resolver reads it: ``127.1``, ``0x7f.1``, ``2130706433`` and
+    ``0177.0.0.1`` are all ``127.0.0.1`` (inet_aton's forms), an IPv6 address in its short form, a
+    trailing dot dropped; so an allowed host and a requested one are compared as the same machine.
+
+    Examples
+    --------
+    >>> _canonical_host("0x7f.1"), _canonical_host("[::0:1]"), _canonical_host("Example.org.")
+    ('127.0.0.1', '::1', 'example.org')
+    """
+    import ipaddress
+    import socket
+
+    name = host.strip("[]").lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        pass
+    try:
+        return socket.inet_ntoa(socket.inet_aton(name))
+    except OSError:
+        return name
 
 
 def _host_of(iri: str) -> str:
