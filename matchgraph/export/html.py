@@ -271,7 +271,10 @@ def layout(G: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
         return {}
     if n == 1:
         return {next(iter(H.nodes)): (0.0, 0.0)}
-    pos = nx.spring_layout(H, weight="weight", seed=7, k=3.0 / math.sqrt(n), iterations=80 if n <= 600 else 40)
+    # each iteration costs n^2: past 2,000 entities fewer of them keep the whole near what 2,000 take
+    # (5,178 entities: 6 iterations, 7 s instead of 46 s; 20,000: 1 iteration, instead of 10 minutes)
+    iterations = 80 if n <= 600 else max(1, min(40, round(40 * (2000 / n) ** 2)))
+    pos = nx.spring_layout(H, weight="weight", seed=7, k=3.0 / math.sqrt(n), iterations=iterations)
     scale = 150.0 + 70.0 * math.sqrt(n)
     return {node: (round(float(x) * scale, 1), round(float(y) * scale, 1)) for node, (x, y) in pos.items()}
 
