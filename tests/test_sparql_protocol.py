@@ -371,6 +371,17 @@ def test_cli_refuses_service_unless_allowed(invoke, tmp_path, listener) -> None:
     assert seen == []
 
 
+def test_an_allowed_load_is_fetched_once(invoke, tmp_path, listener) -> None:  # type: ignore[no-untyped-def]
+    """The syntax check before the catalog is opened must not run an allowed LOAD (it did, on an
+    empty store: every allowed document was fetched twice)."""
+    target, seen = listener
+    Catalog(tmp_path / "c").update("INSERT DATA { GRAPH <urn:x-test:g> { <urn:x-test:a> <urn:x-test:b> 1 } }")
+    invoke("sparql", f"LOAD SILENT <{target}> INTO GRAPH <urn:x-test:loaded>", "--update",
+           "--allow-service", "127.0.0.1", "--catalog", tmp_path / "c")
+    time.sleep(0.3)
+    assert len(seen) == 1
+
+
 # ---------------------------------------------------------------------- runaway queries, bounded concurrency
 def test_runaway_queries_are_killed_and_the_server_recovers() -> None:
     catalog = small_catalog()

@@ -737,6 +737,8 @@ def check_query(text: str, *, allow_update: bool = False, allow_service: Sequenc
     check_reach(parsed, allow_service=allow_service)
     if not parsed.is_update:
         _fitting(parsed.form, fmt)
+    if parsed.services or parsed.loads:
+        return parsed  # an allowed request is sent once, by the real run (which reports syntax errors too)
     import pyoxigraph as ox
 
     from ..vocab import PREFIXES
