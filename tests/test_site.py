@@ -9,6 +9,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -264,7 +265,7 @@ def test_a_killed_run_leaves_the_previous_site_and_the_next_cleans_up(site: tupl
     again = subprocess.run([sys.executable, "-m", "matchgraph", "site", str(out), "--catalog", str(site_catalog),
                             "--compare", "0", "--no-progress"], env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
-    assert not list(tmp_path.glob(".public.*")), "an abandoned folder was left"
+    assert [p.name for p in tmp_path.glob(".public.*")] == [".public.lock"], "an abandoned folder was left"
     assert not (out / "entity" / "gone-entity.html").exists() and (out / ".matchgraph-site").exists()
     assert len(list((out / "entity").glob("*.html"))) == len(site[1])
 
@@ -272,32 +273,53 @@ def test_a_killed_run_leaves_the_previous_site_and_the_next_cleans_up(site: tupl
 def test_what_else_the_folder_holds_is_kept(site_catalog: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A site folder's .git and CNAME (GitHub Pages) survive the swap; the site's own entries are
-    replaced; a previous folder caught between the swap's two renames is put back by the next run;
-    the current folder is refused with a hint."""
+    replaced; a previous folder caught between two renames is put back by the next run, and a
+    neighbour's leftover (pub.x beside pub) is not touched; a folder of someone else's index.html
+    is refused, as are a second run at once and the current folder."""
+    import fcntl
     import os
 
     from click.testing import CliRunner
 
     from matchgraph.cli import cli
 
-    out = tmp_path / "public"
-    (out / ".git").mkdir(parents=True)
+    def site(target: Path) -> Any:
+        return CliRunner().invoke(cli, ["site", str(target), "--catalog", str(site_catalog), "--compare", "0"])
+
+    out = tmp_path / "pub"
+    assert site(out).exit_code == 0
+    (out / ".git").mkdir()
     (out / ".git" / "HEAD").write_text("ref: refs/heads/main", encoding="utf-8")
     (out / "CNAME").write_text("docs.example.org", encoding="utf-8")
-    (out / "index.html").write_text("an old index", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["site", str(out), "--catalog", str(site_catalog), "--compare", "0"])
+    (out / "entity" / "gone-entity.html").write_text("an entity removed since", encoding="utf-8")
+    result = site(out)
     assert result.exit_code == 0, result.output
     assert (out / ".git" / "HEAD").read_text(encoding="utf-8") == "ref: refs/heads/main"
     assert (out / "CNAME").read_text(encoding="utf-8") == "docs.example.org"
-    assert "an old index" not in (out / "index.html").read_text(encoding="utf-8")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
-    # killed between the two renames: the folder is only .public.old-PID (and a dead process's PID)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    os.rename(out, tmp_path / f".public.old-{int(gone.stdout)}")
-    result = CliRunner().invoke(cli, ["site", str(out), "--catalog", str(site_catalog), "--compare", "0"])
+    assert not (out / "entity" / "gone-entity.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["pub"]
+    # killed between two renames (a dead process's PID): pub is only .pub.old-PID; beside it, the
+    # leftover of another site, pub.x, which this run must not take for its own
+    gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+    os.rename(out, tmp_path / f".pub.old-{gone}")
+    (tmp_path / f".pub.x.old-{gone}").mkdir()
+    (tmp_path / f".pub.x.old-{gone}" / "CNAME").write_text("the other site", encoding="utf-8")
+    result = site(out)
     assert result.exit_code == 0, result.output
-    assert (out / "CNAME").exists() and (out / ".git" / "HEAD").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+    assert (out / "CNAME").read_text(encoding="utf-8") == "docs.example.org" and (out / ".git" / "HEAD").exists()
+    assert (tmp_path / f".pub.x.old-{gone}" / "CNAME").read_text(encoding="utf-8") == "the other site"
+    # someone else's site-looking folder
+    (tmp_path / "mine" / "static").mkdir(parents=True)
+    (tmp_path / "mine" / "index.html").write_text("my own page", encoding="utf-8")
+    refused = site(tmp_path / "mine")
+    assert refused.exit_code == 1 and "index.html, static" in refused.output and "Hint:" in refused.output
+    assert (tmp_path / "mine" / "index.html").read_text(encoding="utf-8") == "my own page"
+    # a second run while one writes
+    with open(tmp_path / ".pub.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        busy = site(out)
+    assert busy.exit_code == 1 and "another matchgraph site run" in busy.output
     monkeypatch.chdir(out)
-    here = CliRunner().invoke(cli, ["site", ".", "--catalog", str(site_catalog), "--compare", "0"])
-    assert here.exit_code == 1 and "current folder" in here.output and "cd .. && matchgraph site public" in here.output
+    here = site(Path("."))
+    assert here.exit_code == 1 and "current folder" in here.output and f"from {tmp_path}" in here.output

@@ -80,8 +80,8 @@ def site(outdir: Path, compare_neighbours: int, no_progress: bool, catalog_locat
 
     The pages link to each other with relative links and load nothing from the network, so
     OUTDIR works opened from disk (file://) or copied to any static host. The site is put in
-    place only when complete (an interrupted run leaves the previous one); OUTDIR is new, empty,
-    or a site written before, which is replaced whole.
+    place only when complete (an interrupted run leaves the previous one); its own files are
+    replaced, anything else in OUTDIR (.git, CNAME) is kept.
 
     \b
     Example:

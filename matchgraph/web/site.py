@@ -18,8 +18,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -655,19 +656,21 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
                progress: ProgressCallback | None = None) -> SiteReport:
     """Write the catalog as a static site: an index with search, a page per entity, compare pages.
 
-    The site is written into a hidden folder beside ``outdir`` and put in its place only when
+    The site is written into a hidden folder beside ``outdir`` and exchanged with it in one step
+    (``renameat2(RENAME_EXCHANGE)``; two renames where the file system cannot) only when
     complete: an interrupted run (Ctrl-C, ``kill -9``, a full disk) leaves the previous site as it
     was, and pages of entities no longer in the catalog do not linger. What else the folder holds
-    (:data:`SITE_ENTRIES` are the site's) is moved into the new one. A run killed before its swap
-    leaves a ``.NAME.partial-PID`` folder, which the next run deletes; one killed between the two
-    renames of the swap leaves the previous folder as ``.NAME.old-PID``, which the next run puts
-    back (or empties into the new folder, if one is in place).
+    (not :data:`SITE_ENTRIES`) is then moved into the new one; a run killed during that move, or
+    before its swap, leaves a ``.NAME.partial-PID`` / ``.NAME.old-PID`` folder that the next run
+    empties into ``outdir`` (or puts back, or deletes when it holds only site files). One run at a
+    time writes a folder (a lock beside it).
 
     Parameters
     ----------
     catalog : Catalog
     outdir : path
-        The folder to write (created when missing).
+        The folder to write (created when missing): new, empty, a site written before, or a
+        folder of other files (kept).
     compare_neighbours : int
         For each entity, write compare pages with this many closest neighbours.
     progress : callable, optional
@@ -680,7 +683,9 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
     Raises
     ------
     InputError
-        ``outdir`` is a file, or the current folder (or one holding it), which cannot be swapped.
+        ``outdir`` is a file, a mount point, the current folder (or one holding it), holds files
+        named as the site's that a site run did not write, its parent cannot be written, or
+        another run is writing it.
 
     Examples
     --------
@@ -693,37 +698,99 @@ def build_site(catalog: Catalog, outdir: str | Path, *, compare_neighbours: int 
     out = Path(outdir).resolve()
     _check_site_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _recover_abandoned(out)
-    staging = out.with_name(f".{out.name[:200]}.partial-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        report = _write_site(catalog, staging, compare_neighbours, progress)
-        (staging / SITE_MARKER).write_text("written by matchgraph site: its next run replaces the site's files\n",
-                                           encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name[:200]}.old-{os.getpid()}")
-            os.rename(out, old)
-            os.rename(staging, out)
-            _empty_into(old, out)
-        else:
-            os.rename(staging, out)
-    finally:
+    with _site_lock(out):
+        _recover_abandoned(out)
+        staging = out.with_name(f".{_stem(out)}.partial-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            report = _write_site(catalog, staging, compare_neighbours, progress)
+            (staging / SITE_MARKER).write_text("written by matchgraph site: its next run replaces the site's "
+                                               "files\n", encoding="utf-8")
+            if out.exists():
+                _exchange(staging, out)  # now out is the new site, staging the previous folder
+                _empty_into(staging, out)
+            else:
+                os.rename(staging, out)
+        finally:
+            if staging.exists() and not any(e.name not in SITE_ENTRIES for e in staging.iterdir()):
+                shutil.rmtree(staging, ignore_errors=True)
     report.outdir = out
     return report
 
 
-def _check_site_folder(out: Path) -> None:
+def _stem(out: Path) -> str:
+    """The name the hidden folders beside ``out`` are named after: the folder's own name, or a
+    digest of it when a suffix would take the name past 255 bytes."""
+    import hashlib
+
+    if len(f".{out.name}.partial-4194304".encode("utf-8", "surrogateescape")) <= 255:
+        return out.name
+    return "site-" + hashlib.sha1(out.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def _site_lock(out: Path) -> Iterator[None]:
+    import fcntl
+    import os
+
     from ..errors import InputError, Location
 
+    fd = os.open(out.with_name(f".{_stem(out)}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError("another matchgraph site run is writing this folder", location=Location(str(out)),
+                             hint="wait for it to end, then run again") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _exchange(new: Path, out: Path) -> None:
+    """Swap two folders' places in one step; two renames where the file system cannot."""
+    import ctypes
+    import os
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        at_fdcwd, rename_exchange = -100, 2
+        if renameat2(at_fdcwd, os.fsencode(new), at_fdcwd, os.fsencode(out), rename_exchange) == 0:
+            return
+    old = out.with_name(f".{_stem(out)}.old-{os.getpid()}")
+    os.rename(out, old)
+    os.rename(new, out)
+    os.rename(old, new)
+
+
+def _check_site_folder(out: Path) -> None:
+    import os
+
+    from ..errors import InputError, Location
+
+    where = Location(str(out))
     if out.exists() and not out.is_dir():
-        raise InputError("the site folder is a file", location=Location(str(out)), hint="give a folder")
+        raise InputError("the site folder is a file", location=where, hint="give a folder")
     here = Path.cwd().resolve()
     if out == here or out in here.parents:
         raise InputError("the site folder is the current folder (or holds it); a site is written beside its "
-                         "folder and swapped in", location=Location(str(out)),
-                         hint=f"run it from outside the folder: cd .. && matchgraph site {out.name}")
+                         "folder and swapped in", location=where,
+                         hint=f"run it from outside the folder, e.g. from {out.parent}")
+    if out.is_dir() and os.path.ismount(out):
+        raise InputError("the site folder is a mount point; a site is written beside its folder and swapped in",
+                         location=where, hint="give a folder inside it")
+    parent = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
+    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write in {parent}, where the site is built beside its folder", location=where,
+                         hint="give a folder whose parent this user may write to")
+    if out.is_dir() and not (out / SITE_MARKER).exists() and \
+            not all((out / name).exists() for name in ("browse-data.js", "index.html", "entity")):  # before the marker
+        mine = sorted(e.name for e in out.iterdir() if e.name in SITE_ENTRIES)
+        if mine:
+            raise InputError(f"the folder holds {', '.join(mine)}, which a site would replace, and no site wrote "
+                             "it", location=where, hint="give another folder, or move those files first")
 
 
 def _empty_into(old: Path, out: Path) -> None:
@@ -738,25 +805,27 @@ def _empty_into(old: Path, out: Path) -> None:
 
 
 def _recover_abandoned(out: Path) -> None:
-    """Folders of earlier runs beside ``out`` whose process is gone: a partial site is deleted; a
-    previous folder caught between the two renames of a swap is put back, or emptied into ``out``."""
-    import glob
+    """Folders of earlier runs beside ``out`` (exactly ``.NAME.partial-PID`` and ``.NAME.old-PID``)
+    whose process is gone: what they hold beside site files goes into ``out`` (or the folder is put
+    back when ``out`` is missing), then they are deleted."""
     import os
-    import shutil
+    import re
 
     from ..store.isolation import process_alive
 
-    for folder in sorted(out.parent.glob(f".{glob.escape(out.name[:200])}.*-*")):
-        kind, _, pid = folder.name.rpartition("-")
-        if not pid.isdigit() or process_alive(int(pid)):
+    pattern = re.compile(rf"\.{re.escape(_stem(out))}\.(partial|old)-(\d+)")
+    for folder in sorted(out.parent.iterdir()):
+        found = pattern.fullmatch(folder.name)
+        if found is None or not folder.is_dir() or process_alive(int(found.group(2))):
             continue
-        if kind.endswith(".partial"):
+        if not out.exists() and (found.group(1) == "old" or (folder / SITE_MARKER).exists()):
+            os.rename(folder, out)
+        elif out.exists():
+            _empty_into(folder, out)
+        else:
+            import shutil
+
             shutil.rmtree(folder, ignore_errors=True)
-        elif kind.endswith(".old"):
-            if out.exists():
-                _empty_into(folder, out)
-            else:
-                os.rename(folder, out)
 
 
 def _write_site(catalog: Catalog, out: Path, compare_neighbours: int,
