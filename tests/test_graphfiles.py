@@ -100,7 +100,7 @@ def test_construct_graph(catalog: Catalog) -> None:
     with pytest.raises(QueryError, match="CONSTRUCT"):
         construct_graph(catalog, "SELECT * WHERE { ?s ?p ?o }")
     # a drawing sends no request on the network (Oxigraph would have tried the host)
-    with pytest.raises(QueryError, match="SERVICE <http://127.0.0.1:9/> asks this server"):
+    with pytest.raises(QueryError, match="SERVICE <http://127.0.0.1:9/> would send a request"):
         construct_graph(catalog, "CONSTRUCT { ?s ?p ?o } WHERE { # x\rSERVICE <http://127.0.0.1:9/> { ?s ?p ?o }\n }")
 
 
@@ -143,7 +143,7 @@ def test_names_with_control_characters(tmp_path: Path) -> None:
     (tmp_path / "ctrl.ttl").write_text(
         '@prefix mg: <https://w3id.org/matchgraph/ns#> . @prefix schema: <https://schema.org/> .\n'
         '<https://w3id.org/matchgraph/id/ctrl-tool> a mg:Tool, mg:Entity ; '
-        'schema:name "Bell\\u0007Esc\\u001B]0;pwned\\u0007 Tool" ; mg:trainedOn <https://w3id.org/matchgraph/id/other> .\n'
+        'schema:name "Bell\\u0007Esc\\u001B]0;pwned\\u0007 Tool\\u009B" ; mg:trainedOn <https://w3id.org/matchgraph/id/other> .\n'
         '<https://w3id.org/matchgraph/id/other> a mg:Dataset, mg:Entity ; schema:name "Other" .\n', encoding="utf-8")
     catalog = Catalog(tmp_path / "c")
     ingest(catalog, [tmp_path / "ctrl.ttl"], validate=False)
@@ -152,8 +152,21 @@ def test_names_with_control_characters(tmp_path: Path) -> None:
     for text in (to_graphml(G), to_gexf(G)):
         tree = ET.fromstring(text.encode("utf-8"))  # well-formed
         values = [e.text for e in tree.iter()] + [v for e in tree.iter() for v in e.attrib.values()]
-        assert "Bell\ufffdEsc\ufffd]0;pwned\ufffd Tool" in values
+        assert "Bell\ufffdEsc\ufffd]0;pwned\ufffd Tool\x9b" in values
     for args in (["explain", "ctrl-tool"], ["neighbours", "other"], ["compare", "ctrl-tool", "other"]):
         out = CliRunner().invoke(cli, [*args, "--catalog", str(tmp_path / "c")])
         assert out.exit_code == 0, out.output
         assert "\x07" not in out.output and "\x1b" not in out.output and "Bell\\x07Esc\\x1b]0;pwned" in out.output
+    page = CliRunner().invoke(cli, ["compare", "ctrl-tool", "other", "--format", "html", "--catalog", str(tmp_path / "c")])
+    assert page.exit_code == 0 and not any(c in page.output for c in "\x07\x1b\x9b")  # HTML allows none of them
+    for args in (["explain", "ctrl-tool", "--format", "json"], ["compare", "ctrl-tool", "other", "--format", "json"]):
+        out = CliRunner().invoke(cli, [*args, "--catalog", str(tmp_path / "c")])
+        assert out.exit_code == 0 and "\x9b" not in out.output, out.output
+        def strings(value: object) -> list[str]:
+            if isinstance(value, dict):
+                return [s for v in value.values() for s in strings(v)]
+            if isinstance(value, list):
+                return [s for v in value for s in strings(v)]
+            return [value] if isinstance(value, str) else []
+
+        assert "Bell\x07Esc\x1b]0;pwned\x07 Tool\x9b" in strings(json.loads(out.output))  # the value, read back

@@ -466,6 +466,8 @@ def test_using_graph_uri_gives_an_update_its_dataset(tmp_path) -> None:  # type:
                           content="INSERT { GRAPH <urn:x:g5> { ?s ?p ?o } } USING <urn:x:g2> WHERE { ?s ?p ?o }",
                           headers={**auth, "Content-Type": "application/sparql-update"})
         assert both.status_code == 400 and "USING" in both.text
+        on_a_query = httpx.get(url + "/sparql", params={"query": "ASK {}", "using-graph-uri": "urn:x:g1"})
+        assert on_a_query.status_code == 400 and "default-graph-uri" in on_a_query.text
         relative = httpx.post(url + "/sparql", data={"update": copy, "using-graph-uri": "g1"}, headers=auth)
         assert relative.status_code == 400 and "not an absolute IRI" in relative.text
         catalog.refresh()
@@ -535,3 +537,7 @@ def test_a_result_the_format_cannot_hold_is_406_not_a_broken_200(server: str, qu
     assert "cannot write this result" in response.text and "Turtle" in response.text
     turtle = httpx.get(server + "/sparql", params={"query": query}, headers={"Accept": "text/turtle"})
     assert turtle.status_code == 200
+    # a client that accepts another format gets it (its next choice), not a 406
+    either = httpx.get(server + "/sparql", params={"query": query},
+                       headers={"Accept": f"{accept}, application/n-triples;q=0.5, text/turtle;q=0.2"})
+    assert either.status_code == 200 and either.headers["content-type"].startswith("application/n-triples")

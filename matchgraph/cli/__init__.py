@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["main", "cli", "catalog_option", "format_option", "handle_errors", "atomic_output", "echo_json", "echo_text",
-           "terminal_safe", "progress_bar", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
+           "json_safe", "terminal_safe", "progress_bar", "open_catalog", "load_all_commands", "COMMAND_MODULES"]
 
 
 class MatchgraphUsageError(click.UsageError):
@@ -175,9 +175,14 @@ def open_catalog(location: str | None, *, update_url: str | None = None, create:
 
 def echo_json(data: Any) -> None:
     r"""Print JSON for scripts. JSON escapes the C0 control characters itself; DEL and the C1 ones
-    (``\x85``, the 8-bit CSI ``\x9b``), which it may carry raw, are escaped here as ``\u00XX``."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    click.echo(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    (``\x85``, the 8-bit CSI ``\x9b``), which it may carry raw, are escaped by :func:`json_safe`."""
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
+
+
+def json_safe(text: str) -> str:
+    r"""JSON text with DEL and the C1 control characters written ``\u00XX`` (JSON may carry them raw;
+    a terminal may act on them); ``json.loads`` reads the same value back."""
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 #: DEL and the C1 control characters, which JSON need not escape but a terminal may act on.

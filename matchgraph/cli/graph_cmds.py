@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from . import atomic_output, catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog
+from . import (atomic_output, catalog_option, cli, echo_json, echo_text, format_option, handle_errors, json_safe,
+               open_catalog)
 
 from ..graph.relations import RELATION_KINDS as _RELATIONS
 
@@ -193,7 +194,10 @@ def compare(a: str, b: str, weights_file: Path | None, output: Path | None, cata
     with open_catalog(catalog_location) as catalog:
         text = render(run(catalog, a, b, weights=weights_file), fmt)
     if output is None:
-        echo_text(text, nl=False)
+        if fmt == "json":
+            click.echo(json_safe(text), nl=False)
+        else:
+            echo_text(text, nl=False)
         return
     with atomic_output(output) as handle:
         handle.write(text.encode("utf-8"))

@@ -598,16 +598,16 @@ def check_reach(parsed: ParsedQuery, *, allow_service: Sequence[str] = (), optio
                                   "a drawing shows what the catalog holds: leave the SERVICE part out")
         if not _host_allowed(iri, allow_service):
             host = _host_of(iri)
-            raise QueryError(f"SERVICE <{iri}> asks this server to query another endpoint; it does not send "
-                             "requests to other servers on a client's behalf",
+            raise QueryError(f"SERVICE <{iri}> would send a request to another endpoint, which matchgraph does "
+                             "not do on a client's behalf",
                              hint=f"run the query against <{iri}> directly, or start with {option} {host} to allow "
                                   "that host" if option else
                                   f"a drawing shows what the catalog holds: fetch what <{iri}> has with 'matchgraph "
                                   f"sparql --allow-service {host}' and ingest it first")
     for iri in parsed.loads:
         if not _host_allowed(iri, allow_service):
-            raise QueryError(f"LOAD <{iri}> asks this server to fetch a document from the network; "
-                             "it does not fetch documents on a client's behalf",
+            raise QueryError(f"LOAD <{iri}> would fetch a document from the network, which matchgraph does "
+                             "not do on a client's behalf",
                              hint="download the document and ingest it ('matchgraph ingest FILE')"
                                   + (f", or allow the host with {option} {_host_of(iri)}"
                                      if option else ""))

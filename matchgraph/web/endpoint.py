@@ -579,10 +579,18 @@ class SparqlEndpoint:
                "union": not parsed.has_dataset, "default_graphs": default_graphs or [],
                "named_graphs": named_graphs or [], "fmt": negotiated.key, "max_rows": self.config.max_rows}
         reply = await self.pool.run(job, self.config.timeout - (time.monotonic() - started))
+        while not reply["ok"] and reply["kind"] == "unwritable" and not fmt:
+            # a format that cannot hold this result (RDF/XML, JSON-LD): the client's next choice, if any
+            try:
+                fallback = negotiate(f"{negotiated.media_type};q=0, {accept or '*/*'}", parsed.form)
+            except NotAcceptable:
+                break
+            accept, negotiated, job["fmt"] = f"{negotiated.media_type};q=0, {accept or '*/*'}", fallback, fallback.key
+            reply = await self.pool.run(job, self.config.timeout - (time.monotonic() - started))
         if not reply["ok"]:
             if reply["kind"] == "syntax":
                 raise QueryError(syntax_message(SyntaxError(reply["message"])))
-            if reply["kind"] == "unwritable":  # a format that cannot hold this result: 406, as for a misfit
+            if reply["kind"] == "unwritable":  # nothing the client accepts can hold it: 406, as for a misfit
                 raise NotAcceptable(f"{reply['message']}; ask for another format (Turtle, N-Triples)")
             raise QueryError(f"the query failed: {reply['message']}")
         return Outcome(reply["body"], negotiated.media_type, reply["truncated"], reply["rows"])
@@ -814,6 +822,9 @@ async def sparql_route(request: Any) -> Any:
                                  hint="ask for a graph with a query: CONSTRUCT { ?s ?p ?o } WHERE "
                                       "{ GRAPH <IRI> { ?s ?p ?o } }")
             return service_description(request, config)
+        if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
+            raise QueryError("using-graph-uri and using-named-graph-uri are for updates",
+                             hint="a query names its dataset with default-graph-uri and named-graph-uri")
         fmt = [v for k, v in params if k in ("format", "output")]
         outcome = await endpoint.query(
             query, request.headers.get("accept"), fmt=fmt,
