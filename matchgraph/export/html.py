@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -163,29 +162,17 @@ class Links:
 def environment() -> jinja2.Environment:
     """The jinja2 environment every page is rendered with (autoescape on, strict undefined; control
     characters, which HTML does not allow in a page, shown as U+FFFD)."""
+    from ..web.inline import to_html, without_controls
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             finalize=_without_controls)
-    from ..web.inline import to_html
-
+                             finalize=without_controls)
     env.filters["fmtnum"] = _fmtnum
     env.filters["score"] = _score
     env.filters["points"] = _points
     env.filters["inline"] = to_html
     return env
-
-
-#: Control characters HTML does not allow in a document (C0 but for tab, newline, form feed and
-#: carriage return; DEL; C1).
-_NOT_HTML = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-
-
-def _without_controls(value: Any) -> Any:
-    if isinstance(value, str) and _NOT_HTML.search(value):
-        cleaned = _NOT_HTML.sub("\ufffd", value)
-        return Markup(cleaned) if isinstance(value, Markup) else cleaned
-    return value
 
 
 def _score(value: Any) -> str:

@@ -392,9 +392,9 @@ def _render_md(c: Comparison) -> str:
 def _render_html(c: Comparison) -> str:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    from ..web.inline import to_html
+    from ..web.inline import to_html, without_controls
 
-    env = Environment(loader=PackageLoader("matchgraph", "templates"), autoescape=True,
+    env = Environment(loader=PackageLoader("matchgraph", "templates"), autoescape=True, finalize=without_controls,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["inline"] = to_html
     return env.get_template("compare.html.j2").render(c=c, rows=c.rows(), concepts=_concept_lines(c),

@@ -21,7 +21,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-__all__ = ["spans", "to_text", "to_markdown", "to_html"]
+__all__ = ["spans", "to_text", "to_markdown", "to_html", "without_controls"]
 
 _CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
@@ -75,3 +75,23 @@ def to_html(text: Any) -> Markup:
     """HTML: code spans as ``<code>``, everything escaped."""
     return Markup("".join(f"<code>{html.escape(piece, quote=False)}</code>" if code
                           else html.escape(piece, quote=False) for code, piece in spans(text)))
+
+
+#: Control characters HTML does not allow in a document (C0 but for tab, newline, form feed and
+#: carriage return; DEL; C1).
+_NOT_HTML = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def without_controls(value: Any) -> Any:
+    """A value for an HTML page with the control characters HTML does not allow shown as U+FFFD
+    (the ``finalize`` of every jinja2 environment that writes pages); escaped text stays escaped.
+
+    Examples
+    --------
+    >>> without_controls("Bell\x07"), without_controls(Markup("<b>\x9b</b>")), without_controls(3)
+    ('Bell\ufffd', Markup('<b>\ufffd</b>'), 3)
+    """
+    if isinstance(value, str) and _NOT_HTML.search(value):
+        cleaned = _NOT_HTML.sub("\ufffd", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
