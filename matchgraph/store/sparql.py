@@ -229,10 +229,9 @@ def scan_tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def _lexical_parse(text: str) -> ParsedQuery | None:
-    """Form and dataset of a text that holds no SERVICE and no LOAD (see the module docstring); None
+def _lexical_parse(text: str, tokens: list[tuple[str, str, int]]) -> ParsedQuery | None:
+    """Form and dataset of a text, read from its tokens (see the module docstring); None
     when it holds a character the lexer cannot place (rdflib's grammar reads the text then)."""
-    tokens = scan_tokens(text)
     if not tokens:
         raise QueryError("the query is empty (it holds only comments)", hint=_EXAMPLE)
     if any(kind == "other" and token not in _PUNCTUATION for kind, token, _ in tokens):
@@ -266,22 +265,15 @@ def _lexical_parse(text: str) -> ParsedQuery | None:
     return ParsedQuery(form, has_dataset=has_dataset, text=text)
 
 
-_UCHAR_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
-#: RFC 3986, appendix B: scheme, authority, path, query, fragment (None where absent).
-_IRI_PARTS = re.compile(r"(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.S)
-
-
-def _iri_value(token: str) -> str:
-    """The IRI an ``<...>`` token names, its ``\\u`` escapes read as Oxigraph reads them."""
-    return _UCHAR_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), token[1:-1])
 
 
 def resolve_iri(base: str, reference: str) -> str:
-    """An IRI reference resolved against a base as RFC 3986 (section 5.2) says, strictly, as Oxigraph
-    does: ``http:x`` is absolute even against an ``http:`` base and ``//`` an empty authority,
-    where Python's ``urljoin`` fills in the base's host (which let a guard and the engine disagree
-    on where a request goes).
+    """An IRI reference, as written between ``<`` and ``>`` (``\\u`` escapes and all), resolved
+    against a base by Oxigraph's own resolver (RFC 3986, strictly: ``http:x`` is absolute even
+    against an ``http:`` base, ``//`` an empty authority), so the guard and the engine agree on where
+    a request would go; Python's ``urljoin`` fills in the base's host there. A reference the
+    resolver refuses (the engine's parser would too) is returned as written.
 
     Examples
     --------
@@ -290,40 +282,14 @@ def resolve_iri(base: str, reference: str) -> str:
     >>> resolve_iri("https://w3id.org/id/", "//"), resolve_iri("https://w3id.org/id/", "//h:1/p")
     ('https://', 'https://h:1/p')
     """
-    scheme, authority, path, query, fragment = _IRI_PARTS.fullmatch(reference).groups()  # type: ignore[union-attr]
-    if scheme is None:
-        b_scheme, b_authority, b_path, b_query, _ = _IRI_PARTS.fullmatch(base).groups()  # type: ignore[union-attr]
-        scheme = b_scheme
-        if authority is None:
-            authority = b_authority
-            if not path:
-                path, query = b_path, (query if query is not None else b_query)
-            elif not path.startswith("/"):
-                path = ("/" if b_authority is not None and not b_path else b_path[:b_path.rfind("/") + 1]) + path
-    out = (f"{scheme}:" if scheme is not None else "") + (f"//{authority}" if authority is not None else "")
-    out += _remove_dot_segments(path)
-    return out + (f"?{query}" if query is not None else "") + (f"#{fragment}" if fragment is not None else "")
+    import pyoxigraph as ox
 
-
-def _remove_dot_segments(path: str) -> str:
-    """RFC 3986, 5.2.4."""
-    out: list[str] = []
-    while path:
-        if path.startswith(("../", "./")):
-            path = path[path.index("/") + 1:]
-        elif path.startswith("/./") or path == "/.":
-            path = "/" + path[3:]
-        elif path.startswith("/../") or path == "/..":
-            path = "/" + path[4:]
-            if out:
-                out.pop()
-        elif path in (".", ".."):
-            path = ""
-        else:
-            cut = path.find("/", 1)
-            segment, path = (path, "") if cut < 0 else (path[:cut], path[cut:])
-            out.append(segment)
-    return "".join(out)
+    try:
+        triple = next(iter(ox.parse(f"<{reference}> <urn:x:p> <urn:x:o> .".encode("utf-8", "surrogatepass"),
+                                    format=ox.RdfFormat.TURTLE, base_iri=base)))
+    except (SyntaxError, ValueError, StopIteration):
+        return reference
+    return triple.subject.value
 
 
 def _reach(tokens: list[tuple[str, str, int]], prefixes: Mapping[str, str]) -> tuple[list[str], list[str]]:
@@ -343,7 +309,7 @@ def _reach(tokens: list[tuple[str, str, int]], prefixes: Mapping[str, str]) -> t
 
     def named(target_kind: str, target: str) -> str:
         if target_kind == "iri":
-            return resolve_iri(base, _iri_value(target))
+            return resolve_iri(base, target[1:-1])
         if target_kind == "pname":
             prefix, _, local = target.partition(":")
             return declared[prefix] + _LOCAL_ESCAPE.sub(r"\1", local) if prefix in declared else target
@@ -356,12 +322,12 @@ def _reach(tokens: list[tuple[str, str, int]], prefixes: Mapping[str, str]) -> t
         upper = token.upper()
         if kind == "word" and upper in ("BASE", "VERSION") and following:
             if upper == "BASE" and following[0][0] == "iri":
-                base = resolve_iri(base, _iri_value(following[0][1]))
+                base = resolve_iri(base, following[0][1][1:-1])
             i += 2
             continue
         if kind == "word" and upper == "PREFIX" and len(following) == 2 and following[0][1].endswith(":") \
                 and following[1][0] == "iri":
-            declared[following[0][1][:-1]] = resolve_iri(base, _iri_value(following[1][1]))
+            declared[following[0][1][:-1]] = resolve_iri(base, following[1][1][1:-1])
             i += 3
             continue
         if kind == "other" and token in "{}":
@@ -418,10 +384,11 @@ def parse_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> Pars
     if not text.strip():
         raise QueryError("the query is empty", hint=_EXAMPLE)
     lowered = text.lower()
-    parsed = _lexical_parse(text) or _rdflib_form(text)
+    tokens = scan_tokens(text)
+    parsed = _lexical_parse(text, tokens) or _rdflib_form(text)
     if "service" not in lowered and "load" not in lowered:
         return parsed  # no keyword of the text can reach the network
-    services, loads = _reach(scan_tokens(text), prefixes)
+    services, loads = _reach(tokens, prefixes)
     return ParsedQuery(parsed.form, services=tuple(services), loads=tuple(loads),
                        has_dataset=parsed.has_dataset, text=text)
 
