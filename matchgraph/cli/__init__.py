@@ -100,13 +100,10 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
 def _remove_abandoned_partials(target: Path) -> None:
     """Delete the partial files of earlier writes of ``target`` whose process is gone (a ``kill -9``
     leaves its ``.NAME.partial-PID`` beside the file; a 22 MB export's stayed for good)."""
-    from ..store.isolation import process_alive
+    from ..store.isolation import abandoned
 
-    import glob
-
-    for partial in target.parent.glob(f".{glob.escape(target.name[:200])}.partial-*"):
-        pid = partial.name.rpartition("-")[2]
-        if pid.isdigit() and not process_alive(int(pid)):
+    for partial, _ in abandoned(target.parent, target.name[:200], ("partial",)):
+        if partial.is_file():
             partial.unlink(missing_ok=True)
 
 

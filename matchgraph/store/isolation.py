@@ -37,11 +37,13 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any, Callable, TypeVar
 
 from ..errors import CatalogError, MatchgraphError
 
-__all__ = ["call_isolated", "child_interpreter", "die_with_parent", "process_alive", "EngineCrash", "ENGINE_CRASH_HINT"]
+__all__ = ["call_isolated", "child_interpreter", "die_with_parent", "process_alive", "abandoned", "EngineCrash", "ENGINE_CRASH_HINT"]
 
 T = TypeVar("T")
 
@@ -253,6 +255,26 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def abandoned(folder: Path, stem: str, kinds: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
+    """The entries of ``folder`` named exactly ``.STEM.KIND-PID`` whose process is gone (what a
+    killed writer left beside its target), with their kind.
+
+    Examples
+    --------
+    >>> list(abandoned(Path("/nonexistent"), "x", ("partial",)))
+    []
+    """
+    pattern = re.compile(rf"\.{re.escape(stem)}\.({'|'.join(map(re.escape, kinds))})-(\d+)")
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found is not None and not process_alive(int(found.group(2))):
+            yield entry, found.group(1)
 
 
 def die_with_parent(parent: int) -> None:

@@ -570,9 +570,7 @@ class SparqlEndpoint:
         if parsed.is_update:
             raise QueryError("this is an update: send it with POST as update= or application/sparql-update")
         check_reach(parsed, allow_service=self.config.allow_service)
-        for name, iris in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
-            for iri in iris or []:
-                _check_graph_iri(name, iri)
+        _check_graph_iris(("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs))
         negotiated = negotiate(accept, parsed.form, fmt)
         snapshot = await asyncio.to_thread(self.snapshots.current)
         job = {"snapshot": snapshot, "query": parsed.text, "prefixes": self.prefixes, "base_iri": base_iri(),
@@ -622,9 +620,7 @@ class SparqlEndpoint:
         if not parsed.is_update:
             raise QueryError("this is a query, not an update: send it as query= or application/sparql-query")
         check_reach(parsed, allow_service=self.config.allow_service)
-        for name, iris in (("using-graph-uri", using), ("using-named-graph-uri", using_named)):
-            for iri in iris:
-                _check_graph_iri(name, iri)
+        _check_graph_iris(("using-graph-uri", using), ("using-named-graph-uri", using_named))
         text = with_using(parsed.text, using, using_named)
 
         def run() -> str:
@@ -678,8 +674,14 @@ def _names_version(text: str) -> bool:
                for kind, token, _ in scan_tokens(text))
 
 
+def _check_graph_iris(*parameters: tuple[str, Sequence[str] | None]) -> None:
+    """Refuse a graph parameter (``default-graph-uri``, ``using-graph-uri``...) that is not an absolute IRI."""
+    for name, iris in parameters:
+        for iri in iris or ():
+            _check_graph_iri(name, iri)
+
+
 def _check_graph_iri(name: str, iri: str) -> None:
-    """Refuse a ``default-graph-uri`` / ``named-graph-uri`` that is not an absolute IRI."""
     import pyoxigraph as ox
 
     try:

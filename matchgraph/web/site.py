@@ -809,22 +809,18 @@ def _recover_abandoned(out: Path) -> None:
     whose process is gone: what they hold beside site files goes into ``out`` (or the folder is put
     back when ``out`` is missing), then they are deleted."""
     import os
-    import re
+    import shutil
 
-    from ..store.isolation import process_alive
+    from ..store.isolation import abandoned
 
-    pattern = re.compile(rf"\.{re.escape(_stem(out))}\.(partial|old)-(\d+)")
-    for folder in sorted(out.parent.iterdir()):
-        found = pattern.fullmatch(folder.name)
-        if found is None or not folder.is_dir() or process_alive(int(found.group(2))):
+    for folder, kind in abandoned(out.parent, _stem(out), ("partial", "old")):
+        if not folder.is_dir():
             continue
-        if not out.exists() and (found.group(1) == "old" or (folder / SITE_MARKER).exists()):
+        if not out.exists() and (kind == "old" or (folder / SITE_MARKER).exists()):
             os.rename(folder, out)
         elif out.exists():
             _empty_into(folder, out)
         else:
-            import shutil
-
             shutil.rmtree(folder, ignore_errors=True)
 
 
