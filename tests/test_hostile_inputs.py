@@ -243,9 +243,13 @@ CASES = [
      "bigint.jsonld:1: invalid JSON: Exceeds the limit", ["ingest"]),
     ("impossible-date", card("baddate.md", "name: N\nreleased: 2023-02-30"),
      "baddate.md:5: invalid YAML front matter: '2023-02-30' is not a date that exists", ["ingest"]),
-    ("term-over-16mib", written("huge-term.ttl", '<https://w3id.org/matchgraph/id/h> <https://schema.org/description> "'
+    ("term-over-16mib", written("huge-term.ttl", '<https://w3id.org/matchgraph/id/h> <https://schema.org/name> "H" .\n'
+                                                 '<https://w3id.org/matchgraph/id/h> <https://schema.org/description> "'
                                                  + "z" * 17_000_000 + '" .\n'),
-     "huge-term.ttl: a literal or an IRI is longer than 16 MiB", ["ingest"]),
+     "huge-term.ttl:2: a literal or an IRI is longer than 16 MiB", ["ingest"]),
+    ("unterminated-term-over-16mib", written("open-term.ttl", '<urn:x:a> <urn:x:b> "c" .\n' * 3
+                                             + '<urn:x:h> <urn:x:d> "' + "z" * 17_000_000),
+     "open-term.ttl:4: a literal or an IRI is longer than 16 MiB", ["ingest"]),
     ("deep-rdfxml", written("deep.rdf", '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
                                         'xmlns:s="https://schema.org/">\n<rdf:Description rdf:about="urn:x:d">\n'
                                         + '<s:p rdf:parseType="Resource">\n' * 40_000 + "</s:p>\n" * 40_000

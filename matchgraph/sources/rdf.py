@@ -229,7 +229,29 @@ def _term_too_long(exc: MemoryError, path: str) -> Exception:
         return exc
     return LimitError("a literal or an IRI is longer than 16 MiB, the most Oxigraph's parser reads in one term "
                       f"(the literal limit, MATCHGRAPH_MAX_LITERAL_SIZE, is {limits().literal_size:,} characters)",
-                      location=Location(path), hint="shorten it: a description or claim is a few sentences")
+                      location=Location(path, _long_line(path)),
+                      hint="shorten it (a description or claim is a few sentences), or close it: a quote or an IRI "
+                           "left open runs on to the end of the file")
+
+
+def _long_line(path: str, size: int = 16 * 1024 * 1024) -> int | None:
+    """The first line of a file longer than ``size`` bytes (where such a term is), read in chunks;
+    None when there is none (a long string over many lines) or the file cannot be read."""
+    line, length = 1, 0
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                start = 0
+                while (end := chunk.find(b"\n", start)) >= 0:
+                    if length + end - start > size:
+                        return line
+                    line, length, start = line + 1, 0, end + 1
+                length += len(chunk) - start
+                if length > size:
+                    return line
+    except OSError:
+        return None
+    return None
 
 
 def _check_literal(value: str, text: str, path: str, limit: int) -> None:
