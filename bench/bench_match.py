@@ -158,11 +158,11 @@ def bench_records(n: int, seed: int, queries: int, *, plain: bool = False) -> di
     """Index built from synthetic records (no store), then warm rank() queries.
 
     With ``plain`` the records have no capabilities and a default match reads them with the
-    sentence encoder: the entity texts are embedded once (timed), and each query encodes the need,
+    sentence encoder it chooses for that many (:func:`matchgraph.matching.semantic.plain_model`): the entity texts are embedded once (timed), and each query encodes the need,
     takes its cosine with every entity and ranks, against the same ranking with the static vectors
     alone (``--no-semantic``) in the same run."""
-    from matchgraph.matching.semantic import (PLAIN_TOP_COSINE, _single_thread, entity_texts_of, load_encoder,
-                                              scores_from_vectors)
+    from matchgraph.matching.semantic import (PLAIN_TOP_COSINE, SEMANTIC_MODEL, _single_thread, entity_texts_of,
+                                              load_encoder, plain_model, scores_from_vectors)
     from matchgraph.matching.textindex import save_index
 
     start = time.perf_counter()
@@ -172,8 +172,9 @@ def bench_records(n: int, seed: int, queries: int, *, plain: bool = False) -> di
     index = index_texts(texts, data_version="synthetic")
     build = time.perf_counter() - start
     embed_s = None
+    model = plain_model(int(index.plain.sum())) if plain else None
     if plain:
-        encoder = load_encoder()
+        encoder = load_encoder(model)  # what a default match reads this many records with
         pairs = entity_texts_of(texts, index)
         start = time.perf_counter()
         rows = np.array([r for r, _ in pairs], dtype=np.int64)
@@ -190,7 +191,8 @@ def bench_records(n: int, seed: int, queries: int, *, plain: bool = False) -> di
             return rank(index, text)
         with _single_thread():
             query = encoder.encode([text])[0]
-        sim = scores_from_vectors(rows, vectors, query, len(index), top_floor=PLAIN_TOP_COSINE)
+        sim = scores_from_vectors(rows, vectors, query, len(index), top_floor=PLAIN_TOP_COSINE,
+                                  feedback=model == SEMANTIC_MODEL)
         return rank(index, text, plain_semantic=sim)
 
     out: dict[str, Any] = {"entities": len(index), "segments": len(index.segment_labels), "terms": len(index.terms),
@@ -207,6 +209,7 @@ def bench_records(n: int, seed: int, queries: int, *, plain: bool = False) -> di
             ms.append((time.perf_counter() - start) * 1000)
         out[label] = summary(ms)
     if embed_s is not None:
+        out["encoder"] = model
         out["embed_s"] = round(embed_s, 1)
         out["embed_texts_per_s"] = round(len(rows) / embed_s)
     return out
@@ -259,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             report["store"] = bench_store(args.catalog, args.queries, args.recorded)
         if args.from_records:
             report["records"] = bench_records(args.entities, args.seed, args.queries, plain=args.plain)
-    report["cold_cli"] = bench_cold(args.cold_runs)
+    if args.cold_runs > 0:
+        report["cold_cli"] = bench_cold(args.cold_runs)
     print(json.dumps(report, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -7,7 +7,7 @@ MTEB categories written as a short name and as a real one-sentence task descript
 - ``BM25 (bm25s)``: bm25s with its English stop words removed, over name + description (the baseline);
 - ``dense``: cosine of all-MiniLM-L6-v2 sentence embeddings alone (needs the ``semantic`` extra);
 - ``ours default``: :func:`matchgraph.matching.match.rank` with the default weights and whatever the default
-  install has;
+  install has (all-mpnet-base-v2 for records without capabilities up to 20,000 of them);
 - ``ours --semantic``: with dense similarity fused in;
 - ablations of ours;
 - with ``--experiments``, two rankers that were tried and not taken (BENCHMARKS.md, round 3): the
@@ -104,8 +104,9 @@ def evaluate(ranker: Ranker, needs: list[dict]) -> dict[str, Any]:
 def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic: bool | None = None,
          feedback: bool = True) -> Ranker:
     """``matchgraph match`` on an in-memory index: ``semantic`` None is the default (the encoder for
-    entities without capabilities when ``dense`` is given), True ``--semantic`` (with its feedback
-    round unless ``feedback`` is False), False ``--no-semantic``."""
+    entities without capabilities when ``dense`` is given), True ``--semantic``, False
+    ``--no-semantic``; ``feedback`` the pseudo-relevance feedback round (``match`` takes it with
+    all-mpnet-base-v2's vectors, not with all-MiniLM-L6-v2's)."""
     from matchgraph.matching.semantic import PLAIN_TOP_COSINE, scores_from_vectors
 
     plain = index.plain
@@ -117,7 +118,7 @@ def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic
             keep = np.ones(len(rows), dtype=bool) if semantic else plain[rows]
             sim = scores_from_vectors(rows[keep], vectors[keep], encoder.encode([need])[0], len(index),
                                       top_floor=-1.0 if semantic else PLAIN_TOP_COSINE,
-                                      feedback=bool(semantic) and feedback)
+                                      feedback=feedback)
             if not semantic:
                 sim, plain_sim = None, (sim if plain.any() else None)
         return rank(index, need, limit=K, weights=weights, semantic=sim, plain_semantic=plain_sim).ids
@@ -202,9 +203,16 @@ def rankers(index: TextIndex, records: list[dict] | None, dense: Any, *, big: An
             out["dense alone, names as written (round 2)"] = raw_name_dense(index, entities, dense)
             out["asymmetric: encoder need × static entities"] = asymmetric(index, dense)
     out["static vectors alone"] = static_only(index)
-    out["ours default"] = ours(index, DEFAULT_WEIGHTS, dense)
+    from matchgraph.matching.semantic import SEMANTIC_MODEL, plain_model
+    plain = big if plain_model(int(index.plain.sum())) == SEMANTIC_MODEL and big is not None else dense
+    feedback = plain is big  # the feedback round goes with all-mpnet-base-v2's reading, as in match()
+    out["ours default"] = ours(index, DEFAULT_WEIGHTS, plain, feedback=feedback)
     for name, w in ablations().items():
-        out[f"  {name}"] = ours(index, w, dense)
+        out[f"  {name}"] = ours(index, w, plain, feedback=feedback)
+    if plain is not dense and dense is not None:
+        out["ours default without feedback"] = ours(index, DEFAULT_WEIGHTS, plain, feedback=False)
+        out["ours default, records read by all-MiniLM-L6-v2 (round 8)"] = ours(index, DEFAULT_WEIGHTS, dense,
+                                                                               feedback=False)
     out["ours --no-semantic (the default before round 4)"] = ours(index, DEFAULT_WEIGHTS, dense, semantic=False)
     if big is not None:
         out["ours --semantic"] = ours(index, DEFAULT_WEIGHTS, big, semantic=True)
@@ -288,13 +296,14 @@ def semantic_plain(catalog: Any, index: TextIndex) -> Callable[[str], np.ndarray
     """What a default ``matchgraph match`` fuses in: the encoder's similarity of the entities
     without capabilities (None when the catalog has none)."""
     from matchgraph.graph.derived import current
-    from matchgraph.matching.semantic import MODEL_NAME, PLAIN_TOP_COSINE, semantic_scores
+    from matchgraph.matching.semantic import PLAIN_TOP_COSINE, SEMANTIC_MODEL, plain_model, semantic_scores
 
-    if not bool(index.plain.any()):
+    model = plain_model(int(index.plain.sum())) if bool(index.plain.any()) else None
+    if model is None:
         return None
-    vectors = current(catalog).embeddings(catalog, index, plain_only=True)
+    vectors = current(catalog).embeddings(catalog, index, plain_only=True, model=model)
     return lambda need: semantic_scores(catalog, index, need, vectors=vectors, top_floor=PLAIN_TOP_COSINE,
-                                        model=MODEL_NAME)
+                                        model=model, feedback=model == SEMANTIC_MODEL)
 
 
 SETS = {"mteb": ROOT / "bench" / "eval_sets" / "mteb.json", "hub": ROOT / "bench" / "eval_sets" / "hub.json"}

@@ -367,8 +367,8 @@ def test_semantic_and_default_vectors_are_kept_apart(toy: Catalog, tmp_path: Pat
     assert match(toy, "movie review sentiment", record=False).ids[0] == "film-reviews"
     assert match(toy, "movie review sentiment", semantic=True, record=False).ids[0] == "film-reviews"
     directory = derived.current(toy).directory
-    with np.load(directory / "embeddings-plain.npz") as data:
-        assert data["vectors"].shape == (2, 384)  # the default: all-MiniLM-L6-v2, the records without capabilities
+    with np.load(directory / "embeddings-plain-all-mpnet-base-v2.npz") as data:
+        assert data["vectors"].shape == (2, 768)  # the default: the records without capabilities only
     with np.load(directory / "embeddings-all-mpnet-base-v2.npz") as data:
         assert data["vectors"].shape[1] == 768 and len(data["vectors"]) > 5  # every entity and capability
 
@@ -461,12 +461,36 @@ def test_default_match_reads_records_without_capabilities_with_the_encoder(plain
     assert results.semantic
     assert results.results[0].why["components"]["semantic"] == pytest.approx(1.0)
     assert "dense" not in results.results[0].why["components"]  # the encoder replaced the static vectors
-    assert (derived.current(catalog).directory / "embeddings-plain.npz").is_file()
+    assert (derived.current(catalog).directory / "embeddings-plain-all-mpnet-base-v2.npz").is_file()
     assert not (derived.current(catalog).directory / "embeddings-all-mpnet-base-v2.npz").exists()  # only what it needs
     static = match(catalog, need, record=False, semantic=False)
     assert not static.semantic and "semantic" not in static.results[0].why["components"]
     for other in ("translate news articles between German and English", "speech recognition from spoken books"):
         assert match(catalog, other, record=False).ids[0] == ("wmt-news" if "German" in other else "audiobook-speech")
+
+
+def test_above_the_limit_the_records_are_read_by_the_small_encoder(plain_catalog: Catalog,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """More records without capabilities than PLAIN_LARGE_LIMIT: all-MiniLM-L6-v2 reads them (six times
+    faster per text), in a file of its own; back under the limit, all-mpnet-base-v2's file is used."""
+    catalog = plain_catalog
+    from matchgraph.graph import derived
+    from matchgraph.matching import semantic
+
+    need = "tell whether a customer liked a film from what they wrote"
+    monkeypatch.setattr(semantic, "PLAIN_LARGE_LIMIT", len(PLAIN_RECORDS) - 1)
+    small = match(catalog, need, record=False)
+    directory = derived.current(catalog).directory
+    with np.load(directory / "embeddings-plain-all-MiniLM-L6-v2.npz") as data:
+        assert data["vectors"].shape == (len(PLAIN_RECORDS), 384)
+    assert not (directory / "embeddings-plain-all-mpnet-base-v2.npz").exists()
+    assert small.ids[0] == "imdb-reviews" and small.semantic
+    monkeypatch.setattr(semantic, "PLAIN_LARGE_LIMIT", len(PLAIN_RECORDS))
+    large = match(catalog, need, record=False)
+    with np.load(directory / "embeddings-plain-all-mpnet-base-v2.npz") as data:
+        assert data["vectors"].shape == (len(PLAIN_RECORDS), 768)
+    assert large.ids[0] == "imdb-reviews"
+    assert large.results[0].why["components"]["semantic"] == pytest.approx(1.0)
 
 
 def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(plain_catalog: Catalog,
@@ -486,7 +510,7 @@ def test_a_recorded_match_carries_the_plain_embeddings_to_the_next_version(plain
     monkeypatch.setattr(textindex, "read_entities", no_reading)
     again = match(catalog, need, record=False)
     assert again.ids == first.ids
-    files = sorted(derived.current(catalog).directory.parent.glob("*/embeddings-plain.npz"))
+    files = sorted(derived.current(catalog).directory.parent.glob("*/embeddings-plain-all-mpnet-base-v2.npz"))
     assert len(files) == 3  # three versions, one file: hard links
     assert len({f.stat().st_ino for f in files}) == 1
 
@@ -511,7 +535,7 @@ def test_the_first_default_match_reads_the_entity_texts_once(plain_catalog: Cata
     assert len(reads) == 1  # the text index and the records' vectors share one read of the store
     # the texts kept from the index build are what a process reading them anew would embed
     state = derived.current(catalog)
-    with np.load(state.directory / "embeddings-plain.npz") as data:
+    with np.load(state.directory / "embeddings-plain-all-mpnet-base-v2.npz") as data:
         rows, keys = data["rows"].tolist(), data["keys"].tolist()
     expected = derived._plain_texts(original(catalog), state.text_index(catalog))
     assert rows == [r for r, _ in expected] and len(rows) == len(PLAIN_RECORDS)
@@ -527,7 +551,7 @@ def test_records_are_embedded_in_chunks_each_a_progress_step(plain_catalog: Cata
 
     need = "tell whether a customer liked a film from what they wrote"
     whole = match(catalog, need, record=False)
-    for path in derived.current(catalog).directory.parent.glob("*/embeddings-plain.npz"):
+    for path in derived.current(catalog).directory.parent.glob("*/embeddings-plain-all-mpnet-base-v2.npz"):
         path.unlink()
     steps: list[str] = []
     step = BuildProgress.step

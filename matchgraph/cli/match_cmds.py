@@ -157,9 +157,10 @@ def _print_results(data: dict[str, Any], width: int | None = None) -> None:
 @click.option("--semantic/--no-semantic", default=None,
               help="--semantic: the larger sentence encoder (all-mpnet-base-v2) for every entity and each "
                    "of its capabilities (the first such match of a catalog embeds them: about 150 texts a "
-                   "second). --no-semantic: the static sentence vectors alone. Default: the small encoder "
-                   "(all-MiniLM-L6-v2) for entities described only by a name and a sentence or two, the "
-                   "static vectors for the others.")
+                   "second). --no-semantic: the static sentence vectors alone. Default: the same encoder "
+                   "for entities described only by a name and a sentence or two (the smaller "
+                   "all-MiniLM-L6-v2 when there are more than 20,000 of them), the static vectors for the "
+                   "others.")
 @catalog_option
 @format_option("table", "json")
 @handle_errors

@@ -11,7 +11,7 @@ Storage (under ``catalog.cache_dir / "derived"``)::
         neighbours-*.npy        the neighbour index, memory-mapped by readers
         textindex.json build-*  the text index (built by :func:`matchgraph.matching.textindex.build_index`)
         embeddings-all-mpnet-base-v2.npz  sentence embeddings of the entity texts (``match --semantic``)
-        embeddings-plain.npz    all-MiniLM-L6-v2's of the entities without capabilities (a default ``match``)
+        embeddings-plain-<model>.npz  of the entities without capabilities (a default ``match``)
     changes/<data version>.json what a write changed: its parent data version, entities, events
     history/                    every computed version's scores, as deltas (``scores --history``)
 
@@ -277,20 +277,22 @@ class State:
             index.build = build
         return index
 
-    def embeddings(self, catalog: Catalog, index: TextIndex, *,
-                   plain_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def embeddings(self, catalog: Catalog, index: TextIndex, *, plain_only: bool = False,
+                   model: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(rows, vectors) of the embedded texts of the index's entities; vectors already computed for
-        an identical text in any kept version are reused, only new texts are encoded.
+        an identical text by the same model in any kept version are reused, only new texts are encoded.
 
-        Without ``plain_only``, every text by :data:`~matchgraph.matching.semantic.SEMANTIC_MODEL`
-        (``match --semantic``), kept in ``embeddings-<model>.npz``. With ``plain_only``, only the
-        entities without capabilities (their one text: name as words and description) by
-        :data:`~matchgraph.matching.semantic.MODEL_NAME`, kept in ``embeddings-plain.npz``: what a
-        default ``match`` uses. Vectors are reused from files of the same name only (one model each)."""
+        Without ``plain_only``, every text by ``model`` (default
+        :data:`~matchgraph.matching.semantic.SEMANTIC_MODEL`: ``match --semantic``), kept in
+        ``embeddings-<model>.npz``. With ``plain_only``, only the entities without capabilities (their
+        one text: name as words and description), kept in ``embeddings-plain-<model>.npz``: what a
+        default ``match`` uses (its model from :func:`~matchgraph.matching.semantic.plain_model`).
+        Vectors are reused from files of the same name only (the --semantic file of a large catalog
+        can hold millions of vectors: not read to find a few)."""
         from ..matching import semantic
 
-        model = semantic.MODEL_NAME if plain_only else semantic.SEMANTIC_MODEL
-        name = "embeddings-plain.npz" if plain_only else f"embeddings-{model}.npz"
+        model = model or semantic.SEMANTIC_MODEL
+        name = f"embeddings-plain-{model}.npz" if plain_only else f"embeddings-{model}.npz"
         path = self.directory / name
         if path.exists():
             if plain_only:

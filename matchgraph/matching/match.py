@@ -740,14 +740,18 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
 def _plain_similarity(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray | None:
     """The encoder's similarity of the entities without capabilities to the need (None when the
     catalog has none, or no encoder can run here)."""
-    from .semantic import MODEL_NAME, PLAIN_TOP_COSINE, SemanticUnavailable, available, semantic_scores
+    from .semantic import PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, plain_model, semantic_scores
 
-    if not bool(index.plain.any()) or not available():
+    count = int(index.plain.sum())
+    model = plain_model(count) if count else None
+    if model is None:
         return None
     from ..graph.derived import current
     try:
-        vectors = current(catalog).embeddings(catalog, index, plain_only=True)
-        return semantic_scores(catalog, index, text, vectors=vectors, top_floor=PLAIN_TOP_COSINE, model=MODEL_NAME)
+        vectors = current(catalog).embeddings(catalog, index, plain_only=True, model=model)
+        # the feedback round was chosen for all-mpnet-base-v2's reading, not for all-MiniLM-L6-v2's
+        return semantic_scores(catalog, index, text, vectors=vectors, top_floor=PLAIN_TOP_COSINE, model=model,
+                               feedback=model == SEMANTIC_MODEL)
     except SemanticUnavailable:
         return None
 

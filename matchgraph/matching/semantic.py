@@ -46,12 +46,19 @@ from .textindex import EntityText, TextIndex, read_entities, vector_text
 
 __all__ = ["SemanticUnavailable", "MiniLMEncoder", "OnnxEncoder", "available", "load_encoder", "entity_texts",
            "similarity", "feedback_similarity", "rescale", "semantic_scores", "scores_from_vectors", "entity_texts_of", "MODEL_NAME",
-           "SEMANTIC_MODEL"]
+           "SEMANTIC_MODEL", "PLAIN_LARGE_LIMIT", "plain_model"]
 
-#: The sentence encoder of a default match (and the one the ``semantic`` extra ships the weights of).
+#: The small sentence encoder (the one the ``semantic`` extra ships the weights of): a default match
+#: reads the entities without capabilities with it when there are more than PLAIN_LARGE_LIMIT.
 MODEL_NAME = "all-MiniLM-L6-v2"
-#: The encoder of ``match --semantic``.
+#: The encoder of ``match --semantic``, and of a default match for the entities without capabilities.
 SEMANTIC_MODEL = "all-mpnet-base-v2"
+#: Up to this many entities known by a name and a sentence or two, a default match reads them with
+#: SEMANTIC_MODEL (on the held-out style of records 0.07 to 0.09 recall@10 above MODEL_NAME,
+#: BENCHMARKS.md, round 9); above, with MODEL_NAME, six times faster per text, so that a catalog's
+#: first embedding stays within about two minutes on two cores either way (20,000 texts with
+#: SEMANTIC_MODEL, 100,000 with MODEL_NAME) and its vectors take half the memory.
+PLAIN_LARGE_LIMIT = 20_000
 #: The encoder the default install runs: ``bench/export_encoder.py`` writes it.
 ONNX_FILE = Path(__file__).parent.parent / "data" / "all-minilm-l6-v2.int8.onnx"
 #: The encoder of ``match --semantic``: ``bench/export_encoder.py --model all-mpnet-base-v2`` writes it.
@@ -149,6 +156,24 @@ def available(model: str = MODEL_NAME) -> bool:
     except SemanticUnavailable:
         return False
     return all(importlib.util.find_spec(name) is not None for name in ("safetensors", "tokenizers"))
+
+
+def plain_model(count: int) -> str | None:
+    """The encoder a default match reads ``count`` entities without capabilities with: SEMANTIC_MODEL
+    up to :data:`PLAIN_LARGE_LIMIT` of them, MODEL_NAME above or where SEMANTIC_MODEL cannot run
+    (no onnxruntime); None when neither can.
+
+    Examples
+    --------
+    >>> plain_model(105) in (SEMANTIC_MODEL, MODEL_NAME, None)
+    True
+    >>> plain_model(PLAIN_LARGE_LIMIT + 1) in (MODEL_NAME, None)
+    True
+    """
+    for model in (SEMANTIC_MODEL, MODEL_NAME) if count <= PLAIN_LARGE_LIMIT else (MODEL_NAME,):
+        if available(model):
+            return model
+    return None
 
 
 class MiniLMEncoder:
