@@ -469,6 +469,42 @@ def test_default_match_reads_records_without_capabilities_with_the_encoder(plain
         assert match(catalog, other, record=False).ids[0] == ("wmt-news" if "German" in other else "audiobook-speech")
 
 
+@pytest.mark.parametrize("need", ["the and of for with", "zzyzx qwvv", "-", "foo", "qwerty uiop"])
+@pytest.mark.parametrize("semantic", [None, True])
+def test_a_meaningless_need_matches_nothing_and_is_not_recorded(plain_catalog: Catalog, need: str,
+                                                                semantic: bool | None) -> None:
+    """Stop words, gibberish or a dash share no word with the catalog and come close to no record:
+    no result (the encoder used to rank every record anyway, "similar meaning 0.85"), and nothing is
+    recorded, so no entity's Times Matched moves."""
+    catalog = plain_catalog
+    version = catalog.version
+    results = match(catalog, need, semantic=semantic)
+    assert results.results == [] and results.event is None
+    assert catalog.version == version
+    assert not catalog.ask("ASK { ?e a mg:MatchEvent }")
+
+
+def test_a_need_in_other_words_still_matches_by_meaning(plain_catalog: Catalog) -> None:
+    """A need that shares no word with the catalog is matched by meaning when a record comes close."""
+    from matchgraph.matching.match import load_index, shares_a_word
+
+    need = "cinema critiques"
+    assert not shares_a_word(load_index(plain_catalog), need)
+    assert match(plain_catalog, need, record=False).ids[:1] == ["imdb-reviews"]
+
+
+def test_the_semantic_evidence_needs_a_close_text() -> None:
+    from matchgraph.matching.semantic import MIN_COSINE, scores_from_vectors
+
+    rows = np.array([0, 1, 2])
+    matrix = np.eye(3, dtype=np.float32)
+    far = np.array([MIN_COSINE - 0.01, 0.1, 0.0], dtype=np.float32)
+    assert not scores_from_vectors(rows, matrix, far, 3).any()
+    near = np.array([MIN_COSINE + 0.01, 0.1, 0.0], dtype=np.float32)
+    assert scores_from_vectors(rows, matrix, near, 3).tolist()[0] == pytest.approx(1.0)
+    assert not scores_from_vectors(rows, matrix, near, 3, min_cosine=0.5).any()
+
+
 def test_above_the_limit_the_records_are_read_by_the_small_encoder(plain_catalog: Catalog,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """More records without capabilities than PLAIN_LARGE_LIMIT: all-MiniLM-L6-v2 reads them (six times

@@ -50,6 +50,8 @@ def _why(item: dict[str, Any]) -> str:
         parts.append(f"similar meaning {why['components']['semantic']:.2f}")
     if why.get("graph", {}).get("alternative_of"):
         parts.append("alternative to " + why["graph"]["alternative_of"][0])
+    if not parts and why.get("components", {}).get("dense"):  # the static vectors alone: say so
+        parts.append(f"similar words {why['components']['dense']:.2f}")
     return "; ".join(parts) or "-"
 
 

@@ -46,7 +46,7 @@ from .textindex import EntityText, TextIndex, read_entities, vector_text
 
 __all__ = ["SemanticUnavailable", "MiniLMEncoder", "OnnxEncoder", "available", "load_encoder", "entity_texts",
            "similarity", "feedback_similarity", "rescale", "semantic_scores", "scores_from_vectors", "entity_texts_of", "MODEL_NAME",
-           "SEMANTIC_MODEL", "PLAIN_LARGE_LIMIT", "plain_model"]
+           "SEMANTIC_MODEL", "PLAIN_LARGE_LIMIT", "plain_model", "MIN_COSINE", "UNANCHORED_MIN_COSINE"]
 
 #: The small sentence encoder (the one the ``semantic`` extra ships the weights of): a default match
 #: reads the entities without capabilities with it when there are more than PLAIN_LARGE_LIMIT.
@@ -72,6 +72,17 @@ FLOOR_QUANTILE = 0.5
 #: of a need is 0.58 in the median need (0.42 at the 10th percentile); the Quickstart need's best
 #: record without capabilities, a Dutch word-in-context dataset, 0.34.
 PLAIN_TOP_COSINE = 0.5
+#: A need whose best cosine to any entity text is below this has no semantic evidence at all (a
+#: need of stop words, a typo, gibberish): on the two evaluation sets (196 needs, each encoder) no
+#: real need's best cosine is below 0.31 (5th percentile 0.36 to 0.46); 30 meaningless needs ("the
+#: and of for with", "zzyzx qwvv", "foo", "-", "lorem ipsum", ...) reach 0.22 in the median, and 10
+#: of their 120 readings (set x encoder) pass 0.3, 0.36 at most ("test", which is a word).
+MIN_COSINE = 0.3
+#: The same for a need that shares no word with the catalog (stop words aside): it is matched by
+#: meaning alone, so it must come closer. Of the 271 real needs of the evaluation sets and the cards,
+#: one shares no word with its catalog ("Discourse coherence"); of the 30 meaningless needs, 21, and
+#: over the 13,719 texts of the Quickstart catalog with ``--semantic`` they reach 0.49 at most.
+UNANCHORED_MIN_COSINE = 0.5
 #: Above twice this many entities the floor is read from every k-th entity's similarity.
 FLOOR_SAMPLE = 4096
 #: ``--semantic`` moves the need's vector toward its first FEEDBACK_TOP entities by FEEDBACK_WEIGHT
@@ -556,6 +567,14 @@ def feedback_similarity(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray,
     if not len(rows):
         return best
     np.maximum.at(best, rows, texts)
+    return _after_feedback(rows, matrix, query, texts, best, top=top, weight=weight)
+
+
+def _after_feedback(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, texts: np.ndarray, best: np.ndarray, *,
+                    top: int = FEEDBACK_TOP, weight: float = FEEDBACK_WEIGHT) -> np.ndarray:
+    """:func:`feedback_similarity` from the need's cosines already taken: per text (``texts``) and
+    per entity (``best``)."""
+    n = len(best)
     first = np.argpartition(-best, top)[:top] if n > top else np.arange(n)
     first = first[best[first] > -1]
     chosen = np.flatnonzero(np.isin(rows, first))
@@ -590,7 +609,8 @@ def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE, top_
 
 def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
                     vectors: tuple[np.ndarray, np.ndarray] | None = None, top_floor: float = -1.0,
-                    model: str = SEMANTIC_MODEL, feedback: bool = False) -> np.ndarray:
+                    model: str = SEMANTIC_MODEL, feedback: bool = False,
+                    min_cosine: float = MIN_COSINE) -> np.ndarray:
     """Semantic similarity of every entity of ``index`` to the need, in [0, 1].
 
     Parameters
@@ -608,6 +628,9 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
         The encoder: :data:`SEMANTIC_MODEL` (``--semantic``) or :data:`MODEL_NAME` (a default match).
     feedback : bool
         One round of pseudo-relevance feedback (:func:`feedback_similarity`), as ``--semantic`` does.
+    min_cosine : float
+        When no entity text comes this close to the need, no entity gets any evidence
+        (:data:`MIN_COSINE`, :data:`UNANCHORED_MIN_COSINE`).
 
     Returns
     -------
@@ -623,11 +646,13 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
     rows, matrix = vectors if vectors is not None else text_matrix(catalog, index, model)
     with _single_thread():
         query = encoder.encode([text])[0]
-    return scores_from_vectors(rows, matrix, query, len(index), top_floor=top_floor, feedback=feedback)
+    return scores_from_vectors(rows, matrix, query, len(index), top_floor=top_floor, feedback=feedback,
+                               min_cosine=min_cosine)
 
 
 def scores_from_vectors(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int, *,
-                        top_floor: float = -1.0, feedback: bool = False) -> np.ndarray:
+                        top_floor: float = -1.0, feedback: bool = False,
+                        min_cosine: float = MIN_COSINE) -> np.ndarray:
     """The semantic evidence of :func:`semantic_scores` from embedded texts and an embedded need.
 
     Parameters
@@ -644,13 +669,23 @@ def scores_from_vectors(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray,
         The cosine worth 1 when no entity reaches it (:func:`rescale`).
     feedback : bool
         Take the cosines after one round of pseudo-relevance feedback (:func:`feedback_similarity`).
+    min_cosine : float
+        Below this best cosine, every entity gets 0.
 
     Returns
     -------
     numpy.ndarray
         One value per entity in [0, 1].
     """
-    cosines = feedback_similarity(rows, matrix, query, n) if feedback else similarity(rows, matrix, query, n)
+    if not len(rows):
+        return np.zeros(n, dtype=np.float32)
+    texts = matrix @ query
+    cosines = np.full(n, -1.0, dtype=np.float32)
+    np.maximum.at(cosines, rows, texts)
+    if float(cosines.max()) < min_cosine:  # nothing is close to the need: no evidence, and none to feed back
+        return np.zeros(n, dtype=np.float32)
+    if feedback:
+        cosines = _after_feedback(rows, matrix, query, texts, cosines)
     return rescale(cosines, top_floor=top_floor)
 
 
