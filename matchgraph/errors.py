@@ -45,6 +45,16 @@ class MatchgraphError(Exception):
     def __str__(self) -> str:
         return self.message + (f"\nHint: {self.hint}" if self.hint else "")
 
+    def to_dict(self) -> dict[str, object]:
+        """The error for scripts (what ``--format json`` prints on standard error).
+
+        Examples
+        --------
+        >>> MatchgraphError("the need is empty", hint="describe what you need").to_dict()
+        {'error': 'MatchgraphError', 'message': 'the need is empty', 'hint': 'describe what you need', 'exit_code': 1}
+        """
+        return {"error": type(self).__name__, "message": self.message, "hint": self.hint, "exit_code": self.exit_code}
+
 
 class CatalogError(MatchgraphError):
     """The catalog store cannot be opened, read or written."""
@@ -78,6 +88,15 @@ class InputError(MatchgraphError):
         self.detail = message
         full = f"{location}: {message}" if location else message
         super().__init__(full, hint=hint)
+
+    def to_dict(self) -> dict[str, object]:
+        """:meth:`MatchgraphError.to_dict` with ``detail`` (the message without its location) and
+        ``file``, ``line``, ``json_path`` when known."""
+        out = super().to_dict()
+        out["detail"] = self.detail
+        if self.location is not None:
+            out.update(file=self.location.path, line=self.location.line, json_path=self.location.json_path)
+        return out
 
 
 class ParseError(InputError):
@@ -126,6 +145,10 @@ class EntityNotFound(MatchgraphError):
         hint = ("did you mean: " + ", ".join(self.candidates)) if self.candidates else (
             "run 'matchgraph stats' to see what the catalog holds")
         super().__init__(f"no entity called {name!r}", hint=hint)
+
+    def to_dict(self) -> dict[str, object]:
+        """:meth:`MatchgraphError.to_dict` with the ``name`` asked for and the ``candidates``."""
+        return {**super().to_dict(), "name": self.name, "candidates": list(self.candidates)}
 
 
 class AmbiguousEntity(EntityNotFound):

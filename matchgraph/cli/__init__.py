@@ -36,13 +36,23 @@ class MatchgraphUsageError(click.UsageError):
 
 
 def handle_errors(func: F) -> F:
-    """Turn library errors into click errors with their hint (exit 1, or 2 for usage problems)."""
+    """Turn library errors into click errors with their hint (exit 1, or 2 for usage problems).
+
+    A command run with ``--format json`` prints the error as one JSON object on standard error
+    instead (:meth:`matchgraph.errors.MatchgraphError.to_dict`: ``error``, ``message``, ``hint``,
+    ``exit_code``, and ``file``/``line``/``json_path`` or ``candidates`` when known), with the same
+    exit code, so that a script reads what went wrong without parsing prose; standard output stays
+    empty. Errors click finds in the options themselves, before the command runs, stay text.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = str(kwargs.get("fmt") or "").lower() == "json"
         try:
             return func(*args, **kwargs)
         except MatchgraphError as exc:
+            if as_json:
+                _exit_json(exc.to_dict(), exc.exit_code)
             if exc.exit_code == 2:
                 raise MatchgraphUsageError(str(exc)) from exc
             raise click.ClickException(str(exc)) from exc
@@ -51,9 +61,20 @@ def handle_errors(func: F) -> F:
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(1)
         except OSError as exc:  # the system said no: a missing folder, no permission, a full disk
-            raise click.ClickException(_os_message(exc)) from exc
+            message = _os_message(exc)
+            if as_json:
+                text, _, hint = message.partition("\nHint: ")
+                _exit_json({"error": type(exc).__name__, "message": text, "hint": hint or None, "exit_code": 1,
+                            "file": exc.filename}, 1)
+            raise click.ClickException(message) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _exit_json(error: dict[str, Any], code: int) -> None:
+    """Print an error as one line of JSON on standard error and exit with ``code``."""
+    click.echo(json_safe(json.dumps(error, ensure_ascii=False, default=str)), err=True)
+    sys.exit(code)
 
 
 @contextlib.contextmanager
