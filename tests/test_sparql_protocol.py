@@ -479,6 +479,26 @@ def test_using_graph_uri_gives_an_update_its_dataset(tmp_path) -> None:  # type:
     catalog.close()
 
 
+def test_updates_resolve_relative_iris_as_queries_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The W3C protocol test update_base_uri: a relative IRI in an update resolves against a base the
+    service defines; here the one queries use, so ``<the-pile>`` is ``mgid:the-pile`` in both (it was
+    a syntax error in an update)."""
+    catalog = Catalog(tmp_path / "c")
+    auth = {"Authorization": "Bearer t0ken", "Content-Type": "application/sparql-update"}
+    with running_server(create_app(catalog, ServerConfig(allow_update=True, token="t0ken", timeout=30.0))) as url:
+        response = httpx.post(url + "/sparql", headers=auth,
+                              content="INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> <the-pile> } }")
+        assert response.status_code == 200, response.text
+        for ask in ("ASK { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> <the-pile> } }",
+                    "ASK { <urn:x:s> <urn:x:p> mgid:the-pile }"):
+            answer = httpx.get(url + "/sparql", params={"query": ask})
+            assert answer.status_code == 200 and answer.json()["boolean"] is True, (ask, answer.text)
+    catalog.close()
+    with Catalog("memory:") as memory:  # the library call too
+        memory.update("INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> <c4> } }")
+        assert memory.ask("ASK { <urn:x:s> <urn:x:p> mgid:c4 }")
+
+
 @pytest.mark.parametrize(("update", "expected"), [
     ("PREFIX ex: <urn:x:> DELETE { ?s ex:p ?o } INSERT { ?s ex:q ?o } WHERE { ?s ex:p ?o } ; "
      "INSERT DATA { ex:a ex:b ex:c } ; CLEAR GRAPH <urn:x:old>",
