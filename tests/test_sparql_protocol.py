@@ -445,6 +445,19 @@ def test_dump_download_is_streamed_and_complete(server: str) -> None:
     json.loads(httpx.get(server + "/dump/catalog.jsonld").text)
 
 
+def test_a_body_without_a_content_type_is_refused(server: str) -> None:
+    """The W3C protocol tests bad_query_missing_form_type and bad_update_missing_form_type: a
+    url-encoded body sent without ``application/x-www-form-urlencoded`` is a 4xx, not read as a form."""
+    url = server + "/sparql"
+    for body in (b"query=ASK%20%7B%7D", b"update=CLEAR%20NAMED", b"ASK {}"):
+        response = httpx.post(url, content=body)
+        assert "content-type" not in response.request.headers
+        assert response.status_code == 415 and "no Content-Type" in response.text, response.text
+    # a POST with its parameters in the URL and no body at all is still answered
+    empty = httpx.post(url, params={"query": "ASK {}"})
+    assert empty.status_code == 200 and empty.json()["boolean"] is True
+
+
 # ---------------------------------------------------------------------- the dataset of an update
 def test_using_graph_uri_gives_an_update_its_dataset(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """using-graph-uri / using-named-graph-uri (Protocol 2.2.3) are the update's dataset, in the URL or

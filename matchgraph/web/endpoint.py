@@ -6,7 +6,7 @@ What a request goes through, in order:
    (checked on ``Content-Length`` and again while reading, so a large body is never held in
    memory); text that is not UTF-8 gets 400; a POST body of another type than
    ``application/x-www-form-urlencoded``, ``application/sparql-query`` or
-   ``application/sparql-update`` gets 415.
+   ``application/sparql-update``, or with no ``Content-Type`` at all, gets 415.
 2. **Parsing.** :func:`matchgraph.store.sparql.parse_query` says what the text is; malformed text gets
    400 with the line and column. SERVICE and LOAD are refused (400) unless the operator allowed
    the host (``serve --allow-service HOST``): the server never sends requests on a client's behalf.
@@ -735,6 +735,10 @@ async def _request_params(request: Any, limit: int) -> tuple[str | None, str | N
                             "application/x-www-form-urlencoded", ""):
         raise _UnsupportedType(content_type)
     body = await _read_body(request, limit)
+    if not content_type and body:
+        # the protocol's three ways all name the body's type; a body without one is not read as a form
+        # (W3C protocol tests bad_query_missing_form_type, bad_update_missing_form_type: 4xx)
+        raise _UnsupportedType("")
     if content_type in ("application/sparql-query", "application/sparql-update"):
         try:
             text = body.decode("utf-8")
@@ -845,7 +849,8 @@ async def sparql_route(request: Any) -> Any:
         return _text(413, f"the request body is larger than {config.max_body} bytes; "
                           "send a shorter query (or ask the operator for a larger --max-body)")
     except _UnsupportedType as exc:
-        return _text(415, f"unsupported content type {exc.args[0]!r}: send application/x-www-form-urlencoded, "
+        what = f"unsupported content type {exc.args[0]!r}" if exc.args[0] else "the request body has no Content-Type"
+        return _text(415, f"{what}: send application/x-www-form-urlencoded, "
                           "application/sparql-query or application/sparql-update")
     except QueryError as exc:
         return _text(400, str(exc))
