@@ -512,6 +512,34 @@ def test_updates_resolve_relative_iris_as_queries_do(tmp_path) -> None:  # type:
         assert memory.ask("ASK { <urn:x:s> <urn:x:p> mgid:c4 }")
 
 
+def test_an_update_with_no_operation_is_valid_and_changes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The W3C syntax tests syntax-update-38 to 40 (positive): comments only, or a prologue only, is a
+    SPARQL update (``Update ::= Prologue ( Update1 ( ';' Update )? )?``); it was refused as an empty
+    query. It writes no new catalog version; a malformed prologue is still a syntax error."""
+    catalog = Catalog(tmp_path / "c")
+    catalog.update("INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> 'o' } }")
+    before = catalog.version
+    auth = {"Authorization": "Bearer t0ken"}
+    with running_server(create_app(catalog, ServerConfig(allow_update=True, token="t0ken", timeout=30.0))) as url:
+        for text in ("# Empty\n", "BASE <http://example/>\n# Otherwise empty\n",
+                     "PREFIX : <http://example/>\n# Otherwise empty\n", "\ufeff  \n"):
+            direct = httpx.post(url + "/sparql", content=text.encode(),
+                                headers={**auth, "Content-Type": "application/sparql-update"})
+            assert direct.status_code == 200, (text, direct.text)
+            form = httpx.post(url + "/sparql", data={"update": text}, headers=auth)
+            assert form.status_code == 200, (text, form.text)
+        for broken in ("PREFIX : <http://example/\n", "BASE <http://example/> PREFIX"):
+            response = httpx.post(url + "/sparql", data={"update": broken}, headers=auth)
+            assert response.status_code == 400 and "syntax error" in response.text, (broken, response.text)
+        unauthorised = httpx.post(url + "/sparql", data={"update": "# Empty"})
+        assert unauthorised.status_code == 401
+        query = httpx.get(url + "/sparql", params={"query": "# Empty"})  # a query still needs a form
+        assert query.status_code == 400
+        catalog.refresh()
+        assert catalog.version == before
+    catalog.close()
+
+
 @pytest.mark.parametrize(("update", "expected"), [
     ("PREFIX ex: <urn:x:> DELETE { ?s ex:p ?o } INSERT { ?s ex:q ?o } WHERE { ?s ex:p ?o } ; "
      "INSERT DATA { ex:a ex:b ex:c } ; CLEAR GRAPH <urn:x:old>",

@@ -614,8 +614,12 @@ class SparqlEndpoint:
         the catalog version itself (as a remote :class:`~matchgraph.Catalog` does) runs as sent;
         any other update also bumps the version, so derived caches are rebuilt.
         """
-        from ..store.sparql import check_reach, parse_query, with_using
+        from ..store.sparql import check_reach, is_empty_update, parse_query, with_using
 
+        if is_empty_update(text):  # comments or a prologue only: valid, and nothing to do
+            _check_empty_update(text, self.prefixes)
+            _check_graph_iris(("using-graph-uri", using), ("using-named-graph-uri", using_named))
+            return self.catalog.version
         parsed = await asyncio.to_thread(parse_query, text)
         if not parsed.is_update:
             raise QueryError("this is a query, not an update: send it as query= or application/sparql-query")
@@ -672,6 +676,18 @@ def _names_version(text: str) -> bool:
     full = f"<{MG.version}>"
     return any((kind == "iri" and token == full) or (kind == "pname" and token == "mg:version")
                for kind, token, _ in scan_tokens(text))
+
+
+def _check_empty_update(text: str, prefixes: dict[str, str]) -> None:
+    """Let Oxigraph read an update with no operation (its prologue may still be malformed), on an empty store."""
+    import pyoxigraph as ox
+
+    from ..store.sparql import base_iri, syntax_message
+
+    try:
+        ox.Store().update(text.removeprefix("\ufeff"), prefixes=prefixes, base_iri=base_iri())
+    except SyntaxError as exc:
+        raise QueryError(syntax_message(exc)) from None
 
 
 def _check_graph_iris(*parameters: tuple[str, Sequence[str] | None]) -> None:
