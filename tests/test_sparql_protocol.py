@@ -445,6 +445,19 @@ def test_dump_download_is_streamed_and_complete(server: str) -> None:
     json.loads(httpx.get(server + "/dump/catalog.jsonld").text)
 
 
+def test_a_body_without_a_content_type_is_refused(server: str) -> None:
+    """The W3C protocol tests bad_query_missing_form_type and bad_update_missing_form_type: a
+    url-encoded body sent without ``application/x-www-form-urlencoded`` is a 4xx, not read as a form."""
+    url = server + "/sparql"
+    for body in (b"query=ASK%20%7B%7D", b"update=CLEAR%20NAMED", b"ASK {}"):
+        response = httpx.post(url, content=body)
+        assert "content-type" not in response.request.headers
+        assert response.status_code == 415 and "no Content-Type" in response.text, response.text
+    # a POST with its parameters in the URL and no body at all is still answered
+    empty = httpx.post(url, params={"query": "ASK {}"})
+    assert empty.status_code == 200 and empty.json()["boolean"] is True
+
+
 # ---------------------------------------------------------------------- the dataset of an update
 def test_using_graph_uri_gives_an_update_its_dataset(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """using-graph-uri / using-named-graph-uri (Protocol 2.2.3) are the update's dataset, in the URL or
@@ -476,6 +489,54 @@ def test_using_graph_uri_gives_an_update_its_dataset(tmp_path) -> None:  # type:
     assert copied == {"one", "two"}  # g1 only: not the stored default graph
     sources = {str(g) for (g,) in catalog.rows("SELECT ?g WHERE { GRAPH <urn:x:g4> { ?s ?p ?g } }")}
     assert sources == {"urn:x:g2"}
+    catalog.close()
+
+
+def test_updates_resolve_relative_iris_as_queries_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The W3C protocol test update_base_uri: a relative IRI in an update resolves against a base the
+    service defines; here the one queries use, so ``<the-pile>`` is ``mgid:the-pile`` in both (it was
+    a syntax error in an update)."""
+    catalog = Catalog(tmp_path / "c")
+    auth = {"Authorization": "Bearer t0ken", "Content-Type": "application/sparql-update"}
+    with running_server(create_app(catalog, ServerConfig(allow_update=True, token="t0ken", timeout=30.0))) as url:
+        response = httpx.post(url + "/sparql", headers=auth,
+                              content="INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> <the-pile> } }")
+        assert response.status_code == 200, response.text
+        for ask in ("ASK { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> <the-pile> } }",
+                    "ASK { <urn:x:s> <urn:x:p> mgid:the-pile }"):
+            answer = httpx.get(url + "/sparql", params={"query": ask})
+            assert answer.status_code == 200 and answer.json()["boolean"] is True, (ask, answer.text)
+    catalog.close()
+    with Catalog("memory:") as memory:  # the library call too
+        memory.update("INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> <c4> } }")
+        assert memory.ask("ASK { <urn:x:s> <urn:x:p> mgid:c4 }")
+
+
+def test_an_update_with_no_operation_is_valid_and_changes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The W3C syntax tests syntax-update-38 to 40 (positive): comments only, or a prologue only, is a
+    SPARQL update (``Update ::= Prologue ( Update1 ( ';' Update )? )?``); it was refused as an empty
+    query. It writes no new catalog version; a malformed prologue is still a syntax error."""
+    catalog = Catalog(tmp_path / "c")
+    catalog.update("INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> 'o' } }")
+    before = catalog.version
+    auth = {"Authorization": "Bearer t0ken"}
+    with running_server(create_app(catalog, ServerConfig(allow_update=True, token="t0ken", timeout=30.0))) as url:
+        for text in ("# Empty\n", "BASE <http://example/>\n# Otherwise empty\n",
+                     "PREFIX : <http://example/>\n# Otherwise empty\n", "\ufeff  \n"):
+            direct = httpx.post(url + "/sparql", content=text.encode(),
+                                headers={**auth, "Content-Type": "application/sparql-update"})
+            assert direct.status_code == 200, (text, direct.text)
+            form = httpx.post(url + "/sparql", data={"update": text}, headers=auth)
+            assert form.status_code == 200, (text, form.text)
+        for broken in ("PREFIX : <http://example/\n", "BASE <http://example/> PREFIX"):
+            response = httpx.post(url + "/sparql", data={"update": broken}, headers=auth)
+            assert response.status_code == 400 and "syntax error" in response.text, (broken, response.text)
+        unauthorised = httpx.post(url + "/sparql", data={"update": "# Empty"})
+        assert unauthorised.status_code == 401
+        query = httpx.get(url + "/sparql", params={"query": "# Empty"})  # a query still needs a form
+        assert query.status_code == 400
+        catalog.refresh()
+        assert catalog.version == before
     catalog.close()
 
 

@@ -32,7 +32,7 @@ from rdflib.term import Node
 
 from ..errors import CatalogError, QueryError
 from .bindings import bind_values as _substitute
-from ..vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
+from ..vocab import CATALOG, ID, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
 
 DEFAULT_LOCATION = ".matchgraph"
 ENV_VAR = "MATCHGRAPH_CATALOG"
@@ -188,12 +188,13 @@ class Transaction:
         self._quads: list[tuple[Node, Node, Node, URIRef]] = []
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL update on the staged version (project prefixes predeclared)."""
+        """Run a SPARQL update on the staged version (project prefixes predeclared; relative IRIs
+        resolve against the entity namespace, as in queries: ``<the-pile>`` is ``mgid:the-pile``)."""
         if self.store is None:
             self._updates.append(sparql)
             return
         try:
-            self.store.update(sparql, prefixes=_OX_PREFIXES)
+            self.store.update(sparql, prefixes=_OX_PREFIXES, base_iri=str(ID))
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError) as exc:

@@ -44,7 +44,8 @@ from .serialize import Unwritable, write_triples
 from ..errors import QueryError
 
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
-           "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri", "with_using"]
+           "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri", "with_using",
+           "is_empty_update"]
 
 _QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                 "DescribeQuery": "DESCRIBE"}
@@ -229,15 +230,10 @@ def scan_tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def _lexical_parse(text: str, tokens: list[tuple[str, str, int]]) -> ParsedQuery | None:
-    """Form and dataset of a text, read from its tokens (see the module docstring); None
-    when it holds a character the lexer cannot place (rdflib's grammar reads the text then)."""
-    if not tokens:
-        raise QueryError("the query is empty (it holds only comments)", hint=_EXAMPLE)
-    if any(kind == "other" and token not in _PUNCTUATION for kind, token, _ in tokens):
-        return None  # a character no SPARQL token starts with: not for the lexer to judge
+def _prologue_end(tokens: list[tuple[str, str, int]]) -> int:
+    """The index of the first token after the prologue (BASE <iri>, PREFIX p: <iri>, VERSION "1.2")."""
     position = 0
-    while position < len(tokens):  # the prologue: BASE <iri>, PREFIX p: <iri>, VERSION "1.2"
+    while position < len(tokens):
         kind, word, _ = tokens[position]
         upper = word.upper()
         if kind == "word" and upper in ("BASE", "VERSION"):
@@ -246,6 +242,31 @@ def _lexical_parse(text: str, tokens: list[tuple[str, str, int]]) -> ParsedQuery
             position += 3
         else:
             break
+    return position
+
+
+def is_empty_update(text: str) -> bool:
+    """True when a text holds no operation: nothing, comments or a prologue only. That is a valid
+    SPARQL update (``Update ::= Prologue ( Update1 ( ';' Update )? )?``, the W3C tests
+    syntax-update-38 to 40) that changes nothing, and never a query.
+
+    Examples
+    --------
+    >>> is_empty_update("# nothing to do"), is_empty_update("PREFIX : <http://example/>"), is_empty_update("CLEAR ALL")
+    (True, True, False)
+    """
+    tokens = scan_tokens(text.removeprefix("\ufeff"))
+    return _prologue_end(tokens) >= len(tokens)
+
+
+def _lexical_parse(text: str, tokens: list[tuple[str, str, int]]) -> ParsedQuery | None:
+    """Form and dataset of a text, read from its tokens (see the module docstring); None
+    when it holds a character the lexer cannot place (rdflib's grammar reads the text then)."""
+    if not tokens:
+        raise QueryError("the query is empty (it holds only comments)", hint=_EXAMPLE)
+    if any(kind == "other" and token not in _PUNCTUATION for kind, token, _ in tokens):
+        return None  # a character no SPARQL token starts with: not for the lexer to judge
+    position = _prologue_end(tokens)
     if position >= len(tokens):
         raise QueryError("SPARQL syntax error: the text has a prologue (PREFIX, BASE) but no query after it",
                          hint=_EXAMPLE)

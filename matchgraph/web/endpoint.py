@@ -6,7 +6,7 @@ What a request goes through, in order:
    (checked on ``Content-Length`` and again while reading, so a large body is never held in
    memory); text that is not UTF-8 gets 400; a POST body of another type than
    ``application/x-www-form-urlencoded``, ``application/sparql-query`` or
-   ``application/sparql-update`` gets 415.
+   ``application/sparql-update``, or with no ``Content-Type`` at all, gets 415.
 2. **Parsing.** :func:`matchgraph.store.sparql.parse_query` says what the text is; malformed text gets
    400 with the line and column. SERVICE and LOAD are refused (400) unless the operator allowed
    the host (``serve --allow-service HOST``): the server never sends requests on a client's behalf.
@@ -614,8 +614,12 @@ class SparqlEndpoint:
         the catalog version itself (as a remote :class:`~matchgraph.Catalog` does) runs as sent;
         any other update also bumps the version, so derived caches are rebuilt.
         """
-        from ..store.sparql import check_reach, parse_query, with_using
+        from ..store.sparql import check_reach, is_empty_update, parse_query, with_using
 
+        if is_empty_update(text):  # comments or a prologue only: valid, and nothing to do
+            _check_empty_update(text, self.prefixes)
+            _check_graph_iris(("using-graph-uri", using), ("using-named-graph-uri", using_named))
+            return self.catalog.version
         parsed = await asyncio.to_thread(parse_query, text)
         if not parsed.is_update:
             raise QueryError("this is a query, not an update: send it as query= or application/sparql-query")
@@ -672,6 +676,18 @@ def _names_version(text: str) -> bool:
     full = f"<{MG.version}>"
     return any((kind == "iri" and token == full) or (kind == "pname" and token == "mg:version")
                for kind, token, _ in scan_tokens(text))
+
+
+def _check_empty_update(text: str, prefixes: dict[str, str]) -> None:
+    """Let Oxigraph read an update with no operation (its prologue may still be malformed), on an empty store."""
+    import pyoxigraph as ox
+
+    from ..store.sparql import base_iri, syntax_message
+
+    try:
+        ox.Store().update(text.removeprefix("\ufeff"), prefixes=prefixes, base_iri=base_iri())
+    except SyntaxError as exc:
+        raise QueryError(syntax_message(exc)) from None
 
 
 def _check_graph_iris(*parameters: tuple[str, Sequence[str] | None]) -> None:
@@ -735,6 +751,10 @@ async def _request_params(request: Any, limit: int) -> tuple[str | None, str | N
                             "application/x-www-form-urlencoded", ""):
         raise _UnsupportedType(content_type)
     body = await _read_body(request, limit)
+    if not content_type and body:
+        # the protocol's three ways all name the body's type; a body without one is not read as a form
+        # (W3C protocol tests bad_query_missing_form_type, bad_update_missing_form_type: 4xx)
+        raise _UnsupportedType("")
     if content_type in ("application/sparql-query", "application/sparql-update"):
         try:
             text = body.decode("utf-8")
@@ -845,7 +865,8 @@ async def sparql_route(request: Any) -> Any:
         return _text(413, f"the request body is larger than {config.max_body} bytes; "
                           "send a shorter query (or ask the operator for a larger --max-body)")
     except _UnsupportedType as exc:
-        return _text(415, f"unsupported content type {exc.args[0]!r}: send application/x-www-form-urlencoded, "
+        what = f"unsupported content type {exc.args[0]!r}" if exc.args[0] else "the request body has no Content-Type"
+        return _text(415, f"{what}: send application/x-www-form-urlencoded, "
                           "application/sparql-query or application/sparql-update")
     except QueryError as exc:
         return _text(400, str(exc))
