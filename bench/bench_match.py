@@ -17,6 +17,7 @@ Usage::
     python bench/bench_match.py --entities 100000 --from-records
     # the same records without capabilities: a default match reads them with the sentence encoder
     python bench/bench_match.py --entities 100000 --from-records --plain
+    python bench/bench_match.py --entities 20000 --from-records --plain --random-vectors --cold-runs 0
 
     python bench/bench_match.py --cold-only        # just the cold CLI on the example catalog
 """
@@ -35,7 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -154,15 +155,19 @@ def synthetic_texts(n: int, seed: int, *, plain: bool = False) -> dict[str, Enti
     return out
 
 
-def bench_records(n: int, seed: int, queries: int, *, plain: bool = False) -> dict[str, Any]:
+def bench_records(n: int, seed: int, queries: int, *, plain: bool = False,
+                  random_vectors: bool = False) -> dict[str, Any]:
     """Index built from synthetic records (no store), then warm rank() queries.
 
     With ``plain`` the records have no capabilities and a default match reads them with the
-    sentence encoder it chooses for that many (:func:`matchgraph.matching.semantic.plain_model`): the entity texts are embedded once (timed), and each query encodes the need,
-    takes its cosine with every entity and ranks, against the same ranking with the static vectors
-    alone (``--no-semantic``) in the same run."""
-    from matchgraph.matching.semantic import (PLAIN_TOP_COSINE, SEMANTIC_MODEL, _single_thread, entity_texts_of,
-                                              load_encoder, plain_model, scores_from_vectors)
+    sentence encoder it chooses for that many (:func:`matchgraph.matching.semantic.plain_model`):
+    the entity texts are embedded once (timed), and each query encodes the need, takes its cosine
+    with every entity and ranks, against the same ranking with the static vectors alone
+    (``--no-semantic``) in the same run. With ``random_vectors`` too, the entity texts are not
+    embedded (random unit vectors of each encoder's size stand in: the time of a warm match does
+    not depend on their values) and both encoders' paths are timed, need by need in turn."""
+    from matchgraph.matching.semantic import (MODEL_NAME, PLAIN_TOP_COSINE, SEMANTIC_MODEL, _single_thread,
+                                              entity_texts_of, load_encoder, plain_model, scores_from_vectors)
     from matchgraph.matching.textindex import save_index
 
     start = time.perf_counter()
@@ -173,43 +178,59 @@ def bench_records(n: int, seed: int, queries: int, *, plain: bool = False) -> di
     build = time.perf_counter() - start
     embed_s = None
     model = plain_model(int(index.plain.sum())) if plain else None
+    readings: dict[str, tuple[Any, np.ndarray, np.ndarray]] = {}  # model -> (encoder, rows, vectors)
     if plain:
-        encoder = load_encoder(model)  # what a default match reads this many records with
         pairs = entity_texts_of(texts, index)
-        start = time.perf_counter()
         rows = np.array([r for r, _ in pairs], dtype=np.int64)
-        vectors = encoder.encode([t for _, t in pairs])
-        embed_s = time.perf_counter() - start
+        for name in ([model, MODEL_NAME if model == SEMANTIC_MODEL else SEMANTIC_MODEL] if random_vectors
+                     else [model]):
+            encoder = load_encoder(name)
+            if random_vectors:
+                vectors = np.random.default_rng(seed).standard_normal((len(pairs), encoder.dim)).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            else:
+                start = time.perf_counter()
+                vectors = encoder.encode([t for _, t in pairs])
+                embed_s = time.perf_counter() - start
+            readings[name] = (encoder, rows, vectors)
     del texts
     with tempfile.TemporaryDirectory(prefix="matchgraph-bench-") as tmp:
         name = save_index(index, Path(tmp))
         size = dir_size(Path(tmp) / name)
     items = needs(queries)
 
-    def default(text: str) -> Any:
-        if not plain:
-            return rank(index, text)
-        with _single_thread():
-            query = encoder.encode([text])[0]
-        sim = scores_from_vectors(rows, vectors, query, len(index), top_floor=PLAIN_TOP_COSINE,
-                                  feedback=model == SEMANTIC_MODEL)
-        return rank(index, text, plain_semantic=sim)
+    def read_with(name: str) -> Callable[[str], Any]:
+        encoder, rows, vectors = readings[name]
+
+        def default(text: str) -> Any:
+            with _single_thread():
+                query = encoder.encode([text])[0]
+            sim = scores_from_vectors(rows, vectors, query, len(index), top_floor=PLAIN_TOP_COSINE,
+                                      feedback=name == SEMANTIC_MODEL, min_cosine=-1.0)
+            return rank(index, text, plain_semantic=sim)
+
+        return default
 
     out: dict[str, Any] = {"entities": len(index), "segments": len(index.segment_labels), "terms": len(index.terms),
                            "generate_s": round(generate, 1), "build_s": round(build, 1), "index_bytes": size}
-    runs = {"warm": default}
+    runs: dict[str, Callable[[str], Any]] = {"warm": read_with(model) if plain else (lambda text: rank(index, text))}
+    for other in readings:
+        if other != model:
+            runs[f"warm_{other}"] = read_with(other)
     if plain:
         runs["warm_static_only"] = lambda text: rank(index, text)
-    for label, run in runs.items():
+    times: dict[str, list[float]] = {label: [] for label in runs}
+    for run in runs.values():
         run(items[0])
-        ms = []
-        for text in items:
+    for text in items:  # each need through every path in turn: the machine's drift hits all alike
+        for label, run in runs.items():
             start = time.perf_counter()
             run(text)
-            ms.append((time.perf_counter() - start) * 1000)
-        out[label] = summary(ms)
-    if embed_s is not None:
+            times[label].append((time.perf_counter() - start) * 1000)
+    out.update({label: summary(ms) for label, ms in times.items()})
+    if plain:
         out["encoder"] = model
+    if embed_s is not None:
         out["embed_s"] = round(embed_s, 1)
         out["embed_texts_per_s"] = round(len(rows) / embed_s)
     return out
@@ -249,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-records", action="store_true", help="Build the index from synthetic records.")
     parser.add_argument("--plain", action="store_true",
                         help="With --from-records: records without capabilities, read by the sentence encoder.")
+    parser.add_argument("--random-vectors", action="store_true",
+                        help="With --plain: random vectors instead of embedding the texts; both encoders timed.")
     parser.add_argument("--queries", type=int, default=300, help="Warm queries to time.")
     parser.add_argument("--recorded", type=int, default=30, help="Recorded matches to time (store only).")
     parser.add_argument("--cold-runs", type=int, default=7)
@@ -261,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.catalog:
             report["store"] = bench_store(args.catalog, args.queries, args.recorded)
         if args.from_records:
-            report["records"] = bench_records(args.entities, args.seed, args.queries, plain=args.plain)
+            report["records"] = bench_records(args.entities, args.seed, args.queries, plain=args.plain,
+                                              random_vectors=args.random_vectors)
     if args.cold_runs > 0:
         report["cold_cli"] = bench_cold(args.cold_runs)
     print(json.dumps(report, indent=2))
