@@ -80,8 +80,9 @@ PLAIN_TOP_COSINE = 0.5
 MIN_COSINE = 0.3
 #: The same for a need that shares no word with the catalog (stop words aside): it is matched by
 #: meaning alone, so it must come closer. Of the 271 real needs of the evaluation sets and the cards,
-#: one shares no word with its catalog ("Discourse coherence"); of the 30 meaningless needs, 21, and
-#: over the 13,719 texts of the Quickstart catalog with ``--semantic`` they reach 0.49 at most.
+#: one shares no word with its catalog ("Discourse coherence"); of the 30 meaningless needs, 29 (21 on
+#: the Quickstart catalog), and over its 13,719 texts with ``--semantic`` they reach 0.49 at most
+#: (``bench/eval_gate.py``).
 UNANCHORED_MIN_COSINE = 0.5
 #: Above twice this many entities the floor is read from every k-th entity's similarity.
 FLOOR_SAMPLE = 4096
