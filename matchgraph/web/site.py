@@ -157,20 +157,30 @@ class PageContext:
             found = scores_for(self.catalog, wanted)
             factored.update({s: found.get(s) for s in wanted})
 
-    def entity(self, text: str) -> EntityRef:
+    def entity(self, text: str, *, suggest: bool = True) -> EntityRef:
         """The entity ``text`` names: a node of the projection directly, else resolved (names, aliases).
+
+        Names are looked up in the ``"lookup"`` handed over with :meth:`provide` (the server's
+        :class:`~matchgraph.graph.resolve.CachedLookup` of this version), else in the store.
+
+        Parameters
+        ----------
+        text : str
+            A slug, name, alias or IRI.
+        suggest : bool
+            Find the closest candidates when nothing answers (see :func:`resolve_entity`).
 
         Raises
         ------
         EntityNotFound
-            Nothing answers to ``text`` (with the closest candidates).
+            Nothing answers to ``text`` (with the closest candidates when ``suggest``).
         """
         row = self.rows.get(text)
         if row is not None:
             compact = self.compact
             return EntityRef(text, entity_iri(text), str(compact.names[row] or text), compact.kinds[row],
                              bool(compact.stub[row]))
-        return resolve_entity(self.catalog, text)
+        return resolve_entity(self.catalog, text, lookup=self._cache.get("lookup"), suggest=suggest)
 
     @property
     def compact(self) -> Any:
