@@ -4,6 +4,7 @@ linked data on entity pages and the graph view, in Chromium where it matters."""
 from __future__ import annotations
 
 import gc
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -227,6 +228,42 @@ def test_graph_starts_from_the_top_ranked(server: str) -> None:
     assert around.status_code == 200 and "Match graph around The Pile" in around.text
     assert httpx.get(server + "/graph", params={"relation": "nonsense"}).status_code == 400
     assert httpx.get(server + "/graph", params={"center": "the-pilf"}).status_code == 404
+
+
+@pytest.mark.parametrize("path, option, value", [
+    ("/graph?size=0", "--size", "0"), ("/graph?size=20001", "--size", "20001"), ("/graph?depth=abc", "--depth", "abc"),
+    ("/graph?depth=-1", "--depth", "-1"), ("/graph?depth=11", "--depth", "11"),
+    ("/match?kind=spaceship", "--kind", "spaceship"), ("/match?q=web+corpus&kind=spaceship", "--kind", "spaceship")])
+def test_bad_page_parameters_are_a_400_page_saying_what_the_command_says(server: str, invoke, path: str,  # type: ignore[no-untyped-def]
+                                                                          option: str, value: str) -> None:
+    """Values the command refuses were clamped (``size=0`` drew 1), replaced by the default
+    (``depth=abc``) or ignored (``kind``); the page now refuses them with the command's words."""
+    import html as markup
+
+    response = httpx.get(server + path)
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    text = markup.unescape(response.text)
+    command = ["export", "html", option, value] if option != "--kind" else ["--catalog", "memory:", "match", "web corpus",
+                                                                              "--no-record", option, value]
+    said = invoke(*command)
+    assert said.exit_code != 0
+    error = said.stderr.split("Error: ", 1)[1].splitlines()[0]  # e.g. "Invalid value for '--size': 0 is not ..."
+    error = error.replace(f"'{option}'", f"'{option[2:]}'")  # the URL's parameter for the option
+    assert error in text and option[2:] in error and value in error, (error, text)
+    allowed = {"--size": "from 1 to 20000", "--depth": "from 0 to 10", "--kind": "model, dataset, tool"}[option]
+    assert allowed in text
+
+
+def test_good_page_parameters_are_taken_as_the_command_takes_them(server: str) -> None:
+    deep = httpx.get(server + "/graph", params={"center": "the-pile", "depth": 8, "size": 5})
+    assert deep.status_code == 200 and 'name="depth" min="0" max="10" value="8"' in deep.text  # was cut to 6
+    assert httpx.get(server + "/graph", params={"size": ""}).status_code == 200  # an emptied field: the default
+    datasets = httpx.get(server + "/match", params={"q": "web text corpus", "kind": "datasets"})
+    assert datasets.status_code == 200 and "among the dataset entities" in datasets.text
+    kinds = re.findall(r'</strong> <span class="badge">(\w+)</span>', datasets.text)
+    assert kinds and set(kinds) == {"dataset"}, kinds
+    everything = httpx.get(server + "/match", params={"q": "web text corpus"}).text
+    assert set(re.findall(r'</strong> <span class="badge">(\w+)</span>', everything)) != {"dataset"}  # was ignored
 
 
 # ---------------------------------------------------------------------- in Chromium

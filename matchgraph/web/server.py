@@ -12,7 +12,7 @@ Routes
     ``schema:`` ...) predeclared.
 ``/dump/catalog.{ttl,nt,nq,trig,jsonld}``
     The whole catalog as an RDF dump, streamed as it is written.
-``/``, ``/query``, ``/entity/{id}``, ``/compare/{a}/{b}``, ``/match?q=``, ``/graph``
+``/``, ``/query``, ``/entity/{id}``, ``/compare/{a}/{b}``, ``/match?q=&kind=``, ``/graph``
     The catalog list (facets, sort, paging, search: :mod:`matchgraph.web.browse`), the query page
     (:mod:`matchgraph.web.query`), the pages the static site also has (shared templates,
     :mod:`matchgraph.web.site`; entity pages answer RDF by content negotiation,
@@ -404,40 +404,41 @@ async def compare_route(request: Any) -> Any:
 
 
 async def match_route(request: Any) -> Any:
-    """Entities matching a need, with why."""
+    """Entities matching a need (``?q=``), of one kind with ``?kind=`` (as ``match --kind``), with why.
+
+    An unknown kind is a 400 page listing the kinds.
+    """
     from . import site
 
     if (waiting := await _wait_for_build(request)) is not None:
         return waiting
-    return await _page(request, site.render_match, request.query_params.get("q", ""))
+    params = request.query_params
+    return await _page(request, site.render_match, params.get("q", ""), params.get("kind") or None)
 
 
 async def graph_route(request: Any) -> Any:
     """A readable part of the match graph: ``?center=ID&depth=N&size=N&relation=R``.
 
     Without a centre the view starts from the top-ranked entities; ``size`` (150 by default)
-    caps what is drawn, with a warning past 2,000.
+    caps what is drawn, with a warning past 2,000. ``depth`` and ``size`` are checked as
+    ``export html --depth/--size`` check them (:mod:`matchgraph.web.params`): a value out of
+    range or not a number is a 400 page naming it, as an unknown relation is.
     """
     from . import site
-    from .graphview import MAX_SIZE
+    from .params import DEPTH, SIZE, number
 
     if (waiting := await _wait_for_build(request)) is not None:
         return waiting
     params = request.query_params
 
-    def number(name: str, default: int | None, low: int, high: int) -> int | None:
-        try:
-            return max(low, min(high, int(params[name]))) if params.get(name) else default
-        except ValueError:
-            return default
+    def render(ctx: Any) -> str:
+        depth = number(params, "depth", DEPTH, 2)
+        assert depth is not None  # a default is given
+        relations = [r for r in params.getlist("relation") if r] or None
+        return site.render_graph(ctx, params.get("center") or None, depth, number(params, "size", SIZE), relations,
+                                 controls=True)
 
-    depth = number("depth", 2, 0, 6) or 0
-    size = number("size", None, 1, MAX_SIZE)
-    relations = [r for r in params.getlist("relation") if r] or None
-    from functools import partial
-
-    return await _page(request, partial(site.render_graph, controls=True), params.get("center") or None, depth,
-                       size, relations)
+    return await _page(request, render)
 
 
 async def query_page_route(request: Any) -> Any:
