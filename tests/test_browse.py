@@ -4,6 +4,7 @@ linked data on entity pages and the graph view, in Chromium where it matters."""
 from __future__ import annotations
 
 import gc
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,6 +126,90 @@ def test_entity_pages_answer_rdf_by_content_negotiation(server: str) -> None:
     assert httpx.get(server + "/entity/no-such-thing.ttl").status_code == 404
 
 
+class _QueryLog:
+    """Records every SPARQL text a catalog sends to its store (``Catalog.query`` and the bulk reads
+    of ``Catalog.oxigraph``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.texts: list[str] = []
+        self.on = False
+        query, oxigraph = Catalog.query, Catalog.oxigraph
+        log = self
+
+        class Store:
+            def __init__(self, inner: object) -> None:
+                self.inner = inner
+
+            def query(self, sparql: str, *args: object, **kwargs: object) -> object:
+                log.seen(sparql)
+                return self.inner.query(sparql, *args, **kwargs)  # type: ignore[attr-defined]
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(self.inner, name)
+
+        def counted_query(catalog: Catalog, sparql: str, *args: object, **kwargs: object) -> object:
+            self.seen(sparql)
+            return query(catalog, sparql, *args, **kwargs)
+
+        def counted_store(catalog: Catalog) -> object:
+            inner = oxigraph.fget(catalog)  # type: ignore[attr-defined]
+            return None if inner is None else Store(inner)
+
+        monkeypatch.setattr(Catalog, "query", counted_query)
+        monkeypatch.setattr(Catalog, "oxigraph", property(counted_store))
+
+    def seen(self, sparql: str) -> None:
+        if self.on:
+            self.texts.append(sparql)
+
+
+def test_rdf_suffixes_and_unknown_entities_scan_no_labels(probe_catalog: Catalog,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/entity/ID.ttl`` and a miss read no label of the store per request (it took 1.2-3.6 s at 5k
+    entities: every name scanned for the whole ``ID.ttl``, then for candidates, up to three times);
+    the labels are read once per version, and what is answered is the same."""
+    from starlette.testclient import TestClient
+
+    queries = _QueryLog(monkeypatch)
+    app = create_app(probe_catalog)
+    with TestClient(app) as client:
+        assert client.get("/entity/no-such-entity").status_code == 404  # the labels read (once per version)
+        negotiated = client.get("/entity/the-pile", headers={"Accept": "text/turtle"})
+        queries.on = True
+        by_suffix = client.get("/entity/the-pile.ttl")
+        by_alias = client.get("/entity/Pile.jsonld", follow_redirects=False)
+        unknown = client.get("/entity/the-pilf")
+        unknown_suffix = client.get("/entity/the-pilf.nt")
+    assert by_suffix.status_code == 200 and by_suffix.content == negotiated.content
+    assert by_alias.status_code == 302 and by_alias.headers["location"] == "/entity/the-pile.jsonld"
+    assert unknown.status_code == 404 and "no entity called &#39;the-pilf&#39;" in unknown.text
+    assert unknown_suffix.status_code == 404 and "the-pilf.nt" in unknown_suffix.text
+    assert 'href="/entity/the-pile"' in unknown.text and 'href="/entity/the-pile"' in unknown_suffix.text
+    scans = [q for q in queries.texts if "alternateName" in q]
+    assert queries.texts and not scans, scans
+
+
+def test_the_cached_lookup_resolves_as_the_store_does(probe_catalog: Catalog) -> None:
+    """What the server resolves from memory (``CachedLookup``) is what a command resolves with
+    queries: the same entity, or the same error with the same candidates."""
+    from matchgraph.errors import MatchgraphError
+    from matchgraph.graph.resolve import CachedLookup, resolve_entity
+
+    cached = CachedLookup(probe_catalog, probe_catalog.version)
+    names = ["the-pile", "Pile", "THE PILE", "EleutherAI/pile", "allenai/c4", "c4", "C4", "the-pilf", "pile.ttl",
+             "nope", "roberta", "RoBERTa-base", "https://w3id.org/matchgraph/id/c4", "", "Ω", "bert base"]
+
+    def outcome(name: str, lookup: CachedLookup | None) -> object:
+        try:
+            return resolve_entity(probe_catalog, name, lookup=lookup)
+        except MatchgraphError as exc:
+            return type(exc).__name__, exc.message, getattr(exc, "candidates", None)
+
+    for name in names:
+        assert outcome(name, cached) == outcome(name, None), name
+    assert resolve_entity(probe_catalog, "Pile", lookup=cached).slug == "the-pile"
+
+
 # ---------------------------------------------------------------------- the graph view
 def test_graph_starts_from_the_top_ranked(server: str) -> None:
     import json
@@ -143,6 +228,42 @@ def test_graph_starts_from_the_top_ranked(server: str) -> None:
     assert around.status_code == 200 and "Match graph around The Pile" in around.text
     assert httpx.get(server + "/graph", params={"relation": "nonsense"}).status_code == 400
     assert httpx.get(server + "/graph", params={"center": "the-pilf"}).status_code == 404
+
+
+@pytest.mark.parametrize("path, option, value", [
+    ("/graph?size=0", "--size", "0"), ("/graph?size=20001", "--size", "20001"), ("/graph?depth=abc", "--depth", "abc"),
+    ("/graph?depth=-1", "--depth", "-1"), ("/graph?depth=11", "--depth", "11"),
+    ("/match?kind=spaceship", "--kind", "spaceship"), ("/match?q=web+corpus&kind=spaceship", "--kind", "spaceship")])
+def test_bad_page_parameters_are_a_400_page_saying_what_the_command_says(server: str, invoke, path: str,  # type: ignore[no-untyped-def]
+                                                                          option: str, value: str) -> None:
+    """Values the command refuses were clamped (``size=0`` drew 1), replaced by the default
+    (``depth=abc``) or ignored (``kind``); the page now refuses them with the command's words."""
+    import html as markup
+
+    response = httpx.get(server + path)
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    text = markup.unescape(response.text)
+    command = ["export", "html", option, value] if option != "--kind" else ["--catalog", "memory:", "match", "web corpus",
+                                                                              "--no-record", option, value]
+    said = invoke(*command)
+    assert said.exit_code != 0
+    error = said.stderr.split("Error: ", 1)[1].splitlines()[0]  # e.g. "Invalid value for '--size': 0 is not ..."
+    error = error.replace(f"'{option}'", f"'{option[2:]}'")  # the URL's parameter for the option
+    assert error in text and option[2:] in error and value in error, (error, text)
+    allowed = {"--size": "from 1 to 20000", "--depth": "from 0 to 10", "--kind": "model, dataset, tool"}[option]
+    assert allowed in text
+
+
+def test_good_page_parameters_are_taken_as_the_command_takes_them(server: str) -> None:
+    deep = httpx.get(server + "/graph", params={"center": "the-pile", "depth": 8, "size": 5})
+    assert deep.status_code == 200 and 'name="depth" min="0" max="10" value="8"' in deep.text  # was cut to 6
+    assert httpx.get(server + "/graph", params={"size": ""}).status_code == 200  # an emptied field: the default
+    datasets = httpx.get(server + "/match", params={"q": "web text corpus", "kind": "datasets"})
+    assert datasets.status_code == 200 and "among the dataset entities" in datasets.text
+    kinds = re.findall(r'</strong> <span class="badge">(\w+)</span>', datasets.text)
+    assert kinds and set(kinds) == {"dataset"}, kinds
+    everything = httpx.get(server + "/match", params={"q": "web text corpus"}).text
+    assert set(re.findall(r'</strong> <span class="badge">(\w+)</span>', everything)) != {"dataset"}  # was ignored
 
 
 # ---------------------------------------------------------------------- in Chromium

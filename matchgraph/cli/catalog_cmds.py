@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..web.params import DEPTH, SIZE
 from . import (atomic_output, catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog,
                progress_bar, terminal_safe)
 
@@ -186,10 +187,10 @@ def stats(catalog_location: str | None, fmt: str) -> None:
 @click.argument("fmt", metavar="FORMAT")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
 @click.option("--center", help="Graph views: the entity at the centre.")
-@click.option("--depth", type=click.IntRange(0, 10), default=2, show_default=True, help="Graph views: hops from --center.")
+@click.option("--depth", type=DEPTH, default=2, show_default=True, help="Graph views: hops from --center.")
 @click.option("--query", "construct", help="Graph views: a CONSTRUCT query selecting what to draw.")
 @click.option("--relation", "relations", multiple=True, help="Graph views: keep only these relation kinds.")
-@click.option("--size", type=click.IntRange(1, 20_000), default=None,
+@click.option("--size", type=SIZE, default=None,
               help="html: draw at most this many entities (default 150: the centre's nearest by relation "
                    "weight and rank, or the top-ranked without --center); warns past 2,000.")
 @catalog_option

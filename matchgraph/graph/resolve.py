@@ -1,11 +1,15 @@
 """Find the entity a user means: by slug, IRI, name or alias (any case), with close candidates.
 
-Lookups are SPARQL queries against the store's indexes, so their cost does not grow with the
-catalog; only the error path (suggesting candidates) scans labels.
+Slug lookups are SPARQL queries against the store's indexes, so their cost does not grow with the
+catalog. A name or alias in any case, and the candidates suggested when nothing matches, are
+found by scanning every label: :class:`EntityLookup` does that scan on the store at each call (a
+command resolves a name or two), :class:`CachedLookup` once for a catalog version, keeping the
+labels in memory (``matchgraph serve`` resolves one per request).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from rdflib import Literal, URIRef
@@ -16,7 +20,7 @@ from ..sources.linking import EntityIndex, normalise_name
 from ..vocab import ID, KIND_OF_CLASS, entity_iri, is_slug, slug_of, slugify
 from .rows import select_values
 
-__all__ = ["EntityRef", "resolve_entity", "describe_entity"]
+__all__ = ["EntityRef", "EntityLookup", "CachedLookup", "resolve_entity", "describe_entity"]
 
 
 @dataclass(frozen=True)
@@ -47,15 +51,97 @@ def describe_entity(catalog: Catalog, iri: URIRef) -> EntityRef | None:
     return EntityRef(slug_of(str(iri)), iri, name, kind, stub)
 
 
-def _by_label(catalog: Catalog, text: str) -> list[URIRef]:
-    """Entities whose name, alias or hub id equals ``text`` ignoring case."""
-    rows = catalog.rows("""SELECT DISTINCT ?e WHERE {
-        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e mg:hubId ?l }
-        ?e a mg:Entity . FILTER(LCASE(STR(?l)) = ?q) }""", {"q": Literal(text.lower())})
-    return sorted(URIRef(r[0]) for r in rows)
+_LABELS = """{ ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e mg:hubId ?l }
+        ?e a mg:Entity ."""
+_CANDIDATE_LABELS = """SELECT ?e ?l WHERE { ?e a mg:Entity .
+        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e dcterms:identifier ?l } }"""
 
 
-def resolve_entity(catalog: Catalog, text: str) -> EntityRef:
+class EntityLookup:
+    """The label scans of :func:`resolve_entity`, run on the store at each call.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def by_label(self, text: str) -> list[URIRef]:
+        """Entities whose name, alias or hub id equals ``text`` ignoring case, sorted."""
+        rows = self.catalog.rows(f"""SELECT DISTINCT ?e WHERE {{ {_LABELS}
+            FILTER(LCASE(STR(?l)) = ?q) }}""", {"q": Literal(text.lower())})
+        return sorted(URIRef(r[0]) for r in rows)
+
+    def closest(self, text: str, n: int = 5) -> list[str]:
+        """The slugs closest to ``text`` (normalised label similarity, :meth:`EntityIndex.closest`)."""
+        if not normalise_name(text):
+            return []
+        return self.candidates().closest(text, n)
+
+    def candidates(self) -> EntityIndex:
+        """Every entity under its names, aliases and identifiers: what :meth:`closest` ranks."""
+        index = EntityIndex()
+        for e, label in select_values(self.catalog, _CANDIDATE_LABELS):  # plain strings: 230k rows at 100k entities
+            if e and label is not None and e.startswith(str(ID)):
+                index.add(slug_of(e), None, [label])
+        return index
+
+
+class CachedLookup(EntityLookup):
+    """:class:`EntityLookup` reading the labels once, for one catalog version.
+
+    The lowercased labels are read on the first :meth:`by_label` (one query), the candidate index
+    on the first :meth:`closest`; both then answer from memory. Whoever keeps one makes a new one
+    when the catalog moves to another version. Safe to share between threads.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    version : str
+        The catalog version it was made for (kept for the owner's check).
+    """
+
+    def __init__(self, catalog: Catalog, version: str) -> None:
+        super().__init__(catalog)
+        self.version = version
+        self._labels: dict[str, list[URIRef]] | None = None
+        self._candidates: EntityIndex | None = None
+        self._lock = threading.Lock()
+
+    def by_label(self, text: str) -> list[URIRef]:
+        """As :meth:`EntityLookup.by_label`, from memory."""
+        return list(self._lowercased().get(text.lower(), []))
+
+    def _lowercased(self) -> dict[str, list[URIRef]]:
+        """Lowercased label -> entities, read on the first call."""
+        with self._lock:
+            if self._labels is None:
+                # lowercased by the store's LCASE, as the query of EntityLookup.by_label compares them
+                found: dict[str, set[str]] = {}
+                for e, key in select_values(self.catalog, f"SELECT DISTINCT ?e (LCASE(STR(?l)) AS ?k) WHERE {{ {_LABELS} }}"):
+                    if e is not None and key is not None:
+                        found.setdefault(key, set()).add(e)
+                self._labels = {key: sorted(URIRef(e) for e in iris) for key, iris in found.items()}
+            return self._labels
+
+    def warm(self) -> None:
+        """Read the labels, then the candidate index, now (a server does it in a background thread
+        when a version appears, so that its first requests find them in memory)."""
+        self._lowercased()
+        self.candidates()
+
+    def candidates(self) -> EntityIndex:
+        """As :meth:`EntityLookup.candidates`, read once."""
+        with self._lock:
+            if self._candidates is None:
+                self._candidates = super().candidates()
+        return self._candidates
+
+
+def resolve_entity(catalog: Catalog, text: str, *, lookup: EntityLookup | None = None,
+                   suggest: bool = True) -> EntityRef:
     """Resolve what a user typed to one entity.
 
     Parameters
@@ -63,6 +149,11 @@ def resolve_entity(catalog: Catalog, text: str) -> EntityRef:
     catalog : Catalog
     text : str
         A slug (``the-pile``), a name or alias in any case (``The Pile``), or a full IRI.
+    lookup : EntityLookup, optional
+        Where names and candidates are looked up; by default a scan of the store per call
+        (a :class:`CachedLookup` answers from memory).
+    suggest : bool
+        Find the closest candidates when nothing matches (the costly part of a miss).
 
     Returns
     -------
@@ -71,10 +162,11 @@ def resolve_entity(catalog: Catalog, text: str) -> EntityRef:
     Raises
     ------
     EntityNotFound
-        Nothing matches; carries the closest candidates.
+        Nothing matches; carries the closest candidates (none when ``suggest`` is false).
     AmbiguousEntity
         Several entities share the name; carries them.
     """
+    lookup = lookup or EntityLookup(catalog)
     query = text.strip()
     candidates: list[URIRef] = []
     if query.startswith(("http://", "https://")):
@@ -85,25 +177,11 @@ def resolve_entity(catalog: Catalog, text: str) -> EntityRef:
                 candidates = [entity_iri(slug)]
                 break
         if not candidates:
-            candidates = _by_label(catalog, query)
+            candidates = lookup.by_label(query)
     if len(candidates) > 1:
         raise AmbiguousEntity(query, [slug_of(str(c)) for c in candidates])
     if candidates:
         ref = describe_entity(catalog, candidates[0])
         if ref is not None:
             return ref
-    raise EntityNotFound(query, _closest(catalog, query))
-
-
-def _closest(catalog: Catalog, text: str, n: int = 5) -> list[str]:
-    """The slugs closest to ``text`` (normalised label similarity)."""
-    key = normalise_name(text)
-    index = EntityIndex()
-    rows = select_values(catalog, """SELECT ?e ?l WHERE { ?e a mg:Entity .
-        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e dcterms:identifier ?l } }""")
-    for e, label in rows:  # plain strings (no rdflib term per row: 230k rows at 100k entities)
-        if e and label is not None and e.startswith(str(ID)):
-            index.add(slug_of(e), None, [label])
-    if not key:
-        return []
-    return index.closest(text, n)
+    raise EntityNotFound(query, lookup.closest(query) if suggest else [])

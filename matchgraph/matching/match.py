@@ -44,7 +44,7 @@ from .textindex import TextIndex
 from ..vocab import normalise_kind
 
 __all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint", "shares_a_word",
-           "recording_enabled", "DEFAULT_WEIGHTS", "BM25_ONLY", "RECORD_ENV", "KIND_FAMILIES"]
+           "wanted_kind", "recording_enabled", "DEFAULT_WEIGHTS", "BM25_ONLY", "RECORD_ENV", "KIND_FAMILIES"]
 
 #: Environment variable that switches recording off when set to 0, false, no or off.
 RECORD_ENV = "MATCHGRAPH_RECORD_MATCHES"
@@ -425,7 +425,7 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
         ``kind`` is not a known kind.
     """
     started = datetime.now(timezone.utc)
-    wanted = _wanted_kind(kind)
+    wanted = wanted_kind(kind)
     terms, surface = _query_terms(text)
     term_ids = index.term_ids(terms)
     id_term = {index.vocabulary[t]: t for t in terms if t in index.vocabulary}
@@ -574,7 +574,14 @@ def _cosines(index: TextIndex, query: np.ndarray) -> np.ndarray:
     return cos
 
 
-def _wanted_kind(kind: str | None) -> str | None:
+def wanted_kind(kind: str | None) -> str | None:
+    """The canonical kind ``kind`` names (any case, plural, synonym), None for no kind.
+
+    Raises
+    ------
+    ConfigError
+        Not a kind; the hint lists the kinds (``match --kind`` and ``/match?kind=`` say the same).
+    """
     if kind is None:
         return None
     wanted = normalise_kind(kind)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -100,12 +101,25 @@ class EntityIndex:
         """
         key = normalise_name(name)
         scored: dict[str, float] = {}
+        # A label whose score cannot reach the floor as it stands so far (it only rises) is never
+        # listed: such labels are passed over on the upper bounds of the ratio that difflib's
+        # real_quick_ratio (lengths) and quick_ratio (letters in common) compute, which spares
+        # most of the costly ratios.
+        letters = Counter(key)
+        floor = 0.6
         for label_key, slugs in self.keys.items():
-            ratio = difflib.SequenceMatcher(None, key, label_key).ratio()
-            if min(len(key), len(label_key)) >= 3 and (key in label_key or label_key in key):
-                ratio = 0.8 + 0.2 * ratio
+            shorter, total = min(len(key), len(label_key)), len(key) + len(label_key)
+            if shorter >= 3 and (key in label_key or label_key in key):
+                ratio = 0.8 + 0.2 * difflib.SequenceMatcher(None, key, label_key).ratio()
+            else:
+                if 2.0 * shorter / total < floor:
+                    continue
+                if 2.0 * sum(min(n, label_key.count(c)) for c, n in letters.items()) / total < floor:
+                    continue
+                ratio = difflib.SequenceMatcher(None, key, label_key).ratio()
             for slug in slugs:
                 scored[slug] = max(scored.get(slug, 0.0), ratio)
+            floor = max(floor, ratio - 0.15)
         ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))
         floor = max(0.6, ranked[0][1] - 0.15) if ranked else 0.0
         return [slug for slug, score in ranked[:n] if score >= floor]

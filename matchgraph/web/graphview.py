@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 
 from ..store.catalog import Catalog
+from .params import MAX_SIZE
 
 __all__ = ["DEFAULT_SIZE", "TOP_SIZE", "WARN_SIZE", "MAX_SIZE", "View", "GraphIndex", "select_view", "choose_nodes", "cap_graph"]
 
@@ -37,8 +38,6 @@ DEFAULT_SIZE = 150
 TOP_SIZE = 150
 #: Past this many entities a view warns that it may be slow to lay out.
 WARN_SIZE = 2000
-#: The most a view draws, whatever is asked.
-MAX_SIZE = 20_000
 
 
 @dataclass

@@ -12,7 +12,7 @@ Routes
     ``schema:`` ...) predeclared.
 ``/dump/catalog.{ttl,nt,nq,trig,jsonld}``
     The whole catalog as an RDF dump, streamed as it is written.
-``/``, ``/query``, ``/entity/{id}``, ``/compare/{a}/{b}``, ``/match?q=``, ``/graph``
+``/``, ``/query``, ``/entity/{id}``, ``/compare/{a}/{b}``, ``/match?q=&kind=``, ``/graph``
     The catalog list (facets, sort, paging, search: :mod:`matchgraph.web.browse`), the query page
     (:mod:`matchgraph.web.query`), the pages the static site also has (shared templates,
     :mod:`matchgraph.web.site`; entity pages answer RDF by content negotiation,
@@ -77,6 +77,7 @@ from .endpoint import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ServerConfig, TRUNCATE
                        negotiate, sparql_route)
 from ..errors import ConfigError, EntityNotFound, QueryError
 from ..export.html import Links
+from ..graph.resolve import CachedLookup
 from .query import example_queries
 
 log = logging.getLogger("matchgraph.web.server")
@@ -251,11 +252,37 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> A
 
 
 def _context(request: Any) -> Any:
-    """A page context for one request (derived data is loaded at most once per request)."""
+    """A page context for one request (derived data is loaded at most once per request); names
+    are resolved with the labels of this version kept in memory (:func:`_lookup`)."""
     from . import site
 
     state: _State = request.app.state.matchgraph
-    return site.PageContext(state.catalog, ServerLinks(), site.server_assets())
+    ctx = site.PageContext(state.catalog, ServerLinks(), site.server_assets())
+    ctx.provide("lookup", _lookup(state))
+    return ctx
+
+
+def _lookup(state: _State) -> CachedLookup:
+    """The entity lookup of the current version, its labels kept in memory until the next version,
+    so that a name, an ``.ttl`` suffix or an unknown entity costs no scan of the store.
+
+    A new version's labels are read in a background thread at once (a request that needs them
+    first waits for that read, never starts another).
+    """
+    version = state.catalog.version
+    with state.lock:
+        cached = state.cache.get("lookup")
+        if cached is None or cached.version != version:
+            cached = state.cache["lookup"] = CachedLookup(state.catalog, version)
+            threading.Thread(target=_warm, args=(cached,), name="matchgraph-lookup", daemon=True).start()
+        return cached
+
+
+def _warm(lookup: CachedLookup) -> None:
+    try:
+        lookup.warm()
+    except Exception:  # the catalog closed meanwhile (a server stopping); a request would read them again
+        log.debug("reading the entity labels failed", exc_info=True)
 
 
 async def _page(request: Any, render: Any, *args: Any, ctx: Any = None) -> Any:
@@ -311,6 +338,8 @@ async def entity_route(request: Any) -> Any:
     ``.ttl`` (``.jsonld``, ``.nt``) suffix or ``?format=`` answer the entity's RDF description
     (:mod:`matchgraph.web.linked`); answers vary on ``Accept``.
     """
+    from functools import partial
+
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import RedirectResponse, Response
 
@@ -326,15 +355,16 @@ async def entity_route(request: Any) -> Any:
     if (waiting := await _wait_for_build(request)) is not None:
         return waiting
     stem, suffix_key = linked.split_suffix(ident)
+    # Found without looking for candidates: only a miss of the whole name and of its stem needs them
     try:
-        ref = await run_in_threadpool(ctx.entity, ident)
+        ref = await run_in_threadpool(partial(ctx.entity, ident, suggest=False))
     except (EntityNotFound, QueryError):
-        if suffix_key is None:  # the page says what is wrong (404 or 400)
-            return await _page(request, site.render_entity, ident, ctx=ctx)
         try:
-            ref = await run_in_threadpool(ctx.entity, stem)
-        except (EntityNotFound, QueryError):
-            return await _page(request, site.render_entity, ident, ctx=ctx)
+            if suffix_key is None:
+                raise
+            ref = await run_in_threadpool(partial(ctx.entity, stem, suggest=False))
+        except (EntityNotFound, QueryError):  # the page says what is wrong (404 with candidates, or 400)
+            return await _page(request, _unknown_entity, ident, ctx=ctx)
         key, ident = suffix_key, stem
     if ref.slug != ident:
         target = ServerLinks().entity(ref.slug) + (linked.FORMATS[key][1] if suffix_key and key else "")
@@ -348,6 +378,14 @@ async def entity_route(request: Any) -> Any:
     response = await _page(request, site.render_entity, ref.slug, ctx=ctx)
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _unknown_entity(ctx: Any, ident: str) -> str:
+    """The page of an ``ident`` that just failed to resolve: raises what :func:`_page` shows (404 with
+    the closest candidates, or 400), or renders the entity page if a new version has it meanwhile."""
+    from . import site
+
+    return site.render_entity(ctx, ctx.entity(ident).slug)
 
 
 def _catalog_of(request: Any) -> Catalog:
@@ -366,40 +404,41 @@ async def compare_route(request: Any) -> Any:
 
 
 async def match_route(request: Any) -> Any:
-    """Entities matching a need, with why."""
+    """Entities matching a need (``?q=``), of one kind with ``?kind=`` (as ``match --kind``), with why.
+
+    An unknown kind is a 400 page listing the kinds.
+    """
     from . import site
 
     if (waiting := await _wait_for_build(request)) is not None:
         return waiting
-    return await _page(request, site.render_match, request.query_params.get("q", ""))
+    params = request.query_params
+    return await _page(request, site.render_match, params.get("q", ""), params.get("kind") or None)
 
 
 async def graph_route(request: Any) -> Any:
     """A readable part of the match graph: ``?center=ID&depth=N&size=N&relation=R``.
 
     Without a centre the view starts from the top-ranked entities; ``size`` (150 by default)
-    caps what is drawn, with a warning past 2,000.
+    caps what is drawn, with a warning past 2,000. ``depth`` and ``size`` are checked as
+    ``export html --depth/--size`` check them (:mod:`matchgraph.web.params`): a value out of
+    range or not a number is a 400 page naming it, as an unknown relation is.
     """
     from . import site
-    from .graphview import MAX_SIZE
+    from .params import DEPTH, SIZE, number
 
     if (waiting := await _wait_for_build(request)) is not None:
         return waiting
     params = request.query_params
 
-    def number(name: str, default: int | None, low: int, high: int) -> int | None:
-        try:
-            return max(low, min(high, int(params[name]))) if params.get(name) else default
-        except ValueError:
-            return default
+    def render(ctx: Any) -> str:
+        depth = number(params, "depth", DEPTH, 2)
+        assert depth is not None  # a default is given
+        relations = [r for r in params.getlist("relation") if r] or None
+        return site.render_graph(ctx, params.get("center") or None, depth, number(params, "size", SIZE), relations,
+                                 controls=True)
 
-    depth = number("depth", 2, 0, 6) or 0
-    size = number("size", None, 1, MAX_SIZE)
-    relations = [r for r in params.getlist("relation") if r] or None
-    from functools import partial
-
-    return await _page(request, partial(site.render_graph, controls=True), params.get("center") or None, depth,
-                       size, relations)
+    return await _page(request, render)
 
 
 async def query_page_route(request: Any) -> Any:
@@ -469,6 +508,7 @@ def create_app(catalog: Catalog, config: ServerConfig | None = None, *, owns_cat
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:
         state.endpoint.start()
+        _lookup(state)  # the labels are read while the server waits for its first request
         try:
             yield
         finally:

@@ -157,20 +157,30 @@ class PageContext:
             found = scores_for(self.catalog, wanted)
             factored.update({s: found.get(s) for s in wanted})
 
-    def entity(self, text: str) -> EntityRef:
+    def entity(self, text: str, *, suggest: bool = True) -> EntityRef:
         """The entity ``text`` names: a node of the projection directly, else resolved (names, aliases).
+
+        Names are looked up in the ``"lookup"`` handed over with :meth:`provide` (the server's
+        :class:`~matchgraph.graph.resolve.CachedLookup` of this version), else in the store.
+
+        Parameters
+        ----------
+        text : str
+            A slug, name, alias or IRI.
+        suggest : bool
+            Find the closest candidates when nothing answers (see :func:`resolve_entity`).
 
         Raises
         ------
         EntityNotFound
-            Nothing answers to ``text`` (with the closest candidates).
+            Nothing answers to ``text`` (with the closest candidates when ``suggest``).
         """
         row = self.rows.get(text)
         if row is not None:
             compact = self.compact
             return EntityRef(text, entity_iri(text), str(compact.names[row] or text), compact.kinds[row],
                              bool(compact.stub[row]))
-        return resolve_entity(self.catalog, text)
+        return resolve_entity(self.catalog, text, lookup=self._cache.get("lookup"), suggest=suggest)
 
     @property
     def compact(self) -> Any:
@@ -506,16 +516,32 @@ def _body_of(html: str) -> str:
     return html[low.find(">", start) + 1:end]
 
 
-def render_match(ctx: PageContext, need: str) -> str:
-    """Entities matching a need, with why (:func:`matchgraph.matching.match.match`; nothing is recorded)."""
+def render_match(ctx: PageContext, need: str, kind: str | None = None) -> str:
+    """Entities matching a need, with why (:func:`matchgraph.matching.match.match`; nothing is recorded).
+
+    Parameters
+    ----------
+    ctx : PageContext
+    need : str
+        The need in plain words (none: the page says how to ask).
+    kind : str, optional
+        Only entities of this kind, as ``match --kind``.
+
+    Raises
+    ------
+    ConfigError
+        ``kind`` is not a kind (checked with or without a need).
+    """
+    from ..matching.match import match, wanted_kind
+
+    kind = wanted_kind(kind)
     results = None
     if need.strip():
-        from ..matching.match import match
-
-        results = match(ctx.catalog, need, limit=10, record=False).to_dict()
+        results = match(ctx.catalog, need, kind=kind, limit=10, record=False).to_dict()
         for row in results["results"]:
             row["why_text"] = _why_text(row.get("why") or {})
-    return ctx.render("match.j2", title=f"Match: {need}" if need else "Match", need=need, results=results)
+    return ctx.render("match.j2", title=f"Match: {need}" if need else "Match", need=need, kind=kind,
+                      results=results)
 
 
 def _why_text(why: dict[str, Any]) -> list[str]:
@@ -578,6 +604,7 @@ def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2, si
         Show the form that changes centre, depth and size (the server's ``/graph``).
     """
     from .graphview import DEFAULT_SIZE, TOP_SIZE, WARN_SIZE, select_view
+    from .params import MAX_DEPTH, MAX_SIZE
 
     view = select_view(ctx.catalog, center=center, depth=depth, size=size, relations=relations,
                        index=ctx.graph_index)
@@ -587,7 +614,8 @@ def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2, si
     else:
         title = "The match graph: the top-ranked entities"
     form = {"center": center or "", "depth": depth, "size": view.size,
-            "default": DEFAULT_SIZE if center else TOP_SIZE, "warn": WARN_SIZE} if controls else None
+            "default": DEFAULT_SIZE if center else TOP_SIZE, "warn": WARN_SIZE,
+            "max_depth": MAX_DEPTH, "max_size": MAX_SIZE} if controls else None
     return ctx.render("graph.j2", title=title, subtitle=view.summary(), view=data, warning=view.warning(),
                       controls=form)
 
