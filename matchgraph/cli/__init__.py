@@ -152,8 +152,15 @@ def open_catalog(location: str | None, *, update_url: str | None = None, create:
     """Open the catalog a command works on.
 
     Commands that only read refuse a location without a catalog (``create=False``); the ones that
-    write (ingest, import) create it. Notices from the store (an interrupted write rolled back, a
-    wait for another writer) go to stderr.
+    write (ingest, import) create it, but not in a folder of other files. Notices from the store
+    (an interrupted write rolled back, a wait for another writer) go to stderr.
+
+    Raises
+    ------
+    CatalogError
+        No catalog at the location (``create=False``), or one may not be made there.
+    click.UsageError
+        ``--update-url`` given on the command line for a catalog that is not at a URL.
     """
     from ..store.catalog import Catalog
 
@@ -161,13 +168,31 @@ def open_catalog(location: str | None, *, update_url: str | None = None, create:
         click.echo(f"Note: {message}", err=True)
 
     catalog = Catalog(location, update_url=update_url, notify=notify)
-    if not create:
-        try:
+    try:
+        _check_update_url(catalog)
+        if create:
+            catalog.check_creatable()
+        else:
             catalog.require()
-        except BaseException:
-            catalog.close()
-            raise
+    except BaseException:
+        catalog.close()
+        raise
     return catalog
+
+
+def _check_update_url(catalog: Catalog) -> None:
+    """Refuse ``--update-url`` typed for a catalog that is a folder or ``memory:``: it would be ignored.
+    ($MATCHGRAPH_UPDATE_URL set in the shell for another catalog is left alone.)"""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is None or (catalog.path is None and catalog.location != "memory:"):
+        return
+    if root.get_parameter_source("update_url") == ParameterSource.COMMANDLINE:
+        raise click.UsageError(f"--update-url is for a catalog at a SPARQL endpoint URL; the catalog here is "
+                               f"{catalog.location}. Give --catalog the endpoint's query URL as well, or leave "
+                               "--update-url out")
 
 
 def echo_json(data: Any) -> None:

@@ -53,6 +53,9 @@ _STAGING = ".next-"
 _DISCARDED = ".discarded-"
 #: Published versions kept besides the live one (a reader that just read CURRENT may still open it).
 _KEEP_PREVIOUS = 1
+#: What a catalog folder holds before its first version is published (a refused first write leaves
+#: ``locks/`` and ``versions/``); any other entry makes a folder that is not a catalog.
+_OWN_ENTRIES = frozenset({"CURRENT", "versions", "locks", "cache", "store"})
 #: Environment variable for the crash tests: the name of a step of :meth:`VersionedStore.commit` at
 #: which the process kills itself with SIGKILL (as ``kill -9`` would), e.g. ``before-pointer``.
 CRASH_AT_VAR = "MATCHGRAPH_TEST_KILL_AT"
@@ -171,6 +174,35 @@ class VersionedStore:
         """Whether a catalog has been written here."""
         return self.pointer.is_file() or (self.legacy_dir / "CURRENT").is_file()
 
+    def check_new_root(self) -> None:
+        """Raise unless a catalog may be created here: the folder is new, empty, or holds only what
+        a catalog's first write left (``locks/``, ``versions/``, ``cache/``).
+
+        ``--catalog examples`` used to turn the source folder itself into a catalog (``CURRENT``,
+        ``locks/`` and ``versions/`` written among the user's files); a folder of other files is
+        refused, as ``matchgraph site`` refuses a folder it did not write.
+
+        Raises
+        ------
+        CatalogError
+            The folder holds files of its own, naming a few of them.
+        """
+        if self.exists() or not self.root.is_dir():
+            return
+        try:
+            others = sorted(entry.name for entry in self.root.iterdir() if entry.name not in _OWN_ENTRIES
+                            and not entry.name.startswith(".CURRENT."))
+        except OSError as exc:
+            raise CatalogError(f"cannot list the catalog folder {self.root}: {exc.strerror or exc}",
+                               hint="check the folder's permissions") from exc
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            raise CatalogError(f"{self.root} is a folder of other files ({shown}), not a catalog: matchgraph "
+                               "will not make a catalog among them",
+                               hint="name an empty or new folder for the catalog, e.g. --catalog "
+                                    f"{self.root.name + '-' if self.root.name else ''}catalog "
+                                    "(the default is ./.matchgraph)")
+
     def current(self) -> str | None:
         """The name of the live version, or None before the first write."""
         try:
@@ -232,7 +264,14 @@ class VersionedStore:
 
     # ------------------------------------------------------------------ writing
     def begin(self) -> StagedVersion:
-        """Take the write lock, roll back any interrupted write, and stage the next version."""
+        """Take the write lock, roll back any interrupted write, and stage the next version.
+
+        Raises
+        ------
+        CatalogError
+            The first write into a folder that holds other files (:meth:`check_new_root`).
+        """
+        self.check_new_root()
         self.root.mkdir(parents=True, exist_ok=True)
         self._thread_lock.acquire()
         try:

@@ -1,0 +1,73 @@
+"""What a new user met on the Quickstart catalog: each bad input an error that names the file or
+value, says what is wrong and how to fix it, exits non-zero without a traceback, and leaves the
+catalog (and the user's own folders) exactly as they were."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from matchgraph import Catalog
+from matchgraph.errors import CatalogError
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+CARDS = DATA / "cards"
+
+
+def _tree(folder: Path) -> list[str]:
+    """Every path below ``folder``, relative and sorted (what a refused command must not change)."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+# ------------------------------------------------------------------ 1. --catalog on a folder of other files
+
+
+def test_a_folder_of_other_files_is_not_made_a_catalog(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``--catalog examples ingest examples/catalog`` wrote CURRENT, locks/ and versions/ among the sources."""
+    source = tmp_path / "examples"
+    shutil.copytree(CARDS, source / "cards")
+    (source / "README.md").write_text("# my notes\n", encoding="utf-8")
+    before = _tree(source)
+    for args in (["--catalog", source, "ingest", source / "cards"], ["ingest", source / "cards", "--catalog", source],
+                 ["import", "croissant", DATA / "croissant" / "huggingface-c4.json", "--catalog", source]):
+        out = invoke(*args)
+        assert out.exit_code == 1, out.output
+        assert f"{source} is a folder of other files (README.md, cards)" in out.output
+        assert "Hint: name an empty or new folder" in out.output and "Traceback" not in out.output
+        assert _tree(source) == before
+    with pytest.raises(CatalogError, match="not a catalog"):  # the library refuses it too
+        with Catalog(source) as cat:
+            cat.write({})
+    assert _tree(source) == before
+
+
+def test_an_empty_or_new_folder_and_an_existing_catalog_still_work(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for location in (empty, tmp_path / "new" / "catalog"):
+        first = invoke("--catalog", location, "ingest", CARDS / "toy-corpus.md")
+        assert first.exit_code == 0, first.output
+        again = invoke("--catalog", location, "ingest", CARDS / "toy-bench.md")  # a catalog now: written again
+        assert again.exit_code == 0, again.output
+        assert invoke("--catalog", location, "stats").exit_code == 0
+
+
+def test_locations_that_are_not_folders_are_said_so(invoke, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An endpoint without ``http://`` became a folder named ``localhost:7878``; ``--update-url`` for a
+    folder catalog was ignored."""
+    monkeypatch.chdir(tmp_path)
+    out = invoke("--catalog", "localhost:7878/query", "ingest", CARDS / "toy-corpus.md")
+    assert out.exit_code == 1 and "reads as a server address" in out.output
+    assert "http://localhost:7878/query" in out.output and not (tmp_path / "localhost:7878").exists()
+    out = invoke("--catalog", "ftp://example.org/catalog", "stats")
+    assert out.exit_code == 1 and "is a URL matchgraph cannot use" in out.output and "http://" in out.output
+    assert list(tmp_path.iterdir()) == []
+    catalog = tmp_path / "catalog"
+    assert invoke("--catalog", catalog, "ingest", CARDS / "toy-corpus.md").exit_code == 0
+    out = invoke("--catalog", catalog, "--update-url", "http://127.0.0.1:7878/update", "stats")
+    assert out.exit_code == 2 and "--update-url is for a catalog at a SPARQL endpoint URL" in out.output
+    monkeypatch.setenv("MATCHGRAPH_UPDATE_URL", "http://127.0.0.1:7878/update")  # set for another catalog: fine
+    assert invoke("--catalog", catalog, "stats").exit_code == 0
