@@ -213,8 +213,8 @@ class VersionedStore:
             raise CatalogError(f"cannot read {self.pointer}: {exc.strerror or exc}",
                                hint="check the catalog directory's permissions") from exc
         if not name.startswith(_PREFIX) or "/" in name:
-            raise CatalogError(f"{self.pointer} does not name a catalog version ({name!r})",
-                               hint="the catalog directory was changed by hand; restore it from a backup")
+            raise CatalogError(f"the catalog at {self.root} is damaged: {self.pointer} does not name a catalog "
+                               f"version ({name[:80]!r})", hint=self._recovery_hint())
         return name
 
     # ------------------------------------------------------------------ reading
@@ -235,12 +235,50 @@ class VersionedStore:
             except OSError as exc:
                 _close(lock_fd)
                 if not directory.is_dir():
+                    if self.current() == name:  # not a writer's switch: CURRENT names what is not there
+                        raise self.missing_version(name) from None
                     continue
                 raise CatalogError(f"cannot open the catalog version {directory}: {exc}",
                                    hint="check the directory's permissions; 'matchgraph validate' checks it") from exc
             return ReadHandle(name, store, lock_fd)
         raise CatalogError(f"the catalog at {self.root} changed too often to be opened",
                            hint="try again when the writers are done")
+
+    def missing_version(self, name: str) -> CatalogError:
+        """The error for a ``CURRENT`` that names a version whose folder is gone (a damaged catalog:
+        deleted by hand, a copy that left ``versions/`` out, a disk error), with the way back.
+
+        A writer never deletes the live version, and the one before it is kept
+        (:data:`_KEEP_PREVIOUS`), so the newest folder left in ``versions/`` is usually the catalog
+        as it was one write earlier: the hint says how to make it live again.
+
+        Parameters
+        ----------
+        name : str
+            The version ``CURRENT`` names.
+
+        Returns
+        -------
+        CatalogError
+        """
+        return CatalogError(f"the catalog at {self.root} is damaged: {self.pointer.name} names the version "
+                            f"{name}, but {self.versions_dir / name} is missing", hint=self._recovery_hint())
+
+    def _recovery_hint(self) -> str:
+        """How to get a damaged catalog back: make the newest version left live, rebuild, or restore."""
+        try:
+            left = sorted((p.name for p in self.versions_dir.iterdir()
+                           if p.name.startswith(_PREFIX) and p.is_dir()), reverse=True)
+        except OSError:
+            left = []
+        rebuild = ("build a new catalog from the sources (matchgraph --catalog NEW-FOLDER ingest ...; "
+                   "import ...), or restore the folder from a backup")
+        if left:
+            hint = (f"the newest version left is {left[0]}: to go back to it (losing what was written after it), "
+                    f"run: echo {left[0]} > {self.pointer}; or {rebuild}")
+        else:
+            hint = f"no version is left in {self.versions_dir}: {rebuild}"
+        return hint + " (see docs/store.md)"
 
     def _lock_version(self, name: str) -> int | None:
         """A shared lock on a version, so that no writer deletes it while it is read. A catalog this
@@ -286,6 +324,8 @@ class VersionedStore:
             self.versions_dir.mkdir(parents=True, exist_ok=True)
             directory = self.versions_dir / f"{_STAGING}{os.getpid()}-{uuid.uuid4().hex[:8]}"
             if base is not None:
+                if not (self.versions_dir / base).is_dir():
+                    raise self.missing_version(base)
                 source = self._ox.Store.read_only(str(self.versions_dir / base))
                 try:
                     source.backup(str(directory))
