@@ -71,3 +71,29 @@ def test_locations_that_are_not_folders_are_said_so(invoke, tmp_path: Path, monk
     assert out.exit_code == 2 and "--update-url is for a catalog at a SPARQL endpoint URL" in out.output
     monkeypatch.setenv("MATCHGRAPH_UPDATE_URL", "http://127.0.0.1:7878/update")  # set for another catalog: fine
     assert invoke("--catalog", catalog, "stats").exit_code == 0
+
+
+# ------------------------------------------------------------------ 3. a missing input is named
+
+
+@pytest.mark.parametrize("command", [["import", "hf"], ["import", "croissant"], ["import", "mteb"], ["ingest"]])
+def test_a_missing_input_is_named_by_every_importer_and_ingest(invoke, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                               command: list[str]) -> None:
+    """``import hf models.json`` said only "no such file"."""
+    missing = tmp_path / "models.json"
+    out = invoke(*command, missing, "--catalog", tmp_path / "catalog")
+    assert out.exit_code == 1 and f"Error: {missing}: no such" in out.output and "Hint:" in out.output
+    assert not (tmp_path / "catalog").exists()
+
+
+def test_a_folder_or_file_given_for_the_other_says_which_to_give(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``import mteb examples/mteb/models.jsonl`` and ``import hf FOLDER`` name what to give instead."""
+    mteb = ROOT / "examples" / "mteb"
+    out = invoke("import", "mteb", mteb / "models.jsonl", "--catalog", tmp_path / "catalog")
+    assert out.exit_code == 1 and "a file, not a folder" in out.output and f"matchgraph import mteb {mteb}" in out.output
+    card = DATA / "hf" / "legal-retriever"
+    out = invoke("import", "hf", card, "--catalog", tmp_path / "catalog")
+    assert out.exit_code == 1 and f"matchgraph import hf {card / 'README.md'}" in out.output
+    out = invoke("import", "croissant", CARDS, "--catalog", tmp_path / "catalog")
+    assert out.exit_code == 1 and f"no Croissant files (.json, .jsonld) found in {CARDS}" in out.output
+    assert not (tmp_path / "catalog").exists()
