@@ -86,7 +86,11 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
     _remove_abandoned_partials(target)
     partial = target.with_name(f".{target.name[:200]}.partial-{os.getpid()}")
     try:
-        with partial.open("wb") as handle:
+        opened = partial.open("wb")
+    except OSError as exc:  # said of the user's path, not of the hidden partial file beside it
+        raise _about_target(exc, path) from None
+    try:
+        with opened as handle:
             if mode is not None:
                 os.chmod(partial, stat.S_IMODE(mode))  # a private export stays private
             yield handle
@@ -95,6 +99,27 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _about_target(exc: OSError, path: Path) -> OSError:
+    """The error of opening an output's partial file, told of the output ``path`` the user gave: a
+    missing folder says which folder does not exist (``/nonexistent/dir``), a refusal names ``path``.
+
+    Examples
+    --------
+    >>> _about_target(FileNotFoundError(2, "No such file or directory", "/no/dir/.x.ttl.partial-1"),
+    ...               Path("/no/dir/x.ttl")).strerror
+    'No such file or directory (the folder /no/dir does not exist)'
+    """
+    import errno
+
+    what = exc.strerror or str(exc)
+    folder = path.parent
+    if exc.errno == errno.ENOENT and not folder.exists():
+        what = f"{what} (the folder {folder} does not exist)"
+    elif exc.errno == errno.ENOTDIR:
+        what = f"{what} (a part of {folder} is a file)"
+    return OSError(exc.errno, what, str(path))
 
 
 def _remove_abandoned_partials(target: Path) -> None:
@@ -113,7 +138,7 @@ def _os_message(exc: OSError) -> str:
 
     what = exc.strerror or str(exc)
     where = f": {exc.filename}" if exc.filename else ""
-    hints = {errno.ENOENT: "create the folder first, or give a path that exists",
+    hints = {errno.ENOENT: "create the folder first (mkdir -p), or give a path in a folder that exists",
              errno.EACCES: "this user may not write there: choose another path, or ask for write access "
                            "(a read-only catalog can still be read)",
              errno.EROFS: "the file system is read-only: write somewhere else",
