@@ -97,3 +97,19 @@ def test_a_folder_or_file_given_for_the_other_says_which_to_give(invoke, tmp_pat
     out = invoke("import", "croissant", CARDS, "--catalog", tmp_path / "catalog")
     assert out.exit_code == 1 and f"no Croissant files (.json, .jsonld) found in {CARDS}" in out.output
     assert not (tmp_path / "catalog").exists()
+
+
+# ------------------------------------------------------------------ 5. site / gets a hint that helps
+
+
+def test_a_site_in_the_root_folder_gets_a_sensible_hint(invoke, example_catalog_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                        monkeypatch) -> None:
+    """``matchgraph site /`` hinted "run it from outside the folder, e.g. from /"."""
+    monkeypatch.chdir(tmp_path)
+    out = invoke("site", "/", "--catalog", example_catalog_dir)
+    assert out.exit_code == 1 and "Hint: give the site a folder of its own, e.g. matchgraph site ./site" in out.output
+    assert "from /" not in out.output
+    here = invoke("site", ".", "--catalog", example_catalog_dir)
+    assert here.exit_code == 1 and f"run it from {tmp_path.parent} (cd ..) as matchgraph site {tmp_path.name}" \
+        in here.output
+    assert list(tmp_path.iterdir()) == []
