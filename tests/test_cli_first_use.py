@@ -113,3 +113,28 @@ def test_a_site_in_the_root_folder_gets_a_sensible_hint(invoke, example_catalog_
     assert here.exit_code == 1 and f"run it from {tmp_path.parent} (cd ..) as matchgraph site {tmp_path.name}" \
         in here.output
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ 6. ingest points to the importer
+
+
+def test_ingest_of_an_importers_file_names_the_import_command(invoke, peek, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
+    """``ingest examples/mteb/models.jsonl`` said only which suffixes ingest reads; a Croissant file whose
+    dataset a card describes too was a conflict with no word of ``import croissant``, which merges them."""
+    catalog = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, catalog)
+    before = peek(catalog)
+    mteb = ROOT / "examples" / "mteb"
+    out = invoke("ingest", mteb / "models.jsonl", "--catalog", catalog)
+    assert out.exit_code == 1 and f"Hint: models.jsonl is part of the MTEB catalog: matchgraph import mteb {mteb}" \
+        in out.output
+    c4 = ROOT / "examples" / "croissant" / "huggingface-c4.json"
+    out = invoke("ingest", c4, "--catalog", catalog)
+    assert out.exit_code == 1 and f"This is a Croissant file: matchgraph import croissant {c4} reads it" in out.output
+    hub = tmp_path / "hub.json"
+    hub.write_text('[{"id": "a/b", "modelId": "a/b", "downloads": "many", "tags": []}]', encoding="utf-8")
+    out = invoke("ingest", hub, "--catalog", catalog)
+    assert out.exit_code == 1 and f"is a Hugging Face Hub answer: matchgraph import hf {hub} reads it" in out.output
+    assert "Traceback" not in out.output and peek(catalog) == before
+    assert invoke("import", "croissant", c4, "--catalog", catalog).exit_code == 0  # what the hint says works
