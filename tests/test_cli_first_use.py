@@ -138,3 +138,44 @@ def test_ingest_of_an_importers_file_names_the_import_command(invoke, peek, exam
     assert out.exit_code == 1 and f"is a Hugging Face Hub answer: matchgraph import hf {hub} reads it" in out.output
     assert "Traceback" not in out.output and peek(catalog) == before
     assert invoke("import", "croissant", c4, "--catalog", catalog).exit_code == 0  # what the hint says works
+
+
+# ------------------------------------------------------------------ 7. every MATCHGRAPH_* variable checked alike
+
+
+@pytest.mark.parametrize("name,value,expected", [
+    ("MATCHGRAPH_LOCK_TIMEOUT", "abc", "is not a number of seconds"),
+    ("MATCHGRAPH_MAX_FILE_SIZE", "foo", "is not a size or count"),
+    ("MATCHGRAPH_RECORD_MATCHES", "maybe", "is neither on nor off"),
+    ("MATCHGRAPH_PAGE_SIZE", "many", "is not a whole number of 1 or more"),
+    ("MATCHGRAPH_TIMEOUT", "0", "is not a number of seconds"),
+    ("MATCHGRAPH_UPDATE_URL", "localhost:7878/update", "is not an http:// or https:// URL"),
+])
+def test_every_matchgraph_variable_is_checked_the_same_way(invoke, example_catalog_dir: Path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                           name: str, value: str, expected: str) -> None:
+    """``MATCHGRAPH_LOCK_TIMEOUT=abc`` was ignored (read only when a second writer waits) while
+    ``MATCHGRAPH_MAX_FILE_SIZE=foo`` was an error; a command that does not read the variable ran on."""
+    monkeypatch.setenv(name, value)
+    out = invoke("stats", "--catalog", example_catalog_dir)
+    assert out.exit_code == 2 and f"Error: {name}={value!r} {expected}\nHint: " in out.output
+    assert f"e.g. {name}=" in out.output or f"{name}=0" in out.output
+
+
+def test_the_library_reads_every_variable_through_one_helper(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No module reads ``os.environ`` for a MATCHGRAPH_ variable of its own (the one reader is matchgraph.env)."""
+    import re
+
+    from matchgraph.env import SETTINGS, check_environment, setting
+    from matchgraph.errors import ConfigError
+
+    readers = [str(p.relative_to(ROOT)) for p in (ROOT / "matchgraph").rglob("*.py") if p.name != "env.py"
+               and re.search(r"(os\.environ\.get|os\.getenv)\(\s*(\"MATCHGRAPH|[A-Z_]*(VAR|ENV)\b)"
+                             r"|os\.environ\[[^\]]*(MATCHGRAPH|VAR|ENV)[^\]]*\](?!\s*=)", p.read_text(encoding="utf-8"))]
+    assert readers == []
+    monkeypatch.setenv("MATCHGRAPH_LOCK_TIMEOUT", "abc")
+    with pytest.raises(ConfigError, match="MATCHGRAPH_LOCK_TIMEOUT='abc'"):
+        setting("MATCHGRAPH_LOCK_TIMEOUT")
+    assert check_environment({"MATCHGRAPH_LOCK_TIMOUT": "5"}) == [
+        "MATCHGRAPH_LOCK_TIMOUT is not a matchgraph setting: did you mean MATCHGRAPH_LOCK_TIMEOUT?"]
+    documented = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert [n for n in SETTINGS if n not in documented and "TEST" not in n] == []

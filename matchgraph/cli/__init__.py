@@ -323,10 +323,34 @@ def cli(catalog_location: str | None, update_url: str | None) -> None:
         matchgraph neighbours the-pile
         matchgraph match "small fast masked language model for CPU inference"
     """
+    _check_environment(update_url)
     if catalog_location:
         os.environ["MATCHGRAPH_CATALOG"] = catalog_location
     if update_url:
         os.environ["MATCHGRAPH_UPDATE_URL"] = update_url
+
+
+class _SettingError(click.ClickException):
+    """A ``MATCHGRAPH_*`` variable (or ``--update-url``) that cannot be used: exit 2, without the usage
+    lines (they say nothing about the environment)."""
+
+    exit_code = 2
+
+
+def _check_environment(update_url: str | None) -> None:
+    """Every ``MATCHGRAPH_*`` variable that is set, checked before the command runs (a bad value is an
+    error naming it, whichever command would read it), and ``--update-url``; a near-miss of a
+    variable's name gets a note."""
+    from ..env import check_environment, parse_url
+
+    try:
+        notes = check_environment()
+        if update_url:
+            parse_url("--update-url", update_url)
+    except MatchgraphError as exc:
+        raise _SettingError(str(exc)) from exc
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
 
 
 def main() -> None:

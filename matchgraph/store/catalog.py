@@ -30,6 +30,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node
 
+from ..env import setting
 from ..errors import CatalogError, QueryError
 from .bindings import bind_values as _substitute
 from ..vocab import CATALOG, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
@@ -55,7 +56,7 @@ def resolve_location(location: str | os.PathLike[str] | None = None) -> str:
     """
     if location:
         return str(location)
-    return os.environ.get(ENV_VAR) or DEFAULT_LOCATION
+    return setting(ENV_VAR) or DEFAULT_LOCATION
 
 
 #: A location with a scheme other than http(s) (``ftp://``, ``file://``, ``sparql://``): not a folder.

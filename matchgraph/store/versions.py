@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..env import setting
 from ..errors import CatalogError
 
 __all__ = ["VersionedStore", "ReadHandle", "StagedVersion", "LOCK_TIMEOUT_VAR", "CRASH_AT_VAR"]
@@ -63,7 +64,7 @@ CRASH_AT_VAR = "MATCHGRAPH_TEST_KILL_AT"
 
 def _crash_point(step: str) -> None:
     """Die here with SIGKILL when the crash tests ask for it (one environment lookup otherwise)."""
-    if os.environ.get(CRASH_AT_VAR) == step:
+    if setting(CRASH_AT_VAR) == step:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
@@ -404,7 +405,7 @@ class VersionedStore:
                 if not wait:
                     return False
                 raise
-            timeout = float(os.environ.get(LOCK_TIMEOUT_VAR, "600"))
+            timeout = setting(LOCK_TIMEOUT_VAR)
             self.notify(f"waiting for another matchgraph process that is writing the catalog at {self.root} "
                         f"(up to {timeout:.0f} s, set {LOCK_TIMEOUT_VAR} to change)")
             deadline = time.monotonic() + timeout
