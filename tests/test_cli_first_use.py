@@ -179,3 +179,22 @@ def test_the_library_reads_every_variable_through_one_helper(monkeypatch) -> Non
         "MATCHGRAPH_LOCK_TIMOUT is not a matchgraph setting: did you mean MATCHGRAPH_LOCK_TIMEOUT?"]
     documented = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert [n for n in SETTINGS if n not in documented and "TEST" not in n] == []
+
+
+# ------------------------------------------------------------------ 8. a stub's neighbours point to what is described
+
+
+def test_a_stub_says_so_and_suggests_described_entities_with_close_names(invoke, example_catalog_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """``neighbours bert`` said "BERT (bert) has no neighbours." with no word of bert-base-uncased."""
+    out = invoke("neighbours", "bert", "--catalog", example_catalog_dir)
+    assert out.exit_code == 0
+    lines = out.output.splitlines()
+    assert lines[0] == "BERT (bert) is a stub: other entries name it but no source describes it, and it has no neighbours."
+    assert lines[1].startswith("Hint: described entities with close names: bert-base-uncased, ")
+    assert lines[1].endswith("(matchgraph neighbours bert-base-uncased)") and "bert," not in lines[1]
+    data = invoke("neighbours", "bert", "--format", "json", "--catalog", example_catalog_dir)
+    import json
+
+    assert json.loads(data.output)["described_alternatives"][0] == "bert-base-uncased"
+    described = invoke("neighbours", "the-pile", "--limit", "1", "--format", "json", "--catalog", example_catalog_dir)
+    assert "described_alternatives" not in json.loads(described.output)  # JSON of a described entity as before

@@ -6,6 +6,7 @@ catalog; only the error path (suggesting candidates) scans labels.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rdflib import Literal, URIRef
@@ -16,7 +17,7 @@ from ..sources.linking import EntityIndex, normalise_name
 from ..vocab import ID, KIND_OF_CLASS, entity_iri, is_slug, slug_of, slugify
 from .rows import select_values
 
-__all__ = ["EntityRef", "resolve_entity", "describe_entity"]
+__all__ = ["EntityRef", "resolve_entity", "describe_entity", "described_alternatives"]
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,64 @@ def resolve_entity(catalog: Catalog, text: str) -> EntityRef:
     raise EntityNotFound(query, _closest(catalog, query))
 
 
-def _closest(catalog: Catalog, text: str, n: int = 5) -> list[str]:
-    """The slugs closest to ``text`` (normalised label similarity)."""
+def _closest(catalog: Catalog, text: str, n: int = 5, *, described: bool = False) -> list[str]:
+    """The slugs closest to ``text`` (normalised label similarity); the "did you mean" of
+    :class:`EntityNotFound`.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    text : str
+        What the user typed (or a stub's name).
+    n : int
+        At most this many.
+    described : bool
+        Only entities a source describes (no stubs); first those with a label that starts with
+        ``text`` as a word (``BERT-base``), then as the name part of a hub id (``owner/bert-...``),
+        then as letters (``BERTA``), shorter labels first, then the closest by similarity: for the
+        stub ``bert``, ``bert-base-uncased`` before ``sentence-transformers`` (whose alias SBERT is
+        closer by letters).
+    """
     key = normalise_name(text)
     index = EntityIndex()
-    rows = select_values(catalog, """SELECT ?e ?l WHERE { ?e a mg:Entity .
-        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e dcterms:identifier ?l } }""")
+    no_stubs = "FILTER NOT EXISTS { ?e mg:isStub true }" if described else ""
+    rows = select_values(catalog, f"""SELECT ?e ?l WHERE {{ ?e a mg:Entity . {no_stubs}
+        {{ ?e schema:name ?l }} UNION {{ ?e schema:alternateName ?l }} UNION {{ ?e dcterms:identifier ?l }} }}""")
     for e, label in rows:  # plain strings (no rdflib term per row: 230k rows at 100k entities)
         if e and label is not None and e.startswith(str(ID)):
             index.add(slug_of(e), None, [label])
     if not key:
         return []
-    return index.closest(text, n)
+    if not described:
+        return index.closest(text, n)
+    whole = re.compile(rf"{re.escape(text.strip())}(?![a-z0-9])", re.IGNORECASE)
+    ranked = []
+    for slug, labels in index.labels.items():
+        tiers = [(0 if whole.match(label) else 1 if whole.match(label.rsplit("/", 1)[-1]) else
+                  2 if normalise_name(label).startswith(key) else 3, len(label)) for label in labels]
+        best = min(tiers)
+        if best[0] < 3:
+            ranked.append((best, slug))
+    return list(dict.fromkeys([slug for _, slug in sorted(ranked)] + index.closest(text, n)))[:n]
+
+
+def described_alternatives(catalog: Catalog, ref: EntityRef, n: int = 5) -> list[str]:
+    """For a stub (an entity other entries name but no source describes), the described entities
+    with close names, best first: what the user more likely meant (``bert`` -> ``bert-base-uncased``).
+
+    Parameters
+    ----------
+    catalog : Catalog
+    ref : EntityRef
+        The entity resolved; an empty list when it is not a stub.
+    n : int
+        At most this many.
+
+    Returns
+    -------
+    list of str
+        Slugs.
+    """
+    if not ref.stub:
+        return []
+    return _closest(catalog, ref.name if normalise_name(ref.name) else ref.slug, n, described=True)
