@@ -198,3 +198,39 @@ def test_a_stub_says_so_and_suggests_described_entities_with_close_names(invoke,
     assert json.loads(data.output)["described_alternatives"][0] == "bert-base-uncased"
     described = invoke("neighbours", "the-pile", "--limit", "1", "--format", "json", "--catalog", example_catalog_dir)
     assert "described_alternatives" not in json.loads(described.output)  # JSON of a described entity as before
+
+
+# ------------------------------------------------------------------ 9. Ctrl-C exits 130
+
+
+def test_ctrl_c_exits_130_with_one_line(invoke, example_catalog_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C printed "Aborted!" and exited 1; the convention (128 + SIGINT) is 130."""
+    import matchgraph.graph.stats
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matchgraph.graph.stats, "catalog_stats", interrupted)
+    out = invoke("stats", "--catalog", example_catalog_dir)
+    assert out.exit_code == 130 and "Aborted!" not in out.output
+    assert out.stderr.strip().splitlines() == [
+        "Interrupted (Ctrl-C): the command stopped; an unfinished write leaves the catalog and any output file as "
+        "they were."]
+
+
+def test_a_real_sigint_exits_130(example_catalog_dir: Path) -> None:
+    """The console script itself: SIGINT while ``sparql -`` waits for its query on standard input."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "matchgraph", "sparql", "-", "--catalog", str(example_catalog_dir)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while "pipe_read" not in Path(f"/proc/{proc.pid}/wchan").read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)  # until it blocks reading the query
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.startswith("Interrupted (Ctrl-C)") and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -299,6 +299,25 @@ class _LazyGroup(click.Group):
             import_module(f"{__name__}.{COMMAND_MODULES[cmd_name]}")
         return self.commands.get(cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; Ctrl-C exits 130 with one line (click's own handling says "Aborted!" and exits 1)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted()
+            raise click.exceptions.Exit(INTERRUPTED) from None
+
+
+#: Exit status after Ctrl-C (SIGINT): 128 + 2, as shells report a command stopped by the signal.
+INTERRUPTED = 130
+
+
+def _interrupted() -> None:
+    """Say on stderr, in one line, that Ctrl-C stopped the command and what that left."""
+    start = "\n" if sys.stderr.isatty() else ""  # past the terminal's ^C
+    click.echo(f"{start}Interrupted (Ctrl-C): the command stopped; an unfinished write leaves the catalog "
+               "and any output file as they were.", err=True)
+
 
 def load_all_commands() -> dict[str, click.Command]:
     """Import every command module (as ``--help`` does) and return the registered commands by name."""
@@ -360,7 +379,11 @@ def main() -> None:
     # rdflib logs a literal it cannot convert ("abc"^^xsd:integer) with a traceback before our own
     # error names the file and line; the command line shows the error alone
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)
-    cli(prog_name="matchgraph")
+    try:
+        cli(prog_name="matchgraph")
+    except KeyboardInterrupt:  # before a command runs (while click parses, or imports a command)
+        _interrupted()
+        sys.exit(INTERRUPTED)
 
 
 if __name__ == "__main__":  # pragma: no cover
