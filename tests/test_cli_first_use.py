@@ -234,3 +234,24 @@ def test_a_real_sigint_exits_130(example_catalog_dir: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.startswith("Interrupted (Ctrl-C)") and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ 10. ingesting nothing writes nothing
+
+
+def test_ingest_of_a_folder_without_input_files_is_an_error_and_writes_nothing(invoke, peek, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                              example_catalog_dir: Path) -> None:
+    """``ingest docs/`` said "Ingested 0 files", exited 0 and wrote a new catalog version."""
+    catalog = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, catalog)
+    before = peek(catalog)
+    docs = ROOT / "docs"
+    out = invoke("ingest", docs, "--catalog", catalog)
+    assert out.exit_code == 1 and f"Error: {docs}: no input files found (ingest reads .json, .jsonld, .markdown, .md" \
+        in out.output
+    assert "x Markdown without front matter (not a card)" in out.output and "Hint: give entity cards" in out.output
+    assert peek(catalog) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = invoke("ingest", empty, "--catalog", tmp_path / "new")
+    assert out.exit_code == 1 and f"{empty}: no input files found" in out.output and not (tmp_path / "new").exists()

@@ -206,6 +206,27 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
                      location=Location(name, 1), hint="see docs/formats.md for both formats")
 
 
+def _nothing_to_ingest(paths: Iterable[str | os.PathLike[str]], skipped: list[tuple[str, str]]) -> InputError:
+    """The error for an ingest that found no file to read (``ingest docs/`` wrote an empty version
+    and exited 0): where it looked, the suffixes it reads, and what it passed over, and why.
+
+    Examples
+    --------
+    >>> print(_nothing_to_ingest(["docs"], [("docs/a.md", "Markdown without front matter (not a card)")]))
+    docs: no input files found (ingest reads .json, .jsonld, .markdown, .md, .n3, .nq, .nt, .owl, .rdf, .trig, .ttl, .txt); skipped 1 x Markdown without front matter (not a card)
+    Hint: give entity cards (Markdown with YAML front matter), comparison pages or RDF files (docs/formats.md); Croissant, Hugging Face and MTEB files go to matchgraph import
+    """
+    names = [str(p) for p in paths]
+    reasons: dict[str, int] = {}
+    for _, reason in skipped:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    why = "; skipped " + ", ".join(f"{n} x {reason}" for reason, n in reasons.items()) if reasons else ""
+    return InputError(f"no input files found (ingest reads {', '.join(sorted(SUPPORTED))}){why}",
+                      location=Location(", ".join(names)) if names else None,
+                      hint="give entity cards (Markdown with YAML front matter), comparison pages or RDF files "
+                           "(docs/formats.md); Croissant, Hugging Face and MTEB files go to matchgraph import")
+
+
 def _read_json(text: str, name: str) -> SourceRecords | Graph:
     data = load_json(text, name, hint="fix the JSON syntax at that line", prefix="invalid JSON")
     try:
@@ -247,8 +268,9 @@ def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validat
     Raises
     ------
     InputError
-        For any bad input; nothing is written.
+        For any bad input, and when no file is found to read; nothing is written.
     """
+    paths = list(paths)
     files, skipped = collect_files(paths)
     explicit = {Path(p).resolve() for p in paths if Path(p).is_file()}
     problems = Problems()
@@ -273,6 +295,8 @@ def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validat
                 except InputError as exc:
                     problems.add(exc)
     problems.raise_if_any()
+    if not parsed:
+        raise _nothing_to_ingest(paths, skipped)
     try:
         report = write_sources(catalog, parsed, validate=validate, progress=progress)
     except InputError as exc:  # a Croissant file's dataset that clashes with a card's: import links them
