@@ -289,3 +289,21 @@ def test_sparql_help_names_every_predeclared_prefix(invoke) -> None:  # type: ig
 
     text = " ".join(invoke("sparql", "--help").output.split())
     assert [p for p in PREFIXES if f"{p}:" not in text] == []
+
+
+# ------------------------------------------------------------------ 12. a long need fits the terminal
+
+
+def test_a_long_need_is_cut_to_the_terminal_width_like_the_cells(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+                                                                 monkeypatch) -> None:
+    """A 100 KB need was printed whole on the ``Need:`` line (its newlines too) above a table that fits 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    need = "small fast masked language model for CPU inference\n" * 400
+    out = invoke("match", need, "--no-record", "--limit", "3", "--catalog", example_catalog_dir)
+    assert out.exit_code == 0
+    lines = out.output.splitlines()
+    assert lines[0].startswith("Need: small fast masked language model for CPU inference small fast") and \
+        lines[0].endswith("…") and len(lines[0]) == 80
+    assert lines[1].startswith("Concepts: ") and max(len(line) for line in lines) <= 80
+    short = invoke("match", "small fast model", "--no-record", "--limit", "1", "--catalog", example_catalog_dir)
+    assert short.output.splitlines()[0] == "Need: small fast model"
