@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     synth = args.work / f"synth-{args.entities}"
     if not synth.exists():
-        subprocess.run([sys.executable, "-m", "matchgraph", "synth", "-n", str(args.entities), "--format", "ttl",
+        subprocess.run([sys.executable, "-m", "matchgraph", "synth", "-n", str(args.entities), "--files", "ttl",
                         "-o", str(synth), "--no-progress"], check=True)
     rows: dict[str, list[tuple[float, float]]] = {"anchor": [], "ingest": []}
     disk = {}

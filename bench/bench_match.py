@@ -9,7 +9,7 @@ explanations of the top 10. Recorded matches (one small write each) are timed se
 Usage::
 
     # the full path through the store (ingest the synthetic catalog first; slow but real)
-    matchgraph synth -n 100000 -o /tmp/synth-100k --format ttl --seed 7
+    matchgraph synth -n 100000 -o /tmp/synth-100k --files ttl --seed 7
     matchgraph --catalog /tmp/cat-100k ingest /tmp/synth-100k --no-validate
     python bench/bench_match.py --catalog /tmp/cat-100k
 

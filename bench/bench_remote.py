@@ -1,6 +1,6 @@
 """Benchmark: the catalog on independent SPARQL engines against the embedded one.
 
-For one size (default 10,000 entities from ``matchgraph synth --format ttl``) it measures, each
+For one size (default 10,000 entities from ``matchgraph synth --files ttl``) it measures, each
 command as its own process the way a user runs it, on three stores:
 
 - ``embedded``: an on-disk catalog (pyoxigraph in the process);
@@ -140,7 +140,7 @@ def section(results: list[dict[str, Any]], bulk: dict[str, Any] | None, n: int, 
     base = results[0]
     lines = [SECTION, "",
              f"The catalog on SPARQL engines running on this machine, against the embedded store: {n:,} synthetic "
-             "entities (`matchgraph synth --format ttl`), every command its own process. docs/scale.md says "
+             "entities (`matchgraph synth --files ttl`), every command its own process. docs/scale.md says "
              "what each number means for choosing an engine.", "",
              f"Command: `{command}` ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)", "",
              f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, Python {info['python']}; "
@@ -195,7 +195,7 @@ def raw_load(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
     source = opts.source
     if source is None:
         source = work / "synth"
-        r = run(matchgraph("synth", "-n", str(opts.entities), "-o", source, "--format", "ttl",
+        r = run(matchgraph("synth", "-n", str(opts.entities), "-o", source, "--files", "ttl",
                            "--seed", str(opts.seed), "--no-progress"))
         out["synth"] = {"seconds": round(r.wall, 1), "peak_rss_mib": round(r.rss_mib), "disk_mib": disk_mib(source)}
         print(json.dumps(out), flush=True)
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, help="with --raw-load: load only the first N Turtle files")
     parser.add_argument("--scores", action="store_true", help="with --raw-load: then `scores --recompute` "
                                                               "through the remote backend")
-    parser.add_argument("--source", type=Path, help="an existing `matchgraph synth --format ttl` folder of "
+    parser.add_argument("--source", type=Path, help="an existing `matchgraph synth --files ttl` folder of "
                                                     "--entities entities (default: generate one)")
     parser.add_argument("--catalog", type=Path, help="an existing embedded catalog ingested from --source "
                                                      "(copied, never written)")
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         source = opts.source or work / "synth"
         if opts.source is None:
-            subprocess.run(matchgraph("synth", "-n", str(opts.entities), "-o", source, "--format", "ttl",
+            subprocess.run(matchgraph("synth", "-n", str(opts.entities), "-o", source, "--files", "ttl",
                                       "--seed", str(opts.seed), "--no-progress"), check=True, capture_output=True)
         slugs = probes(opts.entities, opts.seed)
         embedded = work / "embedded"

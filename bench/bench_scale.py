@@ -184,7 +184,7 @@ def prepare(n: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"entities": n, "catalog": str(work / f"catalog-{n}")}
     say = lambda msg: print(f"[{n}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
     ttl = work / f"synth-{n}-ttl"
-    r = run(matchgraph("synth", "-n", n, "-o", ttl, "--format", "ttl", "--seed", opts.seed, "--no-progress", "--json"))
+    r = run(matchgraph("synth", "-n", n, "-o", ttl, "--files", "ttl", "--seed", opts.seed, "--no-progress", "--format", "json"))
     out["synth_ttl_seconds"] = round(r.wall, 1)
     out["synth"] = {k: v for k, v in json.loads(r.out).items() if k not in ("out_dir", "format", "seed")}
     say(f"generated in {r.wall:.1f} s; ingesting Turtle without validation")

@@ -72,7 +72,7 @@ def mg(catalog: Path, *args: str) -> list[str]:
 def synth_catalog(entities: int, work: Path) -> Path:
     source, catalog = work / "synth", work / "cat"
     subprocess.run([sys.executable, "-m", "matchgraph", "synth", "-n", str(entities), "-o", str(source),
-                    "--format", "ttl", "--no-progress"], check=True, env=ENV, stdout=subprocess.DEVNULL)
+                    "--files", "ttl", "--no-progress"], check=True, env=ENV, stdout=subprocess.DEVNULL)
     subprocess.run(mg(catalog, "ingest", str(source), "--no-validate"), check=True, env=ENV, stdout=subprocess.DEVNULL)
     return catalog
 

@@ -42,11 +42,16 @@ def test_an_interrupted_output_leaves_the_old_file(tmp_path: Path) -> None:
 
 def test_export_to_a_missing_folder_is_a_message(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
                                                 tmp_path: Path) -> None:
+    """The message named the hidden partial file (``.x.ttl.partial-11078``); now the user's path and the folder."""
     for fmt in ("ttl", "graphml", "json"):
-        out = invoke("export", fmt, "-o", tmp_path / "no-such-folder" / f"x.{fmt}", "--catalog", example_catalog_dir)
-        assert out.exit_code == 1 and "No such file or directory" in out.output and "Hint:" in out.output
+        target = tmp_path / "no-such-folder" / f"x.{fmt}"
+        out = invoke("export", fmt, "-o", target, "--catalog", example_catalog_dir)
+        assert out.exit_code == 1 and "Hint: create the folder first" in out.output
+        assert f"No such file or directory (the folder {target.parent} does not exist): {target}\n" in out.output
+        assert ".partial-" not in out.output
     compared = invoke("compare", "the-pile", "c4", "-o", tmp_path / "nope" / "c.md", "--catalog", example_catalog_dir)
-    assert compared.exit_code == 1 and "No such file or directory" in compared.output
+    assert compared.exit_code == 1 and f"(the folder {tmp_path / 'nope'} does not exist): " in compared.output
+    assert ".partial-" not in compared.output
 
 
 def test_output_through_a_symlink_loop_is_a_message(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]

@@ -61,7 +61,7 @@ def canonical(location: Path) -> list[str]:
 def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     work = tmp_path_factory.mktemp("crash")
     synth = work / "synth"
-    run("synth", "-n", str(SYNTH_ENTITIES), "--format", "ttl", "-o", str(synth), "--no-progress")
+    run("synth", "-n", str(SYNTH_ENTITIES), "--files", "ttl", "-o", str(synth), "--no-progress")
     base = work / "base"
     run("--catalog", str(base), "ingest", str(EXAMPLES), "--no-progress")
     before = canonical(base)

@@ -224,8 +224,30 @@ def test_a_missing_version_pointer_target_is_reported(tmp_path: Path) -> None:
     location = tmp_path / "cat"
     location.mkdir()
     (location / "CURRENT").write_text("../../etc\n")
-    with pytest.raises(CatalogError, match="does not name a catalog version"):
+    with pytest.raises(CatalogError, match="damaged.*does not name a catalog version"):
         Catalog(location)
+
+
+def test_a_missing_live_version_is_damage_with_the_way_back(tmp_path: Path) -> None:
+    """A deleted live version said "changed too often to be opened... try again when the writers are done"."""
+    import shutil
+
+    location = tmp_path / "cat"
+    for folder in ("datasets", "models"):
+        assert mg("--catalog", str(location), "ingest", str(EXAMPLES / folder), "--no-progress").returncode == 0
+    live = (location / "CURRENT").read_text().strip()
+    shutil.rmtree(location / "versions" / live)
+    for command in (["stats"], ["ingest", str(EXAMPLES / "tools"), "--no-progress"]):
+        done = mg("--catalog", str(location), *command)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert f"the catalog at {location} is damaged: CURRENT names the version {live}" in done.stderr
+        assert f"{location / 'versions' / live} is missing" in done.stderr and "changed too often" not in done.stderr
+        assert f"echo v00000001 > {location / 'CURRENT'}" in done.stderr and "docs/store.md" in done.stderr
+    (location / "CURRENT").write_text("v00000001\n")  # what the hint says: the previous version is live again
+    stats = mg("--catalog", str(location), "stats", "--format", "json")
+    assert stats.returncode == 0 and '"stubs"' in stats.stdout
+    assert mg("--catalog", str(location), "ingest", str(EXAMPLES / "models"), "--no-progress").returncode == 0
+    assert mg("--catalog", str(location), "validate").returncode == 0
 
 
 # ------------------------------------------------------------------ the catalog checks itself

@@ -146,7 +146,7 @@ def _check_ingested(cat: Catalog, report: object, ents: list) -> None:
 
 def test_cards_ingest_with_validation_and_stats_match(tmp_path: Path, invoke) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "synth"
-    result = invoke("synth", "--entities", 200, "-o", out, "--seed", 5, "--json")
+    result = invoke("synth", "--entities", 200, "-o", out, "--seed", 5, "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["entities"] == 200 and report["files"] == 200
@@ -190,5 +190,21 @@ def test_refuses_a_non_empty_folder_and_bad_arguments(tmp_path: Path, invoke) ->
         generate(5, tmp_path / "bad", fmt="xml")
     result = invoke("synth", "-n", 5, "-o", tmp_path / "full")
     assert result.exit_code == 1 and "not empty" in result.output + result.stderr
-    result = invoke("synth", "-n", 12, "-o", tmp_path / "cli", "--format", "ttl")
-    assert result.exit_code == 0 and "Wrote 12 entities" in result.output
+    result = invoke("synth", "-n", 12, "-o", tmp_path / "cli", "--files", "ttl")
+    assert result.exit_code == 0 and "Wrote 12 entities" in result.output and "Turtle files" in result.output
+
+
+def test_the_report_format_is_format_as_everywhere_and_the_old_spellings_still_work(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                                  invoke, runner) -> None:
+    """synth printed JSON with --json where every other command takes --format json (--format chose
+    cards or Turtle); now --format text|json is the report and --files cards|ttl what is written."""
+    from matchgraph.cli import cli
+
+    result = invoke("synth", "-n", 3, "-o", tmp_path / "a", "--files", "ttl", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.output)["format"] == "ttl"
+    old = runner.invoke(cli, ["synth", "-n", "3", "-o", str(tmp_path / "b"), "--format", "ttl", "--json"])
+    assert old.exit_code == 0 and json.loads(old.stdout)["format"] == "ttl"  # scripts from before still run
+    assert "--format ttl is now --files ttl" in old.stderr and "--json is now --format json" in old.stderr
+    helped = invoke("synth", "--help").output
+    assert "--format [text|json]" in helped and "--files [cards|ttl]" in helped and "--json" not in helped
+    assert invoke("synth", "-n", 3, "-o", tmp_path / "c", "--format", "ttl", "--files", "cards").exit_code == 2

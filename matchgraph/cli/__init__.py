@@ -107,7 +107,11 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
     _remove_abandoned_partials(target)
     partial = target.with_name(f".{target.name[:200]}.partial-{os.getpid()}")
     try:
-        with partial.open("wb") as handle:
+        opened = partial.open("wb")
+    except OSError as exc:  # said of the user's path, not of the hidden partial file beside it
+        raise _about_target(exc, path) from None
+    try:
+        with opened as handle:
             if mode is not None:
                 os.chmod(partial, stat.S_IMODE(mode))  # a private export stays private
             yield handle
@@ -116,6 +120,27 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _about_target(exc: OSError, path: Path) -> OSError:
+    """The error of opening an output's partial file, told of the output ``path`` the user gave: a
+    missing folder says which folder does not exist (``/nonexistent/dir``), a refusal names ``path``.
+
+    Examples
+    --------
+    >>> _about_target(FileNotFoundError(2, "No such file or directory", "/no/dir/.x.ttl.partial-1"),
+    ...               Path("/no/dir/x.ttl")).strerror
+    'No such file or directory (the folder /no/dir does not exist)'
+    """
+    import errno
+
+    what = exc.strerror or str(exc)
+    folder = path.parent
+    if exc.errno == errno.ENOENT and not folder.exists():
+        what = f"{what} (the folder {folder} does not exist)"
+    elif exc.errno == errno.ENOTDIR:
+        what = f"{what} (a part of {folder} is a file)"
+    return OSError(exc.errno, what, str(path))
 
 
 def _remove_abandoned_partials(target: Path) -> None:
@@ -134,7 +159,7 @@ def _os_message(exc: OSError) -> str:
 
     what = exc.strerror or str(exc)
     where = f": {exc.filename}" if exc.filename else ""
-    hints = {errno.ENOENT: "create the folder first, or give a path that exists",
+    hints = {errno.ENOENT: "create the folder first (mkdir -p), or give a path in a folder that exists",
              errno.EACCES: "this user may not write there: choose another path, or ask for write access "
                            "(a read-only catalog can still be read)",
              errno.EROFS: "the file system is read-only: write somewhere else",
@@ -173,8 +198,15 @@ def open_catalog(location: str | None, *, update_url: str | None = None, create:
     """Open the catalog a command works on.
 
     Commands that only read refuse a location without a catalog (``create=False``); the ones that
-    write (ingest, import) create it. Notices from the store (an interrupted write rolled back, a
-    wait for another writer) go to stderr.
+    write (ingest, import) create it, but not in a folder of other files. Notices from the store
+    (an interrupted write rolled back, a wait for another writer) go to stderr.
+
+    Raises
+    ------
+    CatalogError
+        No catalog at the location (``create=False``), or one may not be made there.
+    click.UsageError
+        ``--update-url`` given on the command line for a catalog that is not at a URL.
     """
     from ..store.catalog import Catalog
 
@@ -182,13 +214,31 @@ def open_catalog(location: str | None, *, update_url: str | None = None, create:
         click.echo(f"Note: {message}", err=True)
 
     catalog = Catalog(location, update_url=update_url, notify=notify)
-    if not create:
-        try:
+    try:
+        _check_update_url(catalog)
+        if create:
+            catalog.check_creatable()
+        else:
             catalog.require()
-        except BaseException:
-            catalog.close()
-            raise
+    except BaseException:
+        catalog.close()
+        raise
     return catalog
+
+
+def _check_update_url(catalog: Catalog) -> None:
+    """Refuse ``--update-url`` typed for a catalog that is a folder or ``memory:``: it would be ignored.
+    ($MATCHGRAPH_UPDATE_URL set in the shell for another catalog is left alone.)"""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is None or (catalog.path is None and catalog.location != "memory:"):
+        return
+    if root.get_parameter_source("update_url") == ParameterSource.COMMANDLINE:
+        raise click.UsageError(f"--update-url is for a catalog at a SPARQL endpoint URL; the catalog here is "
+                               f"{catalog.location}. Give --catalog the endpoint's query URL as well, or leave "
+                               "--update-url out")
 
 
 def echo_json(data: Any) -> None:
@@ -270,6 +320,25 @@ class _LazyGroup(click.Group):
             import_module(f"{__name__}.{COMMAND_MODULES[cmd_name]}")
         return self.commands.get(cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; Ctrl-C exits 130 with one line (click's own handling says "Aborted!" and exits 1)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted()
+            raise click.exceptions.Exit(INTERRUPTED) from None
+
+
+#: Exit status after Ctrl-C (SIGINT): 128 + 2, as shells report a command stopped by the signal.
+INTERRUPTED = 130
+
+
+def _interrupted() -> None:
+    """Say on stderr, in one line, that Ctrl-C stopped the command and what that left."""
+    start = "\n" if sys.stderr.isatty() else ""  # past the terminal's ^C
+    click.echo(f"{start}Interrupted (Ctrl-C): the command stopped; an unfinished write leaves the catalog "
+               "and any output file as they were.", err=True)
+
 
 def load_all_commands() -> dict[str, click.Command]:
     """Import every command module (as ``--help`` does) and return the registered commands by name."""
@@ -294,10 +363,34 @@ def cli(catalog_location: str | None, update_url: str | None) -> None:
         matchgraph neighbours the-pile
         matchgraph match "small fast masked language model for CPU inference"
     """
+    _check_environment(update_url)
     if catalog_location:
         os.environ["MATCHGRAPH_CATALOG"] = catalog_location
     if update_url:
         os.environ["MATCHGRAPH_UPDATE_URL"] = update_url
+
+
+class _SettingError(click.ClickException):
+    """A ``MATCHGRAPH_*`` variable (or ``--update-url``) that cannot be used: exit 2, without the usage
+    lines (they say nothing about the environment)."""
+
+    exit_code = 2
+
+
+def _check_environment(update_url: str | None) -> None:
+    """Every ``MATCHGRAPH_*`` variable that is set, checked before the command runs (a bad value is an
+    error naming it, whichever command would read it), and ``--update-url``; a near-miss of a
+    variable's name gets a note."""
+    from ..env import check_environment, parse_url
+
+    try:
+        notes = check_environment()
+        if update_url:
+            parse_url("--update-url", update_url)
+    except MatchgraphError as exc:
+        raise _SettingError(str(exc)) from exc
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
 
 
 def main() -> None:
@@ -307,7 +400,11 @@ def main() -> None:
     # rdflib logs a literal it cannot convert ("abc"^^xsd:integer) with a traceback before our own
     # error names the file and line; the command line shows the error alone
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)
-    cli(prog_name="matchgraph")
+    try:
+        cli(prog_name="matchgraph")
+    except KeyboardInterrupt:  # before a command runs (while click parses, or imports a command)
+        _interrupted()
+        sys.exit(INTERRUPTED)
 
 
 if __name__ == "__main__":  # pragma: no cover

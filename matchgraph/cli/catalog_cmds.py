@@ -64,9 +64,9 @@ def sparql(query: str | None, query_file: click.utils.LazyFile | None, allow_upd
            allow_service: tuple[str, ...], catalog_location: str | None, fmt: str) -> None:
     """Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) on the catalog.
 
-    The prefixes mg:, mgid:, mgc:, schema:, dcterms:, dcat:, prov:, skos:, rdf:, rdfs:, owl: and
-    xsd: are predeclared, and relative IRIs resolve against the entity namespace (<the-pile> is
-    mgid:the-pile). QUERY may be '-' to read standard input. SELECT and ASK write table, json,
+    The prefixes mg:, mgid:, mgc: (capability concepts), mga: (comparison aspects), schema:,
+    dcterms:, dcat:, prov:, skos:, rdf:, rdfs:, owl: and xsd: are predeclared, and relative IRIs
+    resolve against the entity namespace (<the-pile> is mgid:the-pile). QUERY may be '-' to read standard input. SELECT and ASK write table, json,
     xml, csv or tsv; CONSTRUCT and DESCRIBE write turtle (also for table), nt, json-ld, rdfxml or
     n3. SERVICE and LOAD are refused unless --allow-service names the host.
 
@@ -260,7 +260,8 @@ def _dump(fmt: str, output: Path | None, catalog_location: str | None) -> None:
 
 @cli.command()
 @click.argument("text")
-@click.option("--limit", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="At most this many concepts, best first (1-20).")
 @format_option("text", "json")
 @handle_errors
 def classify(text: str, limit: int, fmt: str) -> None:

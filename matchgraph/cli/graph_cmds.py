@@ -151,23 +151,47 @@ def neighbours(entity: str, relations: tuple[str, ...], depth: int, limit: int, 
         matchgraph neighbours distilroberta-base --depth 2 --limit 30
     """
     from ..graph.neighbours import neighbours as run
-    from ..graph.resolve import resolve_entity
+    from ..graph.resolve import described_alternatives, resolve_entity
 
     with open_catalog(catalog_location) as catalog:
         ref = resolve_entity(catalog, entity)
         found = run(catalog, ref, relations=relations or None, depth=depth, limit=limit)
+        alternatives = described_alternatives(catalog, ref)
     if fmt == "json":
-        echo_json({"entity": ref.to_dict(), "neighbours": [n.to_dict() for n in found]})
+        echo_json({"entity": ref.to_dict(), "neighbours": [n.to_dict() for n in found],
+                   **({"described_alternatives": alternatives} if ref.stub else {})})
         return
     if not found:
-        echo_text(f"{ref.name} ({ref.slug}) has no neighbours" + (" by these relations." if relations else "."))
+        none = "has no neighbours" + (" by these relations" if relations else "")
+        if ref.stub:
+            echo_text(f"{ref.name} ({ref.slug}) is a stub: other entries name it but no source describes it, "
+                      f"and it {none}.")
+            echo_text(_stub_hint(alternatives))
+        else:
+            echo_text(f"{ref.name} ({ref.slug}) {none}.")
         return
     headers = ["ID", "NAME", "KIND", "RELATIONS", "DIRECTION", "WEIGHT", "RANK"] + (["DEPTH"] if depth > 1 else [])
     rows = [[n.slug, n.name, n.kind or "-", ", ".join(n.relations), n.direction, f"{n.weight:.2f}",
              "-" if n.rank is None else str(n.to_dict()["rank"])] + ([str(n.depth)] if depth > 1 else [])
             for n in found]
-    echo_text(f"Neighbours of {ref.name} ({ref.slug}):")
+    echo_text(f"Neighbours of {ref.name} ({ref.slug}{', a stub: named by other entries, described by none' if ref.stub else ''}):")
     echo_text(_table(headers, rows, right={5, 6, 7}))
+    if ref.stub:
+        echo_text(_stub_hint(alternatives))
+
+
+def _stub_hint(alternatives: list[str]) -> str:
+    """The line after a stub's neighbours: the described entities with close names, the first as a command.
+
+    Examples
+    --------
+    >>> _stub_hint(["bert-base-uncased", "sergeyzh-berta"])
+    'Hint: described entities with close names: bert-base-uncased, sergeyzh-berta (matchgraph neighbours bert-base-uncased)'
+    """
+    if not alternatives:
+        return "Hint: no described entity has a close name; a card or an import that describes it gives it neighbours"
+    return (f"Hint: described entities with close names: {', '.join(alternatives)} "
+            f"(matchgraph neighbours {alternatives[0]})")
 
 
 @cli.command()

@@ -158,7 +158,7 @@ def hf(file: Path | None, search: str | None, author: str | None, limit: int, ki
 
 
 @import_group.command("mteb")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path))
 @_common
 @catalog_option
 @format_option("text", "json")

@@ -142,7 +142,7 @@ def _print_results(data: dict[str, Any], width: int | None = None) -> None:
     if not kind and data["kind_hint"]:
         kind = f"; asks for a {data['kind_hint']}"
     width = width or terminal_width()
-    echo_text(f"Need: {data['query']}")
+    echo_text(_cut(" ".join(f"Need: {data['query']}".split()), width))  # a 100 KB need on one line, cut as the cells
     echo_text(_cut(f"Concepts: {concepts}{kind}", width))
     if not data["results"]:
         echo_text("No entity matches this need.")

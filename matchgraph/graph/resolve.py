@@ -9,6 +9,7 @@ labels in memory (``matchgraph serve`` resolves one per request).
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -20,7 +21,8 @@ from ..sources.linking import EntityIndex, normalise_name
 from ..vocab import ID, KIND_OF_CLASS, entity_iri, is_slug, slug_of, slugify
 from .rows import select_values
 
-__all__ = ["EntityRef", "EntityLookup", "CachedLookup", "resolve_entity", "describe_entity"]
+__all__ = ["EntityRef", "EntityLookup", "CachedLookup", "resolve_entity", "describe_entity",
+           "described_alternatives"]
 
 
 @dataclass(frozen=True)
@@ -185,3 +187,51 @@ def resolve_entity(catalog: Catalog, text: str, *, lookup: EntityLookup | None =
         if ref is not None:
             return ref
     raise EntityNotFound(query, lookup.closest(query) if suggest else [])
+
+
+def _described_closest(catalog: Catalog, text: str, n: int = 5) -> list[str]:
+    """The described entities (no stubs) closest to ``text``: first those with a label that starts
+    with ``text`` as a word (``BERT-base``), then as the name part of a hub id (``owner/bert-...``),
+    then as letters (``BERTA``), shorter labels first, then the closest by similarity: for the stub
+    ``bert``, ``bert-base-uncased`` before ``sentence-transformers`` (whose alias SBERT is closer by
+    letters)."""
+    key = normalise_name(text)
+    if not key:
+        return []
+    index = EntityIndex()
+    rows = select_values(catalog, """SELECT ?e ?l WHERE { ?e a mg:Entity . FILTER NOT EXISTS { ?e mg:isStub true }
+        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e dcterms:identifier ?l } }""")
+    for e, label in rows:  # plain strings (no rdflib term per row: 230k rows at 100k entities)
+        if e and label is not None and e.startswith(str(ID)):
+            index.add(slug_of(e), None, [label])
+    whole = re.compile(rf"{re.escape(text.strip())}(?![a-z0-9])", re.IGNORECASE)
+    ranked = []
+    for slug, labels in index.labels.items():
+        tiers = [(0 if whole.match(label) else 1 if whole.match(label.rsplit("/", 1)[-1]) else
+                  2 if normalise_name(label).startswith(key) else 3, len(label)) for label in labels]
+        best = min(tiers)
+        if best[0] < 3:
+            ranked.append((best, slug))
+    return list(dict.fromkeys([slug for _, slug in sorted(ranked)] + index.closest(text, n)))[:n]
+
+
+def described_alternatives(catalog: Catalog, ref: EntityRef, n: int = 5) -> list[str]:
+    """For a stub (an entity other entries name but no source describes), the described entities
+    with close names, best first: what the user more likely meant (``bert`` -> ``bert-base-uncased``).
+
+    Parameters
+    ----------
+    catalog : Catalog
+    ref : EntityRef
+        The entity resolved; an empty list when it is not a stub.
+    n : int
+        At most this many.
+
+    Returns
+    -------
+    list of str
+        Slugs.
+    """
+    if not ref.stub:
+        return []
+    return _described_closest(catalog, ref.name if normalise_name(ref.name) else ref.slug, n)

@@ -25,7 +25,6 @@ projection.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import unicodedata
@@ -667,7 +666,9 @@ def _matched_segments(index: TextIndex, i: int, contributions: dict[int, float],
 
 def recording_enabled() -> bool:
     """Whether matches are recorded by default (``MATCHGRAPH_RECORD_MATCHES`` is not 0/false/no/off)."""
-    return os.environ.get(RECORD_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    from ..env import setting
+
+    return bool(setting(RECORD_ENV))
 
 
 _LOCK = threading.Lock()

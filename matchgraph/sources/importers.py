@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store.catalog import Catalog
-from ..errors import InputError, Problems
+from ..errors import InputError, Location, Problems
 from ..graph.progress import ProgressCallback
 from .ingest import IngestReport, write_sources
 from .records import SourceRecords
@@ -157,7 +157,10 @@ def import_croissant(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], 
             progress("reading", i + 1, len(files))
     problems.raise_if_any()
     if not parsed:
-        raise InputError("no Croissant files found", hint="give .json Croissant files or a folder holding them")
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(f"no Croissant files (.json, .jsonld) found in {where}",
+                         hint="give Croissant JSON-LD files or a folder holding them, e.g. matchgraph import "
+                              "croissant examples/croissant")
     return run_import(catalog, parsed, importer="Croissant", validate=validate, progress=progress, skipped=skipped)
 
 
@@ -173,7 +176,13 @@ def import_hf(catalog: Catalog, path: str | os.PathLike[str], *, validate: bool 
     """
     file = Path(path)
     if not file.exists():
-        raise InputError("no such file", hint="give a saved Hub JSON file or a README.md, or use --search/--author")
+        raise InputError("no such file", location=Location(str(file)),
+                         hint="give a saved Hub API answer (JSON) or a model card README.md, or use --search/--author")
+    if file.is_dir():
+        card = file / "README.md"
+        raise InputError("a folder, not a file", location=Location(str(file)),
+                         hint=f"give the model card in it: matchgraph import hf {card}" if card.is_file() else
+                         "give a saved Hub API answer (JSON) or a model card README.md")
     records = read_hub_file(file)
     if progress:
         progress("reading", 1, 1)

@@ -25,6 +25,8 @@ from ..graph.progress import ProgressCallback
 from .linking import EntityIndex, load_index
 from .records import SourceRecords
 from .sniff import sniff_json
+from .croissant import is_croissant
+from .hf import is_hub_json
 from ..store.shapes import graph_store, load_triples
 from .safe_load import WHOLE_FILE_RDF, check_readable_tree, load_json, precheck_rdf_file, read_text
 from ..store.validate import validate_store
@@ -57,6 +59,37 @@ class RdfFile:
 
 
 SUPPORTED = TEXT_SUFFIXES | set(RDF_SUFFIXES) | {".json"}
+
+#: Record formats an importer reads too -> what the file is and the import command, which also links
+#: the records to the entities the catalog already has (ingest reads each file on its own).
+IMPORT_COMMANDS = {"croissant": ("a Croissant file", "matchgraph import croissant"),
+                   "hf-hub": ("a Hugging Face Hub answer", "matchgraph import hf"),
+                   "hf-card": ("a Hugging Face model card", "matchgraph import hf")}
+#: The MTEB catalog's files, which only ``matchgraph import mteb`` reads (as a folder).
+MTEB_FILES = {"models.jsonl", "tasks.jsonl"}
+
+
+def _import_hint(exc: InputError, fmt: str) -> InputError:
+    """``exc`` with a hint that names the import command for the file it is about (``fmt`` a key of
+    :data:`IMPORT_COMMANDS`).
+
+    Examples
+    --------
+    >>> _import_hint(InputError("clash", location=Location("c4.json")), "croissant").hint
+    'this is a Croissant file: matchgraph import croissant c4.json reads it and links its records to the entities the catalog already has'
+    """
+    what, command = IMPORT_COMMANDS[fmt]
+    where = exc.location.path if exc.location is not None else "FILE"
+    advice = f"this is {what}: {command} {where} reads it and links its records to the entities the catalog already has"
+    exc.hint = f"{exc.hint}. {advice[0].upper()}{advice[1:]}" if exc.hint else advice
+    return exc
+
+
+def _mteb_advice(path: Path) -> str:
+    """The hint for a JSON Lines file met by ingest: the MTEB catalog is read by ``import mteb``."""
+    if path.name.lower() in MTEB_FILES:
+        return f"{path.name} is part of the MTEB catalog: matchgraph import mteb {path.parent}"
+    return "JSON Lines is read by matchgraph import mteb FOLDER (the MTEB catalog's models.jsonl and tasks.jsonl)"
 
 
 
@@ -110,6 +143,8 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
                     continue
                 if sub.suffix.lower() in SUPPORTED:
                     files.append(sub)
+                elif sub.name.lower() in MTEB_FILES:
+                    skipped.append((str(sub), f"not a format ingest reads ({_mteb_advice(sub)})"))
                 else:
                     skipped.append((str(sub), f"not a format ingest reads ({sub.suffix or 'no suffix'})"))
         else:
@@ -157,10 +192,10 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
     if suffix == ".json":
         return _read_json(text, name)
     if suffix not in TEXT_SUFFIXES:
+        hint = ("give Markdown cards (.md), comparison pages (.txt/.md), RDF (.ttl, .nt, .jsonld) "
+                "or JSON-LD/Croissant (.json)")
         raise InputError(f"ingest does not read {suffix + ' files' if suffix else 'files without a suffix'}",
-                         location=Location(name),
-                         hint="give Markdown cards (.md), comparison pages (.txt/.md), RDF (.ttl, .nt, .jsonld) "
-                              "or JSON-LD/Croissant (.json)")
+                         location=Location(name), hint=_mteb_advice(path) if suffix == ".jsonl" else hint)
     if is_card(text):
         return parse_card(text, name)
     if is_page(text):
@@ -171,9 +206,34 @@ def read_source(path: Path, *, explicit: bool = True) -> SourceRecords | Graph |
                      location=Location(name, 1), hint="see docs/formats.md for both formats")
 
 
+def _nothing_to_ingest(paths: Iterable[str | os.PathLike[str]], skipped: list[tuple[str, str]]) -> InputError:
+    """The error for an ingest that found no file to read (``ingest docs/`` wrote an empty version
+    and exited 0): where it looked, the suffixes it reads, and what it passed over, and why.
+
+    Examples
+    --------
+    >>> print(_nothing_to_ingest(["docs"], [("docs/a.md", "Markdown without front matter (not a card)")]))
+    docs: no input files found (ingest reads .json, .jsonld, .markdown, .md, .n3, .nq, .nt, .owl, .rdf, .trig, .ttl, .txt); skipped 1 x Markdown without front matter (not a card)
+    Hint: give entity cards (Markdown with YAML front matter), comparison pages or RDF files (docs/formats.md); Croissant, Hugging Face and MTEB files go to matchgraph import
+    """
+    names = [str(p) for p in paths]
+    reasons: dict[str, int] = {}
+    for _, reason in skipped:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    why = "; skipped " + ", ".join(f"{n} x {reason}" for reason, n in reasons.items()) if reasons else ""
+    return InputError(f"no input files found (ingest reads {', '.join(sorted(SUPPORTED))}){why}",
+                      location=Location(", ".join(names)) if names else None,
+                      hint="give entity cards (Markdown with YAML front matter), comparison pages or RDF files "
+                           "(docs/formats.md); Croissant, Hugging Face and MTEB files go to matchgraph import")
+
+
 def _read_json(text: str, name: str) -> SourceRecords | Graph:
     data = load_json(text, name, hint="fix the JSON syntax at that line", prefix="invalid JSON")
-    records = sniff_json(data, name)
+    try:
+        records = sniff_json(data, name)
+    except InputError as exc:  # a Croissant or Hub file that is wrong: its importer's command too
+        kind = "croissant" if is_croissant(data) else "hf-hub" if is_hub_json(data) else None
+        raise (_import_hint(exc, kind) if kind else exc) from None
     if records is not None:
         return records
     if isinstance(data, (dict, list)) and ("@context" in (data if isinstance(data, dict) else (data[0] if data else {}))):
@@ -208,8 +268,9 @@ def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validat
     Raises
     ------
     InputError
-        For any bad input; nothing is written.
+        For any bad input, and when no file is found to read; nothing is written.
     """
+    paths = list(paths)
     files, skipped = collect_files(paths)
     explicit = {Path(p).resolve() for p in paths if Path(p).is_file()}
     problems = Problems()
@@ -234,7 +295,14 @@ def ingest(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], *, validat
                 except InputError as exc:
                     problems.add(exc)
     problems.raise_if_any()
-    report = write_sources(catalog, parsed, validate=validate, progress=progress)
+    if not parsed:
+        raise _nothing_to_ingest(paths, skipped)
+    try:
+        report = write_sources(catalog, parsed, validate=validate, progress=progress)
+    except InputError as exc:  # a Croissant file's dataset that clashes with a card's: import links them
+        formats = {str(p): r.format for p, r in parsed if isinstance(r, SourceRecords) and r.format in IMPORT_COMMANDS}
+        where = exc.location.path if exc.location is not None else None
+        raise (_import_hint(exc, formats[where]) if where in formats else exc) from None
     report.skipped = skipped + report.skipped
     return report
 

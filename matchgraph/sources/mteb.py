@@ -507,8 +507,13 @@ def parse_mteb(directory: Path) -> MtebRead:
     """
     directory = Path(directory)
     if not directory.is_dir():
-        raise InputError("not a folder", location=Location(str(directory)),
-                         hint="give the folder holding models.jsonl and tasks.jsonl")
+        if directory.is_file():
+            raise InputError("a file, not a folder", location=Location(str(directory)),
+                             hint=f"give the folder that holds models.jsonl and tasks.jsonl: matchgraph import mteb "
+                                  f"{directory.parent}")
+        raise InputError("no such folder", location=Location(str(directory)),
+                         hint="give the folder holding models.jsonl and tasks.jsonl, e.g. matchgraph import mteb "
+                              "examples/mteb")
     tasks_path, models_path = directory / "tasks.jsonl", directory / "models.jsonl"
     for link in (tasks_path, models_path):
         if link.is_symlink() and not link.exists():

@@ -70,28 +70,14 @@ class Limits:
 #: Limit name -> environment variable.
 ENV = {"file_size": "MATCHGRAPH_MAX_FILE_SIZE", "literal_size": "MATCHGRAPH_MAX_LITERAL_SIZE",
        "depth": "MATCHGRAPH_MAX_DEPTH", "yaml_values": "MATCHGRAPH_MAX_YAML_VALUES"}
-_SCALE = {"": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": _MIB, "mb": _MIB, "mib": _MIB,
-          "g": 1024 * _MIB, "gb": 1024 * _MIB, "gib": 1024 * _MIB}
-
-
-def _parse_amount(name: str, text: str) -> int:
-    m = re.fullmatch(r"\s*([0-9][0-9_]*)\s*([a-zA-Z]*)\s*", text)
-    if not m or m.group(2).lower() not in _SCALE:
-        from ..errors import ConfigError
-
-        raise ConfigError(f"{name}={text!r} is not a size or count",
-                          hint=f"write a whole number, optionally with K, M or G, e.g. {name}=128M")
-    return int(m.group(1).replace("_", "")) * _SCALE[m.group(2).lower()]
 
 
 def limits() -> Limits:
-    """The limits in force: the defaults, overridden by the ``MATCHGRAPH_MAX_*`` environment variables."""
-    values = {}
-    for f in fields(Limits):
-        raw = os.environ.get(ENV[f.name])
-        if raw:
-            values[f.name] = _parse_amount(ENV[f.name], raw)
-    return Limits(**values)
+    """The limits in force: the defaults, overridden by the ``MATCHGRAPH_MAX_*`` environment variables
+    (read with :func:`matchgraph.env.setting`, as every ``MATCHGRAPH_*`` variable is)."""
+    from ..env import setting
+
+    return Limits(**{f.name: setting(ENV[f.name]) for f in fields(Limits)})
 
 
 def describe(amount: int) -> str:

@@ -30,6 +30,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node
 
+from ..env import setting
 from ..errors import CatalogError, QueryError
 from .bindings import bind_values as _substitute
 from ..vocab import CATALOG, ID, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
@@ -55,9 +56,13 @@ def resolve_location(location: str | os.PathLike[str] | None = None) -> str:
     """
     if location:
         return str(location)
-    return os.environ.get(ENV_VAR) or DEFAULT_LOCATION
+    return setting(ENV_VAR) or DEFAULT_LOCATION
 
 
+#: A location with a scheme other than http(s) (``ftp://``, ``file://``, ``sparql://``): not a folder.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+#: A location that reads as ``HOST:PORT`` or ``HOST:PORT/PATH``: an endpoint given without ``http://``.
+_HOST_PORT = re.compile(r"[A-Za-z0-9.-]+:[0-9]{1,5}(/.*)?")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: Prefixes every query may use without declaring them: rdflib's core ones and the project's.
 _QUERY_PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -424,6 +429,10 @@ class Catalog:
             self.backend = RemoteBackend(self.location, update_url)  # type: ignore[assignment]
             self.path = None
         else:
+            if _URL.match(self.location):
+                raise CatalogError(f"the catalog location {self.location} is a URL matchgraph cannot use",
+                                   hint="a remote catalog is the http:// or https:// URL of a SPARQL endpoint "
+                                        "(e.g. http://127.0.0.1:7878/query); a local one is a folder path")
             self.path = Path(self.location)
             if self.path.exists() and not self.path.is_dir():
                 raise CatalogError(f"the catalog location {self.path} is a file, not a directory",
@@ -448,6 +457,34 @@ class Catalog:
             raise CatalogError(f"no catalog at {self.location}",
                                hint="create one with `matchgraph ingest FILES` (or give --catalog / "
                                     "$MATCHGRAPH_CATALOG the right location)")
+        return self
+
+    def check_creatable(self) -> Catalog:
+        """Raise unless a write may create a catalog here (a catalog that exists always may).
+
+        A folder path may be new, empty or a catalog; an existing folder of other files is refused
+        (see :meth:`matchgraph.store.versions.VersionedStore.check_new_root`), and so is a new path
+        that reads as a server address without its scheme (``localhost:7878/query``), which would
+        otherwise become a folder of that name.
+
+        Returns
+        -------
+        Catalog
+            self, for chaining.
+
+        Raises
+        ------
+        CatalogError
+            What is wrong with the location, and what to give instead.
+        """
+        versions = getattr(self.backend, "versions", None)
+        if versions is None or versions.exists():
+            return self
+        if not versions.root.exists() and _HOST_PORT.match(self.location):
+            raise CatalogError(f"the catalog location {self.location} reads as a server address, not a folder",
+                               hint=f"for a SPARQL endpoint give its URL, e.g. http://{self.location}; for a new "
+                                    "folder use a name without ':PORT'")
+        versions.check_new_root()
         return self
 
     def refresh(self) -> bool:

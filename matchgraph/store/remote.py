@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import urllib.error
 import urllib.parse
@@ -57,6 +56,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node, Variable
 
+from ..env import setting
 from ..errors import CatalogError, QueryError, RemoteError
 from .bindings import bind_values
 from ..vocab import META_GRAPH, MG, PREFIXES
@@ -334,20 +334,16 @@ class RemoteBackend:
                  token: str | None = None, page_size: int | None = None, batch: int | None = None,
                  load_batch: int = 50_000) -> None:
         self.query_url = query_url
-        self.update_url = update_url or os.environ.get(UPDATE_URL_VAR) or query_url
-        self.store_url = store_url or os.environ.get(STORE_URL_VAR) or None
+        self.update_url = update_url or setting(UPDATE_URL_VAR) or query_url
+        self.store_url = store_url or setting(STORE_URL_VAR) or None
         self.description = f"remote:{query_url}"
         self._batch = batch
         self.load_batch = load_batch
-        try:
-            size = page_size or os.environ.get(PAGE_SIZE_VAR)
-            self._page_size = int(size) if size else None
-            self.timeout = float(os.environ.get(TIMEOUT_VAR) or 600)
-        except ValueError as exc:
-            raise CatalogError(f"{PAGE_SIZE_VAR} and {TIMEOUT_VAR} must be numbers: {exc}") from exc
+        self._page_size = page_size or setting(PAGE_SIZE_VAR)
+        self.timeout = setting(TIMEOUT_VAR)
         self._headers: dict[str, str] = {}
-        token = token or os.environ.get(TOKEN_VAR)
-        user, password = os.environ.get(USER_VAR), os.environ.get(PASSWORD_VAR)
+        token = token or setting(TOKEN_VAR)
+        user, password = setting(USER_VAR), setting(PASSWORD_VAR)
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         elif user:

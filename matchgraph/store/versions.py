@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..env import setting
 from ..errors import CatalogError
 
 __all__ = ["VersionedStore", "ReadHandle", "StagedVersion", "LOCK_TIMEOUT_VAR", "CRASH_AT_VAR"]
@@ -53,6 +54,9 @@ _STAGING = ".next-"
 _DISCARDED = ".discarded-"
 #: Published versions kept besides the live one (a reader that just read CURRENT may still open it).
 _KEEP_PREVIOUS = 1
+#: What a catalog folder holds before its first version is published (a refused first write leaves
+#: ``locks/`` and ``versions/``); any other entry makes a folder that is not a catalog.
+_OWN_ENTRIES = frozenset({"CURRENT", "versions", "locks", "cache", "store"})
 #: Environment variable for the crash tests: the name of a step of :meth:`VersionedStore.commit` at
 #: which the process kills itself with SIGKILL (as ``kill -9`` would), e.g. ``before-pointer``.
 CRASH_AT_VAR = "MATCHGRAPH_TEST_KILL_AT"
@@ -60,7 +64,7 @@ CRASH_AT_VAR = "MATCHGRAPH_TEST_KILL_AT"
 
 def _crash_point(step: str) -> None:
     """Die here with SIGKILL when the crash tests ask for it (one environment lookup otherwise)."""
-    if os.environ.get(CRASH_AT_VAR) == step:
+    if setting(CRASH_AT_VAR) == step:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
@@ -171,6 +175,35 @@ class VersionedStore:
         """Whether a catalog has been written here."""
         return self.pointer.is_file() or (self.legacy_dir / "CURRENT").is_file()
 
+    def check_new_root(self) -> None:
+        """Raise unless a catalog may be created here: the folder is new, empty, or holds only what
+        a catalog's first write left (``locks/``, ``versions/``, ``cache/``).
+
+        ``--catalog examples`` used to turn the source folder itself into a catalog (``CURRENT``,
+        ``locks/`` and ``versions/`` written among the user's files); a folder of other files is
+        refused, as ``matchgraph site`` refuses a folder it did not write.
+
+        Raises
+        ------
+        CatalogError
+            The folder holds files of its own, naming a few of them.
+        """
+        if self.exists() or not self.root.is_dir():
+            return
+        try:
+            others = sorted(entry.name for entry in self.root.iterdir() if entry.name not in _OWN_ENTRIES
+                            and not entry.name.startswith(".CURRENT."))
+        except OSError as exc:
+            raise CatalogError(f"cannot list the catalog folder {self.root}: {exc.strerror or exc}",
+                               hint="check the folder's permissions") from exc
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            raise CatalogError(f"{self.root} is a folder of other files ({shown}), not a catalog: matchgraph "
+                               "will not make a catalog among them",
+                               hint="name an empty or new folder for the catalog, e.g. --catalog "
+                                    f"{self.root.name + '-' if self.root.name else ''}catalog "
+                                    "(the default is ./.matchgraph)")
+
     def current(self) -> str | None:
         """The name of the live version, or None before the first write."""
         try:
@@ -181,8 +214,8 @@ class VersionedStore:
             raise CatalogError(f"cannot read {self.pointer}: {exc.strerror or exc}",
                                hint="check the catalog directory's permissions") from exc
         if not name.startswith(_PREFIX) or "/" in name:
-            raise CatalogError(f"{self.pointer} does not name a catalog version ({name!r})",
-                               hint="the catalog directory was changed by hand; restore it from a backup")
+            raise CatalogError(f"the catalog at {self.root} is damaged: {self.pointer} does not name a catalog "
+                               f"version ({name[:80]!r})", hint=self._recovery_hint())
         return name
 
     # ------------------------------------------------------------------ reading
@@ -203,12 +236,50 @@ class VersionedStore:
             except OSError as exc:
                 _close(lock_fd)
                 if not directory.is_dir():
+                    if self.current() == name:  # not a writer's switch: CURRENT names what is not there
+                        raise self.missing_version(name) from None
                     continue
                 raise CatalogError(f"cannot open the catalog version {directory}: {exc}",
                                    hint="check the directory's permissions; 'matchgraph validate' checks it") from exc
             return ReadHandle(name, store, lock_fd)
         raise CatalogError(f"the catalog at {self.root} changed too often to be opened",
                            hint="try again when the writers are done")
+
+    def missing_version(self, name: str) -> CatalogError:
+        """The error for a ``CURRENT`` that names a version whose folder is gone (a damaged catalog:
+        deleted by hand, a copy that left ``versions/`` out, a disk error), with the way back.
+
+        A writer never deletes the live version, and the one before it is kept
+        (:data:`_KEEP_PREVIOUS`), so the newest folder left in ``versions/`` is usually the catalog
+        as it was one write earlier: the hint says how to make it live again.
+
+        Parameters
+        ----------
+        name : str
+            The version ``CURRENT`` names.
+
+        Returns
+        -------
+        CatalogError
+        """
+        return CatalogError(f"the catalog at {self.root} is damaged: {self.pointer.name} names the version "
+                            f"{name}, but {self.versions_dir / name} is missing", hint=self._recovery_hint())
+
+    def _recovery_hint(self) -> str:
+        """How to get a damaged catalog back: make the newest version left live, rebuild, or restore."""
+        try:
+            left = sorted((p.name for p in self.versions_dir.iterdir()
+                           if p.name.startswith(_PREFIX) and p.is_dir()), reverse=True)
+        except OSError:
+            left = []
+        rebuild = ("build a new catalog from the sources (matchgraph --catalog NEW-FOLDER ingest ...; "
+                   "import ...), or restore the folder from a backup")
+        if left:
+            hint = (f"the newest version left is {left[0]}: to go back to it (losing what was written after it), "
+                    f"run: echo {left[0]} > {self.pointer}; or {rebuild}")
+        else:
+            hint = f"no version is left in {self.versions_dir}: {rebuild}"
+        return hint + " (see docs/store.md)"
 
     def _lock_version(self, name: str) -> int | None:
         """A shared lock on a version, so that no writer deletes it while it is read. A catalog this
@@ -232,7 +303,14 @@ class VersionedStore:
 
     # ------------------------------------------------------------------ writing
     def begin(self) -> StagedVersion:
-        """Take the write lock, roll back any interrupted write, and stage the next version."""
+        """Take the write lock, roll back any interrupted write, and stage the next version.
+
+        Raises
+        ------
+        CatalogError
+            The first write into a folder that holds other files (:meth:`check_new_root`).
+        """
+        self.check_new_root()
         self.root.mkdir(parents=True, exist_ok=True)
         self._thread_lock.acquire()
         try:
@@ -247,6 +325,8 @@ class VersionedStore:
             self.versions_dir.mkdir(parents=True, exist_ok=True)
             directory = self.versions_dir / f"{_STAGING}{os.getpid()}-{uuid.uuid4().hex[:8]}"
             if base is not None:
+                if not (self.versions_dir / base).is_dir():
+                    raise self.missing_version(base)
                 source = self._ox.Store.read_only(str(self.versions_dir / base))
                 try:
                     source.backup(str(directory))
@@ -325,7 +405,7 @@ class VersionedStore:
                 if not wait:
                     return False
                 raise
-            timeout = float(os.environ.get(LOCK_TIMEOUT_VAR, "600"))
+            timeout = setting(LOCK_TIMEOUT_VAR)
             self.notify(f"waiting for another matchgraph process that is writing the catalog at {self.root} "
                         f"(up to {timeout:.0f} s, set {LOCK_TIMEOUT_VAR} to change)")
             deadline = time.monotonic() + timeout

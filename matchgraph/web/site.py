@@ -793,6 +793,24 @@ def _exchange(new: Path, out: Path) -> None:
     os.rename(old, new)
 
 
+def _elsewhere_hint(out: Path, here: Path) -> str:
+    """What to do instead of building a site in ``out``, the current folder ``here`` or a folder that
+    holds it ("run it from outside the folder, e.g. from /" said nothing for ``matchgraph site /``).
+
+    Examples
+    --------
+    >>> _elsewhere_hint(Path("/"), Path("/home/me"))
+    'give the site a folder of its own, e.g. matchgraph site ./site'
+    >>> _elsewhere_hint(Path("/home/me/pub"), Path("/home/me/pub"))  # doctest: +ELLIPSIS
+    'give the site a folder of its own, ...; to make this folder the site, run it from /home/me (cd ..) ...'
+    """
+    hint = "give the site a folder of its own, e.g. matchgraph site ./site"
+    if out != here or out.parent == out:
+        return hint
+    return (f"{hint}; to make this folder the site, run it from {out.parent} (cd ..) as matchgraph site {out.name}, "
+            "with --catalog naming the catalog")
+
+
 def _check_site_folder(out: Path) -> None:
     import os
 
@@ -804,8 +822,7 @@ def _check_site_folder(out: Path) -> None:
     here = Path.cwd().resolve()
     if out == here or out in here.parents:
         raise InputError("the site folder is the current folder (or holds it); a site is written beside its "
-                         "folder and swapped in", location=where,
-                         hint=f"run it from outside the folder, e.g. from {out.parent}")
+                         "folder and swapped in", location=where, hint=_elsewhere_hint(out, here))
     if out.is_dir() and os.path.ismount(out):
         raise InputError("the site folder is a mount point; a site is written beside its folder and swapped in",
                          location=where, hint="give a folder inside it")
