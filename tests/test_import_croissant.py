@@ -356,3 +356,17 @@ def test_one_dataset_imported_file_by_file_stays_valid(catalog: Catalog) -> None
         import_croissant(catalog, [path])
     assert catalog.triple_count() == count
     _capabilities_alone(catalog)
+
+
+def test_language_maps_of_croissant_1_1(catalog: Catalog) -> None:
+    """The 1.1 recipe declares name and description as language maps ("@container": "@language");
+    it was refused: 'name must be one text value, found a mapping'."""
+    import_croissant(catalog, [REAL / "v11-minimal-multilingual.json"])
+    ds = entity_iri("minimal-example-with-multilingual-descriptions")
+    assert catalog.scalar(_bind("SELECT ?n WHERE { ?e schema:name ?n }", ds)) == \
+        "minimal_example_with_multilingual_descriptions"
+    assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:description ?d }", ds)).startswith(
+        "This is a minimal example, including the required")
+    structure = catalog.scalar(_bind("""SELECT ?d WHERE { ?e mg:hasCapability ?c . ?c schema:name 'Typed record structure' ;
+        dcterms:description ?d }""", ds))
+    assert "examples: name (Text), age (Integer)" in structure

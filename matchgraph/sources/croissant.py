@@ -365,6 +365,7 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     """
     data = inline_contexts(data, path)  # a context URL matchgraph does not bundle is refused, never fetched
     data, root = _dataset_node(data, path)
+    data = _expand_language_maps(data, _language_terms(data.get("@context")))
     at = lambda json_path: Location(path, json_path=root + json_path[1:])  # noqa: E731
     if "@context" not in data:
         raise SchemaError("missing @context", location=at("$.@context"),
@@ -390,6 +391,47 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     rec.capabilities.extend(_documentation(rec, at))
     entities = [rec, *_format_entities(formats, path)]
     return check_records(SourceRecords(path=path, format="croissant", entities=entities, title=rec.name))
+
+
+def _language_terms(context: Any) -> set[str]:
+    """The terms a JSON-LD context declares as language maps (``"name": {"@container": "@language"}``).
+
+    Examples
+    --------
+    >>> sorted(_language_terms([{"name": {"@container": "@language"}, "url": "sc:url"},
+    ...                         {"description": {"@id": "sc:description", "@container": ["@language", "@set"]}}]))
+    ['description', 'name']
+    """
+    terms: set[str] = set()
+    for ctx in _as_list(context):
+        if not isinstance(ctx, dict):
+            continue
+        for term, definition in ctx.items():
+            if isinstance(definition, dict) and "@language" in _as_list(definition.get("@container")):
+                terms.add(term)
+    return terms
+
+
+def _expand_language_maps(node: Any, terms: set[str], depth: int = 0) -> Any:
+    """Language maps (``{"en": "...", "de": "..."}`` under a term the context declares so, as
+    Croissant 1.1 writes multilingual names and descriptions) as language-tagged values, the form
+    the rest of the reader takes (``[{"@value": "...", "@language": "en"}, ...]``)."""
+    if not terms or depth > 64:
+        return node
+    if isinstance(node, list):
+        return [_expand_language_maps(v, terms, depth + 1) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in terms and isinstance(value, dict) and not any(k.startswith("@") for k in value):
+            out[key] = [{"@value": text, "@language": lang} for lang, texts in value.items()
+                        for text in _as_list(texts) if isinstance(text, (str, int, float)) and not isinstance(text, bool)]
+        elif key == "@context":
+            out[key] = value
+        else:
+            out[key] = _expand_language_maps(value, terms, depth + 1)
+    return out
 
 
 def _nodes(data: Any) -> tuple[list[tuple[str, Any]], Any]:
