@@ -370,3 +370,15 @@ def test_language_maps_of_croissant_1_1(catalog: Catalog) -> None:
     structure = catalog.scalar(_bind("""SELECT ?d WHERE { ?e mg:hasCapability ?c . ?c schema:name 'Typed record structure' ;
         dcterms:description ?d }""", ds))
     assert "examples: name (Text), age (Integer)" in structure
+
+
+def test_hub_licence_pages_are_licence_ids(catalog: Catalog) -> None:
+    """Hugging Face's Croissant gives the licence as a choosealicense.com page; a repository without
+    one gets '.../licenses/undefined/', which was stored as the dataset's licence (and earned it the
+    Quality point for having one)."""
+    import_croissant(catalog, [REAL / "v11-squad-v2.json", REAL / "v11-recipe-rl-data-roberta-base.json"])
+    squad = entity_iri("squad-v2")
+    assert catalog.scalar(_bind("SELECT ?l WHERE { ?e dcterms:license ?l }", squad)) == "cc-by-sa-4.0"
+    recipe = entity_iri("recipe-rl-data-roberta-base")
+    assert catalog.scalar(_bind("SELECT ?e WHERE { ?e schema:name ?n }", recipe)) is not None
+    assert catalog.scalar(_bind("SELECT ?l WHERE { ?e dcterms:license ?l }", recipe)) is None

@@ -510,7 +510,7 @@ def _identity(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     for alt in _as_list(_get(data, "alternateName")):
         if _text(alt):
             rec.aliases.append(str(_text(alt)))
-    licences = [t for t in (_text(v) for v in _as_list(_get(data, "license"))) if t]
+    licences = [t for t in (_licence(_text(v)) for v in _as_list(_get(data, "license"))) if t]
     if licences:
         rec.license = licences[0]
         for other in licences[1:]:
@@ -518,6 +518,26 @@ def _identity(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     for same in _as_list(_get(data, "sameAs")):
         if _text(same):
             rec.extra.append(("see_also", str(_text(same))))
+
+
+_CHOOSEALICENSE = re.compile(r"^https?://(?:www\.)?choosealicense\.com/licenses/([^/?#\s]+)/?$", re.I)
+
+
+def _licence(text: str | None) -> str | None:
+    """A licence as the Hub names it: Hugging Face's Croissant writes the repository's licence id
+    as a choosealicense.com page (``.../licenses/mit/``), and ``undefined`` when the card gives none.
+
+    Examples
+    --------
+    >>> [_licence(t) for t in ("https://choosealicense.com/licenses/cc-by-sa-4.0/",
+    ...                         "https://choosealicense.com/licenses/undefined/", "afl-3.0")]
+    ['cc-by-sa-4.0', None, 'afl-3.0']
+    """
+    m = _CHOOSEALICENSE.match(text or "")
+    if m is None:
+        return text
+    licence = m.group(1).lower()
+    return None if licence in {"undefined", "unknown-license", "none"} else licence
 
 
 def _fallback_slug(rec: EntityRecord, path: str) -> str:
