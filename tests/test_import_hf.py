@@ -313,3 +313,14 @@ def test_description_is_the_prose_under_the_heading_without_code(catalog: Catalo
     labse = entity_iri("labse-pytorch-version")
     assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:description ?d }", labse)) == \
         "This is a pytorch port of the tensorflow version of [LaBSE](https://tfhub.dev/google/LaBSE/1)."
+
+
+def test_a_model_index_result_without_a_dataset_names_no_benchmark(catalog: Catalog) -> None:
+    """huggingface_hub's own fixture of a model-index whose result has a task and no dataset: the
+    model was evaluatedOn a stub 'image-classification' (a task type taken for a benchmark)."""
+    import_hf(catalog, REAL_CARDS / "hfhub-sample-invalid-model-index" / "README.md")
+    model = entity_iri("my-cool-model")
+    assert _objects(catalog, model, "mg:evaluatedOn") == set()
+    assert _objects(catalog, model, "mg:hasResult") == set()
+    assert not catalog.ask("ASK { ?e schema:name 'image-classification' }")
+    assert _objects(catalog, model, "mg:trainedOn") == {"beans"}

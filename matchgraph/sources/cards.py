@@ -321,15 +321,26 @@ def _named(value: Any) -> dict[str, Any]:
 
 
 def _model_index(index: list[Any], path: str, where: Location) -> list[ResultRecord]:
-    """Benchmark results of a ``model-index``; entries, results and metrics of other shapes are passed over."""
+    """Benchmark results of a ``model-index``; entries, results and metrics of other shapes are passed over.
+
+    A result names its benchmark by its ``dataset``; one without a dataset is passed over too, as the
+    Hub passes it over (its task, ``image-classification``, is a kind of task, not a benchmark).
+
+    Examples
+    --------
+    >>> index = [{"results": [{"task": {"type": "image-classification"}, "metrics": [{"type": "acc", "value": 0.9}]},
+    ...                       {"dataset": {"name": "beans"}, "metrics": [{"type": "acc", "value": 0.8}]}]}]
+    >>> [(r.benchmark, r.value) for r in _model_index(index, "README.md", Location("README.md", 2))]
+    [('beans', 0.8)]
+    """
     out: list[ResultRecord] = []
     for entry in index:
         results = entry.get("results") if isinstance(entry, dict) else None
         for result in results if isinstance(results, list) else []:
             if not isinstance(result, dict):
                 continue
-            ds, task = _named(result.get("dataset")), _named(result.get("task"))
-            bench = ds.get("name") or ds.get("type") or task.get("name") or task.get("type")
+            ds = _named(result.get("dataset"))
+            bench = ds.get("name") or ds.get("type")
             metrics = result.get("metrics")
             for metric in metrics if isinstance(metrics, list) else []:
                 if not isinstance(metric, dict) or not bench or isinstance(metric.get("value"), bool):
