@@ -382,3 +382,11 @@ def test_hub_licence_pages_are_licence_ids(catalog: Catalog) -> None:
     recipe = entity_iri("recipe-rl-data-roberta-base")
     assert catalog.scalar(_bind("SELECT ?e WHERE { ?e schema:name ?n }", recipe)) is not None
     assert catalog.scalar(_bind("SELECT ?l WHERE { ?e dcterms:license ?l }", recipe)) is None
+
+
+def test_croissant_1_1_provenance_links_the_source_dataset(catalog: Catalog) -> None:
+    """squad_v2's Croissant says prov:wasDerivedFrom the dataset at huggingface.co/datasets/rajpurkar/squad;
+    the link was dropped."""
+    import_croissant(catalog, [REAL / "v11-squad-v2.json"])
+    rows = catalog.rows(_bind("SELECT ?n WHERE { ?e mg:derivedFrom ?t . ?t schema:name ?n }", entity_iri("squad-v2")))
+    assert [str(r[0]) for r in rows] == ["rajpurkar/squad"]

@@ -579,9 +579,43 @@ def _provenance(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     conforms = _text(_get(data, "conformsTo"))
     if conforms:
         rec.extra.append(("conforms_to", conforms))
+    _derived_from(data, rec)
     live = _get(data, "isLiveDataset")
     if live is True or str(_text(live)).lower() == "true":
         rec.extra.append(("note", "live dataset: its content changes over time"))
+
+
+def _derived_from(data: dict[str, Any], rec: EntityRecord) -> None:
+    """Croissant 1.1 provenance: ``prov:wasDerivedFrom`` the datasets this one was made from.
+
+    A source is named by the Hub id of its location (``prov:atLocation``, ``prov:locatedAt``, ``url``),
+    else by its label or name; a source known only by a URL elsewhere becomes a ``schema:sameAs``-style
+    note of where the data came from.
+
+    Examples
+    --------
+    >>> rec = EntityRecord(id="squad-v2", name="squad_v2")
+    >>> _derived_from({"prov:wasDerivedFrom": {"@id": "squad1",
+    ...                "prov:locatedAt": "https://huggingface.co/datasets/rajpurkar/squad"}}, rec)
+    >>> rec.relations["derivedFrom"]
+    ['rajpurkar/squad']
+    """
+    for source in _as_list(_get(data, "wasDerivedFrom")):
+        where = label = None
+        if isinstance(source, dict):
+            where = next((t for k in ("atLocation", "locatedAt", "url", "sameAs") if (t := _text(_get(source, k)))),
+                         None)
+            label = _text(_get(source, "label")) or _text(_get(source, "name"))
+        elif isinstance(source, str) and _URL_RE.match(source.strip()):
+            where = source.strip()
+        hub = hub_id_of_url(where)
+        name = hub or label
+        if name and name != rec.name:
+            targets = rec.relations.setdefault("derivedFrom", [])
+            if name not in targets:
+                targets.append(name)
+        elif where and _URL_RE.match(where):
+            rec.extra.append(("note", f"derived from {where}"))
 
 
 def _encodings(item: dict[str, Any]) -> list[str]:
