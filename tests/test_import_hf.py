@@ -324,3 +324,14 @@ def test_a_model_index_result_without_a_dataset_names_no_benchmark(catalog: Cata
     assert _objects(catalog, model, "mg:hasResult") == set()
     assert not catalog.ask("ASK { ?e schema:name 'image-classification' }")
     assert _objects(catalog, model, "mg:trainedOn") == {"beans"}
+
+
+def test_huggingface_hub_attribute_names_are_read(catalog: Catalog) -> None:
+    """A listing saved from huggingface_hub's ModelInfo (dataclasses.asdict) names its keys created_at,
+    last_modified, model_index: the dates and the eight model-index benchmarks were silently dropped."""
+    import_hf(catalog, DATA.parent / "real" / "hub" / "modelinfo-asdict.json")
+    model = entity_iri("deepset-roberta-base-squad2")
+    assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:issued ?d }", model)) is not None
+    assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:modified ?d }", model)) is not None
+    assert len(_objects(catalog, model, "mg:evaluatedOn")) == 8
+    assert "squad-v2" in _objects(catalog, model, "mg:evaluatedOn")
