@@ -317,3 +317,76 @@ def test_unseen_graph_and_list_documents_are_sniffed_by_ingest() -> None:
     for name in ("v11-graph-wrapper.json", "toplevel-list.json"):
         data = json.loads((UNSEEN / name).read_text(encoding="utf-8"))
         assert sniff_json(data, name).format == "croissant"
+
+
+REAL = Path(__file__).resolve().parent / "data" / "real" / "croissant"
+MNISTS = [REAL / "v08-mnist.json", REAL / "v10-mnist.json", REAL / "v11-mnist-from-main-branch.json"]
+
+
+def _capabilities_alone(catalog: Catalog) -> None:
+    """Every capability of mnist has one description and one position, and the catalog conforms."""
+    from matchgraph.store.validate import validate_catalog
+    rows = catalog.rows("""SELECT ?c (COUNT(DISTINCT ?d) AS ?nd) (COUNT(DISTINCT ?p) AS ?np) WHERE {
+        ?c mg:capabilityOf <https://w3id.org/matchgraph/id/mnist> ; dcterms:description ?d ; mg:position ?p }
+        GROUP BY ?c""")
+    assert len(rows) >= 12
+    assert [r for r in rows if int(r[1]) != 1 or int(r[2]) != 1] == []
+    assert validate_catalog(catalog).conforms
+
+
+def test_three_files_of_one_dataset_keep_three_sets_of_capabilities(catalog: Catalog) -> None:
+    """Three Croissant versions of MNIST (the MLCommons gallery) in one import: the third file's
+    capabilities were retitled like the second's ('Parquet files (Croissant)'), so two files'
+    descriptions landed on one capability IRI."""
+    import_croissant(catalog, MNISTS)
+    _capabilities_alone(catalog)
+    titles = {str(r[0]) for r in catalog.rows(
+        "SELECT ?t WHERE { ?c mg:capabilityOf <https://w3id.org/matchgraph/id/mnist> ; schema:name ?t }")}
+    assert {"Parquet files", "Parquet files (Croissant)", "Parquet files (Croissant 2)"} <= titles
+
+
+def test_one_dataset_imported_file_by_file_stays_valid(catalog: Catalog) -> None:
+    """The same files one import at a time: the third gave capabilities two positions each, and
+    `matchgraph validate` refused the catalog the imports had written; importing again changes nothing."""
+    for path in MNISTS:
+        import_croissant(catalog, [path])
+    _capabilities_alone(catalog)
+    count = catalog.triple_count()
+    for path in MNISTS:
+        import_croissant(catalog, [path])
+    assert catalog.triple_count() == count
+    _capabilities_alone(catalog)
+
+
+def test_language_maps_of_croissant_1_1(catalog: Catalog) -> None:
+    """The 1.1 recipe declares name and description as language maps ("@container": "@language");
+    it was refused: 'name must be one text value, found a mapping'."""
+    import_croissant(catalog, [REAL / "v11-minimal-multilingual.json"])
+    ds = entity_iri("minimal-example-with-multilingual-descriptions")
+    assert catalog.scalar(_bind("SELECT ?n WHERE { ?e schema:name ?n }", ds)) == \
+        "minimal_example_with_multilingual_descriptions"
+    assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:description ?d }", ds)).startswith(
+        "This is a minimal example, including the required")
+    structure = catalog.scalar(_bind("""SELECT ?d WHERE { ?e mg:hasCapability ?c . ?c schema:name 'Typed record structure' ;
+        dcterms:description ?d }""", ds))
+    assert "examples: name (Text), age (Integer)" in structure
+
+
+def test_hub_licence_pages_are_licence_ids(catalog: Catalog) -> None:
+    """Hugging Face's Croissant gives the licence as a choosealicense.com page; a repository without
+    one gets '.../licenses/undefined/', which was stored as the dataset's licence (and earned it the
+    Quality point for having one)."""
+    import_croissant(catalog, [REAL / "v11-squad-v2.json", REAL / "v11-recipe-rl-data-roberta-base.json"])
+    squad = entity_iri("squad-v2")
+    assert catalog.scalar(_bind("SELECT ?l WHERE { ?e dcterms:license ?l }", squad)) == "cc-by-sa-4.0"
+    recipe = entity_iri("recipe-rl-data-roberta-base")
+    assert catalog.scalar(_bind("SELECT ?e WHERE { ?e schema:name ?n }", recipe)) is not None
+    assert catalog.scalar(_bind("SELECT ?l WHERE { ?e dcterms:license ?l }", recipe)) is None
+
+
+def test_croissant_1_1_provenance_links_the_source_dataset(catalog: Catalog) -> None:
+    """squad_v2's Croissant says prov:wasDerivedFrom the dataset at huggingface.co/datasets/rajpurkar/squad;
+    the link was dropped."""
+    import_croissant(catalog, [REAL / "v11-squad-v2.json"])
+    rows = catalog.rows(_bind("SELECT ?n WHERE { ?e mg:derivedFrom ?t . ?t schema:name ?n }", entity_iri("squad-v2")))
+    assert [str(r[0]) for r in rows] == ["rajpurkar/squad"]

@@ -278,3 +278,60 @@ def test_unseen_broken_hub_file_fails_the_cli(invoke, tmp_path: Path) -> None:  
     failed = invoke("--catalog", str(tmp_path / "cat"), "import", "hf", "--no-progress",
                     UNSEEN_BAD / "entry-without-id.json")
     assert failed.exit_code == 1 and "entry-without-id.json at $[1].id: missing id" in failed.output + failed.stderr
+
+
+REAL_CARDS = Path(__file__).resolve().parent / "data" / "real" / "cards"
+
+
+def test_front_matter_after_a_blank_line_is_read(catalog: Catalog) -> None:
+    """facebook/wmt19-de-en's card opens with an empty line before '---' (the Hub's reader skips
+    leading blank lines); its licence, languages, tags and datasets were silently dropped."""
+    import_hf(catalog, REAL_CARDS / "facebook-wmt19-de-en" / "README.md")
+    fsmt = entity_iri("fsmt")
+    assert catalog.scalar(_bind("SELECT ?l WHERE { ?e dcterms:license ?l }", fsmt)) == "Apache 2.0"
+    assert _objects(catalog, fsmt, "mg:language") == {"de", "en"}
+    assert _objects(catalog, fsmt, "mg:tag") == {"translation", "wmt19", "facebook"}
+    assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:description ?d }", fsmt)).startswith(
+        "This is a ported version of [fairseq wmt19 transformer]")
+
+
+def test_front_matter_after_a_blank_line_names_its_lines(tmp_path: Path) -> None:
+    card = tmp_path / "m" / "README.md"
+    card.parent.mkdir()
+    card.write_text("\n\n---\nlicense: mit\ndatasets: [a\nfoo: 1\n---\n# M\n", encoding="utf-8")
+    from matchgraph.sources.hf import read_hub_file
+    with pytest.raises(ParseError) as info:
+        read_hub_file(card)
+    assert "README.md:6:" in str(info.value)
+
+
+def test_description_is_the_prose_under_the_heading_without_code(catalog: Catalog) -> None:
+    """LaBSE's card puts its first sentence right under the '# ' heading and a code fence right under
+    the next one: the description was 'To get the sentence embeddings, ... ```python from transformers
+    import AutoTokenizer, AutoModel' (the heading's paragraph skipped, the code kept)."""
+    import_hf(catalog, REAL_CARDS / "sentence-transformers-LaBSE" / "README.md")
+    labse = entity_iri("labse-pytorch-version")
+    assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:description ?d }", labse)) == \
+        "This is a pytorch port of the tensorflow version of [LaBSE](https://tfhub.dev/google/LaBSE/1)."
+
+
+def test_a_model_index_result_without_a_dataset_names_no_benchmark(catalog: Catalog) -> None:
+    """huggingface_hub's own fixture of a model-index whose result has a task and no dataset: the
+    model was evaluatedOn a stub 'image-classification' (a task type taken for a benchmark)."""
+    import_hf(catalog, REAL_CARDS / "hfhub-sample-invalid-model-index" / "README.md")
+    model = entity_iri("my-cool-model")
+    assert _objects(catalog, model, "mg:evaluatedOn") == set()
+    assert _objects(catalog, model, "mg:hasResult") == set()
+    assert not catalog.ask("ASK { ?e schema:name 'image-classification' }")
+    assert _objects(catalog, model, "mg:trainedOn") == {"beans"}
+
+
+def test_huggingface_hub_attribute_names_are_read(catalog: Catalog) -> None:
+    """A listing saved from huggingface_hub's ModelInfo (dataclasses.asdict) names its keys created_at,
+    last_modified, model_index: the dates and the eight model-index benchmarks were silently dropped."""
+    import_hf(catalog, DATA.parent / "real" / "hub" / "modelinfo-asdict.json")
+    model = entity_iri("deepset-roberta-base-squad2")
+    assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:issued ?d }", model)) is not None
+    assert catalog.scalar(_bind("SELECT ?d WHERE { ?e dcterms:modified ?d }", model)) is not None
+    assert len(_objects(catalog, model, "mg:evaluatedOn")) == 8
+    assert "squad-v2" in _objects(catalog, model, "mg:evaluatedOn")

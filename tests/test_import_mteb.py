@@ -285,3 +285,27 @@ def test_unseen_broken_mteb_folders_are_refused(tmp_path: Path, folder: str, err
 def test_unseen_broken_mteb_folder_fails_the_cli(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     failed = invoke("--catalog", str(tmp_path / "cat"), "import", "mteb", "--no-progress", UNSEEN_BAD / "missing-name")
     assert failed.exit_code == 1 and "models.jsonl:2: missing name" in failed.output + failed.stderr
+
+
+REAL_DUMP = Path(__file__).resolve().parent / "data" / "real" / "mteb-dump"
+
+
+def test_the_shapes_mteb_writes_are_read(catalog: Catalog) -> None:
+    """TaskMetadata as mteb dumps it ("dataset": {"path", "revision"}) was refused with 'missing
+    dataset_path'; model_meta.json lines as the results repository holds them are models."""
+    import_mteb(catalog, REAL_DUMP)
+    assert _objects(catalog, "msmarco", "mg:evaluatedOn") == {"mteb-msmarco"}
+    assert catalog.scalar(_bind("SELECT ?h WHERE { ?e mg:hubId ?h }", entity_iri("mteb-msmarco"))) == "mteb/msmarco"
+    assert {"deu-Latn", "cmn-Hans", "jpn-Hira"} <= _objects(catalog, "mteb-pawsxpairclassification", "mg:language")
+    # a training set named by a task links to the task's dataset
+    assert _objects(catalog, "sdadas-mmlw-roberta-base", "mg:trainedOn") == {"mteb-msmarco"}
+    assert "mteb-pawsxpairclassification" in _objects(catalog, "dmetasoul-sbert-chinese-general-v1", "mg:trainedOn")
+    assert _objects(catalog, "sdadas-mmlw-roberta-base", "mg:derivedFrom") == {"sdadas-polish-roberta-base-v2"}
+
+
+def test_a_task_without_a_dataset_says_both_shapes(tmp_path: Path, catalog: Catalog) -> None:
+    (tmp_path / "tasks.jsonl").write_text('{"name": "T", "dataset": {"revision": "r"}}\n', encoding="utf-8")
+    assert_refused_unchanged(catalog, lambda: import_mteb(catalog, tmp_path), SchemaError, "tasks.jsonl:1")
+    with pytest.raises(SchemaError) as info:
+        import_mteb(catalog, tmp_path)
+    assert "'dataset': {'path'" in info.value.hint

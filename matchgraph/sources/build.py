@@ -23,7 +23,7 @@ from ..vocab import (
     entity_iri, metric_iri, normalise_kind, observation_iri, slug_of, slugify, source_iri,
 )
 
-__all__ = ["Batch", "build_batch", "EXTRA_PROPERTIES", "detect_aspects"]
+__all__ = ["Batch", "build_batch", "EXTRA_PROPERTIES", "detect_aspects", "capability_key", "capability_title"]
 
 #: Literal facts an importer may attach to an entity: key -> property.
 EXTRA_PROPERTIES: dict[str, URIRef] = {
@@ -262,8 +262,8 @@ class _Builder:
     def capabilities(self, rec: EntityRecord, g: Graph, e: URIRef, source: URIRef) -> None:
         used: set[str] = set()
         for position, cap in enumerate(rec.capabilities, start=1):
-            title = cap.title or _title_from(cap.description)
-            key = slugify(title)[:60].strip("-") or str(position)
+            title = capability_title(cap)
+            key = capability_key(cap) or str(position)
             if key in used:
                 key = f"{key}-{position}"
             used.add(key)
@@ -331,6 +331,16 @@ class _Builder:
             g.add((o, PROV.wasDerivedFrom, source))
             if obs.location and obs.location.line:
                 g.add((o, MG.sourceLine, Literal(obs.location.line)))
+
+
+def capability_title(cap: CapabilityRecord) -> str:
+    """A capability's title: its own, or one made from its description."""
+    return cap.title or _title_from(cap.description)
+
+
+def capability_key(cap: CapabilityRecord) -> str:
+    """The last segment of a capability's IRI (``.../capability/parquet-files``), from its title."""
+    return slugify(capability_title(cap))[:60].strip("-")
 
 
 def _title_from(description: str) -> str:

@@ -37,21 +37,39 @@ _UNIQUE = re.compile(r"^\s*(?:\*\*|__)?unique(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*"
 _ALTERNATIVES = re.compile(r"^\s*(?:\*\*|__)?(?:vs\.?|versus)\s+alternatives?(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
 
 
+def _blank_lead(text: str) -> int:
+    """How many blank lines come before the first line of a text (the Hub's card reader skips them)."""
+    lines = text.lstrip("\ufeff").splitlines()
+    return next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+
+
 def is_card(text: str) -> bool:
-    """Say whether a text starts with YAML front matter."""
-    return text.lstrip("\ufeff").startswith("---")
+    """Say whether a text starts with YAML front matter (blank lines before it are allowed, as on the Hub).
+
+    Examples
+    --------
+    >>> is_card("---\\nlicense: mit\\n---\\n"), is_card("\\n\\n---\\nlicense: mit\\n---\\n"), is_card("# Title\\n")
+    (True, True, False)
+    """
+    text = text.lstrip("\ufeff")
+    return text.startswith("---") or text.lstrip(" \t\r\n").startswith("---") and _blank_lead(text) > 0
 
 
 def split_front_matter(text: str, path: str) -> tuple[str, str, int]:
-    """Split a card into (front matter, body, line number where the body starts)."""
+    """Split a card into (front matter, body, line number where the body starts).
+
+    Blank lines before the opening ``---`` are skipped; the front matter then starts on line
+    ``_blank_lead(text) + 2``.
+    """
     lines = text.lstrip("\ufeff").splitlines()
-    if not lines or lines[0].strip() != "---":
+    lead = _blank_lead(text)
+    if lead >= len(lines) or lines[lead].strip() != "---":
         raise ParseError("no YAML front matter", location=Location(path, 1),
                          hint="start the file with a line '---', the YAML keys, then another '---'")
-    for i in range(1, len(lines)):
+    for i in range(lead + 1, len(lines)):
         if lines[i].strip() in ("---", "..."):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
-    raise ParseError("the YAML front matter is never closed", location=Location(path, 1),
+            return "\n".join(lines[lead + 1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise ParseError("the YAML front matter is never closed", location=Location(path, lead + 1),
                      hint="end the front matter with a line '---'")
 
 
@@ -145,10 +163,11 @@ def texts(data: dict[str, Any], key: str, loc: Any) -> list[str]:
                      f"write '{key}: [first, second]' with one text per item")
 
 
-def _load_yaml(front: str, path: str) -> tuple[dict[str, Any], Any]:
-    data, node = load_yaml(front, path, first_line=2, what="YAML front matter") if front.strip() else ({}, None)
+def _load_yaml(front: str, path: str, first_line: int = 2) -> tuple[dict[str, Any], Any]:
+    data, node = load_yaml(front, path, first_line=first_line, what="YAML front matter") if front.strip() \
+        else ({}, None)
     if not isinstance(data, dict):
-        raise ParseError("the front matter is not a mapping of keys to values", location=Location(path, 2),
+        raise ParseError("the front matter is not a mapping of keys to values", location=Location(path, first_line),
                          hint="write one 'key: value' per line")
     return data, node
 
@@ -184,13 +203,15 @@ def parse_card(text: str, path: str, *, hf: bool = False) -> SourceRecords:
     >>> rec.name, rec.kind, rec.description
     ('Tiny Model', 'model', 'A tiny model.')
     """
+    first = 2
     if hf and not is_card(text):
         front, body, body_line = "", text.lstrip("\ufeff"), 1
     else:
         front, body, body_line = split_front_matter(text, path)
-    data, node = _load_yaml(front, path)
-    lines = _key_lines(node, 2)
-    loc = lambda key: Location(path, lines.get(str(key), lines.get(re.split(r"[\[.]", str(key))[0], 2)))  # noqa: E731
+        first = _blank_lead(text) + 2
+    data, node = _load_yaml(front, path, first)
+    lines = _key_lines(node, first)
+    loc = lambda key: Location(path, lines.get(str(key), lines.get(re.split(r"[\[.]", str(key))[0], first)))  # noqa: E731
     is_hf = _is_hf(data, path, hf=hf)
     rec = EntityRecord(id="", name="", location=Location(path, 1))
     rec.field_locations = {k: Location(path, v) for k, v in lines.items()}
@@ -210,7 +231,7 @@ def _read_identity(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any)
     raw_id = text(data, "id", loc)
     if raw_id is None or not raw_id.strip():
         suggestion = slugify(text(data, "name", loc) or Path(path).stem)
-        raise SchemaError("missing id", location=Location(path, 2),
+        raise SchemaError("missing id", location=loc("id"),
                           hint=f"add a line 'id: {suggestion}' (a lowercase kebab-case slug)")
     rec.id = raw_id.strip()
     if not is_slug(rec.id):
@@ -219,7 +240,7 @@ def _read_identity(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any)
     rec.name = (text(data, "name", loc) or rec.id).strip()
     kind = text(data, "kind" if "kind" in data else "type", loc)
     if kind is None:
-        raise SchemaError(f"entity {rec.id!r} has no kind", location=Location(path, 2),
+        raise SchemaError(f"entity {rec.id!r} has no kind", location=loc("kind"),
                           hint="add 'kind: model' (or dataset, tool, library, framework, benchmark, format, method)")
     if normalise_kind(str(kind)) is None:
         raise SchemaError(f"unknown kind {kind!r}", location=loc("kind" if "kind" in data else "type"),
@@ -300,15 +321,26 @@ def _named(value: Any) -> dict[str, Any]:
 
 
 def _model_index(index: list[Any], path: str, where: Location) -> list[ResultRecord]:
-    """Benchmark results of a ``model-index``; entries, results and metrics of other shapes are passed over."""
+    """Benchmark results of a ``model-index``; entries, results and metrics of other shapes are passed over.
+
+    A result names its benchmark by its ``dataset``; one without a dataset is passed over too, as the
+    Hub passes it over (its task, ``image-classification``, is a kind of task, not a benchmark).
+
+    Examples
+    --------
+    >>> index = [{"results": [{"task": {"type": "image-classification"}, "metrics": [{"type": "acc", "value": 0.9}]},
+    ...                       {"dataset": {"name": "beans"}, "metrics": [{"type": "acc", "value": 0.8}]}]}]
+    >>> [(r.benchmark, r.value) for r in _model_index(index, "README.md", Location("README.md", 2))]
+    [('beans', 0.8)]
+    """
     out: list[ResultRecord] = []
     for entry in index:
         results = entry.get("results") if isinstance(entry, dict) else None
         for result in results if isinstance(results, list) else []:
             if not isinstance(result, dict):
                 continue
-            ds, task = _named(result.get("dataset")), _named(result.get("task"))
-            bench = ds.get("name") or ds.get("type") or task.get("name") or task.get("type")
+            ds = _named(result.get("dataset"))
+            bench = ds.get("name") or ds.get("type")
             metrics = result.get("metrics")
             for metric in metrics if isinstance(metrics, list) else []:
                 if not isinstance(metric, dict) or not bench or isinstance(metric.get("value"), bool):
@@ -450,9 +482,35 @@ def _first_heading(body: str) -> str | None:
 
 
 def _first_paragraph(body: str) -> str | None:
-    for block in re.split(r"\n\s*\n", body):
-        text = block.strip()
-        if text and not text.startswith(("#", "|", "```", "<", "!", "-", "*")):
+    """The first prose paragraph of a README body: fenced code and headings are left out (a heading
+    ends a paragraph, so the text right under one is a paragraph of its own); tables, lists, images
+    and HTML blocks are passed over.
+
+    Examples
+    --------
+    >>> _first_paragraph("# LaBSE\\nA port of LaBSE.\\n\\nUse it so:\\n```python\\nx = 1\\n\\ny = 2\\n```\\n")
+    'A port of LaBSE.'
+    >>> _first_paragraph("```\\ncode\\n\\nmore code\\n```\\n\\n## Usage\\nCall it.\\n")
+    'Call it.'
+    """
+    paragraphs: list[list[str]] = [[]]
+    fence: str | None = None
+    for line in body.splitlines():
+        stripped = line.strip()
+        opening = re.match(r"(`{3,}|~{3,})", stripped)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opening:
+            fence = opening.group(1)
+        elif stripped and not re.match(r"#{1,6}(\s|$)", stripped):
+            paragraphs[-1].append(stripped)
+            continue
+        paragraphs.append([])
+    for lines in paragraphs:
+        text = " ".join(lines).strip()
+        if text and not text.startswith(("|", "<", "!", "-", "*")):
             return re.sub(r"\s+", " ", text)[:1000]
     return None
 

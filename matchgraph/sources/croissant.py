@@ -365,6 +365,7 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     """
     data = inline_contexts(data, path)  # a context URL matchgraph does not bundle is refused, never fetched
     data, root = _dataset_node(data, path)
+    data = _expand_language_maps(data, _language_terms(data.get("@context")))
     at = lambda json_path: Location(path, json_path=root + json_path[1:])  # noqa: E731
     if "@context" not in data:
         raise SchemaError("missing @context", location=at("$.@context"),
@@ -390,6 +391,47 @@ def parse_croissant(data: Any, path: str) -> SourceRecords:
     rec.capabilities.extend(_documentation(rec, at))
     entities = [rec, *_format_entities(formats, path)]
     return check_records(SourceRecords(path=path, format="croissant", entities=entities, title=rec.name))
+
+
+def _language_terms(context: Any) -> set[str]:
+    """The terms a JSON-LD context declares as language maps (``"name": {"@container": "@language"}``).
+
+    Examples
+    --------
+    >>> sorted(_language_terms([{"name": {"@container": "@language"}, "url": "sc:url"},
+    ...                         {"description": {"@id": "sc:description", "@container": ["@language", "@set"]}}]))
+    ['description', 'name']
+    """
+    terms: set[str] = set()
+    for ctx in _as_list(context):
+        if not isinstance(ctx, dict):
+            continue
+        for term, definition in ctx.items():
+            if isinstance(definition, dict) and "@language" in _as_list(definition.get("@container")):
+                terms.add(term)
+    return terms
+
+
+def _expand_language_maps(node: Any, terms: set[str], depth: int = 0) -> Any:
+    """Language maps (``{"en": "...", "de": "..."}`` under a term the context declares so, as
+    Croissant 1.1 writes multilingual names and descriptions) as language-tagged values, the form
+    the rest of the reader takes (``[{"@value": "...", "@language": "en"}, ...]``)."""
+    if not terms or depth > 64:
+        return node
+    if isinstance(node, list):
+        return [_expand_language_maps(v, terms, depth + 1) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in terms and isinstance(value, dict) and not any(k.startswith("@") for k in value):
+            out[key] = [{"@value": text, "@language": lang} for lang, texts in value.items()
+                        for text in _as_list(texts) if isinstance(text, (str, int, float)) and not isinstance(text, bool)]
+        elif key == "@context":
+            out[key] = value
+        else:
+            out[key] = _expand_language_maps(value, terms, depth + 1)
+    return out
 
 
 def _nodes(data: Any) -> tuple[list[tuple[str, Any]], Any]:
@@ -468,7 +510,7 @@ def _identity(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     for alt in _as_list(_get(data, "alternateName")):
         if _text(alt):
             rec.aliases.append(str(_text(alt)))
-    licences = [t for t in (_text(v) for v in _as_list(_get(data, "license"))) if t]
+    licences = [t for t in (_licence(_text(v)) for v in _as_list(_get(data, "license"))) if t]
     if licences:
         rec.license = licences[0]
         for other in licences[1:]:
@@ -476,6 +518,26 @@ def _identity(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     for same in _as_list(_get(data, "sameAs")):
         if _text(same):
             rec.extra.append(("see_also", str(_text(same))))
+
+
+_CHOOSEALICENSE = re.compile(r"^https?://(?:www\.)?choosealicense\.com/licenses/([^/?#\s]+)/?$", re.I)
+
+
+def _licence(text: str | None) -> str | None:
+    """A licence as the Hub names it: Hugging Face's Croissant writes the repository's licence id
+    as a choosealicense.com page (``.../licenses/mit/``), and ``undefined`` when the card gives none.
+
+    Examples
+    --------
+    >>> [_licence(t) for t in ("https://choosealicense.com/licenses/cc-by-sa-4.0/",
+    ...                         "https://choosealicense.com/licenses/undefined/", "afl-3.0")]
+    ['cc-by-sa-4.0', None, 'afl-3.0']
+    """
+    m = _CHOOSEALICENSE.match(text or "")
+    if m is None:
+        return text
+    licence = m.group(1).lower()
+    return None if licence in {"undefined", "unknown-license", "none"} else licence
 
 
 def _fallback_slug(rec: EntityRecord, path: str) -> str:
@@ -517,9 +579,43 @@ def _provenance(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
     conforms = _text(_get(data, "conformsTo"))
     if conforms:
         rec.extra.append(("conforms_to", conforms))
+    _derived_from(data, rec)
     live = _get(data, "isLiveDataset")
     if live is True or str(_text(live)).lower() == "true":
         rec.extra.append(("note", "live dataset: its content changes over time"))
+
+
+def _derived_from(data: dict[str, Any], rec: EntityRecord) -> None:
+    """Croissant 1.1 provenance: ``prov:wasDerivedFrom`` the datasets this one was made from.
+
+    A source is named by the Hub id of its location (``prov:atLocation``, ``prov:locatedAt``, ``url``),
+    else by its label or name; a source known only by a URL elsewhere becomes a ``schema:sameAs``-style
+    note of where the data came from.
+
+    Examples
+    --------
+    >>> rec = EntityRecord(id="squad-v2", name="squad_v2")
+    >>> _derived_from({"prov:wasDerivedFrom": {"@id": "squad1",
+    ...                "prov:locatedAt": "https://huggingface.co/datasets/rajpurkar/squad"}}, rec)
+    >>> rec.relations["derivedFrom"]
+    ['rajpurkar/squad']
+    """
+    for source in _as_list(_get(data, "wasDerivedFrom")):
+        where = label = None
+        if isinstance(source, dict):
+            where = next((t for k in ("atLocation", "locatedAt", "url", "sameAs") if (t := _text(_get(source, k)))),
+                         None)
+            label = _text(_get(source, "label")) or _text(_get(source, "name"))
+        elif isinstance(source, str) and _URL_RE.match(source.strip()):
+            where = source.strip()
+        hub = hub_id_of_url(where)
+        name = hub or label
+        if name and name != rec.name:
+            targets = rec.relations.setdefault("derivedFrom", [])
+            if name not in targets:
+                targets.append(name)
+        elif where and _URL_RE.match(where):
+            rec.extra.append(("note", f"derived from {where}"))
 
 
 def _encodings(item: dict[str, Any]) -> list[str]:

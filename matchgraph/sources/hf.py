@@ -202,6 +202,32 @@ def parse_model_card(text: str, path: str) -> SourceRecords:
     return records
 
 
+#: huggingface_hub's ModelInfo/DatasetInfo attribute names -> the Hub API's keys (an entry saved with
+#: ``dataclasses.asdict(info)`` or ``vars(info)`` instead of the API's JSON).
+_ATTRIBUTE_KEYS = {"card_data": "cardData", "created_at": "createdAt", "last_modified": "lastModified",
+                   "model_index": "model-index", "transformers_info": "transformersInfo", "model_id": "modelId"}
+
+
+def _api_keys(entry: Any) -> Any:
+    """An entry with the Hub API's key names, where it uses huggingface_hub's attribute names instead.
+
+    Examples
+    --------
+    >>> _api_keys({"id": "a/b", "created_at": "2022-03-02 23:29:05+00:00", "card_data": {}})
+    {'id': 'a/b', 'createdAt': '2022-03-02 23:29:05+00:00'}
+    """
+    if not isinstance(entry, dict) or not _ATTRIBUTE_KEYS.keys() & entry.keys():
+        return entry
+    out = {}
+    for key, value in entry.items():
+        api = _ATTRIBUTE_KEYS.get(key)
+        if api is None:
+            out[key] = value
+        elif api not in entry and value not in (None, {}, []):
+            out[api] = value
+    return out
+
+
 def parse_hub_json(data: Any, path: str) -> SourceRecords:
     """Turn a Hub API answer (model or dataset listing, or one entry) into records.
 
@@ -233,6 +259,7 @@ def parse_hub_json(data: Any, path: str) -> SourceRecords:
         raise SchemaError("not a Hugging Face Hub API answer (a list of models or datasets with an 'id')",
                           location=Location(path, json_path="$"),
                           hint="save what https://huggingface.co/api/models?full=true returns, or use --search")
+    entries = [(where, _api_keys(e)) for where, e in entries]
     kinds = _listing_kinds(entries, path)
     records = [_entry(entry, path, json_path, kind) for (json_path, entry), kind in zip(entries, kinds)]
     return check_records(SourceRecords(path=path, format="hf-hub", entities=records, title="Hugging Face Hub listing"))

@@ -30,8 +30,9 @@ from typing import Any
 from rdflib import URIRef
 
 from ..errors import Location
+from .build import capability_key as _cap_key, capability_title
 from .linking import EntityIndex, normalise_name
-from .records import EntityRecord, ObservationRecord, SourceRecords
+from .records import CapabilityRecord, EntityRecord, ObservationRecord, SourceRecords
 from ..vocab import ID, KIND_OF_CLASS, SCHEMA, STUB_GRAPH, entity_iri, normalise_kind, slug_of, slugify
 
 __all__ = ["Merge", "NearMiss", "MergeReport", "CrossLinker", "hub_id_of_url", "url_key", "reduced_key"]
@@ -444,18 +445,40 @@ class CrossLinker:
                     self._keep(rec, known.slug, key, str(mine))
                     setattr(rec, key, None)
             rec.kind = rec.kind or first.kind
-            taken = {slugify(c.title or "")[:60].strip("-") for c in first.capabilities}
-            self._retitle(rec, taken, source)
+            # every capability this import already gives the entity: the first record's and those of
+            # the records merged after it (a third file must not take the second one's new title)
+            earlier = [first, *(r for r in self._merged_records.get(known.slug, []) if r is not rec)]
+            self._retitle(rec, {_cap_key(c) for r in earlier for c in r.capabilities}, source)
         self._merged_records.setdefault(known.slug, []).append(rec)
         self._source_label[id(rec)] = source or "import"
 
     @staticmethod
     def _retitle(rec: EntityRecord, taken: set[str], source: str | None) -> None:
-        """Rename capabilities whose IRI another source already uses for this entity."""
+        """Rename capabilities whose IRI another source already uses for this entity.
+
+        The new title is ``Title (Source)``, numbered (``Title (Source 2)``) when that one is taken
+        too, so three files describing one dataset give three capabilities, never one IRI twice.
+
+        Examples
+        --------
+        >>> rec = EntityRecord(id="x", name="x", capabilities=[CapabilityRecord("d", title="Parquet files")])
+        >>> CrossLinker._retitle(rec, {"parquet-files", "parquet-files-croissant"}, "Croissant")
+        >>> rec.capabilities[0].title
+        'Parquet files (Croissant 2)'
+        """
+        label = source or "import"
+        taken = set(taken)
         for cap in rec.capabilities:
-            title = cap.title or cap.description[:60]
-            if slugify(title)[:60].strip("-") in taken:
-                cap.title = f"{title} ({source or 'import'})"
+            title = capability_title(cap)
+            if _cap_key(cap) in taken:
+                base = re.sub(rf" \({re.escape(label)}( \d+)?\)$", "", title)
+                n = 1
+                while True:
+                    cap.title = f"{base} ({label})" if n == 1 else f"{base} ({label} {n})"
+                    if _cap_key(cap) not in taken:
+                        break
+                    n += 1
+            taken.add(_cap_key(cap))
 
     def _keep(self, rec: EntityRecord, slug: str, key: str, value: str) -> None:
         """Keep a fact the entity already has otherwise as an observation of this record's source
@@ -513,9 +536,10 @@ class CrossLinker:
         for slug, recs in merged.items():
             have = facts.get(slug, {})
             for rec in recs:
-                self._settle(rec, have)
+                siblings = {_cap_key(c) for r in recs if r is not rec for c in r.capabilities}
+                self._settle(rec, have, siblings)
 
-    def _settle(self, rec: EntityRecord, have: dict[str, set[str]]) -> None:
+    def _settle(self, rec: EntityRecord, have: dict[str, set[str]], siblings: set[str] = frozenset()) -> None:
         for key, prop in (("description", "description"), ("license", "license"), ("url", "url"),
                           ("pricing", "pricing")):
             mine = getattr(rec, key)
@@ -531,7 +555,8 @@ class CrossLinker:
             if iri in have.get("hasMetric", set()):
                 self._keep(rec, rec.id, name, _number_text(rec.metrics.pop(name)))
         used = {v.rsplit("/", 1)[-1] for v in have.get("hasCapability", set())}
-        self._retitle(rec, used, self._source_label.get(id(rec)))
+        if used & {_cap_key(c) for c in rec.capabilities}:
+            self._retitle(rec, used | siblings, self._source_label.get(id(rec)))
         results = have.get("hasResult", set())
         kept = []
         for i, res in enumerate(rec.results, start=1):

@@ -132,17 +132,32 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
+def _task_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """A task record with ``dataset_path``/``dataset_revision``: TaskMetadata itself (``model_dump()``,
+    ``model_dump_json()``) writes them as ``"dataset": {"path": ..., "revision": ...}``.
+
+    Examples
+    --------
+    >>> _task_fields({"name": "T", "dataset": {"path": "mteb/t", "revision": "abc"}})["dataset_path"]
+    'mteb/t'
+    """
+    dataset = obj.get("dataset")
+    if "dataset_path" in obj or not isinstance(dataset, dict):
+        return obj
+    return {**obj, "dataset_path": dataset.get("path"), "dataset_revision": dataset.get("revision")}
+
+
 class _Fields:
     """Typed access to one jsonl record, raising SchemaError at its line."""
 
     def __init__(self, obj: dict[str, Any], path: str, line: int) -> None:
         self.obj, self.loc = obj, Location(path, line)
 
-    def text(self, key: str, *, required: bool = False) -> str | None:
+    def text(self, key: str, *, required: bool = False, hint: str | None = None) -> str | None:
         value = self.obj.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                raise SchemaError(f"missing {key}", location=self.loc, hint=f"every record needs a {key!r}")
+                raise SchemaError(f"missing {key}", location=self.loc, hint=hint or f"every record needs a {key!r}")
             return None
         if not isinstance(value, str):
             raise SchemaError(f"{key} must be a string, found {type(value).__name__}", location=self.loc,
@@ -523,13 +538,16 @@ def parse_mteb(directory: Path) -> MtebRead:
         raise InputError("neither models.jsonl nor tasks.jsonl is here", location=Location(str(directory)),
                          hint="an MTEB folder holds models.jsonl and/or tasks.jsonl")
     read = MtebRead()
-    task_rows = [(n, _Fields(o, str(tasks_path), n)) for n, o in read_jsonl(tasks_path)] if tasks_path.exists() else []
+    task_rows = [(n, _Fields(_task_fields(o), str(tasks_path), n)) for n, o in read_jsonl(tasks_path)] \
+        if tasks_path.exists() else []
     model_rows = [(n, _Fields(o, str(models_path), n)) for n, o in read_jsonl(models_path)] \
         if models_path.exists() else []
     by_dataset: dict[str, list[tuple[int, _Fields]]] = {}
     for line, f in task_rows:
         f.text("name", required=True)
-        by_dataset.setdefault(f.text("dataset_path", required=True) or "", []).append((line, f))
+        by_dataset.setdefault(f.text("dataset_path", required=True, hint="every task needs a 'dataset_path' (or "
+                                     "'dataset': {'path': ..., 'revision': ...}, as TaskMetadata writes it)") or "",
+                              []).append((line, f))
     claim = _Claimer()
     mteb = claim(_mteb_entity(directory, len(task_rows), len(by_dataset), len(model_rows)))
     datasets = {p: claim(_dataset_record(p, rows, str(tasks_path), read)) for p, rows in sorted(by_dataset.items())}
