@@ -31,7 +31,11 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] | frozense
 @click.option("--recompute", is_flag=True,
               help="Compute the scores again and write them to the catalog's score graph (a new catalog version).")
 @click.option("--weights", "weights_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML or JSON file overriding the default weights (see docs/scoring.md).")
+              help="YAML or JSON file overriding the default weights (see docs/scoring.md): shown instead of the "
+                   "catalog's weights; with --recompute, they become the catalog's.")
+@click.option("--default-weights", is_flag=True,
+              help="The package's default weights instead of the catalog's; with --recompute, they become the "
+                   "catalog's again.")
 @click.option("--limit", type=click.IntRange(0), default=25, show_default=True,
               help="Without ENTITY: show the N highest ranked (0 for all).")
 @click.option("--history", is_flag=True,
@@ -39,8 +43,8 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] | frozense
 @catalog_option
 @format_option("table", "json")
 @handle_errors
-def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None, limit: int, history: bool,
-           catalog_location: str | None, fmt: str) -> None:
+def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None, default_weights: bool, limit: int,
+           history: bool, catalog_location: str | None, fmt: str) -> None:
     """Show the Rank, Adoption, Quality, Ecosystem and Match Graph scores (0-100) of entities.
 
     Without ENTITY, lists the highest ranked entities. Showing scores only reads: they are
@@ -48,23 +52,32 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
     catalog's score graph (for SPARQL) is kept current by recorded matches and rewritten with
     --recompute (after an ingest, or with other --weights).
 
+    Scores are shown with the catalog's weights: those of its last --recompute (the defaults
+    before any). --recompute alone keeps them; --recompute --weights FILE makes FILE's the
+    catalog's, --recompute --default-weights goes back to the defaults. --history shows the
+    default weights' scores, so versions compare.
+
     \b
     Example:
         matchgraph scores --limit 10
         matchgraph scores the-pile distilroberta-base --format json
         matchgraph scores --recompute --weights my-weights.yaml
+        matchgraph scores --recompute --default-weights
         matchgraph scores distilroberta-base --history
     """
     from ..graph.scores import score_table
     from ..graph.resolve import resolve_entity
 
+    if weights_file is not None and default_weights:
+        raise click.UsageError("give --weights FILE or --default-weights, not both")
     if history:
         if len(entities) != 1:
             raise click.UsageError("--history takes exactly one ENTITY, e.g. matchgraph scores the-pile --history")
         _history(entities[0], catalog_location, fmt)
         return
     with open_catalog(catalog_location) as catalog:
-        table = score_table(catalog, weights=weights_file, recompute=recompute, store=recompute)
+        weights = {} if default_weights else weights_file  # None: the catalog's
+        table = score_table(catalog, weights=weights, recompute=recompute, store=recompute)
         if entities:
             slugs = [resolve_entity(catalog, e).slug for e in entities]
             found = table.select(slugs, factors=False)
@@ -105,7 +118,7 @@ def _history(entity: str, catalog_location: str | None, fmt: str) -> None:
 @cli.command()
 @click.argument("entity")
 @click.option("--weights", "weights_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML or JSON file overriding the default weights.")
+              help="YAML or JSON file overriding the default weights, shown instead of the catalog's.")
 @catalog_option
 @format_option("text", "json")
 @handle_errors
@@ -198,7 +211,7 @@ def _stub_hint(alternatives: list[str]) -> str:
 @click.argument("a")
 @click.argument("b")
 @click.option("--weights", "weights_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML or JSON file overriding the default weights.")
+              help="YAML or JSON file overriding the default weights, shown instead of the catalog's.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
 @catalog_option
 @format_option("text", "md", "html", "json")

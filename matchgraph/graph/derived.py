@@ -62,7 +62,7 @@ from .neighbours_index import NeighbourIndex
 from .progress import BuildProgress
 from .projection import CompactProjection, Nodes, nodes_from, nodes_of, project
 from .scoring import Explainer, LocalExplainer, ScoreTable, compute_table
-from .weights import load_weights, weights_digest
+from .weights import catalog_weights, load_weights, weights_digest
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -185,7 +185,11 @@ class State:
 
     def scores(self, weights: str | os.PathLike[str] | Mapping[str, Any] | None = None, *,
                recompute: bool = False) -> ScoreTable:
-        """The scores for ``weights`` (the defaults when None): read when stored, else computed and stored."""
+        """The scores for ``weights`` (the package defaults when None; a catalog's own are
+        :func:`matchgraph.graph.weights.catalog_weights`): read when stored (``scores-<digest>``),
+        else computed and stored. A version made by recorded matches computes them from its
+        parent's table for the same weights when one is kept (Times Matched, PageRank and what
+        they move only), unless ``recompute``. The default weights' table goes to the history."""
         w = load_weights(weights)
         digest = weights_digest(w)
         with self._lock:
@@ -199,13 +203,14 @@ class State:
                 except (OSError, ValueError, KeyError):
                     table = None
             if table is None:
-                table = compute_table(self.facts, self.nodes, self.projection, w)
+                parent = None if recompute else self._parent_table(digest)
+                table = compute_table(self.facts, self.nodes, self.projection, w, parent=parent)
                 counters["score_tables"] += 1
                 self._attach(table, w)
                 self._fresh.add(digest)
                 with _staged_files(self.directory) as stage:
                     table.save(stage, name)
-                if weights is None:
+                if digest == weights_digest(load_weights()):
                     from .history import record
 
                     record(self.directory.parent, table, self.meta)
@@ -213,6 +218,20 @@ class State:
                 self._attach(table, w)
             self._tables[digest] = table
             return table
+
+    def _parent_table(self, digest: str) -> ScoreTable | None:
+        """The parent version's table for the weights of ``digest`` (in memory, or kept on disk)
+        when this version differs from it by match events only, else None."""
+        parent = self.meta.get("parent")
+        if self.meta.get("change") != "match" or not parent:
+            return None
+        state = _STATES.get((str(self.directory.parent), parent))
+        if state is not None and digest in state._tables:
+            return state._tables[digest]
+        try:
+            return ScoreTable.load(self.directory.parent / _dirname(parent), f"scores-{digest}")
+        except (OSError, ValueError, KeyError):
+            return None
 
     def _attach(self, table: ScoreTable, weights: Mapping[str, Any]) -> None:
         """Let the table explain its numbers: a few entities from their own facts and neighbour
@@ -701,17 +720,19 @@ def touched_entities(catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iter
 
 
 def rank_prior(catalog: Catalog, slugs: list[str]) -> np.ndarray | None:
-    """Ranks (0-100) for ``slugs`` (NaN where unknown) from the newest computed scores, or None.
+    """Ranks (0-100) for ``slugs`` (NaN where unknown) from the newest computed scores with the
+    catalog's weights (those of its score run: the ranks the score graph holds), or None.
 
     Never builds: a prior may be a little stale, a search should not wait for scores.
     """
     state = latest(catalog)
     if state is None:
         return None
-    table = state._tables.get(weights_digest(load_weights()))
+    weights = catalog_weights(catalog)
+    table = state._tables.get(weights_digest(weights))
     if table is None:
         try:
-            table = state.scores()
+            table = state.scores(weights)
         except (OSError, ValueError):
             return None
     rows = [table.row(s) for s in slugs]

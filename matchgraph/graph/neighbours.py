@@ -18,6 +18,7 @@ from .resolve import EntityRef, resolve_entity
 from .derived import State, current
 from .neighbours_index import DIRECTIONS
 from .relations import RELATION_KINDS
+from .weights import catalog_weights
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store.catalog import Catalog
@@ -150,7 +151,7 @@ def neighbours(catalog: Catalog, entity: str | EntityRef, *, relations: Iterable
     start = state.projection.index_of().get(ref.slug)
     if start is None:
         return []
-    ranks = state.scores().values[:, 0] if state.projection.n else np.zeros(0)
+    ranks = state.scores(catalog_weights(catalog)).values[:, 0] if state.projection.n else np.zeros(0)
     found: list[Neighbour] = []
     seen = [start]
     frontier = [start]
@@ -168,7 +169,7 @@ def neighbours(catalog: Catalog, entity: str | EntityRef, *, relations: Iterable
 
 
 def entity_rank(catalog: Catalog, slug: str) -> float | None:
-    """The rank of one entity in the current version (None when unknown)."""
-    table = current(catalog).scores()
+    """The rank of one entity in the current version, with the catalog's weights (None when unknown)."""
+    table = current(catalog).scores(catalog_weights(catalog))
     row = table.row(slug)
     return None if row is None else float(table.values[row, 0])

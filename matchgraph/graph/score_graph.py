@@ -12,6 +12,10 @@ Only writes write it (a read path never does):
 - ``scores --recompute`` (:func:`store_scores`), the explicit step after an ingest or with other
   weights: one transaction of its own.
 
+The run's weights are the catalog's weights (:func:`matchgraph.graph.weights.catalog_weights`):
+what every read shows by default, what a recorded match and ``scores --recompute`` without
+``--weights`` keep.
+
 When the stored scores belong to a version this one descends from by recorded matches only (so an
 explanation can change only through the numbers it prints), only the differing cells are
 replaced: a value whose two-decimal number moved (one event moves PageRank everywhere, so most
@@ -33,7 +37,7 @@ import numpy as np
 from ..vocab import ID, PREFIXES, RUN, SCORE_GRAPH
 from .rows import select_values
 from .scoring import ScoreTable, explanation
-from .weights import SCORE_KINDS
+from .weights import SCORE_KINDS, weights_from_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store.catalog import Catalog, Transaction
@@ -265,13 +269,10 @@ def follow_match(txn: Transaction, catalog: Catalog, state: State) -> int | None
     ingest is ``scores --recompute``'s job. Returns the score nodes touched, or None.
     """
     run = _run_in(txn, catalog)
-    if run is None:
+    weights = weights_from_json(run[1]) if run is not None else None
+    if run is None or weights is None:
         return None
-    try:
-        weights = json.loads(run[1])
-    except ValueError:
-        return None
-    table = state.scores(weights)
+    table = state.scores(weights)  # the catalog's weights, kept
     old = _numbers_only_ancestor(catalog, state, run, table)
     if old is None:
         return None

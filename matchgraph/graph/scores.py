@@ -1,7 +1,11 @@
 """Scores for readers: every entity's or a few entities' scores for the current version and their
 history, read from the owner of derived state. Reading never writes the store: the score graph is
 written by writes only (a recorded match keeps it current, ``scores --recompute`` rewrites it;
-see :mod:`matchgraph.graph.score_graph`)."""
+see :mod:`matchgraph.graph.score_graph`).
+
+Unless told other weights, everything here uses the catalog's weights, those of its stored score
+run (:func:`~matchgraph.graph.weights.catalog_weights`), so what is shown is what SPARQL reads
+from the score graph; ``weights={}`` asks for the package defaults."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .derived import current, derived_root, latest
 from .scoring import EntityScores, ScoreTable, compute_table
-from .weights import load_weights
+from .weights import catalog_weights, load_weights
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store.catalog import Catalog
@@ -22,6 +26,11 @@ __all__ = ["load_scores", "scores_for", "current_ranks", "compute_scores", "scor
 Weights = str | os.PathLike[str] | Mapping[str, Any] | None
 
 
+def _weights(catalog: Catalog, weights: Weights) -> str | os.PathLike[str] | Mapping[str, Any]:
+    """``weights`` as given, or the catalog's (those of its stored score run) when None."""
+    return catalog_weights(catalog) if weights is None else weights
+
+
 def score_table(catalog: Catalog, *, weights: Weights = None, recompute: bool = False,
                 store: bool = False) -> ScoreTable:
     """The score table of the current version; with ``store``, the store's score graph is made to hold it.
@@ -30,15 +39,18 @@ def score_table(catalog: Catalog, *, weights: Weights = None, recompute: bool = 
     ----------
     catalog : Catalog
     weights : path or mapping, optional
-        Overrides of the default weights (see :func:`matchgraph.graph.weights.load_weights`).
+        Overrides of the default weights (see :func:`matchgraph.graph.weights.load_weights`);
+        ``{}`` for the defaults themselves. None (the default): the catalog's weights.
     recompute : bool
         Compute the scores again (from the current projection) instead of reading the stored table.
     store : bool
         A write: bring the store's score graph to these scores (a new catalog version; with
-        ``recompute``, at least the run is renewed). Without it nothing is written to the store.
+        ``recompute``, at least the run is renewed), so their weights become the catalog's.
+        Without it nothing is written to the store.
     """
     from .score_graph import store_scores
 
+    weights = _weights(catalog, weights)
     state = current(catalog)
     table = state.scores(weights, recompute=recompute)
     if store:
@@ -57,9 +69,9 @@ def load_scores(catalog: Catalog, *, recompute: bool = False, weights: Weights =
     ----------
     catalog : Catalog
     recompute : bool
-        Compute again, and write the score graph.
+        Compute again, and write the score graph (its weights become the catalog's).
     weights : path or mapping, optional
-        Overrides of the default weights.
+        Overrides of the default weights (``{}``: the defaults); None: the catalog's weights.
     factors : bool
         Build each entity's factors with their evidence in words (slower for large catalogs).
 
@@ -81,6 +93,8 @@ def scores_for(catalog: Catalog, slugs: Iterable[str], *, weights: Weights = Non
                recompute: bool = False, store: bool = False) -> dict[str, EntityScores]:
     """The scores of a few entities (unknown ones are left out); nothing is written unless ``store``.
 
+    ``weights`` as :func:`score_table` takes them (None: the catalog's).
+
     Examples
     --------
     >>> from matchgraph.store.catalog import Catalog
@@ -92,7 +106,8 @@ def scores_for(catalog: Catalog, slugs: Iterable[str], *, weights: Weights = Non
 
 
 def current_ranks(catalog: Catalog) -> dict[str, float] | None:
-    """The ranks of the current version when its scores were computed, else None (nothing is computed).
+    """The ranks of the current version with the catalog's weights when its scores were computed,
+    else None (nothing is computed).
 
     Examples
     --------
@@ -103,12 +118,13 @@ def current_ranks(catalog: Catalog) -> dict[str, float] | None:
     state = latest(catalog)
     if state is None or state.data_version != catalog.data_version:
         return None
-    return state.scores().ranks()
+    return state.scores(_weights(catalog, None)).ranks()
 
 
 def compute_scores(catalog: Catalog, weights: Mapping[str, Any] | None = None, *,
                    projection: CompactProjection | None = None) -> dict[str, EntityScores]:
-    """Compute every entity's scores afresh from the current version's facts (nothing is written).
+    """Compute every entity's scores afresh from the current version's facts (nothing is written),
+    with ``weights`` (full weights) or the catalog's.
 
     Examples
     --------
@@ -117,14 +133,15 @@ def compute_scores(catalog: Catalog, weights: Mapping[str, Any] | None = None, *
     {}
     """
     state = current(catalog)
-    w = dict(weights) if weights is not None else load_weights()
+    w = load_weights(_weights(catalog, weights))
     return compute_table(state.facts, state.nodes, projection or state.projection, w).select()
 
 
 def score_history(catalog: Catalog, slug: str) -> list[dict[str, Any]]:
     """Rank and sub-scores of an entity in every recorded catalog version, with the factors that moved.
 
-    The current version's scores are computed first when they were not yet.
+    The history keeps the scores of the default weights (so versions compare whatever weights the
+    catalog had); the current version's are computed first when they were not yet.
     """
     from .history import entity_history
 
