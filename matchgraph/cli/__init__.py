@@ -47,7 +47,7 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        as_json = str(kwargs.get("fmt") or "").lower() == "json"
+        as_json = _json_output(kwargs)
         try:
             return func(*args, **kwargs)
         except MatchgraphError as exc:
@@ -69,6 +69,15 @@ def handle_errors(func: F) -> F:
             raise click.ClickException(message) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _json_output(kwargs: dict[str, Any]) -> bool:
+    """Whether the command runs with the option ``--format json`` (``export json`` names a file
+    format with an argument of the same name: its errors stay text)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or str(kwargs.get("fmt") or "").lower() != "json":
+        return False
+    return any(isinstance(p, click.Option) and p.name == "fmt" for p in ctx.command.params)
 
 
 def _exit_json(error: dict[str, Any], code: int) -> None:
