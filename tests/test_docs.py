@@ -147,3 +147,27 @@ def test_formats_documents_kinds_sections_pages_rdf_linking_and_guarantees() -> 
                    "mg:SourceObservation", "Turtle", "N-Triples", "JSON-LD", "stub", "mg:namesAlternative",
                    "idempotent", "atomic", "shapes.ttl"):
         assert phrase in FORMATS_MD, phrase
+
+
+def test_serve_documents_every_route_of_the_server() -> None:
+    """docs/cli.md's list of the server's pages named four of the six (not /match, which every
+    page's Match box opens, nor /compare) and not /static: each route now has a bullet or a
+    mention there, and each path it documents is a route."""
+    from starlette.routing import Route
+
+    from matchgraph import Catalog
+    from matchgraph.web.server import create_app
+
+    text = section(("serve",))
+    routes = [r.path for r in create_app(Catalog("memory:")).routes if isinstance(r, Route)]
+    fixed = {path for path in routes if "{" not in path}  # "/", "/query", "/favicon.ico" ...
+    prefixes = {path.split("{", 1)[0] for path in routes if "{" in path}  # "/entity/", "/compare/" ...
+    documented = set(re.findall(r"`(/[^`?\s]*)", text))  # "/entity/ID.ttl", "/" from "/?kind=..."
+    for path in fixed:
+        assert path in documented, f"docs/cli.md does not document {path}"
+    for prefix in prefixes:
+        assert any(d.startswith(prefix) for d in documented), f"docs/cli.md does not document {prefix}..."
+    for path in documented:
+        assert path in fixed or path.startswith(tuple(prefixes)), f"docs/cli.md documents {path}, not a route"
+    for page in ("/match?q=NEED&kind=KIND", "/compare/A/B", "/graph?center=ID&depth=N&size=N&relation=R"):
+        assert f"`{page}`" in text, page

@@ -21,7 +21,8 @@ PROBES = Path(__file__).parent / "data" / "probes"
 
 
 class Resources(HTMLParser):
-    """Collects every URL a page would load (src, href of link, url() in style attributes)."""
+    """Collects every URL a page would load (src, href of link, url() in style attributes); a
+    ``data:`` URL (the icon) is inline, not loaded."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -30,9 +31,9 @@ class Resources(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if values.get("src"):
+        if values.get("src") and not str(values["src"]).startswith("data:"):
             self.urls.append(str(values["src"]))
-        if tag == "link" and values.get("href"):
+        if tag == "link" and values.get("href") and not str(values["href"]).startswith("data:"):
             self.urls.append(str(values["href"]))
         if tag == "script" and "src" in values:
             self.scripts_with_src += 1

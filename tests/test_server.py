@@ -276,6 +276,35 @@ def test_entity_names_redirect_and_unknown_is_404(probe_server: str) -> None:
     assert missing.status_code == 404 and "the-pile" in missing.text
 
 
+def test_every_page_names_its_icon_and_the_server_answers_favicon_ico(probe_server: str) -> None:
+    """Browsers asked every server for /favicon.ico, and each page's visit logged a 404: the pages
+    now carry their icon inline (no request), and /favicon.ico answers it for the other documents."""
+    from html.parser import HTMLParser
+    from urllib.parse import unquote
+    from xml.etree import ElementTree
+
+    class Icons(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            named = dict(attrs)
+            if tag == "link" and named.get("rel") == "icon":
+                self.found.append(named.get("href") or "")
+
+    icon = httpx.get(probe_server + "/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert ElementTree.fromstring(icon.content).tag == "{http://www.w3.org/2000/svg}svg" and len(icon.content) < 1000
+    for path in ("/", "/entity/the-pile", "/entity/the-pilf", "/query", "/graph", "/match?q=corpus",
+                 "/compare/the-pile/c4", "/graph?size=0"):
+        parser = Icons()
+        parser.feed(httpx.get(probe_server + path).text)
+        assert len(parser.found) == 1, path
+        prefix = "data:image/svg+xml,"
+        assert parser.found[0].startswith(prefix) and unquote(parser.found[0][len(prefix):]) == icon.text, path
+
+
 @pytest.mark.browser
 def test_served_pages_in_chromium(probe_server: str) -> None:
     with browser() as b:
@@ -302,6 +331,10 @@ def test_served_pages_in_chromium(probe_server: str) -> None:
             page.wait_for_url("**/?q=onerror")
             assert "<img src=x onerror=alert(1)>" in page.inner_text("#entity-rows")
             page.wait_for_timeout(100)
+            # the inlined icon is an image Chromium draws (a 32 x 32 view box)
+            assert page.evaluate("""async () => { const i = new Image();
+                i.src = document.querySelector('link[rel=icon]').href; await i.decode();
+                return [i.naturalWidth, i.naturalHeight]; }""") == [32, 32]
             report.assert_clean()
 
 

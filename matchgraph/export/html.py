@@ -39,7 +39,7 @@ from ..vocab import entity_iri
 from . import register
 
 __all__ = ["KIND_COLOURS", "RELATION_STYLES", "Assets", "Links", "environment", "graph_view",
-           "render_graph_page", "top_capabilities", "export_html", "vis_network_path"]
+           "render_graph_page", "top_capabilities", "export_html", "vis_network_path", "favicon_svg"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -84,6 +84,16 @@ def vis_network_path() -> Path:
     return candidates[-1]
 
 
+#: The icon of every page (``templates/favicon.svg``); the server also answers it at ``/favicon.ico``.
+FAVICON = "favicon.svg"
+
+
+@lru_cache(maxsize=1)
+def favicon_svg() -> str:
+    """The pages' icon: a small SVG (a graph of three nodes on the pages' accent colour)."""
+    return (TEMPLATES / FAVICON).read_text(encoding="utf-8").strip()
+
+
 @lru_cache(maxsize=None)
 def asset_text(name: str) -> str:
     """The text of a bundled asset (``vis-network.js``, ``graph.js``, ``query.js``, ``browse.js``, ``style.css``)."""
@@ -111,6 +121,12 @@ class Assets:
         if self.base is None:
             return Markup("<style>") + Markup(asset_text(name)) + Markup("</style>")
         return Markup('<link rel="stylesheet" href="{}">').format(self.base + name)
+
+    def icon(self) -> Markup:
+        """The ``<link rel="icon">`` of a page: the icon inlined as a ``data:`` URL, so that no page
+        asks its server (or a static host, or ``file://``) for ``/favicon.ico``."""
+        return Markup('<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,{}">').format(
+            quote(favicon_svg(), safe=""))
 
 
 class Links:

@@ -12,6 +12,8 @@ Routes
     ``schema:`` ...) predeclared.
 ``/dump/catalog.{ttl,nt,nq,trig,jsonld}``
     The whole catalog as an RDF dump, streamed as it is written.
+``/static/{name}``, ``/favicon.ico``
+    The pages' scripts and style sheet; their icon (an SVG, also inlined in every page).
 ``/``, ``/query``, ``/entity/{id}``, ``/compare/{a}/{b}``, ``/match?q=&kind=``, ``/graph``
     The catalog list (facets, sort, paging, search: :mod:`matchgraph.web.browse`), the query page
     (:mod:`matchgraph.web.query`), the pages the static site also has (shared templates,
@@ -464,6 +466,16 @@ async def static_route(request: Any) -> Any:
                     headers={"Cache-Control": "public, max-age=3600"})
 
 
+async def favicon_route(request: Any) -> Any:
+    """The pages' icon (pages inline it; browsers ask this address for other documents, such as a
+    ``.ttl`` or a SPARQL result, and other clients ask it anyway)."""
+    from starlette.responses import Response
+
+    from ..export.html import favicon_svg
+
+    return Response(favicon_svg(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
 class _FollowNewVersions:
     """ASGI middleware: before each request, read the newest catalog version (another process may
     have committed one: an ingest, a recorded match), so the server follows without a restart."""
@@ -526,6 +538,7 @@ def create_app(catalog: Catalog, config: ServerConfig | None = None, *, owns_cat
         Route("/match", match_route),
         Route("/graph", graph_route),
         Route("/static/{name}", static_route),
+        Route("/favicon.ico", favicon_route),
     ]
     # CORS outermost, so that every answer a browser client can get (a 414, a 500) carries it
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
