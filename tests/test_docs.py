@@ -171,3 +171,79 @@ def test_serve_documents_every_route_of_the_server() -> None:
         assert path in fixed or path.startswith(tuple(prefixes)), f"docs/cli.md documents {path}, not a route"
     for page in ("/match?q=NEED&kind=KIND", "/compare/A/B", "/graph?center=ID&depth=N&size=N&relation=R"):
         assert f"`{page}`" in text, page
+
+
+# ------------------------------------------------------------------ examples run as written
+
+
+def _example_units() -> list[tuple[str, list[str]]]:
+    """(where, command lines) of every example: each --help's Example block, and each doc's fenced
+    blocks and inline ``matchgraph ...`` code, in order (what a unit writes, a later line may read)."""
+    units = [(f"matchgraph {' '.join(path)} --help", [ln for ln in example_lines(command_at(path).help or "")
+                                                      if ln.startswith("matchgraph ")]) for path in ALL]
+    root = DOCS.parent
+    for doc in [*sorted(DOCS.glob("*.md")), root / "README.md", root / "examples" / "README.md"]:
+        lines, block = [], False
+        for line in doc.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith("```"):
+                block = not block
+            elif block:
+                m = re.match(r"\s*(?:\$ )?(matchgraph\s.*)", line)
+                lines += [m.group(1)] if m else []
+            else:
+                lines += re.findall(r"`(matchgraph [^`]*)`", line)
+        units.append((str(doc.relative_to(root)), lines))
+    return units
+
+
+def _paths_read(words: list[str]) -> tuple[list[str], list[str]]:
+    """The files and folders a command line reads, and those it writes (``-o``, ``--save``, site's OUTDIR)."""
+    command: click.Command = cli
+    path: list[str] = []
+    reads, writes = [], []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        params = {name: p for p in command.params if isinstance(p, click.Option) for name in p.opts}
+        if word.startswith("-"):
+            option = params.get(word.split("=", 1)[0])
+            takes_value = option is not None and not option.is_flag and "=" not in word
+            value = words[i + 1] if takes_value and i + 1 < len(words) else word.partition("=")[2]
+            if word in ("-f", "--file", "--weights", "--examples"):
+                reads.append(value)
+            elif word in ("-o", "--output", "--save"):
+                writes.append(value)
+            i += 2 if takes_value else 1
+            continue
+        if isinstance(command, click.Group):
+            if word not in command.commands:
+                return [], []  # COMMAND, or a usage line
+            command = command.commands[word]
+            path.append(word)
+        elif tuple(path) in {("ingest",), ("import", "croissant"), ("import", "hf"), ("import", "mteb")}:
+            reads.append(word)
+        elif path == ["site"]:
+            writes.append(word)
+        i += 1
+    return reads, writes
+
+
+def test_every_example_names_files_that_exist_or_a_placeholder() -> None:
+    """``ingest page.txt cards/ extra.ttl``, ``import croissant c4.json``, ``import hf models.json`` and
+    ``scores --weights my-weights.yaml`` failed as written from a clone's root: each file an example
+    reads exists there (examples/...), is written by a line before it, or is a placeholder (PATH/TO/...)."""
+    import shlex
+
+    root = DOCS.parent
+    missing = []
+    for where, lines in _example_units():
+        written: set[str] = set()
+        for line in lines:
+            words = shlex.split(line, comments=True)[1:]
+            reads, writes = _paths_read(words)
+            for path in reads:
+                placeholder = re.search(r"[A-Z]{2,}", path) or path in ("...", "-")
+                if not placeholder and path.rstrip("/") not in written and not (root / path).exists():
+                    missing.append(f"{where}: {line}  ({path})")
+            written |= {w.rstrip("/") for w in writes}
+    assert missing == []

@@ -28,7 +28,7 @@ def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalo
     \b
     Example:
         matchgraph ingest examples/catalog
-        matchgraph ingest page.txt cards/ extra.ttl --format json
+        matchgraph ingest examples/catalog/models examples/catalog/datasets/c4.md --format json
     """
     from ..sources.ingest import ingest as run
 

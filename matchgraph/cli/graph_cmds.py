@@ -61,7 +61,8 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
     Example:
         matchgraph scores --limit 10
         matchgraph scores the-pile distilroberta-base --format json
-        matchgraph scores --recompute --weights my-weights.yaml
+        matchgraph scores --weights examples/weights/quality-first.yaml --limit 10
+        matchgraph scores --recompute --weights examples/weights/quality-first.yaml
         matchgraph scores --recompute --default-weights
         matchgraph scores distilroberta-base --history
     """

@@ -103,7 +103,7 @@ def croissant(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, cat
     \b
     Example:
         matchgraph import croissant examples/croissant
-        matchgraph import croissant c4.json --format json
+        matchgraph import croissant examples/croissant/huggingface-c4.json --format json
     """
     from ..sources.importers import import_croissant
 
@@ -135,8 +135,8 @@ def hf(file: Path | None, search: str | None, author: str | None, limit: int, ki
 
     \b
     Example:
+        matchgraph import hf --author sentence-transformers --limit 20 --save models.json
         matchgraph import hf models.json
-        matchgraph import hf --author sentence-transformers --limit 20
     """
     from ..sources.importers import import_hf, save_hub_listing
     from ..vocab import slugify
