@@ -180,11 +180,15 @@ def test_rdf_suffixes_and_unknown_entities_scan_no_labels(probe_catalog: Catalog
         by_alias = client.get("/entity/Pile.jsonld", follow_redirects=False)
         unknown = client.get("/entity/the-pilf")
         unknown_suffix = client.get("/entity/the-pilf.nt")
+        unknown_centre = client.get("/graph", params={"center": "the-pilf"})
+        named_centre = client.get("/graph", params={"center": "Pile", "size": 5})
     assert by_suffix.status_code == 200 and by_suffix.content == negotiated.content
     assert by_alias.status_code == 302 and by_alias.headers["location"] == "/entity/the-pile.jsonld"
     assert unknown.status_code == 404 and "no entity called &#39;the-pilf&#39;" in unknown.text
     assert unknown_suffix.status_code == 404 and "the-pilf.nt" in unknown_suffix.text
     assert 'href="/entity/the-pile"' in unknown.text and 'href="/entity/the-pile"' in unknown_suffix.text
+    assert unknown_centre.status_code == 404 and 'href="/entity/the-pile"' in unknown_centre.text
+    assert named_centre.status_code == 200 and "Match graph around The Pile" in named_centre.text
     scans = [q for q in queries.texts if "alternateName" in q]
     assert queries.texts and not scans, scans
 

@@ -606,7 +606,9 @@ def render_graph(ctx: PageContext, center: str | None = None, depth: int = 2, si
     from .graphview import DEFAULT_SIZE, TOP_SIZE, WARN_SIZE, select_view
     from .params import MAX_DEPTH, MAX_SIZE
 
-    view = select_view(ctx.catalog, center=center, depth=depth, size=size, relations=relations,
+    # a name, alias or unknown centre is resolved with the context's lookup (kept in memory by the server)
+    slug = ctx.entity(center).slug if center and center not in ctx.rows else center
+    view = select_view(ctx.catalog, center=slug, depth=depth, size=size, relations=relations,
                        index=ctx.graph_index)
     data = graph_view(view.graph, catalog=ctx.catalog, links=ctx.links, center=view.center)
     if view.center:
