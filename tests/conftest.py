@@ -102,16 +102,27 @@ def release() -> None:
 def invoke(runner: CliRunner, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Run ``matchgraph ARGS...`` in-process and return its :class:`Outcome`.
 
-    ``$MATCHGRAPH_CATALOG`` is restored afterwards, since the group's ``--catalog`` sets it.
+    ``$MATCHGRAPH_CATALOG`` is restored afterwards, since the group's ``--catalog`` sets it, and
+    ``$MATCHGRAPH_UPDATE_URL`` after each run, since ``--update-url`` sets it (it sent a later test's
+    remote writes to the URL an earlier test gave).
     """
+    import os
+
     from matchgraph.cli import cli
 
     monkeypatch.delenv("MATCHGRAPH_CATALOG", raising=False)
 
     def run(*args: object, input: str | None = None) -> Outcome:
         release()
-        result = runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False,
-                               prog_name="matchgraph")
+        update_url = os.environ.get("MATCHGRAPH_UPDATE_URL")
+        try:
+            result = runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False,
+                                   prog_name="matchgraph")
+        finally:
+            if update_url is None:
+                os.environ.pop("MATCHGRAPH_UPDATE_URL", None)
+            else:
+                os.environ["MATCHGRAPH_UPDATE_URL"] = update_url
         outcome = Outcome(result.exit_code, result.output, result.stderr)
         del result  # its traceback would keep the command's catalog open
         release()

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from . import catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog
+from . import catalog_option, cli, echo_json, echo_text, format_option, handle_errors, open_catalog, terminal_safe
 
 #: Widest a table cell gets before it is cut with an ellipsis.
 CELL = 48
@@ -142,7 +142,8 @@ def _print_results(data: dict[str, Any], width: int | None = None) -> None:
     if not kind and data["kind_hint"]:
         kind = f"; asks for a {data['kind_hint']}"
     width = width or terminal_width()
-    echo_text(_cut(" ".join(f"Need: {data['query']}".split()), width))  # a 100 KB need on one line, cut as the cells
+    # a 100 KB need on one line, cut as the cells are (its control characters shown first: they widen it)
+    click.echo(_cut(terminal_safe(" ".join(f"Need: {data['query']}".split())), width))
     echo_text(_cut(f"Concepts: {concepts}{kind}", width))
     if not data["results"]:
         echo_text("No entity matches this need.")
