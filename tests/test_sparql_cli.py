@@ -198,15 +198,21 @@ def test_update_is_applied_with_update_flag(sparql, peek, cat_dir: Path) -> None
     assert sparql('ASK { mgid:the-pile schema:alternateName "Pile" }') == (0, "true\n")
 
 
-def test_the_documented_update_removes_the_stubs(sparql, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    stubs = "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e mg:isStub true }"
-    code, out = sparql(stubs, "--format", "csv")
-    assert code == 0 and int(out.splitlines()[1]) > 0
+def test_the_documented_update_runs_as_written(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+                                               tmp_path: Path) -> None:
+    """docs/cli.md's update example corrects The Pile's URL (it deleted the stubs, leaving a catalog
+    that failed validate): run as written on the example catalog, it replaces the value."""
+    cat = tmp_path / "examples"
+    shutil.copytree(example_catalog_dir, cat)
+    urls = "SELECT ?u WHERE { GRAPH ?g { mgid:the-pile schema:url ?u } }"
+    before = invoke("sparql", urls, "--format", "csv", "--catalog", cat)
+    assert before.exit_code == 0 and before.output.splitlines()[1:] == ["https://pile.eleuther.ai/"]
     docs = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
     update = next(line for line in docs.splitlines() if line.startswith("matchgraph sparql --update"))
-    code, out = sparql(update.split('"')[1], "--update")
-    assert code == 0 and "Update applied" in out
-    assert sparql(stubs, "--format", "csv")[1].splitlines()[1] == "0"
+    done = invoke("sparql", update.split("'")[1], "--update", "--catalog", cat)
+    assert done.exit_code == 0 and "Update applied" in done.output
+    after = invoke("sparql", urls, "--format", "csv", "--catalog", cat)
+    assert after.output.splitlines()[1:] == ["https://pile.eleuther.ai/paper.pdf"]
 
 
 # ------------------------------------------------------------------ the library

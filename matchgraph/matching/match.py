@@ -520,7 +520,8 @@ def static_similarity(index: TextIndex, text: str, *, floor: float = 0.5) -> np.
     -------
     numpy.ndarray or None
         None when the index has no vectors, or when no word of the need (stop words aside) is a
-        term of the catalog (:func:`shares_a_word`: "zzyzx qwvv", "foo" are not evidence of anything).
+        whole token of the encoder's vocabulary or a term of the catalog ("zzyzx qwvv" is not
+        evidence of anything; "sentiment of cinema critics" finds movie reviews without a shared word).
     """
     if index.vectors.size == 0 or len(index) == 0:
         return None
@@ -530,8 +531,9 @@ def static_similarity(index: TextIndex, text: str, *, floor: float = 0.5) -> np.
     encoder = load_static()
     if index.vectors.shape[1] != encoder.dim:
         return None  # built with another token table (the index is rebuilt when its format changes)
-    if not shares_a_word(index, text):
-        return None  # no word the catalog uses: gibberish, only stop words, or words of another field
+    words = normalise(text)
+    if not any(word in encoder.vocab.ids or stem(word) in index.vocabulary for word in words):
+        return None  # no word the encoder knows whole nor the catalog uses: gibberish, or only stop words
     query = encoder.encode([text])[0]
     if not query.any():
         return None
