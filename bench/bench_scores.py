@@ -9,9 +9,13 @@
    croissant, mteb) and on any other catalogs given with ``--after-match DIR`` (for example a copy of
    the 100k synthetic catalog; the bench writes match events into it). It also checks that the reads
    leave the catalog's CURRENT version where the match put it (a read path never writes).
+3. With ``--before TREE --against DIR``: ``scores``, ``explain ENTITY`` and a recorded ``match`` on
+   DIR with this tree against the same commands with the tree at TREE (another checkout, run with
+   ``PYTHONPATH`` on it), alternating new processes; ``--weights FILE`` makes FILE's weights the
+   catalog's first (``scores --recompute --weights FILE``), here and in 2.
 
 Run: ``python bench/bench_scores.py [--entities 10000] [--catalog DIR] [--quickstart DIR]
-[--after-match DIR ...] [--runs 3] [--no-write]``.
+[--after-match DIR ...] [--before TREE --against DIR ...] [--weights FILE] [--runs 3] [--no-write]``.
 Figures go to BENCHMARKS.md (section "Scores and derived state").
 """
 
@@ -141,11 +145,19 @@ def current(catalog: Path) -> str:
     return (catalog / "CURRENT").read_text().strip()
 
 
-def bench_after_match(catalog: Path, runs: int, entity: str = "the-pile") -> dict[str, Any]:
+def recompute(catalog: Path, weights: Path | None = None, env: dict[str, str] | None = None) -> None:
+    """``scores --recompute`` (with ``--weights``: they become the catalog's)."""
+    extra = ["--weights", str(weights)] if weights is not None else []
+    subprocess.run(mg(catalog, "scores", "--recompute", "--limit", "1", *extra), check=True, env=env or ENV,
+                   stdout=subprocess.DEVNULL)
+
+
+def bench_after_match(catalog: Path, runs: int, entity: str = "the-pile",
+                      weights: Path | None = None) -> dict[str, Any]:
     need = "small fast masked language model for CPU inference"
     out: dict[str, Any] = {}
     # the score graph current once (after an ingest that is the explicit step); matches keep it current
-    subprocess.run(mg(catalog, "scores", "--recompute", "--limit", "1"), check=True, env=ENV, stdout=subprocess.DEVNULL)
+    recompute(catalog, weights)
     reads_wrote = 0
     for name, command in ((f"neighbours {entity}", ["neighbours", entity]), ("scores", ["scores", "--limit", "5"]),
                           (f"explain {entity}", ["explain", entity])):
@@ -179,6 +191,30 @@ def bench_record(catalog: Path, runs: int) -> dict[str, Any]:
             "ratios_per_run": [round(r / p, 2) for r, p in zip(recorded, plain)], **peaks}
 
 
+def bench_before(catalog: Path, before: Path, runs: int, entity: str, weights: Path | None = None) -> dict[str, Any]:
+    """``scores``, ``explain ENTITY`` and a recorded ``match`` with this tree against the tree at
+    ``before``, alternating new processes on the same catalog (each read warmed by both first)."""
+    old = {**ENV, "PYTHONPATH": str(before)}
+    need = "small fast masked language model for CPU inference"
+    recompute(catalog, weights)
+    out: dict[str, Any] = {}
+    for name, command in (("scores --limit 5", ["scores", "--limit", "5"]), (f"explain {entity}", ["explain", entity]),
+                          ("match (recorded)", ["match", need])):
+        if name.startswith("match"):
+            subprocess.run(mg(catalog, "match", need, "--no-record"), check=True, env=ENV, stdout=subprocess.DEVNULL)
+        else:
+            for env in (old, ENV):
+                subprocess.run(mg(catalog, *command), check=True, env=env, stdout=subprocess.DEVNULL)
+        then, now = [], []
+        for _ in range(runs):
+            then.append(timed(mg(catalog, *command), old))
+            now.append(timed(mg(catalog, *command)))
+        out[name] = {"before_s": round(statistics.median(then), 3), "after_s": round(statistics.median(now), 3),
+                     "ratio": round(statistics.median(now) / statistics.median(then), 2),
+                     "ratios_per_run": [round(n / t, 2) for n, t in zip(now, then)]}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=10_000)
@@ -194,6 +230,11 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, help="Runs that also remove the derived state (default: all).")
     parser.add_argument("--record", type=Path, action="append", default=[],
                         help="A catalog to time a recorded match against `match --no-record` on.")
+    parser.add_argument("--before", type=Path, help="The tree before a change, to time this one against on --against.")
+    parser.add_argument("--against", type=Path, action="append", default=[],
+                        help="A catalog to time scores, explain and a recorded match on, this tree against --before.")
+    parser.add_argument("--weights", type=Path,
+                        help="A weights file made the catalog's (scores --recompute --weights) before 2. and 3.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-scores-"))
     try:
@@ -206,9 +247,15 @@ def main() -> None:
         for other in args.record:
             report[f"record {other}"] = bench_record(other, args.runs)
         if not args.skip_quickstart:
-            report["after_match_quickstart"] = bench_after_match(args.quickstart or quickstart(work), args.runs)
+            report["after_match_quickstart"] = bench_after_match(args.quickstart or quickstart(work), args.runs,
+                                                                 weights=args.weights)
         for other in args.after_match:
-            report[f"after_match {other}"] = bench_after_match(other, args.runs, args.entity)
+            report[f"after_match {other}"] = bench_after_match(other, args.runs, args.entity, args.weights)
+        for other in args.against:
+            if args.before is None:
+                parser.error("--against needs --before TREE")
+            report[f"against {args.before} {other}"] = bench_before(other, args.before, args.runs, args.entity,
+                                                                   args.weights)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=2))
