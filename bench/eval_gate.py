@@ -22,7 +22,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import eval_real as E  # noqa: E402
-from matchgraph.matching.match import shares_a_word  # noqa: E402
 from matchgraph.matching.semantic import MODEL_NAME, SEMANTIC_MODEL, load_encoder, similarity  # noqa: E402
 
 MEANINGLESS = ["the and of for with", "zzyzx qwvv", "foo", "-", "asdf", "hello", "lorem ipsum dolor sit amet", "xyz",
@@ -55,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
 
             real = np.array([best(n["need"]) for n in needs])
             noise = np.array([best(t) for t in MEANINGLESS])
-            alone = sum(not shares_a_word(index, n["need"]) for n in needs)
-            noise_alone = sum(not shares_a_word(index, t) for t in MEANINGLESS)
+            alone = sum(not index.shares_a_word(n["need"]) for n in needs)
+            noise_alone = sum(not index.shares_a_word(t) for t in MEANINGLESS)
             print(f"| {name} | {model} | {real.min():.3f}, {np.percentile(real, 5):.3f}, {np.median(real):.3f} | "
                   f"{np.median(noise):.3f}, {noise.max():.3f} | {alone} of {len(needs)} | "
                   f"{noise_alone} of {len(MEANINGLESS)} |")

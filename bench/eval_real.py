@@ -107,8 +107,7 @@ def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic
     entities without capabilities when ``dense`` is given), True ``--semantic``, False
     ``--no-semantic``; ``feedback`` the pseudo-relevance feedback round (``match`` takes it with
     all-mpnet-base-v2's vectors, not with all-MiniLM-L6-v2's)."""
-    from matchgraph.matching.match import shares_a_word
-    from matchgraph.matching.semantic import MIN_COSINE, PLAIN_TOP_COSINE, UNANCHORED_MIN_COSINE, scores_from_vectors
+    from matchgraph.matching.semantic import PLAIN_TOP_COSINE, min_cosine_for, scores_from_vectors
 
     plain = index.plain
 
@@ -120,7 +119,7 @@ def ours(index: TextIndex, weights: MatchWeights, dense: Any = None, *, semantic
             sim = scores_from_vectors(rows[keep], vectors[keep], encoder.encode([need])[0], len(index),
                                       top_floor=-1.0 if semantic else PLAIN_TOP_COSINE,
                                       feedback=feedback,
-                                      min_cosine=MIN_COSINE if shares_a_word(index, need) else UNANCHORED_MIN_COSINE)
+                                      min_cosine=min_cosine_for(index, need))
             if not semantic:
                 sim, plain_sim = None, (sim if plain.any() else None)
         return rank(index, need, limit=K, weights=weights, semantic=sim, plain_semantic=plain_sim).ids

@@ -42,7 +42,7 @@ from ..errors import ConfigError
 from .textindex import TextIndex
 from ..vocab import normalise_kind
 
-__all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint", "shares_a_word",
+__all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint",
            "wanted_kind", "recording_enabled", "DEFAULT_WEIGHTS", "BM25_ONLY", "RECORD_ENV", "KIND_FAMILIES"]
 
 #: Environment variable that switches recording off when set to 0, false, no or off.
@@ -251,21 +251,6 @@ def _kind_word(word: str) -> str | None:
     if kind is None and word.endswith("ora"):  # corpora
         kind = normalise_kind(word[:-3] + "us")
     return kind
-
-
-def shares_a_word(index: TextIndex, text: str) -> bool:
-    """Whether a word of the need (stop words aside) is a term of the catalog: a need that shares
-    none is matched by meaning alone, and only when the encoder finds an entity close to it
-    (:data:`matchgraph.matching.semantic.UNANCHORED_MIN_COSINE`).
-
-    Examples
-    --------
-    >>> from matchgraph.matching.textindex import EntityText, index_texts
-    >>> index = index_texts({"e": EntityText(slug="e", name="movie reviews", description="Film critiques.")})
-    >>> shares_a_word(index, "reviews of films"), shares_a_word(index, "zzyzx qwvv"), shares_a_word(index, "the and of")
-    (True, False, False)
-    """
-    return any(stem(word) in index.vocabulary for word in normalise(text))
 
 
 def _query_terms(text: str) -> tuple[list[str], dict[str, str]]:
@@ -746,15 +731,13 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         index = load_index(catalog)
         prior = _rank_prior(catalog, index)
     similarity = plain_similarity = None
-    from .semantic import MIN_COSINE, UNANCHORED_MIN_COSINE
-    min_cosine = MIN_COSINE if shares_a_word(index, text) else UNANCHORED_MIN_COSINE
     if semantic:
         from ..graph.derived import current
         from .semantic import semantic_scores
         similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index),
-                                     feedback=True, min_cosine=min_cosine)
+                                     feedback=True)
     elif semantic is None and weights.semantic_plain > 0:
-        plain_similarity = _plain_similarity(catalog, index, text, min_cosine)
+        plain_similarity = _plain_similarity(catalog, index, text)
     results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity,
                    plain_semantic=plain_similarity)
     if record and recording_enabled() and results.results:  # a need nothing answers is no evidence
@@ -762,9 +745,9 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
     return results
 
 
-def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, min_cosine: float) -> np.ndarray | None:
+def _plain_similarity(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray | None:
     """The encoder's similarity of the entities without capabilities to the need (None when the
-    catalog has none, or no encoder can run here); none below ``min_cosine``."""
+    catalog has none, or no encoder can run here)."""
     from .semantic import PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, plain_model, semantic_scores
 
     count = int(index.plain.sum())
@@ -776,7 +759,7 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, min_cosine:
         vectors = current(catalog).embeddings(catalog, index, plain_only=True, model=model)
         # the feedback round was chosen for all-mpnet-base-v2's reading, not for all-MiniLM-L6-v2's
         return semantic_scores(catalog, index, text, vectors=vectors, top_floor=PLAIN_TOP_COSINE, model=model,
-                               feedback=model == SEMANTIC_MODEL, min_cosine=min_cosine)
+                               feedback=model == SEMANTIC_MODEL)
     except SemanticUnavailable:
         return None
 

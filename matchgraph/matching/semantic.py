@@ -46,7 +46,7 @@ from .textindex import EntityText, TextIndex, read_entities, vector_text
 
 __all__ = ["SemanticUnavailable", "MiniLMEncoder", "OnnxEncoder", "available", "load_encoder", "entity_texts",
            "similarity", "feedback_similarity", "rescale", "semantic_scores", "scores_from_vectors", "entity_texts_of", "MODEL_NAME",
-           "SEMANTIC_MODEL", "PLAIN_LARGE_LIMIT", "plain_model", "MIN_COSINE", "UNANCHORED_MIN_COSINE"]
+           "SEMANTIC_MODEL", "PLAIN_LARGE_LIMIT", "plain_model", "MIN_COSINE", "UNANCHORED_MIN_COSINE", "min_cosine_for"]
 
 #: The small sentence encoder (the one the ``semantic`` extra ships the weights of): a default match
 #: reads the entities without capabilities with it when there are more than PLAIN_LARGE_LIMIT.
@@ -608,10 +608,25 @@ def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE, top_
     return np.clip((cosines - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
 
 
+def min_cosine_for(index: TextIndex, text: str) -> float:
+    """The best cosine below which a need gets no semantic evidence: :data:`MIN_COSINE`, or
+    :data:`UNANCHORED_MIN_COSINE` when the need shares no word with the catalog
+    (:meth:`TextIndex.shares_a_word`). The one place this rule is decided.
+
+    Examples
+    --------
+    >>> from matchgraph.matching.textindex import EntityText, index_texts
+    >>> index = index_texts({"e": EntityText(slug="e", name="movie reviews", description="Film critiques.")})
+    >>> min_cosine_for(index, "film reviews"), min_cosine_for(index, "zzyzx qwvv")
+    (0.3, 0.5)
+    """
+    return MIN_COSINE if index.shares_a_word(text) else UNANCHORED_MIN_COSINE
+
+
 def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
                     vectors: tuple[np.ndarray, np.ndarray] | None = None, top_floor: float = -1.0,
                     model: str = SEMANTIC_MODEL, feedback: bool = False,
-                    min_cosine: float = MIN_COSINE) -> np.ndarray:
+                    min_cosine: float | None = None) -> np.ndarray:
     """Semantic similarity of every entity of ``index`` to the need, in [0, 1].
 
     Parameters
@@ -629,9 +644,9 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
         The encoder: :data:`SEMANTIC_MODEL` (``--semantic``) or :data:`MODEL_NAME` (a default match).
     feedback : bool
         One round of pseudo-relevance feedback (:func:`feedback_similarity`), as ``--semantic`` does.
-    min_cosine : float
-        When no entity text comes this close to the need, no entity gets any evidence
-        (:data:`MIN_COSINE`, :data:`UNANCHORED_MIN_COSINE`).
+    min_cosine : float, optional
+        When no entity text comes this close to the need, no entity gets any evidence; by default
+        :func:`min_cosine_for` the need.
 
     Returns
     -------
@@ -647,6 +662,8 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
     rows, matrix = vectors if vectors is not None else text_matrix(catalog, index, model)
     with _single_thread():
         query = encoder.encode([text])[0]
+    if min_cosine is None:
+        min_cosine = min_cosine_for(index, text)
     return scores_from_vectors(rows, matrix, query, len(index), top_floor=top_floor, feedback=feedback,
                                min_cosine=min_cosine)
 
@@ -671,7 +688,7 @@ def scores_from_vectors(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray,
     feedback : bool
         Take the cosines after one round of pseudo-relevance feedback (:func:`feedback_similarity`).
     min_cosine : float
-        Below this best cosine, every entity gets 0.
+        Below this best cosine, every entity gets 0 (:func:`min_cosine_for` the need).
 
     Returns
     -------

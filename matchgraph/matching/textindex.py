@@ -455,6 +455,18 @@ class TextIndex:
             self._scheme = ConceptScheme([_concept_from(d) for d in self.scheme_concepts])
         return self._scheme
 
+    def shares_a_word(self, text: str) -> bool:
+        """Whether a word of ``text`` (stop words aside) is a term of the index: a need that shares
+        none is matched by meaning alone (:func:`matchgraph.matching.semantic.min_cosine_for`).
+
+        Examples
+        --------
+        >>> index = index_texts({"e": EntityText(slug="e", name="movie reviews", description="Film critiques.")})
+        >>> index.shares_a_word("reviews of films"), index.shares_a_word("zzyzx qwvv"), index.shares_a_word("the and of")
+        (True, False, False)
+        """
+        return any(stem(word) in self.vocabulary for word in normalise(text))
+
     def term_ids(self, terms: Iterable[str]) -> list[int]:
         """Ids of the distinct known terms, in first-seen order."""
         vocab = self.vocabulary
