@@ -132,3 +132,43 @@ def test_reingesting_an_rdf_file_replaces_its_graph(catalog: Catalog, tmp_path: 
     assert catalog.triple_count() == before
     assert [str(r[0]) for r in catalog.rows("SELECT ?l WHERE { mgid:toy-tokenizer dcterms:license ?l }")] == [
         "apache-2.0"]
+
+
+DCAT = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<https://example.org/ds/1> a dcat:Dataset ; dct:title "Air quality readings" ; dcat:keyword "air" .
+<https://example.org/ds/2> a dcat:Dataset ; dct:title "River levels" .
+<https://example.org/cat> a dcat:Catalog ; dcat:dataset <https://example.org/ds/1>, <https://example.org/ds/2> .
+"""
+
+SCHEMA_ORG = {"@context": {"@vocab": "https://schema.org/"}, "@id": "https://example.org/ds/3", "@type": "Dataset",
+              "name": "Bird songs", "description": "Recordings of bird songs."}
+
+
+def test_rdf_without_entities_is_stored_with_a_note(tmp_path: Path) -> None:
+    """DCAT or schema.org RDF is kept as given, and the report says why no entity came of it."""
+    from click.testing import CliRunner
+
+    from matchgraph.cli import cli
+
+    (tmp_path / "catalog.ttl").write_text(DCAT, encoding="utf-8")
+    (tmp_path / "bird.jsonld").write_text(json.dumps(SCHEMA_ORG), encoding="utf-8")
+    (tmp_path / "tool.ttl").write_text(TURTLE, encoding="utf-8")
+    cat = Catalog(str(tmp_path / "cat"))
+    report = ingest(cat, [tmp_path / "catalog.ttl", tmp_path / "bird.jsonld", tmp_path / "tool.ttl"])
+    notes = dict(report.notes)
+    assert set(notes) == {str(tmp_path / "catalog.ttl"), str(tmp_path / "bird.jsonld")}  # tool.ttl has entities
+    assert "(it holds 2 dcat:Dataset, 1 dcat:Catalog)" in notes[str(tmp_path / "catalog.ttl")]
+    assert "1 schema:Dataset" in notes[str(tmp_path / "bird.jsonld")]
+    assert "import croissant" in notes[str(tmp_path / "bird.jsonld")]
+    assert cat.ask("ASK { GRAPH ?g { <https://example.org/ds/2> <http://purl.org/dc/terms/title> \"River levels\" } }")
+    cat.close()
+
+    result = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cli"), "ingest", str(tmp_path / "catalog.ttl")])
+    assert result.exit_code == 0, result.output
+    assert "0 entities" in result.stdout
+    assert f"Note: {tmp_path / 'catalog.ttl'}: it describes no matchgraph entity" in result.stderr
+    result = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cli"), "ingest", "--format", "json",
+                                      str(tmp_path / "catalog.ttl"), str(tmp_path / "tool.ttl")])
+    assert result.exit_code == 0, result.output
+    assert [n["path"] for n in json.loads(result.stdout)["notes"]] == [str(tmp_path / "catalog.ttl")]

@@ -61,3 +61,16 @@ def test_read_only_endpoint_refuses_remote_ingest(catalog: Catalog, monkeypatch:
         with pytest.raises(RemoteError, match="403"):
             ingest(Catalog(url + "/sparql"), [DATASETS / "c4.md"])
     assert catalog.triple_count() == 0
+
+
+def test_remote_ingest_notes_rdf_without_entities(served: tuple[str, Catalog], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file sent to a remote catalog as triples gets the same note as one loaded locally."""
+    url, _ = served
+    monkeypatch.setenv("MATCHGRAPH_TOKEN", TOKEN)
+    path = tmp_path / "catalog.ttl"
+    path.write_text("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<https://example.org/d> a dcat:Dataset .\n",
+                    encoding="utf-8")
+    report = ingest(Catalog(url, update_url=url), [path])
+    assert report.entities == 0
+    assert len(report.notes) == 1 and "(it holds 1 dcat:Dataset)" in report.notes[0][1]

@@ -48,6 +48,8 @@ def ingest(paths: tuple[Path, ...], no_validate: bool, no_progress: bool, catalo
     click.echo(f"Catalog: {report.triples_after} triples ({added:+d}), version {report.version[:12]}.")
     for path, reason in report.skipped:
         click.echo(f"Skipped {path}: {reason}", err=True)
+    for path, note in report.notes:
+        click.echo(f"Note: {path}: {note}", err=True)
 
 
 @cli.command()

@@ -108,6 +108,8 @@ class IngestReport:
     version: str = ""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     formats: dict[str, int] = field(default_factory=dict)
+    #: (path, note) for an RDF file stored as given that describes no matchgraph entity.
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly form."""
@@ -115,7 +117,8 @@ class IngestReport:
                 "claims": self.claims, "stubs": self.stubs, "links": self.links,
                 "triples_before": self.triples_before, "triples_after": self.triples_after,
                 "triples_added": self.triples_after - self.triples_before, "version": self.version,
-                "formats": self.formats, "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
+                "formats": self.formats, "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+                "notes": [{"path": p, "note": n} for p, n in self.notes]}
 
 
 def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -397,8 +400,11 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
                       sources=[(g, p, f) for g, p, f in batch.sources], extra_updates=[change.stamp])
         if txn.store is not None:
             _check_rdf_entities(txn, rdf_graphs, replaced)
+            report.notes = _without_entities(txn, rdf_graphs)
             if validate:
                 _validate_staged(txn, [g for g in paths], paths, progress, whole=report.triples_before == 0)
+        else:
+            report.notes = _graphs_without_entities(graphs_in)
         if progress:
             progress("writing", 1, 1)
     report.version = txn.version
@@ -469,6 +475,61 @@ def _staged_subjects(txn: Any, graphs: list[URIRef]) -> dict[URIRef, Any]:
         rows = list(txn.store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {_in_graphs(graphs, f'?s a <{cls}>')} }}"))
         found[cls] = int(rows[0]["n"].value)
     return found
+
+
+def _without_entities(txn: Any, rdf_graphs: dict[URIRef, str]) -> list[tuple[str, str]]:
+    """A note for each RDF file of a staged version that types no subject ``mg:Entity``: its
+    triples answer SPARQL, but matching, neighbours and pages see none of them."""
+    if not rdf_graphs:
+        return []
+    values = " ".join(f"<{g}>" for g in rdf_graphs)
+    with_entities = {row["g"].value for row in txn.store.query(
+        f"SELECT DISTINCT ?g WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s a <{MG.Entity}> }} }}")}
+    bare = [g for g in rdf_graphs if str(g) not in with_entities]
+    if not bare:
+        return []
+    classes: dict[str, list[tuple[str, int]]] = {str(g): [] for g in bare}
+    values = " ".join(f"<{g}>" for g in bare)
+    for row in txn.store.query(f"""SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?g {{ {values} }}
+            GRAPH ?g {{ ?s a ?c }} }} GROUP BY ?g ?c ORDER BY ?g DESC(?n) ?c"""):
+        classes[row["g"].value].append((row["c"].value, int(row["n"].value)))
+    return [(rdf_graphs[g], _no_entity_note(classes[str(g)])) for g in bare]
+
+
+def _graphs_without_entities(graphs_in: list[tuple[Path, Graph]]) -> list[tuple[str, str]]:
+    """:func:`_without_entities` for files parsed into rdflib graphs (a remote catalog)."""
+    from collections import Counter
+
+    notes = []
+    for path, graph in graphs_in:
+        if entities_in(graph):
+            continue
+        counts = Counter(str(c) for s, c in set(graph.subject_objects(RDF.type)))
+        notes.append((str(path), _no_entity_note(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))))
+    return notes
+
+
+def _no_entity_note(classes: list[tuple[str, int]]) -> str:
+    """The note on an RDF file without entities, naming the classes it does use (most used first).
+
+    Examples
+    --------
+    >>> print(_no_entity_note([("http://www.w3.org/ns/dcat#Dataset", 2)]))  # doctest: +ELLIPSIS
+    it describes no matchgraph entity (it holds 2 dcat:Dataset): its triples are stored ...
+    """
+    from ..vocab import PREFIXES
+
+    def short(iri: str) -> str:
+        for prefix, ns in PREFIXES.items():
+            if iri.startswith(str(ns)) and iri != str(ns):
+                return f"{prefix}:{iri[len(str(ns)):]}"
+        return f"<{iri}>"
+
+    held = ", ".join(f"{n} {short(c)}" for c, n in classes[:3]) + (", ..." if len(classes) > 3 else "")
+    what = f" (it holds {held})" if held else ""
+    return (f"it describes no matchgraph entity{what}: its triples are stored and answer SPARQL, but match, "
+            "neighbours and pages read only subjects typed mg:Entity with a schema:name (docs/formats.md, "
+            "'RDF files'); schema.org or Croissant JSON-LD datasets are read by `matchgraph import croissant`")
 
 
 def _check_rdf_entities(txn: Any, rdf_graphs: dict[URIRef, str], replaced: list[URIRef]) -> None:
