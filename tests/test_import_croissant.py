@@ -390,3 +390,36 @@ def test_croissant_1_1_provenance_links_the_source_dataset(catalog: Catalog) -> 
     import_croissant(catalog, [REAL / "v11-squad-v2.json"])
     rows = catalog.rows(_bind("SELECT ?n WHERE { ?e mg:derivedFrom ?t . ?t schema:name ?n }", entity_iri("squad-v2")))
     assert [str(r[0]) for r in rows] == ["rajpurkar/squad"]
+
+
+def test_a_long_capability_title_taken_twice_is_retitled_without_hanging() -> None:
+    """A capability key is the title's slug cut at 60 characters, so ' (Croissant 2)' after a long
+    title never changed it: the renaming loop ran for ever (an import of two files of one dataset
+    with such a record set hung)."""
+    import signal
+
+    from matchgraph.sources.build import capability_key
+    from matchgraph.sources.merge import CrossLinker
+    from matchgraph.sources.records import CapabilityRecord, EntityRecord
+
+    title = "A very long record set title that goes on and on for more than sixty characters in all"
+    first = CapabilityRecord("d", title=title)
+    rec = EntityRecord(id="x", name="x", capabilities=[CapabilityRecord("d", title=title),
+                                                       CapabilityRecord("e", title=title)])
+
+    def stop(*_: object) -> None:
+        raise TimeoutError("_retitle did not end")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(20)
+    try:
+        CrossLinker._retitle(rec, {capability_key(first)}, "Croissant")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    keys = [capability_key(c) for c in rec.capabilities]
+    assert len({capability_key(first), *keys}) == 3 and all(len(k) <= 60 for k in keys)
+    assert keys[0].endswith("-croissant") and keys[1].endswith("-croissant-2")
+    assert [c.title for c in rec.capabilities] == [
+        "A very long record set title that goes on and on (Croissant)",  # shortened a word at a time
+        "A very long record set title that goes on and on (Croissant 2)"]

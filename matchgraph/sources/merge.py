@@ -457,7 +457,8 @@ class CrossLinker:
         """Rename capabilities whose IRI another source already uses for this entity.
 
         The new title is ``Title (Source)``, numbered (``Title (Source 2)``) when that one is taken
-        too, so three files describing one dataset give three capabilities, never one IRI twice.
+        too, so three files describing one dataset give three capabilities, never one IRI twice. A
+        title whose key (cut at 60 characters) would lose the suffix is shortened to keep it.
 
         Examples
         --------
@@ -474,7 +475,12 @@ class CrossLinker:
                 base = re.sub(rf" \({re.escape(label)}( \d+)?\)$", "", title)
                 n = 1
                 while True:
-                    cap.title = f"{base} ({label})" if n == 1 else f"{base} ({label} {n})"
+                    suffix = f" ({label})" if n == 1 else f" ({label} {n})"
+                    cut = base
+                    cap.title = f"{cut}{suffix}"
+                    while cut and not _cap_key(cap).endswith(slugify(suffix)):  # the key is cut at 60
+                        cut = cut.rsplit(None, 1)[0] if len(cut.split()) > 1 else cut[:-1]  # a word at a time
+                        cap.title = f"{cut}{suffix}"
                     if _cap_key(cap) not in taken:
                         break
                     n += 1
