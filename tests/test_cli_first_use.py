@@ -307,3 +307,12 @@ def test_a_long_need_is_cut_to_the_terminal_width_like_the_cells(invoke, example
     assert lines[1].startswith("Concepts: ") and max(len(line) for line in lines) <= 80
     short = invoke("match", "small fast model", "--no-record", "--limit", "1", "--catalog", example_catalog_dir)
     assert short.output.splitlines()[0] == "Need: small fast model"
+
+
+def test_a_folder_name_with_a_colon_and_digits_is_still_a_folder(invoke, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Only a whole HOST:PORT[/PATH] reads as a server address: 'backup:2024-01' (a name that merely
+    starts like one) was refused as 'reads as a server address'."""
+    monkeypatch.chdir(tmp_path)
+    out = invoke("--catalog", "backup:2024-01", "ingest", CARDS / "toy-corpus.md")
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "backup:2024-01" / "CURRENT").is_file()

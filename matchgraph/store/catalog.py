@@ -480,7 +480,7 @@ class Catalog:
         versions = getattr(self.backend, "versions", None)
         if versions is None or versions.exists():
             return self
-        if not versions.root.exists() and _HOST_PORT.match(self.location):
+        if not versions.root.exists() and _HOST_PORT.fullmatch(self.location):
             raise CatalogError(f"the catalog location {self.location} reads as a server address, not a folder",
                                hint=f"for a SPARQL endpoint give its URL, e.g. http://{self.location}; for a new "
                                     "folder use a name without ':PORT'")
