@@ -423,3 +423,13 @@ def test_a_long_capability_title_taken_twice_is_retitled_without_hanging() -> No
     assert [c.title for c in rec.capabilities] == [
         "A very long record set title that goes on and on (Croissant)",  # shortened a word at a time
         "A very long record set title that goes on and on (Croissant 2)"]
+
+
+def test_no_croissant_file_names_the_paths_given_as_a_generator(catalog: Catalog, tmp_path: Path) -> None:
+    """``paths`` is any iterable: a generator was used up by the file search, and the error said
+    'no Croissant files (.json, .jsonld) found in ' with nothing after it."""
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    with pytest.raises(InputError) as raised:
+        import_croissant(catalog, (p for p in [empty]))
+    assert raised.value.message == f"no Croissant files (.json, .jsonld) found in {empty}"

@@ -145,6 +145,7 @@ def import_croissant(catalog: Catalog, paths: Iterable[str | os.PathLike[str]], 
     >>> import_croissant(Catalog("memory:"), ["tests/data/croissant/huggingface-c4.json"]).created  # doctest: +SKIP
     2
     """
+    paths = list(paths)  # read twice: by the search, and by the error when it finds nothing
     files, skipped = collect_croissant(paths)
     problems = Problems()
     parsed: list[tuple[Path, SourceRecords]] = []
