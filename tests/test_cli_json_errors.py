@@ -54,3 +54,18 @@ def test_a_system_error_is_a_json_error(invoke, tmp_path: Path) -> None:  # type
     assert outcome.exit_code == 1 and outcome.output == outcome.stderr
     error = _error(outcome)
     assert error["error"] and error["message"] and error["exit_code"] == 1
+
+
+def test_a_usage_error_found_by_the_command_is_a_json_error(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Errors a command raises as click usage errors once it runs (options that exclude each other,
+    --update-url for a folder catalog) were printed as text, usage lines and all."""
+    weights = Path(__file__).resolve().parent.parent / "examples" / "weights" / "quality-first.yaml"
+    for args, message in (
+            (["scores", "--weights", weights, "--default-weights"], "give --weights FILE or --default-weights, not both"),
+            (["--update-url", "http://127.0.0.1:7878/update", "stats"], "--update-url is for a catalog at a SPARQL")):
+        outcome = invoke(*args, "--format", "json", "--catalog", cat_dir)
+        assert outcome.exit_code == 2 and outcome.output == outcome.stderr
+        error = _error(outcome)
+        assert error["error"] == "UsageError" and error["exit_code"] == 2 and error["message"].startswith(message)
+    text = invoke("scores", "--weights", weights, "--default-weights", "--catalog", cat_dir)  # text mode unchanged
+    assert text.exit_code == 2 and "Error: give --weights FILE or --default-weights, not both" in text.stderr

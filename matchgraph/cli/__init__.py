@@ -42,7 +42,8 @@ def handle_errors(func: F) -> F:
     instead (:meth:`matchgraph.errors.MatchgraphError.to_dict`: ``error``, ``message``, ``hint``,
     ``exit_code``, and ``file``/``line``/``json_path`` or ``candidates`` when known), with the same
     exit code, so that a script reads what went wrong without parsing prose; standard output stays
-    empty. Errors click finds in the options themselves, before the command runs, stay text.
+    empty. So are the click usage errors the command raises once it runs (``error``: ``UsageError``);
+    errors click finds in the options themselves, before the command runs, stay text.
     """
 
     @functools.wraps(func)
@@ -56,6 +57,11 @@ def handle_errors(func: F) -> F:
             if exc.exit_code == 2:
                 raise MatchgraphUsageError(str(exc)) from exc
             raise click.ClickException(str(exc)) from exc
+        except click.ClickException as exc:  # a usage error the command itself found (options that exclude each other)
+            if as_json:
+                _exit_json({"error": type(exc).__name__, "message": exc.format_message(), "hint": None,
+                            "exit_code": exc.exit_code}, exc.exit_code)
+            raise
         except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
