@@ -36,6 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..env import SETTINGS, setting
 from ..errors import InputError, LimitError, Location, ParseError, SchemaError, UnsafeInputError
 
 __all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_regular", "check_readable_tree", "load_json", "unreadable_number", "check_json_depth",
@@ -43,6 +44,9 @@ __all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_r
            "check_turtle_depth", "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "bounded_number", "ENV"]
 
 _MIB = 1024 * 1024
+#: Limit name -> environment variable (whose default, in :data:`matchgraph.env.SETTINGS`, is the limit's).
+ENV = {"file_size": "MATCHGRAPH_MAX_FILE_SIZE", "literal_size": "MATCHGRAPH_MAX_LITERAL_SIZE",
+       "depth": "MATCHGRAPH_MAX_DEPTH", "yaml_values": "MATCHGRAPH_MAX_YAML_VALUES"}
 
 
 @dataclass(frozen=True)
@@ -61,22 +65,15 @@ class Limits:
         Values of a YAML document once its aliases are expanded.
     """
 
-    file_size: int = 64 * _MIB
-    literal_size: int = 256 * 1024
-    depth: int = 100
-    yaml_values: int = 100_000
-
-
-#: Limit name -> environment variable.
-ENV = {"file_size": "MATCHGRAPH_MAX_FILE_SIZE", "literal_size": "MATCHGRAPH_MAX_LITERAL_SIZE",
-       "depth": "MATCHGRAPH_MAX_DEPTH", "yaml_values": "MATCHGRAPH_MAX_YAML_VALUES"}
+    file_size: int = SETTINGS[ENV["file_size"]].default
+    literal_size: int = SETTINGS[ENV["literal_size"]].default
+    depth: int = SETTINGS[ENV["depth"]].default
+    yaml_values: int = SETTINGS[ENV["yaml_values"]].default
 
 
 def limits() -> Limits:
     """The limits in force: the defaults, overridden by the ``MATCHGRAPH_MAX_*`` environment variables
     (read with :func:`matchgraph.env.setting`, as every ``MATCHGRAPH_*`` variable is)."""
-    from ..env import setting
-
     return Limits(**{f.name: setting(ENV[f.name]) for f in fields(Limits)})
 
 
