@@ -92,6 +92,17 @@ def test_a_killed_exports_partial_file_is_removed_by_the_next(invoke, example_ca
     assert not dead.exists() and live.exists() and (tmp_path / "out.ttl").stat().st_size > 1000
 
 
+def test_a_partial_file_whose_number_is_no_process_id_is_left_alone(invoke, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+                                                                    tmp_path: Path) -> None:
+    """``.out.ttl.partial-99999999999`` beside the output (no process has that id) made the export
+    end in an OverflowError traceback from os.kill; it is not a writer's file: left as it is."""
+    odd = tmp_path / ".out.ttl.partial-99999999999"
+    odd.write_bytes(b"not ours")
+    out = invoke("export", "ttl", "-o", tmp_path / "out.ttl", "--catalog", example_catalog_dir)
+    assert out.exit_code == 0, out.output
+    assert odd.read_bytes() == b"not ours" and (tmp_path / "out.ttl").stat().st_size > 1000
+
+
 def test_graph_view_options_are_refused_for_a_whole_dump(invoke, example_catalog_dir: Path) -> None:  # type: ignore[no-untyped-def]
     out = invoke("export", "ttl", "--center", "the-pile", "--catalog", example_catalog_dir)
     assert out.exit_code == 2 and "--center" in out.output and "CONSTRUCT" in out.output

@@ -257,9 +257,14 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+#: The highest process id Linux hands out (``/proc/sys/kernel/pid_max`` is at most 2**22).
+PID_MAX = 4_194_304
+
+
 def abandoned(folder: Path, stem: str, kinds: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
     """The entries of ``folder`` named exactly ``.STEM.KIND-PID`` whose process is gone (what a
-    killed writer left beside its target), with their kind.
+    killed writer left beside its target), with their kind. A PID no process can have (0, or past
+    :data:`PID_MAX`) names no writer: such an entry is left alone.
 
     Examples
     --------
@@ -273,7 +278,9 @@ def abandoned(folder: Path, stem: str, kinds: tuple[str, ...]) -> Iterator[tuple
         return
     for entry in entries:
         found = pattern.fullmatch(entry.name)
-        if found is not None and not process_alive(int(found.group(2))):
+        if found is None or not 0 < int(found.group(2)) <= PID_MAX:  # no process had that id: not a writer's
+            continue
+        if not process_alive(int(found.group(2))):
             yield entry, found.group(1)
 
 
