@@ -172,3 +172,15 @@ def test_rdf_without_entities_is_stored_with_a_note(tmp_path: Path) -> None:
                                       str(tmp_path / "catalog.ttl"), str(tmp_path / "tool.ttl")])
     assert result.exit_code == 0, result.output
     assert [n["path"] for n in json.loads(result.stdout)["notes"]] == [str(tmp_path / "catalog.ttl")]
+
+
+@pytest.mark.parametrize("text", ["[1]", "[null]", '["@context"]', "[[]]"])
+def test_a_json_list_of_non_objects_is_an_error_naming_the_file(catalog: Catalog, tmp_path: Path, text: str) -> None:
+    """``[1]`` ended ingest in a TypeError traceback ('argument of type int is not iterable') where
+    the first item was tested for ``@context``; ``["@context"]`` was sent to the JSON-LD reader."""
+    from matchgraph.errors import ParseError
+
+    path = tmp_path / "x.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParseError, match="neither JSON-LD nor a metadata format"):
+        ingest(catalog, [path])

@@ -239,7 +239,8 @@ def _read_json(text: str, name: str) -> SourceRecords | Graph:
         raise (_import_hint(exc, kind) if kind else exc) from None
     if records is not None:
         return records
-    if isinstance(data, (dict, list)) and ("@context" in (data if isinstance(data, dict) else (data[0] if data else {}))):
+    first = data[0] if isinstance(data, list) and data else data  # a JSON-LD document: an object, or a list of them
+    if isinstance(first, dict) and "@context" in first:
         return parse_rdf(text, name, "json-ld")
     raise ParseError("this JSON is neither JSON-LD nor a metadata format matchgraph imports",
                      location=Location(name, 1), hint="use 'matchgraph import' for Hugging Face or MTEB files")
