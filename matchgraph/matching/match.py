@@ -652,7 +652,13 @@ def _matched_segments(index: TextIndex, i: int, contributions: dict[int, float],
 
 
 def recording_enabled() -> bool:
-    """Whether matches are recorded by default (``MATCHGRAPH_RECORD_MATCHES`` is not 0/false/no/off)."""
+    """Whether matches are recorded by default (``MATCHGRAPH_RECORD_MATCHES`` is not 0/false/no/off).
+
+    Raises
+    ------
+    ConfigError
+        The variable is set to a value that is neither on nor off (:func:`matchgraph.env.setting`).
+    """
     from ..env import setting
 
     return bool(setting(RECORD_ENV))

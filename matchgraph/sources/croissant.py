@@ -588,9 +588,9 @@ def _provenance(data: dict[str, Any], rec: EntityRecord, at: Any) -> None:
 def _derived_from(data: dict[str, Any], rec: EntityRecord) -> None:
     """Croissant 1.1 provenance: ``prov:wasDerivedFrom`` the datasets this one was made from.
 
-    A source is named by the Hub id of its location (``prov:atLocation``, ``prov:locatedAt``, ``url``),
-    else by its label or name; a source known only by a URL elsewhere becomes a ``schema:sameAs``-style
-    note of where the data came from.
+    A source is named by the Hub id of its location (``prov:atLocation``, ``prov:locatedAt``, ``url``,
+    ``sameAs``), else by its label or name, and becomes a ``derivedFrom`` relation; a source known
+    only by a URL off the Hub becomes a note (``schema:comment``) "derived from URL".
 
     Examples
     --------

@@ -51,6 +51,11 @@ def number(params: Mapping[str, str], name: str, kind: click.IntRange, default: 
     default : int, optional
         The value when the parameter is absent or empty (an emptied form field).
 
+    Returns
+    -------
+    int or None
+        The number, or ``default``.
+
     Raises
     ------
     ConfigError
