@@ -12,6 +12,7 @@ import os
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rdflib import URIRef
@@ -389,7 +390,10 @@ def _render_md(c: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _render_html(c: Comparison) -> str:
+@lru_cache(maxsize=1)
+def _template() -> Any:
+    """The compare page's template, compiled once per process: compiling it for every page was 35 ms
+    of a site's 50 ms per compare page (13,417 pages of the Quickstart catalog)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     from ..web.inline import to_html, without_controls
@@ -397,8 +401,11 @@ def _render_html(c: Comparison) -> str:
     env = Environment(loader=PackageLoader("matchgraph", "templates"), autoescape=True, finalize=without_controls,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["inline"] = to_html
-    return env.get_template("compare.html.j2").render(c=c, rows=c.rows(), concepts=_concept_lines(c),
-                                                     reported=_reported_lines(c))
+    return env.get_template("compare.html.j2")
+
+
+def _render_html(c: Comparison) -> str:
+    return _template().render(c=c, rows=c.rows(), concepts=_concept_lines(c), reported=_reported_lines(c))
 
 
 def render(comparison: Comparison, fmt: str = "text") -> str:

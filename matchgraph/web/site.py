@@ -67,6 +67,8 @@ class SiteLinks(Links):
     def __init__(self, prefix: str = "", pairs: set[tuple[str, str]] | None = None) -> None:
         self.prefix = prefix
         self.pairs = pairs
+        self._partners: dict[str, set[str]] = {}
+        self._partners_of = -1  # len(pairs) when _partners was built: the site adds pairs as it writes
 
     def entity(self, slug: str) -> str:
         """``entity/{slug}.html``"""
@@ -81,7 +83,15 @@ class SiteLinks(Links):
 
     def compare_partners(self, slug: str) -> list[str]:
         """The entities written compare pages pair with ``slug``."""
-        return sorted({b if a == slug else a for a, b in self.pairs or () if slug in (a, b)})
+        if not self.pairs:
+            return []
+        if self._partners_of != len(self.pairs):  # one pass over the pairs, not one per entity page
+            self._partners = {}
+            for a, b in self.pairs:
+                self._partners.setdefault(a, set()).add(b)
+                self._partners.setdefault(b, set()).add(a)
+            self._partners_of = len(self.pairs)
+        return sorted(self._partners.get(slug, ()))
 
     def index(self) -> str:
         """``index.html``"""
