@@ -175,3 +175,34 @@ def test_weights_on_a_read_show_them_without_storing(invoke, examples: Path, doc
     assert shown == {k: display(float(expected.values[row, c])) for c, k in enumerate(SCORE_KINDS)}
     assert shown != _displayed(stored[0])
     assert _graph(examples) == stored and _shown(invoke, examples) == _displayed(stored[0])
+
+
+NEW_ENTITY = """@prefix mg: <https://w3id.org/matchgraph/ns#> .
+@prefix mgid: <https://w3id.org/matchgraph/id/> .
+@prefix schema: <https://schema.org/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+mgid:tiny-masked-lm a mg:Entity, mg:Model ; dcterms:identifier "tiny-masked-lm" ; schema:name "Tiny Masked LM" ;
+    dcterms:description "A small masked language model trained on English text." ; mg:derivedFrom mgid:roberta-base .
+"""
+
+
+def test_a_write_publishes_the_catalogs_weights_and_reads_write_nothing(invoke, examples: Path,  # type: ignore[no-untyped-def]
+                                                                       doc_weights: Path, tmp_path: Path) -> None:
+    """After an ingest, the new version's state holds the table of the catalog's weights: a match,
+    neighbours or scores read it and compute no score table (they computed and stored it before; the
+    text index is still built by the first match, as for any catalog)."""
+    from matchgraph.graph.weights import weights_digest
+
+    assert invoke("--catalog", examples, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
+    card = tmp_path / "tiny.ttl"
+    card.write_text(NEW_ENTITY, encoding="utf-8")
+    assert invoke("--catalog", examples, "ingest", card).exit_code == 0
+    with Catalog(examples) as cat:
+        state = derived.latest(cat)
+        assert state is not None and state.meta["data_version"] == cat.data_version
+        folder = state.directory
+    assert (folder / f"scores-{weights_digest(load_weights(doc_weights))}.json").exists()
+    tables = sorted(p.name for p in folder.glob("scores-*"))
+    for args in (("match", NEED, "--no-record"), ("neighbours", "tiny-masked-lm"), ("scores", "tiny-masked-lm")):
+        assert invoke("--catalog", examples, *args).exit_code == 0
+    assert sorted(p.name for p in folder.glob("scores-*")) == tables

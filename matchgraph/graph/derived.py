@@ -456,6 +456,19 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
         p = project(facts, data_version)
     progress.step("scores")
     table = compute_table(facts, nodes, p, weights, parent=parent_table)
+    # the catalog's own weights (its score run's), when not the defaults: every read asks for them
+    # (a match's Rank prior, neighbours, scores), so the version is published with their table too
+    own = catalog_weights(catalog)
+    own_table: ScoreTable | None = None
+    if weights_digest(own) != weights_digest(weights):
+        own_parent = None
+        if base is not None and (weights_digest(own) in base._tables
+                                 or (base.directory / f"scores-{weights_digest(own)}.json").exists()):
+            try:  # the parent's table as kept, never computed for this
+                own_parent = base.scores(own)
+            except (OSError, ValueError, KeyError):
+                own_parent = None
+        own_table = compute_table(facts, nodes, p, own, parent=own_parent)
     progress.step("neighbour index")
     index = None
     if base is not None and base.projection.slugs == p.slugs:
@@ -472,6 +485,8 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
         facts.save(stage)
         p.save(stage)
         table.save(stage, f"scores-{weights_digest(weights)}")
+        if own_table is not None:
+            own_table.save(stage, f"scores-{weights_digest(own)}")
         index.save(stage)
         (stage / "state.json").write_text(json.dumps({**meta, "format": FORMAT, "built": time.time()}),
                                           encoding="utf-8")
@@ -487,10 +502,13 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
     with state._lock:
         if state._facts is None:
             state._facts, state._nodes, state._projection, state._neighbours = facts, nodes, p, index
-            if weights_digest(weights) not in state._tables:
-                state._attach(table, weights)
-                state._tables[weights_digest(weights)] = table
-            state._fresh.add(weights_digest(weights))
+            for w, t in ((weights, table), (own, own_table)):
+                if t is None:
+                    continue
+                if weights_digest(w) not in state._tables:
+                    state._attach(t, w)
+                    state._tables[weights_digest(w)] = t
+                state._fresh.add(weights_digest(w))
     from .history import record
 
     record(root, table, state.meta, parent=parent_table)
@@ -723,7 +741,9 @@ def rank_prior(catalog: Catalog, slugs: list[str]) -> np.ndarray | None:
     """Ranks (0-100) for ``slugs`` (NaN where unknown) from the newest computed scores with the
     catalog's weights (those of its score run: the ranks the score graph holds), or None.
 
-    Never builds: a prior may be a little stale, a search should not wait for scores.
+    Never builds a version: a prior may be a little stale, a search should not wait for one. The
+    newest version's table for the catalog's weights is published with it (:func:`_publish`);
+    only a state published before its catalog's weights changed lacks it, and then asks its owner.
     """
     state = latest(catalog)
     if state is None:
