@@ -15,6 +15,8 @@ import time
 
 import httpx
 
+from _tables import table_head, table_row
+
 #: (label, path, Accept header or None); the first is the reference the others are divided by.
 URLS: list[tuple[str, str, str | None]] = [
     ("/entity/gzip, Accept: text/turtle", "/entity/gzip", "text/turtle"),
@@ -47,10 +49,10 @@ def main() -> None:
             median = statistics.median(timed(client, path, accept)[0] for _ in range(args.repeat))
             rows.append((label, status, size, first, median))
     reference = rows[0][4]
-    print("| URL | status | bytes | first s | median s | median / negotiated |")
-    print("|---|---|---|---|---|---|")
+    print(table_head(["URL", "status", "bytes", "first s", "median s", "median / negotiated"]))
     for label, status, size, first, median in rows:
-        print(f"| `{label}` | {status} | {size:,} | {first:.3f} | {median:.3f} | {median / reference:.1f} |")
+        print(table_row([f"`{label}`", status, f"{size:,}", f"{first:.3f}", f"{median:.3f}",
+                         f"{median / reference:.1f}"]))
 
 
 if __name__ == "__main__":

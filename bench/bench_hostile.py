@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from test_hostile_inputs import CASES  # noqa: E402
+from _tables import table_head, table_row  # noqa: E402
 
 PAGE = ROOT / "tests" / "data" / "comparison_page.txt"
 
@@ -60,10 +61,9 @@ def main(only: list[str]) -> None:
                                   if command == ["ingest"] else [*command, "--catalog", str(target), str(path)])
             rows.append((name, path.stat().st_size, wall, rss, code))
         anchor = rows[0][2]
-        print("| input | size | exit | wall | / anchor | peak RSS |")
-        print("|---|---|---|---|---|---|")
+        print(table_head(["input", "size", "exit", "wall", "/ anchor", "peak RSS"]))
         for name, size, wall, rss, code in rows:
-            print(f"| {name} | {size:,} B | {code} | {wall:.2f} s | {wall / anchor:.2f} | {rss:.0f} MiB |")
+            print(table_row([name, f"{size:,} B", code, f"{wall:.2f} s", f"{wall / anchor:.2f}", f"{rss:.0f} MiB"]))
 
 
 if __name__ == "__main__":

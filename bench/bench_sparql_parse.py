@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from matchgraph.store.sparql import parse_query  # noqa: E402
+from _tables import table_head, table_row  # noqa: E402
 
 
 def best(fn, text: str, runs: int = 3) -> float:  # type: ignore[no-untyped-def]
@@ -36,16 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from rdflib.plugins.sparql.parser import parseQuery
 
-    print("| query | bytes | lexer (s) | rdflib (s) | rdflib / lexer |")
-    print("|---|---:|---:|---:|---:|")
+    print(table_head(["query", "bytes", "lexer (s)", "rdflib (s)", "rdflib / lexer"], align="lrrrr"))
     for n in (int(x) for x in args.sizes.split(",")):
         text = "SELECT * WHERE { VALUES ?a { " + " ".join(str(i) for i in range(n)) + " } }"
         ours = best(parse_query, text)
         if n <= args.rdflib_max:
             theirs = best(parseQuery, text, runs=1)
-            print(f"| VALUES of {n:,} numbers | {len(text):,} | {ours:.4f} | {theirs:.3f} | {theirs / ours:.0f} |")
+            print(table_row([f"VALUES of {n:,} numbers", f"{len(text):,}", f"{ours:.4f}", f"{theirs:.3f}",
+                             f"{theirs / ours:.0f}"]))
         else:
-            print(f"| VALUES of {n:,} numbers | {len(text):,} | {ours:.4f} | (not run) | |")
+            print(table_row([f"VALUES of {n:,} numbers", f"{len(text):,}", f"{ours:.4f}", "(not run)", ""]))
     for depth in (30, 60, 500):
         text = "SELECT * WHERE { FILTER(" + "(" * depth + "1" + ")" * depth + ") }"
         ours = best(parse_query, text)
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             theirs = f"{best(parseQuery, text, runs=1):.3f}"
         except RecursionError:
             theirs = "RecursionError"
-        print(f"| {depth} nested parentheses | {len(text):,} | {ours:.4f} | {theirs} | |")
+        print(table_row([f"{depth} nested parentheses", f"{len(text):,}", f"{ours:.4f}", theirs, ""]))
     return 0
 
 

@@ -22,6 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import eval_real as E  # noqa: E402
+from _tables import table_head, table_row  # noqa: E402
 from matchgraph.matching.semantic import MODEL_NAME, SEMANTIC_MODEL, load_encoder, similarity  # noqa: E402
 
 MEANINGLESS = ["the and of for with", "zzyzx qwvv", "foo", "-", "asdf", "hello", "lorem ipsum dolor sit amet", "xyz",
@@ -39,9 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         if path is not None and model != MODEL_NAME:
             path = path.with_name(f"{path.stem}-{model}{path.suffix}")
         E.cached_encoder(load_encoder(model), path)
-    print("| set | encoder | real: lowest, p5, median best cosine | meaningless: median, highest | "
-          "real needs sharing no word | meaningless sharing no word |")
-    print("|---|---|---|---|---|---|")
+    print(table_head(["set", "encoder", "real: lowest, p5, median best cosine", "meaningless: median, highest",
+                      "real needs sharing no word", "meaningless sharing no word"]))
     for name, path in E.SETS.items():
         records, needs = E.load_set(path)
         entities = E.entities_of(records)
@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             noise = np.array([best(t) for t in MEANINGLESS])
             alone = sum(not index.shares_a_word(n["need"]) for n in needs)
             noise_alone = sum(not index.shares_a_word(t) for t in MEANINGLESS)
-            print(f"| {name} | {model} | {real.min():.3f}, {np.percentile(real, 5):.3f}, {np.median(real):.3f} | "
-                  f"{np.median(noise):.3f}, {noise.max():.3f} | {alone} of {len(needs)} | "
-                  f"{noise_alone} of {len(MEANINGLESS)} |")
+            print(table_row([name, model, f"{real.min():.3f}, {np.percentile(real, 5):.3f}, {np.median(real):.3f}",
+                             f"{np.median(noise):.3f}, {noise.max():.3f}", f"{alone} of {len(needs)}",
+                             f"{noise_alone} of {len(MEANINGLESS)}"]))
     return 0
 
 

@@ -36,6 +36,7 @@ from matchgraph import Catalog, ingest  # noqa: E402
 from matchgraph.matching.match import BM25_ONLY, DEFAULT_WEIGHTS, MatchWeights, rank  # noqa: E402
 from matchgraph.matching.match import load_index  # noqa: E402
 from matchgraph.matching.textindex import FIELD_WEIGHTS, TextIndex, build_index  # noqa: E402
+from _tables import table_head, table_row  # noqa: E402
 
 K = 10
 
@@ -151,11 +152,10 @@ def main(argv: list[str] | None = None) -> int:
                 result["seconds"] = time.perf_counter() - start
                 report["configurations"][name.strip()] = result
     print(f"{len(needs)} needs, {report['entities']} entities (stubs included)\n")
-    print("| Ranker | recall@10 | nDCG@10 | MRR@10 |")
-    print("|---|---:|---:|---:|")
+    print(table_head(["Ranker", "recall@10", "nDCG@10", "MRR@10"], align="lrrr"))
     for name, result in report["configurations"].items():
         m = result["means"]
-        print(f"| {name} | {m['recall@10']:.3f} | {m['ndcg@10']:.3f} | {m['mrr@10']:.3f} |")
+        print(table_row([name, f"{m['recall@10']:.3f}", f"{m['ndcg@10']:.3f}", f"{m['mrr@10']:.3f}"]))
     configs = report["configurations"]
     baseline = configs["BM25, plain text (baseline)"]
     print("\nPaired on nDCG@10 against the baseline (needs better / worse / tied, sign-test p):")

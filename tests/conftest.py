@@ -42,6 +42,19 @@ def example_catalog_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def example_copy(example_catalog_dir: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the ingested example catalog at ``tmp_path / "catalog"``, closed, for
+    commands (``invoke``, a subprocess) to open.
+
+    Use ``example_catalog`` for an open one.
+    """
+    release()  # no catalog of an earlier test still holds its store
+    path = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, path)
+    return path
+
+
+@pytest.fixture
 def example_catalog(example_catalog_dir: Path, tmp_path: Path) -> Iterator[Catalog]:
     """A private, writable copy of the ingested example catalog."""
     path = tmp_path / "example-catalog"

@@ -8,7 +8,6 @@ only shows G (docs/scoring.md, "Changing the weights").
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,14 +26,6 @@ from matchgraph.vocab import ID, SCORE_GRAPH
 DOC_WEIGHTS = "rank: {adoption: 0, quality: 1, ecosystem: 0, match_graph: 0}\nadoption:\n  metrics: {stars: 2.0}\n"
 ENTITY = "distilroberta-base"
 NEED = "masked language model trained on a large English corpus"
-
-
-@pytest.fixture
-def examples(example_catalog_dir: Path, tmp_path: Path) -> Path:
-    """A private copy of the ingested example catalog (closed)."""
-    path = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, path)
-    return path
 
 
 @pytest.fixture
@@ -72,45 +63,45 @@ def _displayed(values: dict[tuple[str, str], float], slug: str = ENTITY) -> dict
     return {k: display(values[(slug, k)]) for k in SCORE_KINDS}
 
 
-def test_reads_show_the_weights_recompute_stored(invoke, examples: Path, doc_weights: Path) -> None:  # type: ignore[no-untyped-def]
-    default = _shown(invoke, examples)
-    assert invoke("--catalog", examples, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
-    values, why, weights = _graph(examples)
+def test_reads_show_the_weights_recompute_stored(invoke, example_copy: Path, doc_weights: Path) -> None:  # type: ignore[no-untyped-def]
+    default = _shown(invoke, example_copy)
+    assert invoke("--catalog", example_copy, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
+    values, why, weights = _graph(example_copy)
     assert weights == weights_json(load_weights(doc_weights))
     assert _displayed(values) != default  # the weights matter for this entity
-    assert _shown(invoke, examples) == _displayed(values)
-    explained = _json(invoke("--catalog", examples, "explain", ENTITY, "--format", "json"))
+    assert _shown(invoke, example_copy) == _displayed(values)
+    explained = _json(invoke("--catalog", example_copy, "explain", ENTITY, "--format", "json"))
     assert explained["rank"] == display(values[(ENTITY, "rank")])  # type: ignore[index]
     assert explained["scores"]["rank"]["explanation"] == why[ENTITY]  # type: ignore[index]
-    compared = _json(invoke("--catalog", examples, "compare", ENTITY, "the-pile", "--format", "json"))
+    compared = _json(invoke("--catalog", example_copy, "compare", ENTITY, "the-pile", "--format", "json"))
     for side, slug in (("left", ENTITY), ("right", "the-pile")):
         assert {k: compared[side][k] for k in SCORE_KINDS} == _displayed(values, slug)  # type: ignore[index]
-    near = _json(invoke("--catalog", examples, "neighbours", "roberta-base", "--format", "json"))
+    near = _json(invoke("--catalog", example_copy, "neighbours", "roberta-base", "--format", "json"))
     assert {n["id"]: n["rank"] for n in near["neighbours"]} == {  # type: ignore[index]
         n["id"]: display(values[(n["id"], "rank")]) for n in near["neighbours"]}  # type: ignore[index]
-    found = _json(invoke("--catalog", examples, "match", NEED, "--no-record", "--format", "json"))
+    found = _json(invoke("--catalog", example_copy, "match", NEED, "--no-record", "--format", "json"))
     priors = {r["id"]: r["why"]["graph"]["rank"] for r in found["results"]}  # type: ignore[index]
     assert priors and priors == pytest.approx({s: values[(s, "rank")] for s in priors}, abs=0.011)
     from matchgraph.graph.scores import load_scores  # what the pages, the site and the exports read
 
-    with Catalog(examples) as cat:
+    with Catalog(example_copy) as cat:
         assert {k: display(load_scores(cat, factors=False)[ENTITY].score(k)) for k in SCORE_KINDS} == _displayed(values)
 
 
-def test_a_recorded_match_keeps_the_catalogs_weights(invoke, examples: Path, doc_weights: Path) -> None:  # type: ignore[no-untyped-def]
-    assert invoke("--catalog", examples, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
-    _, _, weights = _graph(examples)
-    recorded = _json(invoke("--catalog", examples, "match", NEED, "--limit", "3", "--format", "json"))
-    values, _, after = _graph(examples)
+def test_a_recorded_match_keeps_the_catalogs_weights(invoke, example_copy: Path, doc_weights: Path) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("--catalog", example_copy, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
+    _, _, weights = _graph(example_copy)
+    recorded = _json(invoke("--catalog", example_copy, "match", NEED, "--limit", "3", "--format", "json"))
+    values, _, after = _graph(example_copy)
     assert after == weights
-    with Catalog(examples) as cat:
+    with Catalog(example_copy) as cat:
         assert stored_run(cat)[0] == cat.data_version  # type: ignore[index]
         table = derived.current(cat).scores(load_weights(doc_weights))
     assert values == {(s, k): round(float(table.values[i, c]), 2) for i, s in enumerate(table.slugs)
                       for c, k in enumerate(SCORE_KINDS)}
     top = recorded["results"][0]["id"]  # type: ignore[index]
-    assert _shown(invoke, examples) == _displayed(values)
-    assert _json(invoke("--catalog", examples, "scores", top, "--format", "json"))[0]["times_matched"] == 1  # type: ignore[index]
+    assert _shown(invoke, example_copy) == _displayed(values)
+    assert _json(invoke("--catalog", example_copy, "scores", top, "--format", "json"))[0]["times_matched"] == 1  # type: ignore[index]
 
 
 def test_a_match_computes_the_catalogs_weights_from_the_parents(example_catalog: Catalog) -> None:
@@ -132,49 +123,49 @@ def test_a_match_computes_the_catalogs_weights_from_the_parents(example_catalog:
         np.testing.assert_allclose(getattr(table, name), getattr(full, name), rtol=0, atol=1e-9, err_msg=name)
 
 
-def test_recompute_alone_keeps_the_catalogs_weights(invoke, examples: Path, doc_weights: Path,  # type: ignore[no-untyped-def]
+def test_recompute_alone_keeps_the_catalogs_weights(invoke, example_copy: Path, doc_weights: Path,  # type: ignore[no-untyped-def]
                                                      tmp_path: Path) -> None:
-    assert invoke("--catalog", examples, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
-    _, _, weights = _graph(examples)
+    assert invoke("--catalog", example_copy, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
+    _, _, weights = _graph(example_copy)
     card = tmp_path / "new-model.md"
     card.write_text("---\nid: new-model\nname: New Model\nkind: model\nrelations:\n  trainedOn: [the-pile]\n---\n"
                     "\n## Masked-token prediction\nFills in masked tokens.\n", encoding="utf-8")
-    assert invoke("--catalog", examples, "ingest", card).exit_code == 0
-    assert _graph(examples)[2] == weights  # an ingest leaves the run (behind) with its weights
-    assert invoke("--catalog", examples, "scores", "--recompute").exit_code == 0
-    values, _, after = _graph(examples)
+    assert invoke("--catalog", example_copy, "ingest", card).exit_code == 0
+    assert _graph(example_copy)[2] == weights  # an ingest leaves the run (behind) with its weights
+    assert invoke("--catalog", example_copy, "scores", "--recompute").exit_code == 0
+    values, _, after = _graph(example_copy)
     assert after == weights and ("new-model", "rank") in values
-    assert _shown(invoke, examples) == _displayed(values)
+    assert _shown(invoke, example_copy) == _displayed(values)
 
 
-def test_default_weights_go_back_to_the_defaults(invoke, examples: Path, doc_weights: Path) -> None:  # type: ignore[no-untyped-def]
-    default = _shown(invoke, examples)
-    assert invoke("--catalog", examples, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
-    assert _shown(invoke, examples, "--default-weights") == default  # shown, not stored
-    assert _graph(examples)[2] == weights_json(load_weights(doc_weights))
-    assert invoke("--catalog", examples, "scores", "--recompute", "--default-weights").exit_code == 0
-    values, _, weights = _graph(examples)
-    assert weights == weights_json(load_weights()) and _shown(invoke, examples) == _displayed(values) == default
-    both = invoke("--catalog", examples, "scores", "--weights", doc_weights, "--default-weights")
+def test_default_weights_go_back_to_the_defaults(invoke, example_copy: Path, doc_weights: Path) -> None:  # type: ignore[no-untyped-def]
+    default = _shown(invoke, example_copy)
+    assert invoke("--catalog", example_copy, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
+    assert _shown(invoke, example_copy, "--default-weights") == default  # shown, not stored
+    assert _graph(example_copy)[2] == weights_json(load_weights(doc_weights))
+    assert invoke("--catalog", example_copy, "scores", "--recompute", "--default-weights").exit_code == 0
+    values, _, weights = _graph(example_copy)
+    assert weights == weights_json(load_weights()) and _shown(invoke, example_copy) == _displayed(values) == default
+    both = invoke("--catalog", example_copy, "scores", "--weights", doc_weights, "--default-weights")
     assert both.exit_code == 2 and "not both" in both.output + both.stderr
 
 
-def test_weights_on_a_read_show_them_without_storing(invoke, examples: Path, doc_weights: Path,  # type: ignore[no-untyped-def]
+def test_weights_on_a_read_show_them_without_storing(invoke, example_copy: Path, doc_weights: Path,  # type: ignore[no-untyped-def]
                                                      tmp_path: Path) -> None:
-    assert invoke("--catalog", examples, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
-    with Catalog(examples) as cat:
+    assert invoke("--catalog", example_copy, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
+    with Catalog(example_copy) as cat:
         version = cat.version
-    stored = _graph(examples)
+    stored = _graph(example_copy)
     other = tmp_path / "adoption-only.yaml"
     other.write_text("rank: {adoption: 1, quality: 0, ecosystem: 0, match_graph: 0}\n", encoding="utf-8")
-    shown = _shown(invoke, examples, "--weights", other)
-    with Catalog(examples) as cat:
+    shown = _shown(invoke, example_copy, "--weights", other)
+    with Catalog(example_copy) as cat:
         expected = derived.current(cat).scores(load_weights(other))
         assert cat.version == version  # nothing written
     row = expected.row(ENTITY)
     assert shown == {k: display(float(expected.values[row, c])) for c, k in enumerate(SCORE_KINDS)}
     assert shown != _displayed(stored[0])
-    assert _graph(examples) == stored and _shown(invoke, examples) == _displayed(stored[0])
+    assert _graph(example_copy) == stored and _shown(invoke, example_copy) == _displayed(stored[0])
 
 
 NEW_ENTITY = """@prefix mg: <https://w3id.org/matchgraph/ns#> .
@@ -186,23 +177,23 @@ mgid:tiny-masked-lm a mg:Entity, mg:Model ; dcterms:identifier "tiny-masked-lm" 
 """
 
 
-def test_a_write_publishes_the_catalogs_weights_and_reads_write_nothing(invoke, examples: Path,  # type: ignore[no-untyped-def]
+def test_a_write_publishes_the_catalogs_weights_and_reads_write_nothing(invoke, example_copy: Path,  # type: ignore[no-untyped-def]
                                                                        doc_weights: Path, tmp_path: Path) -> None:
     """After an ingest, the new version's state holds the table of the catalog's weights: a match,
     neighbours or scores read it and compute no score table (they computed and stored it before; the
     text index is still built by the first match, as for any catalog)."""
     from matchgraph.graph.weights import weights_digest
 
-    assert invoke("--catalog", examples, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
+    assert invoke("--catalog", example_copy, "scores", "--recompute", "--weights", doc_weights).exit_code == 0
     card = tmp_path / "tiny.ttl"
     card.write_text(NEW_ENTITY, encoding="utf-8")
-    assert invoke("--catalog", examples, "ingest", card).exit_code == 0
-    with Catalog(examples) as cat:
+    assert invoke("--catalog", example_copy, "ingest", card).exit_code == 0
+    with Catalog(example_copy) as cat:
         state = derived.latest(cat)
         assert state is not None and state.meta["data_version"] == cat.data_version
         folder = state.directory
     assert (folder / f"scores-{weights_digest(load_weights(doc_weights))}.json").exists()
     tables = sorted(p.name for p in folder.glob("scores-*"))
     for args in (("match", NEED, "--no-record"), ("neighbours", "tiny-masked-lm"), ("scores", "tiny-masked-lm")):
-        assert invoke("--catalog", examples, *args).exit_code == 0
+        assert invoke("--catalog", example_copy, *args).exit_code == 0
     assert sorted(p.name for p in folder.glob("scores-*")) == tables

@@ -118,12 +118,11 @@ def test_a_site_in_the_root_folder_gets_a_sensible_hint(invoke, example_catalog_
 # ------------------------------------------------------------------ 6. ingest points to the importer
 
 
-def test_ingest_of_an_importers_file_names_the_import_command(invoke, peek, example_catalog_dir: Path,  # type: ignore[no-untyped-def]
+def test_ingest_of_an_importers_file_names_the_import_command(invoke, peek, example_copy: Path,  # type: ignore[no-untyped-def]
                                                                tmp_path: Path) -> None:
     """``ingest examples/mteb/models.jsonl`` said only which suffixes ingest reads; a Croissant file whose
     dataset a card describes too was a conflict with no word of ``import croissant``, which merges them."""
-    catalog = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, catalog)
+    catalog = example_copy
     before = peek(catalog)
     mteb = ROOT / "examples" / "mteb"
     out = invoke("ingest", mteb / "models.jsonl", "--catalog", catalog)
@@ -240,10 +239,9 @@ def test_a_real_sigint_exits_130(example_catalog_dir: Path) -> None:
 
 
 def test_ingest_of_a_folder_without_input_files_is_an_error_and_writes_nothing(invoke, peek, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                              example_catalog_dir: Path) -> None:
+                                                                              example_copy: Path) -> None:
     """``ingest docs/`` said "Ingested 0 files", exited 0 and wrote a new catalog version."""
-    catalog = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, catalog)
+    catalog = example_copy
     before = peek(catalog)
     docs = ROOT / "docs"
     out = invoke("ingest", docs, "--catalog", catalog)

@@ -28,9 +28,8 @@ def events(location: Path) -> int:
     return len(json.loads(done.stdout)["events"])
 
 
-def test_kill_a_recorded_match_at_many_moments(example_catalog_dir: Path, tmp_path: Path) -> None:
-    base = tmp_path / "base"
-    shutil.copytree(example_catalog_dir, base)
+def test_kill_a_recorded_match_at_many_moments(example_copy: Path, tmp_path: Path) -> None:
+    base = example_copy
     assert mg("--catalog", str(base), "neighbours", "the-pile").returncode == 0  # derived state built
     before = events(base)
     timing = tmp_path / "timing"

@@ -4,7 +4,6 @@ runs its query in a child process (:mod:`matchgraph.store.isolation`), the endpo
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -101,10 +100,8 @@ def processes_in_group(group: int) -> list[int]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_a_killed_command_leaves_no_child_and_commits_nothing(example_catalog_dir: Path, tmp_path: Path,
-                                                              sig: int) -> None:
-    location = tmp_path / "cat"
-    shutil.copytree(example_catalog_dir, location)
+def test_a_killed_command_leaves_no_child_and_commits_nothing(example_copy: Path, sig: int) -> None:
+    location = example_copy
     endless = ("INSERT { GRAPH <urn:test:g> { <urn:test:killed> <urn:test:n> ?n } } WHERE { SELECT (COUNT(*) AS ?n) "
                "WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } GRAPH ?z { ?g ?h ?i } } }")
     command = subprocess.Popen([sys.executable, "-m", "matchgraph", "--catalog", str(location), "sparql", "--update",
@@ -136,9 +133,8 @@ def sparql(location: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "120"})
 
 
-def test_the_cli_survives_an_engine_abort(example_catalog_dir: Path, tmp_path: Path) -> None:
-    location = tmp_path / "cat"
-    shutil.copytree(example_catalog_dir, location)
+def test_the_cli_survives_an_engine_abort(example_copy: Path) -> None:
+    location = example_copy
     before = sparql(location, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv")
     crashed = sparql(location, "-f", str(CRASH), "--format", "csv")
     if crashed.returncode == 0:  # an engine without the bug: the sixty values, in SPARQL's order
@@ -177,13 +173,8 @@ def test_the_endpoint_answers_500_and_goes_on() -> None:
         assert ask.status_code == 200 and "true" in ask.text
 
 
-def test_an_update_that_aborts_the_engine_leaves_the_server_and_the_catalog(example_catalog_dir: Path,
-                                                                             tmp_path: Path) -> None:
-    import gc
-
-    gc.collect()
-    shutil.copytree(example_catalog_dir, tmp_path / "cat")
-    catalog = Catalog(tmp_path / "cat")
+def test_an_update_that_aborts_the_engine_leaves_the_server_and_the_catalog(example_copy: Path) -> None:
+    catalog = Catalog(example_copy)
     values = CRASH.read_text().split("VALUES ?o {", 1)[1].split("}", 1)[0]
     crashing = ("INSERT { GRAPH <urn:test:g> { <urn:test:s> <urn:test:p> ?o } } WHERE { SELECT ?o WHERE { "
                 f"VALUES ?o {{{values}}} }} ORDER BY ?o LIMIT 1 }}")

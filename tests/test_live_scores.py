@@ -5,12 +5,9 @@ own transaction, and reads (``stats``, ``neighbours``, ``scores``, ``explain``) 
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
-
-import pytest
 
 from matchgraph import Catalog
 from matchgraph.matching.events import record_match
@@ -32,13 +29,6 @@ def _versions(path: Path) -> tuple[str, str, str]:
         return _current(path), cat.version, cat.data_version
 
 
-@pytest.fixture
-def examples(example_catalog_dir: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, path)
-    return path
-
-
 def _score_graph(catalog: Catalog) -> set[tuple[str, str, str]]:
     """Every triple of the score graph but the run's, as N-Triples terms."""
     import pyoxigraph as ox
@@ -58,27 +48,27 @@ def _written_whole(table) -> set[tuple[str, str, str]]:  # type: ignore[no-untyp
     return {(str(q.subject), str(q.predicate), str(q.object)) for q in store.quads_for_pattern(None, None, None, None)}
 
 
-def test_a_recorded_match_writes_one_version_and_reads_write_nothing(examples: Path, invoke) -> None:  # type: ignore[no-untyped-def]
-    assert invoke("--catalog", examples, "scores", "--recompute", "--limit", "1").exit_code == 0  # the score graph
+def test_a_recorded_match_writes_one_version_and_reads_write_nothing(example_copy: Path, invoke) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("--catalog", example_copy, "scores", "--recompute", "--limit", "1").exit_code == 0  # the score graph
     times = []
     for round_ in range(2):
-        before = _versions(examples)
-        out = invoke("--catalog", examples, "match", NEED, "--limit", "3", "--format", "json")
+        before = _versions(example_copy)
+        out = invoke("--catalog", example_copy, "match", NEED, "--limit", "3", "--format", "json")
         assert out.exit_code == 0, out.output
         recorded = json.loads(out.output)["event"]
-        after = _versions(examples)
+        after = _versions(example_copy)
         # one version, written by the match: CURRENT moved once, version and data version are the match's
         assert int(after[0][1:]) == int(before[0][1:]) + 1
         assert after[1] == after[2] != before[2]
-        with Catalog(examples) as cat:
+        with Catalog(example_copy) as cat:
             # the score graph belongs to the version the match wrote
             assert stored_run(cat)[0] == after[2]
             assert cat.scalar(f"SELECT ?v WHERE {{ GRAPH ?g {{ <{recorded}> mg:dataVersion ?v }} }}") == before[2]
         for command in (["stats"], ["neighbours", "the-pile"], ["scores", "--limit", "3"], ["explain", "the-pile"],
                         ["scores", "distilroberta-base", "--format", "json"]):
-            out = invoke("--catalog", examples, *command)
+            out = invoke("--catalog", example_copy, *command)
             assert out.exit_code == 0, out.output
-            assert _versions(examples) == after, f"`matchgraph {' '.join(command)}` wrote the store"
+            assert _versions(example_copy) == after, f"`matchgraph {' '.join(command)}` wrote the store"
             if command[-1] == "json":
                 times.append(json.loads(out.output)[0]["times_matched"])
     assert times[1] == times[0] + 1  # the top result of the same need, matched once more

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +12,6 @@ from matchgraph import Catalog
 from matchgraph.matching.match import RECORD_ENV
 
 NEED = "small fast masked language model for CPU inference"
-
-
-@pytest.fixture
-def cat_dir(example_catalog_dir: Path, tmp_path: Path) -> Path:
-    """A private copy of the ingested example catalog, closed, for commands to open."""
-    path = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, path)
-    return path
 
 
 def count_events(path: Path) -> int:
@@ -36,8 +27,8 @@ def count_events(path: Path) -> int:
         gc.collect()
 
 
-def test_match_table_puts_distilroberta_first(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("--catalog", cat_dir, "match", NEED)
+def test_match_table_puts_distilroberta_first(invoke, example_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("--catalog", example_copy, "match", NEED)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == f"Need: {NEED}"
@@ -47,11 +38,11 @@ def test_match_table_puts_distilroberta_first(invoke, cat_dir: Path) -> None:  #
     first = lines[header + 2].split()
     assert first[:3] == ["1", "distilroberta-base", "model"]
     assert "Recorded as https://w3id.org/matchgraph/match/" in result.stderr
-    assert count_events(cat_dir) == 1
+    assert count_events(example_copy) == 1
 
 
-def test_match_json(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("match", NEED, "--format", "json", "--limit", "3", "--no-record", "--catalog", cat_dir)
+def test_match_json(invoke, example_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("match", NEED, "--format", "json", "--limit", "3", "--no-record", "--catalog", example_copy)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["query"] == NEED and data["event"] is None
@@ -60,64 +51,64 @@ def test_match_json(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-d
     assert first["id"] == "distilroberta-base"
     assert {"id", "name", "kind", "score", "matched", "why"} <= set(first)
     assert isinstance(first["matched"], list) and "Masked-token prediction" in first["matched"]
-    assert count_events(cat_dir) == 0
+    assert count_events(example_copy) == 0
 
 
-def test_three_recorded_matches_and_no_record(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_three_recorded_matches_and_no_record(invoke, example_copy: Path) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
-        assert invoke("match", NEED, "--catalog", cat_dir).exit_code == 0
-    assert invoke("match", NEED, "--no-record", "--catalog", cat_dir).exit_code == 0
-    assert count_events(cat_dir) == 3
+        assert invoke("match", NEED, "--catalog", example_copy).exit_code == 0
+    assert invoke("match", NEED, "--no-record", "--catalog", example_copy).exit_code == 0
+    assert count_events(example_copy) == 3
     result = invoke("sparql", """SELECT (COUNT(?r) AS ?n) WHERE { ?r mg:matchedEntity mgid:distilroberta-base ;
-        mg:position ?p FILTER(?p <= 10) }""", "--format", "json", "--catalog", cat_dir)
+        mg:position ?p FILTER(?p <= 10) }""", "--format", "json", "--catalog", example_copy)
     rows = json.loads(result.output)["results"]["bindings"]
     assert int(rows[0]["n"]["value"]) == 3
 
 
-def test_recording_off_in_the_environment(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]
+def test_recording_off_in_the_environment(invoke, example_copy: Path,  # type: ignore[no-untyped-def]
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(RECORD_ENV, "0")
-    result = invoke("match", NEED, "--catalog", cat_dir)
+    result = invoke("match", NEED, "--catalog", example_copy)
     assert result.exit_code == 0 and "Recorded" not in result.stderr
-    assert count_events(cat_dir) == 0
+    assert count_events(example_copy) == 0
 
 
-def test_kind_filter_and_bad_kind(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("match", "compression", "--kind", "format", "--format", "json", "--no-record", "--catalog", cat_dir)
+def test_kind_filter_and_bad_kind(invoke, example_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("match", "compression", "--kind", "format", "--format", "json", "--no-record", "--catalog", example_copy)
     assert result.exit_code == 0
     kinds = {r["kind"] for r in json.loads(result.output)["results"]}
     assert kinds == {"format"}
-    bad = invoke("match", "compression", "--kind", "spaceship", "--no-record", "--catalog", cat_dir)
+    bad = invoke("match", "compression", "--kind", "spaceship", "--no-record", "--catalog", example_copy)
     assert bad.exit_code == 2
     assert "unknown kind 'spaceship'" in bad.output and "Hint: use one of: model" in bad.output
 
 
-def test_no_result_and_empty_need(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("match", "zzyzx qwvv", "--no-record", "--catalog", cat_dir)
+def test_no_result_and_empty_need(invoke, example_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("match", "zzyzx qwvv", "--no-record", "--catalog", example_copy)
     assert result.exit_code == 0 and "No entity matches this need." in result.output
-    empty = invoke("match", "  ", "--catalog", cat_dir)
+    empty = invoke("match", "  ", "--catalog", example_copy)
     assert empty.exit_code == 2 and "the need is empty" in empty.output
 
 
-def test_matches_lists_events(invoke, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    empty = invoke("matches", "--catalog", cat_dir)
+def test_matches_lists_events(invoke, example_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = invoke("matches", "--catalog", example_copy)
     assert empty.exit_code == 0 and "No match events yet" in empty.output
-    invoke("match", NEED, "--catalog", cat_dir)
-    invoke("match", "open recreation of the llama training data", "--catalog", cat_dir)
-    table = invoke("matches", "--catalog", cat_dir)
+    invoke("match", NEED, "--catalog", example_copy)
+    invoke("match", "open recreation of the llama training data", "--catalog", example_copy)
+    table = invoke("matches", "--catalog", example_copy)
     assert table.exit_code == 0
     lines = table.output.splitlines()
     assert lines[0].split() == ["STARTED", "QUERY", "RESULTS", "TOP"]
     assert "open recreation of the llama" in lines[2] and "redpajama" in lines[2]
     assert "distilroberta-base" in lines[3]
-    data = json.loads(invoke("matches", "--limit", "1", "--format", "json", "--catalog", cat_dir).output)
+    data = json.loads(invoke("matches", "--limit", "1", "--format", "json", "--catalog", example_copy).output)
     assert len(data["events"]) == 1
     assert data["events"][0]["query"] == "open recreation of the llama training data"
     assert data["events"][0]["results"][0] == {"position": 1, "id": "redpajama",
                                                "score": data["events"][0]["results"][0]["score"]}
 
 
-def _semantic_and_default_without_the_extra(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]
+def _semantic_and_default_without_the_extra(invoke, example_copy: Path,  # type: ignore[no-untyped-def]
                                             monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     """``match --semantic`` and a default ``match`` with the semantic extra's packages hidden."""
     import sys
@@ -128,18 +119,18 @@ def _semantic_and_default_without_the_extra(invoke, cat_dir: Path,  # type: igno
         monkeypatch.setitem(sys.modules, module, None)
     sm._load_encoder.cache_clear()
     try:
-        return (invoke("match", NEED, "--semantic", "--no-record", "--catalog", cat_dir),
-                invoke("match", NEED, "--no-record", "--catalog", cat_dir))
+        return (invoke("match", NEED, "--semantic", "--no-record", "--catalog", example_copy),
+                invoke("match", NEED, "--no-record", "--catalog", example_copy))
     finally:
         sm._load_encoder.cache_clear()
 
 
-def test_semantic_flag_without_the_extra(invoke, cat_dir: Path,  # type: ignore[no-untyped-def]
+def test_semantic_flag_without_the_extra(invoke, example_copy: Path,  # type: ignore[no-untyped-def]
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # an install without its dependencies
-    result, default = _semantic_and_default_without_the_extra(invoke, cat_dir, monkeypatch)
+    result, default = _semantic_and_default_without_the_extra(invoke, example_copy, monkeypatch)
     assert result.exit_code == 2
     assert "onnxruntime is not installed" in result.output and "Traceback" not in result.output
     assert "all-mpnet-base-v2 runs with onnxruntime only" in result.output  # the extra cannot stand in for it
@@ -197,15 +188,15 @@ def test_match_table_is_full_at_wide_terminals() -> None:
     assert "terms: masked, inference, model; concepts: masked-language-modelling; alternative to roberta-base" in text
 
 
-def test_match_command_follows_columns(invoke, cat_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_match_command_follows_columns(invoke, example_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COLUMNS", "80")
-    result = invoke("--catalog", cat_dir, "match", NEED, "--no-record")
+    result = invoke("--catalog", example_copy, "match", NEED, "--no-record")
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
 def test_a_damaged_model_file_is_an_error_for_semantic_and_a_fallback_by_default(  # type: ignore[no-untyped-def]
-        invoke, cat_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        invoke, example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import matchgraph.matching.semantic as sm
 
     plain = tmp_path / "plain"
@@ -213,11 +204,11 @@ def test_a_damaged_model_file_is_an_error_for_semantic_and_a_fallback_by_default
     (plain / "reviews.md").write_text("---\nid: film-reviews\nname: film-reviews\nkind: dataset\n"
                                       "description: Movie reviews labelled positive or negative.\n---\n",
                                       encoding="utf-8")
-    assert invoke("ingest", str(plain), "--catalog", cat_dir).exit_code == 0  # a record the encoder would read
+    assert invoke("ingest", str(plain), "--catalog", example_copy).exit_code == 0  # a record the encoder would read
     damaged = tmp_path / "model.onnx"
     damaged.write_bytes(b"\x08\x07 not a model")
     monkeypatch.setattr(sm, "ONNX_FILE", damaged)
     monkeypatch.setattr(sm, "SEMANTIC_ONNX_FILE", damaged)
-    result, default = _semantic_and_default_without_the_extra(invoke, cat_dir, monkeypatch)
+    result, default = _semantic_and_default_without_the_extra(invoke, example_copy, monkeypatch)
     assert result.exit_code == 2 and "could not be loaded" in result.output and "Traceback" not in result.output
     assert default.exit_code == 0 and "distilroberta-base" in default.output

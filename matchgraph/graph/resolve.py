@@ -55,8 +55,10 @@ def describe_entity(catalog: Catalog, iri: URIRef) -> EntityRef | None:
 
 _LABELS = """{ ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e mg:hubId ?l }
         ?e a mg:Entity ."""
-_CANDIDATE_LABELS = """SELECT ?e ?l WHERE { ?e a mg:Entity .
-        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e dcterms:identifier ?l } }"""
+#: ``described`` is empty, or :data:`_NO_STUBS` to leave stubs out.
+_CANDIDATE_LABELS = """SELECT ?e ?l WHERE {{ ?e a mg:Entity .{described}
+        {{ ?e schema:name ?l }} UNION {{ ?e schema:alternateName ?l }} UNION {{ ?e dcterms:identifier ?l }} }}"""
+_NO_STUBS = " FILTER NOT EXISTS { ?e mg:isStub true }"
 
 
 class EntityLookup:
@@ -76,16 +78,54 @@ class EntityLookup:
             FILTER(LCASE(STR(?l)) = ?q) }}""", {"q": Literal(text.lower())})
         return sorted(URIRef(r[0]) for r in rows)
 
-    def closest(self, text: str, n: int = 5) -> list[str]:
-        """The slugs closest to ``text`` (normalised label similarity, :meth:`EntityIndex.closest`)."""
-        if not normalise_name(text):
-            return []
-        return self.candidates().closest(text, n)
+    def closest(self, text: str, n: int = 5, *, stubs: bool = True, prefixes_first: bool = False) -> list[str]:
+        """The slugs closest to ``text`` (normalised label similarity, :meth:`EntityIndex.closest`).
 
-    def candidates(self) -> EntityIndex:
-        """Every entity under its names, aliases and identifiers: what :meth:`closest` ranks."""
+        Parameters
+        ----------
+        text : str
+        n : int
+            At most this many.
+        stubs : bool
+            Stubs among them; ``False`` leaves them out (see :meth:`candidates`).
+        prefixes_first : bool
+            Put first the entities with a label that starts with ``text`` as a word (``BERT-base``),
+            then as the name part of a hub id (``owner/bert-...``), then as letters (``BERTA``),
+            shorter labels first, then the closest by similarity: for ``bert``, ``bert-base-uncased``
+            before ``sentence-transformers`` (whose alias SBERT is closer by letters).
+
+        Returns
+        -------
+        list of str
+            Slugs, best first; empty when ``text`` has no letter or digit.
+        """
+        key = normalise_name(text)
+        if not key:
+            return []
+        index = self.candidates(stubs=stubs)
+        if not prefixes_first:
+            return index.closest(text, n)
+        whole = re.compile(rf"{re.escape(text.strip())}(?![a-z0-9])", re.IGNORECASE)
+        ranked = []
+        for slug, labels in index.labels.items():
+            tiers = [(0 if whole.match(label) else 1 if whole.match(label.rsplit("/", 1)[-1]) else
+                      2 if normalise_name(label).startswith(key) else 3, len(label)) for label in labels]
+            best = min(tiers)
+            if best[0] < 3:
+                ranked.append((best, slug))
+        return list(dict.fromkeys([slug for _, slug in sorted(ranked)] + index.closest(text, n)))[:n]
+
+    def candidates(self, *, stubs: bool = True) -> EntityIndex:
+        """Every entity under its names, aliases and identifiers: what :meth:`closest` ranks.
+
+        Parameters
+        ----------
+        stubs : bool
+            ``False`` leaves stubs out: only the entities a source describes.
+        """
         index = EntityIndex()
-        for e, label in select_values(self.catalog, _CANDIDATE_LABELS):  # plain strings: 230k rows at 100k entities
+        query = _CANDIDATE_LABELS.format(described="" if stubs else _NO_STUBS)
+        for e, label in select_values(self.catalog, query):  # plain strings: 230k rows at 100k entities
             if e and label is not None and e.startswith(str(ID)):
                 index.add(slug_of(e), None, [label])
         return index
@@ -134,8 +174,10 @@ class CachedLookup(EntityLookup):
         self._lowercased()
         self.candidates()
 
-    def candidates(self) -> EntityIndex:
-        """As :meth:`EntityLookup.candidates`, read once."""
+    def candidates(self, *, stubs: bool = True) -> EntityIndex:
+        """As :meth:`EntityLookup.candidates`, read once (those without stubs are read at each call)."""
+        if not stubs:
+            return super().candidates(stubs=False)
         with self._lock:
             if self._candidates is None:
                 self._candidates = super().candidates()
@@ -189,32 +231,6 @@ def resolve_entity(catalog: Catalog, text: str, *, lookup: EntityLookup | None =
     raise EntityNotFound(query, lookup.closest(query) if suggest else [])
 
 
-def _described_closest(catalog: Catalog, text: str, n: int = 5) -> list[str]:
-    """The described entities (no stubs) closest to ``text``: first those with a label that starts
-    with ``text`` as a word (``BERT-base``), then as the name part of a hub id (``owner/bert-...``),
-    then as letters (``BERTA``), shorter labels first, then the closest by similarity: for the stub
-    ``bert``, ``bert-base-uncased`` before ``sentence-transformers`` (whose alias SBERT is closer by
-    letters)."""
-    key = normalise_name(text)
-    if not key:
-        return []
-    index = EntityIndex()
-    rows = select_values(catalog, """SELECT ?e ?l WHERE { ?e a mg:Entity . FILTER NOT EXISTS { ?e mg:isStub true }
-        { ?e schema:name ?l } UNION { ?e schema:alternateName ?l } UNION { ?e dcterms:identifier ?l } }""")
-    for e, label in rows:  # plain strings (no rdflib term per row: 230k rows at 100k entities)
-        if e and label is not None and e.startswith(str(ID)):
-            index.add(slug_of(e), None, [label])
-    whole = re.compile(rf"{re.escape(text.strip())}(?![a-z0-9])", re.IGNORECASE)
-    ranked = []
-    for slug, labels in index.labels.items():
-        tiers = [(0 if whole.match(label) else 1 if whole.match(label.rsplit("/", 1)[-1]) else
-                  2 if normalise_name(label).startswith(key) else 3, len(label)) for label in labels]
-        best = min(tiers)
-        if best[0] < 3:
-            ranked.append((best, slug))
-    return list(dict.fromkeys([slug for _, slug in sorted(ranked)] + index.closest(text, n)))[:n]
-
-
 def described_alternatives(catalog: Catalog, ref: EntityRef, n: int = 5) -> list[str]:
     """For a stub (an entity other entries name but no source describes), the described entities
     with close names, best first: what the user more likely meant (``bert`` -> ``bert-base-uncased``).
@@ -234,4 +250,5 @@ def described_alternatives(catalog: Catalog, ref: EntityRef, n: int = 5) -> list
     """
     if not ref.stub:
         return []
-    return _described_closest(catalog, ref.name if normalise_name(ref.name) else ref.slug, n)
+    return EntityLookup(catalog).closest(ref.name if normalise_name(ref.name) else ref.slug, n, stubs=False,
+                                         prefixes_first=True)
