@@ -47,7 +47,11 @@ def test_a_folder_of_other_files_is_not_made_a_catalog(invoke, tmp_path: Path) -
 def test_an_empty_or_new_folder_and_an_existing_catalog_still_work(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     empty = tmp_path / "empty"
     empty.mkdir()
-    for location in (empty, tmp_path / "new" / "catalog"):
+    marked = tmp_path / "marked"  # what a file manager, git or a file system leave in an empty folder
+    (marked / "lost+found").mkdir(parents=True)
+    (marked / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (marked / ".gitkeep").write_text("", encoding="utf-8")
+    for location in (empty, marked, tmp_path / "new" / "catalog"):
         first = invoke("--catalog", location, "ingest", CARDS / "toy-corpus.md")
         assert first.exit_code == 0, first.output
         again = invoke("--catalog", location, "ingest", CARDS / "toy-bench.md")  # a catalog now: written again

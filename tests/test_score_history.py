@@ -104,3 +104,13 @@ def test_a_match_writes_the_cells_it_moved_and_reads_back_its_scores(tmp_path: P
         np.testing.assert_array_equal(got["fpoints"][rows], table.factor_points.astype(np.float32))
     assert len(score_history(catalog, "b")) == 6
     catalog.close()
+
+
+def test_history_refuses_options_it_would_ignore(tmp_path: Path) -> None:
+    """``scores E --history --weights F`` showed the stored history as if F had been applied."""
+    weights = tmp_path / "w.yaml"
+    weights.write_text("rank: {adoption: 0, quality: 1, ecosystem: 0, match_graph: 0}\n", encoding="utf-8")
+    for extra in (["--weights", str(weights)], ["--default-weights"], ["--recompute"]):
+        result = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "cat"), "scores", "the-pile", "--history", *extra])
+        assert result.exit_code == 2, result.output
+        assert f"{extra[0]} cannot change them" in result.output and "Traceback" not in result.output

@@ -74,6 +74,11 @@ def scores(entities: tuple[str, ...], recompute: bool, weights_file: Path | None
     if history:
         if len(entities) != 1:
             raise click.UsageError("--history takes exactly one ENTITY, e.g. matchgraph scores the-pile --history")
+        ignored = [flag for flag, given in (("--weights", weights_file is not None), ("--default-weights", default_weights),
+                                            ("--recompute", recompute)) if given]
+        if ignored:
+            raise click.UsageError(f"--history shows the ranks each version stored; {' and '.join(ignored)} "
+                                   "cannot change them (run `matchgraph scores --recompute ...` first, then --history)")
         _history(entities[0], catalog_location, fmt)
         return
     with open_catalog(catalog_location) as catalog:

@@ -57,6 +57,9 @@ _KEEP_PREVIOUS = 1
 #: What a catalog folder holds before its first version is published (a refused first write leaves
 #: ``locks/`` and ``versions/``); any other entry makes a folder that is not a catalog.
 _OWN_ENTRIES = frozenset({"CURRENT", "versions", "locks", "cache", "store"})
+#: What an empty folder may hold that nobody made as data: a file manager's or a version control's
+#: marker, a file system's own folder; a catalog is made beside them.
+_NOT_DATA = frozenset({".DS_Store", ".gitkeep", ".keep", "lost+found", "Thumbs.db", "desktop.ini"})
 #: Environment variable for the crash tests: the name of a step of :meth:`VersionedStore.commit` at
 #: which the process kills itself with SIGKILL (as ``kill -9`` would), e.g. ``before-pointer``.
 CRASH_AT_VAR = "MATCHGRAPH_TEST_KILL_AT"
@@ -192,7 +195,7 @@ class VersionedStore:
             return
         try:
             others = sorted(entry.name for entry in self.root.iterdir() if entry.name not in _OWN_ENTRIES
-                            and not entry.name.startswith(".CURRENT."))
+                            and entry.name not in _NOT_DATA and not entry.name.startswith(".CURRENT."))
         except OSError as exc:
             raise CatalogError(f"cannot list the catalog folder {self.root}: {exc.strerror or exc}",
                                hint="check the folder's permissions") from exc
