@@ -205,3 +205,32 @@ def test_recomputing_the_same_scores_only_renews_the_run(hand: Catalog, monkeypa
     assert cleared == [] and _score_triples(hand) == before
     load_scores(hand, recompute=True, weights={"quality": {"licence": 3}})
     assert cleared == [1] and _score_triples(hand) != before and len(_score_triples(hand)) == len(before)
+
+
+def test_a_read_given_up_leaves_no_helper_behind(example_catalog: Catalog, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the facts are read: the helper process that reads the claims beside it is
+    stopped and its temporary folder removed (both outlived the command before)."""
+    import tempfile
+
+    from matchgraph.graph import facts
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    readers: list[object] = []
+    start = facts._ClaimsReader.__init__
+
+    def keep(self: object, catalog: Catalog) -> None:
+        start(self, catalog)  # type: ignore[arg-type]
+        readers.append(self)
+
+    def interrupt(table: str) -> None:
+        if table != "entity":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(facts._ClaimsReader, "__init__", keep)
+    with pytest.raises(KeyboardInterrupt):
+        facts.read_facts(example_catalog, progress=interrupt)
+    assert len(readers) == 1 and readers[0].proc is not None  # type: ignore[attr-defined]
+    assert readers[0].proc.poll() is not None  # type: ignore[attr-defined]
+    assert not list(tmp_path.glob("matchgraph-facts-*"))
+    assert facts.read_facts(example_catalog).tables["entity"]["c0"].size > 0  # and a next read works

@@ -442,6 +442,15 @@ class _ClaimsReader:
         return tuple(_serialised(self.catalog, q) for q in
                      (_NAMING_CLAIMS, _ASPECTS, *(TABLES[name].bulk for name in self.tables)))
 
+    def close(self) -> None:
+        """Stop the helper if it still runs and remove its folder (a read given up half way: Ctrl-C,
+        an error) so that neither outlives the build."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.work is not None:
+            self.work.cleanup()
+
 
 def _serialised(catalog: Catalog, query: str) -> bytes:
     import pyoxigraph as ox
@@ -499,18 +508,22 @@ def read_facts(catalog: Catalog, progress: Callable[[str], None] | None = None) 
     """
     facts = Facts()
     claims = _ClaimsReader(catalog) if catalog.oxigraph is not None else None
-    for name in TABLES:
-        if progress is not None:
-            progress(name)
-        if claims is None or name not in ("named", "aspect", *claims.tables):
-            facts.tables[name] = facts.read_table(catalog, name)
-    if claims is not None:
-        helper_tables = claims.tables
-        claims_csv, aspects_csv, *others = claims.results()
-        _read_claim_tables(facts, claims_csv, aspects_csv)
-        for name, data in zip(helper_tables, others):
-            facts.tables[name] = facts._csv_to_columns(TABLES[name], data)
-        facts.tables = {name: facts.tables[name] for name in TABLES}
+    try:
+        for name in TABLES:
+            if progress is not None:
+                progress(name)
+            if claims is None or name not in ("named", "aspect", *claims.tables):
+                facts.tables[name] = facts.read_table(catalog, name)
+        if claims is not None:
+            helper_tables = claims.tables
+            claims_csv, aspects_csv, *others = claims.results()
+            _read_claim_tables(facts, claims_csv, aspects_csv)
+            for name, data in zip(helper_tables, others):
+                facts.tables[name] = facts._csv_to_columns(TABLES[name], data)
+            facts.tables = {name: facts.tables[name] for name in TABLES}
+    finally:
+        if claims is not None:
+            claims.close()
     return facts
 
 
