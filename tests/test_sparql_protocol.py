@@ -602,3 +602,25 @@ def test_a_result_the_format_cannot_hold_is_406_not_a_broken_200(server: str, qu
     either = httpx.get(server + "/sparql", params={"query": query},
                        headers={"Accept": f"{accept}, application/n-triples;q=0.5, text/turtle;q=0.2"})
     assert either.status_code == 200 and either.headers["content-type"].startswith("application/n-triples")
+
+
+def test_a_request_whose_time_is_spent_before_a_worker_is_a_time_limit_not_busy() -> None:
+    """On a loaded machine, reading and checking a long text could use up the whole --timeout before
+    a worker was asked: the pool then answered 'busy (workers and queue places taken)' with every
+    worker idle (seen in a full run at load 12). It is the time limit."""
+    import asyncio
+
+    from matchgraph.web.endpoint import Busy, QueryTimeout, WorkerPool
+
+    pool = WorkerPool(1, 0)
+    try:
+        for spent in (0.0, -0.5):
+            with pytest.raises(QueryTimeout):
+                asyncio.run(pool.run({}, spent))
+        with pytest.raises(Busy):  # a full pool is still busy
+            async def full() -> None:
+                pool._slots = asyncio.Semaphore(0)
+                await pool.run({}, 1.0)
+            asyncio.run(full())
+    finally:
+        pool.close()

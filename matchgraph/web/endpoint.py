@@ -444,6 +444,8 @@ class WorkerPool:
 
     async def run(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Run a job in a worker; :class:`QueryTimeout` past ``timeout`` s, :class:`Busy` when full."""
+        if timeout <= 0:  # the request's time went on reading and checking it (a loaded machine): not a full pool
+            raise QueryTimeout()
         loop = asyncio.get_running_loop()
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.size)
