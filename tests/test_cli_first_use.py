@@ -246,6 +246,7 @@ def test_a_real_sigint_exits_130(example_catalog_dir: Path) -> None:
     while not _reading_stdin(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)  # until it blocks reading the query
     proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)  # standard input stays open: the command must stop on the signal, not on its end
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.startswith("Interrupted (Ctrl-C)") and len(err.strip().splitlines()) == 1 and "Traceback" not in err
