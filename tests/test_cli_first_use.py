@@ -240,8 +240,11 @@ def test_a_real_sigint_exits_130(example_catalog_dir: Path) -> None:
     import sys
     import time
 
+    # as a terminal starts it: a test run started in the background of a shell without job control
+    # ignores SIGINT, and a child inherits that (Python then installs no Ctrl-C handler at all)
     proc = subprocess.Popen([sys.executable, "-m", "matchgraph", "sparql", "-", "--catalog", str(example_catalog_dir)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not _reading_stdin(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)  # until it blocks reading the query
