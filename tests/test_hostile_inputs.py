@@ -255,6 +255,12 @@ CASES = [
                                         + '<s:p rdf:parseType="Resource">\n' * 40_000 + "</s:p>\n" * 40_000
                                         + "</rdf:Description>\n</rdf:RDF>\n"),
      "deep.rdf:101: the XML nests elements more than 100 deep", ["ingest"]),
+    # was loaded without an error up to the cut (Oxigraph's RDF/XML parser ends quietly inside an element)
+    ("truncated-rdfxml", written("cut.rdf", '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                                            'xmlns:s="https://schema.org/">\n<rdf:Description rdf:about="urn:x:a">'
+                                            '<s:name>A</s:name></rdf:Description>\n<rdf:Description rdf:about='
+                                            '"urn:x:b"><s:name>B</s:name>\n<s:description>half a sent'),
+     "cut.rdf:4: the XML ends inside 3 elements never closed: the file is cut short", ["ingest"]),
     ("deep-turtle", written("deep.ttl", "@prefix s: <https://schema.org/> .\n<urn:x:d> s:p\n"
                                         + "[ s:p\n" * 1_000_000 + "s:o" + " ]" * 1_000_000 + " .\n"),
      "deep.ttl:103: the RDF nests blank nodes [ ] and collections ( ) more than 100 deep", ["ingest"]),

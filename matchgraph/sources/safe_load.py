@@ -555,6 +555,13 @@ def _xml_depth_checked(chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
             except (expat.ExpatError, _StopScan, LookupError, ValueError):  # LookupError: an unknown encoding
                 counting = False  # not for this check to judge: the declaration scan or the parser says why
         yield chunk
+    if counting and depth > 0:
+        # Oxigraph's RDF/XML parser stops without an error at the end of a file cut short inside an
+        # element, having given the triples before the cut: a truncated download loaded half-way
+        raise ParseError(f"the XML ends inside {depth} element{'s' if depth > 1 else ''} never closed: "
+                         "the file is cut short", location=Location(path, parser.CurrentLineNumber),
+                         hint="complete the file (its last line closes the root element, </rdf:RDF>), or "
+                              "download or export it again")
 
 
 class _StopScan(Exception):
