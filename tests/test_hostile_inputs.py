@@ -319,6 +319,14 @@ CASES = [
     ("hf-absurd-downloads", written("hf-absurd.json", '[{"id": "a/b", "downloads": 2e15}]'),
      "hf-absurd.json at $[0].downloads: downloads must be a count of at most 1,000,000,000,000,000, found "
      "2,000,000,000,000,000.0", ["import", "hf"]),
+    # was "a term cannot be written as RDF: Invalid IRI code point ' '" without the file
+    ("hf-id-with-spaces", written("hf-space.json", '[{"id": "a/b", "likes": 1}, {"id": "my org/my model", "likes": 2}]'),
+     "hf-space.json at $[1].id: id 'my org/my model' is not a Hub repository id", ["import", "hf"]),
+    ("hf-id-climbing", written("hf-dots.json", '[{"id": "../../etc/passwd", "likes": 2}]'),
+     "hf-dots.json at $[0].id: id '../../etc/passwd' is not a Hub repository id", ["import", "hf"]),
+    # was a shape violation of "UsageMetric dup-x/metric/downloads" naming neither entry
+    ("hf-id-twice", written("hf-twice.json", '[{"id": "dup/x", "downloads": 3}, {"id": "dup/x", "downloads": 5}]'),
+     "hf-twice.json at $[1].id: 'dup/x' is listed twice: here and at $[0]", ["import", "hf"]),
     ("alias-bomb", alias_bomb, "expands to more than 100,000 values", ["ingest"]),
     ("entity-expansion", entity_expansion, "declares an entity", ["ingest"]),
     ("xxe", xxe, "xxe.rdf:3: the XML declares an entity", ["ingest"]),
