@@ -339,6 +339,12 @@ CASES = [
     ("2mb-claim", big_claim, "big-claim.md:10: a Unique claim of 'Big Claim' is 2,000,000 characters long",
      ["ingest"]),
     ("1mb-turtle-literal", big_literal_ttl, "big-literal.ttl:3: a literal is 1,000,000 characters long", ["ingest"]),
+    # were read without a word, the last value kept ('name: A' lost)
+    ("key-twice", card("key-twice.md", "name: First\nname: Second"),
+     "key-twice.md:5: invalid YAML front matter: the key 'name' is given twice in one mapping (first on line 4)",
+     ["ingest"]),
+    ("key-twice-in-flow-mapping", card("flow-twice.md", "metrics: {downloads: 1, downloads: 2}"),
+     "flow-twice.md:4: invalid YAML front matter: the key 'downloads' is given twice", ["ingest"]),
     ("list-as-name", card("list-name.md", "name: [a, b]"), "list-name.md:4: name must be one text value, found a list",
      ["ingest"]),
     ("mapping-as-description", card("dict-description.md", "description: {a: 1}"),

@@ -295,8 +295,24 @@ def _yaml_loader() -> type:
                     None, None, f"{node.value!r} is not a date that exists ({exc}); quote it to keep it as text",
                     node.start_mark) from exc
 
+        def mapping(self: Any, node: Any) -> Any:
+            # PyYAML keeps the last of two equal keys without a word ('name: A' then 'name: B'); YAML
+            # requires keys to be unique. Keys merged in with '<<' may be overridden, as YAML allows.
+            seen: dict[tuple[str, str], int] = {}
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    first = seen.get((key.tag, key.value))
+                    seen.setdefault((key.tag, key.value), key.start_mark.line)
+                    if first is not None:
+                        error = yaml.constructor.ConstructorError(
+                            None, None, f"the key {key.value[:80]!r} is given twice in one mapping", key.start_mark)
+                        error.first_line = first  # type: ignore[attr-defined]  # 0-based, in the YAML text
+                        raise error
+            return (yield from yaml.SafeLoader.construct_yaml_map(self, node))
+
         loader = type(f"Matchgraph{base.__name__}", (base,), {})
         loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)  # type: ignore[attr-defined]
+        loader.add_constructor("tag:yaml.org,2002:map", mapping)  # type: ignore[attr-defined]
         _LOADERS[base.__name__] = loader
     return loader
 
@@ -403,6 +419,12 @@ def load_yaml(text: str, path: str, *, first_line: int = 1, what: str = "YAML",
                              f"({ENV['depth']}; the YAML parser itself reads at most 1,000 levels)",
                              location=Location(path, _yaml_mark_line(exc, first_line)),
                              hint="flatten the structure") from exc
+        first = getattr(exc, "first_line", None)
+        if first is not None:
+            raise ParseError(f"invalid {what}: {problem} (first on line {first + first_line}): the second value "
+                             "would silently replace the first", location=Location(path, _yaml_mark_line(exc, first_line)),
+                             hint="keep one of the two lines (several values are written as a list: 'key: [a, b]')") \
+                from exc
         better = _python_yaml_error(text) if loader_cls is not yaml.SafeLoader else None
         if better is not None:
             exc = better
