@@ -39,7 +39,7 @@ from typing import Any
 from ..errors import InputError, LimitError, Location, ParseError, SchemaError, UnsafeInputError
 
 __all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_regular", "check_readable_tree", "load_json", "unreadable_number", "check_json_depth",
-           "load_yaml", "check_literal", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
+           "load_yaml", "check_literal", "check_not_url", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
            "check_turtle_depth", "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "bounded_number", "ENV"]
 
 _MIB = 1024 * 1024
@@ -511,6 +511,40 @@ def check_records(source: Any) -> Any:
             check_literal(text, f"{what} of {rec.name[:60]!r}" if what != "the name" else what,
                           location or where)
     return source
+
+
+# ---------------------------------------------------------------------------- paths
+
+_URL_PATH = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):/+(.*)$")
+
+
+def check_not_url(raw: str | os.PathLike[str]) -> None:
+    """Refuse a missing path that is a URL (``http://...``, ``file:///...``), saying what to do.
+
+    matchgraph reads local files and never downloads; a URL given where a path belongs reached the
+    reader as a path that does not exist (``Path`` folds ``//`` into ``/``), and the message named a
+    mangled ``http:/host/...``.
+
+    Parameters
+    ----------
+    raw : path
+        A command's argument, known not to exist.
+
+    Raises
+    ------
+    InputError
+        ``raw`` starts with a URL scheme.
+    """
+    text = str(raw)
+    match = _URL_PATH.match(text)
+    if match is None or os.sep == "\\" and len(match.group(1)) == 1:  # C:/ on Windows is a path
+        return
+    scheme, rest = match.group(1).lower(), match.group(2)
+    if scheme == "file":
+        raise InputError(f"file:///{rest} is a URL; give the path itself", location=None,
+                         hint=f"write it as a path: /{rest}")
+    raise InputError(f"{scheme}://{rest} is a URL, and matchgraph reads local files only (it never downloads)",
+                     location=None, hint=f"download it first (curl -LO {scheme}://{rest}) and give the file")
 
 
 # ---------------------------------------------------------------------------- XML
