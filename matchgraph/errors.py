@@ -60,6 +60,10 @@ class CatalogError(MatchgraphError):
     """The catalog store cannot be opened, read or written."""
 
 
+class CatalogBusy(CatalogError):
+    """Another process held the catalog's write lock longer than ``MATCHGRAPH_LOCK_TIMEOUT``."""
+
+
 class RemoteError(CatalogError):
     """A remote SPARQL endpoint failed or refused the request."""
 

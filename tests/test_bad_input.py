@@ -127,6 +127,23 @@ def test_nonexistent_path(refused, tmp_path: Path) -> None:  # type: ignore[no-u
     assert "nowhere.md: no such file or folder" in out
 
 
+@pytest.mark.parametrize("command", [["ingest"], ["import", "croissant"], ["import", "mteb"], ["import", "hf"]])
+@pytest.mark.parametrize(("url", "message", "hint"), [
+    ("https://example.org/data/card.ttl", "https://example.org/data/card.ttl is a URL, and matchgraph reads local files only",
+     "Hint: download it first (curl -LO https://example.org/data/card.ttl) and give the file"),
+    ("file:///etc/hosts", "file:///etc/hosts is a URL; give the path itself", "Hint: write it as a path: /etc/hosts"),
+])
+def test_a_url_given_as_a_path_is_named_as_one(invoke, peek, seeded: Path, command: list[str], url: str,  # type: ignore[no-untyped-def]
+                                                message: str, hint: str) -> None:
+    # was "http:/example.org/...: no such file or folder": the path as click's Path folded it
+    before = peek(seeded)
+    result = invoke(*command, url, "--catalog", seeded)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {message}"), result.output
+    assert hint in result.output
+    assert peek(seeded) == before
+
+
 def test_bad_metrics_value(refused) -> None:  # type: ignore[no-untyped-def]
     out = refused(BAD / "bad_metric.md")
     assert "bad_metric.md:6: metric 'downloads': 'lots' is not a number" in out

@@ -59,3 +59,37 @@ def test_kill_a_recorded_match_at_many_moments(example_copy: Path, tmp_path: Pat
         assert events(location) == found + 1
         shutil.rmtree(location)
     assert 0 in outcomes, f"no kill landed before the commit: {outcomes}"
+
+
+def test_a_match_shows_its_results_when_a_writer_holds_the_catalog(example_catalog_dir: Path, tmp_path: Path) -> None:
+    """A match waits for another writer up to MATCHGRAPH_LOCK_TIMEOUT to record itself; past it, it still
+    shows its results and says they were not recorded (it was exit code 1 and no results: a read refused
+    because the evidence could not be written)."""
+    import fcntl
+
+    base = tmp_path / "busy"
+    shutil.copytree(example_catalog_dir, base)
+    before = events(base)
+    (base / "locks").mkdir(exist_ok=True)
+    fd = os.open(base / "locks" / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the lock a real writer (an ingest in another process) holds
+        done = subprocess.run([sys.executable, "-m", "matchgraph", "--catalog", str(base), "match", NEED, "--limit", "3"],
+                              capture_output=True, text=True, timeout=300,
+                              env={**ENV, "MATCHGRAPH_LOCK_TIMEOUT": "0.5"})
+        as_json = subprocess.run([sys.executable, "-m", "matchgraph", "--catalog", str(base), "match", NEED, "--limit",
+                                  "3", "--format", "json"], capture_output=True, text=True, timeout=300,
+                                 env={**ENV, "MATCHGRAPH_LOCK_TIMEOUT": "0"})
+    finally:
+        os.close(fd)
+    assert done.returncode == 0, done.stderr
+    assert "Need: web text corpus for pretraining" in done.stdout and "why: terms:" in done.stdout
+    assert "Traceback" not in done.stderr
+    assert "not recorded: another process kept the catalog" in done.stderr
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["event"] is None and data["results"]
+    assert events(base) == before
+    # with the lock free again, the match is recorded as ever
+    assert mg("--catalog", str(base), "match", NEED, "--limit", "3").returncode == 0
+    assert events(base) == before + 1

@@ -255,6 +255,12 @@ CASES = [
                                         + '<s:p rdf:parseType="Resource">\n' * 40_000 + "</s:p>\n" * 40_000
                                         + "</rdf:Description>\n</rdf:RDF>\n"),
      "deep.rdf:101: the XML nests elements more than 100 deep", ["ingest"]),
+    # was loaded without an error up to the cut (Oxigraph's RDF/XML parser ends quietly inside an element)
+    ("truncated-rdfxml", written("cut.rdf", '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                                            'xmlns:s="https://schema.org/">\n<rdf:Description rdf:about="urn:x:a">'
+                                            '<s:name>A</s:name></rdf:Description>\n<rdf:Description rdf:about='
+                                            '"urn:x:b"><s:name>B</s:name>\n<s:description>half a sent'),
+     "cut.rdf:4: the XML ends inside 3 elements never closed: the file is cut short", ["ingest"]),
     ("deep-turtle", written("deep.ttl", "@prefix s: <https://schema.org/> .\n<urn:x:d> s:p\n"
                                         + "[ s:p\n" * 1_000_000 + "s:o" + " ]" * 1_000_000 + " .\n"),
      "deep.ttl:103: the RDF nests blank nodes [ ] and collections ( ) more than 100 deep", ["ingest"]),
@@ -313,6 +319,14 @@ CASES = [
     ("hf-absurd-downloads", written("hf-absurd.json", '[{"id": "a/b", "downloads": 2e15}]'),
      "hf-absurd.json at $[0].downloads: downloads must be a count of at most 1,000,000,000,000,000, found "
      "2,000,000,000,000,000.0", ["import", "hf"]),
+    # was "a term cannot be written as RDF: Invalid IRI code point ' '" without the file
+    ("hf-id-with-spaces", written("hf-space.json", '[{"id": "a/b", "likes": 1}, {"id": "my org/my model", "likes": 2}]'),
+     "hf-space.json at $[1].id: id 'my org/my model' is not a Hub repository id", ["import", "hf"]),
+    ("hf-id-climbing", written("hf-dots.json", '[{"id": "../../etc/passwd", "likes": 2}]'),
+     "hf-dots.json at $[0].id: id '../../etc/passwd' is not a Hub repository id", ["import", "hf"]),
+    # was a shape violation of "UsageMetric dup-x/metric/downloads" naming neither entry
+    ("hf-id-twice", written("hf-twice.json", '[{"id": "dup/x", "downloads": 3}, {"id": "dup/x", "downloads": 5}]'),
+     "hf-twice.json at $[1].id: 'dup/x' is listed twice: here and at $[0]", ["import", "hf"]),
     ("alias-bomb", alias_bomb, "expands to more than 100,000 values", ["ingest"]),
     ("entity-expansion", entity_expansion, "declares an entity", ["ingest"]),
     ("xxe", xxe, "xxe.rdf:3: the XML declares an entity", ["ingest"]),
@@ -325,6 +339,12 @@ CASES = [
     ("2mb-claim", big_claim, "big-claim.md:10: a Unique claim of 'Big Claim' is 2,000,000 characters long",
      ["ingest"]),
     ("1mb-turtle-literal", big_literal_ttl, "big-literal.ttl:3: a literal is 1,000,000 characters long", ["ingest"]),
+    # were read without a word, the last value kept ('name: A' lost)
+    ("key-twice", card("key-twice.md", "name: First\nname: Second"),
+     "key-twice.md:5: invalid YAML front matter: the key 'name' is given twice in one mapping (first on line 4)",
+     ["ingest"]),
+    ("key-twice-in-flow-mapping", card("flow-twice.md", "metrics: {downloads: 1, downloads: 2}"),
+     "flow-twice.md:4: invalid YAML front matter: the key 'downloads' is given twice", ["ingest"]),
     ("list-as-name", card("list-name.md", "name: [a, b]"), "list-name.md:4: name must be one text value, found a list",
      ["ingest"]),
     ("mapping-as-description", card("dict-description.md", "description: {a: 1}"),

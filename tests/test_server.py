@@ -118,6 +118,13 @@ def test_update_refused_on_read_only_server(read_only: str) -> None:
     assert client(read_only, "ASK { <urn:x> ?p ?o }", JSON).queryAndConvert()["boolean"] is False
 
 
+def test_update_sent_as_a_query_to_a_read_only_server_says_it_is_read_only(read_only: str) -> None:
+    # was "send it with POST as update=", which this server then refuses as read-only
+    response = httpx.get(read_only + "/sparql", params={"query": "INSERT DATA { <urn:x> <urn:p> 1 }"})
+    assert response.status_code == 400
+    assert "this endpoint is read-only" in response.text and "send it with POST as update=" not in response.text
+
+
 def test_update_needs_the_token(writable: tuple[str, Catalog]) -> None:
     url, catalog = writable
     before = catalog.version

@@ -189,6 +189,8 @@ def match_command(text: str, kind: str | None, limit: int, no_record: bool, sema
                        "(--no-record says so quietly).", err=True)
         results = match(catalog, text, kind=kind, limit=limit, record=record, semantic=semantic)
     data = results.to_dict()
+    if results.not_recorded:
+        echo_text(f"Note: the match is {results.not_recorded}.", err=True)
     if fmt == "json":
         echo_json(data)
         return

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..store.catalog import Catalog
 from .classify import ConceptMatch, classify, normalise, stem
-from ..errors import ConfigError
+from ..errors import CatalogBusy, ConfigError
 from .textindex import TextIndex
 from ..vocab import normalise_kind
 
@@ -175,6 +175,7 @@ class MatchResults:
     kind_hint: str | None = None
     semantic: bool = False
     event: str | None = None
+    not_recorded: str | None = None
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     def __iter__(self) -> Iterator[MatchResult]:
@@ -773,5 +774,10 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str) -> np.ndarr
 def _record(catalog: Catalog, index: TextIndex, results: MatchResults) -> None:
     from .events import record_match
 
-    recorded = record_match(catalog, results)  # tells the owner of derived state what changed
+    try:
+        recorded = record_match(catalog, results)  # tells the owner of derived state what changed
+    except CatalogBusy as exc:
+        # the results stand: only their evidence could not be written
+        results.not_recorded = f"not recorded: {exc.message}"
+        return
     results.event = str(recorded.event)

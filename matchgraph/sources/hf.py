@@ -88,6 +88,8 @@ _MODEL_HINTS = {"modelId", "pipeline_tag", "library_name", "safetensors", "sibli
 _DATASET_TAG = re.compile(r"^(task_categories|size_categories|format|modality|task_ids|library):")
 
 
+#: A Hub repository id: ``owner/name`` or a legacy bare ``name`` (the Hub allows letters, digits, -, _ and .).
+_HUB_ID = re.compile(r"[\w.\-]+(?:/[\w.\-]+)?")
 _HUB_KEYS = {"id", "modelId", "downloads", "likes", "cardData", "tags", "pipeline_tag", "library_name", "author"}
 
 
@@ -262,6 +264,14 @@ def parse_hub_json(data: Any, path: str) -> SourceRecords:
     entries = [(where, _api_keys(e)) for where, e in entries]
     kinds = _listing_kinds(entries, path)
     records = [_entry(entry, path, json_path, kind) for (json_path, entry), kind in zip(entries, kinds)]
+    seen: dict[str, str] = {}
+    for rec, (json_path, _) in zip(records, entries):
+        first = seen.setdefault(rec.name, json_path)
+        if first != json_path:
+            raise SchemaError(f"{rec.name!r} is listed twice: here and at {first}",
+                              location=Location(path, json_path=f"{json_path}.id"),
+                              hint="keep one entry per repository (two answers of the Hub joined into one file "
+                                   "repeat the ones on both)")
     return check_records(SourceRecords(path=path, format="hf-hub", entities=records, title="Hugging Face Hub listing"))
 
 
@@ -275,6 +285,10 @@ def _entry(entry: dict[str, Any], path: str, json_path: str, kind: str) -> Entit
     if not isinstance(hub_id, str) or not hub_id.strip():
         raise SchemaError("missing id", location=at("id"), hint="every Hub entry has an 'id' such as 'owner/name'")
     hub_id = hub_id.strip()
+    if not _HUB_ID.fullmatch(hub_id) or any(part in (".", "..") for part in hub_id.split("/")):
+        raise SchemaError(f"id {hub_id[:200]!r} is not a Hub repository id", location=at("id"),
+                          hint="a Hub id is 'owner/name' (or a bare 'name'): letters, digits, '-', '_' and '.', "
+                               "no spaces, e.g. 'sentence-transformers/all-MiniLM-L6-v2'")
     card = entry.get("cardData")
     if card is not None and not isinstance(card, dict):
         raise SchemaError("cardData must be an object", location=at("cardData"),

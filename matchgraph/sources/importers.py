@@ -27,6 +27,7 @@ from ..errors import InputError, Location, Problems
 from ..graph.progress import ProgressCallback
 from .ingest import IngestReport, write_sources
 from .records import SourceRecords
+from .safe_load import check_not_url
 from ..vocab import source_iri
 from .croissant import collect_croissant, is_croissant, parse_croissant, read_croissant
 from .hf import fetch_hub, is_hub_json, parse_hub_json, read_hub_file
@@ -177,6 +178,7 @@ def import_hf(catalog: Catalog, path: str | os.PathLike[str], *, validate: bool 
     """
     file = Path(path)
     if not file.exists():
+        check_not_url(path)
         raise InputError("no such file", location=Location(str(file)),
                          hint="give a saved Hub API answer (JSON) or a model card README.md, or use --search/--author")
     if file.is_dir():

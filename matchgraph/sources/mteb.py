@@ -30,7 +30,8 @@ from typing import Any
 
 from ..errors import InputError, Location, ParseError, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
-from .safe_load import bounded_number, check_json_depth, check_records, read_text, unreadable_number
+from .safe_load import (bounded_number, check_json_depth, check_not_url, check_records, read_text,
+                        unreadable_number)
 from ..vocab import entity_iri, slugify
 from .merge import CrossLinker
 
@@ -526,6 +527,7 @@ def parse_mteb(directory: Path) -> MtebRead:
             raise InputError("a file, not a folder", location=Location(str(directory)),
                              hint=f"give the folder that holds models.jsonl and tasks.jsonl: matchgraph import mteb "
                                   f"{directory.parent}")
+        check_not_url(directory)
         raise InputError("no such folder", location=Location(str(directory)),
                          hint="give the folder holding models.jsonl and tasks.jsonl, e.g. matchgraph import mteb "
                               "examples/mteb")

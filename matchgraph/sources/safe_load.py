@@ -40,7 +40,7 @@ from ..env import SETTINGS, setting
 from ..errors import InputError, LimitError, Location, ParseError, SchemaError, UnsafeInputError
 
 __all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_regular", "check_readable_tree", "load_json", "unreadable_number", "check_json_depth",
-           "load_yaml", "check_literal", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
+           "load_yaml", "check_literal", "check_not_url", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
            "check_turtle_depth", "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "bounded_number", "ENV"]
 
 _MIB = 1024 * 1024
@@ -292,8 +292,24 @@ def _yaml_loader() -> type:
                     None, None, f"{node.value!r} is not a date that exists ({exc}); quote it to keep it as text",
                     node.start_mark) from exc
 
+        def mapping(self: Any, node: Any) -> Any:
+            # PyYAML keeps the last of two equal keys without a word ('name: A' then 'name: B'); YAML
+            # requires keys to be unique. Keys merged in with '<<' may be overridden, as YAML allows.
+            seen: dict[tuple[str, str], int] = {}
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    first = seen.get((key.tag, key.value))
+                    seen.setdefault((key.tag, key.value), key.start_mark.line)
+                    if first is not None:
+                        error = yaml.constructor.ConstructorError(
+                            None, None, f"the key {key.value[:80]!r} is given twice in one mapping", key.start_mark)
+                        error.first_line = first  # type: ignore[attr-defined]  # 0-based, in the YAML text
+                        raise error
+            return (yield from yaml.SafeLoader.construct_yaml_map(self, node))
+
         loader = type(f"Matchgraph{base.__name__}", (base,), {})
         loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)  # type: ignore[attr-defined]
+        loader.add_constructor("tag:yaml.org,2002:map", mapping)  # type: ignore[attr-defined]
         _LOADERS[base.__name__] = loader
     return loader
 
@@ -400,6 +416,12 @@ def load_yaml(text: str, path: str, *, first_line: int = 1, what: str = "YAML",
                              f"({ENV['depth']}; the YAML parser itself reads at most 1,000 levels)",
                              location=Location(path, _yaml_mark_line(exc, first_line)),
                              hint="flatten the structure") from exc
+        first = getattr(exc, "first_line", None)
+        if first is not None:
+            raise ParseError(f"invalid {what}: {problem} (first on line {first + first_line}): the second value "
+                             "would silently replace the first", location=Location(path, _yaml_mark_line(exc, first_line)),
+                             hint="keep one of the two lines (several values are written as a list: 'key: [a, b]')") \
+                from exc
         better = _python_yaml_error(text) if loader_cls is not yaml.SafeLoader else None
         if better is not None:
             exc = better
@@ -488,6 +510,40 @@ def check_records(source: Any) -> Any:
     return source
 
 
+# ---------------------------------------------------------------------------- paths
+
+_URL_PATH = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):/+(.*)$")
+
+
+def check_not_url(raw: str | os.PathLike[str]) -> None:
+    """Refuse a missing path that is a URL (``http://...``, ``file:///...``), saying what to do.
+
+    matchgraph reads local files and never downloads; a URL given where a path belongs reached the
+    reader as a path that does not exist (``Path`` folds ``//`` into ``/``), and the message named a
+    mangled ``http:/host/...``.
+
+    Parameters
+    ----------
+    raw : path
+        A command's argument, known not to exist.
+
+    Raises
+    ------
+    InputError
+        ``raw`` starts with a URL scheme.
+    """
+    text = str(raw)
+    match = _URL_PATH.match(text)
+    if match is None or os.sep == "\\" and len(match.group(1)) == 1:  # C:/ on Windows is a path
+        return
+    scheme, rest = match.group(1).lower(), match.group(2)
+    if scheme == "file":
+        raise InputError(f"file:///{rest} is a URL; give the path itself", location=None,
+                         hint=f"write it as a path: /{rest}")
+    raise InputError(f"{scheme}://{rest} is a URL, and matchgraph reads local files only (it never downloads)",
+                     location=None, hint=f"download it first (curl -LO {scheme}://{rest}) and give the file")
+
+
 # ---------------------------------------------------------------------------- XML
 
 
@@ -552,6 +608,13 @@ def _xml_depth_checked(chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
             except (expat.ExpatError, _StopScan, LookupError, ValueError):  # LookupError: an unknown encoding
                 counting = False  # not for this check to judge: the declaration scan or the parser says why
         yield chunk
+    if counting and depth > 0:
+        # Oxigraph's RDF/XML parser stops without an error at the end of a file cut short inside an
+        # element, having given the triples before the cut: a truncated download loaded half-way
+        raise ParseError(f"the XML ends inside {depth} element{'s' if depth > 1 else ''} never closed: "
+                         "the file is cut short", location=Location(path, parser.CurrentLineNumber),
+                         hint="complete the file (its last line closes the root element, </rdf:RDF>), or "
+                              "download or export it again")
 
 
 class _StopScan(Exception):

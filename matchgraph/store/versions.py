@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from ..env import setting
-from ..errors import CatalogError
+from ..errors import CatalogBusy, CatalogError
 
 __all__ = ["VersionedStore", "ReadHandle", "StagedVersion", "LOCK_TIMEOUT_VAR", "CRASH_AT_VAR"]
 
@@ -410,7 +410,7 @@ class VersionedStore:
                 raise
             timeout = setting(LOCK_TIMEOUT_VAR)
             self.notify(f"waiting for another matchgraph process that is writing the catalog at {self.root} "
-                        f"(up to {timeout:.0f} s, set {LOCK_TIMEOUT_VAR} to change)")
+                        f"(up to {timeout:g} s, set {LOCK_TIMEOUT_VAR} to change)")
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -419,8 +419,8 @@ class VersionedStore:
                 except OSError:
                     if time.monotonic() > deadline:
                         os.close(fd)
-                        raise CatalogError(
-                            f"another process kept the catalog at {self.root} locked for writing for {timeout:.0f} s",
+                        raise CatalogBusy(
+                            f"another process kept the catalog at {self.root} locked for writing for {timeout:g} s",
                             hint=f"wait for it to finish, or raise {LOCK_TIMEOUT_VAR}") from None
                     time.sleep(0.1)
         os.ftruncate(fd, 0)

@@ -570,6 +570,9 @@ class SparqlEndpoint:
         started = time.monotonic()
         parsed = await asyncio.to_thread(parse_query, text)
         if parsed.is_update:
+            if not self.config.allow_update:  # sending it with POST would only be refused in turn
+                raise QueryError("this is an update, and this endpoint is read-only: updates are refused (start it "
+                                 "with --allow-update --token TOKEN to accept them, sent with POST)")
             raise QueryError("this is an update: send it with POST as update= or application/sparql-update")
         check_reach(parsed, allow_service=self.config.allow_service)
         _check_graph_iris(("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs))
