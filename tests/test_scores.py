@@ -234,3 +234,33 @@ def test_a_read_given_up_leaves_no_helper_behind(example_catalog: Catalog, tmp_p
     assert readers[0].proc.poll() is not None  # type: ignore[attr-defined]
     assert not list(tmp_path.glob("matchgraph-facts-*"))
     assert facts.read_facts(example_catalog).tables["entity"]["c0"].size > 0  # and a next read works
+
+
+def test_a_killed_builds_folder_is_removed_by_the_next(example_catalog: Catalog, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 of a build leaves its claims folder in the temporary folder; the next build removes
+    the folders whose process is gone, and only those."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from matchgraph.graph import facts
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        left = tmp_path / f"matchgraph-facts-{gone.pid}-k1ll3d"
+        running = tmp_path / f"matchgraph-facts-{alive.pid}-r8nn1n"
+        other = tmp_path / "matchgraph-facts-notapid"
+        for folder in (left, running, other):
+            folder.mkdir()
+            (folder / "claims").write_bytes(b"x" * 1000)
+        facts.read_facts(example_catalog)
+        assert not left.exists()
+        assert running.exists() and other.exists()
+        assert sorted(p.name for p in tmp_path.glob("matchgraph-facts-*")) == sorted([running.name, other.name])
+    finally:
+        alive.kill()
+        alive.wait()

@@ -375,15 +375,44 @@ _ASPECTS = "SELECT ?cl ?asp WHERE { ?cl mg:aspect ?asp }"
 #: A helper process reading the claims while this one reads the other tables: it opens the same
 #: published (immutable) version read-only and writes each result as SPARQL CSV to a file.
 _HELPER = """
-import sys, pyoxigraph as ox
-store = ox.Store.read_only(sys.argv[1])
-for query, out in zip(sys.argv[2::2], sys.argv[3::2]):
+import sys
+from matchgraph.store.isolation import die_with_parent
+die_with_parent(int(sys.argv[1]))  # a killed build leaves no reader behind
+import pyoxigraph as ox
+store = ox.Store.read_only(sys.argv[2])
+for query, out in zip(sys.argv[3::2], sys.argv[4::2]):
     data = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.CSV)
     with open(out + ".part", "wb") as fh:
         fh.write(data)
     import os
     os.replace(out + ".part", out)
 """
+
+
+def _remove_abandoned_work() -> None:
+    """Remove the folders of :class:`_ClaimsReader` that a killed build left in the temporary
+    folder (``matchgraph-facts-PID-*``, this user's, whose process is gone): at 100,000 entities
+    each holds hundreds of megabytes of claims."""
+    import re
+    import shutil
+    import tempfile
+
+    from ..store.isolation import PID_MAX, process_alive
+
+    pattern = re.compile(r"matchgraph-facts-(\d+)-[A-Za-z0-9_]+")
+    try:
+        entries = list(Path(tempfile.gettempdir()).iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found is None or not 0 < int(found.group(1)) <= PID_MAX or process_alive(int(found.group(1))):
+            continue
+        try:
+            if entry.lstat().st_uid == os.getuid() and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue
 
 
 class _ClaimsReader:
@@ -412,13 +441,15 @@ class _ClaimsReader:
         name = getattr(catalog.backend, "version_name", None)
         if versions is None or name is None or not (versions.versions_dir / name).is_dir():
             return
-        self.work = tempfile.TemporaryDirectory(prefix="matchgraph-facts-")
+        _remove_abandoned_work()
+        self.work = tempfile.TemporaryDirectory(prefix=f"matchgraph-facts-{os.getpid()}-")
         args = []
         queries = [_NAMING_CLAIMS, _ASPECTS, *(TABLES[name].bulk for name in self.TABLES)]
         for key, query in zip((*self.QUERIES, *self.TABLES), queries):
             args += [sparql_prefixes() + query, str(Path(self.work.name) / key)]
         try:
-            self.proc = subprocess.Popen([sys.executable, "-c", _HELPER, str(versions.versions_dir / name), *args],
+            self.proc = subprocess.Popen([sys.executable, "-c", _HELPER, str(os.getpid()),
+                                          str(versions.versions_dir / name), *args],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except OSError:
             self.proc = None
