@@ -360,6 +360,16 @@ CASES = [
      "list-name.json at $.name: name must be one text value, found a list", ["import", "croissant"]),
     ("croissant-remote-context", croissant("remote.json", lambda d: d.update({"@context": "https://example.org/c"})),
      "remote.json at $.@context", ["import", "croissant"]),
+    # JSON readers differ in which value of a key given twice they keep (this one kept the last)
+    ("json-key-twice", written("key-twice.jsonld", '{"@context": {"@vocab": "https://schema.org/"},\n'
+                                                    ' "@id": "https://example.org/d", "name": "A",\n "name": "B"}'),
+     "key-twice.jsonld:1: the key 'name' is given twice in the object that starts on this line", ["ingest"]),
+    ("croissant-key-twice", written("twice.json", '{"@context": {"@vocab": "https://schema.org/", "cr": '
+                                                  '"http://mlcommons.org/croissant/"},\n "@type": "Dataset",\n'
+                                                  ' "distribution": [{"name": "a",\n "name": "b"}]}'),
+     "twice.json:3: the key 'name' is given twice in the object that starts on this line", ["import", "croissant"]),
+    ("mteb-key-twice", mteb_folder("twice-mteb", '{"name": "m", "name": "n"}'),
+     "models.jsonl:1: the key 'name' is given twice", ["import", "mteb"]),
     ("croissant-mapping-description", croissant("desc.json", lambda d: d.update(description={"a": 1})),
      "desc.json at $.description: description must be one text value, found a mapping", ["import", "croissant"]),
 ]

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import InputError, Location, ParseError, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
-from .safe_load import (bounded_number, check_json_depth, check_not_url, check_records, read_text,
+from .safe_load import (bounded_number, check_json_depth, loads_unique, check_not_url, check_records, read_text,
                         unreadable_number)
 from ..vocab import entity_iri, slugify
 from .merge import CrossLinker
@@ -120,7 +120,7 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
             continue
         check_json_depth(line, str(path), first_line=number)
         try:
-            obj = json.loads(line)
+            obj = loads_unique(line, str(path), first_line=number)
         except json.JSONDecodeError as exc:
             raise ParseError(f"not JSON: {exc.msg} (column {exc.colno})", location=Location(str(path), number),
                              hint="each line of a .jsonl file is one JSON object") from exc

@@ -245,6 +245,69 @@ def unreadable_number(prefix: str, exc: ValueError, location: Location, *, quote
                       hint="write the number with fewer digits" + (", or quote it" if quoted else ""))
 
 
+class _KeyTwice(Exception):
+    """A JSON object names a key twice (raised from inside the C parser's pairs hook)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise _KeyTwice(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    return obj
+
+
+def _object_line(text: str) -> int:
+    """The line (1-based) where the first object naming a key twice starts: read again by the
+    pure-Python parser, which tells where each object starts (only after the fast one found one)."""
+    import json.decoder
+    import json.scanner
+
+    starts: list[int] = []
+
+    def parse_object(s_and_end: tuple[str, int], strict: bool, scan_once: Any, object_hook: Any,
+                     object_pairs_hook: Any, memo: Any = None) -> tuple[dict[str, Any], int]:
+        pairs, end = json.decoder.JSONObject(s_and_end, strict, scan_once, None, list, memo)
+        if not starts and len({k for k, _ in pairs}) != len(pairs):
+            starts.append(s_and_end[1] - 1)
+        return dict(pairs), end
+
+    decoder = json.JSONDecoder()
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    try:
+        decoder.decode(text)
+    except (ValueError, RecursionError):
+        return 1
+    return text.count("\n", 0, starts[0]) + 1 if starts else 1
+
+
+def loads_unique(text: str, path: str, *, first_line: int = 1) -> Any:
+    """``json.loads``, with a key given twice in one object a :class:`ParseError` at the line where
+    the object starts (JSON readers differ in which of the two they keep; matchgraph keeps neither).
+
+    Examples
+    --------
+    >>> loads_unique('{"a": 1, "b": {"c": 2}}', "x.json")
+    {'a': 1, 'b': {'c': 2}}
+    >>> loads_unique('{"a": 1, "b": {"c": 2, "c": 3}}', "x.json")
+    Traceback (most recent call last):
+    ...
+    matchgraph.errors.ParseError: x.json:1: the key 'c' is given twice in the object that starts on this line
+    Hint: keep one of the two values
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    except _KeyTwice as twice:
+        raise ParseError(f"the key {twice.key!r} is given twice in the object that starts on this line",
+                         location=Location(path, first_line + _object_line(text) - 1),
+                         hint="keep one of the two values") from None
+
+
 def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that line", first_line: int = 1,
               prefix: str = "not JSON") -> Any:
     """Parse JSON text with the depth checked first; a syntax error names the file and line.
@@ -259,7 +322,7 @@ def load_json(text: str, path: str, *, hint: str = "fix the JSON syntax at that 
     text = text.removeprefix("\ufeff")
     check_json_depth(text, path, first_line=first_line)
     try:
-        return json.loads(text)
+        return loads_unique(text, path, first_line=first_line)
     except json.JSONDecodeError as exc:
         raise ParseError(f"{prefix}: {exc.msg}", location=Location(path, first_line + exc.lineno - 1),
                          hint=hint) from exc
