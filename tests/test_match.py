@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -467,6 +468,75 @@ def test_default_match_reads_records_without_capabilities_with_the_encoder(plain
     assert not static.semantic and "semantic" not in static.results[0].why["components"]
     for other in ("translate news articles between German and English", "speech recognition from spoken books"):
         assert match(catalog, other, record=False).ids[0] == ("wmt-news" if "German" in other else "audiobook-speech")
+
+
+PLAIN_TAGS = {"imdb-reviews": "text-classification", "wmt-news": "translation",
+              "audiobook-speech": "automatic-speech-recognition", "scene-captions": "image-to-text"}
+
+
+def _hub_listing(path: Path) -> Path:
+    """The PLAIN_RECORDS as the Hub API lists datasets: a description and tags, which the importer
+    turns into capabilities without a claim ("Data for the 'translation' task", "Text data")."""
+    listing = [{"id": f"someone/{slug}", "description": text, "downloads": 10,
+                "tags": ["modality:text", f"task_categories:{PLAIN_TAGS[slug]}", "language:en"]}
+               for slug, text in PLAIN_RECORDS.items()]
+    path.write_text(json.dumps(listing), encoding="utf-8")
+    return path
+
+
+def test_imported_records_without_a_claim_are_read_with_the_encoder(tmp_path: Path) -> None:
+    """A catalog imported from the Hub has capabilities made from tags but not a single claim: each
+    record is still a name and a sentence, read by the sentence encoder (it was read by the static
+    vectors, 0.2 recall@10 lower on the hub set imported this way)."""
+    from matchgraph.matching.match import load_index
+    from matchgraph.sources.importers import import_hf
+
+    catalog = Catalog(str(tmp_path / "catalog"))
+    import_hf(catalog, _hub_listing(tmp_path / "datasets.json"))
+    index = load_index(catalog)
+    assert not index.has_claims and index.plain[[index.row_of[f"someone-{s}"] for s in PLAIN_RECORDS]].all()
+    results = match(catalog, "tell whether a customer liked a film from what they wrote", record=False)
+    assert results.ids[0] == "someone-imdb-reviews"
+    assert results.results[0].why["components"]["semantic"] == pytest.approx(1.0)
+    assert "dense" not in results.results[0].why["components"]
+
+
+def test_beside_cards_with_claims_imported_records_keep_the_static_vectors(tmp_path: Path) -> None:
+    """Where cards decompose capabilities into claims, the records an importer gave capabilities are
+    read as before (on the encoder's shares they flooded the Quickstart's model needs)."""
+    from matchgraph.matching.match import load_index
+    from matchgraph.sources.importers import import_hf
+
+    (tmp_path / "cards").mkdir()
+    (tmp_path / "cards" / "tiny.md").write_text(
+        "---\nid: tiny\nname: Tiny\nkind: model\ndescription: A small encoder.\n---\n\n"
+        "## Masked-token prediction\nFills in masked words.\n\nUnique: Runs on a phone.\n", encoding="utf-8")
+    catalog = Catalog(str(tmp_path / "catalog"))
+    ingest(catalog, [tmp_path / "cards"])
+    import_hf(catalog, _hub_listing(tmp_path / "datasets.json"))
+    index = load_index(catalog)
+    assert index.has_claims and not index.plain.any()
+    results = match(catalog, "tell whether a customer liked a film from what they wrote", record=False)
+    assert results.ids[0] == "someone-imdb-reviews"
+    assert "semantic" not in results.results[0].why["components"]
+
+
+def test_plain_embeddings_kept_for_other_entities_are_computed_again(plain_catalog: Catalog) -> None:
+    """A kept ``embeddings-plain`` file holding other rows than the entities now read as plain (kept
+    by a release that chose them otherwise) is not used as it is: computed again, the vectors of
+    texts it holds reused."""
+    from matchgraph.graph import derived
+
+    need = "tell whether a customer liked a film from what they wrote"
+    first = match(plain_catalog, need, record=False)
+    path = derived.current(plain_catalog).directory / "embeddings-plain-all-mpnet-base-v2.npz"
+    with np.load(path) as data:
+        kept = {key: data[key] for key in data.files}
+    np.savez(path, **{**kept, "rows": kept["rows"][:1], "vectors": kept["vectors"][:1], "keys": kept["keys"][:1]})
+    again = match(Catalog(plain_catalog.location), need, record=False)
+    assert again.ids == first.ids
+    with np.load(path) as data:
+        assert data["rows"].tolist() == kept["rows"].tolist()
 
 
 @pytest.mark.parametrize("need", ["the and of for with", "zzyzx qwvv", "-", "foo", "qwerty uiop"])

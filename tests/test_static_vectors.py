@@ -132,7 +132,8 @@ def test_sentence_similarity_weighs_more_for_plain_records_and_sentence_needs() 
 
     ents = _one_liners()
     ents["urn:x:card"] = EntityText(slug="card", name="ReviewModel", kind="model", description="A model.",
-                                    capabilities={"c": CapabilityText(title="Sentiment of reviews", position=0)})
+                                    capabilities={"c": CapabilityText(title="Sentiment of reviews", position=0,
+                                                                      unique=["Reads sarcasm."])})
     index = index_texts(ents)
     card, movies = index.row_of["card"], index.row_of["movie-reviews"]
     assert index.described.tolist() == [i == card for i in range(5)]

@@ -303,8 +303,9 @@ class State:
 
         Without ``plain_only``, every text by ``model`` (default
         :data:`~matchgraph.matching.semantic.SEMANTIC_MODEL`: ``match --semantic``), kept in
-        ``embeddings-<model>.npz``. With ``plain_only``, only the entities without capabilities (their
-        one text: name as words and description), kept in ``embeddings-plain-<model>.npz``: what a
+        ``embeddings-<model>.npz``. With ``plain_only``, only the entities of
+        :attr:`~matchgraph.matching.textindex.TextIndex.plain` (one text each: name as words,
+        description, capability titles), kept in ``embeddings-plain-<model>.npz``: what a
         default ``match`` uses (its model from :func:`~matchgraph.matching.semantic.plain_model`).
         Vectors are reused from files of the same name only (the --semantic file of a large catalog
         can hold millions of vectors: not read to find a few)."""
@@ -314,10 +315,14 @@ class State:
         name = f"embeddings-plain-{model}.npz" if plain_only else f"embeddings-{model}.npz"
         path = self.directory / name
         if path.exists():
-            if plain_only:
-                self._plain_texts = None
             with np.load(path) as data:
-                return data["rows"], data["vectors"]
+                rows, vectors = data["rows"], data["vectors"]
+            # kept by an older release, the file may hold another set of entities (what is read as
+            # plain changed): computed again then, its vectors reused below
+            if not plain_only or np.array_equal(rows, np.flatnonzero(index.plain)):
+                if plain_only:
+                    self._plain_texts = None
+                return rows, vectors
         carried = self._carry_embeddings(name, getattr(index, "build", None))
         if carried is not None:
             if plain_only:
@@ -366,6 +371,8 @@ class State:
         if not build:
             return None
         for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{name}"), key=_mtime, reverse=True):
+            if other.parent == self.directory:  # this version's own file was found unfit: not carried
+                continue
             try:
                 with np.load(other) as data:
                     if "build" not in data.files or str(data["build"]) != build:
@@ -380,12 +387,13 @@ class State:
 
 
 def _plain_texts(entities: dict[str, Any], index: TextIndex) -> list[tuple[int, str]]:
-    """The embedded text of each entity without capabilities (:attr:`TextIndex.plain`), by row."""
-    from ..matching.semantic import entity_texts_of
+    """The one embedded text of each entity read as plain (:attr:`TextIndex.plain`), by row: its
+    static vector's text (name as words, aliases, description, capability titles)."""
+    from ..matching.textindex import vector_text
 
     plain = index.plain
-    return entity_texts_of({iri: ent for iri, ent in entities.items()
-                            if (row := index.row_of.get(ent.slug)) is not None and plain[row]}, index)
+    return sorted((row, vector_text(ent)) for ent in entities.values()
+                  if (row := index.row_of.get(ent.slug)) is not None and plain[row])
 
 
 def _mtime(path: Path) -> float:

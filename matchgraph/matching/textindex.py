@@ -54,7 +54,7 @@ __all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities
 
 #: Index layout version; bump to invalidate persisted indexes (also when the static token table
 #: in matchgraph/data changes: the entity vectors are computed with it).
-FORMAT = 7
+FORMAT = 8
 #: How many times each field's words are repeated in an entity's BM25 document.
 FIELD_WEIGHTS: dict[str, int] = {
     "name": 3, "aliases": 2, "keywords": 1, "description": 1,
@@ -370,6 +370,9 @@ class TextIndex:
         The catalog data version the index was built from.
     build : str
         The name of its directory under :func:`index_dir` once persisted ("" before).
+    has_claims : bool
+        Whether any capability in the catalog carries a Unique or a vs-alternatives claim (a card's
+        decomposition); see :attr:`described`.
     """
 
     slugs: list[str]
@@ -394,6 +397,7 @@ class TextIndex:
     build_seconds: float = 0.0
     build: str = ""
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
+    has_claims: bool = True
     row_of: dict[str, int] = field(init=False, repr=False)
     vocabulary: dict[str, int] = field(init=False, repr=False)
     kind_codes: np.ndarray = field(init=False, repr=False)
@@ -431,17 +435,34 @@ class TextIndex:
 
     @property
     def described(self) -> np.ndarray:
-        """Which entities have capabilities (a card's worth of text), computed once: the others are
-        known by a name and a description only, where sentence similarity is the better evidence."""
+        """Which entities have a card's worth of text, computed once: the others are known by a name
+        and a description only, where sentence similarity is the better evidence.
+
+        In a catalog where some capability carries a claim (cards decomposed by their authors), the
+        entities with capabilities; in a catalog without a single claim, none. There every
+        capability was made by an importer from a tag or a field (a Hub ``pipeline_tag`` or
+        ``modality:text``, an MTEB task type: "Data for the 'text-classification' task"), and each
+        record is a name and a sentence or two plus those labels. On the *hub* set imported as Hub
+        JSON (``bench/eval_hub_import.py``) the default read such records through the static vectors
+        and the concept layer at 0.400 recall@10 on test sentences with ``modality:text`` alone and
+        0.426 with task tags, against 0.599 and 0.638 read by the sentence encoder. Deciding entity
+        by entity instead would put the 4,600 imported records of the Quickstart catalog, which has
+        claims, on the encoder's shares beside its cards: its 75 card needs fell from 0.812 to 0.618
+        recall@10 (embedding models flooding every model need).
+        """
         cached = self.__dict__.get("_described")
         if cached is None or cached.shape != (len(self),):
-            owners = self.segment_entity[self.segment_is_capability[:self.segment_entity.size]]
-            cached = self.__dict__["_described"] = np.bincount(owners, minlength=len(self))[:len(self)] > 0
+            if self.has_claims:
+                owners = self.segment_entity[self.segment_is_capability[:self.segment_entity.size]]
+                cached = np.bincount(owners, minlength=len(self))[:len(self)] > 0
+            else:
+                cached = np.zeros(len(self), dtype=bool)
+            self.__dict__["_described"] = cached
         return cached
 
     @property
     def plain(self) -> np.ndarray:
-        """Which entities are known by a name and a description only: neither capabilities nor a
+        """Which entities are known by a name and a description only: not :attr:`described`, not a
         stub (what a default match reads with the sentence encoder), computed once."""
         cached = self.__dict__.get("_plain")
         if cached is None or cached.shape != (len(self),):
@@ -687,6 +708,7 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
                                           lines=len(ents)),
         scheme_concepts=[_concept_to(c) for c in scheme], data_version=data_version, scheme_digest=scheme_digest(),
         vectors=entity_vectors(ents) if vectors else np.zeros((0, 0), dtype=np.float16),
+        has_claims=any(cap.unique or cap.alternatives for ent in ents for cap in ent.capabilities.values()),
         build_seconds=time.perf_counter() - start)
 
 
@@ -809,7 +831,8 @@ def save_index(index: TextIndex, root: Path) -> str:
     name = f"build-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     meta = {"format": FORMAT, "data_version": index.data_version, "scheme_digest": index.scheme_digest,
-            "build_seconds": index.build_seconds, **{key: getattr(index, key) for key in _LISTS}}
+            "build_seconds": index.build_seconds, "has_claims": index.has_claims,
+            **{key: getattr(index, key) for key in _LISTS}}
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     for key in _ARRAYS:
         np.save(tmp / f"{key}.npy", getattr(index, key))
@@ -826,7 +849,7 @@ def _load_saved(path: Path) -> TextIndex:
     if meta.get("format") != FORMAT:
         raise ValueError("index format changed")
     return TextIndex(data_version=meta["data_version"], scheme_digest=meta.get("scheme_digest", ""),
-                     build_seconds=meta.get("build_seconds", 0.0),
+                     build_seconds=meta.get("build_seconds", 0.0), has_claims=bool(meta["has_claims"]),
                      **{key: meta[key] for key in _LISTS},
                      **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
                      **{key: Sparse.load(path, key) for key in _MATRICES},
