@@ -372,6 +372,17 @@ CASES = [
      "models.jsonl:1: the key 'name' is given twice", ["import", "mteb"]),
     ("croissant-mapping-description", croissant("desc.json", lambda d: d.update(description={"a": 1})),
      "desc.json at $.description: description must be one text value, found a mapping", ["import", "croissant"]),
+    # JSON-LD drops a node whose @id is not an IRI: was exit 0 and +0 triples ('<bad>': a traceback)
+    ("jsonld-id-with-space", written("space-id.jsonld", '{"@context": {"@vocab": "https://schema.org/"},\n'
+                                                        ' "@id": "http://ex.org/a b", "name": "A"}'),
+     "space-id.jsonld at $.@id: the @id 'http://ex.org/a b' is not a valid IRI: it holds a space", ["ingest"]),
+    ("jsonld-id-in-angle-brackets", written("angle-id.jsonld", '{"@context": {"@vocab": "https://schema.org/"},'
+                                                               ' "@id": "<bad>", "name": "A"}'),
+     "angle-id.jsonld at $.@id: the @id '<bad>' is not a valid IRI: it holds the character '<'", ["ingest"]),
+    ("jsonld-type-with-space", written("space-type.jsonld", '{"@context": {"@vocab": "https://schema.org/"}, '
+                                                            '"@id": "https://w3id.org/matchgraph/id/t", '
+                                                            '"@type": ["Thing", "http://ex.org/a b"], "name": "T"}'),
+     "space-type.jsonld at $.@type[1]: the @type 'http://ex.org/a b' is not a valid IRI", ["ingest"]),
 ]
 
 
@@ -694,3 +705,76 @@ def _read_or_ingest(reader: str, path: Path) -> None:
         with Catalog("memory:") as memory:
             ingest(memory, [DATA / "comparison_page.txt"])
             ingest(memory, [path])
+
+
+_ENTITY = '"@id": "https://w3id.org/matchgraph/id/j", "@type": "mg:Entity", "name": "J"'
+_CONTEXT = '"@vocab": "https://schema.org/", "mg": "https://w3id.org/matchgraph/ns#"'
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"@context": {%s}, "@id": "http://ex.org/a b", "@type": "mg:Entity", "name": "J"}' % _CONTEXT,
+     "at $.@id: the @id 'http://ex.org/a b' is not a valid IRI: it holds a space"),
+    ('{"@context": {%s}, "@id": "a b", "name": "J"}' % _CONTEXT, "at $.@id: the @id 'a b'"),
+    ('{"@context": {%s}, %s, "sameAs": {"@id": "http://ex.org/a b"}}' % (_CONTEXT, _ENTITY), "at $.sameAs.@id"),
+    ('{"@context": {%s}, %s, "http://ex.org/a b": "x"}' % (_CONTEXT, _ENTITY),
+     'at $["http://ex.org/a b"]: the property'),
+    ('{"@context": {%s}, %s, "my name": "x"}' % (_CONTEXT, _ENTITY), 'at $["my name"]: the property'),
+    ('{"@context": {%s, "bad": {"@id": "http://ex.org/a b"}}, %s, "bad": "x"}' % (_CONTEXT, _ENTITY),
+     "at $.@context.bad.@id: the term 'bad': its @id"),
+    ('{"@context": {%s, "url": {"@id": "https://schema.org/url", "@type": "@id"}}, %s, "url": "http://e.org/a b"}'
+     % (_CONTEXT, _ENTITY), 'at $.url: the value \'http://e.org/a b\' is not a valid IRI: it holds a space; its '
+                            'property is declared "@type": "@id"'),
+    ('{"@context": {%s}, %s, "description": {"@value": "d", "@type": "http://e.org/a b"}}' % (_CONTEXT, _ENTITY),
+     "at $.description.@type: the datatype"),
+    ('{"@context": {%s}, %s, "description": {"@value": "d", "@language": "en us"}}' % (_CONTEXT, _ENTITY),
+     "at $.description.@language: the @language 'en us' is not a language tag"),
+    ('{"@context": {%s, "@language": "en_GB"}, %s}' % (_CONTEXT, _ENTITY), "at $.@context.@language"),
+    ('{"@context": {%s, "@base": "http://e.org/a b/"}, %s}' % (_CONTEXT, _ENTITY), "at $.@context.@base"),
+    ('{"@context": {%s}, %s, "url": "http://e.org/100%%"}' % (_CONTEXT.replace('"mg"', '"url": {"@type": "@id"}, "mg"'),
+                                                             _ENTITY), "invalid IRI percent encoding"),
+    ('{"@context": {%s}, "@graph": [{%s}, {"@id": "http://e.org/{x}", "name": "X"}]}' % (_CONTEXT, _ENTITY),
+     "at $.@graph[1].@id: the @id 'http://e.org/{x}' is not a valid IRI: it holds the character '{'"),
+])
+def test_jsonld_iris_a_processor_would_drop_are_refused(text: str, message: str, tmp_path: Path) -> None:
+    """Each IRI or language tag the JSON-LD processor drops, keeps as a term the store refuses without a
+    location, or misreads (as the file's own path) is an error at its JSON path, with a hint."""
+    from matchgraph.errors import ParseError
+    from matchgraph.sources.rdf import parse_rdf
+
+    path = tmp_path / "bad.jsonld"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParseError) as info:
+        parse_rdf(text, str(path), "json-ld")
+    assert str(info.value).startswith(f"{path} at $"), str(info.value)
+    assert message in str(info.value), str(info.value)
+    assert info.value.hint
+
+
+def test_jsonld_check_passes_what_is_valid(tmp_path: Path) -> None:
+    """Terms, keyword aliases, compact IRIs, blank nodes, relative IRIs, language maps and JSON literals
+    (whose keys are data) pass; the valid part of a document is read as before."""
+    from matchgraph.sources.rdf import parse_rdf
+
+    text = ('{"@context": {%s, "id": "@id", "label": {"@id": "https://schema.org/name", "@container": "@language"}, '
+            '"data": {"@id": "https://e.org/data", "@type": "@json"}, "ref": {"@id": "https://e.org/ref", '
+            '"@type": "@id"}}, "id": "https://w3id.org/matchgraph/id/j", "@type": "mg:Entity", "name": "J", '
+            '"label": {"en": "J", "de-CH": "J"}, "data": {"a key": {"@id": "a b"}}, "ref": "mg:x", '
+            '"knows": {"@id": "_:b 1"}, "sameAs": {"@id": "other#frag"}, "mg:note": {"@value": "n", "@language": "en-US"}}'
+            % _CONTEXT)
+    path = tmp_path / "ok.jsonld"
+    path.write_text(text, encoding="utf-8")
+    graph = parse_rdf(text, str(path), "json-ld")
+    assert len(graph) == 9, sorted(graph)
+
+
+def test_json_ld_files_of_the_repository_pass_the_check() -> None:
+    """No JSON-LD document of the examples or the test data is refused by the check (the bad ones aside)."""
+    from matchgraph.sources.jsonld_check import check_jsonld
+    from matchgraph.sources.safe_load import load_jsonld
+
+    files = [p for root in (EXAMPLES, DATA) for p in root.rglob("*")
+             if p.is_file() and (p.suffix == ".jsonld" or p.suffix == ".json" and b'"@context"' in p.read_bytes())
+             and "bad" not in p.parent.name]
+    assert len(files) > 20
+    for path in files:
+        check_jsonld(load_jsonld(path.read_text(encoding="utf-8"), str(path)), str(path))
