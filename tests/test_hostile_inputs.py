@@ -383,6 +383,16 @@ CASES = [
                                                             '"@id": "https://w3id.org/matchgraph/id/t", '
                                                             '"@type": ["Thing", "http://ex.org/a b"], "name": "T"}'),
      "space-type.jsonld at $.@type[1]: the @type 'http://ex.org/a b' is not a valid IRI", ["ingest"]),
+    # was "cannot read JSON-LD: 'int' object has no attribute 'get'" naming no place
+    ("jsonld-context-number", written("context-1.jsonld", '{"@context": 1, "@id": "https://w3id.org/matchgraph/id/c",'
+                                                          ' "https://schema.org/name": "C"}'),
+     "context-1.jsonld at $.@context: a JSON-LD @context must be an object of term definitions", ["ingest"]),
+    # was a shape violation "an entity needs a name" at line 2, saying nothing of the map
+    ("jsonld-empty-language-map", written("empty-map.jsonld", '{"@context": {"@vocab": "https://schema.org/", '
+                                                              '"name": {"@container": "@language"}},\n'
+                                                              ' "@id": "https://w3id.org/matchgraph/id/m", "@type": '
+                                                              '"https://w3id.org/matchgraph/ns#Entity", "name": {}}'),
+     "empty-map.jsonld at $.name: the language map is empty, so it gives no value", ["ingest"]),
 ]
 
 
@@ -739,15 +749,47 @@ def test_jsonld_iris_a_processor_would_drop_are_refused(text: str, message: str,
     """Each IRI or language tag the JSON-LD processor drops, keeps as a term the store refuses without a
     location, or misreads (as the file's own path) is an error at its JSON path, with a hint."""
     from matchgraph.errors import ParseError
+
+    assert isinstance(_jsonld_refused(text, message, tmp_path), ParseError)
+
+
+def _jsonld_refused(text: str, message: str, folder: Path) -> Exception:
+    """The error reading ``text`` as a JSON-LD file raises, checked to start with the file and a JSON
+    path, to hold ``message`` and to come with a hint."""
+    from matchgraph.errors import InputError
     from matchgraph.sources.rdf import parse_rdf
 
-    path = tmp_path / "bad.jsonld"
+    path = folder / "bad.jsonld"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ParseError) as info:
+    with pytest.raises(InputError) as info:
         parse_rdf(text, str(path), "json-ld")
     assert str(info.value).startswith(f"{path} at $"), str(info.value)
     assert message in str(info.value), str(info.value)
     assert info.value.hint
+    return info.value
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"@context": 1, %s}' % _ENTITY, "at $.@context: a JSON-LD @context must be an object of term definitions "
+                                      "(or the URL of a bundled context, or a list of these), found the number 1"),
+    ('{"@context": [{%s}, true], %s}' % (_CONTEXT, _ENTITY), "at $.@context[1]: a JSON-LD @context must be"),
+    ('{"@context": {%s, "name": 3}, %s}' % (_CONTEXT, _ENTITY),
+     "at $.@context.name: the definition of the term 'name' must be an IRI (text), an object such as "
+     '{"@id": ...} or null, found the number 3'),
+    ('{"@context": {%s, "name": {"@container": "@language"}}, %s}' % (_CONTEXT, _ENTITY.replace('"J"', "{}")),
+     "at $.name: the language map is empty, so it gives no value"),
+    ('{"@context": {%s, "name": {"@container": "@language"}}, %s}' % (_CONTEXT, _ENTITY.replace('"J"', '{"en": "J", '
+                                                                                               '"de": 5}')),
+     "at $.name.de: a value of a language map must be a text (or a list of texts) in that language, found the "
+     "number 5"),
+    ('{"@context": {%s, "name": {"@container": "@language"}}, %s}' % (_CONTEXT, _ENTITY.replace('"J"', '{"en us": '
+                                                                                               '"J"}')),
+     '$.name["en us"]: the language-map key \'en us\' is not a language tag'),
+])
+def test_jsonld_context_and_language_map_mistakes_are_named(text: str, message: str, tmp_path: Path) -> None:
+    """A @context that is not an object, a term defined as a number, an empty language map or one holding
+    a number: each an error at its JSON path saying what a JSON-LD document has there instead."""
+    _jsonld_refused(text, message, tmp_path)
 
 
 def test_jsonld_check_passes_what_is_valid(tmp_path: Path) -> None:

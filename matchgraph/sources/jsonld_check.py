@@ -20,7 +20,8 @@ import json
 import re
 from typing import Any
 
-from ..errors import Location, ParseError
+from ..errors import Location, ParseError, SchemaError
+from .safe_load import type_error
 
 __all__ = ["check_jsonld"]
 
@@ -164,8 +165,12 @@ class _Walk:
             return scope
         if value is None:
             return _Scope()
-        if not isinstance(value, dict):
-            return scope
+        if not isinstance(value, dict):  # rdflib said "'int' object has no attribute 'get'", naming no place
+            raise type_error("a JSON-LD @context", value, Location(self.path, json_path=where),
+                             expected="an object of term definitions (or the URL of a bundled context, or a list "
+                                      "of these)",
+                             hint='write "@context": {"@vocab": "https://schema.org/"} (your own terms inside the '
+                                  'braces) or "@context": "https://w3id.org/matchgraph/context.jsonld"')
         terms = dict(scope.terms)
         terms.update((k, v) for k, v in value.items() if not k.startswith("@"))
         vocab = scope.vocab
@@ -202,6 +207,12 @@ class _Walk:
                     self.tag(definition["@language"], _key(at, "@language"), f"the term {term!r}: its @language")
                 if "@context" in definition:
                     self.context(definition["@context"], new, _key(at, "@context"))
+            elif definition is not None:  # a processor must refuse it; rdflib defined the term as nothing
+                raise type_error(f"the definition of the term {term!r}", definition,
+                                 Location(self.path, json_path=at),
+                                 expected="an IRI (text), an object such as {\"@id\": ...} or null",
+                                 hint=f'write "{term}": "https://schema.org/{term}" (the IRI the term stands for), or '
+                                      f'"{term}": {{"@id": "https://schema.org/{term}"}}')
         return new
 
     # ------------------------------------------------------------------ nodes and values
@@ -268,9 +279,7 @@ class _Walk:
                 self.values(item, scope, f"{where}[{i}]", containers, coerce)
         elif isinstance(value, dict):
             if "@language" in containers and "@value" not in value:
-                for tag in value:
-                    if scope.keyword(tag) != "@none":
-                        self.tag(tag, _key(where, tag), "the language-map key")
+                self.language_map(value, scope, where)
             elif ("@id" in containers or "@type" in containers) and "@value" not in value and "@id" not in value:
                 for name, item in value.items():
                     if scope.keyword(name) != "@none":
@@ -285,6 +294,30 @@ class _Walk:
             self.iri(value, scope, where, "the value", vocab=coerce == "@vocab",
                      consequence=f"its property is declared \"@type\": \"{coerce}\", so the value is an IRI, "
                                  "and a JSON-LD processor drops (or misreads) it")
+
+
+    def language_map(self, value: dict[str, Any], scope: _Scope, where: str) -> None:
+        """A language map (``{"en": "text", "de": ["text", ...]}``): tags for keys, texts for values,
+        and at least one of them (an empty one gave the property no value, and the entity then failed
+        the shapes with a message about its name, not about the map)."""
+        property_name = where.rsplit(".", 1)[-1].split("[", 1)[0]
+        if not value:
+            raise SchemaError("the language map is empty, so it gives no value: a property declared "
+                             '"@container": "@language" takes an object of language tags and texts',
+                             location=Location(self.path, json_path=where),
+                             hint=f'give the text in each language, e.g. "{property_name}": {{"en": "..."}}, or '
+                                  "leave the property out")
+        for tag, texts in value.items():
+            at = _key(where, tag)
+            if scope.keyword(tag) != "@none":
+                self.tag(tag, at, "the language-map key")
+            for i, text in enumerate(texts if isinstance(texts, list) else [texts]):
+                if not isinstance(text, str) and text is not None:
+                    raise type_error("a value of a language map", text,
+                                     Location(self.path, json_path=f"{at}[{i}]" if isinstance(texts, list) else at),
+                                     expected="a text (or a list of texts) in that language",
+                                     hint=f'quote it: "{tag}": "{text}"' if isinstance(text, (int, float)) else
+                                     f'write the text itself: "{tag}": "..."')
 
 
 def _key(where: str, key: str) -> str:
