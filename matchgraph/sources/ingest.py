@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shlex
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -80,7 +81,7 @@ def _import_hint(exc: InputError, fmt: str) -> InputError:
     """
     what, command = IMPORT_COMMANDS[fmt]
     where = exc.location.path if exc.location is not None else "FILE"
-    advice = f"this is {what}: {command} {where} reads it and links its records to the entities the catalog already has"
+    advice = f"this is {what}: {command} {shlex.quote(where)} reads it and links its records to the entities the catalog already has"
     exc.hint = f"{exc.hint}. {advice[0].upper()}{advice[1:]}" if exc.hint else advice
     return exc
 
@@ -88,7 +89,7 @@ def _import_hint(exc: InputError, fmt: str) -> InputError:
 def _mteb_advice(path: Path) -> str:
     """The hint for a JSON Lines file met by ingest: the MTEB catalog is read by ``import mteb``."""
     if path.name.lower() in MTEB_FILES:
-        return f"{path.name} is part of the MTEB catalog: matchgraph import mteb {path.parent}"
+        return f"{path.name} is part of the MTEB catalog: matchgraph import mteb {shlex.quote(str(path.parent))}"
     return "JSON Lines is read by matchgraph import mteb FOLDER (the MTEB catalog's models.jsonl and tasks.jsonl)"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shlex
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -819,7 +820,7 @@ def _elsewhere_hint(out: Path, here: Path) -> str:
     hint = "give the site a folder of its own, e.g. matchgraph site ./site"
     if out != here or out.parent == out:
         return hint
-    return (f"{hint}; to make this folder the site, run it from {out.parent} (cd ..) as matchgraph site {out.name}, "
+    return (f"{hint}; to make this folder the site, run it from {out.parent} (cd ..) as matchgraph site {shlex.quote(out.name)}, "
             "with --catalog naming the catalog")
 
 
