@@ -393,6 +393,20 @@ CASES = [
                                                               ' "@id": "https://w3id.org/matchgraph/id/m", "@type": '
                                                               '"https://w3id.org/matchgraph/ns#Entity", "name": {}}'),
      "empty-map.jsonld at $.name: the language map is empty, so it gives no value", ["ingest"]),
+    # were stored: entities named by a file on this machine (nothing was read), with no page
+    ("turtle-file-base", written("file-base.ttl", "@base <file:///etc/> .\n@prefix mg: <https://w3id.org/matchgraph/"
+                                                  'ns#> .\n<passwd> a mg:Entity, mg:Tool ; <https://schema.org/name> '
+                                                  '"Passwd" .\n'),
+     "file-base.ttl:1: the entity file:///etc/passwd has a local file: IRI: the file sets its base IRI to "
+     "file:///etc/", ["ingest"]),
+    ("turtle-relative-entity", written("relative.ttl", '@prefix mg: <https://w3id.org/matchgraph/ns#> .\n<#rel> a '
+                                                       'mg:Entity, mg:Tool ; <https://schema.org/name> "Rel" .\n'),
+     "relative.ttl#rel has a local file: IRI: the relative IRI '#rel' resolves against the file's own path",
+     ["ingest"]),
+    ("jsonld-file-base", written("file-base.jsonld", '{"@context": {"@vocab": "https://schema.org/", "@base": '
+                                                     '"file:///etc/"},\n "@id": "passwd", "@type": '
+                                                     '"https://w3id.org/matchgraph/ns#Entity", "name": "P"}'),
+     "file-base.jsonld:1: the entity file:///etc/passwd has a local file: IRI", ["ingest"]),
 ]
 
 
