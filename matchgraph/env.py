@@ -71,8 +71,40 @@ def _flag(name: str, text: str) -> bool:
     return key in _TRUE
 
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def lower_scheme(text: str) -> str:
+    """``text`` with the scheme of a ``scheme://...`` URL in lower case, the rest as it is.
+
+    Schemes are case-insensitive (RFC 3986, 3.1) and lower case is their canonical form, so
+    ``HTTP://host/`` is the same address as ``http://host/``; hosts are left to the URL's readers.
+
+    Examples
+    --------
+    >>> lower_scheme("HTTP://127.0.0.1:7878/Query")
+    'http://127.0.0.1:7878/Query'
+    >>> lower_scheme("RoBERTa-base")
+    'RoBERTa-base'
+    """
+    match = _SCHEME.match(text)
+    return text if match is None else match.group(1).lower() + text[match.end(1):]
+
+
+def is_http_url(text: str) -> bool:
+    """Whether ``text`` starts as an http:// or https:// URL, the scheme in any case.
+
+    Examples
+    --------
+    >>> is_http_url("HTTPS://huggingface.co/gpt2"), is_http_url("gpt2")
+    (True, False)
+    """
+    return lower_scheme(text[:9]).startswith(("http://", "https://"))
+
+
 def parse_url(name: str, text: str) -> str:
-    """An http:// or https:// URL (``name`` is the variable or option that gave it, for the message).
+    """An http:// or https:// URL, its scheme in lower case (``name`` is the variable or option that
+    gave it, for the message).
 
     Examples
     --------
@@ -82,10 +114,11 @@ def parse_url(name: str, text: str) -> str:
     matchgraph.errors.ConfigError: --update-url='localhost:7878/update' is not an http:// or https:// URL
     Hint: give the endpoint's full URL, e.g. --update-url=http://127.0.0.1:7878/update
     """
-    if not re.fullmatch(r"https?://[^\s/]+\S*", text.strip()):
+    url = lower_scheme(text.strip())
+    if not re.fullmatch(r"https?://[^\s/]+\S*", url):
         raise ConfigError(f"{name}={text!r} is not an http:// or https:// URL",
                           hint=f"give the endpoint's full URL, e.g. {name}=http://127.0.0.1:7878/update")
-    return text.strip()
+    return url
 
 
 #: What each kind of value accepts: the parser (variable name, text) -> value.

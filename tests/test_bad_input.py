@@ -239,3 +239,23 @@ def test_validation_error_lists_every_problem_in_words(catalog: Catalog) -> None
     assert any("mute-model/capability/silence" in p and "dcterms:description" in p for p in problems)
     message = str(info.value)
     assert "no_name.ttl" in message and "capability_without_description.ttl" in message  # both files named
+
+
+def test_paths_in_suggested_commands_are_quoted(tmp_path: Path) -> None:
+    """A command a hint suggests survives a path with spaces or quotes when pasted into a shell: each
+    path in it reads back whole with shell-like splitting (it was pasted unquoted)."""
+    import shlex
+
+    from matchgraph.errors import InputError, Location
+    from matchgraph.sources.ingest import _import_hint, _mteb_advice
+    from matchgraph.web.site import _elsewhere_hint
+
+    folder = tmp_path / "MTEB data" / "it's here"
+    hint = _mteb_advice(folder / "models.jsonl")
+    assert shlex.split(hint.split(": ", 1)[1])[-1] == str(folder), hint
+    hint = _import_hint(InputError("x", location=Location(str(folder / "c 4.json"))), "croissant").hint or ""
+    assert shlex.split(hint.split(": ", 1)[1].split(" reads it")[0]) == [
+        "matchgraph", "import", "croissant", str(folder / "c 4.json")], hint
+    out = tmp_path / "my site"
+    hint = _elsewhere_hint(out, out)
+    assert shlex.split(hint.split(" as ", 1)[1].split(",")[0]) == ["matchgraph", "site", "my site"], hint

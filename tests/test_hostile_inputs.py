@@ -372,6 +372,41 @@ CASES = [
      "models.jsonl:1: the key 'name' is given twice", ["import", "mteb"]),
     ("croissant-mapping-description", croissant("desc.json", lambda d: d.update(description={"a": 1})),
      "desc.json at $.description: description must be one text value, found a mapping", ["import", "croissant"]),
+    # JSON-LD drops a node whose @id is not an IRI: was exit 0 and +0 triples ('<bad>': a traceback)
+    ("jsonld-id-with-space", written("space-id.jsonld", '{"@context": {"@vocab": "https://schema.org/"},\n'
+                                                        ' "@id": "http://ex.org/a b", "name": "A"}'),
+     "space-id.jsonld at $.@id: the @id 'http://ex.org/a b' is not a valid IRI: it holds a space", ["ingest"]),
+    ("jsonld-id-in-angle-brackets", written("angle-id.jsonld", '{"@context": {"@vocab": "https://schema.org/"},'
+                                                               ' "@id": "<bad>", "name": "A"}'),
+     "angle-id.jsonld at $.@id: the @id '<bad>' is not a valid IRI: it holds the character '<'", ["ingest"]),
+    ("jsonld-type-with-space", written("space-type.jsonld", '{"@context": {"@vocab": "https://schema.org/"}, '
+                                                            '"@id": "https://w3id.org/matchgraph/id/t", '
+                                                            '"@type": ["Thing", "http://ex.org/a b"], "name": "T"}'),
+     "space-type.jsonld at $.@type[1]: the @type 'http://ex.org/a b' is not a valid IRI", ["ingest"]),
+    # was "cannot read JSON-LD: 'int' object has no attribute 'get'" naming no place
+    ("jsonld-context-number", written("context-1.jsonld", '{"@context": 1, "@id": "https://w3id.org/matchgraph/id/c",'
+                                                          ' "https://schema.org/name": "C"}'),
+     "context-1.jsonld at $.@context: a JSON-LD @context must be an object of term definitions", ["ingest"]),
+    # was a shape violation "an entity needs a name" at line 2, saying nothing of the map
+    ("jsonld-empty-language-map", written("empty-map.jsonld", '{"@context": {"@vocab": "https://schema.org/", '
+                                                              '"name": {"@container": "@language"}},\n'
+                                                              ' "@id": "https://w3id.org/matchgraph/id/m", "@type": '
+                                                              '"https://w3id.org/matchgraph/ns#Entity", "name": {}}'),
+     "empty-map.jsonld at $.name: the language map is empty, so it gives no value", ["ingest"]),
+    # were stored: entities named by a file on this machine (nothing was read), with no page
+    ("turtle-file-base", written("file-base.ttl", "@base <file:///etc/> .\n@prefix mg: <https://w3id.org/matchgraph/"
+                                                  'ns#> .\n<passwd> a mg:Entity, mg:Tool ; <https://schema.org/name> '
+                                                  '"Passwd" .\n'),
+     "file-base.ttl:1: the entity file:///etc/passwd has a local file: IRI: the file sets its base IRI to "
+     "file:///etc/", ["ingest"]),
+    ("turtle-relative-entity", written("relative.ttl", '@prefix mg: <https://w3id.org/matchgraph/ns#> .\n<#rel> a '
+                                                       'mg:Entity, mg:Tool ; <https://schema.org/name> "Rel" .\n'),
+     "relative.ttl#rel has a local file: IRI: the relative IRI '#rel' resolves against the file's own path",
+     ["ingest"]),
+    ("jsonld-file-base", written("file-base.jsonld", '{"@context": {"@vocab": "https://schema.org/", "@base": '
+                                                     '"file:///etc/"},\n "@id": "passwd", "@type": '
+                                                     '"https://w3id.org/matchgraph/ns#Entity", "name": "P"}'),
+     "file-base.jsonld:1: the entity file:///etc/passwd has a local file: IRI", ["ingest"]),
 ]
 
 
@@ -694,3 +729,108 @@ def _read_or_ingest(reader: str, path: Path) -> None:
         with Catalog("memory:") as memory:
             ingest(memory, [DATA / "comparison_page.txt"])
             ingest(memory, [path])
+
+
+_ENTITY = '"@id": "https://w3id.org/matchgraph/id/j", "@type": "mg:Entity", "name": "J"'
+_CONTEXT = '"@vocab": "https://schema.org/", "mg": "https://w3id.org/matchgraph/ns#"'
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"@context": {%s}, "@id": "http://ex.org/a b", "@type": "mg:Entity", "name": "J"}' % _CONTEXT,
+     "at $.@id: the @id 'http://ex.org/a b' is not a valid IRI: it holds a space"),
+    ('{"@context": {%s}, "@id": "a b", "name": "J"}' % _CONTEXT, "at $.@id: the @id 'a b'"),
+    ('{"@context": {%s}, %s, "sameAs": {"@id": "http://ex.org/a b"}}' % (_CONTEXT, _ENTITY), "at $.sameAs.@id"),
+    ('{"@context": {%s}, %s, "http://ex.org/a b": "x"}' % (_CONTEXT, _ENTITY),
+     'at $["http://ex.org/a b"]: the property'),
+    ('{"@context": {%s}, %s, "my name": "x"}' % (_CONTEXT, _ENTITY), 'at $["my name"]: the property'),
+    ('{"@context": {%s, "bad": {"@id": "http://ex.org/a b"}}, %s, "bad": "x"}' % (_CONTEXT, _ENTITY),
+     "at $.@context.bad.@id: the term 'bad': its @id"),
+    ('{"@context": {%s, "url": {"@id": "https://schema.org/url", "@type": "@id"}}, %s, "url": "http://e.org/a b"}'
+     % (_CONTEXT, _ENTITY), 'at $.url: the value \'http://e.org/a b\' is not a valid IRI: it holds a space; its '
+                            'property is declared "@type": "@id"'),
+    ('{"@context": {%s}, %s, "description": {"@value": "d", "@type": "http://e.org/a b"}}' % (_CONTEXT, _ENTITY),
+     "at $.description.@type: the datatype"),
+    ('{"@context": {%s}, %s, "description": {"@value": "d", "@language": "en us"}}' % (_CONTEXT, _ENTITY),
+     "at $.description.@language: the @language 'en us' is not a language tag"),
+    ('{"@context": {%s, "@language": "en_GB"}, %s}' % (_CONTEXT, _ENTITY), "at $.@context.@language"),
+    ('{"@context": {%s, "@base": "http://e.org/a b/"}, %s}' % (_CONTEXT, _ENTITY), "at $.@context.@base"),
+    ('{"@context": {%s}, %s, "url": "http://e.org/100%%"}' % (_CONTEXT.replace('"mg"', '"url": {"@type": "@id"}, "mg"'),
+                                                             _ENTITY), "invalid IRI percent encoding"),
+    ('{"@context": {%s}, "@graph": [{%s}, {"@id": "http://e.org/{x}", "name": "X"}]}' % (_CONTEXT, _ENTITY),
+     "at $.@graph[1].@id: the @id 'http://e.org/{x}' is not a valid IRI: it holds the character '{'"),
+])
+def test_jsonld_iris_a_processor_would_drop_are_refused(text: str, message: str, tmp_path: Path) -> None:
+    """Each IRI or language tag the JSON-LD processor drops, keeps as a term the store refuses without a
+    location, or misreads (as the file's own path) is an error at its JSON path, with a hint."""
+    from matchgraph.errors import ParseError
+
+    assert isinstance(_jsonld_refused(text, message, tmp_path), ParseError)
+
+
+def _jsonld_refused(text: str, message: str, folder: Path) -> Exception:
+    """The error reading ``text`` as a JSON-LD file raises, checked to start with the file and a JSON
+    path, to hold ``message`` and to come with a hint."""
+    from matchgraph.errors import InputError
+    from matchgraph.sources.rdf import parse_rdf
+
+    path = folder / "bad.jsonld"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        parse_rdf(text, str(path), "json-ld")
+    assert str(info.value).startswith(f"{path} at $"), str(info.value)
+    assert message in str(info.value), str(info.value)
+    assert info.value.hint
+    return info.value
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"@context": 1, %s}' % _ENTITY, "at $.@context: a JSON-LD @context must be an object of term definitions "
+                                      "(or the URL of a bundled context, or a list of these), found the number 1"),
+    ('{"@context": [{%s}, true], %s}' % (_CONTEXT, _ENTITY), "at $.@context[1]: a JSON-LD @context must be"),
+    ('{"@context": {%s, "name": 3}, %s}' % (_CONTEXT, _ENTITY),
+     "at $.@context.name: the definition of the term 'name' must be an IRI (text), an object such as "
+     '{"@id": ...} or null, found the number 3'),
+    ('{"@context": {%s, "name": {"@container": "@language"}}, %s}' % (_CONTEXT, _ENTITY.replace('"J"', "{}")),
+     "at $.name: the language map is empty, so it gives no value"),
+    ('{"@context": {%s, "name": {"@container": "@language"}}, %s}' % (_CONTEXT, _ENTITY.replace('"J"', '{"en": "J", '
+                                                                                               '"de": 5}')),
+     "at $.name.de: a value of a language map must be a text (or a list of texts) in that language, found the "
+     "number 5"),
+    ('{"@context": {%s, "name": {"@container": "@language"}}, %s}' % (_CONTEXT, _ENTITY.replace('"J"', '{"en us": '
+                                                                                               '"J"}')),
+     '$.name["en us"]: the language-map key \'en us\' is not a language tag'),
+])
+def test_jsonld_context_and_language_map_mistakes_are_named(text: str, message: str, tmp_path: Path) -> None:
+    """A @context that is not an object, a term defined as a number, an empty language map or one holding
+    a number: each an error at its JSON path saying what a JSON-LD document has there instead."""
+    _jsonld_refused(text, message, tmp_path)
+
+
+def test_jsonld_check_passes_what_is_valid(tmp_path: Path) -> None:
+    """Terms, keyword aliases, compact IRIs, blank nodes, relative IRIs, language maps and JSON literals
+    (whose keys are data) pass; the valid part of a document is read as before."""
+    from matchgraph.sources.rdf import parse_rdf
+
+    text = ('{"@context": {%s, "id": "@id", "label": {"@id": "https://schema.org/name", "@container": "@language"}, '
+            '"data": {"@id": "https://e.org/data", "@type": "@json"}, "ref": {"@id": "https://e.org/ref", '
+            '"@type": "@id"}}, "id": "https://w3id.org/matchgraph/id/j", "@type": "mg:Entity", "name": "J", '
+            '"label": {"en": "J", "de-CH": "J"}, "data": {"a key": {"@id": "a b"}}, "ref": "mg:x", '
+            '"knows": {"@id": "_:b 1"}, "sameAs": {"@id": "other#frag"}, "mg:note": {"@value": "n", "@language": "en-US"}}'
+            % _CONTEXT)
+    path = tmp_path / "ok.jsonld"
+    path.write_text(text, encoding="utf-8")
+    graph = parse_rdf(text, str(path), "json-ld")
+    assert len(graph) == 9, sorted(graph)
+
+
+def test_json_ld_files_of_the_repository_pass_the_check() -> None:
+    """No JSON-LD document of the examples or the test data is refused by the check (the bad ones aside)."""
+    from matchgraph.sources.jsonld_check import check_jsonld
+    from matchgraph.sources.safe_load import load_jsonld
+
+    files = [p for root in (EXAMPLES, DATA) for p in root.rglob("*")
+             if p.is_file() and (p.suffix == ".jsonld" or p.suffix == ".json" and b'"@context"' in p.read_bytes())
+             and "bad" not in p.parent.name]
+    assert len(files) > 20
+    for path in files:
+        check_jsonld(load_jsonld(path.read_text(encoding="utf-8"), str(path)), str(path))

@@ -318,3 +318,12 @@ def test_unseen_broken_cards_fail_and_leave_the_catalog(catalog: Catalog, folder
 def test_unseen_broken_card_fails_the_cli(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     failed = invoke("--catalog", str(tmp_path / "cat"), "ingest", "--no-progress", UNSEEN_BAD / "never-closed")
     assert failed.exit_code == 1 and "never-closed/README.md:1" in failed.output + failed.stderr
+
+
+def test_a_url_with_its_scheme_in_capitals_is_read_in_lower_case() -> None:
+    """``url: HTTPS://Example.org/Tool`` was "not an http(s) URL"; schemes are case-insensitive, so it is
+    read, the scheme written in lower case (the rest as given)."""
+    from matchgraph.sources.cards import parse_card
+
+    text = "---\nid: shout\nname: Shout\nkind: tool\nurl: HTTPS://Example.org/Tool\n---\n# Shout\n"
+    assert parse_card(text, "shout.md").entities[0].url == "https://Example.org/Tool"

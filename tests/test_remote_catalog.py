@@ -74,3 +74,21 @@ def test_remote_ingest_notes_rdf_without_entities(served: tuple[str, Catalog], t
     report = ingest(Catalog(url, update_url=url), [path])
     assert report.entities == 0
     assert len(report.notes) == 1 and "(it holds 1 dcat:Dataset)" in report.notes[0][1]
+
+
+def test_a_url_scheme_in_capitals_is_the_same_endpoint(served: tuple[str, Catalog],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Schemes are case-insensitive (RFC 3986): ``HTTP://host:port/sparql`` was "a URL matchgraph cannot
+    use" as a catalog, and not an http:// URL as MATCHGRAPH_UPDATE_URL."""
+    from matchgraph.env import parse_url
+
+    url, local = served
+    shouted = "HTTP" + url[len("http"):]
+    monkeypatch.setenv("MATCHGRAPH_TOKEN", TOKEN)
+    monkeypatch.setenv("MATCHGRAPH_UPDATE_URL", shouted)
+    remote = Catalog(shouted)
+    assert remote.backend.query_url == remote.backend.update_url == url  # type: ignore[attr-defined]
+    ingest(remote, [DATASETS / "the-pile.md"])
+    assert remote.triple_count() == local.triple_count() > 100
+    assert parse_url("--update-url", "Https://127.0.0.1:7878/update") == "https://127.0.0.1:7878/update"
+    assert resolve_entity(remote, "HTTPS://w3id.org/matchgraph/id/the-pile").slug == "the-pile"

@@ -322,3 +322,26 @@ def test_a_refused_write_leaves_nothing_taken_for_an_interrupted_one(tmp_path: P
     (leftover / "000123.sst").write_bytes(b"x")
     store.commit(store.begin())
     assert not leftover.exists() and not any("interrupted" in s for s in said)
+
+
+def test_the_way_back_is_a_command_that_runs_for_a_path_with_spaces(tmp_path: Path) -> None:
+    """The recovery hint's ``echo VERSION > PATH`` wrote the path unquoted: for a catalog in a folder
+    with a space, pasted into a shell it wrote a file named after the first word, or failed."""
+    import re
+    import shutil
+
+    location = tmp_path / "my catalogs" / "team's catalog"
+    for name in ("the-pile.md", "c4.md"):
+        with Catalog(location) as catalog:
+            ingest(catalog, [EXAMPLES / "datasets" / name])
+    live = (location / "CURRENT").read_text().strip()
+    shutil.rmtree(location / "versions" / live)
+    with pytest.raises(CatalogError) as info:
+        Catalog(location).require()
+    command = re.search(r"run: (.*?); or ", info.value.hint or "")
+    assert command is not None, info.value.hint
+    done = subprocess.run(["sh", "-c", command.group(1)], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my catalogs"]  # nothing written beside
+    with Catalog(location) as catalog:
+        assert catalog.triple_count() > 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -81,4 +82,4 @@ def synth(count: int, output: Path, seed: int, files: str | None, force: bool, n
     click.echo(f"{report.capabilities} capabilities, {report.claims} claims ({report.unique_claims} unique, "
                f"{report.alternative_claims} vs alternatives), {report.relations} relations, "
                f"{report.metrics} metrics.")
-    click.echo(f"Ingest with: matchgraph ingest {output}")
+    click.echo(f"Ingest with: matchgraph ingest {shlex.quote(str(output))}")

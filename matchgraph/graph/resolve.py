@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from rdflib import Literal, URIRef
 
 from ..store.catalog import Catalog
+from ..env import is_http_url, lower_scheme
 from ..errors import AmbiguousEntity, EntityNotFound
 from ..sources.linking import EntityIndex, normalise_name
 from ..vocab import ID, KIND_OF_CLASS, entity_iri, is_slug, slug_of, slugify
@@ -213,8 +214,8 @@ def resolve_entity(catalog: Catalog, text: str, *, lookup: EntityLookup | None =
     lookup = lookup or EntityLookup(catalog)
     query = text.strip()
     candidates: list[URIRef] = []
-    if query.startswith(("http://", "https://")):
-        candidates = [URIRef(query)]
+    if is_http_url(query):
+        candidates = [URIRef(lower_scheme(query))]
     else:
         for slug in dict.fromkeys([query, query.lower(), slugify(query)]):
             if slug and is_slug(slug) and catalog.ask("ASK { ?e a mg:Entity }", {"e": entity_iri(slug)}):

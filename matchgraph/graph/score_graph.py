@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..env import is_http_url, lower_scheme
 from ..vocab import ID, PREFIXES, RUN, SCORE_GRAPH
 from .rows import select_values
 from .scoring import ScoreTable, explanation
@@ -53,7 +54,7 @@ _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 
 def _iri(slug: str) -> str:
-    return slug if slug.startswith(("http://", "https://", "urn:")) else f"{ID}{slug}"
+    return lower_scheme(slug) if is_http_url(slug) or slug.startswith("urn:") else f"{ID}{slug}"
 
 
 def _literal(text: str) -> str:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..env import lower_scheme
 from ..errors import Location, ParseError, SchemaError
 from .records import CapabilityRecord, EntityRecord, ObservationRecord, ResultRecord, SourceRecords
 from .safe_load import check_records, load_yaml, text_list, type_error
@@ -375,7 +376,7 @@ def _read_common(data: dict[str, Any], rec: EntityRecord, path: str, loc: Any, *
     url_key = "url" if "url" in data else "homepage"
     url = text(data, url_key, loc)
     if url is not None:
-        url = url.strip()
+        url = lower_scheme(url.strip())  # HTTP://... is http://...
         if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", url):
             raise SchemaError(f"url {url!r} is not an http(s) URL", location=loc(url_key),
                               hint="write the full address, e.g. https://example.org/")

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..env import is_http_url
 from ..errors import InputError, Location, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
 from . import safe_load
@@ -799,6 +800,6 @@ def _format_entities(formats: dict[str, tuple[str, list[str], list[str]]], path:
     for name, aliases, mimes in formats.values():
         fmt = EntityRecord(id=slugify(name), name=name, kind="format", aliases=[*aliases, *mimes],
                            location=Location(path, json_path="$.distribution"))
-        fmt.extra = [("encoding_format", m) for m in mimes if "/" in m and not m.startswith("http")]
+        fmt.extra = [("encoding_format", m) for m in mimes if "/" in m and not is_http_url(m)]
         out.append(fmt)
     return out

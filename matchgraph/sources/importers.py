@@ -16,6 +16,7 @@ a file again replaces what it said.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -184,7 +185,7 @@ def import_hf(catalog: Catalog, path: str | os.PathLike[str], *, validate: bool 
     if file.is_dir():
         card = file / "README.md"
         raise InputError("a folder, not a file", location=Location(str(file)),
-                         hint=f"give the model card in it: matchgraph import hf {card}" if card.is_file() else
+                         hint=f"give the model card in it: matchgraph import hf {shlex.quote(str(card))}" if card.is_file() else
                          "give a saved Hub API answer (JSON) or a model card README.md")
     records = read_hub_file(file)
     if progress:

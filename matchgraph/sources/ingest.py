@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator
+import re
+import shlex
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from ..store.shapes import graph_store, load_triples
 from .safe_load import WHOLE_FILE_RDF, check_not_url, check_readable_tree, load_json, precheck_rdf_file, read_text
 from ..store.validate import validate_store
 from ..ontology import ontology_graph
-from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, source_iri
+from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, slugify, source_iri
 from .cards import is_card, parse_card
 from .page import is_page, parse_page
 from .rdf import RDF_SUFFIXES, STREAMED_FORMATS, check_rdf_syntax, entities_in, load_rdf_file, parse_rdf
@@ -80,7 +82,7 @@ def _import_hint(exc: InputError, fmt: str) -> InputError:
     """
     what, command = IMPORT_COMMANDS[fmt]
     where = exc.location.path if exc.location is not None else "FILE"
-    advice = f"this is {what}: {command} {where} reads it and links its records to the entities the catalog already has"
+    advice = f"this is {what}: {command} {shlex.quote(where)} reads it and links its records to the entities the catalog already has"
     exc.hint = f"{exc.hint}. {advice[0].upper()}{advice[1:]}" if exc.hint else advice
     return exc
 
@@ -88,7 +90,7 @@ def _import_hint(exc: InputError, fmt: str) -> InputError:
 def _mteb_advice(path: Path) -> str:
     """The hint for a JSON Lines file met by ingest: the MTEB catalog is read by ``import mteb``."""
     if path.name.lower() in MTEB_FILES:
-        return f"{path.name} is part of the MTEB catalog: matchgraph import mteb {path.parent}"
+        return f"{path.name} is part of the MTEB catalog: matchgraph import mteb {shlex.quote(str(path.parent))}"
     return "JSON Lines is read by matchgraph import mteb FOLDER (the MTEB catalog's models.jsonl and tasks.jsonl)"
 
 
@@ -366,7 +368,9 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
         batch.graphs[src] = graph
         batch.sources.append((src, str(path), "rdf"))
         rdf_graphs[src] = str(path)
-        rdf_entities |= entities_in(graph)
+        found = entities_in(graph)
+        _check_entity_iris(found, lambda entity, path=path: str(path))
+        rdf_entities |= found
     if progress:
         progress("linking", 1, 1)
     paths = {g: p for g, p, _ in batch.sources}
@@ -393,6 +397,7 @@ def _write_sources(catalog: Catalog, parsed: list[tuple[Path, SourceRecords | Gr
         streamed = [source_iri(keys[str(p)]) for p, _ in files_in]
         typed = _staged_subjects(txn, streamed) if streamed else {}
         rdf_entities |= typed.get(MG.Entity, set())
+        _check_entity_iris(typed.get(MG.Entity, set()), lambda entity: _graph_of(txn, streamed, entity, rdf_graphs))
         defined = {URIRef(ID[s]) for s in batch.defined} | rdf_entities
         orphans = _orphaned_stubs(catalog, replaced, batch.graphs, txn, streamed)
         change = _derived_change(catalog, batch.graphs, replaced, sorted(defined | orphans))
@@ -572,6 +577,57 @@ def _check_rdf_entities(txn: Any, rdf_graphs: dict[URIRef, str], replaced: list[
             raise ConflictError(message, location=Location(here, _line_of(Path(here), URIRef(entity))),
                                 hint="edit one of the two files so they agree, or describe the entity in "
                                      "one of them only (use schema:alternateName for another name)")
+
+
+#: A base IRI a file sets (Turtle's @base and BASE, JSON-LD's "@base", RDF/XML's xml:base) to a file: IRI.
+_FILE_BASE = re.compile(r"""(?:@base|\bBASE|"@base"|\bxml:base)\s*[:=]?\s*["'<]?\s*(file:[^\s"'>]*)""", re.I)
+
+
+def _check_entity_iris(entities: Iterable[URIRef], path_of: Callable[[URIRef], str]) -> None:
+    """Refuse an entity whose IRI is a local ``file:`` IRI (``path_of`` tells the file describing it).
+
+    A relative IRI in an RDF file resolves against the file's own path (``<#x>`` in
+    ``/home/me/data.ttl`` is ``file:///home/me/data.ttl#x``), and ``@base <file:///etc/>`` makes
+    ``<passwd>`` ``file:///etc/passwd``: nothing is read, but such an entity's IRI names a file on
+    this machine, changes with the folder the file is read from, gets no page (pages are for
+    ``mgid:`` entities) and puts the local path in every export and answer.
+    """
+    local = sorted(e for e in entities if str(e)[:5].lower() == "file:")
+    if not local:
+        return
+    from ..errors import SchemaError
+
+    entity = local[0]
+    path = path_of(entity)
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    base = _FILE_BASE.search(text)
+    if base is not None:
+        cause = f"the file sets its base IRI to {base.group(1)}, and relative IRIs resolve against it"
+        line: int | None = text.count("\n", 0, base.start()) + 1
+    elif str(entity) in text:
+        cause = "it is written as one"
+        line = _line_of(Path(path), entity)
+    else:
+        relative = str(entity).removeprefix(Path(path).resolve().as_uri())
+        cause = f"the relative IRI {relative!r} resolves against the file's own path"
+        at = next((text.find(form) for form in (f"<{relative}>", f'"{relative}"') if form in text), -1)
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+    more = f" (and {len(local) - 1} more)" if len(local) > 1 else ""
+    slug = slugify(str(entity).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]) or "my-model"
+    raise SchemaError(f"the entity {entity}{more} has a local file: IRI: {cause}; a file: IRI names a file on this "
+                      "machine, not the entity, and changes with the folder the file is read from",
+                      location=Location(path, line),
+                      hint=f"give the entity an absolute http(s) IRI, e.g. <{ID}{slug}> (mgid:{slug}), or set "
+                           f"the base to the catalog's namespace: @base <{ID}> (JSON-LD: \"@base\": \"{ID}\")")
+
+
+def _graph_of(txn: Any, graphs: list[URIRef], entity: URIRef, paths: dict[URIRef, str]) -> str:
+    """The file of the first staged source graph (of ``graphs``) that types ``entity`` mg:Entity."""
+    rows = list(txn.store.query(f"SELECT ?g WHERE {{ {_in_graphs(graphs, f'<{entity}> a <{MG.Entity}>')} }} LIMIT 1"))
+    return paths.get(URIRef(rows[0]["g"].value), str(entity)) if rows else str(entity)
 
 
 def _source_path(txn: Any, graph: str) -> str:

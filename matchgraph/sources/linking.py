@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from rdflib import URIRef
 
+from ..env import is_http_url
 from ..vocab import entity_iri, slug_of, slugify
 
 __all__ = ["normalise_name", "EntityIndex", "find_mentions"]
@@ -371,9 +372,9 @@ def load_index(catalog: object) -> EntityIndex:
     for e, name, labels in rows:
         slug = slug_of(str(e))
         extra = [x for x in str(labels or "").split("\u001f") if x] if labels is not None else []
-        index.add(slug, str(name) if name is not None else None, [x for x in extra if not x.startswith("http")],
+        index.add(slug, str(name) if name is not None else None, [x for x in extra if not is_http_url(x)],
                   stub=slug in stubs)
-        for url in (x for x in extra if x.startswith("http")):
+        for url in (x for x in extra if is_http_url(x)):
             index.keys.setdefault("url:" + url.rstrip("/").lower(), set()).add(slug)
     return index
 

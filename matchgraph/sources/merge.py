@@ -29,6 +29,7 @@ from typing import Any
 
 from rdflib import URIRef
 
+from ..env import is_http_url, lower_scheme
 from ..errors import Location
 from .build import capability_key as _cap_key, capability_title
 from .linking import EntityIndex, normalise_name
@@ -121,7 +122,7 @@ def hub_id_of_url(url: str | None) -> str | None:
     """
     if not url:
         return None
-    m = _HUB_URL.match(url.strip())
+    m = _HUB_URL.match(lower_scheme(url.strip()))
     if not m or m.group(2).split("/")[0] in {"docs", "blog", "models", "papers", "spaces", "datasets"}:
         return None
     return m.group(2)
@@ -231,12 +232,12 @@ class CrossLinker:
                 if not mine:
                     named.add(slug)  # a name another source gives wins over the one being replaced
             if mine:
-                if not text.startswith("http"):
+                if not is_http_url(text):
                     self.previous.setdefault(normalise_name(text), set()).add(slug)
                 if p == SCHEMA.alternateName:
                     self.previous_aliases.setdefault(slug, []).append(text)
                 continue
-            if text.startswith("http"):
+            if is_http_url(text):
                 self.index.keys.setdefault(url_key(text), set()).add(slug)
             else:
                 self._add_labels(slug, [text])
@@ -267,7 +268,7 @@ class CrossLinker:
     # ------------------------------------------------------------------ placing
     def resolve(self, name: str) -> list[str]:
         """The slugs a name resolves to among known entities and the records placed so far."""
-        if name.startswith("http"):
+        if is_http_url(name):
             return sorted(self.index.keys.get(url_key(name), set())) or self.index.resolve(name)
         return self.index.resolve(name)
 
@@ -297,7 +298,7 @@ class CrossLinker:
             out.append((rec.url, "url"))
         out.append((rec.name, "name"))
         out.extend((a, "alias") for a in rec.aliases)
-        out.extend([(h, "name without owner") for h, _ in out if "/" in h and not h.startswith("http")])
+        out.extend([(h, "name without owner") for h, _ in out if "/" in h and not is_http_url(h)])
         return out
 
     def _outside(self, slug: str) -> bool:
@@ -326,7 +327,7 @@ class CrossLinker:
         if not known.others and not (known.stub and known.expected):
             return False
         for label in self.index.labels.get(slug, ()):
-            if "/" in label and not label.startswith("http"):
+            if "/" in label and not is_http_url(label):
                 other_owner, other_repo = label.rsplit("/", 1)
                 if normalise_name(other_repo) == normalise_name(repo) and \
                         normalise_name(other_owner) != normalise_name(owner):

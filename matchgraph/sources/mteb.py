@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..env import lower_scheme
 from ..errors import InputError, Location, ParseError, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
 from .safe_load import (bounded_number, check_json_depth, loads_unique, check_not_url, check_records, read_text,
@@ -227,6 +228,7 @@ class _Fields:
 
 
 def _url(value: str | None) -> str | None:
+    value = lower_scheme(value) if value else value
     return value if value and _URL.match(value) else None
 
 

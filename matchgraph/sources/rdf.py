@@ -12,6 +12,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
 
 from ..errors import LimitError, Location, ParseError
+from .jsonld_check import check_jsonld
 from .safe_load import check_literal, limits, load_jsonld, precheck_rdf_file
 from ..vocab import BASE
 
@@ -293,6 +294,7 @@ def parse_rdf(text: str, path: str, fmt: str) -> Graph:
         if not isinstance(document, (dict, list)):
             raise ParseError(f"a JSON-LD document is an object or an array, not {json.dumps(document)[:40]}",
                              location=Location(path, 1), hint='start it with { "@context": ..., "@id": ... }')
+        check_jsonld(document, path)  # what the JSON-LD processor would drop without a word
         text = json.dumps(document)
     try:  # JSON-LD (with the bundled contexts) and N3 are read by rdflib
         graph.parse(data=text, format=fmt, publicID=Path(path).resolve().as_uri())

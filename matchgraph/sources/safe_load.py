@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
@@ -604,7 +605,7 @@ def check_not_url(raw: str | os.PathLike[str]) -> None:
         raise InputError(f"file:///{rest} is a URL; give the path itself", location=None,
                          hint=f"write it as a path: /{rest}")
     raise InputError(f"{scheme}://{rest} is a URL, and matchgraph reads local files only (it never downloads)",
-                     location=None, hint=f"download it first (curl -LO {scheme}://{rest}) and give the file")
+                     location=None, hint=f"download it first (curl -LO {shlex.quote(f'{scheme}://{rest}')}) and give the file")
 
 
 # ---------------------------------------------------------------------------- XML

@@ -30,7 +30,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node
 
-from ..env import setting
+from ..env import lower_scheme, setting
 from ..errors import CatalogError, QueryError
 from .bindings import bind_values as _substitute
 from ..vocab import CATALOG, ID, MATCH_GRAPH, META_GRAPH, MG, PREFIXES, SCORE_GRAPH, STUB_GRAPH, sparql_prefixes
@@ -52,11 +52,12 @@ def resolve_location(location: str | os.PathLike[str] | None = None) -> str:
     Returns
     -------
     str
-        A directory path, ``memory:`` or an ``http(s)://`` endpoint URL.
+        A directory path, ``memory:`` or an ``http(s)://`` endpoint URL (a URL's scheme in lower case:
+        ``HTTP://host:7878/query`` is the same endpoint).
     """
     if location:
-        return str(location)
-    return setting(ENV_VAR) or DEFAULT_LOCATION
+        return lower_scheme(str(location))
+    return lower_scheme(setting(ENV_VAR) or DEFAULT_LOCATION)
 
 
 #: A location with a scheme other than http(s) (``ftp://``, ``file://``, ``sparql://``): not a folder.

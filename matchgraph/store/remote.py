@@ -56,7 +56,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node, Variable
 
-from ..env import setting
+from ..env import lower_scheme, setting
 from ..errors import CatalogError, QueryError, RemoteError
 from .bindings import bind_values
 from ..vocab import META_GRAPH, MG, PREFIXES
@@ -333,9 +333,10 @@ class RemoteBackend:
     def __init__(self, query_url: str, update_url: str | None = None, *, store_url: str | None = None,
                  token: str | None = None, page_size: int | None = None, batch: int | None = None,
                  load_batch: int = 50_000) -> None:
+        query_url = lower_scheme(query_url)
         self.query_url = query_url
-        self.update_url = update_url or setting(UPDATE_URL_VAR) or query_url
-        self.store_url = store_url or setting(STORE_URL_VAR) or None
+        self.update_url = lower_scheme(update_url or setting(UPDATE_URL_VAR) or query_url)
+        self.store_url = lower_scheme(store_url or setting(STORE_URL_VAR) or "") or None
         self.description = f"remote:{query_url}"
         self._batch = batch
         self.load_batch = load_batch

@@ -7,6 +7,7 @@ reference, used when a shape has a feature the compiler does not translate).
 
 from __future__ import annotations
 
+import shlex
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -241,7 +242,7 @@ def integrity_problems(catalog: Catalog) -> list[str]:
             FILTER(?g NOT IN ({derived.replace("> <", ">, <")}))
             FILTER NOT EXISTS {{ GRAPH <{META_GRAPH}> {{ ?g a mg:SourceDocument }} }} }} LIMIT 20"""):
         problems.append(f"the graph {g} holds triples but no source records it: drop it with "
-                        f"`matchgraph sparql --update 'DROP GRAPH <{g}>'` or ingest its source again")
+                        f"`matchgraph sparql --update {shlex.quote(f'DROP GRAPH <{g}>')}` or ingest its source again")
     kinds = " ".join(f"<{k}>" for k in KINDS.values())
     local = {str(k): name for name, k in KINDS.items()}
     for e, k1, k2, g1, g2 in catalog.rows(f"""SELECT ?e ?k1 ?k2 ?g1 ?g2 WHERE {{

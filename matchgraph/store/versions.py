@@ -33,6 +33,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shlex
 import shutil
 import threading
 import time
@@ -279,7 +280,7 @@ class VersionedStore:
                    "import ...), or restore the folder from a backup")
         if left:
             hint = (f"the newest version left is {left[0]}: to go back to it (losing what was written after it), "
-                    f"run: echo {left[0]} > {self.pointer}; or {rebuild}")
+                    f"run: echo {left[0]} > {shlex.quote(str(self.pointer))}; or {rebuild}")
         else:
             hint = f"no version is left in {self.versions_dir}: {rebuild}"
         return hint + " (see docs/store.md)"

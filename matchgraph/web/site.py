@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shlex
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -771,20 +772,41 @@ def _stem(out: Path) -> str:
 
 @contextlib.contextmanager
 def _site_lock(out: Path) -> Iterator[None]:
+    """Hold the lock file beside ``out`` (``.NAME.lock``) for one run, and remove it when done.
+
+    The file is removed while it is still locked, and a run that locks a file checks that it is
+    still the one at that path (else it locks the new one): a run that opened the file just before
+    it was removed does not hold a lock nobody else can see. A file another run holds is never
+    removed: only its holder removes it.
+    """
     import fcntl
     import os
 
     from ..errors import InputError, Location
 
-    fd = os.open(out.with_name(f".{_stem(out)}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    lock = out.with_name(f".{_stem(out)}.lock")
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            os.close(fd)
             raise InputError("another matchgraph site run is writing this folder", location=Location(str(out)),
                              hint="wait for it to end, then run again") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # removed (or replaced) by the run that held it: lock the file now there
+    try:
         yield
     finally:
+        try:
+            os.unlink(lock)
+        except OSError:
+            pass
         os.close(fd)
 
 
@@ -819,7 +841,7 @@ def _elsewhere_hint(out: Path, here: Path) -> str:
     hint = "give the site a folder of its own, e.g. matchgraph site ./site"
     if out != here or out.parent == out:
         return hint
-    return (f"{hint}; to make this folder the site, run it from {out.parent} (cd ..) as matchgraph site {out.name}, "
+    return (f"{hint}; to make this folder the site, run it from {out.parent} (cd ..) as matchgraph site {shlex.quote(out.name)}, "
             "with --catalog naming the catalog")
 
 
