@@ -226,12 +226,26 @@ class State:
         if self.meta.get("change") != "match" or not parent:
             return None
         state = _STATES.get((str(self.directory.parent), parent))
-        if state is not None and digest in state._tables:
-            return state._tables[digest]
-        try:
-            return ScoreTable.load(self.directory.parent / _dirname(parent), f"scores-{digest}")
-        except (OSError, ValueError, KeyError):
-            return None
+        if state is not None:
+            return state.kept_table(digest)
+        return _stored_table(self.directory.parent / _dirname(parent), digest)
+
+    def kept_table(self, digest: str) -> ScoreTable | None:
+        """The score table for the weights of ``digest`` if this version keeps one (in memory, or
+        stored), else None: never computed, and not kept in memory by this call.
+
+        Parameters
+        ----------
+        digest : str
+            :func:`matchgraph.graph.weights.weights_digest` of the weights.
+
+        Returns
+        -------
+        ScoreTable or None
+            The table, without the explanations :meth:`scores` attaches when it was read from disk.
+        """
+        table = self._tables.get(digest)
+        return table if table is not None else _stored_table(self.directory, digest)
 
     def _attach(self, table: ScoreTable, weights: Mapping[str, Any]) -> None:
         """Let the table explain its numbers: a few entities from their own facts and neighbour
@@ -386,6 +400,15 @@ class State:
         return None
 
 
+def _stored_table(directory: Path, digest: str) -> ScoreTable | None:
+    """The score table for the weights of ``digest`` stored in a version's ``directory``, or None
+    when there is none (or it cannot be read)."""
+    try:
+        return ScoreTable.load(directory, f"scores-{digest}")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def _plain_texts(entities: dict[str, Any], index: TextIndex) -> list[tuple[int, str]]:
     """The one embedded text of each entity read as plain (:attr:`TextIndex.plain`), by row: its
     static vector's text (name as words, aliases, description, capability titles)."""
@@ -469,13 +492,7 @@ def _publish(catalog: Catalog, facts: Facts, meta: dict[str, Any], progress: Bui
     own = catalog_weights(catalog)
     own_table: ScoreTable | None = None
     if weights_digest(own) != weights_digest(weights):
-        own_parent = None
-        if base is not None and (weights_digest(own) in base._tables
-                                 or (base.directory / f"scores-{weights_digest(own)}.json").exists()):
-            try:  # the parent's table as kept, never computed for this
-                own_parent = base.scores(own)
-            except (OSError, ValueError, KeyError):
-                own_parent = None
+        own_parent = base.kept_table(weights_digest(own)) if base is not None else None
         own_table = compute_table(facts, nodes, p, own, parent=own_parent)
     progress.step("neighbour index")
     index = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -389,27 +390,24 @@ for query, out in zip(sys.argv[3::2], sys.argv[4::2]):
 """
 
 
+#: The temporary folder of a :class:`_ClaimsReader` is named this, its process id, ``-`` and what
+#: ``tempfile`` adds (:data:`_WORK_NAME`).
+_WORK_PREFIX = "matchgraph-facts-"
+_WORK_NAME = re.compile(rf"{re.escape(_WORK_PREFIX)}(?P<pid>\d+)-[A-Za-z0-9_]+")
+
+
 def _remove_abandoned_work() -> None:
     """Remove the folders of :class:`_ClaimsReader` that a killed build left in the temporary
     folder (``matchgraph-facts-PID-*``, this user's, whose process is gone): at 100,000 entities
     each holds hundreds of megabytes of claims."""
-    import re
     import shutil
     import tempfile
 
-    from ..store.isolation import PID_MAX, process_alive
+    from ..store.isolation import abandoned_matching
 
-    pattern = re.compile(r"matchgraph-facts-(\d+)-[A-Za-z0-9_]+")
-    try:
-        entries = list(Path(tempfile.gettempdir()).iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        found = pattern.fullmatch(entry.name)
-        if found is None or not 0 < int(found.group(1)) <= PID_MAX or process_alive(int(found.group(1))):
-            continue
+    for entry, _ in abandoned_matching(Path(tempfile.gettempdir()), _WORK_NAME, owner=os.getuid()):
         try:
-            if entry.lstat().st_uid == os.getuid() and entry.is_dir() and not entry.is_symlink():
+            if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
         except OSError:
             continue
@@ -442,7 +440,7 @@ class _ClaimsReader:
         if versions is None or name is None or not (versions.versions_dir / name).is_dir():
             return
         _remove_abandoned_work()
-        self.work = tempfile.TemporaryDirectory(prefix=f"matchgraph-facts-{os.getpid()}-")
+        self.work = tempfile.TemporaryDirectory(prefix=f"{_WORK_PREFIX}{os.getpid()}-")
         args = []
         queries = [_NAMING_CLAIMS, _ASPECTS, *(TABLES[name].bulk for name in self.TABLES)]
         for key, query in zip((*self.QUERIES, *self.TABLES), queries):

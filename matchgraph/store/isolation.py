@@ -43,7 +43,7 @@ from typing import IO, Any, Callable, TypeVar
 
 from ..errors import CatalogError, MatchgraphError
 
-__all__ = ["call_isolated", "child_interpreter", "die_with_parent", "process_alive", "abandoned", "EngineCrash", "ENGINE_CRASH_HINT"]
+__all__ = ["call_isolated", "child_interpreter", "die_with_parent", "process_alive", "abandoned", "abandoned_matching", "EngineCrash", "ENGINE_CRASH_HINT"]
 
 T = TypeVar("T")
 
@@ -263,25 +263,70 @@ PID_MAX = 4_194_304
 
 def abandoned(folder: Path, stem: str, kinds: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
     """The entries of ``folder`` named exactly ``.STEM.KIND-PID`` whose process is gone (what a
-    killed writer left beside its target), with their kind. A PID no process can have (0, or past
-    :data:`PID_MAX`) names no writer: such an entry is left alone.
+    killed writer left beside its target), with their kind (:func:`abandoned_matching`).
 
     Examples
     --------
     >>> list(abandoned(Path("/nonexistent"), "x", ("partial",)))
     []
     """
-    pattern = re.compile(rf"\.{re.escape(stem)}\.({'|'.join(map(re.escape, kinds))})-(\d+)")
+    name = re.compile(rf"\.{re.escape(stem)}\.(?P<kind>{'|'.join(map(re.escape, kinds))})-(?P<pid>\d+)")
+    for entry, found in abandoned_matching(folder, name):
+        yield entry, found["kind"]
+
+
+def abandoned_matching(folder: Path, name: re.Pattern[str], *,
+                       owner: int | None = None) -> Iterator[tuple[Path, re.Match[str]]]:
+    """The entries of ``folder`` whose whole name matches ``name`` and whose process is gone, in
+    name order, each with its match.
+
+    Parameters
+    ----------
+    folder : Path
+        Where to look; a folder that cannot be listed has no entries.
+    name : re.Pattern
+        The names of the entries a process leaves, with a group ``pid``: the id of that process.
+        A PID no process can have (0, or past :data:`PID_MAX`) names no process: such an entry
+        is left alone.
+    owner : int, optional
+        Only the entries this user id owns (the entry itself: a symbolic link's own owner, not
+        its target's); a shared folder such as the temporary one holds other users' entries.
+
+    Yields
+    ------
+    (Path, re.Match)
+        An entry whose process is gone, and the match of its name.
+
+    Examples
+    --------
+    No process has the id :data:`PID_MAX` (Linux gives ids below it), so ``job-4194304`` is
+    abandoned; this process is alive, and ``job-0`` names no process:
+
+    >>> import re, tempfile
+    >>> with tempfile.TemporaryDirectory() as work:
+    ...     for pid in (0, os.getpid(), PID_MAX):
+    ...         (Path(work) / f"job-{pid}").mkdir()
+    ...     [(entry.name, found["pid"]) for entry, found
+    ...      in abandoned_matching(Path(work), re.compile(r"job-(?P<pid>[0-9]+)"), owner=os.getuid())]
+    [('job-4194304', '4194304')]
+    """
     try:
         entries = sorted(folder.iterdir())
     except OSError:
         return
     for entry in entries:
-        found = pattern.fullmatch(entry.name)
-        if found is None or not 0 < int(found.group(2)) <= PID_MAX:  # no process had that id: not a writer's
+        found = name.fullmatch(entry.name)
+        if found is None or not 0 < int(found["pid"]) <= PID_MAX:  # no process had that id: not a writer's
             continue
-        if not process_alive(int(found.group(2))):
-            yield entry, found.group(1)
+        if process_alive(int(found["pid"])):
+            continue
+        if owner is not None:
+            try:
+                if entry.lstat().st_uid != owner:
+                    continue
+            except OSError:  # gone meanwhile
+                continue
+        yield entry, found
 
 
 def die_with_parent(parent: int) -> None:

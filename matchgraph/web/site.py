@@ -63,13 +63,25 @@ def server_assets() -> Assets:
 
 
 class SiteLinks(Links):
-    """Relative links between static pages; ``prefix`` climbs from the page's folder to the site root."""
+    """Relative links between static pages.
 
-    def __init__(self, prefix: str = "", pairs: set[tuple[str, str]] | None = None) -> None:
+    Parameters
+    ----------
+    prefix : str
+        Climbs from the page's folder to the site root (``""``, ``"../"``).
+    pairs : iterable of (str, str), optional
+        The pairs of slugs (each in sorted order) that have a compare page; None when every pair
+        has one.
+    """
+
+    def __init__(self, prefix: str = "", pairs: Iterable[tuple[str, str]] | None = None) -> None:
         self.prefix = prefix
-        self.pairs = pairs
-        self._partners: dict[str, set[str]] = {}
-        self._partners_of = -1  # len(pairs) when _partners was built: the site adds pairs as it writes
+        self.pairs = None if pairs is None else frozenset(pairs)
+        partners: dict[str, set[str]] = {}
+        for a, b in self.pairs or ():
+            partners.setdefault(a, set()).add(b)
+            partners.setdefault(b, set()).add(a)
+        self._partners = {slug: sorted(others) for slug, others in partners.items()}
 
     def entity(self, slug: str) -> str:
         """``entity/{slug}.html``"""
@@ -83,16 +95,8 @@ class SiteLinks(Links):
         return f"{self.prefix}compare/{quote(first, safe='')}--{quote(second, safe='')}.html"
 
     def compare_partners(self, slug: str) -> list[str]:
-        """The entities written compare pages pair with ``slug``."""
-        if not self.pairs:
-            return []
-        if self._partners_of != len(self.pairs):  # one pass over the pairs, not one per entity page
-            self._partners = {}
-            for a, b in self.pairs:
-                self._partners.setdefault(a, set()).add(b)
-                self._partners.setdefault(b, set()).add(a)
-            self._partners_of = len(self.pairs)
-        return sorted(self._partners.get(slug, ()))
+        """The entities that compare pages pair with ``slug``, in order."""
+        return list(self._partners.get(slug, ()))
 
     def index(self) -> str:
         """``index.html``"""
@@ -907,22 +911,25 @@ def _write_site(catalog: Catalog, out: Path, compare_neighbours: int,
                 progress: ProgressCallback | None) -> SiteReport:
     """Every file of the site, into ``out``."""
     report = SiteReport(out)
-    pairs: set[tuple[str, str]] = set()
-    root = PageContext(catalog, SiteLinks("", pairs), Assets("static/"))
-    sub = PageContext(catalog, SiteLinks("../", pairs), Assets("../static/"), root._cache)
+    loaded: dict[str, Any] = {}  # the derived data every page context shares
+    # a compare page links to no other compare page: the pairs with a page are known once all are written
+    compares = PageContext(catalog, SiteLinks("../", ()), Assets("../static/"), loaded)
     slugs = [e["id"] for e in _all_entities(catalog)]
-    candidates = _compare_pairs(sub, slugs, compare_neighbours) if compare_neighbours > 0 else []
+    candidates = _compare_pairs(compares, slugs, compare_neighbours) if compare_neighbours > 0 else []
+    written: list[tuple[str, str]] = []
     for i, (a, b) in enumerate(candidates, 1):
         try:
-            html = render_compare(sub, a, b)
+            html = render_compare(compares, a, b)
         except MatchgraphError as exc:
             report.skipped.append((f"{a} vs {b}", exc.message))
             continue
-        pairs.add((a, b))
+        written.append((a, b))
         _write(out / "compare" / f"{a}--{b}.html", html, report)
         report.compares += 1
         if progress:
             progress("compare pages", i, len(candidates))
+    root = PageContext(catalog, SiteLinks("", written), Assets("static/"), loaded)
+    sub = PageContext(catalog, SiteLinks("../", written), Assets("../static/"), loaded)
     _write_assets(out / "static", report)
     from .browse import browse_data_script
     from .linked import FORMATS as LINKED_FORMATS
