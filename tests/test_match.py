@@ -369,10 +369,7 @@ def test_semantic_and_default_vectors_are_kept_apart(toy: Catalog, tmp_path: Pat
     assert match(toy, "movie review sentiment", semantic=True, record=False).ids[0] == "film-reviews"
     directory = derived.current(toy).directory
     with np.load(directory / "embeddings-plain-all-mpnet-base-v2.npz") as data:
-        # the default: the entities without a claim only, one text each (not the cards with claims)
-        index = load_index(toy)
-        assert data["vectors"].shape == (int(index.plain.sum()), 768)
-        assert 2 <= int(index.plain.sum()) < int((~index.stub).sum())
+        assert data["vectors"].shape == (2, 768)  # the default: the records without capabilities only
     with np.load(directory / "embeddings-all-mpnet-base-v2.npz") as data:
         assert data["vectors"].shape[1] == 768 and len(data["vectors"]) > 5  # every entity and capability
 
@@ -504,10 +501,9 @@ def test_imported_records_without_a_claim_are_read_with_the_encoder(tmp_path: Pa
     assert "dense" not in results.results[0].why["components"]
 
 
-def test_beside_cards_with_claims_imported_records_weigh_the_encoder_less(tmp_path: Path) -> None:
+def test_beside_cards_with_claims_imported_records_keep_the_static_vectors(tmp_path: Path) -> None:
     """Where cards decompose capabilities into claims, the records an importer gave capabilities are
-    read by the encoder too, at ``semantic_imported`` (at the one-line shares they crowded the cards
-    out of the Quickstart's model needs); the cards keep the static vectors."""
+    read as before (on the encoder's shares they flooded the Quickstart's model needs)."""
     from matchgraph.matching.match import load_index
     from matchgraph.sources.importers import import_hf
 
@@ -519,17 +515,10 @@ def test_beside_cards_with_claims_imported_records_weigh_the_encoder_less(tmp_pa
     ingest(catalog, [tmp_path / "cards"])
     import_hf(catalog, _hub_listing(tmp_path / "datasets.json"))
     index = load_index(catalog)
-    imported = [index.row_of[f"someone-{s}"] for s in PLAIN_RECORDS]
-    assert index.has_claims and index.plain[imported].all() and not index.one_line[imported].any()
-    assert not index.plain[index.row_of["tiny"]]
+    assert index.has_claims and not index.plain.any()
     results = match(catalog, "tell whether a customer liked a film from what they wrote", record=False)
     assert results.ids[0] == "someone-imdb-reviews"
-    assert results.results[0].why["components"]["semantic"] == pytest.approx(1.0)
-    assert "dense" not in results.results[0].why["components"]
-    # at the imported records' share, not the one-line records' (which would crowd the cards out)
-    heavier = match(catalog, "tell whether a customer liked a film from what they wrote", record=False,
-                    weights=replace(DEFAULT_WEIGHTS, semantic_imported=0.9))
-    assert heavier.results[0].score > results.results[0].score
+    assert "semantic" not in results.results[0].why["components"]
 
 
 def test_plain_embeddings_kept_for_other_entities_are_computed_again(plain_catalog: Catalog) -> None:

@@ -101,21 +101,15 @@ class MatchWeights:
         need of ``n`` distinct terms: a long sentence is not expected to be covered word for word
         when the encoder reads its meaning (0 keeps the full exponent).
     semantic_plain, dense_plain : float
-        ``semantic`` and ``dense`` for one-line records (a name and a sentence or two:
-        :attr:`~matchgraph.matching.textindex.TextIndex.one_line`): there the words are few and
-        sentence similarity is the better evidence. Negative means the same as for described entities.
+        ``semantic`` and ``dense`` for entities without capabilities (a name and a description
+        only, as most imported records): there the words are few and sentence similarity is
+        the better evidence. Negative means the same as for described entities.
     semantic_plain_long, dense_plain_long : float
         The same for a need written as a sentence: the share rises linearly from the ``*_plain``
         value at ``short_need`` distinct words to this one at ``long_need`` words (a sentence
         says what it wants in words the records need not use; a task name uses theirs).
     short_need, long_need : int
         The ends of that ramp, in distinct need words (stop words aside).
-    semantic_imported : float
-        In a default match, the share of the sentence encoder's similarity for the records an
-        importer gave capabilities without a claim, in a catalog where cards carry claims
-        (:attr:`~matchgraph.matching.textindex.TextIndex.one_line` is false for them). Chosen from
-        0.2, 0.4 and 0.6 on the Quickstart catalog's 75 card needs and the *hub* tune needs
-        imported beside the cards (BENCHMARKS.md, round 11).
     """
 
     lexical: float = 0.7
@@ -139,7 +133,6 @@ class MatchWeights:
     dense_plain_long: float = 0.7
     short_need: int = 3
     long_need: int = 6
-    semantic_imported: float = 0.4
 
     def to_dict(self) -> dict[str, float]:
         """The weights as a plain dict."""
@@ -466,11 +459,10 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
 def _mix_sentence_similarity(index: TextIndex, relevance: np.ndarray, dense: np.ndarray | None,
                              plain: np.ndarray | None, plain_semantic: np.ndarray | None, weights: MatchWeights,
                              ramp: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Fuse sentence similarity into the relevance of each entity: the encoder's for the entities
-    without a claim when ``plain`` is given (at the ``semantic_plain`` shares for one-line records,
-    ``semantic_imported`` for imported records beside cards), the static vectors' for the others
-    (at the ``dense`` shares). Returns the relevance and the two similarities as the explanation
-    shows them (NaN where an entity did not use one)."""
+    """Fuse sentence similarity into the relevance of each entity: the encoder's for entities
+    without capabilities when ``plain`` is given (at the ``semantic_plain`` shares), the static
+    vectors' for the others (at the ``dense`` shares). Returns the relevance and the two
+    similarities as the explanation shows them (NaN where an entity did not use one)."""
     share = _share(index, weights.dense, weights.dense_plain, weights.dense_plain_long, ramp)
     similarity = dense if dense is not None else np.zeros(len(index), dtype=np.float32)
     if plain is None or plain_semantic is None:
@@ -478,18 +470,16 @@ def _mix_sentence_similarity(index: TextIndex, relevance: np.ndarray, dense: np.
     plain_share = weights.semantic_plain
     if weights.semantic_plain_long >= 0:
         plain_share += ramp * (weights.semantic_plain_long - weights.semantic_plain)
-    share = np.where(index.one_line, np.float32(plain_share),
-                     np.where(plain, np.float32(weights.semantic_imported), share))
+    share = np.where(plain, np.float32(plain_share), share)
     similarity = np.where(plain, plain_semantic.astype(np.float32), similarity)
     shown_dense = None if dense is None else np.where(plain, np.nan, dense)
     return (1 - share) * relevance + share * similarity, shown_dense, np.where(plain, plain_semantic, np.nan)
 
 
 def _share(index: TextIndex, described: float, plain: float, plain_long: float, ramp: float) -> np.ndarray | float:
-    """Per entity, the share of sentence similarity in its relevance: for one-line records
-    (:attr:`~matchgraph.matching.textindex.TextIndex.one_line`) ``plain``, moved towards ``plain_long``
-    by ``ramp`` (0 for a task name, 1 for a sentence); ``described`` for the others (and stubs), and
-    for all when ``plain`` is negative."""
+    """Per entity, the share of sentence similarity in its relevance: ``described`` for entities
+    with capabilities (and stubs); for the others ``plain``, moved towards ``plain_long`` by ``ramp`` (0 for a
+    task name, 1 for a sentence); ``described`` when ``plain`` is negative."""
     if plain < 0:
         return described
     if plain_long >= 0:
@@ -497,7 +487,7 @@ def _share(index: TextIndex, described: float, plain: float, plain_long: float, 
     if plain == described:
         return described
     # a stub has no sentence vector: only its name, which the lexical evidence counts
-    return np.where(index.one_line, np.float32(plain), np.float32(described))
+    return np.where(index.plain, np.float32(plain), np.float32(described))
 
 
 def static_similarity(index: TextIndex, text: str, *, floor: float = 0.5) -> np.ndarray | None:
@@ -763,8 +753,8 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
 
 
 def _plain_similarity(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray | None:
-    """The encoder's similarity of the entities without a claim (:attr:`TextIndex.plain`) to the need
-    (None when the catalog has none, or no encoder can run here)."""
+    """The encoder's similarity of the entities without capabilities to the need (None when the
+    catalog has none, or no encoder can run here)."""
     from .semantic import PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, plain_model, semantic_scores
 
     count = int(index.plain.sum())

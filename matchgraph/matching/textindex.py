@@ -370,9 +370,9 @@ class TextIndex:
         The catalog data version the index was built from.
     build : str
         The name of its directory under :func:`index_dir` once persisted ("" before).
-    claimed : numpy.ndarray
-        Per entity, whether one of its capabilities carries a Unique or a vs-alternatives claim (a
-        card's decomposition, as its author wrote it); see :attr:`described`.
+    has_claims : bool
+        Whether any capability in the catalog carries a Unique or a vs-alternatives claim (a card's
+        decomposition); see :attr:`described`.
     """
 
     slugs: list[str]
@@ -397,7 +397,7 @@ class TextIndex:
     build_seconds: float = 0.0
     build: str = ""
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
-    claimed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    has_claims: bool = True
     row_of: dict[str, int] = field(init=False, repr=False)
     vocabulary: dict[str, int] = field(init=False, repr=False)
     kind_codes: np.ndarray = field(init=False, repr=False)
@@ -434,56 +434,39 @@ class TextIndex:
         return cached
 
     @property
-    def has_capabilities(self) -> np.ndarray:
-        """Which entities have at least one capability, computed once."""
-        cached = self.__dict__.get("_has_capabilities")
-        if cached is None or cached.shape != (len(self),):
-            owners = self.segment_entity[self.segment_is_capability[:self.segment_entity.size]]
-            cached = self.__dict__["_has_capabilities"] = np.bincount(owners, minlength=len(self))[:len(self)] > 0
-        return cached
-
-    @property
-    def has_claims(self) -> bool:
-        """Whether any capability of the catalog carries a claim."""
-        return bool(np.asarray(self.claimed).any())
-
-    @property
     def described(self) -> np.ndarray:
-        """Which entities have a card's worth of text: a capability with a claim (:attr:`claimed`).
-        A default match reads them through the static vectors; the others (:attr:`plain`) are known
-        by a name and a sentence or two, where the sentence encoder is the better evidence.
+        """Which entities have a card's worth of text, computed once: the others are known by a name
+        and a description only, where sentence similarity is the better evidence.
 
-        Capabilities without a claim are what an importer made from a tag or a field (a Hub
-        ``pipeline_tag`` or ``modality:text``, an MTEB task type): "Data for the
-        'text-classification' task". On the *hub* set imported as a Hub listing
-        (``bench/eval_hub_import.py``), read through the static vectors and the concept layer, such
-        records reached 0.400 recall@10 on test sentences with ``modality:text`` alone, against
-        0.589 read by the encoder (BENCHMARKS.md, round 11).
+        In a catalog where some capability carries a claim (cards decomposed by their authors), the
+        entities with capabilities; in a catalog without a single claim, none. There every
+        capability was made by an importer from a tag or a field (a Hub ``pipeline_tag`` or
+        ``modality:text``, an MTEB task type: "Data for the 'text-classification' task"), and each
+        record is a name and a sentence or two plus those labels. On the *hub* set imported as Hub
+        JSON (``bench/eval_hub_import.py``) the default read such records through the static vectors
+        and the concept layer at 0.400 recall@10 on test sentences with ``modality:text`` alone and
+        0.426 with task tags, against 0.599 and 0.638 read by the sentence encoder. Deciding entity
+        by entity instead would put the 4,600 imported records of the Quickstart catalog, which has
+        claims, on the encoder's shares beside its cards: its 75 card needs fell from 0.812 to 0.618
+        recall@10 (embedding models flooding every model need).
         """
-        return np.asarray(self.claimed, dtype=bool)
+        cached = self.__dict__.get("_described")
+        if cached is None or cached.shape != (len(self),):
+            if self.has_claims:
+                owners = self.segment_entity[self.segment_is_capability[:self.segment_entity.size]]
+                cached = np.bincount(owners, minlength=len(self))[:len(self)] > 0
+            else:
+                cached = np.zeros(len(self), dtype=bool)
+            self.__dict__["_described"] = cached
+        return cached
 
     @property
     def plain(self) -> np.ndarray:
-        """Which entities a default match reads with the sentence encoder: neither a claim nor a
-        stub, computed once."""
+        """Which entities are known by a name and a description only: not :attr:`described`, not a
+        stub (what a default match reads with the sentence encoder), computed once."""
         cached = self.__dict__.get("_plain")
         if cached is None or cached.shape != (len(self),):
             cached = self.__dict__["_plain"] = ~(self.described | self.stub)
-        return cached
-
-    @property
-    def one_line(self) -> np.ndarray:
-        """Which :attr:`plain` entities weigh sentence similarity at the one-line shares
-        (``MatchWeights.*_plain``): those without capabilities, and every one in a catalog without
-        a claim. Beside cards with claims, the records an importer gave capabilities weigh the
-        encoder at ``MatchWeights.semantic_imported`` instead: at the one-line shares, 4,600
-        imported MTEB and Croissant records crowded the cards out of the Quickstart catalog's
-        model needs (its 75 card needs fell from 0.812 to 0.618 recall@10), at 0.4 they gain
-        there and on the *hub* needs beside the cards (round 11)."""
-        cached = self.__dict__.get("_one_line")
-        if cached is None or cached.shape != (len(self),):
-            alone = ~self.has_capabilities if self.has_claims else np.ones(len(self), dtype=bool)
-            cached = self.__dict__["_one_line"] = self.plain & alone
         return cached
 
     @property
@@ -725,7 +708,7 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
                                           lines=len(ents)),
         scheme_concepts=[_concept_to(c) for c in scheme], data_version=data_version, scheme_digest=scheme_digest(),
         vectors=entity_vectors(ents) if vectors else np.zeros((0, 0), dtype=np.float16),
-        claimed=np.array([any(c.unique or c.alternatives for c in e.capabilities.values()) for e in ents], dtype=bool),
+        has_claims=any(cap.unique or cap.alternatives for ent in ents for cap in ent.capabilities.values()),
         build_seconds=time.perf_counter() - start)
 
 
@@ -838,7 +821,7 @@ def index_dir(catalog: Catalog) -> Path:
     return path
 
 
-_ARRAYS = ("stub", "segment_entity", "entity_segments", "segment_is_capability", "claimed")
+_ARRAYS = ("stub", "segment_entity", "entity_segments", "segment_is_capability")
 _MATRICES = ("bm25_matrix", "entity_concepts", "concept_weights", "segment_terms", "segment_concepts", "alternatives")
 _LISTS = ("slugs", "names", "kinds", "terms", "concepts", "segment_labels", "scheme_concepts")
 
@@ -848,7 +831,8 @@ def save_index(index: TextIndex, root: Path) -> str:
     name = f"build-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     meta = {"format": FORMAT, "data_version": index.data_version, "scheme_digest": index.scheme_digest,
-            "build_seconds": index.build_seconds, **{key: getattr(index, key) for key in _LISTS}}
+            "build_seconds": index.build_seconds, "has_claims": index.has_claims,
+            **{key: getattr(index, key) for key in _LISTS}}
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     for key in _ARRAYS:
         np.save(tmp / f"{key}.npy", getattr(index, key))
@@ -865,7 +849,7 @@ def _load_saved(path: Path) -> TextIndex:
     if meta.get("format") != FORMAT:
         raise ValueError("index format changed")
     return TextIndex(data_version=meta["data_version"], scheme_digest=meta.get("scheme_digest", ""),
-                     build_seconds=meta.get("build_seconds", 0.0),
+                     build_seconds=meta.get("build_seconds", 0.0), has_claims=bool(meta["has_claims"]),
                      **{key: meta[key] for key in _LISTS},
                      **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
                      **{key: Sparse.load(path, key) for key in _MATRICES},
