@@ -247,6 +247,31 @@ def test_body_limit_is_413_with_or_without_a_length(server: str) -> None:
     assert httpx.post(url, content=NAMES, headers={"Content-Type": "application/sparql-query"}).status_code == 200
 
 
+@pytest.mark.parametrize("size", [8_000_000, 30_000_000])
+def test_a_client_that_sends_its_whole_body_first_hears_the_413(server: str, size: int) -> None:
+    # urllib (under SPARQLWrapper and rdflib's SPARQLStore) writes the whole body before it reads the
+    # answer: a server that answers and closes at the limit left it with "Broken pipe" and no message
+    import urllib.error
+    import urllib.request
+
+    body = b"query=" + b"x" * size
+    request = urllib.request.Request(server + "/sparql", data=body,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 413 and b"4000 bytes" in refused.value.read()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is found while reading
+        for _ in range(size // 1_000_000):
+            yield b"#" + b"x" * 999_998 + b"\n"
+
+    response = httpx.post(server + "/sparql", content=chunks(), headers={"Content-Type": "application/sparql-query"},
+                          timeout=60)
+    assert response.status_code == 413 and "4000 bytes" in response.text
+    assert httpx.post(server + "/sparql", content=NAMES, headers={"Content-Type": "application/sparql-query"}
+                      ).status_code == 200
+
+
 def test_invalid_utf8_is_400(server: str) -> None:
     url = server + "/sparql"
     body = httpx.post(url, content=b"SELECT * WHERE { ?s ?p '\xff\xfe' }",

@@ -4,7 +4,7 @@ What a request goes through, in order:
 
 1. **Hygiene.** URLs longer than :data:`MAX_URL` get 414; bodies over ``max_body`` bytes get 413
    (checked on ``Content-Length`` and again while reading, so a large body is never held in
-   memory); text that is not UTF-8 gets 400; a POST body of another type than
+   memory; the rest of it is drained, within bounds, so that the client hears the 413); text that is not UTF-8 gets 400; a POST body of another type than
    ``application/x-www-form-urlencoded``, ``application/sparql-query`` or
    ``application/sparql-update``, or with no ``Content-Type`` at all, gets 415.
 2. **Parsing.** :func:`matchgraph.store.sparql.parse_query` says what the text is; malformed text gets
@@ -63,6 +63,11 @@ DEFAULT_MAX_ROWS = 10_000
 TRUNCATED_HEADER = "X-Matchgraph-Truncated"
 #: Seconds a client told to come back (503) should wait.
 RETRY_AFTER = 2
+#: Bytes of a body over ``max_body`` read and thrown away before the 413, so that the client, still
+#: sending, hears it (:func:`_drain`); a larger body is answered at once.
+DRAIN_BYTES = 64 * 1024 * 1024
+#: Seconds spent at most on that.
+DRAIN_SECONDS = 10.0
 
 #: Media types a SELECT or ASK result can be written in, the server's preference first -> format key.
 RESULT_OFFERS: list[tuple[str, str]] = [
@@ -734,16 +739,46 @@ def _decode_params(raw: bytes, where: str) -> list[tuple[str, str]]:
 
 
 async def _read_body(request: Any, limit: int) -> bytes:
+    """The request body, at most ``limit`` bytes; :class:`BodyTooLarge` past that, once the rest is drained."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
+        await _drain(request, int(length))
         raise BodyTooLarge()
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
+            await _drain(request, None)
             raise BodyTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _drain(request: Any, length: int | None) -> None:
+    """Read and throw away the rest of a body that is over the limit, so the client hears the 413.
+
+    A client that sends the whole body before it reads the answer (``urllib``, hence SPARQLWrapper
+    and rdflib's SPARQLStore) otherwise gets "Broken pipe" or "Connection reset" instead: the server
+    closed the connection while it was still sending. As a web server's lingering close does, the
+    drain stops after :data:`DRAIN_BYTES` bytes or :data:`DRAIN_SECONDS` seconds (a body announced
+    as larger than that is not read at all); nothing read is kept.
+    """
+    if length is not None and length > DRAIN_BYTES:
+        return
+    deadline = time.monotonic() + DRAIN_SECONDS
+    drained = 0
+    stream = request.stream().__aiter__()
+    while drained <= DRAIN_BYTES:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), remaining)
+        except (StopAsyncIteration, asyncio.TimeoutError):
+            return
+        except Exception:  # noqa: BLE001 - the client went away, or the stream ended: nothing to drain
+            return
+        drained += len(chunk)
 
 
 async def _request_params(request: Any, limit: int) -> tuple[str | None, str | None, list[tuple[str, str]]]:
