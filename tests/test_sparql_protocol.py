@@ -649,3 +649,57 @@ def test_a_request_whose_time_is_spent_before_a_worker_is_a_time_limit_not_busy(
             asyncio.run(full())
     finally:
         pool.close()
+
+
+# ---------------------------------------------------------------------- literals XML cannot carry as they are
+CR_LITERAL = 'SELECT ?o WHERE { VALUES ?o { "line one\\r\\nline two\\rend" } }'
+BELL_LITERAL = 'SELECT ?o WHERE { VALUES ?o { "bell\\u0007" } }'
+
+
+def test_a_carriage_return_survives_sparql_xml_and_rdf_xml(server: str) -> None:
+    # pyoxigraph writes a CR as it is; every XML parser reads it as a LF (SPARQLWrapper and rdflib's
+    # SPARQLStore ask for XML), so the value changed on its way to the client
+    from SPARQLWrapper import XML, SPARQLWrapper
+
+    client = SPARQLWrapper(server + "/sparql")
+    client.setQuery(CR_LITERAL)
+    client.setReturnFormat(XML)
+    document = client.queryAndConvert()
+    assert document.getElementsByTagName("literal")[0].firstChild.data == "line one\r\nline two\rend"
+    construct = ('CONSTRUCT { <http://example.org/s> <http://example.org/p> ?o } '
+                 'WHERE { VALUES ?o { "line one\\r\\nline two\\rend" } }')
+    response = httpx.get(server + "/sparql", params={"query": construct}, headers={"Accept": "application/rdf+xml"})
+    assert response.headers["content-type"].startswith("application/rdf+xml")
+    graph = Graph().parse(data=response.content, format="xml")
+    assert [str(o) for o in graph.objects()] == ["line one\r\nline two\rend"]
+
+
+def test_a_control_character_is_not_sent_as_broken_xml(server: str) -> None:
+    only_xml = httpx.get(server + "/sparql", params={"query": BELL_LITERAL},
+                         headers={"Accept": "application/sparql-results+xml"})
+    assert only_xml.status_code == 406, only_xml.text
+    assert "U+0007" in only_xml.text and "SPARQL JSON" in only_xml.text
+    fallback = httpx.get(server + "/sparql", params={"query": BELL_LITERAL},
+                         headers={"Accept": "application/sparql-results+xml, application/sparql-results+json;q=0.5"})
+    assert fallback.status_code == 200
+    assert fallback.json()["results"]["bindings"][0]["o"]["value"] == "bell\x07"
+    assert httpx.get(server + "/sparql", params={"query": "SELECT ?o WHERE { VALUES ?o { \"tab\\tok\" } }"},
+                     headers={"Accept": "application/sparql-results+xml"}).status_code == 200
+
+
+def test_the_cli_writes_xml_results_a_parser_reads_back(example_copy) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    from xml.dom import minidom
+
+    def sparql(query: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "matchgraph", "--catalog", str(example_copy), "sparql",
+                               "--format", "xml", query], capture_output=True, timeout=120)
+
+    done = sparql(CR_LITERAL)
+    assert done.returncode == 0, done.stderr
+    literal = minidom.parseString(done.stdout).getElementsByTagName("literal")[0]
+    assert literal.firstChild.data == "line one\r\nline two\rend"
+    refused = sparql(BELL_LITERAL)
+    assert refused.returncode == 2 and b"U+0007" in refused.stderr and b"--format json" in refused.stderr
+    assert b"Traceback" not in refused.stderr

@@ -599,7 +599,8 @@ class SparqlEndpoint:
             if reply["kind"] == "syntax":
                 raise QueryError(syntax_message(SyntaxError(reply["message"])))
             if reply["kind"] == "unwritable":  # nothing the client accepts can hold it: 406, as for a misfit
-                raise NotAcceptable(f"{reply['message']}; ask for another format (Turtle, N-Triples)")
+                others = "Turtle, N-Triples" if parsed.form in ("CONSTRUCT", "DESCRIBE") else "SPARQL JSON, CSV, TSV"
+                raise NotAcceptable(f"{reply['message']}; ask for another format ({others})")
             raise QueryError(f"the query failed: {reply['message']}")
         return Outcome(reply["body"], negotiated.media_type, reply["truncated"], reply["rows"])
 
