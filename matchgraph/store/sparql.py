@@ -50,6 +50,8 @@ __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparq
 _QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                 "DescribeQuery": "DESCRIBE"}
 _EXAMPLE = "for example: SELECT ?name WHERE { ?e schema:name ?name } LIMIT 10"
+_UPDATE_EXAMPLE = ("for example: INSERT DATA { GRAPH <https://example.org/notes> "
+                   "{ mgid:the-pile schema:description \"...\" } }")
 
 
 def base_iri() -> str:
@@ -746,9 +748,9 @@ def check_query(text: str, *, allow_update: bool = False, allow_service: Sequenc
             empty.query(text, prefixes={p: str(n) for p, n in PREFIXES.items()}, base_iri=base_iri(),
                         use_default_graph_as_union=True)
     except SyntaxError as exc:
-        raise QueryError(syntax_message(exc), hint=_EXAMPLE) from exc
-    except (OSError, ValueError):
-        pass  # not a syntax problem: the real run reports it
+        raise QueryError(syntax_message(exc), hint=_UPDATE_EXAMPLE if parsed.is_update else _EXAMPLE) from exc
+    except (OSError, ValueError, RuntimeError):
+        pass  # not a syntax problem (DROP GRAPH of a graph the empty store lacks): the real run reports it
     return parsed
 
 
