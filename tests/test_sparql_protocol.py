@@ -703,3 +703,48 @@ def test_the_cli_writes_xml_results_a_parser_reads_back(example_copy) -> None:  
     refused = sparql(BELL_LITERAL)
     assert refused.returncode == 2 and b"U+0007" in refused.stderr and b"--format json" in refused.stderr
     assert b"Traceback" not in refused.stderr
+
+
+# ---------------------------------------------------------------------- a malformed update
+def test_a_malformed_update_is_400_at_once_while_another_process_writes(example_copy) -> None:  # type: ignore[no-untyped-def]
+    # the endpoint sent any update to the write path: a syntax error was found only after the write
+    # lock (an import of another process: up to MATCHGRAPH_LOCK_TIMEOUT), in a child, with the
+    # engine's raw multi-line message and its 0-based column
+    import fcntl
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "matchgraph", "--catalog", str(example_copy), "serve",
+                                "--port", str(port), "--allow-update", "--token", "t0ken"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "MATCHGRAPH_LOCK_TIMEOUT": "60"})
+    url = f"http://127.0.0.1:{port}/sparql"
+    auth = {"Authorization": "Bearer t0ken"}
+    lock = os.open(example_copy / "locks" / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url, params={"query": "ASK {}"}, timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "matchgraph serve did not start"
+                time.sleep(0.2)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is writing the catalog
+        started = time.monotonic()
+        response = httpx.post(url, data={"update": "INSERT DATA { <a> <b> "}, headers=auth, timeout=30)
+        assert time.monotonic() - started < 10
+        assert response.status_code == 400
+        assert response.text.startswith("SPARQL syntax error at line 1, column 23: expected one of")
+        assert "INSERT DATA" in response.text and "\\u{" not in response.text  # the hint, not the ranges
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        fine = httpx.post(url, data={"update": "INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:b> 1 } }"},
+                          headers=auth, timeout=60)
+        assert fine.status_code == 200, fine.text
+    finally:
+        os.close(lock)
+        process.terminate()
+        process.wait(timeout=30)

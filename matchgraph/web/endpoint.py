@@ -7,7 +7,8 @@ What a request goes through, in order:
    memory; the rest of it is drained, within bounds, so that the client hears the 413); text that is not UTF-8 gets 400; a POST body of another type than
    ``application/x-www-form-urlencoded``, ``application/sparql-query`` or
    ``application/sparql-update``, or with no ``Content-Type`` at all, gets 415.
-2. **Parsing.** :func:`matchgraph.store.sparql.parse_query` says what the text is; malformed text gets
+2. **Parsing.** :func:`matchgraph.store.sparql.parse_query` says what the text is (an update is also
+   parsed by Oxigraph on an empty store, in the update's child process, before the write lock); malformed text gets
    400 with the line and column. SERVICE and LOAD are refused (400) unless the operator allowed
    the host (``serve --allow-service HOST``): the server never sends requests on a client's behalf.
 3. **Negotiation.** ``format=`` (or ``output=``) when given, else ``Accept`` with q-values and
@@ -625,7 +626,7 @@ class SparqlEndpoint:
         the catalog version itself (as a remote :class:`~matchgraph.Catalog` does) runs as sent;
         any other update also bumps the version, so derived caches are rebuilt.
         """
-        from ..store.sparql import check_reach, is_empty_update, parse_query, with_using
+        from ..store.sparql import check_query, check_reach, is_empty_update, parse_query, with_using
 
         if is_empty_update(text):  # comments or a prologue only: valid, and nothing to do
             _check_empty_update(text, self.prefixes)
@@ -637,14 +638,17 @@ class SparqlEndpoint:
         check_reach(parsed, allow_service=self.config.allow_service)
         _check_graph_iris(("using-graph-uri", using), ("using-named-graph-uri", using_named))
         text = with_using(parsed.text, using, using_named)
+        sent, services = parsed.text, self.config.allow_service
 
         def run() -> str:
             with self.write_lock:
                 if getattr(self.catalog, "path", None) is None:  # in memory, or a remote engine's to run
+                    check_query(sent, allow_update=True, allow_service=services)
                     return apply_update(self.catalog, text)
                 # on disk: in a child process, so that an abort of the engine on its own bug is a
                 # 500 and not the end of the server; the child commits a version, the server moves to it
-                version = call_isolated(apply_update_at, self.catalog.location, text, what="this update")
+                version = call_isolated(apply_update_at, self.catalog.location, text, sent, services,
+                                        what="this update")
                 self.catalog.refresh()
                 return version
 
@@ -673,8 +677,19 @@ def apply_update(catalog: Catalog, text: str) -> str:
     return str(catalog.update(text.strip().rstrip(";")))
 
 
-def apply_update_at(location: str, text: str) -> str:
-    """:func:`apply_update` on the catalog at ``location``, opened here (in a child process)."""
+def apply_update_at(location: str, text: str, sent: str | None = None, allow_service: Sequence[str] = ()) -> str:
+    """:func:`apply_update` on the catalog at ``location``, opened here (in a child process).
+
+    ``sent``, the update as the client sent it, is first parsed by Oxigraph on an empty store
+    (:func:`~matchgraph.store.sparql.check_query`), as ``matchgraph sparql --update`` does: a malformed
+    update is a 400 with its line and column before the catalog is opened, not after the write lock
+    (which another process's import may hold for minutes) with the engine's raw message. The trial
+    runs here, not in the server, since it evaluates the update and the engine may abort on it.
+    """
+    if sent is not None:
+        from ..store.sparql import check_query
+
+        check_query(sent, allow_update=True, allow_service=allow_service)
     with Catalog(location) as catalog:
         return apply_update(catalog, text)
 
