@@ -393,3 +393,23 @@ def test_a_host_written_another_way_is_the_same_host() -> None:
             check_reach(parsed, allow_service=("127.0.0.2",))
     check_reach(parse_query("SELECT * WHERE { SERVICE <http://127.0.0.1:8/x> { } }"), allow_service=("0x7f.1",))
     check_reach(parse_query("SELECT * WHERE { SERVICE <http://[::1]:8/x> { } }"), allow_service=("[::1]:8",))
+
+
+@pytest.mark.parametrize("update", ["DROP GRAPH <http://nothing.example/>", "CLEAR GRAPH <http://nothing.example/>",
+                                    "CREATE GRAPH <https://w3id.org/matchgraph/graph/meta>"])
+def test_an_update_the_engine_cannot_do_is_a_message_not_a_traceback(example_copy: Path, update: str) -> None:
+    # Oxigraph raises RuntimeError for these; it went through as a traceback and exit code 1
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "matchgraph", "--catalog", str(example_copy), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    before = run("sparql", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "--format", "csv").stdout
+    done = run("sparql", "--update", update)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "the update failed and changed nothing" in done.stderr
+    assert "SILENT" in done.stderr
+    assert run("sparql", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "--format", "csv").stdout == before
+    assert run("sparql", "--update", update.replace(" GRAPH", " SILENT GRAPH")).returncode == 0

@@ -247,6 +247,31 @@ def test_body_limit_is_413_with_or_without_a_length(server: str) -> None:
     assert httpx.post(url, content=NAMES, headers={"Content-Type": "application/sparql-query"}).status_code == 200
 
 
+@pytest.mark.parametrize("size", [8_000_000, 30_000_000])
+def test_a_client_that_sends_its_whole_body_first_hears_the_413(server: str, size: int) -> None:
+    # urllib (under SPARQLWrapper and rdflib's SPARQLStore) writes the whole body before it reads the
+    # answer: a server that answers and closes at the limit left it with "Broken pipe" and no message
+    import urllib.error
+    import urllib.request
+
+    body = b"query=" + b"x" * size
+    request = urllib.request.Request(server + "/sparql", data=body,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 413 and b"4000 bytes" in refused.value.read()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is found while reading
+        for _ in range(size // 1_000_000):
+            yield b"#" + b"x" * 999_998 + b"\n"
+
+    response = httpx.post(server + "/sparql", content=chunks(), headers={"Content-Type": "application/sparql-query"},
+                          timeout=60)
+    assert response.status_code == 413 and "4000 bytes" in response.text
+    assert httpx.post(server + "/sparql", content=NAMES, headers={"Content-Type": "application/sparql-query"}
+                      ).status_code == 200
+
+
 def test_invalid_utf8_is_400(server: str) -> None:
     url = server + "/sparql"
     body = httpx.post(url, content=b"SELECT * WHERE { ?s ?p '\xff\xfe' }",
@@ -624,3 +649,102 @@ def test_a_request_whose_time_is_spent_before_a_worker_is_a_time_limit_not_busy(
             asyncio.run(full())
     finally:
         pool.close()
+
+
+# ---------------------------------------------------------------------- literals XML cannot carry as they are
+CR_LITERAL = 'SELECT ?o WHERE { VALUES ?o { "line one\\r\\nline two\\rend" } }'
+BELL_LITERAL = 'SELECT ?o WHERE { VALUES ?o { "bell\\u0007" } }'
+
+
+def test_a_carriage_return_survives_sparql_xml_and_rdf_xml(server: str) -> None:
+    # pyoxigraph writes a CR as it is; every XML parser reads it as a LF (SPARQLWrapper and rdflib's
+    # SPARQLStore ask for XML), so the value changed on its way to the client
+    from SPARQLWrapper import XML, SPARQLWrapper
+
+    client = SPARQLWrapper(server + "/sparql")
+    client.setQuery(CR_LITERAL)
+    client.setReturnFormat(XML)
+    document = client.queryAndConvert()
+    assert document.getElementsByTagName("literal")[0].firstChild.data == "line one\r\nline two\rend"
+    construct = ('CONSTRUCT { <http://example.org/s> <http://example.org/p> ?o } '
+                 'WHERE { VALUES ?o { "line one\\r\\nline two\\rend" } }')
+    response = httpx.get(server + "/sparql", params={"query": construct}, headers={"Accept": "application/rdf+xml"})
+    assert response.headers["content-type"].startswith("application/rdf+xml")
+    graph = Graph().parse(data=response.content, format="xml")
+    assert [str(o) for o in graph.objects()] == ["line one\r\nline two\rend"]
+
+
+def test_a_control_character_is_not_sent_as_broken_xml(server: str) -> None:
+    only_xml = httpx.get(server + "/sparql", params={"query": BELL_LITERAL},
+                         headers={"Accept": "application/sparql-results+xml"})
+    assert only_xml.status_code == 406, only_xml.text
+    assert "U+0007" in only_xml.text and "SPARQL JSON" in only_xml.text
+    fallback = httpx.get(server + "/sparql", params={"query": BELL_LITERAL},
+                         headers={"Accept": "application/sparql-results+xml, application/sparql-results+json;q=0.5"})
+    assert fallback.status_code == 200
+    assert fallback.json()["results"]["bindings"][0]["o"]["value"] == "bell\x07"
+    assert httpx.get(server + "/sparql", params={"query": "SELECT ?o WHERE { VALUES ?o { \"tab\\tok\" } }"},
+                     headers={"Accept": "application/sparql-results+xml"}).status_code == 200
+
+
+def test_the_cli_writes_xml_results_a_parser_reads_back(example_copy) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    from xml.dom import minidom
+
+    def sparql(query: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "matchgraph", "--catalog", str(example_copy), "sparql",
+                               "--format", "xml", query], capture_output=True, timeout=120)
+
+    done = sparql(CR_LITERAL)
+    assert done.returncode == 0, done.stderr
+    literal = minidom.parseString(done.stdout).getElementsByTagName("literal")[0]
+    assert literal.firstChild.data == "line one\r\nline two\rend"
+    refused = sparql(BELL_LITERAL)
+    assert refused.returncode == 2 and b"U+0007" in refused.stderr and b"--format json" in refused.stderr
+    assert b"Traceback" not in refused.stderr
+
+
+# ---------------------------------------------------------------------- a malformed update
+def test_a_malformed_update_is_400_at_once_while_another_process_writes(example_copy) -> None:  # type: ignore[no-untyped-def]
+    # the endpoint sent any update to the write path: a syntax error was found only after the write
+    # lock (an import of another process: up to MATCHGRAPH_LOCK_TIMEOUT), in a child, with the
+    # engine's raw multi-line message and its 0-based column
+    import fcntl
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "matchgraph", "--catalog", str(example_copy), "serve",
+                                "--port", str(port), "--allow-update", "--token", "t0ken"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "MATCHGRAPH_LOCK_TIMEOUT": "60"})
+    url = f"http://127.0.0.1:{port}/sparql"
+    auth = {"Authorization": "Bearer t0ken"}
+    lock = os.open(example_copy / "locks" / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url, params={"query": "ASK {}"}, timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "matchgraph serve did not start"
+                time.sleep(0.2)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is writing the catalog
+        started = time.monotonic()
+        response = httpx.post(url, data={"update": "INSERT DATA { <a> <b> "}, headers=auth, timeout=30)
+        assert time.monotonic() - started < 10
+        assert response.status_code == 400
+        assert response.text.startswith("SPARQL syntax error at line 1, column 23: expected one of")
+        assert "INSERT DATA" in response.text and "\\u{" not in response.text  # the hint, not the ranges
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        fine = httpx.post(url, data={"update": "INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:b> 1 } }"},
+                          headers=auth, timeout=60)
+        assert fine.status_code == 200, fine.text
+    finally:
+        os.close(lock)
+        process.terminate()
+        process.wait(timeout=30)

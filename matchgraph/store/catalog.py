@@ -203,6 +203,10 @@ class Transaction:
             self.store.update(sparql, prefixes=_OX_PREFIXES, base_iri=str(ID))
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except RuntimeError as exc:  # what the update asks cannot be done: a graph that is not there...
+            raise QueryError(f"the update failed and changed nothing: {exc}",
+                             hint="DROP, CLEAR, COPY, MOVE and ADD of a graph that does not exist (and CREATE of "
+                                  "one that does) fail; add SILENT to do nothing then") from exc
         except (OSError, ValueError) as exc:
             raise CatalogError(f"the update failed: {exc}") from exc
 

@@ -6,14 +6,24 @@ RDF 1.2 triple terms raise an error; RDF/XML, which names each predicate as an X
 one (``<http://ex.org/p/>``, ``<http://ex.org/1>``) as ``<oxprefix: ...>``, which no XML parser
 reads, and reports success. :func:`write_triples` turns both into :class:`Unwritable`; the RDF/XML
 written is read back by expat with namespaces (C, stdlib), which costs about what writing it did.
+
+Both XML writers (RDF/XML and SPARQL Query Results XML) also write a literal's characters as they
+are. A carriage return then reaches the client as a line feed (an XML parser turns CR LF and a lone
+CR into LF), and a control character (U+0000 to U+001F but tab, LF and CR) or U+FFFE / U+FFFF makes
+the document unreadable, since XML 1.0 has no way to carry it. :func:`xml_safe` writes the carriage
+return as ``&#13;`` and turns the others into :class:`Unwritable`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["Unwritable", "write_triples", "rdfxml_problem"]
+__all__ = ["Unwritable", "write_triples", "rdfxml_problem", "xml_safe"]
+
+#: Characters XML 1.0 cannot carry, even as a character reference, as UTF-8 bytes.
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
 class Unwritable(ValueError):
@@ -47,9 +57,43 @@ def write_triples(triples: Iterable[Any], format_name: str, prefixes: Mapping[st
         body = ox.serialize(triples, format=getattr(ox.RdfFormat, format_name), prefixes=dict(prefixes))
     except (ValueError, OSError) as exc:  # JSON-LD and RDF 1.2
         raise Unwritable(f"{label} cannot write this result: {exc}") from None
-    if format_name == "RDF_XML" and (problem := rdfxml_problem(body)) is not None:
-        raise Unwritable(problem)
+    if format_name == "RDF_XML":
+        body = xml_safe(body or b"", label)
+        if (problem := rdfxml_problem(body)) is not None:
+            raise Unwritable(problem)
     return body or b""
+
+
+def xml_safe(body: bytes, label: str = "XML") -> bytes:
+    """An XML document pyoxigraph wrote, with each carriage return as ``&#13;``; :class:`Unwritable`
+    when it holds a character XML 1.0 cannot carry.
+
+    pyoxigraph writes the characters of literals as they are, in RDF/XML and in SPARQL Query Results
+    XML alike, and never writes a carriage return of its own: each one comes from the data, and the
+    character reference keeps it from being read as a line feed.
+
+    Parameters
+    ----------
+    body : bytes
+        The document, UTF-8.
+    label : str
+        The format's name, for the message.
+
+    Examples
+    --------
+    >>> xml_safe(b"<literal>a\\r\\nb</literal>")
+    b'<literal>a&#13;\\nb</literal>'
+    >>> xml_safe(b"<literal>bell\\x07</literal>", "SPARQL XML")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    matchgraph.store.serialize.Unwritable: SPARQL XML cannot write this result: a literal holds U+0007, ...
+    """
+    found = _NOT_XML.search(body)
+    if found is not None:
+        char = found.group().decode("utf-8")
+        raise Unwritable(f"{label} cannot write this result: a literal holds U+{ord(char):04X}, a character "
+                         "XML 1.0 cannot carry")
+    return body.replace(b"\r", b"&#13;")
 
 
 def rdfxml_problem(body: bytes) -> str | None:

@@ -40,7 +40,7 @@ from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.query import Result
 
 from .catalog import Catalog
-from .serialize import Unwritable, write_triples
+from .serialize import Unwritable, write_triples, xml_safe
 from ..errors import QueryError
 
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
@@ -50,6 +50,8 @@ __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparq
 _QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                 "DescribeQuery": "DESCRIBE"}
 _EXAMPLE = "for example: SELECT ?name WHERE { ?e schema:name ?name } LIMIT 10"
+_UPDATE_EXAMPLE = ("for example: INSERT DATA { GRAPH <https://example.org/notes> "
+                   "{ mgid:the-pile schema:description \"...\" } }")
 
 
 def base_iri() -> str:
@@ -704,7 +706,13 @@ def write_result(result: Any, form: str, fmt: str) -> bytes:
         namespaces = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
         rows = [[_short(s[n], namespaces) for n in names] for s in result]
         return _table(names, rows).encode("utf-8")
-    return result.serialize(format=getattr(ox.QueryResultsFormat, QUERY_FORMATS["results"][fmt][0]))
+    body = result.serialize(format=getattr(ox.QueryResultsFormat, QUERY_FORMATS["results"][fmt][0]))
+    if fmt == "xml":
+        try:
+            return xml_safe(body, "SPARQL XML")
+        except Unwritable as exc:  # a literal XML cannot carry
+            raise QueryError(str(exc), hint="use --format json, csv or tsv") from None
+    return body
 
 
 def check_query(text: str, *, allow_update: bool = False, allow_service: Sequence[str] = (),
@@ -740,9 +748,9 @@ def check_query(text: str, *, allow_update: bool = False, allow_service: Sequenc
             empty.query(text, prefixes={p: str(n) for p, n in PREFIXES.items()}, base_iri=base_iri(),
                         use_default_graph_as_union=True)
     except SyntaxError as exc:
-        raise QueryError(syntax_message(exc), hint=_EXAMPLE) from exc
-    except (OSError, ValueError):
-        pass  # not a syntax problem: the real run reports it
+        raise QueryError(syntax_message(exc), hint=_UPDATE_EXAMPLE if parsed.is_update else _EXAMPLE) from exc
+    except (OSError, ValueError, RuntimeError):
+        pass  # not a syntax problem (DROP GRAPH of a graph the empty store lacks): the real run reports it
     return parsed
 
 

@@ -4,10 +4,11 @@ What a request goes through, in order:
 
 1. **Hygiene.** URLs longer than :data:`MAX_URL` get 414; bodies over ``max_body`` bytes get 413
    (checked on ``Content-Length`` and again while reading, so a large body is never held in
-   memory); text that is not UTF-8 gets 400; a POST body of another type than
+   memory; the rest of it is drained, within bounds, so that the client hears the 413); text that is not UTF-8 gets 400; a POST body of another type than
    ``application/x-www-form-urlencoded``, ``application/sparql-query`` or
    ``application/sparql-update``, or with no ``Content-Type`` at all, gets 415.
-2. **Parsing.** :func:`matchgraph.store.sparql.parse_query` says what the text is; malformed text gets
+2. **Parsing.** :func:`matchgraph.store.sparql.parse_query` says what the text is (an update is also
+   parsed by Oxigraph on an empty store, in the update's child process, before the write lock); malformed text gets
    400 with the line and column. SERVICE and LOAD are refused (400) unless the operator allowed
    the host (``serve --allow-service HOST``): the server never sends requests on a client's behalf.
 3. **Negotiation.** ``format=`` (or ``output=``) when given, else ``Accept`` with q-values and
@@ -63,6 +64,11 @@ DEFAULT_MAX_ROWS = 10_000
 TRUNCATED_HEADER = "X-Matchgraph-Truncated"
 #: Seconds a client told to come back (503) should wait.
 RETRY_AFTER = 2
+#: Bytes of a body over ``max_body`` read and thrown away before the 413, so that the client, still
+#: sending, hears it (:func:`_drain`); a larger body is answered at once.
+DRAIN_BYTES = 64 * 1024 * 1024
+#: Seconds spent at most on that.
+DRAIN_SECONDS = 10.0
 
 #: Media types a SELECT or ASK result can be written in, the server's preference first -> format key.
 RESULT_OFFERS: list[tuple[str, str]] = [
@@ -594,7 +600,8 @@ class SparqlEndpoint:
             if reply["kind"] == "syntax":
                 raise QueryError(syntax_message(SyntaxError(reply["message"])))
             if reply["kind"] == "unwritable":  # nothing the client accepts can hold it: 406, as for a misfit
-                raise NotAcceptable(f"{reply['message']}; ask for another format (Turtle, N-Triples)")
+                others = "Turtle, N-Triples" if parsed.form in ("CONSTRUCT", "DESCRIBE") else "SPARQL JSON, CSV, TSV"
+                raise NotAcceptable(f"{reply['message']}; ask for another format ({others})")
             raise QueryError(f"the query failed: {reply['message']}")
         return Outcome(reply["body"], negotiated.media_type, reply["truncated"], reply["rows"])
 
@@ -619,7 +626,7 @@ class SparqlEndpoint:
         the catalog version itself (as a remote :class:`~matchgraph.Catalog` does) runs as sent;
         any other update also bumps the version, so derived caches are rebuilt.
         """
-        from ..store.sparql import check_reach, is_empty_update, parse_query, with_using
+        from ..store.sparql import check_query, check_reach, is_empty_update, parse_query, with_using
 
         if is_empty_update(text):  # comments or a prologue only: valid, and nothing to do
             _check_empty_update(text, self.prefixes)
@@ -631,14 +638,17 @@ class SparqlEndpoint:
         check_reach(parsed, allow_service=self.config.allow_service)
         _check_graph_iris(("using-graph-uri", using), ("using-named-graph-uri", using_named))
         text = with_using(parsed.text, using, using_named)
+        sent, services = parsed.text, self.config.allow_service
 
         def run() -> str:
             with self.write_lock:
                 if getattr(self.catalog, "path", None) is None:  # in memory, or a remote engine's to run
+                    check_query(sent, allow_update=True, allow_service=services)
                     return apply_update(self.catalog, text)
                 # on disk: in a child process, so that an abort of the engine on its own bug is a
                 # 500 and not the end of the server; the child commits a version, the server moves to it
-                version = call_isolated(apply_update_at, self.catalog.location, text, what="this update")
+                version = call_isolated(apply_update_at, self.catalog.location, text, sent, services,
+                                        what="this update")
                 self.catalog.refresh()
                 return version
 
@@ -667,8 +677,19 @@ def apply_update(catalog: Catalog, text: str) -> str:
     return str(catalog.update(text.strip().rstrip(";")))
 
 
-def apply_update_at(location: str, text: str) -> str:
-    """:func:`apply_update` on the catalog at ``location``, opened here (in a child process)."""
+def apply_update_at(location: str, text: str, sent: str | None = None, allow_service: Sequence[str] = ()) -> str:
+    """:func:`apply_update` on the catalog at ``location``, opened here (in a child process).
+
+    ``sent``, the update as the client sent it, is first parsed by Oxigraph on an empty store
+    (:func:`~matchgraph.store.sparql.check_query`), as ``matchgraph sparql --update`` does: a malformed
+    update is a 400 with its line and column before the catalog is opened, not after the write lock
+    (which another process's import may hold for minutes) with the engine's raw message. The trial
+    runs here, not in the server, since it evaluates the update and the engine may abort on it.
+    """
+    if sent is not None:
+        from ..store.sparql import check_query
+
+        check_query(sent, allow_update=True, allow_service=allow_service)
     with Catalog(location) as catalog:
         return apply_update(catalog, text)
 
@@ -734,16 +755,46 @@ def _decode_params(raw: bytes, where: str) -> list[tuple[str, str]]:
 
 
 async def _read_body(request: Any, limit: int) -> bytes:
+    """The request body, at most ``limit`` bytes; :class:`BodyTooLarge` past that, once the rest is drained."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
+        await _drain(request, int(length))
         raise BodyTooLarge()
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
+            await _drain(request, None)
             raise BodyTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _drain(request: Any, length: int | None) -> None:
+    """Read and throw away the rest of a body that is over the limit, so the client hears the 413.
+
+    A client that sends the whole body before it reads the answer (``urllib``, hence SPARQLWrapper
+    and rdflib's SPARQLStore) otherwise gets "Broken pipe" or "Connection reset" instead: the server
+    closed the connection while it was still sending. As a web server's lingering close does, the
+    drain stops after :data:`DRAIN_BYTES` bytes or :data:`DRAIN_SECONDS` seconds (a body announced
+    as larger than that is not read at all); nothing read is kept.
+    """
+    if length is not None and length > DRAIN_BYTES:
+        return
+    deadline = time.monotonic() + DRAIN_SECONDS
+    drained = 0
+    stream = request.stream().__aiter__()
+    while drained <= DRAIN_BYTES:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), remaining)
+        except (StopAsyncIteration, asyncio.TimeoutError):
+            return
+        except Exception:  # noqa: BLE001 - the client went away, or the stream ended: nothing to drain
+            return
+        drained += len(chunk)
 
 
 async def _request_params(request: Any, limit: int) -> tuple[str | None, str | None, list[tuple[str, str]]]:

@@ -16,7 +16,8 @@ Job (a dict)
     ``json-ld``, ``rdfxml``, ``n3``), ``max_rows``.
 Reply (a dict)
     ``{"ok": True, "body": bytes, "rows": int, "truncated": bool}`` or
-    ``{"ok": False, "kind": "syntax" | "failed", "message": str}``.
+    ``{"ok": False, "kind": "syntax" | "unwritable" | "failed", "message": str}`` (``unwritable``: the
+    format cannot hold this result, such as XML and a literal with a control character).
 """
 
 from __future__ import annotations
@@ -123,6 +124,13 @@ def run_job(job: dict[str, Any], stores: dict[str, Any]) -> dict[str, Any]:
         # and written by pyoxigraph's serialiser in the format asked for.
         solutions = ox.parse_query_results("\n".join(lines) + "\n", format=ox.QueryResultsFormat.TSV)
         body = solutions.serialize(format=getattr(ox.QueryResultsFormat, RESULT_FORMATS[fmt]))
+        if fmt == "xml":
+            from ..store.serialize import Unwritable, xml_safe
+
+            try:
+                body = xml_safe(body, "SPARQL XML")
+            except Unwritable as exc:  # a literal XML cannot carry: the client's next choice, or 406
+                return {"ok": False, "kind": "unwritable", "message": str(exc)}
         if truncated and fmt == "json" and body.endswith(b"}"):
             # the row cap said in the body too, as a member beside head and results
             body = body[:-1] + b',"matchgraph":' + json.dumps(truncation_note(cap)).encode() + b"}"
