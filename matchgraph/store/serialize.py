@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["Unwritable", "write_triples", "rdfxml_problem", "xml_safe"]
+__all__ = ["Unwritable", "write_triples", "write_solutions", "rdfxml_problem", "xml_safe"]
 
 #: Characters XML 1.0 cannot carry, even as a character reference, as UTF-8 bytes.
 _NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
@@ -62,6 +62,28 @@ def write_triples(triples: Iterable[Any], format_name: str, prefixes: Mapping[st
         if (problem := rdfxml_problem(body)) is not None:
             raise Unwritable(problem)
     return body or b""
+
+
+def write_solutions(solutions: Any, format_name: str) -> bytes:
+    """Query solutions written by pyoxigraph in a SPARQL results format, made safe as XML
+    (:func:`xml_safe`) when that format is XML: what the CLI and the endpoint's workers both send.
+
+    Parameters
+    ----------
+    solutions : pyoxigraph.QuerySolutions
+        The solutions of a SELECT.
+    format_name : str
+        A ``pyoxigraph.QueryResultsFormat`` name: ``JSON``, ``XML``, ``CSV`` or ``TSV``.
+
+    Raises
+    ------
+    Unwritable
+        XML and a literal holding a character XML 1.0 cannot carry.
+    """
+    import pyoxigraph as ox
+
+    body = solutions.serialize(format=getattr(ox.QueryResultsFormat, format_name))
+    return xml_safe(body, "SPARQL XML") if format_name == "XML" else body
 
 
 def xml_safe(body: bytes, label: str = "XML") -> bytes:

@@ -40,7 +40,7 @@ from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.query import Result
 
 from .catalog import Catalog
-from .serialize import Unwritable, write_triples, xml_safe
+from .serialize import Unwritable, write_solutions, write_triples
 from ..errors import QueryError
 
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
@@ -706,13 +706,10 @@ def write_result(result: Any, form: str, fmt: str) -> bytes:
         namespaces = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
         rows = [[_short(s[n], namespaces) for n in names] for s in result]
         return _table(names, rows).encode("utf-8")
-    body = result.serialize(format=getattr(ox.QueryResultsFormat, QUERY_FORMATS["results"][fmt][0]))
-    if fmt == "xml":
-        try:
-            return xml_safe(body, "SPARQL XML")
-        except Unwritable as exc:  # a literal XML cannot carry
-            raise QueryError(str(exc), hint="use --format json, csv or tsv") from None
-    return body
+    try:
+        return write_solutions(result, QUERY_FORMATS["results"][fmt][0])
+    except Unwritable as exc:  # XML, and a literal it cannot carry
+        raise QueryError(str(exc), hint="use --format json, csv or tsv") from None
 
 
 def check_query(text: str, *, allow_update: bool = False, allow_service: Sequence[str] = (),

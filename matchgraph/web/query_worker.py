@@ -123,14 +123,12 @@ def run_job(job: dict[str, Any], stores: dict[str, Any]) -> dict[str, Any]:
         # The solutions as SPARQL TSV (each term in pyoxigraph's own N-Triples syntax), read back
         # and written by pyoxigraph's serialiser in the format asked for.
         solutions = ox.parse_query_results("\n".join(lines) + "\n", format=ox.QueryResultsFormat.TSV)
-        body = solutions.serialize(format=getattr(ox.QueryResultsFormat, RESULT_FORMATS[fmt]))
-        if fmt == "xml":
-            from ..store.serialize import Unwritable, xml_safe
+        from ..store.serialize import Unwritable, write_solutions
 
-            try:
-                body = xml_safe(body, "SPARQL XML")
-            except Unwritable as exc:  # a literal XML cannot carry: the client's next choice, or 406
-                return {"ok": False, "kind": "unwritable", "message": str(exc)}
+        try:
+            body = write_solutions(solutions, RESULT_FORMATS[fmt])
+        except Unwritable as exc:  # XML, and a literal it cannot carry: the client's next choice, or 406
+            return {"ok": False, "kind": "unwritable", "message": str(exc)}
         if truncated and fmt == "json" and body.endswith(b"}"):
             # the row cap said in the body too, as a member beside head and results
             body = body[:-1] + b',"matchgraph":' + json.dumps(truncation_note(cap)).encode() + b"}"
