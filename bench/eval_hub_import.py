@@ -93,19 +93,30 @@ def build_catalog(route: str, records: list[dict[str, Any]], task_types: dict[st
 
 
 def evaluate(catalog: Any, records: list[dict[str, Any]], needs: list[dict[str, Any]],
-             semantic: bool | None) -> dict[str, dict[str, float]]:
-    """Mean recall@10, nDCG@10 and MRR@10 per column, each need matched as ``matchgraph match``."""
+             semantic: bool | None, weights: Any = None) -> dict[str, dict[str, float]]:
+    """Mean recall@10, nDCG@10 and MRR@10 per column, each need matched as ``matchgraph match``
+    (with ``weights``, the defaults when None)."""
     from matchgraph.matching.match import match
     from matchgraph.vocab import slugify
 
     record_of = {slugify(r["id"]): r["id"] for r in records}
     per_column: dict[str, list[dict[str, float]]] = {}
     for need in needs:
-        results = match(catalog, need["need"], record=False, semantic=semantic)
+        results = match(catalog, need["need"], record=False, semantic=semantic, weights=weights)
         ranked = [record_of.get(r.id, r.id) for r in results.results]
         per_column.setdefault(f"{need['split']} {need['style']}", []).append(metrics(ranked, need["relevant"]))
     return {column: {m: float(np.mean([x[m] for x in rows])) for m in rows[0]}
             for column, rows in per_column.items()}
+
+
+def load_hub_set() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """The *hub* set's records and needs, and the MTEB task type of each task by name."""
+    data = json.loads((ROOT / "bench" / "eval_sets" / "hub.json").read_text(encoding="utf-8"))
+    task_types = {}
+    for line in (ROOT / "examples" / "mteb" / "tasks.jsonl").read_text(encoding="utf-8").splitlines():
+        task = json.loads(line)
+        task_types[task["name"]] = task.get("type", "")
+    return data["records"], data["needs"], task_types
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,12 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(routes) - set(ROUTES))
     if unknown:
         parser.error(f"unknown route(s) {', '.join(unknown)}; choose from {', '.join(ROUTES)}")
-    data = json.loads((ROOT / "bench" / "eval_sets" / "hub.json").read_text(encoding="utf-8"))
-    records, needs = data["records"], data["needs"]
-    task_types = {}
-    for line in (ROOT / "examples" / "mteb" / "tasks.jsonl").read_text(encoding="utf-8").splitlines():
-        task = json.loads(line)
-        task_types[task["name"]] = task.get("type", "")
+    records, needs, task_types = load_hub_set()
     report: dict[str, Any] = {}
     for route in routes:
         with tempfile.TemporaryDirectory(prefix="matchgraph-hub-import-") as tmp:

@@ -501,10 +501,8 @@ def test_imported_records_without_a_claim_are_read_with_the_encoder(tmp_path: Pa
     assert "dense" not in results.results[0].why["components"]
 
 
-def test_beside_cards_with_claims_imported_records_keep_the_static_vectors(tmp_path: Path) -> None:
-    """Where cards decompose capabilities into claims, the records an importer gave capabilities are
-    read as before (on the encoder's shares they flooded the Quickstart's model needs)."""
-    from matchgraph.matching.match import load_index
+def _cards_beside_hub(tmp_path: Path) -> Catalog:
+    """A card with a claim beside the PLAIN_RECORDS imported from a Hub listing."""
     from matchgraph.sources.importers import import_hf
 
     (tmp_path / "cards").mkdir()
@@ -514,11 +512,66 @@ def test_beside_cards_with_claims_imported_records_keep_the_static_vectors(tmp_p
     catalog = Catalog(str(tmp_path / "catalog"))
     ingest(catalog, [tmp_path / "cards"])
     import_hf(catalog, _hub_listing(tmp_path / "datasets.json"))
+    return catalog
+
+
+def test_beside_cards_with_claims_imported_records_that_can_reach_the_top_are_read_with_the_encoder(
+        tmp_path: Path) -> None:
+    """Where cards decompose capabilities into claims, the records an importer gave capabilities are
+    read by the static vectors (on the encoder's one-line shares they flooded the Quickstart's model
+    needs), and by the encoder too at ``semantic_imported`` when they are among the best
+    ``imported_candidates`` for the need: only those are embedded, once, kept by text."""
+    from dataclasses import replace
+
+    from matchgraph.graph import derived
+    from matchgraph.matching.match import DEFAULT_WEIGHTS, imported_candidates, load_index
+
+    catalog = _cards_beside_hub(tmp_path)
     index = load_index(catalog)
-    assert index.has_claims and not index.plain.any()
-    results = match(catalog, "tell whether a customer liked a film from what they wrote", record=False)
-    assert results.ids[0] == "someone-imdb-reviews"
-    assert "semantic" not in results.results[0].why["components"]
+    imported = [index.row_of[f"someone-{s}"] for s in PLAIN_RECORDS]
+    assert index.has_claims and not index.plain.any() and index.imported[imported].all()
+    assert not index.imported[index.row_of["tiny"]] and len(index.imported_texts) == len(PLAIN_RECORDS)
+    need = "tell whether a customer liked a film from what they wrote"
+    results = match(catalog, need, record=False)
+    assert results.ids[0] == "someone-imdb-reviews" and results.semantic
+    components = results.results[0].why["components"]
+    assert "semantic" in components and "dense" not in components
+    kept = derived.current(catalog).directory / "embeddings-imported-all-mpnet-base-v2.npz"
+    with np.load(kept) as data:
+        assert len(data["keys"]) == len(PLAIN_RECORDS)  # the candidates and the sample: all four here
+    written = kept.stat().st_mtime_ns
+    assert match(catalog, need, record=False).ids == results.ids
+    assert kept.stat().st_mtime_ns == written  # nothing new to embed: the file is not written again
+
+    one = replace(DEFAULT_WEIGHTS, imported_candidates=1)
+    best = imported_candidates(index, need, weights=one)
+    assert len(best) == 1
+    read = match(catalog, need, record=False, weights=one).results
+    by_id = {r.id: r.why["components"] for r in read}
+    for r in read:
+        if index.imported[index.row_of[r.id]] and index.row_of[r.id] != best[0]:
+            assert "semantic" not in by_id[r.id] and "dense" in by_id[r.id]  # not a candidate: static vectors
+
+    static = match(catalog, need, record=False, weights=replace(DEFAULT_WEIGHTS, imported_candidates=0))
+    assert "semantic" not in static.results[0].why["components"]  # the reading before this change
+
+
+def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
+    """A recorded match makes a new version: the imported records embedded under the old one are
+    not embedded again (the new version starts from the newest kept file)."""
+    from matchgraph.graph import derived
+
+    catalog = _cards_beside_hub(tmp_path)
+    need = "tell whether a customer liked a film from what they wrote"
+    before = derived.current(catalog).directory
+    match(catalog, need)  # recorded: a new version
+    after = derived.current(catalog).directory
+    assert after != before
+    name = "embeddings-imported-all-mpnet-base-v2.npz"
+    assert (before / name).is_file()
+    again = match(catalog, need, record=False)
+    assert again.ids[0] == "someone-imdb-reviews" and "semantic" in again.results[0].why["components"]
+    assert not (after / name).exists()  # nothing embedded again, so nothing written
 
 
 def test_plain_embeddings_kept_for_other_entities_are_computed_again(plain_catalog: Catalog) -> None:

@@ -12,6 +12,7 @@ Storage (under ``catalog.cache_dir / "derived"``)::
         textindex.json build-*  the text index (built by :func:`matchgraph.matching.textindex.build_index`)
         embeddings-all-mpnet-base-v2.npz  sentence embeddings of the entity texts (``match --semantic``)
         embeddings-plain-<model>.npz  of the entities without capabilities (a default ``match``)
+        embeddings-imported-<model>.npz  of the imported records a default ``match`` read so far
     changes/<data version>.json what a write changed: its parent data version, entities, events
     history/                    every computed version's scores, as deltas (``scores --history``)
 
@@ -152,6 +153,7 @@ class State:
         self._neighbours: NeighbourIndex | None = None
         self._text: Any = None
         self._plain_texts: list[tuple[int, str]] | None = None  # read with the text index, until embedded
+        self._imported: dict[str, dict[str, np.ndarray]] = {}  # per model, vectors of imported texts by key
         self._fresh: set[str] = set()  # digests of tables computed by this process (a recompute is a no-op)
         self._lock = threading.RLock()
 
@@ -377,6 +379,78 @@ class State:
         if plain_only:
             self._plain_texts = None
         return rows, matrix
+
+    def imported_vectors(self, index: TextIndex, rows: np.ndarray, model: str) -> np.ndarray:
+        """Sentence vectors by ``model`` of the :attr:`~matchgraph.matching.textindex.TextIndex.imported`
+        entities at ``rows`` (index rows), each text embedded once per catalog.
+
+        A default match embeds only the imported records that can reach its top, so this file grows
+        as needs are matched: ``embeddings-imported-<model>.npz`` (vectors by the hash of their
+        text) is written again, whole and under a new name moved into place, when a call embedded
+        new texts; a version without one starts from the newest kept version's, keeping only the
+        texts its index still holds. Two processes adding at once may each keep only their own
+        additions: what is lost is embedded again when asked for. A catalog that cannot be written
+        (a read-only copy) embeds what it is asked for and keeps it in memory only.
+
+        Parameters
+        ----------
+        index : TextIndex
+            This version's text index (gives each imported entity's text).
+        rows : numpy.ndarray
+            Index rows of imported entities.
+        model : str
+            The encoder (:func:`matchgraph.matching.semantic.plain_model`).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(rows), dim)``, float32 unit vectors, in the order of ``rows``.
+        """
+        from ..matching import semantic
+
+        position = np.cumsum(index.imported) - 1
+        texts = [index.imported_texts[int(position[r])] for r in rows.tolist()]
+        keys = [semantic.text_key(t) for t in texts]
+        name = f"embeddings-imported-{model}.npz"
+        with self._lock:
+            known = self._imported.get(model)
+            if known is None:
+                known = self._imported[model] = self._kept_imported(index, name)
+            missing = dict.fromkeys(k for k in keys if k not in known)
+            if missing:
+                todo = {k: t for k, t in zip(keys, texts) if k in missing}
+                encoder = semantic.load_encoder(model)
+                known.update(zip(todo, encoder.encode(list(todo.values()))))
+                try:
+                    with _staged_files(self.directory) as stage:
+                        np.savez(stage / name, keys=np.array(list(known)),
+                                 vectors=np.stack(list(known.values())).astype(np.float32))
+                except OSError:
+                    pass  # kept in memory: a read-only catalog still matches
+            if not keys:
+                return np.zeros((0, semantic.load_encoder(model).dim), dtype=np.float32)
+            return np.stack([known[k] for k in keys]).astype(np.float32)
+
+    def _kept_imported(self, index: TextIndex, name: str) -> dict[str, np.ndarray]:
+        """The imported vectors kept by this version, else by the newest version keeping any (only
+        the texts ``index`` still holds)."""
+        from ..matching import semantic
+
+        own = self.directory / name
+        candidates = [own] if own.exists() else []
+        candidates += sorted((p for p in self.directory.parent.glob(f"v{FORMAT}-*/{name}") if p != own),
+                             key=_mtime, reverse=True)
+        for path in candidates:
+            try:
+                with np.load(path) as data:
+                    kept = dict(zip(data["keys"].tolist(), data["vectors"]))
+            except (OSError, ValueError, KeyError):
+                continue
+            if path != own:
+                wanted = {semantic.text_key(t) for t in index.imported_texts}
+                kept = {k: v for k, v in kept.items() if k in wanted}
+            return kept
+        return {}
 
     def _carry_embeddings(self, name: str, build: str | None) -> tuple[np.ndarray, np.ndarray] | None:
         """The newest other version's embeddings when they were made from the same text index

@@ -110,6 +110,18 @@ class MatchWeights:
         says what it wants in words the records need not use; a task name uses theirs).
     short_need, long_need : int
         The ends of that ramp, in distinct need words (stop words aside).
+    semantic_imported : float
+        In a default match, the share of the sentence encoder's similarity for the records an
+        importer gave capabilities without a claim, beside cards with claims
+        (:attr:`~matchgraph.matching.textindex.TextIndex.imported`), among the best
+        ``imported_candidates`` of them; the others keep the static vectors at ``dense``. Chosen
+        from 0.3, 0.4 and 0.5 on the Quickstart catalog's 75 card needs and the *hub* tune needs
+        imported beside the cards, under the issue's constraint that the README need keeps three
+        masked language models of the cards in its top 5 (0.4 and 0.5 do not; BENCHMARKS.md, round 12).
+    imported_candidates : int
+        How many imported records the encoder reads for a need: the best by the ranking without
+        it (0 reads none). 50: within 0.03 of reading 100 on the *hub* tune needs, and a need
+        nobody asked before embeds at most 50 new texts.
     """
 
     lexical: float = 0.7
@@ -133,6 +145,8 @@ class MatchWeights:
     dense_plain_long: float = 0.7
     short_need: int = 3
     long_need: int = 6
+    semantic_imported: float = 0.3
+    imported_candidates: int = 50
 
     def to_dict(self) -> dict[str, float]:
         """The weights as a plain dict."""
@@ -396,8 +410,10 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     semantic : numpy.ndarray, optional
         Semantic similarity of every entity to the need in [0, 1] (row order of the index).
     plain_semantic : numpy.ndarray, optional
-        The same for the entities without capabilities (a name and a description; ignored for the
-        others, which keep their static sentence vectors): what the default install uses.
+        The same for the entities a default match reads with the sentence encoder: those without
+        capabilities (:attr:`~matchgraph.matching.textindex.TextIndex.plain`), and the
+        :attr:`~matchgraph.matching.textindex.TextIndex.imported` records where it is not NaN
+        (the others keep their static sentence vectors).
 
     Returns
     -------
@@ -410,6 +426,37 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
         ``kind`` is not a known kind.
     """
     started = datetime.now(timezone.utc)
+    scored = _score(index, text, kind=kind, weights=weights, prior=prior, semantic=semantic,
+                    plain_semantic=plain_semantic)
+    order = _top(scored.score, limit)
+    explain = _Explainer(index, scored.term_ids, scored.id_term, scored.surface, scored.concepts, scored.hint,
+                         scored.ranks)
+    results = [explain.result(i, pos, float(scored.score[i]), scored.parts, scored.pulled_by.get(i, []))
+               for pos, i in enumerate(order, start=1)]
+    return MatchResults(query=text, results=results, concepts=list(scored.concepts), kind=scored.wanted,
+                        kind_hint=scored.hint, semantic=scored.parts["semantic"] is not None, started=started)
+
+
+@dataclass
+class _Scored:
+    """Every entity's score for one need, with the evidence the explanation reads."""
+
+    score: np.ndarray
+    parts: dict[str, Any]
+    pulled_by: dict[int, list[int]]
+    concepts: list[ConceptMatch]
+    hint: str | None
+    wanted: str | None
+    term_ids: list[int]
+    id_term: dict[int, str]
+    surface: dict[str, str]
+    ranks: np.ndarray | None
+
+
+def _score(index: TextIndex, text: str, *, kind: str | None, weights: MatchWeights,
+           prior: Mapping[str, float] | np.ndarray | None, semantic: np.ndarray | None,
+           plain_semantic: np.ndarray | None) -> _Scored:
+    """The scores :func:`rank` orders (its parameters)."""
     wanted = wanted_kind(kind)
     terms, surface = _query_terms(text)
     term_ids = index.term_ids(terms)
@@ -447,20 +494,54 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
         base = np.where(allowed, base, 0.0).astype(np.float32)
     pull, pulled_by = _alternative_pull(index, base, weights)
     score = base + pull if allowed is None else np.where(allowed, base + pull, 0.0)
-    order = _top(score, limit)
     parts = {"lexical": lexical, "concept": concept, "dense": dense, "semantic": semantic, "alternative": pull}
-    explain = _Explainer(index, term_ids, id_term, surface, concepts, hint, ranks)
-    results = [explain.result(i, pos, float(score[i]), parts, pulled_by.get(i, []))
-               for pos, i in enumerate(order, start=1)]
-    return MatchResults(query=text, results=results, concepts=list(concepts), kind=wanted, kind_hint=hint,
-                        semantic=semantic is not None, started=started)
+    return _Scored(score=score, parts=parts, pulled_by=pulled_by, concepts=list(concepts), hint=hint, wanted=wanted,
+                   term_ids=term_ids, id_term=id_term, surface=surface, ranks=ranks)
+
+
+def imported_candidates(index: TextIndex, text: str, *, kind: str | None = None,
+                        weights: MatchWeights = DEFAULT_WEIGHTS,
+                        prior: Mapping[str, float] | np.ndarray | None = None) -> np.ndarray:
+    """The :attr:`~matchgraph.matching.textindex.TextIndex.imported` records that can reach the top
+    for a need: the best ``weights.imported_candidates`` of them by the ranking without the
+    sentence encoder (lexical, concepts, static vectors), those with a positive score only.
+
+    Returns
+    -------
+    numpy.ndarray
+        Index rows, best first.
+
+    Examples
+    --------
+    >>> from matchgraph.matching.textindex import CapabilityText, EntityText, index_texts
+    >>> cap = lambda t, **kw: {t: CapabilityText(title=t, position=0, **kw)}
+    >>> index = index_texts({
+    ...     "a": EntityText(slug="card", name="card", description="A corpus of film reviews.",
+    ...                     capabilities=cap("Reviews", unique=["The only one."])),
+    ...     "b": EntityText(slug="imdb", name="imdb", description="Movie reviews labelled by sentiment.",
+    ...                     capabilities=cap("Text data")),
+    ...     "c": EntityText(slug="squad", name="squad", description="Questions about Wikipedia.",
+    ...                     capabilities=cap("Text data"))}, vectors=False)
+    >>> [index.slugs[i] for i in imported_candidates(index, "movie reviews")]
+    ['imdb']
+    """
+    imported = index.imported
+    k = weights.imported_candidates
+    if k <= 0 or not imported.any():
+        return np.zeros(0, dtype=np.int64)
+    score = _score(index, text, kind=kind, weights=weights, prior=prior, semantic=None, plain_semantic=None).score
+    rows = np.flatnonzero(imported & (score > 0))
+    if rows.size > k:
+        rows = rows[np.argpartition(-score[rows], k - 1)[:k]]
+    return rows[np.lexsort((rows, -score[rows]))]
 
 
 def _mix_sentence_similarity(index: TextIndex, relevance: np.ndarray, dense: np.ndarray | None,
                              plain: np.ndarray | None, plain_semantic: np.ndarray | None, weights: MatchWeights,
                              ramp: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Fuse sentence similarity into the relevance of each entity: the encoder's for entities
-    without capabilities when ``plain`` is given (at the ``semantic_plain`` shares), the static
+    without capabilities when ``plain`` is given (at the ``semantic_plain`` shares) and for the
+    imported records it read (not NaN in ``plain_semantic``, at ``semantic_imported``), the static
     vectors' for the others (at the ``dense`` shares). Returns the relevance and the two
     similarities as the explanation shows them (NaN where an entity did not use one)."""
     share = _share(index, weights.dense, weights.dense_plain, weights.dense_plain_long, ramp)
@@ -470,10 +551,11 @@ def _mix_sentence_similarity(index: TextIndex, relevance: np.ndarray, dense: np.
     plain_share = weights.semantic_plain
     if weights.semantic_plain_long >= 0:
         plain_share += ramp * (weights.semantic_plain_long - weights.semantic_plain)
-    share = np.where(plain, np.float32(plain_share), share)
-    similarity = np.where(plain, plain_semantic.astype(np.float32), similarity)
-    shown_dense = None if dense is None else np.where(plain, np.nan, dense)
-    return (1 - share) * relevance + share * similarity, shown_dense, np.where(plain, plain_semantic, np.nan)
+    read = plain | (index.imported & ~np.isnan(plain_semantic))
+    share = np.where(plain, np.float32(plain_share), np.where(read, np.float32(weights.semantic_imported), share))
+    similarity = np.where(read, np.nan_to_num(plain_semantic.astype(np.float32)), similarity)
+    shown_dense = None if dense is None else np.where(read, np.nan, dense)
+    return (1 - share) * relevance + share * similarity, shown_dense, np.where(read, plain_semantic, np.nan)
 
 
 def _share(index: TextIndex, described: float, plain: float, plain_long: float, ramp: float) -> np.ndarray | float:
@@ -744,7 +826,7 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index),
                                      feedback=True)
     elif semantic is None and weights.semantic_plain > 0:
-        plain_similarity = _plain_similarity(catalog, index, text)
+        plain_similarity = _plain_similarity(catalog, index, text, kind=kind, weights=weights, prior=prior)
     results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity,
                    plain_semantic=plain_similarity)
     if record and recording_enabled() and results.results:  # a need nothing answers is no evidence
@@ -752,23 +834,62 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
     return results
 
 
-def _plain_similarity(catalog: Catalog, index: TextIndex, text: str) -> np.ndarray | None:
-    """The encoder's similarity of the entities without capabilities to the need (None when the
-    catalog has none, or no encoder can run here)."""
-    from .semantic import PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, plain_model, semantic_scores
+def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: str | None = None,
+                      weights: MatchWeights = DEFAULT_WEIGHTS,
+                      prior: np.ndarray | None = None) -> np.ndarray | None:
+    """The encoder's similarity to the need of the entities without capabilities and of the
+    imported records that can reach the top (:func:`imported_candidates`), NaN for the others; None
+    when there are none, or no encoder can run here.
+
+    The entities without capabilities are embedded all at once and kept per version. Of the
+    imported records, the candidates are embedded as needs ask for them and kept by text
+    (:meth:`matchgraph.graph.derived.State.imported_vectors`), and an even sample of
+    :data:`IMPORTED_SAMPLE` of them stands for the others in the median that counts as no evidence.
+    """
+    from .semantic import (PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, load_encoder, min_cosine_for,
+                           plain_model, scores_from_vectors, _single_thread)
 
     count = int(index.plain.sum())
-    model = plain_model(count) if count else None
+    candidates = imported_candidates(index, text, kind=kind, weights=weights, prior=prior)
+    if not count and not candidates.size:
+        return None
+    model = plain_model(count)
     if model is None:
         return None
     from ..graph.derived import current
     try:
-        vectors = current(catalog).embeddings(catalog, index, plain_only=True, model=model)
+        state = current(catalog)
+        if count:
+            rows, matrix = state.embeddings(catalog, index, plain_only=True, model=model)
+        else:
+            rows, matrix = np.zeros(0, dtype=np.int64), np.zeros((0, load_encoder(model).dim), dtype=np.float32)
+        floor_weights = None
+        if candidates.size:
+            imported = np.flatnonzero(index.imported)
+            sample = imported[::max(1, -(-imported.size // IMPORTED_SAMPLE))]
+            extra = np.union1d(candidates, sample)
+            rows = np.concatenate([rows, extra])
+            matrix = np.vstack([matrix, state.imported_vectors(index, extra, model)])
+            floor_weights = np.zeros(len(index), dtype=np.float64)
+            floor_weights[index.plain] = 1.0
+            floor_weights[sample] = imported.size / sample.size
+        encoder = load_encoder(model)
+        with _single_thread():
+            query = encoder.encode([text])[0]
         # the feedback round was chosen for all-mpnet-base-v2's reading, not for all-MiniLM-L6-v2's
-        return semantic_scores(catalog, index, text, vectors=vectors, top_floor=PLAIN_TOP_COSINE, model=model,
-                               feedback=model == SEMANTIC_MODEL)
+        similarity = scores_from_vectors(rows, matrix, query, len(index), top_floor=PLAIN_TOP_COSINE,
+                                         feedback=model == SEMANTIC_MODEL, min_cosine=min_cosine_for(index, text),
+                                         floor_weights=floor_weights)
     except SemanticUnavailable:
         return None
+    read = index.plain.copy()
+    read[candidates] = True
+    return np.where(read, similarity, np.nan).astype(np.float32)
+
+
+#: The imported records read by the encoder for every need, evenly spread over them, so that the
+#: median similarity (no evidence) is that of all of them, not of the candidates alone.
+IMPORTED_SAMPLE = 64
 
 
 def _record(catalog: Catalog, index: TextIndex, results: MatchResults) -> None:

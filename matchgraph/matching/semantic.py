@@ -585,9 +585,14 @@ def _after_feedback(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, tex
     return similarity(rows, matrix, (moved / np.linalg.norm(moved)).astype(matrix.dtype), n)
 
 
-def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE, top_floor: float = -1.0) -> np.ndarray:
+def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE, top_floor: float = -1.0,
+            floor_weights: np.ndarray | None = None) -> np.ndarray:
     """Map cosines to [0, 1]: the need's median entity (or lower) to 0, its best entity to 1, or
     ``top_floor`` to 1 when the best entity is below it (none is close to the need).
+
+    ``floor_weights`` (per entity) makes the median a weighted one over the entities of positive
+    weight: when only some entities were embedded, an even sample of the others stands for all
+    of them, each weighing as many entities as it stands for.
 
     Examples
     --------
@@ -595,17 +600,36 @@ def rescale(cosines: np.ndarray, *, floor_quantile: float = FLOOR_QUANTILE, top_
     [0.0, 0.0, 0.14, 1.0]
     >>> [round(float(x), 2) for x in rescale(np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32), top_floor=0.65)]
     [0.0, 0.0, 0.13, 0.38]
+    >>> [round(float(x), 2) for x in rescale(np.array([0.1, 0.2, 0.3, 0.6], dtype=np.float32),
+    ...                                      floor_weights=np.array([1, 0, 9, 0]))]
+    [0.0, 0.0, 0.0, 1.0]
     """
     known = cosines[cosines > -1]
     if known.size == 0:
         return np.zeros_like(cosines)
-    if known.size > 2 * FLOOR_SAMPLE:  # the floor from an even sample: a quantile of 100k values costs ms
-        known = known[::known.size // FLOOR_SAMPLE]
-    floor = float(np.quantile(known, floor_quantile))
     top = max(float(known.max()), top_floor)
+    if floor_weights is not None:
+        floor = _weighted_quantile(cosines, floor_weights, floor_quantile)
+    else:
+        if known.size > 2 * FLOOR_SAMPLE:  # the floor from an even sample: a quantile of 100k values costs ms
+            known = known[::known.size // FLOOR_SAMPLE]
+        floor = float(np.quantile(known, floor_quantile))
     if top <= floor:
         return np.zeros_like(cosines)
     return np.clip((cosines - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, quantile: float) -> float:
+    """The ``quantile`` of ``values`` where each counts ``weights`` times (those of weight 0 or
+    value -1 not at all); -1 when none counts."""
+    use = (weights > 0) & (values > -1)
+    if not use.any():
+        return -1.0
+    kept, weight = values[use], weights[use].astype(np.float64)
+    order = np.argsort(kept, kind="stable")
+    cumulative = np.cumsum(weight[order])
+    at = int(np.searchsorted(cumulative, quantile * cumulative[-1]))
+    return float(kept[order][min(at, kept.size - 1)])
 
 
 def min_cosine_for(index: TextIndex, text: str) -> float:
@@ -670,7 +694,7 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
 
 def scores_from_vectors(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int, *,
                         top_floor: float = -1.0, feedback: bool = False,
-                        min_cosine: float = MIN_COSINE) -> np.ndarray:
+                        min_cosine: float = MIN_COSINE, floor_weights: np.ndarray | None = None) -> np.ndarray:
     """The semantic evidence of :func:`semantic_scores` from embedded texts and an embedded need.
 
     Parameters
@@ -689,6 +713,9 @@ def scores_from_vectors(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray,
         Take the cosines after one round of pseudo-relevance feedback (:func:`feedback_similarity`).
     min_cosine : float
         Below this best cosine, every entity gets 0 (:func:`min_cosine_for` the need).
+    floor_weights : numpy.ndarray, optional
+        Per entity, how many entities it stands for in the median that counts as no evidence
+        (:func:`rescale`); by default each embedded entity stands for itself.
 
     Returns
     -------
@@ -704,7 +731,7 @@ def scores_from_vectors(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray,
         return np.zeros(n, dtype=np.float32)
     if feedback:
         cosines = _after_feedback(rows, matrix, query, texts, cosines)
-    return rescale(cosines, top_floor=top_floor)
+    return rescale(cosines, top_floor=top_floor, floor_weights=floor_weights)
 
 
 @contextmanager

@@ -54,7 +54,7 @@ __all__ = ["TextIndex", "Sparse", "EntityText", "CapabilityText", "read_entities
 
 #: Index layout version; bump to invalidate persisted indexes (also when the static token table
 #: in matchgraph/data changes: the entity vectors are computed with it).
-FORMAT = 8
+FORMAT = 9
 #: How many times each field's words are repeated in an entity's BM25 document.
 FIELD_WEIGHTS: dict[str, int] = {
     "name": 3, "aliases": 2, "keywords": 1, "description": 1,
@@ -370,9 +370,12 @@ class TextIndex:
         The catalog data version the index was built from.
     build : str
         The name of its directory under :func:`index_dir` once persisted ("" before).
-    has_claims : bool
-        Whether any capability in the catalog carries a Unique or a vs-alternatives claim (a card's
-        decomposition); see :attr:`described`.
+    claimed : numpy.ndarray
+        Per entity, whether one of its capabilities carries a Unique or a vs-alternatives claim (a
+        card's decomposition, as its author wrote it); see :attr:`described` and :attr:`imported`.
+    imported_texts : list of str
+        The sentence text (:func:`vector_text`) of each :attr:`imported` entity, in row order: what
+        a default match embeds when one of them can reach the top.
     """
 
     slugs: list[str]
@@ -397,7 +400,8 @@ class TextIndex:
     build_seconds: float = 0.0
     build: str = ""
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
-    has_claims: bool = True
+    claimed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    imported_texts: list[str] = field(default_factory=list)
     row_of: dict[str, int] = field(init=False, repr=False)
     vocabulary: dict[str, int] = field(init=False, repr=False)
     kind_codes: np.ndarray = field(init=False, repr=False)
@@ -458,6 +462,28 @@ class TextIndex:
             else:
                 cached = np.zeros(len(self), dtype=bool)
             self.__dict__["_described"] = cached
+        return cached
+
+    @property
+    def has_claims(self) -> bool:
+        """Whether any capability of the catalog carries a Unique or a vs-alternatives claim."""
+        return bool(np.asarray(self.claimed).any())
+
+    @property
+    def imported(self) -> np.ndarray:
+        """Which :attr:`described` entities have no claim: records an importer gave capabilities from
+        tags or fields, beside cards whose capabilities carry claims (a Quickstart catalog's MTEB and
+        Croissant records), computed once. A default match reads them through the static vectors,
+        and through the sentence encoder too when they can reach the top (:func:`imported_rows`
+        of :mod:`matchgraph.matching.match`): embedding all of them at the one-line shares let
+        4,600 imported records crowd the cards out of the Quickstart catalog's needs, and cost its
+        first match 24 times the CPU (BENCHMARKS.md, round 11)."""
+        cached = self.__dict__.get("_imported")
+        if cached is None or cached.shape != (len(self),):
+            claimed = np.asarray(self.claimed, dtype=bool)
+            if claimed.shape != (len(self),):
+                claimed = np.zeros(len(self), dtype=bool)
+            cached = self.__dict__["_imported"] = self.described & ~claimed & ~self.stub
         return cached
 
     @property
@@ -694,6 +720,7 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
     segment_concepts = Sparse.from_triplets([t[0] for t in triplets], [t[1] for t in triplets],
                                             [t[2] for t in triplets], lines=len(segments))
     alt = [(i, row[x], n) for i, ent in enumerate(ents) for x, n in sorted(ent.alternatives.items()) if x in row]
+    claimed = np.array([any(c.unique or c.alternatives for c in e.capabilities.values()) for e in ents], dtype=bool)
     return TextIndex(
         slugs=[e.slug for e in ents], names=[e.name for e in ents], kinds=[e.kind for e in ents],
         stub=np.array([e.stub for e in ents], dtype=bool), terms=terms, bm25_matrix=bm25_matrix,
@@ -708,8 +735,16 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
                                           lines=len(ents)),
         scheme_concepts=[_concept_to(c) for c in scheme], data_version=data_version, scheme_digest=scheme_digest(),
         vectors=entity_vectors(ents) if vectors else np.zeros((0, 0), dtype=np.float16),
-        has_claims=any(cap.unique or cap.alternatives for ent in ents for cap in ent.capabilities.values()),
+        claimed=claimed, imported_texts=_imported_texts(ents, claimed),
         build_seconds=time.perf_counter() - start)
+
+
+def _imported_texts(ents: Sequence[EntityText], claimed: np.ndarray) -> list[str]:
+    """The sentence text of each entity :attr:`TextIndex.imported` will hold, in row order: with
+    capabilities but no claim, not a stub, in a catalog where some entity has a claim."""
+    if not claimed.any():
+        return []
+    return [vector_text(e) for e, c in zip(ents, claimed) if e.capabilities and not c and not e.stub]
 
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
@@ -821,7 +856,7 @@ def index_dir(catalog: Catalog) -> Path:
     return path
 
 
-_ARRAYS = ("stub", "segment_entity", "entity_segments", "segment_is_capability")
+_ARRAYS = ("stub", "segment_entity", "entity_segments", "segment_is_capability", "claimed")
 _MATRICES = ("bm25_matrix", "entity_concepts", "concept_weights", "segment_terms", "segment_concepts", "alternatives")
 _LISTS = ("slugs", "names", "kinds", "terms", "concepts", "segment_labels", "scheme_concepts")
 
@@ -831,7 +866,7 @@ def save_index(index: TextIndex, root: Path) -> str:
     name = f"build-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     meta = {"format": FORMAT, "data_version": index.data_version, "scheme_digest": index.scheme_digest,
-            "build_seconds": index.build_seconds, "has_claims": index.has_claims,
+            "build_seconds": index.build_seconds,
             **{key: getattr(index, key) for key in _LISTS}}
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     for key in _ARRAYS:
@@ -839,6 +874,7 @@ def save_index(index: TextIndex, root: Path) -> str:
     np.save(tmp / "vectors.npy", index.vectors)
     for key in _MATRICES:
         getattr(index, key).save(tmp, key)
+    (tmp / "imported_texts.json").write_text(json.dumps(index.imported_texts, ensure_ascii=False), encoding="utf-8")
     tmp.chmod(0o755)
     os.replace(tmp, root / name)
     return name
@@ -849,11 +885,12 @@ def _load_saved(path: Path) -> TextIndex:
     if meta.get("format") != FORMAT:
         raise ValueError("index format changed")
     return TextIndex(data_version=meta["data_version"], scheme_digest=meta.get("scheme_digest", ""),
-                     build_seconds=meta.get("build_seconds", 0.0), has_claims=bool(meta["has_claims"]),
+                     build_seconds=meta.get("build_seconds", 0.0),
                      **{key: meta[key] for key in _LISTS},
                      **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
                      **{key: Sparse.load(path, key) for key in _MATRICES},
-                     vectors=_mapped(path / "vectors.npy"))
+                     vectors=_mapped(path / "vectors.npy"),
+                     imported_texts=json.loads((path / "imported_texts.json").read_text(encoding="utf-8")))
 
 
 def load_saved(path: Path) -> TextIndex:
