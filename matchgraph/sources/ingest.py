@@ -30,7 +30,7 @@ from .sniff import sniff_json
 from .croissant import is_croissant
 from .hf import is_hub_json
 from ..store.shapes import graph_store, load_triples
-from .safe_load import WHOLE_FILE_RDF, check_not_url, check_readable_tree, load_json, precheck_rdf_file, read_text
+from .safe_load import WHOLE_FILE_RDF, check_readable_tree, load_json, missing_path_error, precheck_rdf_file, read_text
 from ..store.validate import validate_store
 from ..ontology import ontology_graph
 from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, slugify, source_iri
@@ -134,9 +134,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
         path = Path(raw)
         _check_link(path)
         if not path.exists():
-            check_not_url(raw)
-            raise InputError("no such file or folder", location=Location(str(raw)),
-                             hint="check the path; folders are read recursively")
+            raise missing_path_error(raw, "check the path; folders are read recursively")
         if path.is_dir():
             check_readable_tree(path)
             for sub in sorted(path.rglob("*")):
