@@ -181,6 +181,17 @@ def slug_of(iri: str) -> str:
     return text[len(str(ID)):] if text.startswith(str(ID)) else text
 
 
+def slug_for(iri: str) -> str:
+    """A slug to suggest for an entity whose IRI is not one of ours: from its last segment or fragment.
+
+    Examples
+    --------
+    >>> slug_for("file:///etc/passwd"), slug_for("file:///home/me/data.ttl#Rel")
+    ('passwd', 'rel')
+    """
+    return slugify(str(iri).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1])
+
+
 def capability_iri(entity_slug: str, position: int) -> URIRef:
     """Return the IRI of an entity's capability at a 1-based position."""
     return ID[f"{entity_slug}/capability/{position}"]

@@ -164,6 +164,28 @@ def test_an_update_mentioning_the_version_in_a_string_is_seen_and_a_failed_one_i
     assert catalog.version == last
 
 
+@pytest.mark.parametrize("update", [
+    "INSERT DATA { GRAPH <urn:g> { <file:///etc/passwd> a mg:Entity, mg:Dataset ; schema:name 'Passwd' } }",
+    # naming mg:version, as a remote Catalog's writes do: run as sent, by another path
+    "INSERT DATA { GRAPH <urn:g> { <file:///etc/passwd> a mg:Model . <urn:v> <urn:saw> mg:version } }",
+    "INSERT { GRAPH ?g { ?e a mg:Entity } } WHERE { BIND(<urn:g> AS ?g) BIND(IRI(CONCAT('fi', 'le:///etc/passwd')) AS ?e) }",
+])
+def test_an_update_that_makes_a_file_iri_an_entity_is_400_and_changes_nothing(writable: tuple[str, Catalog],
+                                                                                update: str) -> None:
+    """As ``matchgraph sparql --update`` (test_sparql_cli): the server applied it, and
+    file:///etc/passwd became an entity of the catalog."""
+    url, catalog = writable
+    before = catalog.version
+    response = httpx.post(url + "/sparql", data={"update": update}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 400, response.text
+    assert response.text.startswith("the update makes file:///etc/passwd an entity, and a file: IRI names a file on "
+                                    "this machine, not the entity; nothing was changed\nHint: give the entity an "
+                                    "http(s) IRI, e.g. mgid:passwd"), response.text
+    catalog.refresh()
+    assert catalog.version == before
+    assert httpx.get(url + "/sparql", params={"query": "ASK { <file:///etc/passwd> ?p ?o }"}).json()["boolean"] is False
+
+
 def test_update_without_token_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         ServerConfig(allow_update=True)

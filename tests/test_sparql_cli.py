@@ -215,6 +215,48 @@ def test_the_documented_update_runs_as_written(invoke, example_catalog_dir: Path
     assert after.output.splitlines()[1:] == ["https://pile.eleuther.ai/paper.pdf"]
 
 
+@pytest.mark.parametrize("update", [
+    'INSERT DATA { <file:///etc/passwd> a mg:Entity, mg:Tool ; schema:name "Passwd" }',
+    "INSERT DATA { GRAPH <urn:x-test:g> { <file:///etc/passwd> a mg:Model } }",  # a kind is an entity too
+    "BASE <file:///etc/> INSERT DATA { <passwd> a mg:Entity }",
+    r"INSERT DATA { <fil\u0065:///etc/passwd> a mg:Entity }",
+    'INSERT { ?e a mg:Entity } WHERE { BIND(IRI(CONCAT("fi", "le:///etc/passwd")) AS ?e) }',
+])
+def test_an_update_that_makes_a_file_iri_an_entity_is_refused(sparql, peek, cat_dir: Path,  # type: ignore[no-untyped-def]
+                                                               update: str) -> None:
+    """As ingest refuses such an entity in a file (test_hostile_inputs): the update was applied, and
+    file:///etc/passwd became an entity of the catalog."""
+    before = peek(cat_dir)
+    code, out = sparql(update, "--update")
+    assert code == 2, out
+    assert ("Error: the update makes file:///etc/passwd an entity, and a file: IRI names a file on this machine, "
+            "not the entity; nothing was changed\n") in out
+    assert "Hint: give the entity an http(s) IRI, e.g. mgid:passwd" in out and "Traceback" not in out
+    assert peek(cat_dir) == before
+
+
+def test_a_file_iri_may_be_stored_but_not_made_an_entity(sparql, peek, cat_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Ingest stores a file: IRI that is no entity (``<>``, a DCAT file's own document), and so may an
+    update; one that makes it an entity from a pattern is refused, and an entity with such an IRI
+    written before the check existed does not block later updates."""
+    from matchgraph import Catalog
+
+    code, out = sparql("INSERT DATA { GRAPH <urn:x-test:g> { <file:///data/catalog.ttl> a dcat:Catalog } }", "--update")
+    assert code == 0, out
+    before = peek(cat_dir)
+    code, out = sparql("INSERT { GRAPH <urn:x-test:g> { ?d a mg:Entity } } WHERE { GRAPH ?g { ?d a dcat:Catalog } }",
+                       "--update")
+    assert code == 2 and "the update makes file:///data/catalog.ttl an entity" in out, out
+    assert peek(cat_dir) == before
+    with Catalog(cat_dir) as catalog, catalog.transaction() as txn:  # as an older matchgraph could write it
+        txn.update("INSERT DATA { GRAPH <urn:x-test:old> { <file:///old/entity> a mg:Entity } }")
+    triples, _ = peek(cat_dir)
+    code, out = sparql("INSERT { GRAPH <urn:x-test:g> { ?e a mg:Entity } } WHERE { GRAPH ?g { ?e a mg:Entity } }",
+                       "--update")
+    assert code == 0, out
+    assert peek(cat_dir)[0] > triples
+
+
 # ------------------------------------------------------------------ the library
 
 

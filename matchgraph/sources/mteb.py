@@ -31,7 +31,7 @@ from typing import Any
 from ..env import lower_scheme
 from ..errors import InputError, Location, ParseError, SchemaError
 from .records import CapabilityRecord, EntityRecord, SourceRecords
-from .safe_load import (bounded_number, check_json_depth, loads_unique, check_not_url, check_records, read_text,
+from .safe_load import (bounded_number, check_json_depth, loads_unique, missing_path_error, check_records, read_text,
                         unreadable_number)
 from ..vocab import entity_iri, slugify
 from .merge import CrossLinker
@@ -529,10 +529,8 @@ def parse_mteb(directory: Path) -> MtebRead:
             raise InputError("a file, not a folder", location=Location(str(directory)),
                              hint=f"give the folder that holds models.jsonl and tasks.jsonl: matchgraph import mteb "
                                   f"{directory.parent}")
-        check_not_url(directory)
-        raise InputError("no such folder", location=Location(str(directory)),
-                         hint="give the folder holding models.jsonl and tasks.jsonl, e.g. matchgraph import mteb "
-                              "examples/mteb")
+        raise missing_path_error(directory, "give the folder holding models.jsonl and tasks.jsonl, e.g. matchgraph "
+                                            "import mteb examples/mteb", what="no such folder")
     tasks_path, models_path = directory / "tasks.jsonl", directory / "models.jsonl"
     for link in (tasks_path, models_path):
         if link.is_symlink() and not link.exists():

@@ -41,7 +41,7 @@ from ..env import SETTINGS, setting
 from ..errors import InputError, LimitError, Location, ParseError, SchemaError, UnsafeInputError
 
 __all__ = ["Limits", "limits", "read_bytes", "read_text", "check_size", "check_regular", "check_readable_tree", "load_json", "unreadable_number", "check_json_depth",
-           "load_yaml", "check_literal", "check_not_url", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
+           "load_yaml", "check_literal", "check_not_url", "missing_path_error", "check_records", "precheck_rdf_file", "check_xml", "bundled_context",
            "check_turtle_depth", "inline_contexts", "load_jsonld", "WHOLE_FILE_RDF", "describe", "type_error", "bounded_number", "ENV"]
 
 _MIB = 1024 * 1024
@@ -606,6 +606,40 @@ def check_not_url(raw: str | os.PathLike[str]) -> None:
                          hint=f"write it as a path: /{rest}")
     raise InputError(f"{scheme}://{rest} is a URL, and matchgraph reads local files only (it never downloads)",
                      location=None, hint=f"download it first (curl -LO {shlex.quote(f'{scheme}://{rest}')}) and give the file")
+
+
+def missing_path_error(raw: str | os.PathLike[str], hint: str, *, what: str = "no such file or folder") -> InputError:
+    """The error for a command's path argument that does not exist, named as it was given.
+
+    A URL given where the path belongs is refused here, saying what to do (:func:`check_not_url`);
+    any other missing path gets the error this returns, for the caller to raise.
+
+    Parameters
+    ----------
+    raw : path
+        The argument as given, known not to exist.
+    hint : str
+        What to give instead (each reader reads different files).
+    what : str
+        The message after the path (``no such file`` where only a file will do).
+
+    Returns
+    -------
+    InputError
+        ``PATH: no such file or folder`` with the hint.
+
+    Raises
+    ------
+    InputError
+        ``raw`` is a URL.
+
+    Examples
+    --------
+    >>> str(missing_path_error("cards/nowhere.md", "check the path"))
+    'cards/nowhere.md: no such file or folder\\nHint: check the path'
+    """
+    check_not_url(raw)
+    return InputError(what, location=Location(str(raw)), hint=hint)
 
 
 # ---------------------------------------------------------------------------- XML

@@ -182,13 +182,17 @@ class Transaction:
         The read-write store of the staged version (embedded and ``memory:`` catalogs); what is
         written here is invisible to everyone until the transaction commits. None for a remote
         catalog, whose changes are buffered and sent at commit.
+    base : pyoxigraph.Store or None
+        The version readers see, read-only: the one the staged version was made from (unless
+        another process committed since this one last read). None for a remote catalog.
     version : str
         The version token the catalog will have once this commits.
     """
 
-    def __init__(self, store: Any, *, derived: bool) -> None:
+    def __init__(self, store: Any, *, derived: bool, base: Any = None) -> None:
         self.store = store
         self.derived = derived
+        self.base = base
         self.version = uuid.uuid4().hex
         self._updates: list[str] = []  # remote only
         self._quads: list[tuple[Node, Node, Node, URIRef]] = []
@@ -209,6 +213,25 @@ class Transaction:
                                   "one that does) fail; add SILENT to do nothing then") from exc
         except (OSError, ValueError) as exc:
             raise CatalogError(f"the update failed: {exc}") from exc
+
+    def update_checked(self, sparql: str) -> None:
+        """:meth:`update` for an update sent from outside (``matchgraph sparql --update``, the endpoint),
+        refusing one that makes a local ``file:`` IRI an entity, as ingest does for files.
+
+        The text says whether and where to look; most updates cost nothing more (see
+        :mod:`matchgraph.store.local_entities`). An entity the catalog held before is let be.
+
+        Raises
+        ------
+        QueryError
+            The update would add such an entity; leaving the transaction with it abandons the
+            staged version, so nothing changes.
+        """
+        self.update(sparql)
+        if self.store is not None:  # a remote engine checks its own updates
+            from .local_entities import refuse_local_entities
+
+            refuse_local_entities(sparql, self.store, self.base)
 
     def query(self, sparql: str) -> Any:
         """Run a query on the staged version (default graph = union of all graphs); pyoxigraph results."""
@@ -369,7 +392,7 @@ class _OxigraphBackend(_Backend):
     def update(self, sparql: str) -> None:
         store, token = self.begin()
         try:
-            Transaction(store, derived=True).update(sparql)
+            Transaction(store, derived=True, base=self.inner).update_checked(sparql)
         except BaseException:
             self.abort(token)
             raise
@@ -724,7 +747,7 @@ class Catalog:
             The new catalog version.
         """
         with self.transaction(derived=derived) as txn:
-            txn.update(sparql)
+            txn.update_checked(sparql)
         return txn.version
 
     @contextmanager
@@ -751,7 +774,7 @@ class Catalog:
         """
         if isinstance(self.backend, _OxigraphBackend):
             store, token = self.backend.begin()
-            txn = Transaction(store, derived=derived)
+            txn = Transaction(store, derived=derived, base=self.backend.inner)
             try:
                 yield txn
                 txn.update(self._bump_version_update(txn.version, data=not derived))

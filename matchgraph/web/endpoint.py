@@ -790,9 +790,7 @@ async def _drain(request: Any, length: int | None) -> None:
             return
         try:
             chunk = await asyncio.wait_for(stream.__anext__(), remaining)
-        except (StopAsyncIteration, asyncio.TimeoutError):
-            return
-        except Exception:  # noqa: BLE001 - the client went away, or the stream ended: nothing to drain
+        except Exception:  # noqa: BLE001 - the stream ended, the time is up or the client went away: done
             return
         drained += len(chunk)
 
