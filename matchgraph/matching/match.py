@@ -425,9 +425,17 @@ def rank(index: TextIndex, text: str, *, kind: str | None = None, limit: int = 1
     ConfigError
         ``kind`` is not a known kind.
     """
+    return _rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=semantic,
+                 plain_semantic=plain_semantic)
+
+
+def _rank(index: TextIndex, text: str, *, kind: str | None, limit: int, weights: MatchWeights,
+          prior: Mapping[str, float] | np.ndarray | None, semantic: np.ndarray | None,
+          plain_semantic: np.ndarray | None, memo: dict[str, Any] | None = None) -> MatchResults:
+    """:func:`rank`, reusing the need's evidence in ``memo`` (see :func:`_score`)."""
     started = datetime.now(timezone.utc)
     scored = _score(index, text, kind=kind, weights=weights, prior=prior, semantic=semantic,
-                    plain_semantic=plain_semantic)
+                    plain_semantic=plain_semantic, memo=memo)
     order = _top(scored.score, limit)
     explain = _Explainer(index, scored.term_ids, scored.id_term, scored.surface, scored.concepts, scored.hint,
                          scored.ranks)
@@ -455,29 +463,46 @@ class _Scored:
 
 def _score(index: TextIndex, text: str, *, kind: str | None, weights: MatchWeights,
            prior: Mapping[str, float] | np.ndarray | None, semantic: np.ndarray | None,
-           plain_semantic: np.ndarray | None) -> _Scored:
-    """The scores :func:`rank` orders (its parameters)."""
+           plain_semantic: np.ndarray | None, memo: dict[str, Any] | None = None) -> _Scored:
+    """The scores :func:`rank` orders (its parameters).
+
+    ``memo``, a dict kept for one need, index and weights, holds the evidence that does not
+    depend on the sentence encoder (the need's terms and concepts, BM25, concept scores, static
+    vectors) once computed: a default match ranks twice when imported records sit beside cards
+    (:func:`imported_candidates`, then with their encoder similarity), and the second ranking reads
+    them from it (at 100,000 entities, 99,000 of them imported, the two rankings cost 1.48 times
+    one ranking with it, 1.8 times without; BENCHMARKS.md, round 12).
+    """
+    if memo is None:
+        memo = {}
     wanted = wanted_kind(kind)
-    terms, surface = _query_terms(text)
-    term_ids = index.term_ids(terms)
+    if "terms" not in memo:
+        terms, surface = _query_terms(text)
+        term_ids = index.term_ids(terms)
+        concepts = (classify(text, limit=weights.need_concepts, scheme=index.scheme)
+                    if weights.concept > 0 or weights.concept_terms > 0 else [])
+        memo.update(terms=terms, surface=surface, term_ids=term_ids, concepts=concepts,
+                    bm25=index.bm25_coverage(term_ids, _term_weights(index, term_ids, concepts, weights)),
+                    concept=_concept_scores(index, concepts, weights.coverage))
+    terms, surface, term_ids, concepts = memo["terms"], memo["surface"], memo["term_ids"], memo["concepts"]
     id_term = {index.vocabulary[t]: t for t in terms if t in index.vocabulary}
-    concepts = (classify(text, limit=weights.need_concepts, scheme=index.scheme)
-                if weights.concept > 0 or weights.concept_terms > 0 else [])
     hint = kind_hint(text) if weights.kind > 0 else None
-    bm25, covered = index.bm25_coverage(term_ids, _term_weights(index, term_ids, concepts, weights))
+    bm25, covered = memo["bm25"]
     plain = None if semantic is not None or plain_semantic is None else index.plain
     dense = None
     if (semantic is None and (weights.dense > 0 or weights.dense_plain > 0)
             and (plain is None or not bool(plain.all()))):
-        dense = static_similarity(index, text, floor=weights.floor)
+        if "dense" not in memo:
+            memo["dense"] = static_similarity(index, text, floor=weights.floor)
+        dense = memo["dense"]
     exponent = weights.coverage
     if ((semantic is not None or dense is not None or plain is not None) and weights.semantic_coverage_terms > 0
             and term_ids):
         exponent *= min(1.0, weights.semantic_coverage_terms / len(term_ids))
     if exponent > 0:
-        bm25 *= covered if exponent == 1 else covered ** exponent
+        bm25 = bm25 * (covered if exponent == 1 else covered ** exponent)
     lexical = _normalised(bm25)
-    concept = _concept_scores(index, concepts, weights.coverage)
+    concept = memo["concept"]
     relevance = weights.lexical * lexical + weights.concept * concept
     ramp = min(1.0, max(0.0, (len(set(terms)) - weights.short_need) / max(1, weights.long_need - weights.short_need)))
     if semantic is not None:
@@ -501,10 +526,16 @@ def _score(index: TextIndex, text: str, *, kind: str | None, weights: MatchWeigh
 
 def imported_candidates(index: TextIndex, text: str, *, kind: str | None = None,
                         weights: MatchWeights = DEFAULT_WEIGHTS,
-                        prior: Mapping[str, float] | np.ndarray | None = None) -> np.ndarray:
+                        prior: Mapping[str, float] | np.ndarray | None = None,
+                        memo: dict[str, Any] | None = None) -> np.ndarray:
     """The :attr:`~matchgraph.matching.textindex.TextIndex.imported` records that can reach the top
     for a need: the best ``weights.imported_candidates`` of them by the ranking without the
     sentence encoder (lexical, concepts, static vectors), those with a positive score only.
+
+    Parameters
+    ----------
+    memo : dict, optional
+        Keeps the need's evidence for the ranking that follows (:func:`_score`).
 
     Returns
     -------
@@ -529,7 +560,8 @@ def imported_candidates(index: TextIndex, text: str, *, kind: str | None = None,
     k = weights.imported_candidates
     if k <= 0 or not imported.any():
         return np.zeros(0, dtype=np.int64)
-    score = _score(index, text, kind=kind, weights=weights, prior=prior, semantic=None, plain_semantic=None).score
+    score = _score(index, text, kind=kind, weights=weights, prior=prior, semantic=None, plain_semantic=None,
+                   memo=memo).score
     rows = np.flatnonzero(imported & (score > 0))
     if rows.size > k:
         rows = rows[np.argpartition(-score[rows], k - 1)[:k]]
@@ -820,23 +852,24 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         index = load_index(catalog)
         prior = _rank_prior(catalog, index)
     similarity = plain_similarity = None
+    memo: dict[str, Any] = {}  # the need's evidence, computed once for the two rankings of _plain_similarity
     if semantic:
         from ..graph.derived import current
         from .semantic import semantic_scores
         similarity = semantic_scores(catalog, index, text, vectors=current(catalog).embeddings(catalog, index),
                                      feedback=True)
     elif semantic is None and weights.semantic_plain > 0:
-        plain_similarity = _plain_similarity(catalog, index, text, kind=kind, weights=weights, prior=prior)
-    results = rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity,
-                   plain_semantic=plain_similarity)
+        plain_similarity = _plain_similarity(catalog, index, text, kind=kind, weights=weights, prior=prior, memo=memo)
+    results = _rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity,
+                    plain_semantic=plain_similarity, memo=memo)
     if record and recording_enabled() and results.results:  # a need nothing answers is no evidence
         _record(catalog, index, results)
     return results
 
 
 def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: str | None = None,
-                      weights: MatchWeights = DEFAULT_WEIGHTS,
-                      prior: np.ndarray | None = None) -> np.ndarray | None:
+                      weights: MatchWeights = DEFAULT_WEIGHTS, prior: np.ndarray | None = None,
+                      memo: dict[str, Any] | None = None) -> np.ndarray | None:
     """The encoder's similarity to the need of the entities without capabilities and of the
     imported records that can reach the top (:func:`imported_candidates`), NaN for the others; None
     when there are none, or no encoder can run here.
@@ -850,7 +883,7 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: st
                            plain_model, scores_from_vectors, _single_thread)
 
     count = int(index.plain.sum())
-    candidates = imported_candidates(index, text, kind=kind, weights=weights, prior=prior)
+    candidates = imported_candidates(index, text, kind=kind, weights=weights, prior=prior, memo=memo)
     if not count and not candidates.size:
         return None
     model = plain_model(count)
