@@ -574,6 +574,51 @@ def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
     assert not (after / name).exists()  # nothing embedded again, so nothing written
 
 
+
+def _spoil_imported(path: Path, how: str) -> None:
+    """Replace a kept ``embeddings-imported`` file by one a crash, a full disk or a stranger left."""
+    with np.load(path) as data:
+        keys, vectors = data["keys"], data["vectors"]
+    raw = path.read_bytes()
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(raw[:len(raw) // 2])
+    elif how == "bad crc":
+        path.write_bytes(raw[:200] + bytes(b ^ 0xFF for b in raw[200:210]) + raw[210:])
+    elif how == "npy":
+        np.save(path.open("wb"), vectors)
+    else:
+        path.unlink()
+        arrays = {"other dimension": dict(keys=keys, vectors=vectors[:, :384]),
+                  "one dimension": dict(keys=keys, vectors=vectors[:, 0]),
+                  "not finite": dict(keys=keys, vectors=np.full_like(vectors, np.nan)),
+                  "keys not text": dict(keys=np.arange(len(keys)), vectors=vectors)}[how]
+        np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "bad crc", "npy", "other dimension", "one dimension",
+                                 "not finite", "keys not text"])
+def test_a_spoiled_imported_vectors_file_is_embedded_again(tmp_path: Path, how: str) -> None:
+    """A kept ``embeddings-imported`` file that is not whole vectors of the encoder's size (empty,
+    truncated, corrupted, another shape) is passed over: the match answers as with a sound file, its
+    texts are embedded again and the file is written again whole."""
+    from matchgraph.graph import derived
+
+    catalog = _cards_beside_hub(tmp_path)
+    need = "tell whether a customer liked a film from what they wrote"
+    first = match(catalog, need, record=False)
+    kept = derived.current(catalog).directory / "embeddings-imported-all-mpnet-base-v2.npz"
+    with np.load(kept) as data:
+        count, dim = data["vectors"].shape
+    _spoil_imported(kept, how)
+    derived._STATES.clear()  # as a new process: read from the version's files
+    again = match(catalog, need, record=False)
+    assert again.ids == first.ids and "semantic" in again.results[0].why["components"]
+    with np.load(kept) as data:
+        assert data["vectors"].shape == (count, dim) and len(data["keys"]) == count
+        assert np.isfinite(data["vectors"]).all()
+
 def test_plain_embeddings_kept_for_other_entities_are_computed_again(plain_catalog: Catalog) -> None:
     """A kept ``embeddings-plain`` file holding other rows than the entities now read as plain (kept
     by a release that chose them otherwise) is not used as it is: computed again, the vectors of

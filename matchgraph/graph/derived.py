@@ -415,7 +415,7 @@ class State:
         with self._lock:
             known = self._imported.get(model)
             if known is None:
-                known = self._imported[model] = self._kept_imported(index, name)
+                known = self._imported[model] = self._kept_imported(index, name, model)
             missing = dict.fromkeys(k for k in keys if k not in known)
             if missing:
                 todo = {k: t for k, t in zip(keys, texts) if k in missing}
@@ -431,20 +431,20 @@ class State:
                 return np.zeros((0, semantic.load_encoder(model).dim), dtype=np.float32)
             return np.stack([known[k] for k in keys]).astype(np.float32)
 
-    def _kept_imported(self, index: TextIndex, name: str) -> dict[str, np.ndarray]:
+    def _kept_imported(self, index: TextIndex, name: str, model: str) -> dict[str, np.ndarray]:
         """The imported vectors kept by this version, else by the newest version keeping any (only
-        the texts ``index`` still holds)."""
+        the texts ``index`` still holds); a file that is not whole vectors of ``model``'s size is
+        passed over (its texts are embedded again, and the file written again)."""
         from ..matching import semantic
 
         own = self.directory / name
         candidates = [own] if own.exists() else []
         candidates += sorted((p for p in self.directory.parent.glob(f"v{FORMAT}-*/{name}") if p != own),
                              key=_mtime, reverse=True)
+        dim = semantic.load_encoder(model).dim if candidates else 0
         for path in candidates:
-            try:
-                with np.load(path) as data:
-                    kept = dict(zip(data["keys"].tolist(), data["vectors"]))
-            except (OSError, ValueError, KeyError):
+            kept = _read_imported(path, dim)
+            if kept is None:
                 continue
             if path != own:
                 wanted = {semantic.text_key(t) for t in index.imported_texts}
@@ -492,6 +492,21 @@ def _plain_texts(entities: dict[str, Any], index: TextIndex) -> list[tuple[int, 
     return sorted((row, vector_text(ent)) for ent in entities.values()
                   if (row := index.row_of.get(ent.slug)) is not None and plain[row])
 
+
+def _read_imported(path: Path, dim: int) -> dict[str, np.ndarray] | None:
+    """The vectors of an ``embeddings-imported-*.npz`` file by text key, or None when it is not
+    whole: unreadable (empty, truncated, a bad CRC, not a zip), without both arrays, keys that are
+    not strings, vectors not ``(len(keys), dim)`` or not finite. It is a cache: what it cannot give
+    is embedded again."""
+    try:
+        with np.load(path) as data:
+            keys, vectors = data["keys"], data["vectors"]
+    except Exception:  # noqa: BLE001 - zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, ...
+        return None
+    if (keys.ndim != 1 or keys.dtype.kind != "U" or vectors.ndim != 2 or vectors.shape != (keys.size, dim)
+            or not np.isfinite(vectors).all()):
+        return None
+    return dict(zip(keys.tolist(), vectors.astype(np.float32, copy=False)))
 
 def _mtime(path: Path) -> float:
     try:
