@@ -619,6 +619,25 @@ def test_a_spoiled_imported_vectors_file_is_embedded_again(tmp_path: Path, how: 
         assert data["vectors"].shape == (count, dim) and len(data["keys"]) == count
         assert np.isfinite(data["vectors"]).all()
 
+
+def test_a_kept_index_whose_imported_texts_do_not_match_is_built_again(tmp_path: Path) -> None:
+    """The imported records' texts are kept beside the index and found by position: a list of
+    another length (a damaged or foreign file) makes the index be built again, not give a record
+    another's text or fail the match."""
+    from matchgraph.graph import derived
+
+    catalog = _cards_beside_hub(tmp_path)
+    need = "tell whether a customer liked a film from what they wrote"
+    first = match(catalog, need, record=False)
+    directory = derived.current(catalog).directory
+    build = json.loads((directory / "textindex.json").read_text(encoding="utf-8"))["build"]
+    (directory / build / "imported_texts.json").write_text('["one text"]', encoding="utf-8")
+    derived._STATES.clear()  # as a new process: read from the version's files
+    again = match(catalog, need, record=False)
+    assert again.ids == first.ids and "semantic" in again.results[0].why["components"]
+    rebuilt = json.loads((directory / "textindex.json").read_text(encoding="utf-8"))["build"]
+    assert rebuilt != build
+
 def test_plain_embeddings_kept_for_other_entities_are_computed_again(plain_catalog: Catalog) -> None:
     """A kept ``embeddings-plain`` file holding other rows than the entities now read as plain (kept
     by a release that chose them otherwise) is not used as it is: computed again, the vectors of

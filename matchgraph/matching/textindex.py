@@ -884,13 +884,20 @@ def _load_saved(path: Path) -> TextIndex:
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT:
         raise ValueError("index format changed")
-    return TextIndex(data_version=meta["data_version"], scheme_digest=meta.get("scheme_digest", ""),
-                     build_seconds=meta.get("build_seconds", 0.0),
-                     **{key: meta[key] for key in _LISTS},
-                     **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
-                     **{key: Sparse.load(path, key) for key in _MATRICES},
-                     vectors=_mapped(path / "vectors.npy"),
-                     imported_texts=json.loads((path / "imported_texts.json").read_text(encoding="utf-8")))
+    index = TextIndex(data_version=meta["data_version"], scheme_digest=meta.get("scheme_digest", ""),
+                      build_seconds=meta.get("build_seconds", 0.0),
+                      **{key: meta[key] for key in _LISTS},
+                      **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
+                      **{key: Sparse.load(path, key) for key in _MATRICES},
+                      vectors=_mapped(path / "vectors.npy"),
+                      imported_texts=json.loads((path / "imported_texts.json").read_text(encoding="utf-8")))
+    # the imported records' texts are found by position among them: a list of another length
+    # would give a record another's text, or none
+    if (index.claimed.shape != (len(index),) or not isinstance(index.imported_texts, list)
+            or len(index.imported_texts) != int(index.imported.sum())
+            or not all(isinstance(t, str) for t in index.imported_texts)):
+        raise ValueError("the imported texts do not match the index")
+    return index
 
 
 def load_saved(path: Path) -> TextIndex:
