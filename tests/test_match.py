@@ -575,10 +575,11 @@ def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
 
 
 
-def _spoil_imported(path: Path, how: str) -> None:
-    """Replace a kept ``embeddings-imported`` file by one a crash, a full disk or a stranger left."""
+def _spoil_vectors(path: Path, how: str) -> None:
+    """Replace a kept ``embeddings-*`` file by one a crash, a full disk or a stranger left."""
     with np.load(path) as data:
-        keys, vectors = data["keys"], data["vectors"]
+        arrays = {key: data[key] for key in data.files}
+    vectors = arrays["vectors"]
     raw = path.read_bytes()
     if how == "empty":
         path.write_bytes(b"")
@@ -590,11 +591,10 @@ def _spoil_imported(path: Path, how: str) -> None:
         np.save(path.open("wb"), vectors)
     else:
         path.unlink()
-        arrays = {"other dimension": dict(keys=keys, vectors=vectors[:, :384]),
-                  "one dimension": dict(keys=keys, vectors=vectors[:, 0]),
-                  "not finite": dict(keys=keys, vectors=np.full_like(vectors, np.nan)),
-                  "keys not text": dict(keys=np.arange(len(keys)), vectors=vectors)}[how]
-        np.savez(path, **arrays)
+        changed = {"other dimension": {"vectors": vectors[:, :384]}, "one dimension": {"vectors": vectors[:, 0]},
+                   "not finite": {"vectors": np.full_like(vectors, np.nan)},
+                   "keys not text": {"keys": np.arange(len(vectors))}}[how]
+        np.savez(path, **{**arrays, **changed})
 
 
 @pytest.mark.parametrize("how", ["empty", "truncated", "bad crc", "npy", "other dimension", "one dimension",
@@ -611,7 +611,7 @@ def test_a_spoiled_imported_vectors_file_is_embedded_again(tmp_path: Path, how: 
     kept = derived.current(catalog).directory / "embeddings-imported-all-mpnet-base-v2.npz"
     with np.load(kept) as data:
         count, dim = data["vectors"].shape
-    _spoil_imported(kept, how)
+    _spoil_vectors(kept, how)
     derived._STATES.clear()  # as a new process: read from the version's files
     again = match(catalog, need, record=False)
     assert again.ids == first.ids and "semantic" in again.results[0].why["components"]
@@ -655,6 +655,28 @@ def test_plain_embeddings_kept_for_other_entities_are_computed_again(plain_catal
     with np.load(path) as data:
         assert data["rows"].tolist() == kept["rows"].tolist()
 
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "bad crc", "npy", "other dimension", "not finite"])
+@pytest.mark.parametrize("semantic", [None, True])
+def test_a_spoiled_embeddings_file_is_computed_again(plain_catalog: Catalog, how: str,
+                                                     semantic: bool | None) -> None:
+    """The same for the file of the entities without capabilities (a default match) and of every
+    entity (``--semantic``): computed again, not a traceback."""
+    from matchgraph.graph import derived
+
+    need = "tell whether a customer liked a film from what they wrote"
+    first = match(plain_catalog, need, record=False, semantic=semantic)
+    name = "embeddings-all-mpnet-base-v2.npz" if semantic else "embeddings-plain-all-mpnet-base-v2.npz"
+    path = derived.current(plain_catalog).directory / name
+    with np.load(path) as data:
+        shape = data["vectors"].shape
+    _spoil_vectors(path, how)
+    derived._STATES.clear()  # as a new process: read from the version's files
+    again = match(plain_catalog, need, record=False, semantic=semantic)
+    assert again.ids == first.ids
+    with np.load(path) as data:
+        assert data["vectors"].shape == shape and np.isfinite(data["vectors"]).all()
 
 @pytest.mark.parametrize("need", ["the and of for with", "zzyzx qwvv", "-", "foo", "qwerty uiop"])
 @pytest.mark.parametrize("semantic", [None, True])
