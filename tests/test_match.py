@@ -556,6 +556,24 @@ def test_beside_cards_with_claims_imported_records_that_can_reach_the_top_are_re
     assert "semantic" not in static.results[0].why["components"]  # the reading before this change
 
 
+
+@pytest.mark.parametrize("need", ["en de", "five"])
+def test_imported_candidates_keep_the_static_vectors_when_no_text_comes_close(tmp_path: Path, need: str) -> None:
+    """When no text comes close enough to the need for the encoder to count (best cosine under
+    min_cosine_for), the encoder gives no entity any evidence: the imported candidates are read as
+    the other imported records, through the static vectors, not at 0 on the encoder's share (which
+    ranked them under the records that were not candidates, or dropped them)."""
+    from matchgraph.matching.match import DEFAULT_WEIGHTS, imported_candidates, load_index
+
+    catalog = _cards_beside_hub(tmp_path)
+    index = load_index(catalog)
+    assert imported_candidates(index, need).size
+    results = match(catalog, need, record=False)
+    static = match(catalog, need, record=False, weights=replace(DEFAULT_WEIGHTS, imported_candidates=0))
+    assert [(r.id, round(r.score, 4)) for r in results.results] == [(r.id, round(r.score, 4)) for r in static.results]
+    assert any(index.imported[index.row_of[r.id]] for r in results.results)
+    assert all("semantic" not in r.why["components"] for r in results.results)
+
 def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
     """A recorded match makes a new version: the imported records embedded under the old one are
     not embedded again (the new version starts from the newest kept file)."""
