@@ -474,10 +474,10 @@ class TextIndex:
         """Which :attr:`described` entities have no claim: records an importer gave capabilities from
         tags or fields, beside cards whose capabilities carry claims (a Quickstart catalog's MTEB and
         Croissant records), computed once. A default match reads them through the static vectors,
-        and through the sentence encoder too when they can reach the top (:func:`imported_rows`
-        of :mod:`matchgraph.matching.match`): embedding all of them at the one-line shares let
-        4,600 imported records crowd the cards out of the Quickstart catalog's needs, and cost its
-        first match 24 times the CPU (BENCHMARKS.md, round 11)."""
+        and through the sentence encoder too when they can reach the top
+        (:func:`~matchgraph.matching.match.imported_candidates`): embedding all of them at the
+        one-line shares let 4,600 imported records crowd the cards out of the Quickstart catalog's
+        needs, and cost its first match 24 times the CPU (BENCHMARKS.md, round 11)."""
         cached = self.__dict__.get("_imported")
         if cached is None or cached.shape != (len(self),):
             claimed = np.asarray(self.claimed, dtype=bool)
