@@ -556,6 +556,24 @@ def test_beside_cards_with_claims_imported_records_that_can_reach_the_top_are_re
     assert "semantic" not in static.results[0].why["components"]  # the reading before this change
 
 
+
+@pytest.mark.parametrize("need", ["en de", "five"])
+def test_imported_candidates_keep_the_static_vectors_when_no_text_comes_close(tmp_path: Path, need: str) -> None:
+    """When no text comes close enough to the need for the encoder to count (best cosine under
+    min_cosine_for), the encoder gives no entity any evidence: the imported candidates are read as
+    the other imported records, through the static vectors, not at 0 on the encoder's share (which
+    ranked them under the records that were not candidates, or dropped them)."""
+    from matchgraph.matching.match import DEFAULT_WEIGHTS, imported_candidates, load_index
+
+    catalog = _cards_beside_hub(tmp_path)
+    index = load_index(catalog)
+    assert imported_candidates(index, need).size
+    results = match(catalog, need, record=False)
+    static = match(catalog, need, record=False, weights=replace(DEFAULT_WEIGHTS, imported_candidates=0))
+    assert [(r.id, round(r.score, 4)) for r in results.results] == [(r.id, round(r.score, 4)) for r in static.results]
+    assert any(index.imported[index.row_of[r.id]] for r in results.results)
+    assert all("semantic" not in r.why["components"] for r in results.results)
+
 def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
     """A recorded match makes a new version: the imported records embedded under the old one are
     not embedded again (the new version starts from the newest kept file)."""
@@ -574,6 +592,70 @@ def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
     assert not (after / name).exists()  # nothing embedded again, so nothing written
 
 
+
+def _spoil_vectors(path: Path, how: str) -> None:
+    """Replace a kept ``embeddings-*`` file by one a crash, a full disk or a stranger left."""
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    vectors = arrays["vectors"]
+    raw = path.read_bytes()
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(raw[:len(raw) // 2])
+    elif how == "bad crc":
+        path.write_bytes(raw[:200] + bytes(b ^ 0xFF for b in raw[200:210]) + raw[210:])
+    elif how == "npy":
+        np.save(path.open("wb"), vectors)
+    else:
+        path.unlink()
+        changed = {"other dimension": {"vectors": vectors[:, :384]}, "one dimension": {"vectors": vectors[:, 0]},
+                   "not finite": {"vectors": np.full_like(vectors, np.nan)},
+                   "keys not text": {"keys": np.arange(len(vectors))}}[how]
+        np.savez(path, **{**arrays, **changed})
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "bad crc", "npy", "other dimension", "one dimension",
+                                 "not finite", "keys not text"])
+def test_a_spoiled_imported_vectors_file_is_embedded_again(tmp_path: Path, how: str) -> None:
+    """A kept ``embeddings-imported`` file that is not whole vectors of the encoder's size (empty,
+    truncated, corrupted, another shape) is passed over: the match answers as with a sound file, its
+    texts are embedded again and the file is written again whole."""
+    from matchgraph.graph import derived
+
+    catalog = _cards_beside_hub(tmp_path)
+    need = "tell whether a customer liked a film from what they wrote"
+    first = match(catalog, need, record=False)
+    kept = derived.current(catalog).directory / "embeddings-imported-all-mpnet-base-v2.npz"
+    with np.load(kept) as data:
+        count, dim = data["vectors"].shape
+    _spoil_vectors(kept, how)
+    derived._STATES.clear()  # as a new process: read from the version's files
+    again = match(catalog, need, record=False)
+    assert again.ids == first.ids and "semantic" in again.results[0].why["components"]
+    with np.load(kept) as data:
+        assert data["vectors"].shape == (count, dim) and len(data["keys"]) == count
+        assert np.isfinite(data["vectors"]).all()
+
+
+def test_a_kept_index_whose_imported_texts_do_not_match_is_built_again(tmp_path: Path) -> None:
+    """The imported records' texts are kept beside the index and found by position: a list of
+    another length (a damaged or foreign file) makes the index be built again, not give a record
+    another's text or fail the match."""
+    from matchgraph.graph import derived
+
+    catalog = _cards_beside_hub(tmp_path)
+    need = "tell whether a customer liked a film from what they wrote"
+    first = match(catalog, need, record=False)
+    directory = derived.current(catalog).directory
+    build = json.loads((directory / "textindex.json").read_text(encoding="utf-8"))["build"]
+    (directory / build / "imported_texts.json").write_text('["one text"]', encoding="utf-8")
+    derived._STATES.clear()  # as a new process: read from the version's files
+    again = match(catalog, need, record=False)
+    assert again.ids == first.ids and "semantic" in again.results[0].why["components"]
+    rebuilt = json.loads((directory / "textindex.json").read_text(encoding="utf-8"))["build"]
+    assert rebuilt != build
+
 def test_plain_embeddings_kept_for_other_entities_are_computed_again(plain_catalog: Catalog) -> None:
     """A kept ``embeddings-plain`` file holding other rows than the entities now read as plain (kept
     by a release that chose them otherwise) is not used as it is: computed again, the vectors of
@@ -591,6 +673,28 @@ def test_plain_embeddings_kept_for_other_entities_are_computed_again(plain_catal
     with np.load(path) as data:
         assert data["rows"].tolist() == kept["rows"].tolist()
 
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "bad crc", "npy", "other dimension", "not finite"])
+@pytest.mark.parametrize("semantic", [None, True])
+def test_a_spoiled_embeddings_file_is_computed_again(plain_catalog: Catalog, how: str,
+                                                     semantic: bool | None) -> None:
+    """The same for the file of the entities without capabilities (a default match) and of every
+    entity (``--semantic``): computed again, not a traceback."""
+    from matchgraph.graph import derived
+
+    need = "tell whether a customer liked a film from what they wrote"
+    first = match(plain_catalog, need, record=False, semantic=semantic)
+    name = "embeddings-all-mpnet-base-v2.npz" if semantic else "embeddings-plain-all-mpnet-base-v2.npz"
+    path = derived.current(plain_catalog).directory / name
+    with np.load(path) as data:
+        shape = data["vectors"].shape
+    _spoil_vectors(path, how)
+    derived._STATES.clear()  # as a new process: read from the version's files
+    again = match(plain_catalog, need, record=False, semantic=semantic)
+    assert again.ids == first.ids
+    with np.load(path) as data:
+        assert data["vectors"].shape == shape and np.isfinite(data["vectors"]).all()
 
 @pytest.mark.parametrize("need", ["the and of for with", "zzyzx qwvv", "-", "foo", "qwerty uiop"])
 @pytest.mark.parametrize("semantic", [None, True])

@@ -330,16 +330,17 @@ class State:
         model = model or semantic.SEMANTIC_MODEL
         name = f"embeddings-plain-{model}.npz" if plain_only else f"embeddings-{model}.npz"
         path = self.directory / name
-        if path.exists():
-            with np.load(path) as data:
-                rows, vectors = data["rows"], data["vectors"]
+        dim = semantic.load_encoder(model).dim
+        kept = _kept_vectors(path, dim, "rows") if path.exists() else None  # a spoiled file: computed again
+        if kept is not None and (not kept[0].size or int(kept[0].max()) < len(index)):
+            rows, vectors = kept
             # kept by an older release, the file may hold another set of entities (what is read as
             # plain changed): computed again then, its vectors reused below
             if not plain_only or np.array_equal(rows, np.flatnonzero(index.plain)):
                 if plain_only:
                     self._plain_texts = None
                 return rows, vectors
-        carried = self._carry_embeddings(name, getattr(index, "build", None))
+        carried = self._carry_embeddings(name, getattr(index, "build", None), dim)
         if carried is not None:
             if plain_only:
                 self._plain_texts = None
@@ -354,12 +355,10 @@ class State:
             texts = semantic.entity_texts(catalog, index)
         known: dict[str, np.ndarray] = {}
         for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{name}"), key=_mtime, reverse=True):
-            try:
-                with np.load(other) as data:
-                    known.update(zip(data["keys"].tolist(), data["vectors"]))
-            except (OSError, ValueError, KeyError):
-                continue
-            break
+            read = _kept_vectors(other, dim, "keys")
+            if read is not None:
+                known.update(zip(read[0].tolist(), read[1]))
+                break
         keys = [semantic.text_key(t) for _, t in texts]
         missing = sorted({t for (_, t), k in zip(texts, keys) if k not in known})
         if missing:
@@ -371,7 +370,6 @@ class State:
                     progress.step(f"texts {start + 1:,}-{start + len(part):,} of {len(missing):,}")
                     known.update((semantic.text_key(t), v) for t, v in zip(part, encoder.encode(part)))
         rows = np.array([r for r, _ in texts], dtype=np.int64)
-        dim = semantic.load_encoder(model).dim if not known else len(next(iter(known.values())))
         matrix = np.stack([known[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
         with _staged_files(self.directory) as stage:
             np.savez(stage / name, rows=rows, vectors=matrix, keys=np.array(keys),
@@ -415,7 +413,7 @@ class State:
         with self._lock:
             known = self._imported.get(model)
             if known is None:
-                known = self._imported[model] = self._kept_imported(index, name)
+                known = self._imported[model] = self._kept_imported(index, name, model)
             missing = dict.fromkeys(k for k in keys if k not in known)
             if missing:
                 todo = {k: t for k, t in zip(keys, texts) if k in missing}
@@ -431,28 +429,29 @@ class State:
                 return np.zeros((0, semantic.load_encoder(model).dim), dtype=np.float32)
             return np.stack([known[k] for k in keys]).astype(np.float32)
 
-    def _kept_imported(self, index: TextIndex, name: str) -> dict[str, np.ndarray]:
+    def _kept_imported(self, index: TextIndex, name: str, model: str) -> dict[str, np.ndarray]:
         """The imported vectors kept by this version, else by the newest version keeping any (only
-        the texts ``index`` still holds)."""
+        the texts ``index`` still holds); a file that is not whole vectors of ``model``'s size is
+        passed over (its texts are embedded again, and the file written again)."""
         from ..matching import semantic
 
         own = self.directory / name
         candidates = [own] if own.exists() else []
         candidates += sorted((p for p in self.directory.parent.glob(f"v{FORMAT}-*/{name}") if p != own),
                              key=_mtime, reverse=True)
+        dim = semantic.load_encoder(model).dim if candidates else 0
         for path in candidates:
-            try:
-                with np.load(path) as data:
-                    kept = dict(zip(data["keys"].tolist(), data["vectors"]))
-            except (OSError, ValueError, KeyError):
+            read = _kept_vectors(path, dim, "keys")
+            if read is None:
                 continue
+            kept = dict(zip(read[0].tolist(), read[1].astype(np.float32, copy=False)))
             if path != own:
                 wanted = {semantic.text_key(t) for t in index.imported_texts}
                 kept = {k: v for k, v in kept.items() if k in wanted}
             return kept
         return {}
 
-    def _carry_embeddings(self, name: str, build: str | None) -> tuple[np.ndarray, np.ndarray] | None:
+    def _carry_embeddings(self, name: str, build: str | None, dim: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The newest other version's embeddings when they were made from the same text index
         build (a recorded match changes no text): hard-linked into this version, nothing read from
         the store nor encoded."""
@@ -465,12 +464,17 @@ class State:
                 with np.load(other) as data:
                     if "build" not in data.files or str(data["build"]) != build:
                         return None
-                    rows, vectors = data["rows"], data["vectors"]
+            except Exception:  # noqa: BLE001 - a spoiled file is not carried (see _kept_vectors)
+                return None
+            kept = _kept_vectors(other, dim, "rows")
+            if kept is None:
+                return None
+            try:
                 with _staged_files(self.directory) as stage:
                     os.link(other, stage / name)
-                return rows, vectors
-            except (OSError, ValueError, KeyError):
+            except OSError:
                 return None
+            return kept
         return None
 
 
@@ -491,6 +495,26 @@ def _plain_texts(entities: dict[str, Any], index: TextIndex) -> list[tuple[int, 
     plain = index.plain
     return sorted((row, vector_text(ent)) for ent in entities.values()
                   if (row := index.row_of.get(ent.slug)) is not None and plain[row])
+
+
+def _kept_vectors(path: Path, dim: int, by: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(by, vectors)`` of a kept ``embeddings-*.npz`` file, ``by`` being ``"keys"`` (text keys)
+    or ``"rows"`` (index rows), or None when the file is not whole: unreadable (empty, truncated, a
+    bad CRC, not a zip), without both arrays, keys not strings or rows not non-negative integers,
+    vectors not ``(len(by), dim)`` floats or not finite. It is a cache: what it cannot give is
+    embedded again."""
+    try:
+        with np.load(path) as data:
+            labels, vectors = data[by], data["vectors"]
+    except Exception:  # noqa: BLE001 - zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, ...
+        return None
+    if (labels.ndim != 1 or labels.dtype.kind not in ("U" if by == "keys" else "iu")
+            or vectors.ndim != 2 or vectors.shape != (labels.size, dim) or vectors.dtype.kind != "f"
+            or not np.isfinite(vectors.sum(dtype=np.float64))):  # one pass, no array of flags
+        return None
+    if by == "rows" and labels.size and int(labels.min()) < 0:
+        return None
+    return labels, vectors
 
 
 def _mtime(path: Path) -> float:

@@ -916,7 +916,8 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: st
     except SemanticUnavailable:
         return None
     read = index.plain.copy()
-    read[candidates] = True
+    if similarity.any():  # else no text came close enough (min_cosine_for): the static vectors stand
+        read[candidates] = True
     return np.where(read, similarity, np.nan).astype(np.float32)
 
 

@@ -474,10 +474,10 @@ class TextIndex:
         """Which :attr:`described` entities have no claim: records an importer gave capabilities from
         tags or fields, beside cards whose capabilities carry claims (a Quickstart catalog's MTEB and
         Croissant records), computed once. A default match reads them through the static vectors,
-        and through the sentence encoder too when they can reach the top (:func:`imported_rows`
-        of :mod:`matchgraph.matching.match`): embedding all of them at the one-line shares let
-        4,600 imported records crowd the cards out of the Quickstart catalog's needs, and cost its
-        first match 24 times the CPU (BENCHMARKS.md, round 11)."""
+        and through the sentence encoder too when they can reach the top
+        (:func:`~matchgraph.matching.match.imported_candidates`): embedding all of them at the
+        one-line shares let 4,600 imported records crowd the cards out of the Quickstart catalog's
+        needs, and cost its first match 24 times the CPU (BENCHMARKS.md, round 11)."""
         cached = self.__dict__.get("_imported")
         if cached is None or cached.shape != (len(self),):
             claimed = np.asarray(self.claimed, dtype=bool)
@@ -884,13 +884,20 @@ def _load_saved(path: Path) -> TextIndex:
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT:
         raise ValueError("index format changed")
-    return TextIndex(data_version=meta["data_version"], scheme_digest=meta.get("scheme_digest", ""),
-                     build_seconds=meta.get("build_seconds", 0.0),
-                     **{key: meta[key] for key in _LISTS},
-                     **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
-                     **{key: Sparse.load(path, key) for key in _MATRICES},
-                     vectors=_mapped(path / "vectors.npy"),
-                     imported_texts=json.loads((path / "imported_texts.json").read_text(encoding="utf-8")))
+    index = TextIndex(data_version=meta["data_version"], scheme_digest=meta.get("scheme_digest", ""),
+                      build_seconds=meta.get("build_seconds", 0.0),
+                      **{key: meta[key] for key in _LISTS},
+                      **{key: _mapped(path / f"{key}.npy") for key in _ARRAYS},
+                      **{key: Sparse.load(path, key) for key in _MATRICES},
+                      vectors=_mapped(path / "vectors.npy"),
+                      imported_texts=json.loads((path / "imported_texts.json").read_text(encoding="utf-8")))
+    # the imported records' texts are found by position among them: a list of another length
+    # would give a record another's text, or none
+    if (index.claimed.shape != (len(index),) or not isinstance(index.imported_texts, list)
+            or len(index.imported_texts) != int(index.imported.sum())
+            or not all(isinstance(t, str) for t in index.imported_texts)):
+        raise ValueError("the imported texts do not match the index")
+    return index
 
 
 def load_saved(path: Path) -> TextIndex:
