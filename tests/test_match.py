@@ -593,6 +593,49 @@ def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
 
 
 
+def test_an_imported_record_s_vector_does_not_depend_on_what_was_embedded_beside_it(tmp_path: Path) -> None:
+    """Candidates are embedded as needs ask for them, so which texts are embedded together depends on
+    the needs asked before: each is embedded alone, so that its vector, and a need's ranking, do
+    not (the int8 encoder quantises a batch's activations together: batched, a vector moved by a
+    cosine of up to 0.024 with its neighbours)."""
+    from matchgraph.graph import derived
+    from matchgraph.matching.match import load_index
+
+    vectors = []
+    for name, rows_of in (("all", lambda index: np.flatnonzero(index.imported)),
+                          ("one", lambda index: np.array([index.row_of["someone-imdb-reviews"]]))):
+        (tmp_path / name).mkdir()
+        catalog = _cards_beside_hub(tmp_path / name)
+        index = load_index(catalog)
+        rows = rows_of(index)
+        got = derived.current(catalog).imported_vectors(index, rows, "all-mpnet-base-v2")
+        vectors.append(got[list(rows).index(index.row_of["someone-imdb-reviews"])])
+        catalog.close()
+    assert np.array_equal(vectors[0], vectors[1])
+
+
+def test_a_stage_left_inside_a_version_by_a_killed_process_is_collected(tmp_path: Path) -> None:
+    """A process killed while it wrote a version's file (an imported-vectors file grows after the
+    version is published) leaves its stage folder inside the version: collected like the stages
+    left beside the versions, once an hour old."""
+    import os
+    import time
+
+    from matchgraph.graph import derived
+
+    catalog = _cards_beside_hub(tmp_path)
+    match(catalog, "tell whether a customer liked a film from what they wrote", record=False)
+    version = derived.current(catalog).directory
+    stale, fresh = version / ".stage-4194304-0123456789ab", version / ".stage-4194305-0123456789ab"
+    for stage in (stale, fresh):
+        stage.mkdir()
+        (stage / "embeddings-imported-all-mpnet-base-v2.npz").write_bytes(b"half a file")
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
+    derived._collect(version.parent)
+    assert not stale.exists() and fresh.exists() and version.exists()
+
+
 def _spoil_vectors(path: Path, how: str) -> None:
     """Replace a kept ``embeddings-*`` file by one a crash, a full disk or a stranger left."""
     with np.load(path) as data:
