@@ -872,7 +872,8 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: st
                       memo: dict[str, Any] | None = None) -> np.ndarray | None:
     """The encoder's similarity to the need of the entities without capabilities and of the
     imported records that can reach the top (:func:`imported_candidates`), NaN for the others; None
-    when there are none, or no encoder can run here.
+    when it reads none (there are none, or only candidates and no text comes close to the need), or
+    no encoder can run here.
 
     The entities without capabilities are embedded all at once and kept per version. Of the
     imported records, the candidates are embedded as needs ask for them and kept by text
@@ -918,6 +919,8 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: st
     read = index.plain.copy()
     if similarity.any():  # else no text came close enough (min_cosine_for): the static vectors stand
         read[candidates] = True
+    if not read.any():  # the encoder read no entity: the ranking is the static vectors' alone
+        return None
     return np.where(read, similarity, np.nan).astype(np.float32)
 
 
