@@ -880,8 +880,8 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: st
     (:meth:`matchgraph.graph.derived.State.imported_vectors`), and an even sample of
     :data:`IMPORTED_SAMPLE` of them stands for the others in the median that counts as no evidence.
     """
-    from .semantic import (PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, load_encoder, min_cosine_for,
-                           plain_model, scores_from_vectors, _single_thread)
+    from .semantic import (PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, load_encoder, plain_model,
+                           semantic_scores)
 
     count = int(index.plain.sum())
     candidates = imported_candidates(index, text, kind=kind, weights=weights, prior=prior, memo=memo)
@@ -907,13 +907,9 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: st
             floor_weights = np.zeros(len(index), dtype=np.float64)
             floor_weights[index.plain] = 1.0
             floor_weights[sample] = imported.size / sample.size
-        encoder = load_encoder(model)
-        with _single_thread():
-            query = encoder.encode([text])[0]
         # the feedback round was chosen for all-mpnet-base-v2's reading, not for all-MiniLM-L6-v2's
-        similarity = scores_from_vectors(rows, matrix, query, len(index), top_floor=PLAIN_TOP_COSINE,
-                                         feedback=model == SEMANTIC_MODEL, min_cosine=min_cosine_for(index, text),
-                                         floor_weights=floor_weights)
+        similarity = semantic_scores(catalog, index, text, vectors=(rows, matrix), top_floor=PLAIN_TOP_COSINE,
+                                     model=model, feedback=model == SEMANTIC_MODEL, floor_weights=floor_weights)
     except SemanticUnavailable:
         return None
     read = index.plain.copy()
