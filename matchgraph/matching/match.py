@@ -15,8 +15,9 @@ The ranker combines five kinds of evidence (the formula, with its constants, is 
 5. **meaning**: the cosine similarity of sentence vectors, fused with the lexical and concept
    evidence: by default the sentence encoder's (:mod:`matchgraph.matching.semantic`) for entities
    known by a name and a description only, the static vectors' (:mod:`matchgraph.matching.static_vectors`)
-   for entities with capabilities; ``semantic=True`` the encoder's for every entity,
-   ``semantic=False`` the static vectors' for every entity.
+   for entities with capabilities (beside cards with claims, the imported records among the need's
+   best :attr:`MatchWeights.imported_candidates` are read by the encoder too); ``semantic=True`` the
+   encoder's for every entity, ``semantic=False`` the static vectors' for every entity.
 
 Unless ``record=False`` (or ``MATCHGRAPH_RECORD_MATCHES=0``), every match is stored as a match
 event (:mod:`matchgraph.matching.events`): evidence for Times Matched and for the co-match edges of the
@@ -825,7 +826,9 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
     semantic : bool, optional
         True: the sentence encoder's similarity for every entity (each of its texts). None (the
         default): the encoder for entities without capabilities, the static sentence vectors for the
-        others, or the static vectors alone where no encoder can run. False: static vectors alone.
+        others (and the encoder too for the imported records that can reach the top,
+        :func:`imported_candidates`), or the static vectors alone where no encoder can run. False:
+        static vectors alone.
     weights : MatchWeights, optional
         The constants of the formula; :data:`DEFAULT_WEIGHTS` by default.
 

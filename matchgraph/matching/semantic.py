@@ -8,9 +8,10 @@ and PyTorch is never installed.
   ``matchgraph/data/all-mpnet-base-v2.int8.onnx``): ``match --semantic`` reads with it every
   entity and each of its capabilities, and a default ``match`` the entities known by a name and a
   description only, up to :data:`PLAIN_LARGE_LIMIT` (20,000) of them (:func:`plain_model`;
-  BENCHMARKS.md, round 9). Six times the cost of all-MiniLM-L6-v2 (150 texts a second), and on the
-  evaluation sets of BENCHMARKS.md (rounds 6 and 9) 0.07 to 0.09 recall@10 above it on the
-  held-out style of records.
+  BENCHMARKS.md, round 9), with the imported records beside cards that can reach a need's top
+  (:func:`matchgraph.matching.match.imported_candidates`; round 12). Six times the cost of
+  all-MiniLM-L6-v2 (150 texts a second), and on the evaluation sets of BENCHMARKS.md (rounds 6
+  and 9) 0.07 to 0.09 recall@10 above it on the held-out style of records.
 - all-MiniLM-L6-v2 (22.7 M parameters, 384 dimensions, Apache-2.0;
   ``matchgraph/data/all-minilm-l6-v2.int8.onnx``): a default ``match`` reads with it the entities
   known by a name and a description only when there are more than :data:`PLAIN_LARGE_LIMIT` of
