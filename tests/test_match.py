@@ -573,6 +573,7 @@ def test_imported_candidates_keep_the_static_vectors_when_no_text_comes_close(tm
     assert [(r.id, round(r.score, 4)) for r in results.results] == [(r.id, round(r.score, 4)) for r in static.results]
     assert any(index.imported[index.row_of[r.id]] for r in results.results)
     assert all("semantic" not in r.why["components"] for r in results.results)
+    assert not results.semantic and results.to_dict()["semantic"] is False  # no entity was read by the encoder
 
 def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
     """A recorded match makes a new version: the imported records embedded under the old one are

@@ -163,7 +163,8 @@ def _print_results(data: dict[str, Any], width: int | None = None) -> None:
                    "second). --no-semantic: the static sentence vectors alone. Default: the same encoder "
                    "for entities described only by a name and a sentence or two (the smaller "
                    "all-MiniLM-L6-v2 when there are more than 20,000 of them), the static vectors for the "
-                   "others.")
+                   "others (and, beside cards, the encoder too for the imported records that can reach "
+                   "the top).")
 @catalog_option
 @format_option("table", "json")
 @handle_errors

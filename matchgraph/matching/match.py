@@ -15,8 +15,9 @@ The ranker combines five kinds of evidence (the formula, with its constants, is 
 5. **meaning**: the cosine similarity of sentence vectors, fused with the lexical and concept
    evidence: by default the sentence encoder's (:mod:`matchgraph.matching.semantic`) for entities
    known by a name and a description only, the static vectors' (:mod:`matchgraph.matching.static_vectors`)
-   for entities with capabilities; ``semantic=True`` the encoder's for every entity,
-   ``semantic=False`` the static vectors' for every entity.
+   for entities with capabilities (beside cards with claims, the imported records among the need's
+   best :attr:`MatchWeights.imported_candidates` are read by the encoder too); ``semantic=True`` the
+   encoder's for every entity, ``semantic=False`` the static vectors' for every entity.
 
 Unless ``record=False`` (or ``MATCHGRAPH_RECORD_MATCHES=0``), every match is stored as a match
 event (:mod:`matchgraph.matching.events`): evidence for Times Matched and for the co-match edges of the
@@ -825,7 +826,9 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
     semantic : bool, optional
         True: the sentence encoder's similarity for every entity (each of its texts). None (the
         default): the encoder for entities without capabilities, the static sentence vectors for the
-        others, or the static vectors alone where no encoder can run. False: static vectors alone.
+        others (and the encoder too for the imported records that can reach the top,
+        :func:`imported_candidates`), or the static vectors alone where no encoder can run. False:
+        static vectors alone.
     weights : MatchWeights, optional
         The constants of the formula; :data:`DEFAULT_WEIGHTS` by default.
 
@@ -872,15 +875,16 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: st
                       memo: dict[str, Any] | None = None) -> np.ndarray | None:
     """The encoder's similarity to the need of the entities without capabilities and of the
     imported records that can reach the top (:func:`imported_candidates`), NaN for the others; None
-    when there are none, or no encoder can run here.
+    when it reads none (there are none, or only candidates and no text comes close to the need), or
+    no encoder can run here.
 
     The entities without capabilities are embedded all at once and kept per version. Of the
     imported records, the candidates are embedded as needs ask for them and kept by text
     (:meth:`matchgraph.graph.derived.State.imported_vectors`), and an even sample of
     :data:`IMPORTED_SAMPLE` of them stands for the others in the median that counts as no evidence.
     """
-    from .semantic import (PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, load_encoder, min_cosine_for,
-                           plain_model, scores_from_vectors, _single_thread)
+    from .semantic import (PLAIN_TOP_COSINE, SEMANTIC_MODEL, SemanticUnavailable, load_encoder, plain_model,
+                           semantic_scores)
 
     count = int(index.plain.sum())
     candidates = imported_candidates(index, text, kind=kind, weights=weights, prior=prior, memo=memo)
@@ -906,18 +910,16 @@ def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: st
             floor_weights = np.zeros(len(index), dtype=np.float64)
             floor_weights[index.plain] = 1.0
             floor_weights[sample] = imported.size / sample.size
-        encoder = load_encoder(model)
-        with _single_thread():
-            query = encoder.encode([text])[0]
         # the feedback round was chosen for all-mpnet-base-v2's reading, not for all-MiniLM-L6-v2's
-        similarity = scores_from_vectors(rows, matrix, query, len(index), top_floor=PLAIN_TOP_COSINE,
-                                         feedback=model == SEMANTIC_MODEL, min_cosine=min_cosine_for(index, text),
-                                         floor_weights=floor_weights)
+        similarity = semantic_scores(catalog, index, text, vectors=(rows, matrix), top_floor=PLAIN_TOP_COSINE,
+                                     model=model, feedback=model == SEMANTIC_MODEL, floor_weights=floor_weights)
     except SemanticUnavailable:
         return None
     read = index.plain.copy()
     if similarity.any():  # else no text came close enough (min_cosine_for): the static vectors stand
         read[candidates] = True
+    if not read.any():  # the encoder read no entity: the ranking is the static vectors' alone
+        return None
     return np.where(read, similarity, np.nan).astype(np.float32)
 
 

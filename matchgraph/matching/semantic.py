@@ -8,9 +8,10 @@ and PyTorch is never installed.
   ``matchgraph/data/all-mpnet-base-v2.int8.onnx``): ``match --semantic`` reads with it every
   entity and each of its capabilities, and a default ``match`` the entities known by a name and a
   description only, up to :data:`PLAIN_LARGE_LIMIT` (20,000) of them (:func:`plain_model`;
-  BENCHMARKS.md, round 9). Six times the cost of all-MiniLM-L6-v2 (150 texts a second), and on the
-  evaluation sets of BENCHMARKS.md (rounds 6 and 9) 0.07 to 0.09 recall@10 above it on the
-  held-out style of records.
+  BENCHMARKS.md, round 9), with the imported records beside cards that can reach a need's top
+  (:func:`matchgraph.matching.match.imported_candidates`; round 12). Six times the cost of
+  all-MiniLM-L6-v2 (150 texts a second), and on the evaluation sets of BENCHMARKS.md (rounds 6
+  and 9) 0.07 to 0.09 recall@10 above it on the held-out style of records.
 - all-MiniLM-L6-v2 (22.7 M parameters, 384 dimensions, Apache-2.0;
   ``matchgraph/data/all-minilm-l6-v2.int8.onnx``): a default ``match`` reads with it the entities
   known by a name and a description only when there are more than :data:`PLAIN_LARGE_LIMIT` of
@@ -654,7 +655,7 @@ def min_cosine_for(index: TextIndex, text: str) -> float:
 def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
                     vectors: tuple[np.ndarray, np.ndarray] | None = None, top_floor: float = -1.0,
                     model: str = SEMANTIC_MODEL, feedback: bool = False,
-                    min_cosine: float | None = None) -> np.ndarray:
+                    min_cosine: float | None = None, floor_weights: np.ndarray | None = None) -> np.ndarray:
     """Semantic similarity of every entity of ``index`` to the need, in [0, 1].
 
     Parameters
@@ -669,12 +670,15 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
     top_floor : float, optional
         The cosine worth 1 when no entity reaches it (:func:`rescale`).
     model : str
-        The encoder: :data:`SEMANTIC_MODEL` (``--semantic``) or :data:`MODEL_NAME` (a default match).
+        The encoder: :data:`SEMANTIC_MODEL` (``--semantic``), or the one :func:`plain_model` chooses (a
+        default match).
     feedback : bool
         One round of pseudo-relevance feedback (:func:`feedback_similarity`), as ``--semantic`` does.
     min_cosine : float, optional
         When no entity text comes this close to the need, no entity gets any evidence; by default
         :func:`min_cosine_for` the need.
+    floor_weights : numpy.ndarray, optional
+        As in :func:`scores_from_vectors`.
 
     Returns
     -------
@@ -693,7 +697,7 @@ def semantic_scores(catalog: Catalog, index: TextIndex, text: str, *,
     if min_cosine is None:
         min_cosine = min_cosine_for(index, text)
     return scores_from_vectors(rows, matrix, query, len(index), top_floor=top_floor, feedback=feedback,
-                               min_cosine=min_cosine)
+                               min_cosine=min_cosine, floor_weights=floor_weights)
 
 
 def scores_from_vectors(rows: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int, *,

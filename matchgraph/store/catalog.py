@@ -218,8 +218,10 @@ class Transaction:
         """:meth:`update` for an update sent from outside (``matchgraph sparql --update``, the endpoint),
         refusing one that makes a local ``file:`` IRI an entity, as ingest does for files.
 
-        The text says whether and where to look; most updates cost nothing more (see
-        :mod:`matchgraph.store.local_entities`). An entity the catalog held before is let be.
+        The text says only whether to look (an update that adds no triple, or an INSERT DATA that
+        does not spell ``file:``, is not looked at); when it may add one, the entity types of the
+        whole staged version are looked at (see :mod:`matchgraph.store.local_entities`). An entity
+        the catalog held before is let be.
 
         Raises
         ------
@@ -228,7 +230,7 @@ class Transaction:
             staged version, so nothing changes.
         """
         self.update(sparql)
-        if self.store is not None:  # a remote engine checks its own updates
+        if self.store is not None:  # a remote catalog: `matchgraph serve` checks its own updates, another engine does not
             from .local_entities import refuse_local_entities
 
             refuse_local_entities(sparql, self.store, self.base)

@@ -33,17 +33,15 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.query import Result
 
+from .catalog import Catalog
 from .serialize import Unwritable, write_solutions, write_triples
 from ..errors import QueryError
-
-if TYPE_CHECKING:  # annotations only: the catalog's write path reads update texts with this module's lexer
-    from .catalog import Catalog
 
 __all__ = ["ParsedQuery", "parse_query", "query_kind", "check_reach", "run_sparql", "check_query", "write_result",
            "QUERY_FORMATS", "format_result", "result_to_json", "syntax_message", "base_iri", "with_using",
