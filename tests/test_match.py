@@ -554,6 +554,9 @@ def test_beside_cards_with_claims_imported_records_that_can_reach_the_top_are_re
 
     static = match(catalog, need, record=False, weights=replace(DEFAULT_WEIGHTS, imported_candidates=0))
     assert "semantic" not in static.results[0].why["components"]  # the reading before this change
+    unshared = match(catalog, need, record=False, weights=replace(DEFAULT_WEIGHTS, semantic_imported=0.0))
+    assert [(r.id, round(r.score, 6)) for r in unshared.results] == [(r.id, round(r.score, 6)) for r in static.results]
+    assert not unshared.semantic  # a share of 0 reads none: the candidates keep their static vectors
 
 
 

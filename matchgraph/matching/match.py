@@ -43,7 +43,7 @@ from ..errors import CatalogBusy, ConfigError
 from .textindex import TextIndex
 from ..vocab import normalise_kind
 
-__all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "kind_hint",
+__all__ = ["MatchWeights", "MatchResult", "MatchResults", "match", "rank", "imported_candidates", "kind_hint",
            "wanted_kind", "recording_enabled", "DEFAULT_WEIGHTS", "BM25_ONLY", "RECORD_ENV", "KIND_FAMILIES"]
 
 #: Environment variable that switches recording off when set to 0, false, no or off.
@@ -121,7 +121,7 @@ class MatchWeights:
         masked language models of the cards in its top 5 (0.4 and 0.5 do not; BENCHMARKS.md, round 12).
     imported_candidates : int
         How many imported records the encoder reads for a need: the best by the ranking without
-        it (0 reads none). 50: within 0.03 of reading 100 on the *hub* tune needs, and a need
+        it (0 reads none, as does a ``semantic_imported`` of 0). 50: within 0.03 of reading 100 on the *hub* tune needs, and a need
         nobody asked before embeds at most 50 new texts.
     """
 
@@ -559,7 +559,7 @@ def imported_candidates(index: TextIndex, text: str, *, kind: str | None = None,
     """
     imported = index.imported
     k = weights.imported_candidates
-    if k <= 0 or not imported.any():
+    if k <= 0 or weights.semantic_imported <= 0 or not imported.any():  # none read by the encoder
         return np.zeros(0, dtype=np.int64)
     score = _score(index, text, kind=kind, weights=weights, prior=prior, semantic=None, plain_semantic=None,
                    memo=memo).score
