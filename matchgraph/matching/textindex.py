@@ -720,8 +720,7 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
     segment_concepts = Sparse.from_triplets([t[0] for t in triplets], [t[1] for t in triplets],
                                             [t[2] for t in triplets], lines=len(segments))
     alt = [(i, row[x], n) for i, ent in enumerate(ents) for x, n in sorted(ent.alternatives.items()) if x in row]
-    claimed = np.array([any(c.unique or c.alternatives for c in e.capabilities.values()) for e in ents], dtype=bool)
-    return TextIndex(
+    index = TextIndex(
         slugs=[e.slug for e in ents], names=[e.name for e in ents], kinds=[e.kind for e in ents],
         stub=np.array([e.stub for e in ents], dtype=bool), terms=terms, bm25_matrix=bm25_matrix,
         concepts=concepts,
@@ -735,16 +734,10 @@ def index_texts(entities: dict[str, EntityText], *, data_version: str = "",
                                           lines=len(ents)),
         scheme_concepts=[_concept_to(c) for c in scheme], data_version=data_version, scheme_digest=scheme_digest(),
         vectors=entity_vectors(ents) if vectors else np.zeros((0, 0), dtype=np.float16),
-        claimed=claimed, imported_texts=_imported_texts(ents, claimed),
+        claimed=np.array([any(c.unique or c.alternatives for c in e.capabilities.values()) for e in ents], dtype=bool),
         build_seconds=time.perf_counter() - start)
-
-
-def _imported_texts(ents: Sequence[EntityText], claimed: np.ndarray) -> list[str]:
-    """The sentence text of each entity :attr:`TextIndex.imported` will hold, in row order: with
-    capabilities but no claim, not a stub, in a catalog where some entity has a claim."""
-    if not claimed.any():
-        return []
-    return [vector_text(e) for e, c in zip(ents, claimed) if e.capabilities and not c and not e.stub]
+    index.imported_texts = [vector_text(ents[i]) for i in np.flatnonzero(index.imported)]  # the rule: TextIndex.imported
+    return index
 
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
