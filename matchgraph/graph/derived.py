@@ -466,13 +466,7 @@ class State:
         for other in sorted(self.directory.parent.glob(f"v{FORMAT}-*/{name}"), key=_mtime, reverse=True):
             if other.parent == self.directory:  # this version's own file was found unfit: not carried
                 continue
-            try:
-                with np.load(other) as data:
-                    if "build" not in data.files or str(data["build"]) != build:
-                        return None
-            except Exception:  # noqa: BLE001 - a spoiled file is not carried (see _kept_vectors)
-                return None
-            kept = _kept_vectors(other, dim, "rows")
+            kept = _kept_vectors(other, dim, "rows", build=build)
             if kept is None:
                 return None
             try:
@@ -503,14 +497,16 @@ def _plain_texts(entities: dict[str, Any], index: TextIndex) -> list[tuple[int, 
                   if (row := index.row_of.get(ent.slug)) is not None and plain[row])
 
 
-def _kept_vectors(path: Path, dim: int, by: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _kept_vectors(path: Path, dim: int, by: str, *, build: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """``(by, vectors)`` of a kept ``embeddings-*.npz`` file, ``by`` being ``"keys"`` (text keys)
     or ``"rows"`` (index rows), or None when the file is not whole: unreadable (empty, truncated, a
     bad CRC, not a zip), without both arrays, keys not strings or rows not non-negative integers,
-    vectors not ``(len(by), dim)`` floats or not finite. It is a cache: what it cannot give is
-    embedded again."""
+    vectors not ``(len(by), dim)`` floats or not finite; with ``build``, also when it was made from
+    another text index build. It is a cache: what it cannot give is embedded again."""
     try:
         with np.load(path) as data:
+            if build is not None and ("build" not in data.files or str(data["build"]) != build):
+                return None  # made from another text index build
             labels, vectors = data[by], data["vectors"]
     except Exception:  # noqa: BLE001 - zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, ...
         return None
