@@ -158,6 +158,7 @@ def test_incremental_state_equals_a_full_rebuild(tmp_path: Path, seed: int) -> N
         np.testing.assert_allclose(scores.pagerank, table.pagerank, rtol=0, atol=1e-12)
         np.testing.assert_allclose(scores.factor_values, table.factor_values, rtol=0, atol=1e-9)
         np.testing.assert_allclose(scores.factor_points, table.factor_points, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(scores.static_ranks(), table.static_ranks())  # carried from a parent or not
         if state.meta["change"] == "match":  # kept from the parent, or computed again: the same numbers
             for name in ("values", "pagerank", "factor_values", "factor_points"):
                 np.testing.assert_array_equal(getattr(scores, name), getattr(table, name))
@@ -200,6 +201,7 @@ def test_two_matches_followed_from_their_change_notes_equal_a_full_rebuild(examp
     scores = state.scores()
     for name in ("values", "pagerank", "factor_values", "factor_points"):
         np.testing.assert_array_equal(getattr(scores, name), getattr(table, name))
+    np.testing.assert_array_equal(scores.static_ranks(), first.scores().static_ranks())  # matches move none
     stored = derived.State(example_catalog, state.directory, state.meta).scores()
     for i in range(table.n):
         assert stored.entity(i).factors == table.entity(i).factors, table.slugs[i]

@@ -156,20 +156,55 @@ def test_rank_prior_tilts_close_scores(toy: Catalog) -> None:
     score = {r.id: r.score for r in neutral.results}
     tilted_score = {r.id: r.score for r in tilted.results}
     assert tilted_score["gamma-encoder"] / tilted_score["alpha-encoder"] > score["gamma-encoder"] / score["alpha-encoder"]
-    assert tilted.results[tilted.ids.index("gamma-encoder")].why["graph"]["rank"] == 100.0
+    assert tilted.results[tilted.ids.index("gamma-encoder")].why["graph"]["prior_rank"] == 100.0
 
 
-def test_the_versions_rank_scores_become_the_prior(toy: Catalog) -> None:
+def test_the_versions_rank_scores_without_match_events_become_the_prior(toy: Catalog) -> None:
     from matchgraph.graph import derived
+    from matchgraph.graph.derived import current
     from matchgraph.graph.scores import load_scores
 
     results = match(toy, "masked encoder", record=False)  # the owner builds the version, scores included
     ranks = {slug: s.rank for slug, s in load_scores(toy).items()}
+    table = current(toy).scores()
+    static = dict(zip(table.slugs, table.static_ranks().tolist()))
     for r in results.results:
-        assert r.why["graph"]["rank"] == pytest.approx(ranks[r.id], abs=0.01)
+        assert r.why["graph"]["rank"] == pytest.approx(ranks[r.id], abs=0.01)  # as the scores show it
+        assert r.why["graph"]["prior_rank"] == pytest.approx(static[r.id], abs=0.01)
     derived._STATES.clear()  # as a new process: read from the version's files, same prior
     again = match(toy, "masked encoder", record=False)
-    assert [r.why["graph"]["rank"] for r in again.results] == [r.why["graph"]["rank"] for r in results.results]
+    assert [r.why["graph"] for r in again.results] == [r.why["graph"] for r in results.results]
+
+
+def test_static_ranks_are_the_rank_without_the_match_graph_score(toy: Catalog) -> None:
+    from matchgraph.graph.derived import current
+    from matchgraph.graph.weights import load_weights
+
+    state = current(toy)
+    default = state.scores()
+    without = state.scores(load_weights({"rank": {"match_graph": 0}}))  # no match events yet either
+    np.testing.assert_array_equal(default.static_ranks(), without.values[:, 0])
+    assert not np.array_equal(default.values[:, 0], default.static_ranks())  # the Match Graph score counts in Rank
+
+
+def test_recorded_matches_do_not_move_later_rankings(toy: Catalog) -> None:
+    """A match event lists what was shown, not what was chosen: it feeds Times Matched and the
+    match graph, but the ranking of a need stays what it was, whatever was asked before."""
+    from matchgraph.graph.scores import load_scores
+
+    need = "masked encoder"
+    before = match(toy, need, record=False)
+    ranks_before = {slug: s.rank for slug, s in load_scores(toy).items()}
+    shown = [match(toy, other, record=True) for other in ("quantized mobile deployment", "english corpus",
+                                                           "quantized mobile deployment")]
+    assert all(m.event for m in shown)
+    ranks_after = {slug: s.rank for slug, s in load_scores(toy).items()}
+    assert ranks_after != ranks_before  # the events moved the Rank of what they showed
+    after = match(toy, need, record=False)
+    assert [(r.id, r.score) for r in after.results] == [(r.id, r.score) for r in before.results]
+    assert [r.why["graph"]["prior_rank"] for r in after.results] == \
+        [r.why["graph"]["prior_rank"] for r in before.results]
+    assert all(r.why["graph"]["rank"] == pytest.approx(ranks_after[r.id], abs=0.01) for r in after.results)
 
 
 def test_kind_hint_favours_the_named_kind(toy: Catalog) -> None:

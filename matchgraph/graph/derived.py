@@ -863,9 +863,13 @@ def touched_entities(catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iter
     return touched
 
 
-def rank_prior(catalog: Catalog, slugs: list[str]) -> np.ndarray | None:
+def rank_prior(catalog: Catalog, slugs: list[str], *, static: bool = True) -> np.ndarray | None:
     """Ranks (0-100) for ``slugs`` (NaN where unknown) from the newest computed scores with the
-    catalog's weights (those of its score run: the ranks the score graph holds), or None.
+    catalog's weights (those of its score run), or None.
+
+    ``static`` (what a match's prior reads): the Rank with match events left out
+    (:meth:`~matchgraph.graph.scoring.ScoreTable.static_ranks`), so that a ranking does not lean
+    toward what earlier needs were shown; else the Rank the score graph holds.
 
     Never builds a version: a prior may be a little stale, a search should not wait for one. The
     newest version's table for the catalog's weights is published with it (:func:`_publish`);
@@ -882,7 +886,7 @@ def rank_prior(catalog: Catalog, slugs: list[str]) -> np.ndarray | None:
         except (OSError, ValueError):
             return None
     rows = [table.row(s) for s in slugs]
-    ranks = table.values[:, 0] if table.n else np.zeros(0)
+    ranks = table.static_ranks() if static else table.values[:, 0] if table.n else np.zeros(0)
     return np.array([ranks[r] if r is not None else np.nan for r in rows], dtype=np.float64)
 
 

@@ -28,7 +28,7 @@ from ..vocab import KINDS
 from .facts import Facts
 from .projection import CompactProjection, Nodes
 from .relations import LINEAGE_RELATIONS, NOT_LINKS, RELATION_KINDS
-from .weights import LABELS, SCORE_KINDS, SUB_SCORES
+from .weights import LABELS, SCORE_KINDS, SUB_SCORES, load_weights
 
 __all__ = ["Factor", "EntityScores", "ScoreTable", "compute_table", "display", "log_points", "explanation",
            "weighted_pagerank"]
@@ -845,6 +845,7 @@ class ScoreTable:
     explainer: Any = field(default=None, repr=False, compare=False)
     local: Any = field(default=None, repr=False, compare=False)
     _rows: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _static: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -860,6 +861,38 @@ class ScoreTable:
     def ranks(self) -> dict[str, float]:
         """Slug -> rank."""
         return dict(zip(self.slugs, self.values[:, 0].tolist()))
+
+    def static_ranks(self) -> np.ndarray:
+        """Every node's Rank (0-100) from the factors match events do not move: the Rank these
+        weights give with Times Matched and the Match Graph score (PageRank over match edges) left
+        out, the other three sub-scores calibrated and weighed as :func:`compute_table` does.
+
+        What a match takes as its prior (:func:`matchgraph.graph.derived.rank_prior`): a recorded
+        match lists what was shown, not what was chosen, so counting it would make each ranking
+        lean toward whatever earlier needs happened to show.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per row, float64, 0 to 100 (two decimals).
+        """
+        if self._static is not None:
+            return self._static
+        if not self.n:
+            return np.zeros(0)
+        points = self.factor_points.copy()
+        points[:, list(MATCH_COLUMNS)] = 0.0
+        raw = _raw_subs(points)
+        subs = np.stack([_calibrate(np.maximum(0.0, raw[:, k])) for k in range(len(SUB_SCORES))], axis=1)
+        rank_weights = dict(json.loads(self.weights)["rank"]) if self.weights else {}
+        if not rank_weights:
+            rank_weights = dict(load_weights()["rank"])
+        rank_weights["match_graph"] = 0.0
+        if sum(rank_weights[k] for k in SUB_SCORES) <= 0:
+            self._static = np.zeros(self.n)
+        else:
+            self._static = _calibrate(_rank_points(subs, self.stub, rank_weights))
+        return self._static
 
     def _explainer(self, many: bool = False) -> Any:
         """The explainer to use: one already built for every entity, else a local one (unless
@@ -950,9 +983,12 @@ def compute_table(facts: Facts, nodes: Nodes, p: CompactProjection, weights: Map
     pagerank = weighted_pagerank(p, alpha=w["match_graph"]["damping"])
     shape = (p.n, len(HISTORY_FACTORS))
     explainer = None
+    static = None
     if (parent is not None and parent.weights == weights_json(w) and parent.factor_values.shape == shape
             and parent.slugs == p.slugs):
         fv, fp = parent.factor_values.copy(), parent.factor_points.copy()
+        if np.array_equal(parent.stub, p.stub):
+            static = parent._static  # match events move none of what static_ranks reads
     else:
         ev = _evidence(facts, nodes, p, None, pagerank)
         explainer = Explainer(facts, nodes, p, w, evidence=ev)
@@ -964,7 +1000,7 @@ def compute_table(facts: Facts, nodes: Nodes, p: CompactProjection, weights: Map
     ranks = _calibrate(_rank_points(subs, p.stub, w["rank"]))
     table = np.concatenate([ranks.reshape(-1, 1), subs], axis=1) if p.n else np.zeros((0, 5))
     return ScoreTable(list(p.slugs), list(p.names), list(p.kinds), p.stub.copy(), p.times_matched.copy(), table,
-                      pagerank, fv, fp, p.data_version, weights_json(w), explainer)
+                      pagerank, fv, fp, p.data_version, weights_json(w), explainer, _static=static)
 
 
 def explanation(scores: EntityScores, kind: str) -> str:

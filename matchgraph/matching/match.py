@@ -26,6 +26,7 @@ projection.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import unicodedata
@@ -731,7 +732,7 @@ class _Explainer:
                                 "entity": round(strength, 4)})
         graph: dict[str, Any] = {}
         if self.ranks is not None and not np.isnan(self.ranks[i]):
-            graph["rank"] = round(float(self.ranks[i]), 2)
+            graph["prior_rank"] = round(float(self.ranks[i]), 2)
         if pulled_by:
             graph["alternative_of"] = [index.slugs[h] for h in pulled_by]
         if self.hint is not None:
@@ -865,9 +866,25 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         plain_similarity = _plain_similarity(catalog, index, text, kind=kind, weights=weights, prior=prior, memo=memo)
     results = _rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity,
                     plain_semantic=plain_similarity, memo=memo)
+    _show_ranks(catalog, results)
     if record and recording_enabled() and results.results:  # a need nothing answers is no evidence
         _record(catalog, index, results)
     return results
+
+
+def _show_ranks(catalog: Catalog, results: MatchResults) -> None:
+    """Each result's Rank as the scores show it (``why.graph.rank``, beside the ``prior_rank`` the
+    prior read), from the same newest computed scores; nothing is built."""
+    from ..graph.derived import rank_prior
+
+    if not results.results:
+        return
+    ranks = rank_prior(catalog, [r.id for r in results.results], static=False)
+    if ranks is None:
+        return
+    for result, value in zip(results.results, ranks.tolist()):
+        if not math.isnan(value):
+            result.why["graph"] = {"rank": round(value, 2), **result.why.get("graph", {})}
 
 
 def _plain_similarity(catalog: Catalog, index: TextIndex, text: str, *, kind: str | None = None,
