@@ -53,6 +53,19 @@ relations:
     ("arrow-compatible dataset storage", None),
     ("model zoo", None),
     ("", None),
+    # a need acting on a kind does not ask for one; a request or "which" asks for the kind it names
+    ("shrink a model so it runs on a phone", None),
+    ("Evaluate embedding models on retrieval", None),
+    ("fine-tune a model on legal contracts", None),
+    ("I need a dataset of tweets labelled with emotions", "dataset"),
+    ("I'm looking for a small model that runs on a phone", "model"),
+    ("show me a library to train embedding models", "library"),
+    ("Which tool helps me serve models on GPUs", "tool"),
+    ("What datasets exist for legal question answering", "dataset"),
+    ("AV-Bench is an audio-visual benchmark for speaker-centric QA", "benchmark"),
+    ("Microsoft News Dataset: A Large-Scale English Dataset for News Recommendation", "dataset"),
+    ("benchmark that checks whether generated code runs", "benchmark"),
+    ("training data with documented sources", "dataset"),
 ])
 def test_kind_hint_reads_the_head_of_the_first_noun_phrase(need: str, kind: str | None) -> None:
     assert kind_hint(need) == kind

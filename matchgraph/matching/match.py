@@ -59,6 +59,21 @@ KIND_FAMILIES: dict[str, str] = {
 _PHRASE_END = frozenset("""to for that which who so with without from of on in by using via into than where
 when while whose like trained built made""".split())
 _WORD = re.compile(r"[a-z0-9]+")
+#: Words that ask for what follows them ("find a model", "I need a dataset", "show me a library"):
+#: before a determiner, only these keep the phrase's head as the kind asked for.
+_REQUEST = frozenset("""i we me us you please find need needs want wants get recommend suggest search
+searching seek seeking show give list choose pick looking look is are there any some can could would
+help for am m im this it these that""".split())
+#: "looking for a model": the "for" after these does not end the phrase.
+_SEEKING = frozenset("looking look searching search asking ask".split())
+#: Determiners: a verb other than a request before one ("shrink a model", "train the model") acts on
+#: the kind named after it, and the need does not ask for that kind.
+_DETERMINER = frozenset("a an the some any my our one".split())
+#: Verbs that, first in a need, act on the kind they name ("evaluate models on ...", "fine-tune
+#: models for ...", "serve models on GPUs"): the need asks for something that does it, not for one.
+_ACTING = frozenset("""evaluate compare train fine finetune tune serve deploy run quantize quantise distill
+distil compress convert shrink load optimize optimise prune measure debug visualize visualise pretrain
+download upload inspect explain audit""".split())
 
 
 @dataclass(frozen=True)
@@ -222,7 +237,11 @@ def kind_hint(text: str) -> str | None:
 
     The phrase ends at the first preposition or relative word ("for", "with", "to", "that", ...),
     so in "small masked language model for CPU inference" the answer is ``model``; in "image and
-    caption pairs to train a CLIP model" and "arrow-compatible dataset storage" there is none.
+    caption pairs to train a CLIP model" and "arrow-compatible dataset storage" there is none. A
+    phrase that begins with a verb acting on what it names (:data:`_ACTING`, or any word but a
+    request such as "find" or "I need", or "is", before a determiner) asks for no kind: "evaluate
+    models on ...", "shrink a model ...". After "which" or "what", the first kind named is the one
+    asked for.
 
     Parameters
     ----------
@@ -244,16 +263,41 @@ def kind_hint(text: str) -> str | None:
     True
     >>> kind_hint("arrow-compatible dataset storage") is None
     True
+
+    A need that acts on a kind does not ask for one; "which" or "what" asks for the kind it names:
+
+    >>> kind_hint("I need a dataset of tweets labelled with emotions")
+    'dataset'
+    >>> kind_hint("shrink a model so it runs on a phone") is None
+    True
+    >>> kind_hint("evaluate models on reading comprehension") is None
+    True
+    >>> kind_hint("which tool helps me serve models on GPUs")
+    'tool'
     """
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     words = _WORD.findall(folded)
+    if words and words[0] in ("which", "what"):  # "which tool helps me serve models": the word after
+        for word in words[1:4]:
+            if word in _PHRASE_END:
+                break
+            if (kind := _kind_word(word)) is not None:
+                return kind
+        return None
     phrase: list[str] = []
     for i, word in enumerate(words):
-        if word in _PHRASE_END and i > 0:
+        if word in _PHRASE_END and i > 0 and not (word == "for" and words[i - 1] in _SEEKING):
             break
         phrase.append(word)
-    if not phrase:
+    if not phrase or phrase[0] in _ACTING:
         return None
+    determiner = next((i for i, word in enumerate(phrase) if word in _DETERMINER), 0)
+    if determiner:
+        before = phrase[:determiner]
+        if any(_kind_word(word) for word in before):  # "MS News Dataset: a large-scale dataset ..."
+            phrase = before
+        elif before[-1] not in ("is", "are") and not all(word in _REQUEST for word in before):
+            return None  # "shrink a model so it runs on a phone": the need acts on a model
     if len(phrase) > 1:
         pair = normalise_kind(" ".join(phrase[-2:]))
         if pair is not None:
