@@ -645,6 +645,69 @@ def test_imported_vectors_are_reused_by_a_new_version(tmp_path: Path) -> None:
 
 
 
+def _imported_kept(directory: Path) -> list[Path]:
+    return sorted(directory.glob("embeddings-imported-all-mpnet-base-v2*.npz"))
+
+
+def test_imported_vectors_are_kept_append_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each call that embeds new imported texts adds a small part beside the version's first file
+    instead of writing everything again; a new process reads them all and embeds nothing again;
+    past IMPORTED_PARTS parts they are merged into the first file."""
+    from matchgraph.graph import derived
+    from matchgraph.matching.match import load_index
+
+    catalog = _cards_beside_hub(tmp_path)
+    index = load_index(catalog)
+    rows = np.flatnonzero(index.imported)
+    state = derived.current(catalog)
+    first = state.imported_vectors(index, rows[:1], "all-mpnet-base-v2")
+    whole = state.directory / "embeddings-imported-all-mpnet-base-v2.npz"
+    assert _imported_kept(state.directory) == [whole]
+    written = (whole.stat().st_ino, whole.stat().st_mtime_ns)
+    for row in rows[1:3]:
+        state.imported_vectors(index, np.array([row]), "all-mpnet-base-v2")
+    assert (whole.stat().st_ino, whole.stat().st_mtime_ns) == written  # the first file is not written again
+    parts = [p for p in _imported_kept(state.directory) if p != whole]
+    assert len(parts) == 2
+    with np.load(parts[0]) as data:
+        assert len(data["keys"]) == 1  # a part holds only what its call embedded
+    derived._STATES.clear()  # as a new process: everything is read, nothing embedded or written again
+    again = derived.current(catalog)
+    vectors = again.imported_vectors(index, rows[:3], "all-mpnet-base-v2")
+    assert np.array_equal(vectors[0], first[0]) and len(_imported_kept(state.directory)) == 3
+    monkeypatch.setattr(derived, "IMPORTED_PARTS", 2)
+    again.imported_vectors(index, rows[3:4], "all-mpnet-base-v2")  # a third part: merged into one file
+    assert _imported_kept(state.directory) == [whole]
+    with np.load(whole) as data:
+        assert len(data["keys"]) == 4
+    derived._STATES.clear()
+    assert np.array_equal(derived.current(catalog).imported_vectors(index, rows[:4], "all-mpnet-base-v2"),
+                          again.imported_vectors(index, rows[:4], "all-mpnet-base-v2"))
+
+
+def test_a_recorded_match_links_the_imported_vectors_it_keeps(tmp_path: Path) -> None:
+    """A recorded match makes a version of the same texts: the first new text it embeds links the
+    parent's files into it (no rewrite of what the parent kept) and adds a part."""
+    from matchgraph.graph import derived
+    from matchgraph.matching.match import load_index
+
+    catalog = _cards_beside_hub(tmp_path)
+    index = load_index(catalog)
+    rows = np.flatnonzero(index.imported)
+    parent = derived.current(catalog)
+    parent.imported_vectors(index, rows[:2], "all-mpnet-base-v2")
+    before = parent.directory / "embeddings-imported-all-mpnet-base-v2.npz"
+    match(catalog, "tell whether a customer liked a film from what they wrote", weights=replace(
+        DEFAULT_WEIGHTS, imported_candidates=0))  # recorded, reads no imported record: a new version
+    child = derived.current(catalog)
+    assert child.directory != parent.directory and not _imported_kept(child.directory)
+    child_index = load_index(catalog)
+    child.imported_vectors(child_index, np.flatnonzero(child_index.imported)[2:3], "all-mpnet-base-v2")
+    kept = _imported_kept(child.directory)
+    linked = child.directory / before.name
+    assert linked in kept and linked.stat().st_ino == before.stat().st_ino and len(kept) == 2
+
+
 def test_an_imported_record_s_vector_does_not_depend_on_what_was_embedded_beside_it(tmp_path: Path) -> None:
     """Candidates are embedded as needs ask for them, so which texts are embedded together depends on
     the needs asked before: each is embedded alone, so that its vector, and a need's ranking, do

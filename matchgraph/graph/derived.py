@@ -12,7 +12,8 @@ Storage (under ``catalog.cache_dir / "derived"``)::
         textindex.json build-*  the text index (built by :func:`matchgraph.matching.textindex.build_index`)
         embeddings-all-mpnet-base-v2.npz  sentence embeddings of the entity texts (``match --semantic``)
         embeddings-plain-<model>.npz  of the entities without capabilities (a default ``match``)
-        embeddings-imported-<model>.npz  of the imported records a default ``match`` read so far
+        embeddings-imported-<model>.npz  of the imported records a default ``match`` read so far,
+        embeddings-imported-<model>.<id>.npz  and the parts added since (merged past IMPORTED_PARTS)
     changes/<data version>.json what a write changed: its parent data version, entities, events
     history/                    every computed version's scores, as deltas (``scores --history``)
 
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -154,6 +156,7 @@ class State:
         self._text: Any = None
         self._plain_texts: list[tuple[int, str]] | None = None  # read with the text index, until embedded
         self._imported: dict[str, dict[str, np.ndarray]] = {}  # per model, vectors of imported texts by key
+        self._imported_next: dict[str, tuple[str, list[Path]]] = {}  # per model, how to keep new ones
         self._fresh: set[str] = set()  # digests of tables computed by this process (a recompute is a no-op)
         self._lock = threading.RLock()
 
@@ -382,13 +385,16 @@ class State:
         """Sentence vectors by ``model`` of the :attr:`~matchgraph.matching.textindex.TextIndex.imported`
         entities at ``rows`` (index rows), each text embedded once per catalog.
 
-        A default match embeds only the imported records that can reach its top, so this file grows
-        as needs are matched: ``embeddings-imported-<model>.npz`` (vectors by the hash of their
-        text) is written again, whole and under a new name moved into place, when a call embedded
-        new texts; a version without one starts from the newest kept version's, keeping only the
-        texts its index still holds. Two processes adding at once may each keep only their own
-        additions: what is lost is embedded again when asked for. A catalog that cannot be written
-        (a read-only copy) embeds what it is asked for and keeps it in memory only.
+        A default match embeds only the imported records that can reach its top, so what is kept
+        grows as needs are matched, and is kept append-only: ``embeddings-imported-<model>.npz``
+        (vectors by the hash of their text) and, beside it, one small part
+        ``embeddings-imported-<model>.<id>.npz`` per call that embedded new texts, each written under
+        a unique name and moved into place; past :data:`IMPORTED_PARTS` parts they are merged into
+        the first file. A version without any starts from the newest version keeping some: linked
+        as they are when made from the same text index build (a recorded match), else only the
+        texts its index still holds, written as one file. Two processes merging at once may lose
+        each other's newest part: what is lost is embedded again when asked for. A catalog that
+        cannot be written (a read-only copy) embeds what it is asked for and keeps it in memory only.
 
         Parameters
         ----------
@@ -409,11 +415,10 @@ class State:
         position = np.cumsum(index.imported) - 1
         texts = [index.imported_texts[int(position[r])] for r in rows.tolist()]
         keys = [semantic.text_key(t) for t in texts]
-        name = f"embeddings-imported-{model}.npz"
         with self._lock:
             known = self._imported.get(model)
             if known is None:
-                known = self._imported[model] = self._kept_imported(index, name, model)
+                known = self._imported[model] = self._kept_imported(index, model)
             todo = {k: t for k, t in zip(keys, texts) if k not in known}
         if todo:  # encoded outside the lock: a server's other needs are not held up meanwhile
             encoder = semantic.load_encoder(model)
@@ -425,9 +430,7 @@ class State:
             with self._lock:
                 known.update(fresh)
                 try:
-                    with _staged_files(self.directory) as stage:
-                        np.savez(stage / name, keys=np.array(list(known)),
-                                 vectors=np.stack(list(known.values())).astype(np.float32))
+                    self._keep_imported(index, model, fresh, known)
                 except OSError:
                     pass  # kept in memory: a read-only catalog still matches
         with self._lock:
@@ -435,27 +438,75 @@ class State:
                 return np.zeros((0, semantic.load_encoder(model).dim), dtype=np.float32)
             return np.stack([known[k] for k in keys]).astype(np.float32)
 
-    def _kept_imported(self, index: TextIndex, name: str, model: str) -> dict[str, np.ndarray]:
+    def _kept_imported(self, index: TextIndex, model: str) -> dict[str, np.ndarray]:
         """The imported vectors kept by this version, else by the newest version keeping any (only
         the texts ``index`` still holds); a file that is not whole vectors of ``model``'s size is
-        passed over (its texts are embedded again, and the file written again)."""
+        passed over (its texts are embedded again, and the files written again as one).
+
+        Notes for :meth:`_keep_imported` how the next new texts are to be kept
+        (``self._imported_next[model]``): ``("part", [])`` (this version's files are sound: add a
+        part), ``("link", files)`` (another version's sound files of the same text index build:
+        link them, then add a part) or ``("whole", files)`` (write everything as one file, then
+        remove ``files``, this version's parts).
+        """
         from ..matching import semantic
 
-        own = self.directory / name
-        candidates = [own] if own.exists() else []
-        candidates += sorted((p for p in self.directory.parent.glob(f"v{FORMAT}-*/{name}") if p != own),
-                             key=_mtime, reverse=True)
-        dim = semantic.load_encoder(model).dim if candidates else 0
-        for path in candidates:
-            read = _kept_vectors(path, dim, "keys")
-            if read is None:
-                continue
-            kept = dict(zip(read[0].tolist(), read[1].astype(np.float32, copy=False)))
-            if path != own:
-                wanted = {semantic.text_key(t) for t in index.imported_texts}
-                kept = {k: v for k, v in kept.items() if k in wanted}
+        dim = semantic.load_encoder(model).dim
+        own = _imported_files(self.directory, model)
+        if own:
+            kept, sound = _read_imported(own, dim)
+            self._imported_next[model] = ("part", []) if sound else ("whole", own[1:] if _is_whole(own[0]) else own)
             return kept
+        self._imported_next[model] = ("whole", [])
+        build = getattr(index, "build", None)
+        others = {path.parent for path in self.directory.parent.glob(f"v{FORMAT}-*/embeddings-imported-{model}*.npz")}
+        for other in sorted(others - {self.directory}, key=_mtime, reverse=True):
+            files = _imported_files(other, model)
+            if not files:
+                continue
+            kept, sound = _read_imported(files, dim)
+            if sound and build and _is_whole(files[0]) and _build_of(files[0]) == build:
+                self._imported_next[model] = ("link", files)  # the same texts: nothing to leave out
+                return kept
+            wanted = {semantic.text_key(t) for t in index.imported_texts}
+            return {k: v for k, v in kept.items() if k in wanted}
         return {}
+
+    def _keep_imported(self, index: TextIndex, model: str, fresh: dict[str, np.ndarray],
+                       known: dict[str, np.ndarray]) -> None:
+        """Keep newly embedded imported vectors (``fresh``; ``known`` holds every vector this process
+        has for the version) as :meth:`_kept_imported` noted; see :meth:`imported_vectors`."""
+        from ..matching import semantic
+
+        how, files = self._imported_next.get(model, ("whole", []))
+        own = _imported_files(self.directory, model)
+        if how == "link" and own:
+            how = "part"  # another process kept this version's first files meanwhile
+        if how == "part" and len(own) > IMPORTED_PARTS:  # merged: the parts any process added included
+            merged, _ = _read_imported(own, semantic.load_encoder(model).dim)
+            known.update({k: v for k, v in merged.items() if k not in known})
+            how, files = "whole", [p for p in own if not _is_whole(p)]
+        build = np.array(getattr(index, "build", None) or "")
+        with _staged_files(self.directory) as stage:
+            if how == "link":
+                try:
+                    for path in files:
+                        os.link(path, stage / path.name)
+                except OSError:  # the other version's files changed (merged, collected): one file then
+                    for path in stage.iterdir():
+                        path.unlink()
+                    how, files = "whole", []
+            if how == "whole":
+                np.savez(stage / f"embeddings-imported-{model}.npz", keys=np.array(list(known)),
+                         vectors=np.stack(list(known.values())).astype(np.float32), build=build)
+            else:
+                np.savez(stage / f"embeddings-imported-{model}.{uuid.uuid4().hex[:12]}.npz",
+                         keys=np.array(list(fresh)), vectors=np.stack(list(fresh.values())).astype(np.float32),
+                         build=build)
+        if how == "whole":
+            for path in files:
+                path.unlink(missing_ok=True)
+        self._imported_next[model] = ("part", [])
 
     def _carry_embeddings(self, name: str, build: str | None, dim: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The newest other version's embeddings when they were made from the same text index
@@ -517,6 +568,46 @@ def _kept_vectors(path: Path, dim: int, by: str, *, build: str | None = None) ->
     if by == "rows" and labels.size and int(labels.min()) < 0:
         return None
     return labels, vectors
+
+
+#: Parts a version's imported vectors may have beside their first file before they are merged into it.
+IMPORTED_PARTS = 16
+
+
+def _imported_files(directory: Path, model: str) -> list[Path]:
+    """A version's imported-vector files: the first (whole) file when present, then the parts added
+    beside it, oldest first."""
+    whole = directory / f"embeddings-imported-{model}.npz"
+    parts = sorted(directory.glob(f"embeddings-imported-{model}.*.npz"), key=lambda p: (_mtime(p), p.name))
+    return ([whole] if whole.exists() else []) + parts
+
+
+def _is_whole(path: Path) -> bool:
+    """Whether an imported-vector file is a version's first file, not a part added beside it
+    (``<name>.<12 hex digits>.npz``)."""
+    return re.search(r"\.[0-9a-f]{12}\.npz$", path.name) is None
+
+
+def _read_imported(files: list[Path], dim: int) -> tuple[dict[str, np.ndarray], bool]:
+    """The vectors of imported-vector files by text key, and whether every file was sound."""
+    kept: dict[str, np.ndarray] = {}
+    sound = True
+    for path in files:
+        read = _kept_vectors(path, dim, "keys")
+        if read is None:
+            sound = False
+            continue
+        kept.update(zip(read[0].tolist(), read[1].astype(np.float32, copy=False)))
+    return kept, sound
+
+
+def _build_of(path: Path) -> str | None:
+    """The text index build an embeddings file was made from (None when it does not say)."""
+    try:
+        with np.load(path) as data:
+            return str(data["build"]) if "build" in data.files else None
+    except Exception:  # noqa: BLE001 - a file _kept_vectors found sound a moment ago: treated as unknown
+        return None
 
 
 def _mtime(path: Path) -> float:
