@@ -66,6 +66,22 @@ relations:
     ("Microsoft News Dataset: A Large-Scale English Dataset for News Recommendation", "dataset"),
     ("benchmark that checks whether generated code runs", "benchmark"),
     ("training data with documented sources", "dataset"),
+    # "a", "the", "one" inside a word ("Q&A", "one-shot", "on-the-fly") are no determiners
+    ("Q&A dataset for customer support", "dataset"),
+    ("multilingual Q&A benchmark", "benchmark"),
+    ("zero-shot or one-shot classification model", "model"),
+    ("on-the-fly augmentation library", "library"),
+    # "which" / "what" reads past "is the best", "'s a good"
+    ("what is the best dataset for QA", "dataset"),
+    ("which is the best model for QA", "model"),
+    ("What's a good dataset for summarization", "dataset"),
+    ("what can I use to shrink a model", None),
+    # requests: "do you have", "does anyone know", "I'd like"
+    ("do you have a dataset of tweets", "dataset"),
+    ("does anyone know a library for PDF parsing", "library"),
+    ("I'd like a model for translation", "model"),
+    ("we would like a dataset of tweets", "dataset"),
+    ("I like models that run on a phone", None),
 ])
 def test_kind_hint_reads_the_head_of_the_first_noun_phrase(need: str, kind: str | None) -> None:
     assert kind_hint(need) == kind
