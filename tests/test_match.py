@@ -216,6 +216,26 @@ def test_static_ranks_are_the_rank_without_the_match_graph_score(toy: Catalog) -
     assert not np.array_equal(default.values[:, 0], default.static_ranks())  # the Match Graph score counts in Rank
 
 
+def test_no_prior_when_the_rank_weighs_match_events_alone(toy: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Weights that give Adoption, Quality and Ecosystem nothing leave no Rank without match events:
+    the prior is neutral (P = 1, no ``prior_rank``), not the bottom of the scale for everyone."""
+    import dataclasses
+
+    from matchgraph.graph import derived
+    from matchgraph.graph.derived import current
+    from matchgraph.graph.weights import load_weights
+    from matchgraph.matching.match import DEFAULT_WEIGHTS
+
+    only = load_weights({"rank": {"adoption": 0, "quality": 0, "ecosystem": 0, "match_graph": 1}})
+    assert np.isnan(current(toy).scores(only).static_ranks()).all()
+    monkeypatch.setattr(derived, "catalog_weights", lambda catalog: only)
+    results = match(toy, "masked encoder", record=False)
+    plain = match(toy, "masked encoder", record=False, weights=dataclasses.replace(DEFAULT_WEIGHTS, prior=0.0))
+    assert [(r.id, r.score) for r in results.results] == [(r.id, r.score) for r in plain.results]
+    assert all("prior_rank" not in r.why.get("graph", {}) for r in results.results)
+    assert all("rank" in r.why["graph"] for r in results.results)  # the Rank the scores show is still given
+
+
 def test_recorded_matches_do_not_move_later_rankings(toy: Catalog) -> None:
     """A match event lists what was shown, not what was chosen: it feeds Times Matched and the
     match graph, but the ranking of a need stays what it was, whatever was asked before."""
