@@ -66,6 +66,22 @@ relations:
     ("Microsoft News Dataset: A Large-Scale English Dataset for News Recommendation", "dataset"),
     ("benchmark that checks whether generated code runs", "benchmark"),
     ("training data with documented sources", "dataset"),
+    # "a", "the", "one" inside a word ("Q&A", "one-shot", "on-the-fly") are no determiners
+    ("Q&A dataset for customer support", "dataset"),
+    ("multilingual Q&A benchmark", "benchmark"),
+    ("zero-shot or one-shot classification model", "model"),
+    ("on-the-fly augmentation library", "library"),
+    # "which" / "what" reads past "is the best", "'s a good"
+    ("what is the best dataset for QA", "dataset"),
+    ("which is the best model for QA", "model"),
+    ("What's a good dataset for summarization", "dataset"),
+    ("what can I use to shrink a model", None),
+    # requests: "do you have", "does anyone know", "I'd like"
+    ("do you have a dataset of tweets", "dataset"),
+    ("does anyone know a library for PDF parsing", "library"),
+    ("I'd like a model for translation", "model"),
+    ("we would like a dataset of tweets", "dataset"),
+    ("I like models that run on a phone", None),
 ])
 def test_kind_hint_reads_the_head_of_the_first_noun_phrase(need: str, kind: str | None) -> None:
     assert kind_hint(need) == kind
@@ -198,6 +214,26 @@ def test_static_ranks_are_the_rank_without_the_match_graph_score(toy: Catalog) -
     without = state.scores(load_weights({"rank": {"match_graph": 0}}))  # no match events yet either
     np.testing.assert_array_equal(default.static_ranks(), without.values[:, 0])
     assert not np.array_equal(default.values[:, 0], default.static_ranks())  # the Match Graph score counts in Rank
+
+
+def test_no_prior_when_the_rank_weighs_match_events_alone(toy: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Weights that give Adoption, Quality and Ecosystem nothing leave no Rank without match events:
+    the prior is neutral (P = 1, no ``prior_rank``), not the bottom of the scale for everyone."""
+    import dataclasses
+
+    from matchgraph.graph import derived
+    from matchgraph.graph.derived import current
+    from matchgraph.graph.weights import load_weights
+    from matchgraph.matching.match import DEFAULT_WEIGHTS
+
+    only = load_weights({"rank": {"adoption": 0, "quality": 0, "ecosystem": 0, "match_graph": 1}})
+    assert np.isnan(current(toy).scores(only).static_ranks()).all()
+    monkeypatch.setattr(derived, "catalog_weights", lambda catalog: only)
+    results = match(toy, "masked encoder", record=False)
+    plain = match(toy, "masked encoder", record=False, weights=dataclasses.replace(DEFAULT_WEIGHTS, prior=0.0))
+    assert [(r.id, r.score) for r in results.results] == [(r.id, r.score) for r in plain.results]
+    assert all("prior_rank" not in r.why.get("graph", {}) for r in results.results)
+    assert all("rank" in r.why["graph"] for r in results.results)  # the Rank the scores show is still given
 
 
 def test_recorded_matches_do_not_move_later_rankings(toy: Catalog) -> None:

@@ -874,7 +874,9 @@ class ScoreTable:
         Returns
         -------
         numpy.ndarray
-            One value per row, float64, 0 to 100 (two decimals).
+            One value per row, float64, 0 to 100 (two decimals); NaN in every row when these
+            weights give Adoption, Quality and Ecosystem nothing (the Rank is then match events
+            alone, and a prior reading none is neutral rather than the bottom of the scale).
         """
         if self._static is not None:
             return self._static
@@ -889,7 +891,7 @@ class ScoreTable:
             rank_weights = dict(load_weights()["rank"])
         rank_weights["match_graph"] = 0.0
         if sum(rank_weights[k] for k in SUB_SCORES) <= 0:
-            self._static = np.zeros(self.n)
+            self._static = np.full(self.n, np.nan)
         else:
             self._static = _calibrate(_rank_points(subs, self.stub, rank_weights))
         return self._static

@@ -63,9 +63,14 @@ _WORD = re.compile(r"[a-z0-9]+")
 #: before a determiner, only these keep the phrase's head as the kind asked for.
 _REQUEST = frozenset("""i we me us you please find need needs want wants get recommend suggest search
 searching seek seeking show give list choose pick looking look is are there any some can could would
-help for am m im this it these that""".split())
+help for am m im this it these that do does have has anyone anybody know d like love""".split())
 #: "looking for a model": the "for" after these does not end the phrase.
 _SEEKING = frozenset("looking look searching search asking ask".split())
+#: "I'd like a model", "we would like a dataset": the "like" after these does not end the phrase.
+_WISHING = frozenset("d would should".split())
+#: Characters that join two words into one ("Q&A", "one-shot", "on-the-fly", "A/B"): a
+#: determiner's word joined to another is none.
+_JOINERS = "&/-'"
 #: Determiners: a verb other than a request before one ("shrink a model", "train the model") acts on
 #: the kind named after it, and the need does not ask for that kind.
 _DETERMINER = frozenset("a an the some any my our one".split())
@@ -240,8 +245,9 @@ def kind_hint(text: str) -> str | None:
     caption pairs to train a CLIP model" and "arrow-compatible dataset storage" there is none. A
     phrase that begins with a verb acting on what it names (:data:`_ACTING`, or any word but a
     request such as "find" or "I need", or "is", before a determiner) asks for no kind: "evaluate
-    models on ...", "shrink a model ...". After "which" or "what", the first kind named is the one
-    asked for.
+    models on ...", "shrink a model ...". A word joined to another ("Q&A", "one-shot") is no
+    determiner. After "which" or "what", the first kind named before the phrase ends is the one
+    asked for ("what is the best dataset for QA": ``dataset``).
 
     Parameters
     ----------
@@ -276,9 +282,12 @@ def kind_hint(text: str) -> str | None:
     'tool'
     """
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    words = _WORD.findall(folded)
-    if words and words[0] in ("which", "what"):  # "which tool helps me serve models": the word after
-        for word in words[1:4]:
+    found = list(_WORD.finditer(folded))
+    words = [m.group() for m in found]
+    joined = [(m.start() > 0 and folded[m.start() - 1] in _JOINERS)
+              or (m.end() < len(folded) and folded[m.end()] in _JOINERS) for m in found]
+    if words and words[0] in ("which", "what"):  # "which tool helps me serve models": the first kind
+        for word in words[1:]:  # named before the phrase ends ("what is the best dataset for QA")
             if word in _PHRASE_END:
                 break
             if (kind := _kind_word(word)) is not None:
@@ -286,12 +295,13 @@ def kind_hint(text: str) -> str | None:
         return None
     phrase: list[str] = []
     for i, word in enumerate(words):
-        if word in _PHRASE_END and i > 0 and not (word == "for" and words[i - 1] in _SEEKING):
+        if word in _PHRASE_END and i > 0 and not (word == "for" and words[i - 1] in _SEEKING) \
+                and not (word == "like" and words[i - 1] in _WISHING):
             break
         phrase.append(word)
     if not phrase or phrase[0] in _ACTING:
         return None
-    determiner = next((i for i, word in enumerate(phrase) if word in _DETERMINER), 0)
+    determiner = next((i for i, word in enumerate(phrase) if word in _DETERMINER and not joined[i]), 0)
     if determiner:
         before = phrase[:determiner]
         if any(_kind_word(word) for word in before):  # "MS News Dataset: a large-scale dataset ..."
