@@ -14,12 +14,14 @@ need is matched by the real CLI in a subprocess, exactly as a user types it::
 
 with recording on (the default; each match is stored as a match event, so later needs of a run
 see the earlier ones, as a user's catalog would), once with default options and once with
-``--semantic`` (each in a fresh catalog of its own). Two anchors rank the same records:
+``--semantic`` (each in a fresh catalog of its own). Three anchors rank the same records:
 
 - ``BM25 (bm25s)``: bm25s over name + description (the name with ``/ - _`` as spaces), English
   stopwords, no stemming;
 - ``MiniLM cosine``: cosine of all-MiniLM-L6-v2 vectors of the need and of name + description
-  (the encoder ``matchgraph.matching.semantic.load_encoder`` gives).
+  (the encoder ``matchgraph.matching.semantic.load_encoder`` gives);
+- ``mpnet-base cosine``: the same with all-mpnet-base-v2, the encoder a default match reads
+  one-line records with (dense alone, no fusion).
 
 Reports recall@10 / nDCG@10 (gain 2^grade - 1) / MRR@10 per split (tune: needs 1-20, test:
 needs 21-40) and style as a markdown table.
@@ -132,11 +134,12 @@ def run_bm25(records: list[dict[str, Any]], needs: list[dict[str, Any]]) -> list
     return out
 
 
-def run_minilm(records: list[dict[str, Any]], needs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each need's top 10 by cosine of all-MiniLM-L6-v2 vectors (unit length)."""
+def run_dense(records: list[dict[str, Any]], needs: list[dict[str, Any]],
+              model: str = "all-MiniLM-L6-v2") -> list[dict[str, Any]]:
+    """Each need's top 10 by cosine of ``model``'s vectors (unit length) alone."""
     from matchgraph.matching.semantic import load_encoder
 
-    encoder = load_encoder("all-MiniLM-L6-v2")
+    encoder = load_encoder(model)
     docs = np.asarray(encoder.encode([record_text(r) for r in records]))
     queries = np.asarray(encoder.encode([n["need"] for n in needs]))
     sims = queries @ docs.T
@@ -169,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             rankers[name] = run_cli(records, needs, semantic, base / ("semantic" if semantic else "default"))
             print(f"{name}: done ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     rankers["BM25 (bm25s)"] = run_bm25(records, needs)
-    rankers["MiniLM-L6 cosine"] = run_minilm(records, needs)
+    rankers["MiniLM-L6 cosine"] = run_dense(records, needs)
+    rankers["mpnet-base cosine"] = run_dense(records, needs, "all-mpnet-base-v2")
     print(f"anchors: done ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     report = {name: summarise(needs, runs) for name, runs in rankers.items()}
     print(table_head(["Ranker", *[f"{c} R@10 / nDCG@10 / MRR" for c in COLUMNS]], align="l" + "r" * 4))

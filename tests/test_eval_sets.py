@@ -22,7 +22,7 @@ def test_a_set_is_rebuilt_identically_from_the_examples(module: str, name: str) 
     assert json.loads(json.dumps(build(), ensure_ascii=False)) == committed
 
 
-@pytest.mark.parametrize("name", ["hub.json", "mteb.json"])
+@pytest.mark.parametrize("name", ["hub.json", "mteb.json", "heldout_mix.json"])
 def test_a_set_is_well_formed(name: str) -> None:
     data = json.loads((ROOT / "bench" / "eval_sets" / name).read_text(encoding="utf-8"))
     ids = [r["id"] for r in data["records"]]
