@@ -307,7 +307,8 @@ def semantic_plain(catalog: Any, index: TextIndex) -> Callable[[str], np.ndarray
                                         model=model, feedback=model == SEMANTIC_MODEL)
 
 
-SETS = {"mteb": ROOT / "bench" / "eval_sets" / "mteb.json", "hub": ROOT / "bench" / "eval_sets" / "hub.json"}
+SETS = {"mteb": ROOT / "bench" / "eval_sets" / "mteb.json", "hub": ROOT / "bench" / "eval_sets" / "hub.json",
+        "heldout_mix": ROOT / "bench" / "eval_sets" / "heldout_mix.json"}
 
 
 def cached_encoder(encoder: Any, path: Path | None) -> Any:
