@@ -1019,3 +1019,54 @@ def test_records_are_embedded_in_chunks_each_a_progress_step(plain_catalog: Cata
     assert chunked.ids == whole.ids
     # int8 activations are quantised per run: a text's vector moves a little with its batch
     assert [r.score for r in chunked.results] == pytest.approx([r.score for r in whole.results], abs=0.01)
+
+
+@pytest.mark.parametrize("name", ["embeddings-imported-all-mpnet-base-v2.0123456789ab.npz",
+                                  "embeddings-imported-all-mpnet-base-v2.old.npz"])
+def test_a_directory_named_like_an_imported_part_is_passed_over(tmp_path: Path, name: str) -> None:
+    """A directory (or any entry not a regular file) named like a part of the imported vectors is
+    not one: it can be neither read nor removed, and taken for a spoiled part it made every later
+    call write every kept vector again as one file, never a part."""
+    from matchgraph.graph import derived
+    from matchgraph.matching.match import load_index
+
+    catalog = _cards_beside_hub(tmp_path)
+    index = load_index(catalog)
+    rows = np.flatnonzero(index.imported)
+    state = derived.current(catalog)
+    state.imported_vectors(index, rows[:1], "all-mpnet-base-v2")
+    (state.directory / name).mkdir()
+    derived._STATES.clear()  # as a new process
+    again = derived.current(catalog)
+    whole = again.directory / "embeddings-imported-all-mpnet-base-v2.npz"
+    written = (whole.stat().st_ino, whole.stat().st_mtime_ns)
+    for row in rows[1:3]:
+        again.imported_vectors(index, np.array([row]), "all-mpnet-base-v2")
+    assert (whole.stat().st_ino, whole.stat().st_mtime_ns) == written  # parts added, the first file kept
+    parts = [p for p in _imported_kept(again.directory) if p != whole and p.is_file() and p.name != name]
+    assert len(parts) == 2 and (again.directory / name).is_dir()
+
+
+def test_a_directory_holding_the_imported_file_s_name_loses_no_part(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the first file cannot be put in place (a directory holds its name), a merge removes no
+    part: what they keep would be lost, and embedded again by every process."""
+    from matchgraph.graph import derived
+    from matchgraph.matching.match import load_index
+
+    catalog = _cards_beside_hub(tmp_path)
+    index = load_index(catalog)
+    rows = np.flatnonzero(index.imported)
+    state = derived.current(catalog)
+    state.imported_vectors(index, rows[:1], "all-mpnet-base-v2")
+    whole = state.directory / "embeddings-imported-all-mpnet-base-v2.npz"
+    whole.unlink()
+    whole.mkdir()
+    derived._STATES.clear()
+    monkeypatch.setattr(derived, "IMPORTED_PARTS", 1)
+    again = derived.current(catalog)
+    for row in rows[:4]:
+        again.imported_vectors(index, np.array([row]), "all-mpnet-base-v2")
+    derived._STATES.clear()
+    kept, _ = derived._read_imported(derived._imported_files(state.directory, "all-mpnet-base-v2"), 768)
+    assert len(kept) == 4

@@ -486,6 +486,9 @@ class State:
             merged, _ = _read_imported(own, semantic.load_encoder(model).dim)
             known.update({k: v for k, v in merged.items() if k not in known})
             how, files = "whole", [p for p in own if not _is_whole(p)]
+        first = self.directory / f"embeddings-imported-{model}.npz"
+        if first.exists() and not first.is_file():
+            how = "part"  # a directory holds the first file's name: it cannot be put in place, parts can
         build = np.array(getattr(index, "build", None) or "")
         with _staged_files(self.directory) as stage:
             if how == "link":
@@ -578,14 +581,23 @@ def _imported_files(directory: Path, model: str) -> list[Path]:
     """A version's imported-vector files: the first (whole) file when present, then the parts added
     beside it, oldest first."""
     whole = directory / f"embeddings-imported-{model}.npz"
-    parts = sorted(directory.glob(f"embeddings-imported-{model}.*.npz"), key=lambda p: (_mtime(p), p.name))
-    return ([whole] if whole.exists() else []) + parts
+    # only regular files named as this module names them: a directory, or a file another hand named
+    # alike (``<name>.old.npz``), is not a part (it could be neither read nor removed, and would make
+    # every later call write everything again)
+    parts = sorted((p for p in directory.glob(f"embeddings-imported-{model}.*.npz")
+                    if _PART.search(p.name[len(f"embeddings-imported-{model}"):]) and p.is_file()),
+                   key=lambda p: (_mtime(p), p.name))
+    return ([whole] if whole.is_file() else []) + parts
 
 
 def _is_whole(path: Path) -> bool:
     """Whether an imported-vector file is a version's first file, not a part added beside it
     (``<name>.<12 hex digits>.npz``)."""
     return re.search(r"\.[0-9a-f]{12}\.npz$", path.name) is None
+
+
+#: How a part's name ends (after ``embeddings-imported-<model>``).
+_PART = re.compile(r"^\.[0-9a-f]{12}\.npz$")
 
 
 def _read_imported(files: list[Path], dim: int) -> tuple[dict[str, np.ndarray], bool]:
