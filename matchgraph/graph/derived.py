@@ -74,7 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..matching.textindex import TextIndex
 
 __all__ = ["State", "current", "latest", "note_change", "advance", "stage_match", "touched_entities", "counters",
-           "derived_root", "rank_prior", "FORMAT", "load_compact", "load_projection", "is_built"]
+           "derived_root", "rank_prior", "prior_table", "FORMAT", "load_compact", "load_projection", "is_built"]
 
 #: Bumped when the layout of a version directory changes (older ones are then rebuilt).
 FORMAT = 1
@@ -966,18 +966,30 @@ def touched_entities(catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iter
     return touched
 
 
-def rank_prior(catalog: Catalog, slugs: list[str], *, static: bool = True) -> np.ndarray | None:
+def rank_prior(catalog: Catalog, slugs: list[str], *, static: bool = True,
+               table: ScoreTable | None = None) -> np.ndarray | None:
     """Ranks (0-100) for ``slugs`` (NaN where unknown) from the newest computed scores with the
     catalog's weights (those of its score run), or None.
 
     ``static`` (what a match's prior reads): the Rank with match events left out
     (:meth:`~matchgraph.graph.scoring.ScoreTable.static_ranks`), so that a ranking does not lean
-    toward what earlier needs were shown; else the Rank the score graph holds.
+    toward what earlier needs were shown; else the Rank the score graph holds. ``table``: read
+    from that table (what :func:`prior_table` gave), so that two reads agree on the version.
 
     Never builds a version: a prior may be a little stale, a search should not wait for one. The
     newest version's table for the catalog's weights is published with it (:func:`_publish`);
     only a state published before its catalog's weights changed lacks it, and then asks its owner.
     """
+    table = table if table is not None else prior_table(catalog)
+    if table is None:
+        return None
+    rows = [table.row(s) for s in slugs]
+    ranks = table.static_ranks() if static else table.values[:, 0] if table.n else np.zeros(0)
+    return np.array([ranks[r] if r is not None else np.nan for r in rows], dtype=np.float64)
+
+
+def prior_table(catalog: Catalog) -> ScoreTable | None:
+    """The newest computed score table with the catalog's weights, or None (see :func:`rank_prior`)."""
     state = latest(catalog)
     if state is None:
         return None
@@ -988,9 +1000,7 @@ def rank_prior(catalog: Catalog, slugs: list[str], *, static: bool = True) -> np
             table = state.scores(weights)
         except (OSError, ValueError):
             return None
-    rows = [table.row(s) for s in slugs]
-    ranks = table.static_ranks() if static else table.values[:, 0] if table.n else np.zeros(0)
-    return np.array([ranks[r] if r is not None else np.nan for r in rows], dtype=np.float64)
+    return table
 
 
 class WriteChange:

@@ -852,15 +852,16 @@ def load_index(catalog: Catalog) -> TextIndex:
     return current(catalog).text_index(catalog)
 
 
-def _rank_prior(catalog: Catalog, index: TextIndex) -> np.ndarray | None:
-    """Rank of every entity (index row order) from the newest computed scores, or None before any.
+def _rank_prior(catalog: Catalog, index: TextIndex, table: Any = None) -> np.ndarray | None:
+    """Rank of every entity (index row order), match events left out, from the newest computed
+    scores (or ``table``), or None before any.
 
     The owner of derived state (:func:`matchgraph.graph.derived.rank_prior`) answers without
     building: a prior may be a little stale, a search should not wait for scores.
     """
     from ..graph.derived import rank_prior
 
-    return rank_prior(catalog, list(index.slugs))
+    return rank_prior(catalog, list(index.slugs), table=table)
 
 
 def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 10, record: bool = True,
@@ -906,9 +907,12 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
     if not text or not text.strip():
         raise ConfigError("the need is empty", hint='describe what you need, e.g. matchgraph match "fast CPU encoder"')
     weights = weights or DEFAULT_WEIGHTS
+    from ..graph.derived import prior_table
+
     with _LOCK:
         index = load_index(catalog)
-        prior = _rank_prior(catalog, index)
+        table = prior_table(catalog)
+        prior = _rank_prior(catalog, index, table)
     similarity = plain_similarity = None
     memo: dict[str, Any] = {}  # the need's evidence, computed once for the two rankings of _plain_similarity
     if semantic:
@@ -920,20 +924,20 @@ def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 
         plain_similarity = _plain_similarity(catalog, index, text, kind=kind, weights=weights, prior=prior, memo=memo)
     results = _rank(index, text, kind=kind, limit=limit, weights=weights, prior=prior, semantic=similarity,
                     plain_semantic=plain_similarity, memo=memo)
-    _show_ranks(catalog, results)
+    _show_ranks(catalog, results, table)
     if record and recording_enabled() and results.results:  # a need nothing answers is no evidence
         _record(catalog, index, results)
     return results
 
 
-def _show_ranks(catalog: Catalog, results: MatchResults) -> None:
+def _show_ranks(catalog: Catalog, results: MatchResults, table: Any) -> None:
     """Each result's Rank as the scores show it (``why.graph.rank``, beside the ``prior_rank`` the
-    prior read), from the same newest computed scores; nothing is built."""
+    prior read), from the score table the prior read (None: none yet); nothing is built."""
     from ..graph.derived import rank_prior
 
-    if not results.results:
+    if not results.results or table is None:
         return
-    ranks = rank_prior(catalog, [r.id for r in results.results], static=False)
+    ranks = rank_prior(catalog, [r.id for r in results.results], static=False, table=table)
     if ranks is None:
         return
     for result, value in zip(results.results, ranks.tolist()):
