@@ -455,17 +455,19 @@ class State:
         own = _imported_files(self.directory, model)
         if own:
             kept, sound = _read_imported(own, dim)
-            self._imported_next[model] = ("part", []) if sound else ("whole", own[1:] if _is_whole(own[0]) else own)
+            first = own[0].name == _imported_name(model)
+            self._imported_next[model] = ("part", []) if sound else ("whole", own[1:] if first else own)
             return kept
         self._imported_next[model] = ("whole", [])
         build = getattr(index, "build", None)
-        others = {path.parent for path in self.directory.parent.glob(f"v{FORMAT}-*/embeddings-imported-{model}*.npz")}
+        others = {path.parent for name in (_imported_name(model), _imported_name(model, "*"))
+                  for path in self.directory.parent.glob(f"v{FORMAT}-*/{name}")}
         for other in sorted(others - {self.directory}, key=_mtime, reverse=True):
             files = _imported_files(other, model)
             if not files:
                 continue
             kept, sound = _read_imported(files, dim)
-            if sound and build and _is_whole(files[0]) and _build_of(files[0]) == build:
+            if sound and build and files[0].name == _imported_name(model) and _build_of(files[0]) == build:
                 self._imported_next[model] = ("link", files)  # the same texts: nothing to leave out
                 return kept
             wanted = {semantic.text_key(t) for t in index.imported_texts}
@@ -485,8 +487,8 @@ class State:
         if how == "part" and len(own) > IMPORTED_PARTS:  # merged: the parts any process added included
             merged, _ = _read_imported(own, semantic.load_encoder(model).dim)
             known.update({k: v for k, v in merged.items() if k not in known})
-            how, files = "whole", [p for p in own if not _is_whole(p)]
-        first = self.directory / f"embeddings-imported-{model}.npz"
+            how, files = "whole", [p for p in own if p.name != _imported_name(model)]
+        first = self.directory / _imported_name(model)
         if first.exists() and not first.is_file():
             how = "part"  # a directory holds the first file's name: it cannot be put in place, parts can
         build = np.array(getattr(index, "build", None) or "")
@@ -500,10 +502,10 @@ class State:
                         path.unlink()
                     how, files = "whole", []
             if how == "whole":
-                np.savez(stage / f"embeddings-imported-{model}.npz", keys=np.array(list(known)),
+                np.savez(stage / _imported_name(model), keys=np.array(list(known)),
                          vectors=np.stack(list(known.values())).astype(np.float32), build=build)
             else:
-                np.savez(stage / f"embeddings-imported-{model}.{uuid.uuid4().hex[:12]}.npz",
+                np.savez(stage / _imported_name(model, uuid.uuid4().hex[:12]),
                          keys=np.array(list(fresh)), vectors=np.stack(list(fresh.values())).astype(np.float32),
                          build=build)
         if how == "whole":
@@ -577,27 +579,23 @@ def _kept_vectors(path: Path, dim: int, by: str, *, build: str | None = None) ->
 IMPORTED_PARTS = 16
 
 
+def _imported_name(model: str, part: str | None = None) -> str:
+    """The name of a version's first imported-vector file, or of a part added beside it (``part``
+    its 12 hex digits)."""
+    return f"embeddings-imported-{model}.{part}.npz" if part else f"embeddings-imported-{model}.npz"
+
+
 def _imported_files(directory: Path, model: str) -> list[Path]:
     """A version's imported-vector files: the first (whole) file when present, then the parts added
     beside it, oldest first."""
-    whole = directory / f"embeddings-imported-{model}.npz"
+    whole = directory / _imported_name(model)
     # only regular files named as this module names them: a directory, or a file another hand named
     # alike (``<name>.old.npz``), is not a part (it could be neither read nor removed, and would make
     # every later call write everything again)
-    parts = sorted((p for p in directory.glob(f"embeddings-imported-{model}.*.npz")
-                    if _PART.search(p.name[len(f"embeddings-imported-{model}"):]) and p.is_file()),
+    part = re.compile(re.escape(_imported_name(model, "@")).replace("@", "[0-9a-f]{12}"))
+    parts = sorted((p for p in directory.glob(_imported_name(model, "*")) if part.fullmatch(p.name) and p.is_file()),
                    key=lambda p: (_mtime(p), p.name))
     return ([whole] if whole.is_file() else []) + parts
-
-
-def _is_whole(path: Path) -> bool:
-    """Whether an imported-vector file is a version's first file, not a part added beside it
-    (``<name>.<12 hex digits>.npz``)."""
-    return re.search(r"\.[0-9a-f]{12}\.npz$", path.name) is None
-
-
-#: How a part's name ends (after ``embeddings-imported-<model>``).
-_PART = re.compile(r"^\.[0-9a-f]{12}\.npz$")
 
 
 def _read_imported(files: list[Path], dim: int) -> tuple[dict[str, np.ndarray], bool]:
@@ -967,7 +965,7 @@ def touched_entities(catalog: Catalog, graphs: Mapping[Any, Any], replaced: Iter
 
 
 def rank_prior(catalog: Catalog, slugs: list[str], *, static: bool = True,
-               table: ScoreTable | None = None) -> np.ndarray | None:
+               table: ScoreTable | None = None, key: str | None = None) -> np.ndarray | None:
     """Ranks (0-100) for ``slugs`` (NaN where unknown) from the newest computed scores with the
     catalog's weights (those of its score run), or None.
 
@@ -975,6 +973,7 @@ def rank_prior(catalog: Catalog, slugs: list[str], *, static: bool = True,
     (:meth:`~matchgraph.graph.scoring.ScoreTable.static_ranks`), so that a ranking does not lean
     toward what earlier needs were shown; else the Rank the score graph holds. ``table``: read
     from that table (what :func:`prior_table` gave), so that two reads agree on the version.
+    ``key``: names ``slugs`` (a text index build), so that the table finds their rows once.
 
     Never builds a version: a prior may be a little stale, a search should not wait for one. The
     newest version's table for the catalog's weights is published with it (:func:`_publish`);
@@ -983,9 +982,11 @@ def rank_prior(catalog: Catalog, slugs: list[str], *, static: bool = True,
     table = table if table is not None else prior_table(catalog)
     if table is None:
         return None
-    rows = [table.row(s) for s in slugs]
-    ranks = table.static_ranks() if static else table.values[:, 0] if table.n else np.zeros(0)
-    return np.array([ranks[r] if r is not None else np.nan for r in rows], dtype=np.float64)
+    rows = table.rows_of(slugs, key)
+    ranks = table.static_ranks() if static else table.values[:, 0]
+    if not table.n:
+        return np.full(len(rows), np.nan)
+    return np.where(rows >= 0, ranks[rows], np.nan).astype(np.float64)
 
 
 def prior_table(catalog: Catalog) -> ScoreTable | None:

@@ -861,7 +861,7 @@ def _rank_prior(catalog: Catalog, index: TextIndex, table: Any = None) -> np.nda
     """
     from ..graph.derived import rank_prior
 
-    return rank_prior(catalog, list(index.slugs), table=table)
+    return rank_prior(catalog, list(index.slugs), table=table, key=getattr(index, "build", None))
 
 
 def match(catalog: Catalog, text: str, *, kind: str | None = None, limit: int = 10, record: bool = True,
