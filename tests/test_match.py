@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -685,10 +686,10 @@ def _imported_kept(directory: Path) -> list[Path]:
     return sorted(directory.glob("embeddings-imported-all-mpnet-base-v2*.npz"))
 
 
-def test_imported_vectors_are_kept_append_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each call that embeds new imported texts adds a small part beside the version's first file
-    instead of writing everything again; a new process reads them all and embeds nothing again;
-    past IMPORTED_PARTS parts they are merged into the first file."""
+def _embedded_beside_cards(tmp_path: Path, first: int = 1) -> tuple[Catalog, Any, np.ndarray, Any, np.ndarray]:
+    """Cards beside imported records (:func:`_cards_beside_hub`): the catalog, its text index, the
+    imported records' rows, the current state, and the vectors of the first ``first`` imported
+    records, embedded and kept."""
     from matchgraph.graph import derived
     from matchgraph.matching.match import load_index
 
@@ -696,7 +697,16 @@ def test_imported_vectors_are_kept_append_only(tmp_path: Path, monkeypatch: pyte
     index = load_index(catalog)
     rows = np.flatnonzero(index.imported)
     state = derived.current(catalog)
-    first = state.imported_vectors(index, rows[:1], "all-mpnet-base-v2")
+    return catalog, index, rows, state, state.imported_vectors(index, rows[:first], "all-mpnet-base-v2")
+
+
+def test_imported_vectors_are_kept_append_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each call that embeds new imported texts adds a small part beside the version's first file
+    instead of writing everything again; a new process reads them all and embeds nothing again;
+    past IMPORTED_PARTS parts they are merged into the first file."""
+    from matchgraph.graph import derived
+
+    catalog, index, rows, state, first = _embedded_beside_cards(tmp_path)
     whole = state.directory / "embeddings-imported-all-mpnet-base-v2.npz"
     assert _imported_kept(state.directory) == [whole]
     written = (whole.stat().st_ino, whole.stat().st_mtime_ns)
@@ -727,11 +737,7 @@ def test_a_recorded_match_links_the_imported_vectors_it_keeps(tmp_path: Path) ->
     from matchgraph.graph import derived
     from matchgraph.matching.match import load_index
 
-    catalog = _cards_beside_hub(tmp_path)
-    index = load_index(catalog)
-    rows = np.flatnonzero(index.imported)
-    parent = derived.current(catalog)
-    parent.imported_vectors(index, rows[:2], "all-mpnet-base-v2")
+    catalog, index, rows, parent, _ = _embedded_beside_cards(tmp_path, 2)
     before = parent.directory / "embeddings-imported-all-mpnet-base-v2.npz"
     match(catalog, "tell whether a customer liked a film from what they wrote", weights=replace(
         DEFAULT_WEIGHTS, imported_candidates=0))  # recorded, reads no imported record: a new version
@@ -1028,13 +1034,8 @@ def test_a_directory_named_like_an_imported_part_is_passed_over(tmp_path: Path, 
     not one: it can be neither read nor removed, and taken for a spoiled part it made every later
     call write every kept vector again as one file, never a part."""
     from matchgraph.graph import derived
-    from matchgraph.matching.match import load_index
 
-    catalog = _cards_beside_hub(tmp_path)
-    index = load_index(catalog)
-    rows = np.flatnonzero(index.imported)
-    state = derived.current(catalog)
-    state.imported_vectors(index, rows[:1], "all-mpnet-base-v2")
+    catalog, index, rows, state, _ = _embedded_beside_cards(tmp_path)
     (state.directory / name).mkdir()
     derived._STATES.clear()  # as a new process
     again = derived.current(catalog)
@@ -1052,13 +1053,8 @@ def test_a_directory_holding_the_imported_file_s_name_loses_no_part(tmp_path: Pa
     """When the first file cannot be put in place (a directory holds its name), a merge removes no
     part: what they keep would be lost, and embedded again by every process."""
     from matchgraph.graph import derived
-    from matchgraph.matching.match import load_index
 
-    catalog = _cards_beside_hub(tmp_path)
-    index = load_index(catalog)
-    rows = np.flatnonzero(index.imported)
-    state = derived.current(catalog)
-    state.imported_vectors(index, rows[:1], "all-mpnet-base-v2")
+    catalog, index, rows, state, _ = _embedded_beside_cards(tmp_path)
     whole = state.directory / "embeddings-imported-all-mpnet-base-v2.npz"
     whole.unlink()
     whole.mkdir()
